@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: Apache-2.0
+# The commands people type. The build itself is CMake (CMakePresets.json);
+# this file only names the steps. See docs/building.md.
+
+FUZZ_SECONDS ?= 20
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+export FUZZ_SECONDS
+
+.PHONY: all build deps check test demo fuzz bench format format-check \
+	install clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build:
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default -j $(JOBS)
+
+# deps + ASan/UBSan build + every test through ctest (its summary is last).
+check: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	@scripts/format-check.sh
+	@ctest --preset asan
+
+test:
+	@ctest --preset asan
+
+demo: deps build
+	@scripts/demo.sh
+
+# Longer fuzzing than make check: FUZZ_SECONDS per target (default 20).
+fuzz: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	@ctest --preset asan -L fuzz-run
+
+bench: deps build
+	@bench/run.sh build
+
+format:
+	@git ls-files '*.c' '*.h' | xargs -r clang-format -i
+
+format-check:
+	@scripts/format-check.sh
+
+# make install [DESTDIR=/tmp/stage] [PREFIX=/usr/local]
+PREFIX ?= /usr/local
+install: build
+	@cmake --install build --prefix $(PREFIX)
+
+clean:
+	rm -rf build build-asan

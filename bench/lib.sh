@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: Apache-2.0
+# Helpers sourced by bench/*.sh.
+
+# bench_report NAME OURS BASELINE UNIT BASELINE_NAME [higher|lower]
+# Prints our figure, the baseline's, and ours/baseline ("higher" is better
+# by default; for "lower" the ratio is baseline/ours, so > 1 means faster).
+bench_report() {
+	local name=$1 ours=$2 base=$3 unit=$4 bname=$5 better=${6:-higher}
+	local ratio
+	if [ "$better" = higher ]; then
+		ratio=$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.3f", b>0 ? a/b : 0}')
+	else
+		ratio=$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.3f", a>0 ? b/a : 0}')
+	fi
+	printf '%-34s ours %12s %-8s baseline (%s) %12s %-8s ratio %s\n' \
+		"$name" "$ours" "$unit" "$bname" "$base" "$unit" "$ratio"
+}
+
+# bench_secs CMD...: wall-clock seconds of one run of CMD (stdout dropped).
+bench_secs() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$@" >/dev/null
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.6f", b-a}'
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * main.c - the rampart command line: finds the subcommand and runs it.
+ * Each subcommand lives in its own cmd_*.c and is listed in cmds[] below.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "rampart/log.h"
+#include "rampart/mem.h"
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct cli_cmd cmds[] = {
+    {"help", "show the commands", cmd_help},
+    {"version", "print the version", cmd_version},
+};
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("rampart %s\n", RP_VERSION_STRING);
+	return CLI_OK;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	printf("usage: rampart COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		printf("  %-12s %s\n", cmds[i].name, cmds[i].summary);
+	printf("\n'rampart COMMAND --help' shows a command's options; "
+	       "docs/cli.md has them all.\n");
+	return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (rp_init() != RP_OK) {
+		fprintf(stderr, "rampart: cannot initialise the crypto "
+		                "library\n");
+		return CLI_ERROR;
+	}
+	rp_log_init("rampart", RP_LOG_STDERR, RP_LOG_WARN);
+	if (argc < 2) {
+		cmd_help(0, NULL);
+		return CLI_ERROR;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(0, NULL);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(0, NULL);
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "rampart: unknown command '%s' (try 'rampart help')\n",
+	        argv[1]);
+	return CLI_ERROR;
+}

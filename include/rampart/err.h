@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * err.h - the one error type of librampart and its messages.
+ *
+ * Every fallible function returns an rp_err. RP_OK is 0; every other code
+ * says something a user can act on. The list is an X-macro so that the enum
+ * and the message table can never disagree. Codes are stable once released:
+ * append, never renumber (docs/errors.md lists them).
+ */
+#ifndef RAMPART_ERR_H
+#define RAMPART_ERR_H
+
+#include "rampart/export.h"
+
+/* X(name, value, message) */
+#define RP_ERR_LIST(X)                                                         \
+	X(RP_OK, 0, "success")                                                 \
+	/* generic: 1..99 */                                                   \
+	X(RP_E_INVAL, 1, "invalid argument")                                   \
+	X(RP_E_NOMEM, 2, "out of memory")                                      \
+	X(RP_E_IO, 3, "input/output error")                                    \
+	X(RP_E_NOT_FOUND, 4, "not found")                                      \
+	X(RP_E_EXISTS, 5, "already exists")                                    \
+	X(RP_E_TOO_BIG, 6, "input exceeds its size limit")                     \
+	X(RP_E_TRUNCATED, 7, "input ends too early")                           \
+	X(RP_E_SYNTAX, 8, "syntax error")                                      \
+	X(RP_E_RANGE, 9, "value out of range")                                 \
+	X(RP_E_PERM, 10, "permission denied")                                  \
+	X(RP_E_TIMEOUT, 11, "timed out")                                       \
+	X(RP_E_CRYPTO, 12, "cryptographic library failure")                    \
+	X(RP_E_UNSUPPORTED, 13, "not supported")                               \
+	X(RP_E_STATE, 14, "operation not allowed in the current state")        \
+	X(RP_E_INTERNAL, 15, "internal error")                                 \
+	X(RP_E_BUFFER, 16, "output buffer too small")                          \
+	X(RP_E_ENCODING, 17, "bad hex or base64 encoding")                     \
+	/* configuration: 100..119 */                                          \
+	X(RP_E_CONFIG_UNKNOWN_KEY, 100, "unknown configuration key")           \
+	X(RP_E_CONFIG_UNKNOWN_SECTION, 101, "unknown configuration section")   \
+	X(RP_E_CONFIG_BAD_VALUE, 102, "bad configuration value")               \
+	X(RP_E_CONFIG_DUPLICATE, 103, "configuration key or section repeated") \
+	X(RP_E_CONFIG_MISSING, 104, "required configuration key missing")      \
+	/* firmware images: 200..249 */                                        \
+	X(RP_E_IMAGE_MAGIC, 200, "not a Rampart image (bad magic)")            \
+	X(RP_E_IMAGE_VERSION, 201, "unknown image format version")             \
+	X(RP_E_IMAGE_HEADER, 202, "malformed image header")                    \
+	X(RP_E_IMAGE_TRUNCATED, 203, "image truncated")                        \
+	X(RP_E_IMAGE_TRAILING, 204, "trailing data after image")               \
+	X(RP_E_IMAGE_HASH, 205, "payload hash mismatch")                       \
+	X(RP_E_IMAGE_HW, 206, "image is for another hardware type")            \
+	X(RP_E_IMAGE_COUNTER, 207,                                             \
+	  "image security counter below the confirmed counter")                \
+	X(RP_E_IMAGE_SIGSECTION, 208, "malformed signature section")           \
+	X(RP_E_SIG_BAD, 209, "bad signature")                                  \
+	X(RP_E_SIG_UNKNOWN_KEY, 210, "signature by an untrusted key")          \
+	X(RP_E_SIG_THRESHOLD, 211, "too few valid signatures for threshold")   \
+	X(RP_E_SIG_ALG, 212, "unknown signature algorithm")                    \
+	X(RP_E_KEY_REVOKED, 213, "key revoked")                                \
+	X(RP_E_KEYSET_EPOCH, 214, "key set epoch not above the current one")   \
+	X(RP_E_KEYSET, 215, "malformed trusted key set")                       \
+	X(RP_E_KEY_FORMAT, 216, "malformed or unsupported key")                \
+	X(RP_E_PASSPHRASE, 217, "wrong passphrase or damaged key file")        \
+	/* boot: 250..279 */                                                   \
+	X(RP_E_BOOT_NO_IMAGE, 250, "no valid image in either slot")            \
+	X(RP_E_BOOT_STATE, 251, "boot-state record damaged in both copies")    \
+	X(RP_E_FLASH, 252, "flash operation failed")                           \
+	X(RP_E_FLASH_ALIGN, 253, "flash address or length not aligned")
+
+enum rp_err {
+#define RP_ERR_ENUM(name, value, msg) name = value,
+	RP_ERR_LIST(RP_ERR_ENUM)
+#undef RP_ERR_ENUM
+};
+typedef enum rp_err rp_err;
+
+/*
+ * Return the message of an error code; a static string, never NULL
+ * ("unknown error" for a value outside the list).
+ */
+RP_API const char *rp_strerror(rp_err err);
+
+/* Return the symbolic name ("RP_E_SIG_BAD"), or "RP_E_?" if unknown. */
+RP_API const char *rp_errname(rp_err err);
+
+#endif

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * log.c - rp_log: one escaped line per message to stderr or syslog(3).
+ * The line is built in full and written with one write(2), so lines from
+ * several threads or processes sharing stderr do not interleave.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rampart/log.h"
+
+static char log_ident[64] = "rampart";
+static enum rp_log_dest log_dest = RP_LOG_STDERR;
+static enum rp_log_level log_min = RP_LOG_INFO;
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+void rp_log_init(const char *ident, enum rp_log_dest dest,
+                 enum rp_log_level min)
+{
+	if (ident != NULL)
+		snprintf(log_ident, sizeof log_ident, "%s", ident);
+	if (log_dest == RP_LOG_SYSLOG && dest != RP_LOG_SYSLOG)
+		closelog();
+	log_dest = dest;
+	log_min = min;
+	if (dest == RP_LOG_SYSLOG)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void rp_log_set_level(enum rp_log_level min)
+{
+	log_min = min;
+}
+
+rp_err rp_log_level_parse(const char *name, enum rp_log_level *out)
+{
+	size_t i;
+
+	if (name == NULL || out == NULL)
+		return RP_E_INVAL;
+	for (i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+		if (strcasecmp(name, level_names[i]) == 0) {
+			*out = (enum rp_log_level)i;
+			return RP_OK;
+		}
+	}
+	return RP_E_INVAL;
+}
+
+/*
+ * Copy src into dst (cap bytes, NUL-terminated), escaping every byte
+ * outside printable ASCII plus backslash as \xNN. Returns the length.
+ */
+static size_t escape(char *dst, size_t cap, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (; *src != '\0'; src++) {
+		unsigned char c = (unsigned char)*src;
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= cap)
+				break;
+			dst[o++] = (char)c;
+		} else {
+			if (o + 4 >= cap)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+void rp_logv(enum rp_log_level level, const char *fmt, va_list ap)
+{
+	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+	char raw[RP_LOG_MAX];
+	char msg[RP_LOG_MAX * 2];
+	char line[RP_LOG_MAX * 2 + 128];
+	char stamp[32];
+	struct timespec ts;
+	struct tm tm;
+	int n;
+
+	if ((unsigned)level > (unsigned)log_min || (unsigned)level > 3)
+		return;
+	n = vsnprintf(raw, sizeof raw, fmt, ap);
+	if (n < 0)
+		snprintf(raw, sizeof raw, "(unprintable log message)");
+	else if ((size_t)n >= sizeof raw)
+		memcpy(raw + sizeof raw - 4, "...", 4);
+	escape(msg, sizeof msg, raw);
+
+	if (log_dest == RP_LOG_SYSLOG) {
+		syslog(prio[level], "%s: %s", level_names[level], msg);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(line, sizeof line, "%s %s[%ld]: %s: %s\n", stamp,
+	             log_ident, (long)getpid(), level_names[level], msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line)
+		n = (int)sizeof line - 1;
+	/* Nothing sensible to do if stderr is gone. */
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
+
+void rp_log(enum rp_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rp_logv(level, fmt, ap);
+	va_end(ap);
+}

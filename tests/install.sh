@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# make install DESTDIR=... must give a librampart that a program finds with
+# 'pkg-config --cflags --libs rampart', compiles against and runs with.
+# usage: install.sh BUILD_DIR [CC] [EXTRA_CFLAGS]
+set -euo pipefail
+build=$1 cc=${2:-cc} extra=${3:-}
+stage=$(mktemp -d "${TMPDIR:-/tmp}/rampart-install-XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+DESTDIR=$stage cmake --install "$build" --prefix /usr/local >/dev/null
+pcdir=$(dirname "$(find "$stage" -name rampart.pc | head -1)")
+export PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$stage
+flags=$(pkg-config --cflags --libs rampart)
+echo "pkg-config: $flags"
+cat >"$stage/t.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <rampart/encode.h>
+#include <rampart/err.h>
+#include <rampart/mem.h>
+int main(void)
+{
+	char hex[9];
+	if (rp_init() != RP_OK ||
+	    rp_hex_encode((const unsigned char *)"\x01\xab\xcd\xef", 4, hex,
+			  sizeof hex) != RP_OK || strcmp(hex, "01abcdef") != 0)
+		return 1;
+	puts(rp_strerror(RP_E_SIG_BAD));
+	return 0;
+}
+C
+# shellcheck disable=SC2086
+"$cc" -std=c11 -Wall -Werror $extra "$stage/t.c" -o "$stage/t" $flags
+libdir=$(pkg-config --variable=libdir rampart)
+out=$(LD_LIBRARY_PATH=$libdir "$stage/t")
+[ "$out" = "bad signature" ] || { echo "unexpected output: $out"; exit 1; }
+echo "install: headers, library and rampart.pc work from DESTDIR"
