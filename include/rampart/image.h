@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * image.h - the signed firmware image format (docs/image-format.md) and
+ * its verifier. Freestanding: no heap, no stdio, no OS; the boot core links
+ * it. All I/O goes through struct rp_image_src and all crypto through
+ * struct rp_crypto, so the same verifier runs on a device, in rampart-boot
+ * and in the rampart CLI.
+ *
+ * An image is: header (RP_IMAGE_HDR_SIZE bytes) | payload | signature
+ * section. Signatures cover the header, which carries the payload's
+ * SHA-256; nothing in the header is trusted before a threshold of trusted
+ * signatures over it has been checked and the payload hash matches.
+ */
+#ifndef RAMPART_IMAGE_H
+#define RAMPART_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rampart/err.h"
+
+#define RP_IMAGE_MAGIC	      0x4d495052u /* "RPIM" little-endian */
+#define RP_IMAGE_FORMAT	      1
+#define RP_IMAGE_HDR_SIZE     192
+#define RP_IMAGE_HW_MAX	      32  /* hardware type, NUL-padded */
+#define RP_SHA256_LEN	      32
+#define RP_KEYID_LEN	      32  /* SHA-256 of alg byte || raw public key */
+#define RP_PUBKEY_MAX	      65  /* P-256 uncompressed point */
+#define RP_SIG_MAX	      72  /* ECDSA P-256 DER */
+#define RP_IMAGE_MAX_SIGS     8
+#define RP_KEYSET_MAX_KEYS    16
+#define RP_KEYSET_MAX_REVOKED 32
+
+enum rp_sig_alg {
+	RP_ALG_ED25519 = 1,	/* 32-byte key, 64-byte signature */
+	RP_ALG_P256_SHA256 = 2, /* 65-byte point, DER ECDSA signature */
+};
+
+enum rp_image_kind {
+	RP_IMAGE_FULL = 0,
+	RP_IMAGE_DELTA = 1,
+};
+
+/* A parsed header, in host form (never the wire layout). */
+struct rp_image_hdr {
+	uint16_t format;	/* RP_IMAGE_FORMAT */
+	uint16_t hdr_len;	/* RP_IMAGE_HDR_SIZE */
+	uint32_t kind;		/* enum rp_image_kind */
+	uint32_t counter;	/* security counter (anti-rollback) */
+	char hw[RP_IMAGE_HW_MAX]; /* NUL-terminated hardware type */
+	uint32_t ver_major, ver_minor, ver_patch;
+	uint64_t payload_len;
+	uint8_t payload_sha256[RP_SHA256_LEN];
+	uint8_t base_sha256[RP_SHA256_LEN];   /* delta: the base image */
+	uint8_t result_sha256[RP_SHA256_LEN]; /* delta: the full result */
+	uint64_t build_time;		      /* Unix seconds */
+};
+
+struct rp_pubkey {
+	uint8_t alg; /* enum rp_sig_alg */
+	uint8_t len;
+	uint8_t key[RP_PUBKEY_MAX];
+	uint8_t id[RP_KEYID_LEN];
+};
+
+/*
+ * The keys a device trusts: k of n, at an epoch that only goes up, with the
+ * ids of keys revoked so far (docs/image-format.md, "Key sets").
+ */
+struct rp_keyset {
+	uint32_t epoch;
+	uint8_t threshold; /* k, 1 <= k <= nkeys */
+	uint8_t nkeys;
+	uint8_t nrevoked;
+	struct rp_pubkey keys[RP_KEYSET_MAX_KEYS];
+	uint8_t revoked[RP_KEYSET_MAX_REVOKED][RP_KEYID_LEN];
+};
+
+/* Where image bytes come from: a file, a flash slot, a buffer. */
+struct rp_image_src {
+	void *ctx;
+	/* Read len bytes at off into buf. RP_OK or an error (RP_E_IO...). */
+	rp_err (*read)(void *ctx, uint64_t off, uint8_t *buf, size_t len);
+	uint64_t size; /* bytes available (file size or slot size) */
+};
+
+/* The crypto a verifier needs; the host port is rp_crypto_host(). */
+#define RP_HASH_STATE_MAX 256
+struct rp_crypto {
+	void *ctx;
+	rp_err (*sha256_init)(void *ctx, void *state);
+	rp_err (*sha256_update)(void *ctx, void *state, const uint8_t *data,
+				size_t len);
+	rp_err (*sha256_final)(void *ctx, void *state,
+			       uint8_t out[RP_SHA256_LEN]);
+	/* RP_OK if sig is a valid signature of msg by pub, else RP_E_SIG_BAD
+	 * (or RP_E_SIG_ALG for an algorithm the port lacks). */
+	rp_err (*verify)(void *ctx, const struct rp_pubkey *pub,
+			 const uint8_t *msg, size_t msglen, const uint8_t *sig,
+			 size_t siglen);
+};
+
+/* What the verifier requires beyond valid signatures. */
+struct rp_image_policy {
+	const char *hw;		/* required hardware type; NULL: any */
+	uint32_t min_counter;	/* refuse counter < min_counter */
+	bool exact_size;	/* true: the source ends exactly at the end of
+				 * the signature section (a file); false: it
+				 * may be followed by anything (a flash slot) */
+};
+
+/* What the verifier found; filled as far as it got, also on failure. */
+struct rp_image_report {
+	struct rp_image_hdr hdr;
+	uint64_t total_len;	/* header + payload + signature section */
+	uint8_t nsigs;		/* signatures in the section */
+	uint8_t nvalid;		/* valid, by distinct trusted keys */
+	uint8_t sig_ok[RP_IMAGE_MAX_SIGS]; /* per signature: 1 valid */
+	uint8_t sig_alg[RP_IMAGE_MAX_SIGS];
+	uint8_t sig_keyid[RP_IMAGE_MAX_SIGS][RP_KEYID_LEN];
+};
+
+/* Success value of rp_image_verify_slot: not 0, so a glitch reading 0
+ * is not taken for success (MCUboot's FIH idea). */
+#define RP_VERIFIED 0x1AAAAAAAu
+
+/*
+ * Parse a header from buf (len bytes, at least RP_IMAGE_HDR_SIZE). Checks
+ * magic, format, lengths and reserved fields; trusts nothing else.
+ */
+RP_API rp_err rp_image_hdr_parse(const uint8_t *buf, size_t len,
+				 struct rp_image_hdr *out) RP_WARN_UNUSED;
+
+/* Write h as wire bytes (RP_IMAGE_HDR_SIZE) into out. */
+RP_API void rp_image_hdr_encode(const struct rp_image_hdr *h,
+				uint8_t out[RP_IMAGE_HDR_SIZE]);
+
+/*
+ * Verify the image in src against trust, crypto and policy, streaming the
+ * payload through work (worklen bytes, >= 64; bigger is faster): constant
+ * memory whatever the image size. rep (may be NULL) says what was found.
+ * Returns RP_OK only if: the header parses, at least trust->threshold
+ * signatures by distinct, trusted, unrevoked keys verify over it, the
+ * payload hash matches, the hardware type and counter satisfy policy, and
+ * nothing trails the image when policy->exact_size.
+ */
+RP_API rp_err rp_image_verify(const struct rp_image_src *src,
+			      const struct rp_keyset *trust,
+			      const struct rp_crypto *crypto,
+			      const struct rp_image_policy *policy,
+			      uint8_t *work, size_t worklen,
+			      struct rp_image_report *rep) RP_WARN_UNUSED;
+
+#endif
