@@ -10,6 +10,25 @@
  * section. Signatures cover the header, which carries the payload's
  * SHA-256; nothing in the header is trusted before a threshold of trusted
  * signatures over it has been checked and the payload hash matches.
+ *
+ * Wire layout (all integers little-endian; reserved bytes must be zero):
+ *
+ *   header, 192 bytes
+ *     0  u32 magic "RPIM"        64 u64 payload_len
+ *     4  u16 format = 1          72 u8  payload_sha256[32]
+ *     6  u16 hdr_len = 192      104 u8  base_sha256[32]   (delta, else 0)
+ *     8  u32 kind (0 full, 1 delta)  136 u8 result_sha256[32] (delta, else 0)
+ *    12  u32 security counter   168 u64 build_time (Unix seconds)
+ *    16  char hw[32] NUL-padded 176 u8  reserved[16]
+ *    48  u32 ver_major, 52 u32 ver_minor, 56 u32 ver_patch, 60 u32 reserved
+ *   payload, payload_len bytes
+ *   signature section
+ *     0  u32 magic "RPSG"  4 u16 count (1..RP_IMAGE_MAX_SIGS)  6 u16 reserved
+ *     then count entries: u8 alg, u8 reserved, u16 siglen, u8 keyid[32],
+ *     u8 sig[siglen]. Each signs the 192 header bytes exactly.
+ *
+ * Key id: SHA-256 of (alg byte || raw public key: 32 bytes Ed25519, 65
+ * bytes uncompressed P-256 point).
  */
 #ifndef RAMPART_IMAGE_H
 #define RAMPART_IMAGE_H
@@ -20,20 +39,21 @@
 
 #include "rampart/err.h"
 
-#define RP_IMAGE_MAGIC	      0x4d495052u /* "RPIM" little-endian */
-#define RP_IMAGE_FORMAT	      1
+#define RP_IMAGE_MAGIC        0x4d495052u /* "RPIM" little-endian */
+#define RP_SIGSEC_MAGIC       0x47535052u /* "RPSG" little-endian */
+#define RP_IMAGE_FORMAT       1
 #define RP_IMAGE_HDR_SIZE     192
-#define RP_IMAGE_HW_MAX	      32  /* hardware type, NUL-padded */
-#define RP_SHA256_LEN	      32
-#define RP_KEYID_LEN	      32  /* SHA-256 of alg byte || raw public key */
-#define RP_PUBKEY_MAX	      65  /* P-256 uncompressed point */
-#define RP_SIG_MAX	      72  /* ECDSA P-256 DER */
+#define RP_IMAGE_HW_MAX       32 /* hardware type, NUL-padded */
+#define RP_SHA256_LEN         32
+#define RP_KEYID_LEN          32 /* SHA-256 of alg byte || raw public key */
+#define RP_PUBKEY_MAX         65 /* P-256 uncompressed point */
+#define RP_SIG_MAX            72 /* ECDSA P-256 DER */
 #define RP_IMAGE_MAX_SIGS     8
 #define RP_KEYSET_MAX_KEYS    16
 #define RP_KEYSET_MAX_REVOKED 32
 
 enum rp_sig_alg {
-	RP_ALG_ED25519 = 1,	/* 32-byte key, 64-byte signature */
+	RP_ALG_ED25519 = 1,     /* 32-byte key, 64-byte signature */
 	RP_ALG_P256_SHA256 = 2, /* 65-byte point, DER ECDSA signature */
 };
 
@@ -44,17 +64,17 @@ enum rp_image_kind {
 
 /* A parsed header, in host form (never the wire layout). */
 struct rp_image_hdr {
-	uint16_t format;	/* RP_IMAGE_FORMAT */
-	uint16_t hdr_len;	/* RP_IMAGE_HDR_SIZE */
-	uint32_t kind;		/* enum rp_image_kind */
-	uint32_t counter;	/* security counter (anti-rollback) */
+	uint16_t format;          /* RP_IMAGE_FORMAT */
+	uint16_t hdr_len;         /* RP_IMAGE_HDR_SIZE */
+	uint32_t kind;            /* enum rp_image_kind */
+	uint32_t counter;         /* security counter (anti-rollback) */
 	char hw[RP_IMAGE_HW_MAX]; /* NUL-terminated hardware type */
 	uint32_t ver_major, ver_minor, ver_patch;
 	uint64_t payload_len;
 	uint8_t payload_sha256[RP_SHA256_LEN];
 	uint8_t base_sha256[RP_SHA256_LEN];   /* delta: the base image */
 	uint8_t result_sha256[RP_SHA256_LEN]; /* delta: the full result */
-	uint64_t build_time;		      /* Unix seconds */
+	uint64_t build_time;                  /* Unix seconds */
 };
 
 struct rp_pubkey {
@@ -91,31 +111,31 @@ struct rp_crypto {
 	void *ctx;
 	rp_err (*sha256_init)(void *ctx, void *state);
 	rp_err (*sha256_update)(void *ctx, void *state, const uint8_t *data,
-				size_t len);
+	                        size_t len);
 	rp_err (*sha256_final)(void *ctx, void *state,
-			       uint8_t out[RP_SHA256_LEN]);
+	                       uint8_t out[RP_SHA256_LEN]);
 	/* RP_OK if sig is a valid signature of msg by pub, else RP_E_SIG_BAD
 	 * (or RP_E_SIG_ALG for an algorithm the port lacks). */
 	rp_err (*verify)(void *ctx, const struct rp_pubkey *pub,
-			 const uint8_t *msg, size_t msglen, const uint8_t *sig,
-			 size_t siglen);
+	                 const uint8_t *msg, size_t msglen, const uint8_t *sig,
+	                 size_t siglen);
 };
 
 /* What the verifier requires beyond valid signatures. */
 struct rp_image_policy {
-	const char *hw;		/* required hardware type; NULL: any */
-	uint32_t min_counter;	/* refuse counter < min_counter */
-	bool exact_size;	/* true: the source ends exactly at the end of
-				 * the signature section (a file); false: it
-				 * may be followed by anything (a flash slot) */
+	const char *hw;       /* required hardware type; NULL: any */
+	uint32_t min_counter; /* refuse counter < min_counter */
+	bool exact_size;      /* true: the source ends exactly at the end of
+	                       * the signature section (a file); false: it
+	                       * may be followed by anything (a flash slot) */
 };
 
 /* What the verifier found; filled as far as it got, also on failure. */
 struct rp_image_report {
 	struct rp_image_hdr hdr;
-	uint64_t total_len;	/* header + payload + signature section */
-	uint8_t nsigs;		/* signatures in the section */
-	uint8_t nvalid;		/* valid, by distinct trusted keys */
+	uint64_t total_len; /* header + payload + signature section */
+	uint8_t nsigs;      /* signatures in the section */
+	uint8_t nvalid;     /* valid, by distinct trusted keys */
 	uint8_t sig_ok[RP_IMAGE_MAX_SIGS]; /* per signature: 1 valid */
 	uint8_t sig_alg[RP_IMAGE_MAX_SIGS];
 	uint8_t sig_keyid[RP_IMAGE_MAX_SIGS][RP_KEYID_LEN];
@@ -130,11 +150,11 @@ struct rp_image_report {
  * magic, format, lengths and reserved fields; trusts nothing else.
  */
 RP_API rp_err rp_image_hdr_parse(const uint8_t *buf, size_t len,
-				 struct rp_image_hdr *out) RP_WARN_UNUSED;
+                                 struct rp_image_hdr *out) RP_WARN_UNUSED;
 
 /* Write h as wire bytes (RP_IMAGE_HDR_SIZE) into out. */
 RP_API void rp_image_hdr_encode(const struct rp_image_hdr *h,
-				uint8_t out[RP_IMAGE_HDR_SIZE]);
+                                uint8_t out[RP_IMAGE_HDR_SIZE]);
 
 /*
  * Verify the image in src against trust, crypto and policy, streaming the
@@ -146,10 +166,10 @@ RP_API void rp_image_hdr_encode(const struct rp_image_hdr *h,
  * nothing trails the image when policy->exact_size.
  */
 RP_API rp_err rp_image_verify(const struct rp_image_src *src,
-			      const struct rp_keyset *trust,
-			      const struct rp_crypto *crypto,
-			      const struct rp_image_policy *policy,
-			      uint8_t *work, size_t worklen,
-			      struct rp_image_report *rep) RP_WARN_UNUSED;
+                              const struct rp_keyset *trust,
+                              const struct rp_crypto *crypto,
+                              const struct rp_image_policy *policy,
+                              uint8_t *work, size_t worklen,
+                              struct rp_image_report *rep) RP_WARN_UNUSED;
 
 #endif
