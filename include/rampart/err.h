@@ -63,7 +63,32 @@
 	X(RP_E_BOOT_NO_IMAGE, 250, "no valid image in either slot")            \
 	X(RP_E_BOOT_STATE, 251, "boot-state record damaged in both copies")    \
 	X(RP_E_FLASH, 252, "flash operation failed")                           \
-	X(RP_E_FLASH_ALIGN, 253, "flash address or length not aligned")
+	X(RP_E_FLASH_ALIGN, 253, "flash address or length not aligned")       \
+	/* PKI, enrollment, rampartd: 300..399 */                              \
+	X(RP_E_HTTP, 300, "HTTP transport failure")                            \
+	X(RP_E_HTTP_STATUS, 301, "server answered with an error status")       \
+	X(RP_E_TLS, 302, "TLS handshake or certificate check failed")          \
+	X(RP_E_CSR, 303, "malformed certificate request")                      \
+	X(RP_E_CSR_SIG, 304, "certificate request signature does not verify")  \
+	X(RP_E_CSR_KEY, 305, "certificate request key type not accepted")      \
+	X(RP_E_CSR_SUBJECT, 306, "certificate request subject not accepted")   \
+	X(RP_E_NOT_ALLOWLISTED, 307, "device serial not on the allowlist")     \
+	X(RP_E_ENROLLED, 308, "device already enrolled")                       \
+	X(RP_E_DECOMMISSIONED, 309, "device decommissioned")                   \
+	X(RP_E_HWTOKEN, 310, "hardware token missing or does not match")       \
+	X(RP_E_CLAIM, 311, "claim certificate not valid for this request")     \
+	X(RP_E_CLAIM_EXPIRED, 312, "claim certificate expired")                \
+	X(RP_E_CLAIM_GROUP, 313, "claim certificate is for another group")     \
+	X(RP_E_CERT_UNTRUSTED, 314, "certificate not issued by a trusted CA")  \
+	X(RP_E_CERT_REVOKED, 315, "certificate revoked")                       \
+	X(RP_E_CERT_EXPIRED, 316, "certificate expired")                       \
+	X(RP_E_RENEW_EARLY, 317, "renewal requested before the window")        \
+	X(RP_E_NO_CLIENT_CERT, 318, "client certificate required")             \
+	X(RP_E_AUTH, 319, "authentication failed")                             \
+	X(RP_E_CSV, 320, "malformed CSV")                                      \
+	X(RP_E_STORE, 321, "store (database) failure")                         \
+	X(RP_E_BODY_TOO_BIG, 322, "request body exceeds its limit")            \
+	X(RP_E_CONTENT_TYPE, 323, "wrong content type")
 
 enum rp_err {
 #define RP_ERR_ENUM(name, value, msg) name = value,
