@@ -59,6 +59,10 @@
 	X(RP_E_KEYSET, 215, "malformed trusted key set")                       \
 	X(RP_E_KEY_FORMAT, 216, "malformed or unsupported key")                \
 	X(RP_E_PASSPHRASE, 217, "wrong passphrase or damaged key file")        \
+	X(RP_E_KEYSET_UNREVOKED, 218,                                          \
+	  "new key set drops a revocation of the current one")                 \
+	X(RP_E_PKCS11, 219, "PKCS#11 module or token error")                   \
+	X(RP_E_PKCS11_NO_KEY, 220, "no matching key on the PKCS#11 token")     \
 	/* boot: 250..279 */                                                   \
 	X(RP_E_BOOT_NO_IMAGE, 250, "no valid image in either slot")            \
 	X(RP_E_BOOT_STATE, 251, "boot-state record damaged in both copies")    \
