@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * simflash.h - a simulated NOR flash in memory for the boot tests: erase
+ * sets a sector to 0xFF, a write only clears bits, and power can be cut at
+ * the k-th write or erase, leaving that operation torn.
+ */
+#ifndef RAMPART_TEST_SIMFLASH_H
+#define RAMPART_TEST_SIMFLASH_H
+
+#include <stdint.h>
+
+#include "rampart/flash.h"
+
+/* How the operation that loses power is left. */
+enum sim_tear {
+	SIM_TEAR_NONE, /* nothing of it reached the flash */
+	SIM_TEAR_HALF, /* a write programmed half of its bytes and some bits
+	                * of the next; an erase erased the first half */
+	SIM_TEAR_MOST, /* a write programmed all but some bits of its last
+	                * byte; an erase left random bits not yet erased */
+	SIM_TEAR_KINDS
+};
+
+struct simflash {
+	struct rp_flash f;
+	uint8_t *mem;
+	unsigned long ops; /* writes and erases so far */
+	unsigned long writes, erases;
+	unsigned long cut_at; /* power fails at this op (1-based); 0 never */
+	int tear;             /* enum sim_tear */
+	int dead;             /* power is off: every call fails */
+	unsigned long violations; /* writes that tried to set a bit */
+	uint32_t rng;
+};
+
+void sim_init(struct simflash *s, uint32_t size, uint32_t sector,
+              uint32_t align);
+void sim_free(struct simflash *s);
+/* Cut power at the n-th write or erase from now (n >= 1). */
+void sim_arm(struct simflash *s, unsigned long n, int tear, uint32_t seed);
+/* Power back on, no cut armed. */
+void sim_power_on(struct simflash *s);
+
+#endif
