@@ -172,4 +172,115 @@ RP_API rp_err rp_image_verify(const struct rp_image_src *src,
                               uint8_t *work, size_t worklen,
                               struct rp_image_report *rep) RP_WARN_UNUSED;
 
+/* ---- Additions (issue 3, image side): helpers around the contract ---- */
+
+#define RP_SIGSEC_HDR_SIZE 8  /* magic, count, reserved */
+#define RP_SIG_ENTRY_HDR   36 /* alg, reserved, siglen, keyid */
+#define RP_ED25519_SIG_LEN 64
+#define RP_ED25519_KEY_LEN 32
+#define RP_P256_KEY_LEN    65
+#define RP_P256_SIG_MIN    8
+/* The largest signature section: every entry at its largest. */
+#define RP_SIGSEC_MAX         \
+	(RP_SIGSEC_HDR_SIZE + \
+	 RP_IMAGE_MAX_SIGS * (RP_SIG_ENTRY_HDR + RP_SIG_MAX))
+
+/* rp_image_report.sig_ok values (1 = valid, as above). */
+enum rp_sig_status {
+	RP_SIGSTAT_UNCHECKED = 0, /* not reached (an earlier error) */
+	RP_SIGSTAT_VALID = 1,     /* valid, counted */
+	RP_SIGSTAT_BAD = 2,       /* trusted key, signature does not verify */
+	RP_SIGSTAT_UNKNOWN = 3,   /* key not in the trusted set */
+	RP_SIGSTAT_REVOKED = 4,   /* key revoked */
+	RP_SIGSTAT_DUPLICATE = 5, /* valid, but its key already counted */
+};
+
+/*
+ * Fill pk from a raw public key (32 bytes Ed25519; 65 bytes uncompressed
+ * P-256, first byte 0x04) and compute its key id with crypto's SHA-256.
+ * RP_E_SIG_ALG for an unknown alg, RP_E_KEY_FORMAT for a bad length.
+ */
+RP_API rp_err rp_pubkey_init(struct rp_pubkey *pk, uint8_t alg,
+                             const uint8_t *key, size_t len,
+                             const struct rp_crypto *crypto) RP_WARN_UNUSED;
+
+/*
+ * A source over a buffer in memory (tests, fuzzing, a slot mapped into
+ * the address space). *mem must outlive src.
+ */
+struct rp_mem_src {
+	const uint8_t *buf;
+	size_t len;
+};
+RP_API void rp_image_src_mem(struct rp_image_src *src, struct rp_mem_src *mem,
+                             const uint8_t *buf, size_t len);
+
+/*
+ * Check the structure of the signature section at off in src (magic,
+ * count, reserved bytes, algorithm and length of each entry) without
+ * verifying anything. OUT: *end, the offset just past the section.
+ * Errors: RP_E_IMAGE_TRUNCATED, RP_E_IMAGE_SIGSECTION, RP_E_SIG_ALG.
+ */
+RP_API rp_err rp_sigsec_scan(const struct rp_image_src *src, uint64_t off,
+                             uint64_t *end) RP_WARN_UNUSED;
+
+/*
+ * Key sets ("RPKS", docs/image-format.md "Key sets"): a body of
+ * RP_KEYSET_HDR_SIZE bytes of fixed fields, nkeys entries (u8 alg, u8 len,
+ * key[len]), nrevoked key ids, then a signature section over the body.
+ */
+#define RP_KEYSET_MAGIC    0x534b5052u /* "RPKS" little-endian */
+#define RP_KEYSET_FORMAT   1
+#define RP_KEYSET_HDR_SIZE 16
+#define RP_KEYSET_BODY_MAX                                               \
+	(RP_KEYSET_HDR_SIZE + RP_KEYSET_MAX_KEYS * (2 + RP_PUBKEY_MAX) + \
+	 RP_KEYSET_MAX_REVOKED * RP_KEYID_LEN)
+#define RP_KEYSET_MAX_SIZE (RP_KEYSET_BODY_MAX + RP_SIGSEC_MAX)
+
+/*
+ * Check a key set's fields (threshold, counts, no duplicate key, no key
+ * both trusted and revoked, no duplicate revocation). RP_E_KEYSET.
+ */
+RP_API rp_err rp_keyset_check(const struct rp_keyset *ks) RP_WARN_UNUSED;
+
+/*
+ * Encode ks's body (everything the signatures cover) into out (cap
+ * bytes). OUT: *outlen. RP_E_KEYSET if ks is invalid, RP_E_BUFFER.
+ */
+RP_API rp_err rp_keyset_encode_body(const struct rp_keyset *ks, uint8_t *out,
+                                    size_t cap, size_t *outlen) RP_WARN_UNUSED;
+
+/*
+ * Parse a signed key set (body + signature section, exactly len bytes)
+ * into out, computing key ids with crypto. Checks structure only, not
+ * signatures. OUT: *bodylen (may be NULL), the length of the signed body.
+ * Errors: RP_E_KEYSET (also bad magic or format), RP_E_KEY_FORMAT,
+ * RP_E_SIG_ALG, RP_E_IMAGE_SIGSECTION, RP_E_IMAGE_TRUNCATED (the section
+ * is cut), RP_E_IMAGE_TRAILING (bytes after it).
+ */
+RP_API rp_err rp_keyset_parse(const uint8_t *buf, size_t len,
+                              const struct rp_crypto *crypto,
+                              struct rp_keyset *out,
+                              size_t *bodylen) RP_WARN_UNUSED;
+
+/*
+ * Accept a new signed key set (buf, len) given the current one: it must
+ * parse, have an epoch above current->epoch (RP_E_KEYSET_EPOCH), keep
+ * every revocation of current (RP_E_KEYSET_UNREVOKED), and carry
+ * current->threshold valid signatures by distinct keys of current that
+ * neither set revokes (RP_E_SIG_* / RP_E_KEY_REVOKED as for images).
+ * current NULL: a first (factory) set, which must carry its own threshold
+ * of signatures by its own keys. out receives the new set only on RP_OK.
+ * rep (may be NULL) reports the signatures (its hdr is left zero).
+ */
+RP_API rp_err rp_keyset_accept(const struct rp_keyset *current,
+                               const uint8_t *buf, size_t len,
+                               const struct rp_crypto *crypto,
+                               struct rp_keyset *out,
+                               struct rp_image_report *rep) RP_WARN_UNUSED;
+
+/* True if id is in ks's revoked list. */
+RP_API bool rp_keyset_is_revoked(const struct rp_keyset *ks,
+                                 const uint8_t id[RP_KEYID_LEN]);
+
 #endif

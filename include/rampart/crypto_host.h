@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * crypto_host.h - the hosted (Linux) ports of the image verifier: the
+ * struct rp_crypto backed by OpenSSL (SHA-256, ECDSA P-256) and libsodium
+ * (Ed25519), and a struct rp_image_src backed by a file.
+ */
+#ifndef RAMPART_CRYPTO_HOST_H
+#define RAMPART_CRYPTO_HOST_H
+
+#include "rampart/image.h"
+
+/* The host crypto port; a static object, valid after rp_init(). */
+RP_API const struct rp_crypto *rp_crypto_host(void);
+
+/* A good work-buffer size for rp_image_verify on a host. */
+#define RP_IMAGE_HOST_WORK (256u * 1024u)
+
+/*
+ * Open path read-only as an image source. src->ctx owns the open file:
+ * release it with rp_image_src_file_close(). RP_E_NOT_FOUND, RP_E_PERM,
+ * RP_E_IO, RP_E_INVAL (not a regular file), RP_E_NOMEM.
+ */
+RP_API rp_err rp_image_src_file_open(struct rp_image_src *src,
+                                     const char *path) RP_WARN_UNUSED;
+RP_API void rp_image_src_file_close(struct rp_image_src *src);
+
+/* SHA-256 of len bytes with the host port (a convenience). */
+RP_API rp_err rp_sha256(const void *data, size_t len,
+                        uint8_t out[RP_SHA256_LEN]) RP_WARN_UNUSED;
+
+#endif

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * image_file.c - a struct rp_image_src over a regular file (pread), for
+ * the CLI and for rampart-boot's tests on a host.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rampart/crypto_host.h"
+
+struct file_src {
+	int fd;
+};
+
+static rp_err file_read(void *ctx, uint64_t off, uint8_t *buf, size_t len)
+{
+	struct file_src *f = ctx;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(f->fd, buf, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return RP_E_IO;
+		if (n == 0)
+			return RP_E_IMAGE_TRUNCATED; /* shrank under us */
+		buf += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return RP_OK;
+}
+
+/* src->ctx: a malloc'd struct file_src, freed by rp_image_src_file_close. */
+rp_err rp_image_src_file_open(struct rp_image_src *src, const char *path)
+{
+	struct file_src *f = NULL;
+	struct stat st;
+	int fd;
+	rp_err rc = RP_OK;
+
+	src->ctx = NULL;
+	src->read = NULL;
+	src->size = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = errno == ENOENT   ? RP_E_NOT_FOUND
+		     : errno == EACCES ? RP_E_PERM
+		                       : RP_E_IO;
+		goto out;
+	}
+	if (fstat(fd, &st) != 0) {
+		rc = RP_E_IO;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = RP_E_INVAL;
+		goto out;
+	}
+	f = malloc(sizeof *f);
+	if (f == NULL) {
+		rc = RP_E_NOMEM;
+		goto out;
+	}
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	f->fd = fd;
+	fd = -1;
+	src->ctx = f;
+	src->read = file_read;
+	src->size = (uint64_t)st.st_size;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+void rp_image_src_file_close(struct rp_image_src *src)
+{
+	struct file_src *f = src->ctx;
+
+	if (f != NULL) {
+		close(f->fd);
+		free(f);
+	}
+	src->ctx = NULL;
+	src->read = NULL;
+	src->size = 0;
+}
