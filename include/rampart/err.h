@@ -92,7 +92,21 @@
 	X(RP_E_CSV, 320, "malformed CSV")                                      \
 	X(RP_E_STORE, 321, "store (database) failure")                         \
 	X(RP_E_BODY_TOO_BIG, 322, "request body exceeds its limit")            \
-	X(RP_E_CONTENT_TYPE, 323, "wrong content type")
+	X(RP_E_CONTENT_TYPE, 323, "wrong content type")                       \
+	/* device keystore and agent: 400..449 */                              \
+	X(RP_E_KEYSTORE_SPEC, 400, "malformed keystore spec")                  \
+	X(RP_E_KEYSTORE_NO_KEY, 401, "keystore holds no key")                  \
+	X(RP_E_KEYSTORE_HAS_KEY, 402, "keystore already holds a key")          \
+	X(RP_E_KEYSTORE_SEALED, 403,                                           \
+	  "sealed key damaged or wrong key-encryption key")                    \
+	X(RP_E_KEYSTORE_FORMAT, 404, "malformed sealed key file")              \
+	X(RP_E_KEYSTORE_MODE, 405, "key file accessible to others (not 0600)") \
+	X(RP_E_KEYSTORE_BACKEND, 406, "PKCS#11 token or TPM refused")          \
+	X(RP_E_KEYSTORE_NO_CERT, 407, "keystore holds no certificate")         \
+	X(RP_E_KEYSTORE_CERT, 408, "certificate is not for the keystore key")  \
+	X(RP_E_EST_REPLY, 420, "malformed EST reply")                          \
+	X(RP_E_EST_REFUSED, 421, "EST server refused the request")             \
+	X(RP_E_EST_UNREACHABLE, 422, "EST server unreachable")
 
 enum rp_err {
 #define RP_ERR_ENUM(name, value, msg) name = value,

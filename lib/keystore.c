@@ -1,0 +1,817 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * keystore.c - the keystore front: the spec-string parser, dispatch to the
+ * back-ends, certificate and chain storage beside the key (PEM files in the
+ * spec's folder), the SSL_CTX helper, and the file helpers the back-ends
+ * share (atomic write, private read, shred). docs/keystore.md describes
+ * the spec grammar and the guarantees.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sodium.h>
+
+#include "keystore_int.h"
+#include "rampart/mem.h"
+
+#define CERT_FILE  "cert.pem"
+#define CHAIN_FILE "chain.pem"
+#define CERT_MAX   (64 * 1024)
+#define PIN_MAX    64
+
+/* ---- spec parsing ---------------------------------------------------- */
+
+struct span {
+	const char *p;
+	size_t n;
+};
+
+static bool span_eq(struct span s, const char *lit)
+{
+	return strlen(lit) == s.n && memcmp(s.p, lit, s.n) == 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Copy a value into dst (cap bytes with the NUL). pct: decode RFC 3986
+ * percent escapes (RFC 7512 2.3). Refuses empty values, NUL bytes and
+ * values that do not fit, and a field set twice.
+ */
+static rp_err set_val(char *dst, size_t cap, struct span v, bool pct)
+{
+	size_t i, o = 0;
+
+	if (dst[0] != '\0' || v.n == 0)
+		return RP_E_KEYSTORE_SPEC;
+	for (i = 0; i < v.n; i++) {
+		char c = v.p[i];
+
+		if (pct && c == '%') {
+			int hi, lo;
+
+			if (v.n - i < 3)
+				return RP_E_KEYSTORE_SPEC;
+			hi = hexval(v.p[i + 1]);
+			lo = hexval(v.p[i + 2]);
+			if (hi < 0 || lo < 0)
+				return RP_E_KEYSTORE_SPEC;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (c == '\0' || o + 1 >= cap)
+			return RP_E_KEYSTORE_SPEC;
+		dst[o++] = c;
+	}
+	dst[o] = '\0';
+	return RP_OK;
+}
+
+/* Split s at the first sep: *head gets the part before, s the rest. */
+static bool split(struct span *s, char sep, struct span *head)
+{
+	const char *q = memchr(s->p, sep, s->n);
+
+	if (q == NULL) {
+		*head = *s;
+		s->p += s->n;
+		s->n = 0;
+		return false;
+	}
+	head->p = s->p;
+	head->n = (size_t)(q - s->p);
+	s->n -= head->n + 1;
+	s->p = q + 1;
+	return true;
+}
+
+/* "name=value" into name and value; false without '='. */
+static bool attr(struct span a, struct span *name, struct span *val)
+{
+	*val = a;
+	return split(val, '=', name);
+}
+
+static rp_err parse_handle(struct span v, uint32_t *out)
+{
+	unsigned long long h = 0;
+	size_t i = 0;
+	int base = 10;
+
+	if (v.n > 2 && v.p[0] == '0' && (v.p[1] == 'x' || v.p[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	if (i == v.n || v.n - i > 10)
+		return RP_E_KEYSTORE_SPEC;
+	for (; i < v.n; i++) {
+		int d = hexval(v.p[i]);
+
+		if (d < 0 || d >= base)
+			return RP_E_KEYSTORE_SPEC;
+		h = h * (unsigned)base + (unsigned)d;
+	}
+	/* TPM 2.0 Part 2, 7.5: owner persistent handles 0x81000000.. */
+	if (h < 0x81000000ull || h > 0x81ffffffull)
+		return RP_E_KEYSTORE_SPEC;
+	*out = (uint32_t)h;
+	return RP_OK;
+}
+
+static rp_err parse_file(struct span s, struct rp_keystore_spec *o)
+{
+	struct span a, name, val;
+	rp_err rc;
+	bool more = split(&s, ';', &a);
+
+	rc = set_val(o->dir, sizeof o->dir, a, false);
+	while (rc == RP_OK && more) {
+		more = split(&s, ';', &a);
+		if (!attr(a, &name, &val))
+			return RP_E_KEYSTORE_SPEC;
+		if (span_eq(name, "kek"))
+			rc = set_val(o->kek, sizeof o->kek, val, false);
+		else
+			rc = RP_E_KEYSTORE_SPEC;
+	}
+	if (rc == RP_OK && o->kek[0] == '\0') {
+		int n = snprintf(o->kek, sizeof o->kek, "%s/kek", o->dir);
+
+		if (n < 0 || (size_t)n >= sizeof o->kek)
+			rc = RP_E_KEYSTORE_SPEC;
+	}
+	return rc;
+}
+
+static rp_err parse_tpm(struct span s, struct rp_keystore_spec *o)
+{
+	struct span a, name, val;
+	rp_err rc = RP_OK;
+	bool more = true, have_handle = false;
+
+	while (rc == RP_OK && more) {
+		more = split(&s, ';', &a);
+		if (!attr(a, &name, &val))
+			return RP_E_KEYSTORE_SPEC;
+		if (span_eq(name, "handle") && !have_handle) {
+			rc = parse_handle(val, &o->handle);
+			have_handle = true;
+		} else if (span_eq(name, "dir")) {
+			rc = set_val(o->dir, sizeof o->dir, val, false);
+		} else if (span_eq(name, "tcti")) {
+			rc = set_val(o->tcti, sizeof o->tcti, val, false);
+		} else {
+			rc = RP_E_KEYSTORE_SPEC;
+		}
+	}
+	if (rc == RP_OK && (!have_handle || o->dir[0] == '\0'))
+		rc = RP_E_KEYSTORE_SPEC;
+	return rc;
+}
+
+/* RFC 7512: pkcs11:path-attrs[?query-attrs]. */
+static rp_err parse_pkcs11(struct span s, struct rp_keystore_spec *o)
+{
+	struct span path, query, a, name, val;
+	char type[16] = "";
+	rp_err rc = RP_OK;
+	bool more;
+
+	query = s;
+	more = split(&query, '?', &path);
+	if (!more)
+		query.n = 0;
+	while (rc == RP_OK && path.n > 0) {
+		split(&path, ';', &a);
+		if (!attr(a, &name, &val))
+			return RP_E_KEYSTORE_SPEC;
+		if (span_eq(name, "token"))
+			rc = set_val(o->token, sizeof o->token, val, true);
+		else if (span_eq(name, "object"))
+			rc = set_val(o->object, sizeof o->object, val, true);
+		else if (span_eq(name, "type"))
+			rc = set_val(type, sizeof type, val, true);
+		else
+			rc = RP_E_KEYSTORE_SPEC;
+	}
+	while (rc == RP_OK && more && query.n > 0) {
+		split(&query, '&', &a);
+		if (!attr(a, &name, &val))
+			return RP_E_KEYSTORE_SPEC;
+		if (span_eq(name, "module-path"))
+			rc = set_val(o->module, sizeof o->module, val, true);
+		else if (span_eq(name, "pin-value"))
+			rc = set_val(o->pin, sizeof o->pin, val, true);
+		else if (span_eq(name, "pin-source"))
+			rc = set_val(o->pin_source, sizeof o->pin_source, val,
+			             true);
+		else if (span_eq(name, "x-dir"))
+			rc = set_val(o->dir, sizeof o->dir, val, true);
+		else
+			rc = RP_E_KEYSTORE_SPEC;
+	}
+	if (rc != RP_OK)
+		return rc;
+	if (type[0] != '\0' && strcmp(type, "private") != 0)
+		return RP_E_KEYSTORE_SPEC;
+	if (o->token[0] == '\0' || o->object[0] == '\0' ||
+	    o->module[0] == '\0' || o->dir[0] == '\0')
+		return RP_E_KEYSTORE_SPEC;
+	/* Exactly one way to get the PIN. */
+	if ((o->pin[0] != '\0') == (o->pin_source[0] != '\0'))
+		return RP_E_KEYSTORE_SPEC;
+	return RP_OK;
+}
+
+rp_err rp_keystore_spec_parse(const char *spec, size_t len,
+                              struct rp_keystore_spec *out)
+{
+	struct span s = {spec, len};
+	rp_err rc;
+
+	if (spec == NULL || out == NULL)
+		return RP_E_INVAL;
+	memset(out, 0, sizeof *out);
+	if (len > RP_KEYSTORE_SPEC_MAX || memchr(spec, '\0', len) != NULL) {
+		rc = RP_E_KEYSTORE_SPEC;
+		goto out;
+	}
+	if (len > 5 && memcmp(spec, "file:", 5) == 0) {
+		out->kind = RP_KEYSTORE_FILE;
+		s.p += 5;
+		s.n -= 5;
+		rc = parse_file(s, out);
+	} else if (len > 7 && memcmp(spec, "pkcs11:", 7) == 0) {
+		out->kind = RP_KEYSTORE_PKCS11;
+		s.p += 7;
+		s.n -= 7;
+		rc = parse_pkcs11(s, out);
+	} else if (len > 4 && memcmp(spec, "tpm:", 4) == 0) {
+		out->kind = RP_KEYSTORE_TPM;
+		s.p += 4;
+		s.n -= 4;
+		rc = parse_tpm(s, out);
+	} else {
+		rc = RP_E_KEYSTORE_SPEC;
+	}
+out:
+	if (rc != RP_OK)
+		rp_wipe(out, sizeof *out);
+	return rc;
+}
+
+/* ---- file helpers ----------------------------------------------------- */
+
+static rp_err dir_of(const char *path, char *out, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (slash == NULL) {
+		snprintf(out, cap, ".");
+		return RP_OK;
+	}
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= cap)
+		return RP_E_INVAL;
+	memcpy(out, path, n);
+	out[n] = '\0';
+	return RP_OK;
+}
+
+static void fsync_dir(const char *path)
+{
+	char d[PATH_MAX];
+	int fd;
+
+	if (dir_of(path, d, sizeof d) != RP_OK)
+		return;
+	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+static rp_err write_all(int fd, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return RP_E_IO;
+		p += w;
+		len -= (size_t)w;
+	}
+	return RP_OK;
+}
+
+rp_err ks_write_file(const char *path, const void *data, size_t len, int mode,
+                     bool excl)
+{
+	char tmp[PATH_MAX];
+	int fd = -1, n;
+	rp_err rc;
+
+	n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (n < 0 || (size_t)n >= sizeof tmp)
+		return RP_E_INVAL;
+	if (excl && access(path, F_OK) == 0)
+		return RP_E_EXISTS;
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	          (mode_t)mode);
+	if (fd < 0) {
+		rc = RP_E_IO;
+		goto out;
+	}
+	/* The umask may have narrowed the mode; never widen past mode. */
+	if (fchmod(fd, (mode_t)mode) != 0) {
+		rc = RP_E_IO;
+		goto out;
+	}
+	rc = write_all(fd, data, len);
+	if (rc == RP_OK && fsync(fd) != 0)
+		rc = RP_E_IO;
+	if (close(fd) != 0 && rc == RP_OK)
+		rc = RP_E_IO;
+	fd = -1;
+	if (rc != RP_OK)
+		goto out;
+	if (excl) {
+		/* link() fails if path appeared meanwhile: no overwrite. */
+		if (link(tmp, path) != 0) {
+			rc = errno == EEXIST ? RP_E_EXISTS : RP_E_IO;
+			goto out;
+		}
+		(void)unlink(tmp);
+	} else if (rename(tmp, path) != 0) {
+		rc = RP_E_IO;
+		goto out;
+	}
+	fsync_dir(path);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc != RP_OK)
+		(void)unlink(tmp);
+	return rc;
+}
+
+rp_err ks_read_file(const char *path, uint8_t *buf, size_t max, size_t *len,
+                    bool private_file)
+{
+	struct stat st;
+	size_t got = 0;
+	int fd;
+	rp_err rc = RP_OK;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? RP_E_NOT_FOUND : RP_E_IO;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = RP_E_IO;
+		goto out;
+	}
+	if (private_file && (st.st_mode & 077) != 0) {
+		rc = RP_E_KEYSTORE_MODE;
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > max) {
+		rc = RP_E_TOO_BIG;
+		goto out;
+	}
+	while (got < max) {
+		ssize_t r = read(fd, buf + got, max - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = RP_E_IO;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	*len = got;
+out:
+	close(fd);
+	return rc;
+}
+
+rp_err ks_shred(const char *path)
+{
+	uint8_t block[4096];
+	struct stat st;
+	int fd, pass;
+	rp_err rc = RP_OK;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? RP_OK : RP_E_IO;
+	if (fstat(fd, &st) != 0) {
+		rc = RP_E_IO;
+		goto out;
+	}
+	/* Pass 0 writes random bytes, pass 1 zeros; each reaches the disk. */
+	for (pass = 0; pass < 2 && rc == RP_OK; pass++) {
+		off_t done = 0;
+
+		if (lseek(fd, 0, SEEK_SET) != 0) {
+			rc = RP_E_IO;
+			break;
+		}
+		while (done < st.st_size && rc == RP_OK) {
+			size_t n = sizeof block;
+
+			if ((off_t)n > st.st_size - done)
+				n = (size_t)(st.st_size - done);
+			if (pass == 0)
+				randombytes_buf(block, n);
+			else
+				memset(block, 0, n);
+			rc = write_all(fd, block, n);
+			done += (off_t)n;
+		}
+		if (rc == RP_OK && fsync(fd) != 0)
+			rc = RP_E_IO;
+	}
+out:
+	close(fd);
+	if (unlink(path) != 0 && rc == RP_OK)
+		rc = RP_E_IO;
+	fsync_dir(path);
+	return rc;
+}
+
+bool ks_pubkey_eq(EVP_PKEY *a, EVP_PKEY *b)
+{
+	unsigned char *da = NULL, *db = NULL;
+	int na, nb;
+	bool eq;
+
+	na = i2d_PUBKEY(a, &da);
+	nb = i2d_PUBKEY(b, &db);
+	eq = na > 0 && na == nb && memcmp(da, db, (size_t)na) == 0;
+	OPENSSL_free(da);
+	OPENSSL_free(db);
+	return eq;
+}
+
+/* ---- front ------------------------------------------------------------ */
+
+/* Read the PIN named by pin-source (a path or a file: URI). */
+static rp_err load_pin(struct rp_keystore_spec *s)
+{
+	uint8_t buf[PIN_MAX + 2];
+	const char *path = s->pin_source;
+	size_t len = 0;
+	rp_err rc;
+
+	if (strncmp(path, "file:", 5) == 0)
+		path += 5;
+	rc = ks_read_file(path, buf, sizeof buf - 1, &len, true);
+	if (rc == RP_E_TOO_BIG)
+		rc = RP_E_KEYSTORE_SPEC;
+	if (rc != RP_OK)
+		goto out;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (len == 0 || len >= sizeof s->pin || memchr(buf, 0, len) != NULL) {
+		rc = RP_E_KEYSTORE_SPEC;
+		goto out;
+	}
+	memcpy(s->pin, buf, len);
+	s->pin[len] = '\0';
+out:
+	rp_wipe(buf, sizeof buf);
+	return rc;
+}
+
+rp_err rp_keystore_open(const char *spec, rp_keystore **out)
+{
+	rp_keystore *ks = NULL;
+	rp_err rc;
+
+	if (spec == NULL || out == NULL)
+		return RP_E_INVAL;
+	*out = NULL;
+	ks = calloc(1, sizeof *ks);
+	if (ks == NULL)
+		return RP_E_NOMEM;
+	rc = rp_keystore_spec_parse(spec, strlen(spec), &ks->spec);
+	if (rc != RP_OK)
+		goto out;
+	switch (ks->spec.kind) {
+	case RP_KEYSTORE_FILE:
+		ks->ops = &ks_file_ops;
+		break;
+	case RP_KEYSTORE_PKCS11:
+		ks->ops = &ks_pkcs11_ops;
+		if (ks->spec.pin_source[0] != '\0')
+			rc = load_pin(&ks->spec);
+		break;
+	case RP_KEYSTORE_TPM:
+		ks->ops = &ks_tpm_ops;
+		break;
+	}
+	if (rc == RP_OK)
+		*out = ks;
+out:
+	if (rc != RP_OK)
+		rp_keystore_close(ks);
+	return rc;
+}
+
+void rp_keystore_close(rp_keystore *ks)
+{
+	if (ks == NULL)
+		return;
+	rp_wipe(&ks->spec, sizeof ks->spec);
+	free(ks);
+}
+
+enum rp_keystore_kind rp_keystore_kind(const rp_keystore *ks)
+{
+	return ks->spec.kind;
+}
+
+rp_err rp_keystore_generate(rp_keystore *ks)
+{
+	if (ks == NULL)
+		return RP_E_INVAL;
+	if (mkdir(ks->spec.dir, 0700) != 0 && errno != EEXIST)
+		return RP_E_IO;
+	return ks->ops->generate(ks);
+}
+
+bool rp_keystore_has_key(rp_keystore *ks)
+{
+	return ks != NULL && ks->ops->has_key(ks);
+}
+
+rp_err rp_keystore_key(rp_keystore *ks, EVP_PKEY **out)
+{
+	if (ks == NULL || out == NULL)
+		return RP_E_INVAL;
+	*out = NULL;
+	return ks->ops->key(ks, out);
+}
+
+static rp_err cert_path(const rp_keystore *ks, const char *name, char *out,
+                        size_t cap)
+{
+	int n = snprintf(out, cap, "%s/%s", ks->spec.dir, name);
+
+	return n < 0 || (size_t)n >= cap ? RP_E_INVAL : RP_OK;
+}
+
+/* PEM text of certs, leaf and chain parsed from pem[0..len). */
+static rp_err parse_pem_certs(const char *pem, size_t len, X509 **leaf,
+                              STACK_OF(X509) * *chain)
+{
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	rp_err rc = RP_OK;
+
+	*leaf = NULL;
+	*chain = sk_X509_new_null();
+	if (*chain == NULL || len > INT_MAX)
+		return RP_E_NOMEM;
+	bio = BIO_new_mem_buf(pem, (int)len);
+	if (bio == NULL) {
+		rc = RP_E_NOMEM;
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (*leaf == NULL) {
+			*leaf = x;
+		} else if (!sk_X509_push(*chain, x)) {
+			X509_free(x);
+			rc = RP_E_NOMEM;
+			goto out;
+		}
+	}
+	ERR_clear_error();
+	if (*leaf == NULL)
+		rc = RP_E_KEYSTORE_NO_CERT;
+out:
+	BIO_free(bio);
+	if (rc != RP_OK) {
+		X509_free(*leaf);
+		*leaf = NULL;
+		sk_X509_pop_free(*chain, X509_free);
+		*chain = NULL;
+	}
+	return rc;
+}
+
+static rp_err write_pem(const char *path, X509 *first, STACK_OF(X509) * rest)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+	int i;
+	rp_err rc = RP_E_CRYPTO;
+
+	if (bio == NULL)
+		return RP_E_NOMEM;
+	if (first != NULL && !PEM_write_bio_X509(bio, first))
+		goto out;
+	for (i = 0; rest != NULL && i < sk_X509_num(rest); i++) {
+		if (!PEM_write_bio_X509(bio, sk_X509_value(rest, i)))
+			goto out;
+	}
+	n = BIO_get_mem_data(bio, &data);
+	rc = ks_write_file(path, data, n > 0 ? (size_t)n : 0, 0644, false);
+out:
+	BIO_free(bio);
+	return rc;
+}
+
+rp_err rp_keystore_cert_store(rp_keystore *ks, const char *pem, size_t len)
+{
+	char path[PATH_MAX];
+	X509 *leaf = NULL;
+	STACK_OF(X509) *chain = NULL;
+	EVP_PKEY *key = NULL;
+	rp_err rc;
+
+	if (ks == NULL || pem == NULL)
+		return RP_E_INVAL;
+	rc = parse_pem_certs(pem, len, &leaf, &chain);
+	if (rc != RP_OK)
+		goto out;
+	rc = rp_keystore_key(ks, &key);
+	if (rc != RP_OK)
+		goto out;
+	if (!ks_pubkey_eq(X509_get0_pubkey(leaf), key)) {
+		rc = RP_E_KEYSTORE_CERT;
+		goto out;
+	}
+	/* The chain first: a reader that finds the new leaf finds its chain. */
+	rc = cert_path(ks, CHAIN_FILE, path, sizeof path);
+	if (rc == RP_OK)
+		rc = write_pem(path, NULL, chain);
+	if (rc == RP_OK)
+		rc = cert_path(ks, CERT_FILE, path, sizeof path);
+	if (rc == RP_OK)
+		rc = write_pem(path, leaf, NULL);
+out:
+	EVP_PKEY_free(key);
+	X509_free(leaf);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
+}
+
+static rp_err read_pem_file(const char *path, char **out, size_t *len)
+{
+	char *buf = malloc(CERT_MAX);
+	rp_err rc;
+
+	if (buf == NULL)
+		return RP_E_NOMEM;
+	rc = ks_read_file(path, (uint8_t *)buf, CERT_MAX, len, false);
+	if (rc != RP_OK) {
+		free(buf);
+		buf = NULL;
+	}
+	*out = buf;
+	return rc;
+}
+
+rp_err rp_keystore_cert_load(rp_keystore *ks, X509 **leaf,
+                             STACK_OF(X509) * *chain)
+{
+	char path[PATH_MAX];
+	char *pem = NULL, *cpem = NULL;
+	size_t len = 0, clen = 0;
+	X509 *l = NULL, *x;
+	STACK_OF(X509) *rest = NULL, *c = NULL;
+	rp_err rc;
+
+	if (ks == NULL || leaf == NULL)
+		return RP_E_INVAL;
+	*leaf = NULL;
+	if (chain != NULL)
+		*chain = NULL;
+	rc = cert_path(ks, CERT_FILE, path, sizeof path);
+	if (rc == RP_OK)
+		rc = read_pem_file(path, &pem, &len);
+	if (rc == RP_E_NOT_FOUND)
+		rc = RP_E_KEYSTORE_NO_CERT;
+	if (rc != RP_OK)
+		goto out;
+	rc = parse_pem_certs(pem, len, &l, &rest);
+	if (rc != RP_OK || chain == NULL)
+		goto out;
+	rc = cert_path(ks, CHAIN_FILE, path, sizeof path);
+	if (rc == RP_OK)
+		rc = read_pem_file(path, &cpem, &clen);
+	if (rc == RP_E_NOT_FOUND) {
+		rc = RP_OK;
+		clen = 0;
+	}
+	if (rc != RP_OK)
+		goto out;
+	if (clen > 0) {
+		rc = parse_pem_certs(cpem, clen, &x, &c);
+		if (rc != RP_OK)
+			goto out;
+		if (!sk_X509_insert(c, x, 0)) {
+			X509_free(x);
+			rc = RP_E_NOMEM;
+			goto out;
+		}
+	} else {
+		c = sk_X509_new_null();
+		if (c == NULL) {
+			rc = RP_E_NOMEM;
+			goto out;
+		}
+	}
+	*chain = c;
+	c = NULL;
+out:
+	if (rc == RP_OK) {
+		*leaf = l;
+		l = NULL;
+	}
+	X509_free(l);
+	sk_X509_pop_free(rest, X509_free);
+	sk_X509_pop_free(c, X509_free);
+	free(pem);
+	free(cpem);
+	return rc;
+}
+
+rp_err rp_keystore_ssl_ctx_use(rp_keystore *ks, SSL_CTX *ctx)
+{
+	EVP_PKEY *key = NULL;
+	X509 *leaf = NULL;
+	STACK_OF(X509) *chain = NULL;
+	rp_err rc;
+
+	if (ks == NULL || ctx == NULL)
+		return RP_E_INVAL;
+	rc = rp_keystore_cert_load(ks, &leaf, &chain);
+	if (rc == RP_OK)
+		rc = rp_keystore_key(ks, &key);
+	if (rc != RP_OK)
+		goto out;
+	/* SSL_CTX_use_cert_and_key checks that key and certificate match. */
+	if (SSL_CTX_use_cert_and_key(ctx, leaf, key, chain, 1) != 1) {
+		ERR_clear_error();
+		rc = RP_E_KEYSTORE_CERT;
+	}
+out:
+	EVP_PKEY_free(key);
+	X509_free(leaf);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
+}
+
+rp_err rp_keystore_erase(rp_keystore *ks)
+{
+	char path[PATH_MAX];
+	rp_err rc, rc2;
+
+	if (ks == NULL)
+		return RP_E_INVAL;
+	rc = ks->ops->erase(ks);
+	rc2 = cert_path(ks, CERT_FILE, path, sizeof path);
+	if (rc2 == RP_OK && unlink(path) != 0 && errno != ENOENT)
+		rc2 = RP_E_IO;
+	if (rc == RP_OK)
+		rc = rc2;
+	rc2 = cert_path(ks, CHAIN_FILE, path, sizeof path);
+	if (rc2 == RP_OK && unlink(path) != 0 && errno != ENOENT)
+		rc2 = RP_E_IO;
+	if (rc == RP_OK)
+		rc = rc2;
+	return rc;
+}
