@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * admin.c - the admin REST API under /api/v1/ (docs/admin-api.md): JSON
+ * with jansson, authenticated by the bearer setup token (its SHA-256 is
+ * in the store; compared in constant time) until operator accounts exist.
+ * Allowlist import/list/show/remove, device revoke/decommission/
+ * reprovision/renew, claim certificates, refusals.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/http.h>
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "est/csr.h"
+#include "http/http.h"
+#include "rampart/log.h"
+#include "rampart/mem.h"
+#include "rampartd.h"
+#include "registry/csv.h"
+
+static void reply_json(struct evhttp_request *req, int code, json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	if (s == NULL) {
+		http_reply_text(req, 500, "internal error");
+	} else {
+		http_reply(req, code, "application/json", s, strlen(s));
+		free(s);
+	}
+	json_decref(j);
+}
+
+static void reply_error(struct evhttp_request *req, int code, const char *msg)
+{
+	reply_json(req, code, json_pack("{s:s}", "error", msg));
+}
+
+/* RP_OK when the Authorization header carries the setup token. */
+static rp_err check_token(struct rampartd *rd, struct evhttp_request *req,
+                          const char **why)
+{
+	const char *h = http_header(req, "Authorization");
+	uint8_t want[32], got[32];
+	size_t wl = sizeof want;
+	rp_err rc = RP_E_AUTH;
+
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
+		*why = "no bearer token";
+		return rc;
+	}
+	if (store_meta_get(rd->store, RD_META_SETUP_TOKEN, want, &wl) !=
+	        RP_OK ||
+	    wl != sizeof want) {
+		*why = "no setup token is configured";
+		return rc;
+	}
+	SHA256((const unsigned char *)h + 7, strlen(h + 7), got);
+	if (rp_memeq(want, got, sizeof want))
+		rc = RP_OK;
+	else
+		*why = "wrong bearer token";
+	rp_wipe(got, sizeof got);
+	return rc;
+}
+
+static json_t *device_json(const struct store_device *d)
+{
+	return json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I}", "serial",
+	    d->serial, "hw_type", d->hw_type, "hw_token", d->hw_token, "group",
+	    d->group, "tags", d->tags, "state", store_dev_state_name(d->state),
+	    "allow_reprovision", d->allow_reprovision, "force_renew",
+	    d->force_renew, "created_at", (json_int_t)d->created_at,
+	    "updated_at", (json_int_t)d->updated_at);
+}
+
+static int list_one(void *arg, const struct store_device *d)
+{
+	return json_array_append_new(arg, device_json(d)) != 0;
+}
+
+static int cert_one(void *arg, const struct store_cert *c)
+{
+	return json_array_append_new(
+	           arg,
+	           json_pack("{s:s, s:I, s:I, s:I, s:s}", "serial", c->serial,
+	                     "not_before", (json_int_t)c->not_before,
+	                     "not_after", (json_int_t)c->not_after,
+	                     "revoked_at", (json_int_t)c->revoked_at, "reason",
+	                     c->revoked_at ? ca_reason_name(c->reason) : "")) !=
+	       0;
+}
+
+struct import {
+	struct rampartd *rd;
+	char *why;
+	size_t cap;
+};
+
+static int import_one(void *arg, unsigned line, const struct store_device *d)
+{
+	struct import *im = arg;
+	rp_err rc = store_device_add(im->rd->store, d);
+
+	if (rc == RP_E_EXISTS)
+		snprintf(im->why, im->cap,
+		         "line %u: serial %s is already on the allowlist", line,
+		         d->serial);
+	else if (rc != RP_OK)
+		snprintf(im->why, im->cap, "line %u: store failure", line);
+	return rc != RP_OK;
+}
+
+static void allowlist_import(struct rampartd *rd, struct evhttp_request *req)
+{
+	char *body = NULL, why[256] = "";
+	size_t len = 0, rows = 0;
+	struct import im = {rd, why, sizeof why};
+	rp_err rc;
+
+	rc = http_body(req, (size_t)rd->cfg.admin_max_body, &body, &len);
+	if (rc != RP_OK) {
+		reply_error(req, rc == RP_E_BODY_TOO_BIG ? 413 : 500,
+		            rp_strerror(rc));
+		goto out;
+	}
+	if (store_begin(rd->store) != RP_OK) {
+		reply_error(req, 503, "store busy");
+		goto out;
+	}
+	rc = allowlist_csv_parse(body, len, import_one, &im, &rows, why,
+	                         sizeof why);
+	if (rc == RP_OK)
+		rc = store_commit(rd->store);
+	if (rc != RP_OK) {
+		store_rollback(rd->store);
+		rp_log_warn("admin: allowlist import refused: %s", why);
+		reply_error(req, rc == RP_E_CSV ? 400 : 503,
+		            why[0] ? why : rp_strerror(rc));
+		goto out;
+	}
+	rp_log_info("admin: imported %zu allowlist entries", rows);
+	reply_json(req, 200, json_pack("{s:I}", "imported", (json_int_t)rows));
+out:
+	free(body);
+}
+
+static void device_show(struct rampartd *rd, struct evhttp_request *req,
+                        const char *id)
+{
+	struct store_device d;
+	json_t *j, *certs = json_array();
+	rp_err rc = store_device_get(rd->store, id, &d);
+
+	if (rc != RP_OK) {
+		json_decref(certs);
+		reply_error(req, rc == RP_E_NOT_FOUND ? 404 : 503,
+		            rp_strerror(rc));
+		return;
+	}
+	j = device_json(&d);
+	if (store_cert_each_of(rd->store, id, cert_one, certs) != RP_OK) {
+		json_decref(j);
+		json_decref(certs);
+		reply_error(req, 503, "store failure");
+		return;
+	}
+	json_object_set_new(j, "certificates", certs);
+	reply_json(req, 200, j);
+}
+
+struct revoke {
+	struct rampartd *rd;
+	const char *only; /* serial or NULL: all */
+	int reason;
+	int64_t now;
+	json_t *done;
+	rp_err rc;
+};
+
+static int revoke_one(void *arg, const struct store_cert *c)
+{
+	struct revoke *r = arg;
+
+	if (c->revoked_at != 0 || c->not_after <= r->now)
+		return 0;
+	if (r->only != NULL && strcmp(r->only, c->serial) != 0)
+		return 0;
+	json_array_append_new(r->done, json_string(c->serial));
+	return 0;
+}
+
+/* POST devices/ID/{revoke,decommission}. */
+static void device_revoke(struct rampartd *rd, struct evhttp_request *req,
+                          const char *id, int decommission)
+{
+	struct revoke r;
+	struct store_device d;
+	json_t *in = NULL, *j;
+	json_error_t jerr;
+	char *body = NULL;
+	const char *reason_name = NULL, *serial = NULL;
+	size_t len, i;
+	rp_err rc;
+
+	memset(&r, 0, sizeof r);
+	r.done = json_array();
+	if (http_body(req, 64 * 1024, &body, &len) != RP_OK) {
+		reply_error(req, 413, "body too big");
+		goto out;
+	}
+	if (len > 0) {
+		in = json_loadb(body, len, 0, &jerr);
+		if (in == NULL ||
+		    json_unpack_ex(in, &jerr, 0, "{s?s, s?s}", "reason",
+		                   &reason_name, "serial", &serial) != 0) {
+			reply_error(req, 400,
+			            "body must be a JSON object "
+			            "with optional reason and serial");
+			goto out;
+		}
+	}
+	r.reason = reason_name ? ca_reason_code(reason_name)
+	                       : (decommission ? 5 /* cessationOfOperation */
+	                                       : 0);
+	if (r.reason < 0) {
+		reply_error(req, 400,
+		            "unknown revocation reason (RFC 5280 "
+		            "names: keyCompromise, superseded, ...)");
+		goto out;
+	}
+	r.rd = rd;
+	r.only = serial;
+	r.now = (int64_t)time(NULL);
+	if (store_begin(rd->store) != RP_OK) {
+		reply_error(req, 503, "store busy");
+		goto out;
+	}
+	rc = store_device_get(rd->store, id, &d);
+	if (rc == RP_OK)
+		rc = store_cert_each_of(rd->store, id, revoke_one, &r);
+	for (i = 0; rc == RP_OK && i < json_array_size(r.done); i++)
+		rc = store_cert_revoke(
+		    rd->store, json_string_value(json_array_get(r.done, i)),
+		    r.reason, r.now);
+	if (rc == RP_OK && !decommission && json_array_size(r.done) == 0)
+		rc = RP_E_STATE;
+	if (rc == RP_OK && decommission)
+		rc = store_device_set_state(rd->store, id,
+		                            STORE_DEV_DECOMMISSIONED);
+	if (rc == RP_OK)
+		rc = store_commit(rd->store);
+	if (rc != RP_OK) {
+		store_rollback(rd->store);
+		reply_error(req,
+		            rc == RP_E_NOT_FOUND ? 404
+		            : rc == RP_E_STATE   ? 409
+		                                 : 503,
+		            rc == RP_E_STATE ? "no valid certificate to revoke"
+		                             : rp_strerror(rc));
+		goto out;
+	}
+	rp_log_info("admin: %s %s: revoked %zu certificate(s), reason %s",
+	            decommission ? "decommissioned" : "revoked", id,
+	            json_array_size(r.done), ca_reason_name(r.reason));
+	rc = crl_publish(rd);
+	j = json_pack("{s:s, s:O, s:s, s:b}", "device", id, "revoked", r.done,
+	              "reason", ca_reason_name(r.reason), "crl_published",
+	              rc == RP_OK);
+	reply_json(req, 200, j);
+out:
+	json_decref(in);
+	json_decref(r.done);
+	free(body);
+}
+
+/* POST devices/ID/{reprovision,renew}. */
+static void device_flag(struct rampartd *rd, struct evhttp_request *req,
+                        const char *id, int renew)
+{
+	struct store_device d;
+	rp_err rc;
+
+	if (store_begin(rd->store) != RP_OK) {
+		reply_error(req, 503, "store busy");
+		return;
+	}
+	rc = store_device_get(rd->store, id, &d);
+	if (rc == RP_OK && renew) {
+		rc = d.state == STORE_DEV_ENROLLED
+		         ? store_device_set_flags(rd->store, id,
+		                                  d.allow_reprovision, 1)
+		         : RP_E_STATE;
+	} else if (rc == RP_OK && d.state == STORE_DEV_DECOMMISSIONED) {
+		/* a fresh approval: back to the allowlist */
+		rc = store_device_set_state(rd->store, id,
+		                            STORE_DEV_ALLOWLISTED);
+	} else if (rc == RP_OK) {
+		rc = store_device_set_flags(rd->store, id, 1, d.force_renew);
+	}
+	if (rc == RP_OK)
+		rc = store_commit(rd->store);
+	if (rc != RP_OK) {
+		store_rollback(rd->store);
+		reply_error(req,
+		            rc == RP_E_NOT_FOUND ? 404
+		            : rc == RP_E_STATE   ? 409
+		                                 : 503,
+		            rc == RP_E_STATE ? "device is not enrolled"
+		                             : rp_strerror(rc));
+		return;
+	}
+	rp_log_info("admin: %s %s",
+	            renew ? "forced renewal of" : "allowed re-provisioning of",
+	            id);
+	device_show(rd, req, id);
+}
+
+/* POST claims {"group", "lifetime", "csr"}: a claim certificate. */
+static void claim_create(struct rampartd *rd, struct evhttp_request *req)
+{
+	json_t *in = NULL;
+	json_error_t jerr;
+	char *body = NULL, *pem = NULL, why[256];
+	const char *group = NULL, *csr_pem = NULL;
+	json_int_t lifetime = 0;
+	size_t len;
+	BIO *b = NULL;
+	X509_REQ *csr = NULL;
+	X509 *cert = NULL;
+	struct csr_info info;
+	struct store_cert sc;
+	rp_err rc;
+
+	if (http_body(req, 64 * 1024, &body, &len) != RP_OK) {
+		reply_error(req, 413, "body too big");
+		goto out;
+	}
+	in = json_loadb(body, len, 0, &jerr);
+	if (in == NULL ||
+	    json_unpack_ex(in, &jerr, 0, "{s:s, s:I, s:s}", "group", &group,
+	                   "lifetime", &lifetime, "csr", &csr_pem) != 0) {
+		reply_error(req, 400,
+		            "body must be {\"group\", \"lifetime\" "
+		            "(seconds), \"csr\" (PEM)}");
+		goto out;
+	}
+	if (!csr_id_valid(group)) {
+		reply_error(req, 400, "group must be 1..64 of [A-Za-z0-9._-]");
+		goto out;
+	}
+	if (lifetime < 60 || lifetime > rd->cfg.claim_max_lifetime) {
+		reply_error(req, 400,
+		            "lifetime out of range (claim_max_"
+		            "lifetime)");
+		goto out;
+	}
+	b = BIO_new_mem_buf(csr_pem, -1);
+	csr = b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
+	ERR_clear_error();
+	if (csr == NULL) {
+		reply_error(req, 400, "csr is not a PEM certificate request");
+		goto out;
+	}
+	rc = csr_check(csr, &info, why, sizeof why);
+	if (rc != RP_OK) {
+		reply_error(req, 400, why);
+		goto out;
+	}
+	rc = ca_issue_claim(rd->ca, X509_REQ_get0_pubkey(csr), group,
+	                    (int64_t)lifetime, &cert);
+	memset(&sc, 0, sizeof sc);
+	if (rc == RP_OK)
+		rc = ca_serial_hex(cert, sc.serial);
+	pem = rc == RP_OK ? ca_cert_pem(cert) : NULL;
+	if (pem == NULL) {
+		reply_error(req, 500, "signing failed");
+		goto out;
+	}
+	snprintf(sc.subject, sizeof sc.subject, "%s", group);
+	snprintf(sc.kind, sizeof sc.kind, "%s", STORE_CERT_CLAIM);
+	sc.not_before = ca_time(X509_get0_notBefore(cert));
+	sc.not_after = ca_time(X509_get0_notAfter(cert));
+	rc = store_cert_add(rd->store, &sc, pem);
+	if (rc != RP_OK) {
+		reply_error(req, 503, rp_strerror(rc));
+		goto out;
+	}
+	rp_log_info("admin: issued claim certificate %s for group %s",
+	            sc.serial, group);
+	reply_json(req, 200,
+	           json_pack("{s:s, s:s, s:s, s:I}", "cert", pem, "serial",
+	                     sc.serial, "group", group, "not_after",
+	                     (json_int_t)sc.not_after));
+out:
+	free(pem);
+	X509_free(cert);
+	X509_REQ_free(csr);
+	BIO_free(b);
+	json_decref(in);
+	free(body);
+}
+
+static int refusal_one(void *arg, const struct store_refusal *r)
+{
+	return json_array_append_new(
+	           arg, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "id",
+	                          (json_int_t)r->id, "at", (json_int_t)r->at,
+	                          "route", r->route, "peer", r->peer, "subject",
+	                          r->subject, "reason", r->reason, "detail",
+	                          r->detail)) != 0;
+}
+
+void admin_handle(struct rampartd *rd, struct evhttp_request *req,
+                  const char *path)
+{
+	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+	const char *why = "", *rest = path + strlen("/api/v1/");
+	char id[CSR_ID_MAX + 1] = "", action[32] = "";
+	const char *slash;
+	json_t *arr;
+
+	if (check_token(rd, req, &why) != RP_OK) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		                  "WWW-Authenticate", "Bearer");
+		rd_refuse(rd, req, path, NULL, RP_E_AUTH, 401, why);
+		return;
+	}
+	if (strcmp(rest, "allowlist") == 0 || strcmp(rest, "devices") == 0) {
+		if (m == EVHTTP_REQ_POST && rest[0] == 'a') {
+			allowlist_import(rd, req);
+			return;
+		}
+		if (m != EVHTTP_REQ_GET)
+			goto bad_method;
+		arr = json_array();
+		if (store_device_each(rd->store, list_one, arr) != RP_OK) {
+			json_decref(arr);
+			reply_error(req, 503, "store failure");
+			return;
+		}
+		reply_json(req, 200, arr);
+		return;
+	}
+	if (strcmp(rest, "claims") == 0) {
+		if (m != EVHTTP_REQ_POST)
+			goto bad_method;
+		claim_create(rd, req);
+		return;
+	}
+	if (strcmp(rest, "refusals") == 0) {
+		const char *q =
+		    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+		int limit = 100;
+
+		if (m != EVHTTP_REQ_GET)
+			goto bad_method;
+		if (q != NULL && strncmp(q, "limit=", 6) == 0)
+			limit = atoi(q + 6);
+		if (limit < 1 || limit > 10000)
+			limit = 100;
+		arr = json_array();
+		if (store_refusal_each(rd->store, limit, refusal_one, arr) !=
+		    RP_OK) {
+			json_decref(arr);
+			reply_error(req, 503, "store failure");
+			return;
+		}
+		reply_json(req, 200, arr);
+		return;
+	}
+	/* allowlist/ID, devices/ID, devices/ID/ACTION */
+	if (strncmp(rest, "allowlist/", 10) == 0)
+		rest += 10;
+	else if (strncmp(rest, "devices/", 8) == 0)
+		rest += 8;
+	else
+		goto not_found;
+	slash = strchr(rest, '/');
+	if ((size_t)(slash ? slash - rest : (long)strlen(rest)) >= sizeof id)
+		goto not_found;
+	snprintf(id, sizeof id, "%.*s",
+	         (int)(slash ? slash - rest : (long)strlen(rest)), rest);
+	if (slash != NULL)
+		snprintf(action, sizeof action, "%s", slash + 1);
+	if (!csr_id_valid(id))
+		goto not_found;
+	if (action[0] == '\0' && m == EVHTTP_REQ_GET) {
+		device_show(rd, req, id);
+	} else if (action[0] == '\0' && m == EVHTTP_REQ_DELETE) {
+		rp_err rc = store_device_remove(rd->store, id);
+
+		if (rc == RP_OK) {
+			rp_log_info("admin: removed %s from the allowlist", id);
+			reply_json(req, 200, json_pack("{s:s}", "removed", id));
+		} else {
+			reply_error(req,
+			            rc == RP_E_NOT_FOUND ? 404
+			            : rc == RP_E_STATE   ? 409
+			                                 : 503,
+			            rc == RP_E_STATE
+			                ? "device is enrolled or "
+			                  "decommissioned; decommission it "
+			                  "instead"
+			                : rp_strerror(rc));
+		}
+	} else if (m == EVHTTP_REQ_POST && strcmp(action, "revoke") == 0) {
+		device_revoke(rd, req, id, 0);
+	} else if (m == EVHTTP_REQ_POST &&
+	           strcmp(action, "decommission") == 0) {
+		device_revoke(rd, req, id, 1);
+	} else if (m == EVHTTP_REQ_POST && strcmp(action, "reprovision") == 0) {
+		device_flag(rd, req, id, 0);
+	} else if (m == EVHTTP_REQ_POST && strcmp(action, "renew") == 0) {
+		device_flag(rd, req, id, 1);
+	} else {
+		goto not_found;
+	}
+	return;
+bad_method:
+	reply_error(req, 405, "method not allowed");
+	return;
+not_found:
+	reply_error(req, 404, "no such API route");
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * config.c - rampartd's configuration schema on the strict reader
+ * (rampart/config.h). docs/rampartd.md lists every key.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "rampartd.h"
+
+#define DAY 86400
+
+static const struct rp_config_key keys[] = {
+    {"server", "listen", RP_CONFIG_STRING, offsetof(struct rd_config, listen),
+     0, 0, NULL, "127.0.0.1", 0},
+    {"server", "port", RP_CONFIG_INT, offsetof(struct rd_config, port), 1,
+     65535, NULL, NULL, 0},
+    {"server", "data_dir", RP_CONFIG_STRING,
+     offsetof(struct rd_config, data_dir), 0, 0, NULL, NULL, 0},
+    {"server", "log_level", RP_CONFIG_STRING,
+     offsetof(struct rd_config, log_level), 0, 0, NULL, "info", 0},
+    {"est", "max_body", RP_CONFIG_SIZE,
+     offsetof(struct rd_config, est_max_body), 1024, 1024 * 1024, NULL, NULL,
+     0},
+    {"admin", "max_body", RP_CONFIG_SIZE,
+     offsetof(struct rd_config, admin_max_body), 1024, 16 * 1024 * 1024, NULL,
+     NULL, 0},
+    {"pki", "device_lifetime", RP_CONFIG_DURATION,
+     offsetof(struct rd_config, device_lifetime), 60, 825 * DAY, NULL, NULL, 0},
+    {"pki", "renew_window", RP_CONFIG_DURATION,
+     offsetof(struct rd_config, renew_window), 0, 400 * DAY, NULL, NULL, 0},
+    {"pki", "claim_max_lifetime", RP_CONFIG_DURATION,
+     offsetof(struct rd_config, claim_max_lifetime), 60, 3650 * DAY, NULL, NULL,
+     0},
+    {"pki", "crl_lifetime", RP_CONFIG_DURATION,
+     offsetof(struct rd_config, crl_lifetime), 3600, 90 * DAY, NULL, NULL, 0},
+    {"pki", "server_cert_lifetime", RP_CONFIG_DURATION,
+     offsetof(struct rd_config, server_cert_lifetime), 31 * DAY, 825 * DAY,
+     NULL, NULL, 0},
+    {"pki", "server_names", RP_CONFIG_STRING,
+     offsetof(struct rd_config, server_names), 0, 0, NULL, "", 0},
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static void defaults(struct rd_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->port = 8443;
+	c->est_max_body = 16 * 1024;
+	c->admin_max_body = 4 * 1024 * 1024;
+	c->device_lifetime = 90 * DAY;
+	c->renew_window = 30 * DAY;
+	c->claim_max_lifetime = 365 * DAY;
+	c->crl_lifetime = 7 * DAY;
+	c->server_cert_lifetime = 365 * DAY;
+}
+
+rp_err rd_config_load(const char *path, struct rd_config *c,
+                      struct rp_config_diag *diag)
+{
+	defaults(c);
+	if (path == NULL)
+		return rp_config_parse(keys, NKEYS, "", 0, "(defaults)", c,
+		                       diag);
+	return rp_config_load(keys, NKEYS, path, c, diag);
+}
+
+void rd_config_free(struct rd_config *c)
+{
+	rp_config_free(keys, NKEYS, c);
+}

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * main.c - rampartd: reads the configuration, opens the store and the
+ * fleet CAs (creating them on first run, with a one-time setup token shown
+ * on the console only), then serves HTTPS from one libevent loop until
+ * SIGTERM/SIGINT. SIGHUP re-reads the settings that are safe to change.
+ * docs/rampartd.md describes flags, keys and the data directory.
+ */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "http/http.h"
+#include "rampart/encode.h"
+#include "rampart/log.h"
+#include "rampart/mem.h"
+#include "rampartd.h"
+
+struct opts {
+	const char *config;
+	const char *data_dir;
+	const char *listen;
+	int port;
+	int foreground;
+	const char *token_file;
+	int new_token;
+	const char *import_cert, *import_key;
+	const char *log_level;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: rampartd [--config FILE] [--data-dir DIR] "
+	        "[--listen ADDR] [--port N]\n"
+	        "                [--foreground] [--log-level LEVEL]\n"
+	        "                [--setup-token-file FILE] "
+	        "[--new-setup-token]\n"
+	        "                [--import-root CERT --import-root-key KEY]\n"
+	        "See docs/rampartd.md.\n");
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"data-dir", required_argument, NULL, 'd'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"port", required_argument, NULL, 'p'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"log-level", required_argument, NULL, 'L'},
+	    {"setup-token-file", required_argument, NULL, 't'},
+	    {"new-setup-token", no_argument, NULL, 'n'},
+	    {"import-root", required_argument, NULL, 'r'},
+	    {"import-root-key", required_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+	char *end;
+
+	memset(o, 0, sizeof *o);
+	while ((c = getopt_long(argc, argv, "c:d:fh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'd':
+			o->data_dir = optarg;
+			break;
+		case 'l':
+			o->listen = optarg;
+			break;
+		case 'p':
+			errno = 0;
+			o->port = (int)strtol(optarg, &end, 10);
+			if (errno || *end || o->port < 1 || o->port > 65535) {
+				fprintf(stderr, "rampartd: bad port '%s'\n",
+				        optarg);
+				return 2;
+			}
+			break;
+		case 'f':
+			o->foreground = 1;
+			break;
+		case 'L':
+			o->log_level = optarg;
+			break;
+		case 't':
+			o->token_file = optarg;
+			break;
+		case 'n':
+			o->new_token = 1;
+			break;
+		case 'r':
+			o->import_cert = optarg;
+			break;
+		case 'k':
+			o->import_key = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || (!o->import_cert != !o->import_key)) {
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+static rp_err set_level(const char *name)
+{
+	enum rp_log_level lvl;
+	rp_err rc = rp_log_level_parse(name, &lvl);
+
+	if (rc == RP_OK)
+		rp_log_set_level(lvl);
+	return rc;
+}
+
+/*
+ * Make a setup token when none exists (or when asked): 32 random bytes,
+ * base64url. Only its SHA-256 is stored; the token goes to token_file
+ * (0600) or to stdout, never to the log.
+ */
+static rp_err setup_token(struct rampartd *rd, const struct opts *o)
+{
+	uint8_t raw[32], hash[32], have[32];
+	char tok[64];
+	size_t hl = sizeof have;
+	rp_err rc = store_meta_get(rd->store, RD_META_SETUP_TOKEN, have, &hl);
+
+	if (rc == RP_OK && !o->new_token)
+		return RP_OK;
+	if (rc != RP_OK && rc != RP_E_NOT_FOUND)
+		return rc;
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		return RP_E_CRYPTO;
+	rc = rp_b64_encode(raw, sizeof raw, RP_B64_URL, tok, sizeof tok);
+	if (rc != RP_OK)
+		goto out;
+	SHA256((const unsigned char *)tok, strlen(tok), hash);
+	rc = store_meta_set(rd->store, RD_META_SETUP_TOKEN, hash, sizeof hash);
+	if (rc != RP_OK)
+		goto out;
+	if (o->token_file != NULL) {
+		char line[80];
+		int n = snprintf(line, sizeof line, "%s\n", tok);
+
+		rc = ca_write_file(o->token_file, line, (size_t)n, 0600);
+		rp_wipe(line, sizeof line);
+		if (rc == RP_OK)
+			rp_log_info("wrote a new one-time setup token to %s",
+			            o->token_file);
+	} else {
+		printf("\nrampartd: one-time setup token (shown once, never "
+		       "logged; use it as the admin API bearer token):\n\n"
+		       "    %s\n\n",
+		       tok);
+		fflush(stdout);
+		rp_log_info("printed a new one-time setup token on the "
+		            "console");
+	}
+out:
+	rp_wipe(tok, sizeof tok);
+	rp_wipe(raw, sizeof raw);
+	return rc;
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct rampartd *rd = arg;
+
+	(void)what;
+	rp_log_info("signal %d: shutting down", (int)sig);
+	event_base_loopbreak(rd->base);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct rampartd *rd = arg;
+	struct rd_config n;
+	struct rp_config_diag diag;
+
+	(void)sig;
+	(void)what;
+	memset(&n, 0, sizeof n);
+	if (rd->config_path == NULL) {
+		rp_log_info("SIGHUP: no configuration file to re-read");
+		return;
+	}
+	if (rd_config_load(rd->config_path, &n, &diag) != RP_OK) {
+		rp_log_error("SIGHUP: keeping the old configuration: %s",
+		             diag.text);
+		return;
+	}
+	if (set_level(n.log_level) != RP_OK)
+		rp_log_warn("SIGHUP: bad log_level '%s' ignored", n.log_level);
+	if (strcmp(n.listen, rd->cfg.listen) != 0 || n.port != rd->cfg.port ||
+	    strcmp(n.server_names, rd->cfg.server_names) != 0)
+		rp_log_warn("SIGHUP: listen, port and server_names change "
+		            "only on restart");
+	rd->cfg.est_max_body = n.est_max_body;
+	rd->cfg.admin_max_body = n.admin_max_body;
+	rd->cfg.device_lifetime = n.device_lifetime;
+	rd->cfg.renew_window = n.renew_window;
+	rd->cfg.claim_max_lifetime = n.claim_max_lifetime;
+	rd->cfg.crl_lifetime = n.crl_lifetime;
+	rd_config_free(&n);
+	rp_log_info("SIGHUP: configuration re-read");
+}
+
+/* Re-publish the CRL when half of its validity has passed. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct rampartd *rd = arg;
+	int64_t now = (int64_t)time(NULL);
+
+	(void)fd;
+	(void)what;
+	if (now >= rd->crl_next_update - rd->cfg.crl_lifetime / 2)
+		(void)crl_publish(rd);
+}
+
+static int ensure_dir(const char *d)
+{
+	struct stat st;
+
+	if (mkdir(d, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "rampartd: cannot create %s: %s\n", d,
+		        strerror(errno));
+		return -1;
+	}
+	if (stat(d, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "rampartd: %s is not a directory\n", d);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct rampartd rd;
+	struct opts o;
+	struct rp_config_diag diag;
+	struct ca_opts co;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL,
+	             *ev_tick = NULL;
+	struct timeval tick = {60, 0};
+	char dbpath[4200];
+	int created = 0, status = 1;
+	rp_err rc;
+
+	if (parse_args(argc, argv, &o) != 0)
+		return 2;
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	if (rp_init() != RP_OK) {
+		fprintf(stderr, "rampartd: cannot initialise crypto\n");
+		return 1;
+	}
+	rp_log_init("rampartd", RP_LOG_STDERR, RP_LOG_INFO);
+	rd.config_path = o.config;
+	if (rd_config_load(o.config, &rd.cfg, &diag) != RP_OK) {
+		fprintf(stderr, "rampartd: %s\n", diag.text);
+		return 2;
+	}
+	if (set_level(o.log_level ? o.log_level : rd.cfg.log_level) != RP_OK) {
+		fprintf(stderr, "rampartd: bad log level\n");
+		goto out;
+	}
+	if (o.port != 0)
+		rd.cfg.port = o.port;
+	if (o.data_dir == NULL)
+		o.data_dir = rd.cfg.data_dir;
+	if (o.data_dir == NULL || o.data_dir[0] == '\0') {
+		fprintf(stderr, "rampartd: no data directory (--data-dir or "
+		                "[server] data_dir)\n");
+		status = 2;
+		goto out;
+	}
+	snprintf(rd.data_dir, sizeof rd.data_dir, "%s", o.data_dir);
+	if (ensure_dir(rd.data_dir) != 0)
+		goto out;
+	snprintf(dbpath, sizeof dbpath, "%s/rampart.db", rd.data_dir);
+	if (store_open(dbpath, &rd.store) != RP_OK)
+		goto out;
+	memset(&co, 0, sizeof co);
+	co.import_root_cert = o.import_cert;
+	co.import_root_key = o.import_key;
+	co.server_names = rd.cfg.server_names;
+	co.server_lifetime = rd.cfg.server_cert_lifetime;
+	if (ca_open(rd.data_dir, &co, &rd.ca, &created) != RP_OK)
+		goto out;
+	if (setup_token(&rd, &o) != RP_OK) {
+		rp_log_error("cannot create the setup token");
+		goto out;
+	}
+	if (!o.foreground) {
+		if (daemon(0, 0) != 0) {
+			rp_log_error("cannot daemonize: %s", strerror(errno));
+			goto out;
+		}
+		rp_log_init("rampartd", RP_LOG_SYSLOG, RP_LOG_INFO);
+		(void)set_level(o.log_level ? o.log_level : rd.cfg.log_level);
+	}
+	rd.base = event_base_new();
+	if (rd.base == NULL || http_tls_ctx(rd.ca, &rd.tls) != RP_OK)
+		goto out;
+	if (crl_publish(&rd) != RP_OK)
+		goto out;
+	rc = http_listen(rd.base, rd.tls, o.listen ? o.listen : rd.cfg.listen,
+	                 (int)rd.cfg.port, routes_dispatch, &rd, &rd.http);
+	if (rc != RP_OK)
+		goto out;
+	ev_term = evsignal_new(rd.base, SIGTERM, on_stop, &rd);
+	ev_int = evsignal_new(rd.base, SIGINT, on_stop, &rd);
+	ev_hup = evsignal_new(rd.base, SIGHUP, on_hup, &rd);
+	ev_tick = event_new(rd.base, -1, EV_PERSIST, on_tick, &rd);
+	if (!ev_term || !ev_int || !ev_hup || !ev_tick ||
+	    evsignal_add(ev_term, NULL) || evsignal_add(ev_int, NULL) ||
+	    evsignal_add(ev_hup, NULL) || event_add(ev_tick, &tick))
+		goto out;
+	rp_log_info("listening on https://%s:%lld/ (data in %s, schema %d)",
+	            o.listen ? o.listen : rd.cfg.listen, (long long)rd.cfg.port,
+	            rd.data_dir, store_schema_version(rd.store));
+	if (event_base_dispatch(rd.base) != 0)
+		goto out;
+	status = 0;
+	rp_log_info("stopped");
+out:
+	if (ev_term)
+		event_free(ev_term);
+	if (ev_int)
+		event_free(ev_int);
+	if (ev_hup)
+		event_free(ev_hup);
+	if (ev_tick)
+		event_free(ev_tick);
+	if (rd.http)
+		evhttp_free(rd.http);
+	SSL_CTX_free(rd.tls);
+	if (rd.base)
+		event_base_free(rd.base);
+	ca_free(rd.ca);
+	store_close(rd.store);
+	free(rd.crl_der);
+	rd_config_free(&rd.cfg);
+	return status;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rampartd.h - what the concerns of rampartd share: the configuration,
+ * the server context handed to every route, and the cross-file functions
+ * (routes, EST, admin API, CRL publication).
+ */
+#ifndef RAMPARTD_H
+#define RAMPARTD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <openssl/ssl.h>
+
+#include "pki/ca.h"
+#include "rampart/config.h"
+#include "rampart/err.h"
+#include "store/store.h"
+
+struct rd_config {
+	char *listen;                 /* [server] listen, default 127.0.0.1 */
+	int64_t port;                 /* [server] port, default 8443 */
+	char *data_dir;               /* [server] data_dir */
+	char *log_level;              /* [server] log_level */
+	int64_t est_max_body;         /* [est] max_body */
+	int64_t admin_max_body;       /* [admin] max_body */
+	int64_t device_lifetime;      /* [pki] device_lifetime */
+	int64_t renew_window;         /* [pki] renew_window */
+	int64_t claim_max_lifetime;   /* [pki] claim_max_lifetime */
+	int64_t crl_lifetime;         /* [pki] crl_lifetime */
+	int64_t server_cert_lifetime; /* [pki] server_cert_lifetime */
+	char *server_names;           /* [pki] server_names */
+};
+
+/* Fill c with defaults, then read path (may be NULL). diag on error. */
+rp_err rd_config_load(const char *path, struct rd_config *c,
+                      struct rp_config_diag *diag) RP_WARN_UNUSED;
+void rd_config_free(struct rd_config *c);
+
+struct rampartd {
+	struct event_base *base;
+	struct evhttp *http;
+	SSL_CTX *tls;
+	struct store *store;
+	struct ca *ca;
+	struct rd_config cfg;
+	const char *config_path;
+	char data_dir[4096];
+	uint8_t *crl_der; /* the current CRL, served at /pki/crl */
+	size_t crl_len;
+	int64_t crl_next_update;
+};
+
+/* routes.c: the one request callback (dispatch, claim fencing). */
+void routes_dispatch(struct evhttp_request *req, void *arg);
+
+/*
+ * Record a refusal (log with the precise reason, store row) and answer
+ * the generic message with status code. subject may be NULL.
+ */
+void rd_refuse(struct rampartd *rd, struct evhttp_request *req,
+               const char *route, const char *subject, rp_err reason, int code,
+               const char *detail);
+
+/* est/est.c */
+void est_cacerts(struct rampartd *rd, struct evhttp_request *req);
+void est_enroll(struct rampartd *rd, struct evhttp_request *req, int re);
+void est_crl(struct rampartd *rd, struct evhttp_request *req);
+/* RP_OK if cert is a claim certificate (issuer or EKU). */
+int est_is_claim(struct ca *ca, X509 *cert);
+
+/* admin/admin.c: everything under /api/v1/. */
+void admin_handle(struct rampartd *rd, struct evhttp_request *req,
+                  const char *path);
+
+/* pki/crl.c: build, record and publish a fresh CRL. */
+rp_err crl_publish(struct rampartd *rd) RP_WARN_UNUSED;
+
+/* Setup token: SHA-256 kept in the store under this key. */
+#define RD_META_SETUP_TOKEN "setup_token_sha256"
+
+#endif

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * csv.c - the strict allowlist CSV parser (csv.h). One pass, no
+ * allocation: fields are copied into the fixed-size store_device fields
+ * and checked against their character sets before the callback sees them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "csv.h"
+#include "est/csr.h"
+
+#define NFIELDS 5
+
+static const char header[] = "serial,hw_type,hw_token,group,tags";
+
+struct field {
+	char *dst;
+	size_t cap; /* bytes including the NUL */
+	const char *name;
+};
+
+static int tag_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+	       c == ';';
+}
+
+/*
+ * Parse one line text[0..len) (no line end) into d. RP_E_CSV with why.
+ */
+static rp_err parse_line(const char *t, size_t len, unsigned line,
+                         struct store_device *d, char *why, size_t cap)
+{
+	struct field f[NFIELDS] = {
+	    {d->serial, sizeof d->serial, "serial"},
+	    {d->hw_type, sizeof d->hw_type, "hw_type"},
+	    {d->hw_token, sizeof d->hw_token, "hw_token"},
+	    {d->group, sizeof d->group, "group"},
+	    {d->tags, sizeof d->tags, "tags"},
+	};
+	size_t i = 0, n;
+	int k = 0, quoted;
+	size_t j;
+
+	memset(d, 0, sizeof *d);
+	for (;;) {
+		if (k >= NFIELDS) {
+			snprintf(why, cap, "line %u: more than %d fields", line,
+			         NFIELDS);
+			return RP_E_CSV;
+		}
+		n = 0;
+		quoted = i < len && t[i] == '"';
+		if (quoted)
+			i++;
+		for (;;) {
+			char c;
+
+			if (i >= len) {
+				if (quoted) {
+					snprintf(why, cap,
+					         "line %u: unterminated quote "
+					         "in field %s",
+					         line, f[k].name);
+					return RP_E_CSV;
+				}
+				break;
+			}
+			c = t[i];
+			if (quoted && c == '"') {
+				if (i + 1 < len && t[i + 1] == '"') {
+					i += 2;
+				} else {
+					i++;
+					if (i < len && t[i] != ',') {
+						snprintf(why, cap,
+						         "line %u: text after "
+						         "the closing quote of "
+						         "field %s",
+						         line, f[k].name);
+						return RP_E_CSV;
+					}
+					break;
+				}
+			} else if (!quoted && c == ',') {
+				break;
+			} else if (!quoted && c == '"') {
+				snprintf(why, cap,
+				         "line %u: quote inside unquoted "
+				         "field %s",
+				         line, f[k].name);
+				return RP_E_CSV;
+			} else {
+				i++;
+			}
+			if (n + 1 >= f[k].cap) {
+				snprintf(why, cap,
+				         "line %u: field %s longer than %zu "
+				         "characters",
+				         line, f[k].name, f[k].cap - 1);
+				return RP_E_CSV;
+			}
+			f[k].dst[n++] = c;
+		}
+		f[k].dst[n] = '\0';
+		k++;
+		if (i >= len)
+			break;
+		i++; /* the comma */
+		if (i >= len) {
+			/* a trailing comma opens an empty last field */
+			if (k >= NFIELDS) {
+				snprintf(why, cap,
+				         "line %u: more than %d fields", line,
+				         NFIELDS);
+				return RP_E_CSV;
+			}
+			f[k++].dst[0] = '\0';
+			break;
+		}
+	}
+	if (k != NFIELDS) {
+		snprintf(why, cap, "line %u: %d fields, expected %d (%s)", line,
+		         k, NFIELDS, header);
+		return RP_E_CSV;
+	}
+	if (!csr_id_valid(d->serial)) {
+		snprintf(why, cap,
+		         "line %u: serial must be 1..64 of [A-Za-z0-9._-]",
+		         line);
+		return RP_E_CSV;
+	}
+	if (!csr_id_valid(d->hw_type)) {
+		snprintf(why, cap,
+		         "line %u: hw_type must be 1..64 of [A-Za-z0-9._-]",
+		         line);
+		return RP_E_CSV;
+	}
+	if (d->hw_token[0] != '\0' && !csr_token_valid(d->hw_token)) {
+		snprintf(why, cap,
+		         "line %u: hw_token must be empty or 1..128 of "
+		         "[A-Za-z0-9:+/=._-]",
+		         line);
+		return RP_E_CSV;
+	}
+	if (!csr_id_valid(d->group)) {
+		snprintf(why, cap,
+		         "line %u: group must be 1..64 of [A-Za-z0-9._-]",
+		         line);
+		return RP_E_CSV;
+	}
+	for (j = 0; d->tags[j] != '\0'; j++) {
+		if (!tag_char(d->tags[j])) {
+			snprintf(why, cap,
+			         "line %u: tags may hold only [A-Za-z0-9._-] "
+			         "and ';'",
+			         line);
+			return RP_E_CSV;
+		}
+	}
+	d->state = STORE_DEV_ALLOWLISTED;
+	return RP_OK;
+}
+
+rp_err allowlist_csv_parse(const char *text, size_t len, csv_row_cb cb,
+                           void *arg, size_t *rows, char *why, size_t cap)
+{
+	struct store_device d;
+	size_t pos = 0, end, l;
+	unsigned line = 0;
+	rp_err rc = RP_OK;
+
+	*rows = 0;
+	if (cap > 0)
+		why[0] = '\0';
+	if (len > CSV_MAX_BYTES) {
+		snprintf(why, cap, "file larger than %d bytes", CSV_MAX_BYTES);
+		return RP_E_CSV;
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		const char *z = memchr(text, '\0', len);
+		unsigned zl = 1;
+		const char *q;
+
+		for (q = text; q < z; q++)
+			zl += *q == '\n';
+		snprintf(why, cap, "line %u: NUL byte", zl);
+		return RP_E_CSV;
+	}
+	while (pos < len) {
+		line++;
+		end = pos;
+		while (end < len && text[end] != '\n')
+			end++;
+		l = end - pos;
+		if (l > 0 && text[pos + l - 1] == '\r')
+			l--;
+		if (memchr(text + pos, '\r', l) != NULL) {
+			snprintf(why, cap, "line %u: stray carriage return",
+			         line);
+			rc = RP_E_CSV;
+			break;
+		}
+		if (l == 0) {
+			snprintf(why, cap, "line %u: empty line", line);
+			rc = RP_E_CSV;
+			break;
+		}
+		if (text[pos] == '#' || (line == 1 && l == sizeof header - 1 &&
+		                         memcmp(text + pos, header, l) == 0)) {
+			pos = end + 1;
+			continue;
+		}
+		rc = parse_line(text + pos, l, line, &d, why, cap);
+		if (rc != RP_OK)
+			break;
+		if (cb != NULL && cb(arg, line, &d) != 0) {
+			if (why[0] == '\0')
+				snprintf(why, cap, "line %u: refused", line);
+			rc = RP_E_CSV;
+			break;
+		}
+		(*rows)++;
+		pos = end + 1;
+	}
+	return rc;
+}

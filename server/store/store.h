@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * store.h - rampartd's persistent state behind one small interface: the
+ * allowlist/device registry, issued certificates, refusals, CRLs and a few
+ * key/value facts. store_sqlite.c implements it on SQLite (WAL); a
+ * PostgreSQL engine would implement the same functions.
+ *
+ * Writes that must survive a crash together are wrapped by the caller in
+ * store_begin()/store_commit(); a single call outside a transaction is
+ * atomic by itself. Every function returns RP_OK or an rp_err
+ * (RP_E_NOT_FOUND, RP_E_EXISTS, RP_E_STORE).
+ */
+#ifndef RAMPARTD_STORE_H
+#define RAMPARTD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rampart/err.h"
+
+struct store;
+
+enum store_dev_state {
+	STORE_DEV_ALLOWLISTED = 0,
+	STORE_DEV_ENROLLED = 1,
+	STORE_DEV_DECOMMISSIONED = 2,
+};
+
+#define STORE_SERIAL_MAX 64 /* device serial: chars, without the NUL */
+#define STORE_TOKEN_MAX  128
+#define STORE_FIELD_MAX  64
+#define STORE_TAGS_MAX   256
+
+struct store_device {
+	char serial[STORE_SERIAL_MAX + 1];
+	char hw_type[STORE_FIELD_MAX + 1];
+	char hw_token[STORE_TOKEN_MAX + 1]; /* "" when none registered */
+	char group[STORE_FIELD_MAX + 1];
+	char tags[STORE_TAGS_MAX + 1];
+	int state;             /* enum store_dev_state */
+	int allow_reprovision; /* operator allowed one more enrollment */
+	int force_renew;       /* operator forced a renewal */
+	int64_t created_at, updated_at;
+};
+
+/* Certificate kinds kept in the certs table. */
+#define STORE_CERT_DEVICE "device"
+#define STORE_CERT_CLAIM  "claim"
+
+struct store_cert {
+	char serial[41]; /* lower-case hex, no leading zeros stripped */
+	char subject[STORE_SERIAL_MAX + 1]; /* device serial or claim group */
+	char kind[8];
+	int64_t not_before, not_after;
+	int64_t revoked_at; /* 0: not revoked */
+	int reason;         /* CRL reason code (RFC 5280 5.3.1) */
+};
+
+const char *store_dev_state_name(int state);
+
+/*
+ * Open (creating if needed) the database at path and apply the numbered
+ * migrations. *out is owned by the caller; release with store_close().
+ */
+rp_err store_open(const char *path, struct store **out) RP_WARN_UNUSED;
+void store_close(struct store *s);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+rp_err store_begin(struct store *s) RP_WARN_UNUSED;
+rp_err store_commit(struct store *s) RP_WARN_UNUSED;
+void store_rollback(struct store *s);
+
+/* Schema version after migrations. */
+int store_schema_version(struct store *s);
+
+/* PRAGMA integrity_check: RP_OK when "ok". */
+rp_err store_check(struct store *s) RP_WARN_UNUSED;
+
+/* --- devices / allowlist --- */
+rp_err store_device_add(struct store *s,
+                        const struct store_device *d) RP_WARN_UNUSED;
+rp_err store_device_get(struct store *s, const char *serial,
+                        struct store_device *out) RP_WARN_UNUSED;
+/* Removes the entry; RP_E_STATE unless it is only allowlisted. */
+rp_err store_device_remove(struct store *s, const char *serial) RP_WARN_UNUSED;
+rp_err store_device_set_state(struct store *s, const char *serial,
+                              int state) RP_WARN_UNUSED;
+rp_err store_device_set_flags(struct store *s, const char *serial,
+                              int allow_reprovision,
+                              int force_renew) RP_WARN_UNUSED;
+typedef int (*store_device_cb)(void *arg, const struct store_device *d);
+/* Calls cb for each entry in serial order; a non-zero return stops. */
+rp_err store_device_each(struct store *s, store_device_cb cb,
+                         void *arg) RP_WARN_UNUSED;
+
+/* --- certificates --- */
+/* RP_E_EXISTS when the serial was issued before. pem is copied. */
+rp_err store_cert_add(struct store *s, const struct store_cert *c,
+                      const char *pem) RP_WARN_UNUSED;
+rp_err store_cert_get(struct store *s, const char *serial,
+                      struct store_cert *out) RP_WARN_UNUSED;
+/* RP_E_STATE if already revoked. */
+rp_err store_cert_revoke(struct store *s, const char *serial, int reason,
+                         int64_t at) RP_WARN_UNUSED;
+typedef int (*store_cert_cb)(void *arg, const struct store_cert *c);
+/* Certificates of one subject (device serial), newest first. */
+rp_err store_cert_each_of(struct store *s, const char *subject,
+                          store_cert_cb cb, void *arg) RP_WARN_UNUSED;
+/* Revoked certificates of a kind that have not yet expired at now. */
+rp_err store_cert_each_revoked(struct store *s, const char *kind, int64_t now,
+                               store_cert_cb cb, void *arg) RP_WARN_UNUSED;
+
+/* --- refusals: what the detectors read --- */
+rp_err store_refusal_add(struct store *s, const char *route, const char *peer,
+                         const char *subject, rp_err reason,
+                         const char *detail) RP_WARN_UNUSED;
+struct store_refusal {
+	int64_t id, at;
+	char route[64], peer[64], subject[STORE_SERIAL_MAX + 1];
+	char reason[48], detail[256];
+};
+typedef int (*store_refusal_cb)(void *arg, const struct store_refusal *r);
+/* The newest limit refusals, newest first. */
+rp_err store_refusal_each(struct store *s, int limit, store_refusal_cb cb,
+                          void *arg) RP_WARN_UNUSED;
+
+/* --- CRLs --- */
+/* Next CRL number (1, 2, ...), recorded with the CRL in one call. */
+rp_err store_crl_next_number(struct store *s, int64_t *out) RP_WARN_UNUSED;
+rp_err store_crl_add(struct store *s, int64_t number, int64_t this_update,
+                     int64_t next_update, const uint8_t *der,
+                     size_t len) RP_WARN_UNUSED;
+
+/* --- small facts (setup-token hash, ...) --- */
+/* *len in: capacity of val, out: length. RP_E_NOT_FOUND if absent. */
+rp_err store_meta_get(struct store *s, const char *key, uint8_t *val,
+                      size_t *len) RP_WARN_UNUSED;
+rp_err store_meta_set(struct store *s, const char *key, const uint8_t *val,
+                      size_t len) RP_WARN_UNUSED;
+
+#endif
