@@ -187,17 +187,34 @@ out:
 rp_err rp_pubkey_load_pem(const char *path, struct rp_pubkey *out, size_t max,
                           size_t *n)
 {
+	char text[65536], *p;
 	EVP_PKEY *pkey;
-	BIO *bio;
+	BIO *bio = NULL;
+	FILE *f;
+	size_t len, blocks = 0;
 	rp_err rc = RP_OK;
 
 	*n = 0;
-	bio = BIO_new_file(path, "r");
+	f = fopen(path, "re");
+	if (f == NULL)
+		return errno == ENOENT ? RP_E_NOT_FOUND : RP_E_IO;
+	len = fread(text, 1, sizeof text - 1, f);
+	if (ferror(f) || !feof(f))
+		rc = ferror(f) ? RP_E_IO : RP_E_TOO_BIG;
+	fclose(f);
+	if (rc != RP_OK)
+		goto out;
+	text[len] = '\0';
+	/* Every PEM block must be a public key we read: count them. */
+	for (p = text; (p = strstr(p, "-----BEGIN ")) != NULL; p++)
+		blocks++;
+	bio = BIO_new_mem_buf(text, (int)len);
 	if (bio == NULL) {
-		rc = errno == ENOENT ? RP_E_NOT_FOUND : RP_E_IO;
+		rc = RP_E_NOMEM;
 		goto out;
 	}
-	while ((pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) != NULL) {
+	while (rc == RP_OK &&
+	       (pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) != NULL) {
 		if (*n == max) {
 			rc = RP_E_TOO_BIG;
 		} else {
@@ -205,12 +222,8 @@ rp_err rp_pubkey_load_pem(const char *path, struct rp_pubkey *out, size_t max,
 			(*n)++;
 		}
 		EVP_PKEY_free(pkey);
-		if (rc != RP_OK)
-			goto out;
 	}
-	/* The loop ends on EOF ("no start line") or on a damaged block. */
-	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE ||
-	    *n == 0)
+	if (rc == RP_OK && (*n == 0 || *n != blocks))
 		rc = RP_E_KEY_FORMAT;
 out:
 	ERR_clear_error();

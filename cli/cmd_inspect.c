@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cmd_inspect.c - rampart inspect: show what an image (or a key set)
+ * says about itself, checking its structure but trusting nothing: no
+ * signature is verified here (that is rampart verify).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "image_cli.h"
+#include "rampart/bytes.h"
+#include "rampart/crypto_host.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: rampart inspect [--json] IMAGE|KEYSET\n"
+	           "exit: 0 well-formed, 1 malformed, 2 could not read\n");
+}
+
+/* Fill rep's signature list from the (scanned) section at off. */
+static rp_err list_sigs(const struct rp_image_src *src, uint64_t off,
+                        struct rp_image_report *rep)
+{
+	uint8_t e[RP_SIG_ENTRY_HDR];
+	unsigned i, n;
+	rp_err rc;
+
+	rc = src->read(src->ctx, off, e, RP_SIGSEC_HDR_SIZE);
+	if (rc != RP_OK)
+		return rc;
+	n = rp_load_le16(e + 4);
+	rep->nsigs = (uint8_t)n;
+	off += RP_SIGSEC_HDR_SIZE;
+	for (i = 0; i < n && i < RP_IMAGE_MAX_SIGS; i++) {
+		rc = src->read(src->ctx, off, e, RP_SIG_ENTRY_HDR);
+		if (rc != RP_OK)
+			return rc;
+		rep->sig_alg[i] = e[0];
+		memcpy(rep->sig_keyid[i], e + 4, RP_KEYID_LEN);
+		off += RP_SIG_ENTRY_HDR + rp_load_le16(e + 2);
+	}
+	return RP_OK;
+}
+
+static int inspect_keyset(const char *path, bool json)
+{
+	static struct rp_keyset ks;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	rp_err rc;
+
+	rc = icli_read_file(path, RP_KEYSET_MAX_SIZE, &buf, &len);
+	if (rc == RP_E_TOO_BIG)
+		rc = RP_E_KEYSET;
+	if (rc == RP_OK)
+		rc = rp_keyset_parse(buf, len, rp_crypto_host(), &ks, NULL);
+	if (json) {
+		printf("{\"file\":");
+		icli_json_str(stdout, path);
+		printf(",\"type\":\"keyset\",\"error\":\"%s\"", rp_errname(rc));
+		if (rc == RP_OK) {
+			printf(",\"keyset\":");
+			icli_print_keyset(stdout, &ks, true);
+		}
+		printf("}\n");
+	} else if (rc == RP_OK) {
+		printf("%s: key set (signatures not checked)\n", path);
+		icli_print_keyset(stdout, &ks, false);
+	} else {
+		printf("%s: malformed key set: %s (%s)\n", path,
+		       rp_strerror(rc), rp_errname(rc));
+	}
+	free(buf);
+	return rc == RP_E_NOT_FOUND || rc == RP_E_IO ? CLI_ERROR
+	                                             : icli_exit(rc);
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct rp_image_src src = {0};
+	struct rp_image_report rep;
+	uint8_t hdr[RP_IMAGE_HDR_SIZE];
+	struct rp_image_hdr *h = &rep.hdr;
+	const char *path;
+	uint64_t end = 0;
+	size_t n;
+	bool json = false;
+	int c, ret;
+	rp_err rc;
+
+	memset(&rep, 0, sizeof rep);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+		} else {
+			usage(c == 'h' ? stdout : stderr);
+			return c == 'h' ? CLI_OK : CLI_ERROR;
+		}
+	}
+	if (argc - optind != 1) {
+		usage(stderr);
+		return CLI_ERROR;
+	}
+	path = argv[optind];
+	rc = rp_image_src_file_open(&src, path);
+	if (rc != RP_OK) {
+		fprintf(stderr, "rampart inspect: %s: %s\n", path,
+		        rp_strerror(rc));
+		return CLI_ERROR;
+	}
+	n = src.size < sizeof hdr ? (size_t)src.size : sizeof hdr;
+	rc = src.read(src.ctx, 0, hdr, n);
+	if (rc == RP_OK && n >= 4 && memcmp(hdr, "RPKS", 4) == 0) {
+		rp_image_src_file_close(&src);
+		return inspect_keyset(path, json);
+	}
+	if (rc == RP_OK)
+		rc = rp_image_hdr_parse(hdr, n, h);
+	if (rc == RP_OK && h->payload_len > src.size - RP_IMAGE_HDR_SIZE)
+		rc = RP_E_IMAGE_TRUNCATED;
+	if (rc == RP_OK)
+		rc = rp_sigsec_scan(&src, RP_IMAGE_HDR_SIZE + h->payload_len,
+		                    &end);
+	if (rc == RP_OK)
+		rc = list_sigs(&src, RP_IMAGE_HDR_SIZE + h->payload_len, &rep);
+	if (rc == RP_OK && end != src.size)
+		rc = RP_E_IMAGE_TRAILING;
+	if (json) {
+		printf("{\"file\":");
+		icli_json_str(stdout, path);
+		printf(",\"type\":\"image\",\"error\":\"%s\",\"message\":",
+		       rp_errname(rc));
+		icli_json_str(stdout, rp_strerror(rc));
+		if (h->format != 0) {
+			printf(",\"format\":%u,\"hw\":", h->format);
+			icli_json_str(stdout, h->hw);
+			printf(",\"version\":\"%" PRIu32 ".%" PRIu32 ".%" PRIu32
+			       "\",\"counter\":%" PRIu32
+			       ",\"kind\":\"%s\",\"payload_len\":%" PRIu64
+			       ",\"build_time\":%" PRIu64
+			       ",\"total_len\":%" PRIu64
+			       ",\"payload_sha256\":\"",
+			       h->ver_major, h->ver_minor, h->ver_patch,
+			       h->counter,
+			       h->kind == RP_IMAGE_DELTA ? "delta" : "full",
+			       h->payload_len, h->build_time, end);
+			icli_hex(stdout, h->payload_sha256, RP_SHA256_LEN);
+			if (h->kind == RP_IMAGE_DELTA) {
+				printf("\",\"base_sha256\":\"");
+				icli_hex(stdout, h->base_sha256, RP_SHA256_LEN);
+				printf("\",\"result_sha256\":\"");
+				icli_hex(stdout, h->result_sha256,
+				         RP_SHA256_LEN);
+			}
+			printf("\",\"signatures\":");
+			icli_print_sigs(stdout, &rep, true);
+		}
+		printf("}\n");
+	} else {
+		if (h->format != 0) {
+			printf("%s: Rampart image, format %u "
+			       "(signatures not checked)\n",
+			       path, h->format);
+			printf("  hardware:     %s\n", h->hw);
+			printf("  version:      %" PRIu32 ".%" PRIu32
+			       ".%" PRIu32 "\n",
+			       h->ver_major, h->ver_minor, h->ver_patch);
+			printf("  counter:      %" PRIu32 "\n", h->counter);
+			printf("  kind:         %s\n",
+			       h->kind == RP_IMAGE_DELTA ? "delta" : "full");
+			printf("  payload:      %" PRIu64 " bytes\n",
+			       h->payload_len);
+			printf("  sha256:       ");
+			icli_hex(stdout, h->payload_sha256, RP_SHA256_LEN);
+			if (h->kind == RP_IMAGE_DELTA) {
+				printf("\n  base sha256:  ");
+				icli_hex(stdout, h->base_sha256, RP_SHA256_LEN);
+				printf("\n  result sha256:");
+				icli_hex(stdout, h->result_sha256,
+				         RP_SHA256_LEN);
+			}
+			printf("\n  build time:   %" PRIu64 "\n",
+			       h->build_time);
+			icli_print_sigs(stdout, &rep, false);
+		}
+		if (rc != RP_OK)
+			printf("%s: malformed: %s (%s)\n", path,
+			       rp_strerror(rc), rp_errname(rc));
+	}
+	ret = icli_exit(rc);
+	rp_image_src_file_close(&src);
+	return ret;
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cmd_verify.c - rampart verify: check an image against trusted keys
+ * (PEM public keys or a key set) and a policy; exit 0 valid, 1 refused,
+ * 2 could not decide (docs/cli.md).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "image_cli.h"
+#include "rampart/crypto_host.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: rampart verify --trust PUBKEYS|KEYSET [--trust ...] "
+	           "[--threshold K]\n"
+	           "                      [--hw TYPE] [--min-counter N] "
+	           "[--slot] [--json] IMAGE\n"
+	           "exit: 0 valid, 1 refused (the reason is printed), 2 "
+	           "could not decide\n");
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno == 0 && *end == '\0' && *out <= max;
+}
+
+static void print_json(const char *path, const struct rp_keyset *ks,
+                       const struct rp_image_report *rep, rp_err rc)
+{
+	const struct rp_image_hdr *h = &rep->hdr;
+
+	printf("{\"image\":");
+	icli_json_str(stdout, path);
+	printf(",\"valid\":%s,\"error\":\"%s\",\"message\":",
+	       rc == RP_OK ? "true" : "false", rp_errname(rc));
+	icli_json_str(stdout, rp_strerror(rc));
+	printf(",\"exit\":%d", icli_exit(rc));
+	if (h->format != 0) {
+		printf(",\"hw\":");
+		icli_json_str(stdout, h->hw);
+		printf(",\"version\":\"%" PRIu32 ".%" PRIu32 ".%" PRIu32
+		       "\",\"counter\":%" PRIu32 ",\"kind\":\"%s\","
+		       "\"payload_len\":%" PRIu64 ",\"build_time\":%" PRIu64
+		       ",\"payload_sha256\":\"",
+		       h->ver_major, h->ver_minor, h->ver_patch, h->counter,
+		       h->kind == RP_IMAGE_DELTA ? "delta" : "full",
+		       h->payload_len, h->build_time);
+		icli_hex(stdout, h->payload_sha256, RP_SHA256_LEN);
+		printf("\"");
+	}
+	printf(",\"threshold\":%u,\"epoch\":%" PRIu32 ",\"nvalid\":%u,"
+	       "\"signatures\":",
+	       ks->threshold, ks->epoch, rep->nvalid);
+	icli_print_sigs(stdout, rep, true);
+	printf("}\n");
+}
+
+static void print_human(const char *path, const struct rp_keyset *ks,
+                        const struct rp_image_report *rep, rp_err rc)
+{
+	const struct rp_image_hdr *h = &rep->hdr;
+
+	if (h->format != 0)
+		printf("%s: hw %s, version %" PRIu32 ".%" PRIu32 ".%" PRIu32
+		       ", counter %" PRIu32 ", %s, payload %" PRIu64 " bytes\n",
+		       path, h->hw, h->ver_major, h->ver_minor, h->ver_patch,
+		       h->counter, h->kind == RP_IMAGE_DELTA ? "delta" : "full",
+		       h->payload_len);
+	icli_print_sigs(stdout, rep, false);
+	if (rep->nsigs > 0)
+		printf("  %u valid of %u required\n", rep->nvalid,
+		       ks->threshold);
+	if (rc == RP_OK)
+		printf("%s: valid\n", path);
+	else
+		printf("%s: refused: %s (%s)\n", path, rp_strerror(rc),
+		       rp_errname(rc));
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"trust", required_argument, NULL, 't'},
+	    {"threshold", required_argument, NULL, 'k'},
+	    {"hw", required_argument, NULL, 'w'},
+	    {"min-counter", required_argument, NULL, 'c'},
+	    {"slot", no_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct rp_image_policy pol = {NULL, 0, true};
+	struct rp_image_report rep;
+	struct rp_image_src src = {0};
+	static struct rp_keyset ks;
+	const char *trust[RP_KEYSET_MAX_KEYS];
+	size_t ntrust = 0, i;
+	unsigned long k = 0, v;
+	bool json = false, is_set = false, any_set = false;
+	uint8_t *work = NULL;
+	int c, ret = CLI_ERROR;
+	rp_err rc;
+
+	memset(&ks, 0, sizeof ks);
+	memset(&rep, 0, sizeof rep);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (ntrust == RP_KEYSET_MAX_KEYS)
+				goto usage;
+			trust[ntrust++] = optarg;
+			break;
+		case 'k':
+			if (!parse_uint(optarg, RP_KEYSET_MAX_KEYS, &k) ||
+			    k == 0)
+				goto usage;
+			break;
+		case 'w':
+			pol.hw = optarg;
+			break;
+		case 'c':
+			if (!parse_uint(optarg, UINT32_MAX, &v))
+				goto usage;
+			pol.min_counter = (uint32_t)v;
+			break;
+		case 's':
+			pol.exact_size = false;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return CLI_OK;
+		default:
+			goto usage;
+		}
+	}
+	if (ntrust == 0 || argc - optind != 1)
+		goto usage;
+	for (i = 0; i < ntrust; i++) {
+		if (any_set) {
+			rc = RP_E_KEYSET;
+		} else {
+			rc = icli_load_trust(trust[i], &ks, &is_set);
+			any_set = is_set;
+			if (rc == RP_OK && is_set && i > 0)
+				rc = RP_E_KEYSET; /* a set stands alone */
+		}
+		if (rc != RP_OK) {
+			fprintf(stderr, "rampart verify: --trust %s: %s (%s)\n",
+			        trust[i], rp_strerror(rc), rp_errname(rc));
+			goto out;
+		}
+	}
+	if (any_set) {
+		/* A key set's threshold may be raised here, never lowered. */
+		if (k != 0 && k < ks.threshold) {
+			fprintf(stderr,
+			        "rampart verify: --threshold %lu is "
+			        "below the key set's %u\n",
+			        k, ks.threshold);
+			goto out;
+		}
+	} else {
+		ks.threshold = 1;
+	}
+	if (k != 0)
+		ks.threshold = (uint8_t)k;
+	if (ks.threshold > ks.nkeys) {
+		fprintf(stderr,
+		        "rampart verify: threshold %u but only %u "
+		        "trusted key(s)\n",
+		        ks.threshold, ks.nkeys);
+		goto out;
+	}
+	rc = rp_keyset_check(&ks);
+	if (rc != RP_OK) {
+		fprintf(stderr,
+		        "rampart verify: the trusted keys do not form "
+		        "a valid set (a key given twice?): %s\n",
+		        rp_strerror(rc));
+		goto out;
+	}
+	work = malloc(RP_IMAGE_HOST_WORK);
+	if (work == NULL)
+		goto out;
+	rc = rp_image_src_file_open(&src, argv[optind]);
+	if (rc == RP_OK)
+		rc = rp_image_verify(&src, &ks, rp_crypto_host(), &pol, work,
+		                     RP_IMAGE_HOST_WORK, &rep);
+	if (json)
+		print_json(argv[optind], &ks, &rep, rc);
+	else
+		print_human(argv[optind], &ks, &rep, rc);
+	ret = icli_exit(rc);
+	goto out;
+usage:
+	usage(stderr);
+out:
+	rp_image_src_file_close(&src);
+	free(work);
+	return ret;
+}
