@@ -61,27 +61,24 @@ static rp_err sim_write(void *ctx, uint32_t off, const uint8_t *buf, size_t len)
 		program(s, off, buf, len);
 		return RP_OK;
 	}
-	switch (s->tear) {
-	case SIM_TEAR_HALF:
-		n = len / 2;
-		program(s, off, buf, n);
-		if (n < len) /* some bits of the next byte */
-			s->mem[off + n] &= (uint8_t)(buf[n] | rnd(s));
-		break;
-	case SIM_TEAR_MOST:
+	if (s->tear == 0)
+		return RP_E_FLASH;
+	if (s->tear == SIM_TEAR_KINDS - 1) {
 		program(s, off, buf, len - 1);
 		s->mem[off + len - 1] &= (uint8_t)(buf[len - 1] | rnd(s) | 1);
-		break;
-	default:
-		break;
+		return RP_E_FLASH;
 	}
+	n = len * (size_t)s->tear / (SIM_TEAR_KINDS - 1);
+	program(s, off, buf, n);
+	if (n < len) /* some bits of the next byte */
+		s->mem[off + n] &= (uint8_t)(buf[n] | rnd(s));
 	return RP_E_FLASH;
 }
 
 static rp_err sim_erase(void *ctx, uint32_t off)
 {
 	struct simflash *s = ctx;
-	uint32_t i, n = s->f.sector_size;
+	uint32_t i, done, n = s->f.sector_size;
 
 	if (s->dead)
 		return RP_E_FLASH;
@@ -90,17 +87,17 @@ static rp_err sim_erase(void *ctx, uint32_t off)
 		memset(s->mem + off, 0xff, n);
 		return RP_OK;
 	}
-	switch (s->tear) {
-	case SIM_TEAR_HALF:
-		memset(s->mem + off, 0xff, n / 2);
-		break;
-	case SIM_TEAR_MOST:
+	if (s->tear == 0)
+		return RP_E_FLASH;
+	if (s->tear == SIM_TEAR_KINDS - 1) {
 		for (i = 0; i < n; i++)
 			s->mem[off + i] |= (uint8_t)rnd(s);
-		break;
-	default:
-		break;
+		return RP_E_FLASH;
 	}
+	done = n * (uint32_t)s->tear / (SIM_TEAR_KINDS - 1);
+	memset(s->mem + off, 0xff, done);
+	for (i = done; i < n; i++) /* partly erased: some bits set */
+		s->mem[off + i] |= (uint8_t)(rnd(s) & rnd(s));
 	return RP_E_FLASH;
 }
 

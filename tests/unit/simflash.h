@@ -11,15 +11,16 @@
 
 #include "rampart/flash.h"
 
-/* How the operation that loses power is left. */
-enum sim_tear {
-	SIM_TEAR_NONE, /* nothing of it reached the flash */
-	SIM_TEAR_HALF, /* a write programmed half of its bytes and some bits
-	                * of the next; an erase erased the first half */
-	SIM_TEAR_MOST, /* a write programmed all but some bits of its last
-	                * byte; an erase left random bits not yet erased */
-	SIM_TEAR_KINDS
-};
+/*
+ * How the operation that loses power is left, tear = 0..SIM_TEAR_KINDS-1:
+ * 0: nothing of it reached the flash; 1..SIM_TEAR_KINDS-2: a write
+ * programmed the first tear/(SIM_TEAR_KINDS-1) of its bytes and some bits
+ * of the next byte, an erase erased that fraction of the sector and left
+ * random bits not yet erased in the rest; SIM_TEAR_KINDS-1: a write
+ * programmed all but some bits of its last byte, an erase left random
+ * bits not yet erased all over the sector.
+ */
+#define SIM_TEAR_KINDS 8
 
 struct simflash {
 	struct rp_flash f;
