@@ -104,3 +104,84 @@ out:
 		rp_secret_free(pass);
 	return ret;
 }
+
+static void pubkey_usage(FILE *f)
+{
+	fprintf(f, "usage: rampart pubkey KEY|pkcs11:URI [--passphrase-file F] "
+	           "[--out PUB]\n"
+	           "  prints the public key and key id of a signing key "
+	           "(e.g. one inside an HSM)\n"
+	           "  and writes it as PEM to PUB\n");
+}
+
+int cmd_pubkey(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"out", required_argument, NULL, 'o'},
+	    {"passphrase-file", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *out = NULL, *passfile = NULL;
+	const struct rp_pubkey *pub;
+	rp_signer *s = NULL;
+	char *pass = NULL;
+	int c, ret = CLI_ERROR;
+	rp_err rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'p':
+			passfile = optarg;
+			break;
+		case 'h':
+			pubkey_usage(stdout);
+			return CLI_OK;
+		default:
+			pubkey_usage(stderr);
+			return CLI_ERROR;
+		}
+	}
+	if (argc - optind != 1) {
+		pubkey_usage(stderr);
+		return CLI_ERROR;
+	}
+	if (passfile != NULL) {
+		rc = icli_read_passphrase(passfile, &pass);
+		if (rc != RP_OK) {
+			fprintf(stderr, "rampart pubkey: %s: %s\n", passfile,
+			        rp_strerror(rc));
+			goto out;
+		}
+	}
+	rc = rp_signer_open(argv[optind], pass, &s);
+	if (rc != RP_OK) {
+		fprintf(stderr, "rampart pubkey: %s (%s)\n", rp_strerror(rc),
+		        rp_errname(rc));
+		goto out;
+	}
+	pub = rp_signer_pubkey(s);
+	if (out != NULL) {
+		rc = rp_pubkey_write_pem(pub, out);
+		if (rc != RP_OK) {
+			fprintf(stderr, "rampart pubkey: %s: %s\n", out,
+			        rp_strerror(rc));
+			goto out;
+		}
+	}
+	printf("algorithm:   %s\npublic:      ", icli_alg_name(pub->alg));
+	icli_hex(stdout, pub->key, pub->len);
+	printf("\nkey id:      ");
+	icli_hex(stdout, pub->id, RP_KEYID_LEN);
+	printf("\n");
+	ret = CLI_OK;
+out:
+	rp_signer_free(s);
+	if (pass != NULL)
+		rp_secret_free(pass);
+	return ret;
+}

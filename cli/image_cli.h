@@ -13,6 +13,7 @@
 #include "rampart/image.h"
 
 int cmd_keygen(int argc, char **argv);
+int cmd_pubkey(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "image_cli.h"
+#include "image_cli.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
 
@@ -17,6 +18,12 @@ static int cmd_help(int argc, char **argv);
 static const struct cli_cmd cmds[] = {
     {"help", "show the commands", cmd_help},
     {"version", "print the version", cmd_version},
+    {"keygen", "generate a release key pair", cmd_keygen},
+    {"pubkey", "show and export a signing key's public key", cmd_pubkey},
+    {"sign", "build a signed firmware image", cmd_sign},
+    {"verify", "verify a signed image against trusted keys", cmd_verify},
+    {"inspect", "show an image's or key set's contents", cmd_inspect},
+    {"keyset", "create, co-sign and check trusted key sets", cmd_keyset},
     {"keygen", "generate a release key pair", cmd_keygen},
     {"sign", "build a signed firmware image", cmd_sign},
     {"verify", "verify a signed image against trusted keys", cmd_verify},

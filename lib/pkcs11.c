@@ -41,8 +41,24 @@ struct p11_uri {
 	bool has_pin;
 };
 
-struct p11_key {
+/*
+ * A loaded module, shared by every key that uses it: C_Initialize once,
+ * C_Finalize when the last key closes. Kept loaded (RTLD_NODELETE): many
+ * modules do not survive being unloaded and loaded again, and leak
+ * reports then keep their stacks. Not thread-safe, like the CLI.
+ */
+struct p11_module {
+	char path[512];
 	void *dl;
+	CK_FUNCTION_LIST *f;
+	unsigned refs;
+};
+
+#define MAX_MODULES 4
+static struct p11_module modules[MAX_MODULES];
+
+struct p11_key {
+	struct p11_module *m;
 	CK_FUNCTION_LIST *f;
 	CK_SESSION_HANDLE sess;
 	CK_OBJECT_HANDLE key;
@@ -320,11 +336,63 @@ out:
 	return rc;
 }
 
-rp_err p11_open(const char *uri, const char *pin, struct p11_key **out,
-                struct rp_pubkey *pub)
+/* Load and initialise module (or take another reference). */
+static rp_err module_get(const char *path, struct p11_module **out)
 {
 	CK_C_INITIALIZE_ARGS init = {0};
 	CK_RV (*get_list)(CK_FUNCTION_LIST_PTR_PTR);
+	struct p11_module *m = NULL;
+	CK_RV rv;
+	size_t i;
+
+	for (i = 0; i < MAX_MODULES; i++) {
+		if (modules[i].refs > 0 && strcmp(modules[i].path, path) == 0) {
+			modules[i].refs++;
+			*out = &modules[i];
+			return RP_OK;
+		}
+		if (modules[i].refs == 0 && m == NULL)
+			m = &modules[i];
+	}
+	if (m == NULL || strlen(path) >= sizeof m->path)
+		return RP_E_TOO_BIG;
+	memset(m, 0, sizeof *m);
+	m->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	if (m->dl == NULL) {
+		rp_log(RP_LOG_ERROR, "pkcs11: cannot load module %s: %s", path,
+		       dlerror());
+		return RP_E_PKCS11;
+	}
+	*(void **)&get_list = dlsym(m->dl, "C_GetFunctionList");
+	if (get_list == NULL || get_list(&m->f) != CKR_OK || m->f == NULL) {
+		dlclose(m->dl);
+		return RP_E_PKCS11;
+	}
+	init.flags = CKF_OS_LOCKING_OK;
+	rv = m->f->C_Initialize(&init);
+	if (rv != CKR_OK) {
+		rp_log(RP_LOG_ERROR, "pkcs11: C_Initialize failed (0x%lx)", rv);
+		dlclose(m->dl);
+		return RP_E_PKCS11;
+	}
+	strcpy(m->path, path);
+	m->refs = 1;
+	*out = m;
+	return RP_OK;
+}
+
+static void module_put(struct p11_module *m)
+{
+	if (--m->refs > 0)
+		return;
+	(void)m->f->C_Finalize(NULL);
+	dlclose(m->dl);
+	memset(m, 0, sizeof *m);
+}
+
+rp_err p11_open(const char *uri, const char *pin, struct p11_key **out,
+                struct rp_pubkey *pub)
+{
 	CK_SLOT_ID slots[64];
 	CK_ULONG nslots = 64, i;
 	CK_TOKEN_INFO ti;
@@ -352,22 +420,11 @@ rp_err p11_open(const char *uri, const char *pin, struct p11_key **out,
 	    u->module[0] != '\0' ? u->module : getenv("RAMPART_PKCS11_MODULE");
 	if (module == NULL || module[0] == '\0')
 		module = DEFAULT_MODULE;
-	k->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
-	if (k->dl == NULL) {
-		rp_log(RP_LOG_ERROR, "pkcs11: cannot load module %s: %s",
-		       module, dlerror());
+	rc = module_get(module, &k->m);
+	if (rc != RP_OK)
 		goto out;
-	}
-	*(void **)&get_list = dlsym(k->dl, "C_GetFunctionList");
-	if (get_list == NULL || get_list(&k->f) != CKR_OK || k->f == NULL)
-		goto out;
-	init.flags = CKF_OS_LOCKING_OK;
-	rv = k->f->C_Initialize(&init);
-	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-		rp_log(RP_LOG_ERROR, "pkcs11: C_Initialize failed (0x%lx)", rv);
-		k->f = NULL;
-		goto out;
-	}
+	k->f = k->m->f;
+	rc = RP_E_PKCS11;
 	if (k->f->C_GetSlotList(CK_TRUE, slots, &nslots) != CKR_OK)
 		goto out;
 	for (i = 0; i < nslots && !found; i++) {
@@ -489,14 +546,11 @@ out:
 
 void p11_close(struct p11_key *k)
 {
-	if (k->f != NULL) {
-		if (k->session_open) {
-			(void)k->f->C_Logout(k->sess);
-			(void)k->f->C_CloseSession(k->sess);
-		}
-		(void)k->f->C_Finalize(NULL);
+	if (k->session_open) {
+		(void)k->f->C_Logout(k->sess);
+		(void)k->f->C_CloseSession(k->sess);
 	}
-	if (k->dl != NULL)
-		dlclose(k->dl);
+	if (k->m != NULL)
+		module_put(k->m);
 	free(k);
 }
