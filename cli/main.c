@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin.h"
 #include "cli.h"
 #include "image_cli.h"
 #include "image_cli.h"
@@ -24,6 +25,11 @@ static const struct cli_cmd cmds[] = {
     {"verify", "verify a signed image against trusted keys", cmd_verify},
     {"inspect", "show an image's or key set's contents", cmd_inspect},
     {"keyset", "create, co-sign and check trusted key sets", cmd_keyset},
+    {"allowlist", "import, list, show, remove allowlisted devices",
+     cmd_allowlist},
+    {"claim", "create a claim certificate for factory enrollment",
+     cmd_claim},
+    {"device", "show, revoke, decommission, renew devices", cmd_device},
     {"keygen", "generate a release key pair", cmd_keygen},
     {"sign", "build a signed firmware image", cmd_sign},
     {"verify", "verify a signed image against trusted keys", cmd_verify},

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * admin.h - what the admin subcommands (allowlist, claim, device) share:
+ * the connection options (--server, --token-file, --ca, or the
+ * environment RAMPART_SERVER, RAMPART_TOKEN_FILE, RAMPART_CA) and one
+ * call to rampartd's admin API (docs/admin-api.md).
+ */
+#ifndef RAMPART_CLI_ADMIN_H
+#define RAMPART_CLI_ADMIN_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "rampart/http.h"
+
+struct admin_opts {
+	const char *server;     /* https://host:port */
+	const char *token_file; /* first line: the bearer token */
+	const char *ca;         /* PEM file of the fleet root */
+	int json;               /* print raw JSON */
+};
+
+/* Defaults from the environment. */
+void admin_opts_init(struct admin_opts *o);
+
+/*
+ * If argv[*i] is one of the shared options, consume it (and its value),
+ * advance *i and return 1; 0 if not ours; -1 (message printed) if its
+ * value is missing.
+ */
+int admin_opt(struct admin_opts *o, int argc, char **argv, int *i);
+
+/*
+ * Call the API: method on path ("/api/v1/..."), optional body. On a 2xx
+ * answer *out gets the parsed JSON (caller json_decref) and CLI_OK is
+ * returned; on 4xx the server's error is printed and CLI_NO returned;
+ * anything else prints why and returns CLI_ERROR.
+ */
+int admin_call(const struct admin_opts *o, const char *method, const char *path,
+               const char *ctype, const void *body, size_t len, json_t **out);
+
+/* "90", "90s", "15m", "12h", "30d" -> seconds; -1 if malformed. */
+long long admin_duration(const char *s);
+
+/* The subcommands (cmd_allowlist.c, cmd_claim.c, cmd_device.c). */
+int cmd_allowlist(int argc, char **argv);
+int cmd_claim(int argc, char **argv);
+int cmd_device(int argc, char **argv);
+
+#endif

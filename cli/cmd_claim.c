@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cmd_claim.c - "rampart claim create": a factory claim credential. The
+ * P-256 key is made here and never leaves this machine; rampartd signs a
+ * certificate for it from the claim CA, good only for enrollment of
+ * devices in one group (docs/enrollment.md). Writes PREFIX.key (0600,
+ * never overwritten) and PREFIX.pem.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "admin.h"
+#include "cli.h"
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: rampart claim create --group G --expires "
+	                "DURATION --out PREFIX\n"
+	                "       [--server URL --token-file FILE --ca "
+	                "ROOT.pem]\n"
+	                "DURATION: 3600, 90m, 12h, 30d. Writes PREFIX.key "
+	                "(0600) and PREFIX.pem.\n");
+}
+
+/* Write buf to path, which must not exist, with mode. */
+static int write_new(const char *path, const char *buf, size_t len, int mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	int ok;
+
+	if (fd < 0) {
+		fprintf(stderr, "rampart: cannot create %s: %s\n", path,
+		        strerror(errno));
+		return -1;
+	}
+	ok = write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
+	if (close(fd) != 0)
+		ok = 0;
+	if (!ok) {
+		fprintf(stderr, "rampart: cannot write %s\n", path);
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+/* PEM of a CSR for key with CN=group; malloc'd, caller frees. */
+static char *make_csr(EVP_PKEY *key, const char *group)
+{
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *n = X509_NAME_new();
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data, *out = NULL;
+	long len;
+
+	if (req && n && b &&
+	    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+	                               (const unsigned char *)group, -1, -1,
+	                               0) == 1 &&
+	    X509_REQ_set_subject_name(req, n) == 1 &&
+	    X509_REQ_set_pubkey(req, key) == 1 &&
+	    X509_REQ_sign(req, key, EVP_sha256()) > 0 &&
+	    PEM_write_bio_X509_REQ(b, req) == 1) {
+		len = BIO_get_mem_data(b, &data);
+		out = malloc((size_t)len + 1);
+		if (out != NULL) {
+			memcpy(out, data, (size_t)len);
+			out[len] = '\0';
+		}
+	}
+	BIO_free(b);
+	X509_NAME_free(n);
+	X509_REQ_free(req);
+	return out;
+}
+
+static int create(struct admin_opts *o, const char *group, long long life,
+                  const char *prefix)
+{
+	EVP_PKEY *key = NULL;
+	BIO *b = NULL;
+	char *csr = NULL, *body = NULL, *kdata, keypath[1024], certpath[1024];
+	json_t *req = NULL, *j = NULL;
+	const char *cert;
+	long klen;
+	int code = CLI_ERROR;
+
+	if (snprintf(keypath, sizeof keypath, "%s.key", prefix) >=
+	        (int)sizeof keypath ||
+	    snprintf(certpath, sizeof certpath, "%s.pem", prefix) >=
+	        (int)sizeof certpath) {
+		fprintf(stderr, "rampart: --out too long\n");
+		return CLI_ERROR;
+	}
+	if (access(keypath, F_OK) == 0 || access(certpath, F_OK) == 0) {
+		fprintf(stderr, "rampart: %s or %s exists; not overwriting\n",
+		        keypath, certpath);
+		return CLI_ERROR;
+	}
+	key = EVP_EC_gen("P-256");
+	csr = key ? make_csr(key, group) : NULL;
+	if (csr == NULL) {
+		fprintf(stderr, "rampart: cannot make the claim key\n");
+		goto out;
+	}
+	req = json_pack("{s:s, s:I, s:s}", "group", group, "lifetime",
+	                (json_int_t)life, "csr", csr);
+	body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	if (body == NULL)
+		goto out;
+	code = admin_call(o, "POST", "/api/v1/claims", "application/json", body,
+	                  strlen(body), &j);
+	if (code != CLI_OK)
+		goto out;
+	code = CLI_ERROR;
+	cert = json_string_value(json_object_get(j, "cert"));
+	if (cert == NULL) {
+		fprintf(stderr, "rampart: the server sent no certificate\n");
+		goto out;
+	}
+	b = BIO_new(BIO_s_mem());
+	if (b == NULL ||
+	    PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) != 1)
+		goto out;
+	klen = BIO_get_mem_data(b, &kdata);
+	if (write_new(keypath, kdata, (size_t)klen, 0600) != 0)
+		goto out;
+	OPENSSL_cleanse(kdata, (size_t)klen);
+	if (write_new(certpath, cert, strlen(cert), 0644) != 0) {
+		unlink(keypath);
+		goto out;
+	}
+	printf("claim %s for group %s, expires at %lld (unix time)\n"
+	       "wrote %s (key, 0600) and %s\n",
+	       json_string_value(json_object_get(j, "serial")), group,
+	       (long long)json_integer_value(json_object_get(j, "not_after")),
+	       keypath, certpath);
+	code = CLI_OK;
+out:
+	BIO_free(b);
+	json_decref(j);
+	json_decref(req);
+	free(body);
+	free(csr);
+	EVP_PKEY_free(key);
+	return code;
+}
+
+int cmd_claim(int argc, char **argv)
+{
+	struct admin_opts o;
+	const char *group = NULL, *expires = NULL, *prefix = NULL;
+	long long life;
+	int i = 2, r;
+
+	admin_opts_init(&o);
+	if (argc < 2 || strcmp(argv[1], "create") != 0) {
+		usage();
+		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? CLI_OK
+		                                                   : CLI_ERROR;
+	}
+	while (i < argc) {
+		r = admin_opt(&o, argc, argv, &i);
+		if (r < 0)
+			return CLI_ERROR;
+		if (r > 0)
+			continue;
+		if (i + 1 < argc && strcmp(argv[i], "--group") == 0)
+			group = argv[i + 1];
+		else if (i + 1 < argc && strcmp(argv[i], "--expires") == 0)
+			expires = argv[i + 1];
+		else if (i + 1 < argc && strcmp(argv[i], "--out") == 0)
+			prefix = argv[i + 1];
+		else {
+			usage();
+			return CLI_ERROR;
+		}
+		i += 2;
+	}
+	if (group == NULL || expires == NULL || prefix == NULL) {
+		usage();
+		return CLI_ERROR;
+	}
+	life = admin_duration(expires);
+	if (life <= 0) {
+		fprintf(stderr, "rampart: bad --expires '%s'\n", expires);
+		return CLI_ERROR;
+	}
+	return create(&o, group, life, prefix);
+}
