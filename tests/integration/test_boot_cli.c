@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_boot_cli.c - the rampart-boot host program over a flash file: an
+ * update life (first boot, install, trial, confirm, rollback), refusals
+ * (lower counter, damaged slot, another hardware type), recovery mode,
+ * and its exit codes. Images are signed here with libsodium from the
+ * documented wire layout; the trusted key is a PEM file.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootimg.h"
+#include "cmocka_all.h"
+#include "rampart/sign.h"
+#include "rpt.h"
+
+#define HW     "acme-sensor-v2"
+#define SECTOR 4096u
+#define SLOT   16384u
+
+static char bin[600], dir[512], flash[600], pem[600], img[5][600];
+
+/* Run rampart-boot with args (NULL-terminated); *out caller-freed. */
+static int run(char **out, ...)
+{
+	char *argv[24];
+	va_list ap;
+	int n = 0, rc;
+
+	argv[n++] = bin;
+	va_start(ap, out);
+	while ((argv[n] = va_arg(ap, char *)) != NULL && n < 22)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	*out = NULL;
+	rc = rpt_run(argv, NULL, 0, out, RPT_DEADLINE_MS);
+	assert_non_null(*out);
+	return rc;
+}
+
+static int boot(char **out, const char *hw)
+{
+	return run(out, "boot", flash, "--trust", pem, "--hw", hw, NULL);
+}
+
+#define HAS(out, s)                                                     \
+	do {                                                            \
+		if (strstr((out), (s)) == NULL)                         \
+			fail_msg("missing \"%s\" in:\n%s", (s), (out)); \
+	} while (0)
+
+static void flip_flash_byte(uint32_t off)
+{
+	FILE *f = fopen(flash, "r+b");
+	int c;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, (long)off, SEEK_SET), 0);
+	c = fgetc(f);
+	assert_int_equal(fseek(f, (long)off, SEEK_SET), 0);
+	fputc(c ^ 0x10, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int setup(void **state)
+{
+	static uint8_t buf[8192];
+	struct timg_key k;
+	size_t n;
+	int i;
+
+	(void)state;
+	rpt_tmpdir(dir, sizeof dir);
+	snprintf(bin, sizeof bin, "%s/rampart-boot", rpt_bin_dir());
+	snprintf(flash, sizeof flash, "%s/flash.bin", dir);
+	snprintf(pem, sizeof pem, "%s/release.pub", dir);
+	timg_key(&k, 3);
+	if (rp_pubkey_write_pem(&k.pub, pem) != RP_OK)
+		return -1;
+	/* img[i]: counter i+1; img[4]: another hardware type. */
+	for (i = 0; i < 5; i++) {
+		snprintf(img[i], sizeof img[i], "%s/img%d.rpi", dir, i + 1);
+		n = timg_make(buf, sizeof buf, &k, 1, i == 4 ? "other" : HW,
+		              (uint32_t)(i < 4 ? i + 1 : 9), 5000, (uint8_t)i);
+		if (rpt_write_file(img[i], buf, n, 0644) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void test_update_life(void **state)
+{
+	char *out;
+
+	(void)state;
+	assert_int_equal(run(&out, "create", flash, "--slot-size", "16K", NULL),
+	                 0);
+	HAS(out, "slot A at 8192");
+	free(out);
+	/* Never replaced by accident. */
+	assert_int_equal(run(&out, "create", flash, "--slot-size", "16K", NULL),
+	                 2);
+	free(out);
+	assert_int_equal(run(&out, "status", flash, NULL), 0);
+	HAS(out, "state: none yet");
+	HAS(out, "slot A: no image header");
+	free(out);
+	/* Empty flash: recovery, exit 1. */
+	assert_int_equal(boot(&out, HW), 1);
+	HAS(out, "boot: recovery");
+	HAS(out, "slot A: refused: not a Rampart image");
+	free(out);
+
+	/* Factory image into A, first boot. */
+	assert_int_equal(run(&out, "install", flash, img[0], NULL), 0);
+	HAS(out, "into slot A");
+	free(out);
+	assert_int_equal(boot(&out, HW), 0);
+	HAS(out, "boot: slot A");
+	HAS(out, "reason: first boot");
+	HAS(out, "counter 1,");
+	free(out);
+	assert_int_equal(boot(&out, HW), 0);
+	HAS(out, "boot: slot A");
+	HAS(out, "reason: confirmed active slot");
+	HAS(out, "slot B: not checked");
+	free(out);
+
+	/* The active slot is not writable; the inactive one is. */
+	assert_int_equal(
+	    run(&out, "install", flash, img[1], "--slot", "A", NULL), 2);
+	HAS(out, "slot A is the active slot");
+	free(out);
+	assert_int_equal(run(&out, "install", flash, img[1], NULL), 0);
+	HAS(out, "into slot B");
+	free(out);
+	assert_int_equal(run(&out, "confirm", flash, NULL), 1);
+	free(out);
+	assert_int_equal(run(&out, "trial", flash, NULL), 0);
+	HAS(out, "slot B marked trial: 3 boot(s)");
+	free(out);
+	assert_int_equal(boot(&out, HW), 0);
+	HAS(out, "boot: slot B");
+	HAS(out, "reason: trial boot");
+	HAS(out, "trial: slot B, running, 2 boot(s) left, counter 2");
+	free(out);
+	assert_int_equal(run(&out, "confirm", flash, NULL), 0);
+	HAS(out, "confirmed slot B: now active, confirmed counter 2");
+	free(out);
+	assert_int_equal(run(&out, "status", flash, NULL), 0);
+	HAS(out, "active: B");
+	HAS(out, "confirmed counter: 2");
+	HAS(out, "trial: none");
+	HAS(out, "slot B: " HW " 2.0.0, counter 2");
+	free(out);
+
+	/* Image 3, one trial boot, not confirmed: rolled back. */
+	assert_int_equal(run(&out, "install", flash, img[2], NULL), 0);
+	HAS(out, "into slot A");
+	free(out);
+	assert_int_equal(run(&out, "trial", flash, "--trials", "1", NULL), 0);
+	free(out);
+	assert_int_equal(boot(&out, HW), 0);
+	HAS(out, "boot: slot A");
+	HAS(out, "reason: trial boot");
+	free(out);
+	/* A running trial's slots are not overwritten. */
+	assert_int_equal(run(&out, "install", flash, img[3], NULL), 2);
+	HAS(out, "a trial is running");
+	free(out);
+	assert_int_equal(boot(&out, HW), 0);
+	HAS(out, "boot: slot B");
+	HAS(out, "rolled back");
+	HAS(out, "flags: rolled-back");
+	free(out);
+	assert_int_equal(run(&out, "confirm", flash, NULL), 1);
+	free(out);
+
+	/* An older image (counter 1 < 2) marked trial: refused. */
+	assert_int_equal(run(&out, "install", flash, img[0], NULL), 0);
+	free(out);
+	assert_int_equal(run(&out, "trial", flash, NULL), 0);
+	free(out);
+	assert_int_equal(boot(&out, HW), 0);
+	HAS(out, "boot: slot B");
+	HAS(out, "reason: trial image refused");
+	HAS(out, "slot A: refused: image security counter below");
+	HAS(out, "flags: trial-invalid");
+	free(out);
+
+	/* Another board's image, properly signed: refused too. */
+	assert_int_equal(run(&out, "install", flash, img[4], NULL), 0);
+	free(out);
+	assert_int_equal(run(&out, "trial", flash, NULL), 0);
+	free(out);
+	assert_int_equal(boot(&out, HW), 0);
+	HAS(out, "slot A: refused: image is for another hardware type");
+	free(out);
+
+	/* Slot B damaged after it was verified: no cache lets it boot;
+	 * slot A (another board's image) is no fallback: recovery. */
+	assert_int_equal(boot(&out, HW), 0);
+	free(out);
+	flip_flash_byte(2 * SECTOR + SLOT + 1000);
+	assert_int_equal(boot(&out, HW), 1);
+	HAS(out, "boot: recovery");
+	HAS(out, "slot B: refused: payload hash mismatch");
+	free(out);
+
+	/* A valid image with counter >= 2 in A: taken as the fallback. */
+	assert_int_equal(run(&out, "install", flash, img[3], NULL), 0);
+	free(out);
+	assert_int_equal(boot(&out, HW), 0);
+	HAS(out, "boot: slot A");
+	HAS(out, "active slot refused");
+	HAS(out, "active: A");
+	free(out);
+}
+
+static void test_usage_errors(void **state)
+{
+	char *out;
+
+	(void)state;
+	assert_int_equal(run(&out, NULL), 2);
+	HAS(out, "usage: rampart-boot");
+	free(out);
+	assert_int_equal(run(&out, "frob", flash, NULL), 2);
+	HAS(out, "unknown command 'frob'");
+	free(out);
+	assert_int_equal(run(&out, "boot", flash, "--hw", HW, NULL), 2);
+	HAS(out, "--trust and --hw are required");
+	free(out);
+	assert_int_equal(run(&out, "status", "/nonexistent/flash", NULL), 2);
+	free(out);
+	assert_int_equal(run(&out, "trial", flash, "--trials", "0", NULL), 2);
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_update_life),
+	    cmocka_unit_test(test_usage_errors),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
