@@ -121,10 +121,12 @@ static rp_err parse_body(const uint8_t *buf, size_t len,
 			rc = RP_E_SIG_ALG;
 			goto out;
 		}
-		if (buf[n + 1] != kl || len - n - 2 < kl) {
+		if (buf[n + 1] != kl) {
 			rc = RP_E_KEY_FORMAT;
 			goto out;
 		}
+		if (len - n - 2 < kl)
+			goto out; /* cut short: RP_E_KEYSET */
 		rc = rp_pubkey_init(&ks->keys[i], buf[n], buf + n + 2, kl,
 		                    crypto);
 		if (rc != RP_OK)

@@ -146,7 +146,10 @@ expect 0 accepted $R keyset verify gen.rpks
 expect 0 '"threshold":2' $R keyset show --json gen.rpks
 # fw.img (signed by ed and ec) meets 2 of 3.
 expect 0 valid $R verify --trust gen.rpks fw.img
-expect 1 RP_E_SIG_THRESHOLD $R verify --json --trust gen.rpks enc.img
+expect 1 RP_E_SIG_UNKNOWN_KEY $R verify --json --trust gen.rpks enc.img
+$R sign --key ed --hw board-a --version 1.4.2 --counter 9 fw.bin ed.img \
+	>/dev/null
+expect 1 RP_E_SIG_THRESHOLD $R verify --json --trust gen.rpks ed.img
 # ec is stolen: a new set revokes it, signed by ed alone first...
 $R keyset create --prev gen.rpks --pub ed.pub --pub k3.pub --pub enc.pub \
 	--threshold 2 --revoke ec.pub --key ed next.rpks >next.out
