@@ -72,6 +72,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	char *end;
 
 	memset(o, 0, sizeof *o);
+	o->port = -1;
 	while ((c = getopt_long(argc, argv, "c:d:fh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -86,7 +87,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'p':
 			errno = 0;
 			o->port = (int)strtol(optarg, &end, 10);
-			if (errno || *end || o->port < 1 || o->port > 65535) {
+			if (errno || *end || o->port < 0 || o->port > 65535) {
 				fprintf(stderr, "rampartd: bad port '%s'\n",
 				        optarg);
 				return 2;
@@ -265,7 +266,7 @@ int main(int argc, char **argv)
 	             *ev_tick = NULL;
 	struct timeval tick = {60, 0};
 	char dbpath[4200];
-	int created = 0, status = 1;
+	int created = 0, status = 1, bound = 0;
 	rp_err rc;
 
 	if (parse_args(argc, argv, &o) != 0)
@@ -286,8 +287,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rampartd: bad log level\n");
 		goto out;
 	}
-	if (o.port != 0)
-		rd.cfg.port = o.port;
+	if (o.port >= 0)
+		rd.cfg.port = o.port; /* 0: any free port, logged */
 	if (o.data_dir == NULL)
 		o.data_dir = rd.cfg.data_dir;
 	if (o.data_dir == NULL || o.data_dir[0] == '\0') {
@@ -327,7 +328,8 @@ int main(int argc, char **argv)
 	if (crl_publish(&rd) != RP_OK)
 		goto out;
 	rc = http_listen(rd.base, rd.tls, o.listen ? o.listen : rd.cfg.listen,
-	                 (int)rd.cfg.port, routes_dispatch, &rd, &rd.http);
+	                 (int)rd.cfg.port, routes_dispatch, &rd, &rd.http,
+	                 &bound);
 	if (rc != RP_OK)
 		goto out;
 	ev_term = evsignal_new(rd.base, SIGTERM, on_stop, &rd);
@@ -338,8 +340,8 @@ int main(int argc, char **argv)
 	    evsignal_add(ev_term, NULL) || evsignal_add(ev_int, NULL) ||
 	    evsignal_add(ev_hup, NULL) || event_add(ev_tick, &tick))
 		goto out;
-	rp_log_info("listening on https://%s:%lld/ (data in %s, schema %d)",
-	            o.listen ? o.listen : rd.cfg.listen, (long long)rd.cfg.port,
+	rp_log_info("listening on https://%s:%d/ (data in %s, schema %d)",
+	            o.listen ? o.listen : rd.cfg.listen, bound,
 	            rd.data_dir, store_schema_version(rd.store));
 	if (event_base_dispatch(rd.base) != 0)
 		goto out;

@@ -3,9 +3,11 @@
  * http.c - the HTTPS listener of rampartd (http.h) on libevent 2.1 evhttp
  * and bufferevent_openssl.
  */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -98,9 +100,12 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 
 rp_err http_listen(struct event_base *base, SSL_CTX *ctx, const char *addr,
                    int port, void (*cb)(struct evhttp_request *, void *),
-                   void *arg, struct evhttp **out)
+                   void *arg, struct evhttp **out, int *bound)
 {
 	struct evhttp *http = evhttp_new(base);
+	struct evhttp_bound_socket *h;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
 
 	*out = NULL;
 	if (http == NULL)
@@ -112,10 +117,20 @@ rp_err http_listen(struct event_base *base, SSL_CTX *ctx, const char *addr,
 	evhttp_set_timeout(http, 30);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	                                     EVHTTP_REQ_DELETE);
-	if (evhttp_bind_socket(http, addr, (ev_uint16_t)port) != 0) {
+	h = evhttp_bind_socket_with_handle(http, addr, (ev_uint16_t)port);
+	if (h == NULL) {
 		rp_log_error("http: cannot listen on %s:%d", addr, port);
 		evhttp_free(http);
 		return RP_E_IO;
+	}
+	*bound = port;
+	if (getsockname(evhttp_bound_socket_get_fd(h), (struct sockaddr *)&ss,
+	                &sl) == 0) {
+		if (ss.ss_family == AF_INET)
+			*bound = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		else if (ss.ss_family == AF_INET6)
+			*bound =
+			    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
 	*out = http;
 	return RP_OK;

@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# test_est.sh - EST (RFC 7030) against a real rampartd with an independent
+# client made of openssl + curl: enrollment, chain verified by
+# openssl verify, every refusal the issue lists (each with its reason in
+# the store's refusals table and a generic message on the wire), renewal
+# (window, operator-forced, SIGHUP reload), revocation visible in the CRL
+# (file for the broker and GET /pki/crl), the TLS floor, and a clean
+# SIGTERM shutdown.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/rd_lib.sh"
+
+D=$T/data
+start_rd "$D"
+DB=$D/rampart.db
+
+# --- first run: CA files, modes, token never logged
+for f in root.key issuing.key claim-ca.key server.key; do
+	[ "$(stat -c %a "$D/pki/$f")" = 600 ] || fail "$f is not 0600"
+done
+[ "$(stat -c %a "$T/token")" = 600 ] || fail "token file is not 0600"
+! grep -qF "$(cat "$T/token")" "$T/rd.log" || fail "setup token in the log"
+ok "first run: CA keys and token file 0600, token not in the log"
+
+# --- cacerts
+code=$(est GET cacerts - - - "$T/cacerts.b64")
+[ "$code" = 200 ] || fail "cacerts: HTTP $code"
+p7_to_pem "$T/cacerts.b64" "$T/cacerts.pem"
+[ "$(grep -c 'BEGIN CERTIFICATE' "$T/cacerts.pem")" = 2 ] ||
+	fail "cacerts: expected issuing + root"
+ct=$(curl -s --cacert "$CA" -o /dev/null -w '%{content_type}' \
+	"$URL/.well-known/est/cacerts")
+[[ "$ct" == application/pkcs7-mime* ]] || fail "cacerts content type $ct"
+ok "cacerts: base64 PKCS#7 certs-only with issuing and root CA"
+
+# --- allowlist and claims through the CLI
+TOKEN_HASH=$(printf '%s' "$(cat "$T/token")" | sha256sum | cut -c1-64)
+cat >"$T/allow.csv" <<EOF
+serial,hw_type,hw_token,group,tags
+SN-1,tpm2,,line-a,eu;lab
+SN-2,tpm2,$TOKEN_HASH,line-a,
+SN-3,se050,,line-a,
+SN-4,tpm2,,line-b,
+SN-5,tpm2,,line-a,
+EOF
+cli allowlist import "$T/allow.csv" >"$T/out" || fail "allowlist import"
+grep -q 'imported 5' "$T/out" || fail "import count: $(cat "$T/out")"
+printf 'serial,hw_type,hw_token,group,tags\nSN-9,tpm2,,line-a,\nSN 10,x,,g,\n' \
+	>"$T/bad.csv"
+st=0
+cli allowlist import "$T/bad.csv" >"$T/out" 2>&1 || st=$?
+[ $st = 1 ] || fail "bad CSV: exit $st"
+grep -q 'line 3' "$T/out" || fail "bad CSV error lacks the line: $(cat "$T/out")"
+[ -z "$(sql "$DB" "SELECT serial FROM devices WHERE serial='SN-9'")" ] ||
+	fail "a refused CSV import left rows behind"
+ok "allowlist import: 5 entries; a bad line is named and nothing is kept"
+
+cli claim create --group line-a --expires 1d --out "$T/claim-a" >/dev/null ||
+	fail "claim create"
+cli claim create --group line-b --expires 1d --out "$T/claim-b" >/dev/null ||
+	fail "claim create b"
+[ "$(stat -c %a "$T/claim-a.key")" = 600 ] || fail "claim key not 0600"
+openssl x509 -in "$T/claim-a.pem" -noout -ext extendedKeyUsage |
+	grep -q "$OID_ARC.1" || fail "claim lacks the claim EKU"
+! openssl verify -CAfile "$CA" "$T/claim-a.pem" >/dev/null 2>&1 ||
+	fail "a claim certificate verifies against the fleet root"
+ok "claim create: key 0600, claim EKU, not under the fleet root"
+
+# --- enrollment with openssl req + curl
+new_key "$T/d1.key"
+csr_b64 "$T/d1.key" SN-1 >"$T/d1.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/d1.b64" \
+	"$T/d1.p7")
+[ "$code" = 200 ] || fail "simpleenroll SN-1: HTTP $code"
+p7_to_pem "$T/d1.p7" "$T/d1.pem"
+openssl verify -CAfile "$CA" -untrusted "$D/pki/issuing.pem" \
+	-purpose sslclient "$T/d1.pem" >/dev/null ||
+	fail "openssl verify refused the issued certificate"
+openssl x509 -in "$T/d1.pem" -noout -subject | grep -q 'CN = SN-1' ||
+	fail "CN is not the serial"
+openssl x509 -in "$T/d1.pem" -noout -ext subjectAltName |
+	grep -q 'URI:urn:rampart:device:SN-1' || fail "SAN missing"
+openssl x509 -in "$T/d1.pem" -noout -ext extendedKeyUsage |
+	grep -q 'TLS Web Client Authentication' || fail "no clientAuth"
+serial=$(openssl x509 -in "$T/d1.pem" -noout -serial | cut -d= -f2)
+[ ${#serial} -ge 30 ] || fail "serial $serial is not ~128 bits"
+nb=$(date -d "$(openssl x509 -in "$T/d1.pem" -noout -startdate | cut -d= -f2)" +%s)
+na=$(date -d "$(openssl x509 -in "$T/d1.pem" -noout -enddate | cut -d= -f2)" +%s)
+days=$(((na - nb) / 86400))
+[ $days -eq 90 ] || fail "lifetime $days days, expected 90"
+[ "$(sql "$DB" "SELECT state FROM devices WHERE serial='SN-1'")" = 1 ] ||
+	fail "SN-1 not marked enrolled"
+[ "$(sql "$DB" "SELECT upper(serial) FROM certs WHERE subject='SN-1'")" = "$serial" ] ||
+	fail "issued serial not recorded"
+ok "simpleenroll: openssl verify accepts it; CN/SAN/clientAuth/90 days/128-bit serial; recorded"
+
+# --- refusals: (name, expected HTTP, expected reason) with a generic wire
+expect_refusal() {
+	local what=$1 want_code=$2 want_reason=$3 code=$4 out=$5
+	[ "$code" = "$want_code" ] || fail "$what: HTTP $code, want $want_code"
+	local got
+	got=$(last_refusal "$DB")
+	[ "${got%%|*}" = "$want_reason" ] ||
+		fail "$what: recorded '$got', want $want_reason"
+	if grep -q 'SN-\|RP_E_\|serial' "$out"; then
+		fail "$what: the wire answer leaks details: $(cat "$out")"
+	fi
+	ok "refused: $what ($want_code, $want_reason recorded)"
+}
+
+new_key "$T/x.key"
+csr_b64 "$T/x.key" SN-404 >"$T/x.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/x.b64" "$T/o")
+expect_refusal "serial not allowlisted" 403 RP_E_NOT_ALLOWLISTED "$code" "$T/o"
+
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/d1.b64" "$T/o")
+expect_refusal "second enrollment of the same serial" 403 RP_E_ENROLLED "$code" "$T/o"
+
+csr_b64 "$T/x.key" SN-4 >"$T/x4.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/x4.b64" "$T/o")
+expect_refusal "claim of another group" 403 RP_E_CLAIM_GROUP "$code" "$T/o"
+
+cli device decommission SN-3 >/dev/null || fail "decommission SN-3"
+csr_b64 "$T/x.key" SN-3 >"$T/x3.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/x3.b64" "$T/o")
+expect_refusal "decommissioned serial" 403 RP_E_DECOMMISSIONED "$code" "$T/o"
+
+# a CSR whose signature does not match: flip the last byte of s
+csr_b64 "$T/x.key" SN-5 | base64 -d >"$T/bad.der"
+sz=$(stat -c %s "$T/bad.der")
+last=$(od -An -tu1 -j $((sz - 1)) -N1 "$T/bad.der" | tr -d ' ')
+printf "\\$(printf %03o $((last ^ 1)))" |
+	dd of="$T/bad.der" bs=1 seek=$((sz - 1)) conv=notrunc 2>/dev/null
+base64 "$T/bad.der" >"$T/bad.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/bad.b64" "$T/o")
+expect_refusal "CSR signature does not match" 400 RP_E_CSR_SIG "$code" "$T/o"
+
+csr_b64 "$T/x.key" SN-2 -addext "$OID_ARC.2=ASN1:UTF8String:0000wrong" >"$T/x2.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/x2.b64" "$T/o")
+expect_refusal "wrong hardware token" 403 RP_E_HWTOKEN "$code" "$T/o"
+csr_b64 "$T/x.key" SN-2 >"$T/x2n.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/x2n.b64" "$T/o")
+expect_refusal "missing hardware token" 403 RP_E_HWTOKEN "$code" "$T/o"
+
+printf 'MIIB!!!not base64\n' >"$T/junk.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/junk.b64" "$T/o")
+expect_refusal "malformed base64" 400 RP_E_ENCODING "$code" "$T/o"
+head -c 300 /dev/urandom | base64 >"$T/junk2.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/junk2.b64" "$T/o")
+expect_refusal "malformed DER" 400 RP_E_CSR "$code" "$T/o"
+
+head -c 30000 /dev/zero | base64 >"$T/big.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/big.b64" "$T/o")
+expect_refusal "oversized body" 413 RP_E_BODY_TOO_BIG "$code" "$T/o"
+
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T/rsa.key" -subj /CN=SN-5 \
+	-outform DER 2>/dev/null | base64 >"$T/rsa.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/rsa.b64" "$T/o")
+expect_refusal "RSA key" 400 RP_E_CSR_KEY "$code" "$T/o"
+
+code=$(est POST simpleenroll - - "$T/x.b64" "$T/o")
+expect_refusal "no client certificate" 401 RP_E_NO_CLIENT_CERT "$code" "$T/o"
+
+# an expired claim from the right CA, and a fresh claim from another CA
+# with the same name: both signed by openssl ca, outside rampartd
+mkdir -p "$T/ca"
+: >"$T/ca/index.txt"
+echo 01 >"$T/ca/serial"
+cat >"$T/ca/ca.cnf" <<EOF
+[ca]
+default_ca = d
+[d]
+dir = $T/ca
+database = \$dir/index.txt
+new_certs_dir = \$dir
+serial = \$dir/serial
+default_md = sha256
+policy = p
+unique_subject = no
+email_in_dn = no
+[p]
+commonName = supplied
+[claim_ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = critical,$OID_ARC.1
+EOF
+new_key "$T/old.key"
+openssl req -new -key "$T/old.key" -subj /CN=line-a -out "$T/old.csr"
+openssl ca -config "$T/ca/ca.cnf" -batch -notext -in "$T/old.csr" \
+	-cert "$D/pki/claim-ca.pem" -keyfile "$D/pki/claim-ca.key" \
+	-startdate 20200101000000Z -enddate 20200201000000Z \
+	-extensions claim_ext -out "$T/old.pem" 2>/dev/null
+csr_b64 "$T/x.key" SN-5 >"$T/x5.b64"
+code=$(est POST simpleenroll "$T/old.pem" "$T/old.key" "$T/x5.b64" "$T/o")
+expect_refusal "expired claim" 401 RP_E_CLAIM_EXPIRED "$code" "$T/o"
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/fca.key" -subj "/O=Rampart/CN=Rampart claim CA" \
+	-addext basicConstraints=critical,CA:TRUE -days 10 -out "$T/fca.pem" \
+	2>/dev/null
+openssl ca -config "$T/ca/ca.cnf" -batch -notext -in "$T/old.csr" \
+	-cert "$T/fca.pem" -keyfile "$T/fca.key" -days 1 \
+	-extensions claim_ext -out "$T/foreign.pem" 2>/dev/null
+code=$(est POST simpleenroll "$T/foreign.pem" "$T/old.key" "$T/x5.b64" "$T/o")
+expect_refusal "claim from another CA" 401 RP_E_CERT_UNTRUSTED "$code" "$T/o"
+
+# a claim for anything but simpleenroll
+code=$(est POST simplereenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/x5.b64" "$T/o")
+expect_refusal "claim used for simplereenroll" 403 RP_E_CLAIM "$code" "$T/o"
+code=$(curl -s --cacert "$CA" --cert "$T/claim-a.pem" --key "$T/claim-a.key" \
+	-H "Authorization: Bearer $(cat "$T/token")" -o "$T/o" -w '%{http_code}' \
+	"$URL/api/v1/allowlist")
+expect_refusal "claim used on the admin API" 403 RP_E_CLAIM "$code" "$T/o"
+code=$(curl -s --cacert "$CA" --cert "$T/claim-a.pem" --key "$T/claim-a.key" \
+	-o "$T/o" -w '%{http_code}' "$URL/pki/crl")
+expect_refusal "claim used to fetch the CRL" 403 RP_E_CLAIM "$code" "$T/o"
+
+echo wrong >"$T/badtoken"
+code=$(curl -s --cacert "$CA" -H "Authorization: Bearer wrong" -o "$T/o" \
+	-w '%{http_code}' "$URL/api/v1/allowlist")
+expect_refusal "wrong admin token" 401 RP_E_AUTH "$code" "$T/o"
+
+# the hardware token that matches is accepted
+csr_b64 "$T/x.key" SN-2 -addext "$OID_ARC.2=ASN1:UTF8String:$TOKEN_HASH" >"$T/x2ok.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/x2ok.b64" "$T/o")
+[ "$code" = 200 ] || fail "enrollment with the right hardware token: $code"
+ok "the registered hardware token is accepted"
+
+# --- renewal: too early, then forced, then by the window after SIGHUP
+new_key "$T/d1b.key"
+csr_b64 "$T/d1b.key" SN-1 >"$T/d1b.b64"
+code=$(est POST simplereenroll "$T/d1.pem" "$T/d1.key" "$T/d1b.b64" "$T/o")
+expect_refusal "renewal before the window" 403 RP_E_RENEW_EARLY "$code" "$T/o"
+csr_b64 "$T/d1b.key" SN-2 >"$T/d1x.b64"
+code=$(est POST simplereenroll "$T/d1.pem" "$T/d1.key" "$T/d1x.b64" "$T/o")
+expect_refusal "renewal for another subject" 403 RP_E_CSR_SUBJECT "$code" "$T/o"
+
+cli device renew SN-1 >/dev/null || fail "device renew"
+code=$(est POST simplereenroll "$T/d1.pem" "$T/d1.key" "$T/d1b.b64" "$T/d1b.p7")
+[ "$code" = 200 ] || fail "forced renewal: HTTP $code"
+p7_to_pem "$T/d1b.p7" "$T/d1b.pem"
+s2=$(openssl x509 -in "$T/d1b.pem" -noout -serial | cut -d= -f2)
+[ "$s2" != "$serial" ] || fail "renewal reused the serial"
+openssl verify -CAfile "$CA" -untrusted "$D/pki/issuing.pem" "$T/d1b.pem" \
+	>/dev/null || fail "renewed certificate does not verify"
+[ "$(sql "$DB" "SELECT revoked_at FROM certs WHERE upper(serial)='$serial'")" = 0 ] ||
+	fail "renewal revoked the old certificate"
+code=$(est POST simplereenroll "$T/d1.pem" "$T/d1.key" "$T/d1b.b64" "$T/o")
+expect_refusal "second renewal without force" 403 RP_E_RENEW_EARLY "$code" "$T/o"
+ok "forced renewal: new key, new serial, old certificate still valid"
+
+cat >"$T/rd.conf" <<EOF
+[pki]
+renew_window = 100d
+EOF
+# rampartd was started without --config: restart with one, then SIGHUP
+stop_rd
+start_rd "$D" --config "$T/rd.conf"
+code=$(est POST simplereenroll "$T/d1b.pem" "$T/d1b.key" "$T/d1b.b64" "$T/o")
+[ "$code" = 200 ] || fail "renewal inside a 100-day window: HTTP $code"
+printf '[pki]\nrenew_window = 1d\n' >"$T/rd.conf"
+kill -HUP "$RD_PID"
+wait_until "SIGHUP re-read" grep -q 'configuration re-read' "$T/rd.log"
+code=$(est POST simplereenroll "$T/d1b.pem" "$T/d1b.key" "$T/d1b.b64" "$T/o")
+expect_refusal "renewal after SIGHUP shrank the window" 403 RP_E_RENEW_EARLY "$code" "$T/o"
+ok "renewal window from the configuration, re-read on SIGHUP"
+
+# --- revocation and the CRL
+cli device revoke SN-1 --reason keyCompromise >"$T/out" || fail "revoke"
+s1=$(echo "$serial" | tr 'A-F' 'a-f')
+openssl crl -in "$D/pki/crl.pem" -noout -text >"$T/crl.txt"
+grep -qi "Serial Number: $serial" "$T/crl.txt" ||
+	fail "revoked serial not in crl.pem"
+grep -q 'Key Compromise' "$T/crl.txt" || fail "reason not in the CRL"
+openssl crl -in "$D/pki/crl.pem" -noout -CAfile "$D/pki/issuing.pem" 2>&1 |
+	grep -q 'verify OK' || fail "CRL signature does not verify"
+curl -s --cacert "$CA" -o "$T/crl.der" "$URL/pki/crl"
+openssl crl -inform DER -in "$T/crl.der" -noout -text | grep -qi "$serial" ||
+	fail "revoked serial not in GET /pki/crl"
+cat "$D/pki/issuing.pem" "$CA" >"$T/chain.pem"
+! openssl verify -crl_check -CAfile "$T/chain.pem" -CRLfile "$D/pki/crl.pem" \
+	"$T/d1.pem" >/dev/null 2>&1 || fail "openssl verify accepts a revoked cert"
+[ "$(sql "$DB" "SELECT reason FROM certs WHERE serial='$s1'")" = 1 ] ||
+	fail "revocation not recorded"
+code=$(est POST simplereenroll "$T/d1b.pem" "$T/d1b.key" "$T/d1b.b64" "$T/o")
+[ "$code" != 200 ] || fail "revoked device renewed"
+code=$(est POST simplereenroll "$T/d1.pem" "$T/d1.key" "$T/d1b.b64" "$T/o")
+expect_refusal "renewal with a revoked certificate" 401 RP_E_CERT_REVOKED "$code" "$T/o"
+ok "revoke: openssl crl shows the serial and reason; CRL file and HTTPS agree"
+
+# --- TLS floor
+tls() { openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$CA" "$@" \
+	</dev/null >/dev/null 2>&1; }
+tls -tls1_3 || fail "TLS 1.3 refused"
+tls -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 || fail "TLS 1.2 AEAD refused"
+! tls -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA || fail "TLS 1.2 CBC accepted"
+! tls -tls1_1 -cipher 'DEFAULT@SECLEVEL=0' || fail "TLS 1.1 accepted"
+ok "TLS: 1.3 and 1.2 ECDHE+AEAD accepted; 1.2 CBC and 1.1 refused"
+
+# --- store and shutdown
+stop_rd
+[ "$(sql "$DB" 'PRAGMA integrity_check')" = ok ] || fail "integrity_check"
+[ "$(sql "$DB" 'PRAGMA journal_mode')" = wal ] || fail "not WAL"
+[ "$(sql "$DB" 'PRAGMA user_version')" -ge 1 ] || fail "no migration"
+ok "clean SIGTERM shutdown; store in WAL mode passes integrity_check"
+echo "test_est: all $CHECKS checks passed"

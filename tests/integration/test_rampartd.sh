@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# test_rampartd.sh - rampartd's first run and start-up: the one-time setup
+# token goes to the console (stdout) only, is stored as a hash, works as
+# the admin bearer token and can be replaced; a restart keeps the CA and
+# prints no token; the configuration is strict; a root CA can be imported
+# (its key is then not stored).
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/rd_lib.sh"
+
+D=$T/data
+# start_console DIR [ARGS]: like start_rd but the token goes to stdout.
+start_console() {
+	local dir=$1 n
+	shift
+	n=$(grep -c 'listening on' "$T/rd.log" 2>/dev/null || true)
+	"$BIN/rampartd" --foreground --data-dir "$dir" --port 0 "$@" \
+		>>"$T/stdout" 2>>"$T/rd.log" &
+	RD_PID=$!
+	wait_until "rampartd listening" listening_more_than "${n:-0}"
+	PORT=$(grep 'listening on' "$T/rd.log" | tail -1 |
+		sed 's|.*https://[^:]*:\([0-9]*\)/.*|\1|')
+	URL=https://127.0.0.1:$PORT
+	CA=$dir/pki/root.pem
+}
+
+api() { # api TOKEN -> HTTP status of GET /api/v1/allowlist
+	curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' \
+		-H "Authorization: Bearer $1" "$URL/api/v1/allowlist"
+}
+
+: >"$T/stdout"
+start_console "$D"
+tok=$(grep -A2 'one-time setup token' "$T/stdout" | awk 'NF==1 {print $1}')
+[ ${#tok} -eq 43 ] || fail "no 43-character token on stdout: $(cat "$T/stdout")"
+! grep -qF "$tok" "$T/rd.log" || fail "token in the log"
+! grep -qaF "$tok" "$D"/rampart.db* || fail "token in clear in the store"
+[ "$(api "$tok")" = 200 ] || fail "setup token refused"
+[ "$(api "${tok%?}x")" = 401 ] || fail "a wrong token accepted"
+[ "$(curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' "$URL/api/v1/allowlist")" = 401 ] ||
+	fail "no token accepted"
+ok "first run: token on stdout only, stored hashed, accepted as bearer"
+
+cp "$D/pki/root.pem" "$T/root1.pem"
+stop_rd
+: >"$T/stdout"
+start_console "$D"
+! grep -q 'setup token' "$T/stdout" || fail "a restart printed a new token"
+cmp -s "$T/root1.pem" "$D/pki/root.pem" || fail "restart changed the root"
+[ "$(api "$tok")" = 200 ] || fail "token lost on restart"
+stop_rd
+start_console "$D" --new-setup-token
+tok2=$(grep -A2 'one-time setup token' "$T/stdout" | awk 'NF==1 {print $1}')
+[ -n "$tok2" ] && [ "$tok2" != "$tok" ] || fail "--new-setup-token printed none"
+[ "$(api "$tok")" = 401 ] || fail "the replaced token still works"
+[ "$(api "$tok2")" = 200 ] || fail "the new token is refused"
+stop_rd
+ok "restart keeps CA and token; --new-setup-token replaces it"
+
+# strict configuration
+printf '[server]\nport = 8443\nbogus = 1\n' >"$T/bad.conf"
+st=0
+"$BIN/rampartd" --foreground --config "$T/bad.conf" --data-dir "$D" \
+	>"$T/o" 2>&1 || st=$?
+[ $st = 2 ] || fail "unknown key: exit $st"
+grep -q 'bad.conf:3' "$T/o" || fail "unknown key not located: $(cat "$T/o")"
+printf '[pki]\ndevice_lifetime = 10y\n' >"$T/bad.conf"
+st=0
+"$BIN/rampartd" --foreground --config "$T/bad.conf" --data-dir "$D" \
+	>"$T/o" 2>&1 || st=$?
+[ $st = 2 ] || fail "bad duration: exit $st"
+st=0
+"$BIN/rampartd" --foreground >"$T/o" 2>&1 || st=$?
+[ $st = 2 ] || fail "no data dir: exit $st"
+ok "configuration: unknown key and bad value refused with file:line"
+
+# imported root: its key signs the issuing CA once and is not stored
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/myroot.key" -subj "/O=Acme/CN=Acme offline root" \
+	-addext basicConstraints=critical,CA:TRUE \
+	-addext keyUsage=critical,keyCertSign,cRLSign -days 3650 \
+	-out "$T/myroot.pem" 2>/dev/null
+D2=$T/data2
+: >"$T/stdout"
+start_console "$D2" --import-root "$T/myroot.pem" \
+	--import-root-key "$T/myroot.key"
+cmp -s "$T/myroot.pem" "$D2/pki/root.pem" || fail "imported root not used"
+[ ! -e "$D2/pki/root.key" ] || fail "the imported root key was stored"
+openssl verify -CAfile "$T/myroot.pem" "$D2/pki/issuing.pem" >/dev/null ||
+	fail "issuing CA not signed by the imported root"
+code=$(curl -s --cacert "$T/myroot.pem" -o /dev/null -w '%{http_code}' \
+	"$URL/.well-known/est/cacerts")
+[ "$code" = 200 ] || fail "TLS under the imported root: $code"
+stop_rd
+st=0
+"$BIN/rampartd" --foreground --data-dir "$D2" --port 0 \
+	--import-root "$T/myroot.pem" --import-root-key "$T/myroot.key" \
+	>"$T/o" 2>&1 || st=$?
+[ $st != 0 ] || fail "a root was imported over an existing CA"
+ok "imported root: used for the issuing CA, key not stored, only on first run"
+echo "test_rampartd: all $CHECKS checks passed"
