@@ -769,6 +769,175 @@ out:
 	return rc;
 }
 
+/* docs/enrollment.md: the CSR extension carrying the hardware token. */
+#define HWTOKEN_OID "2.25.137553760100012191238587036453560585111.2"
+
+static bool cn_ok(const char *cn)
+{
+	size_t n = strlen(cn), i;
+
+	if (n == 0 || n > 64)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = cn[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* The extension request (RFC 2986 5.4.2) with the hardware token. */
+static rp_err add_hwtoken(X509_REQ *req, const char *tok)
+{
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	X509_EXTENSION *ext = NULL;
+	ASN1_OBJECT *oid = NULL;
+	ASN1_UTF8STRING *u = NULL;
+	ASN1_OCTET_STRING *val = NULL;
+	unsigned char *der = NULL;
+	int n;
+	rp_err rc = RP_E_CRYPTO;
+
+	oid = OBJ_txt2obj(HWTOKEN_OID, 1);
+	u = ASN1_UTF8STRING_new();
+	val = ASN1_OCTET_STRING_new();
+	exts = sk_X509_EXTENSION_new_null();
+	if (oid == NULL || u == NULL || val == NULL || exts == NULL ||
+	    !ASN1_STRING_set(u, tok, (int)strlen(tok)))
+		goto out;
+	n = i2d_ASN1_UTF8STRING(u, &der);
+	if (n <= 0 || !ASN1_OCTET_STRING_set(val, der, n))
+		goto out;
+	ext = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, val);
+	if (ext == NULL || !sk_X509_EXTENSION_push(exts, ext))
+		goto out;
+	ext = NULL;
+	if (!X509_REQ_add_extensions(req, exts))
+		goto out;
+	rc = RP_OK;
+out:
+	X509_EXTENSION_free(ext);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	OPENSSL_free(der);
+	ASN1_OCTET_STRING_free(val);
+	ASN1_UTF8STRING_free(u);
+	ASN1_OBJECT_free(oid);
+	return rc;
+}
+
+/*
+ * Sign the request with ECDSA-SHA256 by hand rather than X509_REQ_sign:
+ * the tpm2 provider writes the AlgorithmIdentifier with a NULL parameter,
+ * which RFC 5758 3.2 forbids for ECDSA. Hash and signature are fetched
+ * through the default properties (TPM key: tpm2 signs, default hashes).
+ */
+static rp_err sign_req(X509_REQ *req, EVP_PKEY *key)
+{
+	EVP_MD_CTX *md = NULL;
+	X509_ALGOR *alg = NULL;
+	ASN1_BIT_STRING *sig = NULL;
+	unsigned char *tbs = NULL, *buf = NULL;
+	size_t siglen = 0;
+	int tbslen;
+	rp_err rc = RP_E_CRYPTO;
+
+	alg = X509_ALGOR_new();
+	if (alg == NULL ||
+	    !X509_ALGOR_set0(alg, OBJ_nid2obj(NID_ecdsa_with_SHA256),
+	                     V_ASN1_UNDEF, NULL) ||
+	    !X509_REQ_set1_signature_algo(req, alg))
+		goto out;
+	tbslen = i2d_re_X509_REQ_tbs(req, &tbs);
+	if (tbslen <= 0)
+		goto out;
+	md = EVP_MD_CTX_new();
+	if (md == NULL ||
+	    EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, NULL, key, NULL) !=
+	        1 ||
+	    EVP_DigestSign(md, NULL, &siglen, tbs, (size_t)tbslen) != 1)
+		goto out;
+	buf = OPENSSL_malloc(siglen);
+	if (buf == NULL ||
+	    EVP_DigestSign(md, buf, &siglen, tbs, (size_t)tbslen) != 1)
+		goto out;
+	sig = ASN1_BIT_STRING_new();
+	if (sig == NULL || !ASN1_BIT_STRING_set(sig, buf, (int)siglen))
+		goto out;
+	/* No unused bits in the signature BIT STRING. */
+	sig->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
+	sig->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+	X509_REQ_set0_signature(req, sig);
+	sig = NULL;
+	rc = RP_OK;
+out:
+	ASN1_BIT_STRING_free(sig);
+	OPENSSL_free(buf);
+	OPENSSL_free(tbs);
+	EVP_MD_CTX_free(md);
+	X509_ALGOR_free(alg);
+	return rc;
+}
+
+rp_err rp_keystore_csr(rp_keystore *ks, const char *cn, const char *hwtoken,
+                       uint8_t **der, size_t *len)
+{
+	X509_REQ *req = NULL;
+	EVP_PKEY *key = NULL;
+	unsigned char *p = NULL;
+	int n;
+	rp_err rc;
+
+	if (ks == NULL || cn == NULL || der == NULL || len == NULL)
+		return RP_E_INVAL;
+	*der = NULL;
+	*len = 0;
+	if (!cn_ok(cn) ||
+	    (hwtoken != NULL && (hwtoken[0] == '\0' || strlen(hwtoken) > 256)))
+		return RP_E_INVAL;
+	rc = rp_keystore_key(ks, &key);
+	if (rc != RP_OK)
+		goto out;
+	rc = RP_E_CRYPTO;
+	req = X509_REQ_new();
+	if (req == NULL || !X509_REQ_set_version(req, X509_REQ_VERSION_1) ||
+	    !X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN",
+	                                MBSTRING_ASC, (const unsigned char *)cn,
+	                                -1, -1, 0) ||
+	    !X509_REQ_set_pubkey(req, key))
+		goto out;
+	if (hwtoken != NULL && add_hwtoken(req, hwtoken) != RP_OK)
+		goto out;
+	rc = sign_req(req, key);
+	if (rc != RP_OK)
+		goto out;
+	rc = RP_E_CRYPTO;
+	n = i2d_X509_REQ(req, NULL);
+	if (n <= 0)
+		goto out;
+	*der = malloc((size_t)n);
+	if (*der == NULL) {
+		rc = RP_E_NOMEM;
+		goto out;
+	}
+	p = *der;
+	if (i2d_X509_REQ(req, &p) != n) {
+		free(*der);
+		*der = NULL;
+		goto out;
+	}
+	*len = (size_t)n;
+	rc = RP_OK;
+out:
+	if (rc != RP_OK)
+		ERR_clear_error();
+	X509_REQ_free(req);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
 rp_err rp_keystore_ssl_ctx_use(rp_keystore *ks, SSL_CTX *ctx)
 {
 	EVP_PKEY *key = NULL;

@@ -66,14 +66,16 @@ static bool tpm_has_key(rp_keystore *ks)
 {
 	struct tpm t;
 	ESYS_TR obj;
+	bool found;
 
 	if (tpm_open(&ks->spec, &t) != RP_OK)
 		return false;
 	obj = persistent(&t, ks->spec.handle);
-	if (obj != ESYS_TR_NONE)
-		Esys_TR_Close(t.ctx, &obj);
+	found = obj != ESYS_TR_NONE;
+	if (found)
+		Esys_TR_Close(t.ctx, &obj); /* sets obj to ESYS_TR_NONE */
 	tpm_close(&t);
-	return obj != ESYS_TR_NONE;
+	return found;
 }
 
 /* TCG EK/SRK-style ECC P-256 storage key template (restricted decrypt). */

@@ -25,6 +25,7 @@ packages=(
 	softhsm2 opensc libengine-pkcs11-openssl # HSM (PKCS#11)
 	libp11-kit-dev     # pkcs11.h: image signing calls PKCS#11 directly
 	swtpm swtpm-tools tpm2-tools tpm2-openssl tpm2-abrmd libtss2-dev dbus # TPM 2.0
+	libtss2-tcti-tabrmd0 # TCTI "tabrmd": keystore tests reach swtpm via abrmd
 	# rampart-boot for a Cortex-M4 (CI builds it; make bench sizes it)
 	gcc-arm-none-eabi libnewlib-arm-none-eabi
 )

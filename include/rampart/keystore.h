@@ -120,6 +120,18 @@ RP_API rp_err rp_keystore_cert_load(rp_keystore *ks, X509 **leaf,
                                     STACK_OF(X509) * *chain) RP_WARN_UNUSED;
 
 /*
+ * A PKCS#10 certificate request (DER) for the store's key, signed by it
+ * with ECDSA-SHA256: subject CN=cn (1..64 of A-Z a-z 0-9 . _ -, the device
+ * serial as docs/enrollment.md says) and, when hwtoken is not NULL, an
+ * extension request carrying it as a UTF8String under
+ * 2.25.137553760100012191238587036453560585111.2. *der is malloc'd, owned
+ * by the caller (free). RP_E_INVAL for a bad cn or hwtoken.
+ */
+RP_API rp_err rp_keystore_csr(rp_keystore *ks, const char *cn,
+                              const char *hwtoken, uint8_t **der,
+                              size_t *len) RP_WARN_UNUSED;
+
+/*
  * Put the key, certificate and chain into an SSL_CTX for TLS client
  * authentication. The SSL_CTX keeps its own references.
  */
