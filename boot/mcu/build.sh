@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Build the boot stage for a Cortex-M4 (boot/mcu/CMakeLists.txt with the
+# arm-none-eabi toolchain file) into OUT, check that the freestanding
+# objects call nothing outside themselves but memcpy/memset/memmove/memcmp
+# and the compiler's ARM helpers, and print the size of each firmware.
+# usage: build.sh OUT            (ctest mcu_build; bench/20-boot.sh)
+# Output lines (stable, for scripts):
+#   size ELF TEXT DATA KEYSET   (KEYSET: bytes of text that are the
+#                                trusted key set, struct rp_keyset)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: build.sh OUT}
+command -v arm-none-eabi-gcc >/dev/null || {
+	echo "mcu: arm-none-eabi-gcc missing (scripts/deps.sh installs it)" >&2
+	exit 1
+}
+cmake -S "$here" -B "$out" -DCMAKE_TOOLCHAIN_FILE="$here/arm-none-eabi.cmake" \
+	-DCMAKE_BUILD_TYPE=MinSizeRel >/dev/null
+cmake --build "$out" -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+
+# Every freestanding object: what it needs must come from the set itself.
+objs=$(find "$out/CMakeFiles/rpb_core.dir" "$out/CMakeFiles/rpb_sha256.dir" \
+	-name '*.obj' | sort)
+defined=$(arm-none-eabi-nm --defined-only $objs | awk 'NF==3{print $3}' | sort -u)
+undef=$(arm-none-eabi-nm -u $objs | awk 'NF==2{print $2}' | sort -u)
+bad=$(comm -23 <(echo "$undef") <(echo "$defined") |
+	grep -Ev '^(memcpy|memset|memmove|memcmp|__aeabi_[a-z0-9_]+)$' || true)
+if [ -n "$bad" ]; then
+	echo "mcu: the freestanding core calls outside itself:" >&2
+	echo "$bad" | sed 's/^/  /' >&2
+	exit 1
+fi
+# Nor does anything of the C library beyond those come into a firmware.
+for elf in boot-core.elf boot-sha256.elf; do
+	if arm-none-eabi-nm "$out/$elf" | awk '{print $NF}' |
+		grep -Eqx '(malloc|free|calloc|realloc|_sbrk|_malloc_r|printf|sprintf|snprintf|puts|fopen|_write|_read|abort|exit)'; then
+		echo "mcu: $elf links heap or stdio" >&2
+		exit 1
+	fi
+done
+for elf in boot-core.elf boot-sha256.elf; do
+	ks=$(arm-none-eabi-nm -S "$out/$elf" | awk '$4=="rpb_trust"{print $2}')
+	ks=$((16#${ks:-0}))
+	arm-none-eabi-size "$out/$elf" |
+		awk -v n="$elf" -v k="$ks" 'NR==2{print "size", n, $1, $2, k}'
+done
+# The largest stack frames (-fstack-usage), for sizing the boot stack.
+find "$out" -name "*.su" -exec cat {} + | sort -u | sort -t$'\t' -k2 -nr | head -5 |
+	awk -F'\t' '{sub(/.*\//, "", $1); print "stack", $1, $2}'
