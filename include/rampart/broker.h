@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * broker.h - what rampartd and the Mosquitto plugin (plugin/rampart_auth.so)
+ * share: the fleet-state snapshot (a text file rampartd writes atomically
+ * after every state change and the plugin loads into a hash table), and the
+ * topic ACL (one table of templates, lib/broker_acl.c, mirrored in
+ * docs/transport.md). Pure C, no Mosquitto headers: unit-tested and fuzzed
+ * on its own.
+ */
+#ifndef RAMPART_BROKER_H
+#define RAMPART_BROKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rampart/err.h"
+#include "rampart/export.h"
+
+/* Device ids (= certificate CN): 1..64 of A-Z a-z 0-9 . _ - */
+#define RP_BROKER_ID_MAX 64
+/* Certificate serials: canonical lower-case hex, no leading zeros, 1..40. */
+#define RP_BROKER_SERIAL_MAX 40
+/* A snapshot file larger than this is refused (16 MiB: ~200 000 devices). */
+#define RP_BROKER_SNAPSHOT_MAX (16u * 1024 * 1024)
+
+/* The topics the plugin itself uses (service role only). */
+#define RP_BROKER_TOPIC_RELOAD   "rampart/v1/svc/broker/reload"
+#define RP_BROKER_TOPIC_REFUSALS "rampart/v1/svc/broker/refusals"
+#define RP_BROKER_TOPIC_STATUS   "rampart/v1/svc/broker/status"
+
+enum rp_broker_state {
+	RP_BROKER_UNKNOWN = 0, /* not in the snapshot */
+	RP_BROKER_ACTIVE = 1,
+	RP_BROKER_QUARANTINED = 2,
+	RP_BROKER_REVOKED = 3,
+	RP_BROKER_DECOMMISSIONED = 4,
+};
+
+enum rp_broker_role {
+	RP_BROKER_ROLE_NONE = 0,
+	RP_BROKER_ROLE_DEVICE = 1,
+	RP_BROKER_ROLE_SERVICE = 2, /* rampartd's own connection */
+};
+
+/* Access kinds; the values are Mosquitto's MOSQ_ACL_* (mosquitto.h). */
+enum rp_broker_access {
+	RP_BROKER_READ = 1,        /* a message is delivered to the client */
+	RP_BROKER_WRITE = 2,       /* the client publishes */
+	RP_BROKER_SUBSCRIBE = 4,   /* the client subscribes to a filter */
+	RP_BROKER_UNSUBSCRIBE = 8, /* always allowed */
+};
+
+/* Name of a state ("active", ...; "unknown"); never NULL. */
+RP_API const char *rp_broker_state_name(enum rp_broker_state s);
+
+/* True if s[0..len) is a valid device id (charset above, 1..64). */
+RP_API bool rp_broker_id_valid(const char *s, size_t len);
+
+/*
+ * Canonicalise a certificate serial given as big-endian bytes (as from
+ * ASN1_INTEGER / BN_bn2bin) into lower-case hex without leading zeros
+ * ("0" for zero). out must hold RP_BROKER_SERIAL_MAX + 1 bytes.
+ * RP_E_RANGE if the serial is longer than 20 bytes after leading zeros.
+ */
+RP_API RP_WARN_UNUSED rp_err rp_broker_serial_hex(
+    const uint8_t *be, size_t len, char out[RP_BROKER_SERIAL_MAX + 1]);
+
+/*
+ * The ACL decision (one table of templates, lib/broker_acl.c). id is the
+ * client's own id (its CN, already validated); topic is the topic of a
+ * publish/delivery or the filter of a subscription. O(length of topic):
+ * no lookup proportional to the fleet. Only ACTIVE and QUARANTINED devices
+ * and services have any access; unsubscribing is always allowed for them.
+ */
+RP_API bool rp_broker_acl_allows(enum rp_broker_role role,
+                                 enum rp_broker_state state, const char *id,
+                                 const char *topic, int access);
+
+/* ---- the snapshot ---------------------------------------------------- */
+
+/*
+ * Allocator hooks, so that the plugin allocates with mosquitto_calloc.
+ * NULL hooks (or a NULL struct) mean calloc/free.
+ */
+struct rp_broker_alloc {
+	void *(*calloc_fn)(size_t nmemb, size_t size);
+	void (*free_fn)(void *p);
+};
+
+typedef struct rp_broker_snapshot rp_broker_snapshot;
+
+/*
+ * Parse a snapshot (docs/transport.md has the grammar and a test vector)
+ * into an immutable hash table. buf need not be NUL-terminated. On success
+ * *out is the caller's, freed with rp_broker_snapshot_free(). On failure
+ * *out is NULL and *err_line (if not NULL) is the 1-based line at fault
+ * (0 when the whole file is at fault). Errors: RP_E_SYNTAX (bad line),
+ * RP_E_EXISTS (an id or serial listed twice), RP_E_TRUNCATED (no or wrong
+ * "end" trailer), RP_E_TOO_BIG, RP_E_NOMEM.
+ */
+RP_API RP_WARN_UNUSED rp_err rp_broker_snapshot_parse(
+    const char *buf, size_t len, const struct rp_broker_alloc *alloc,
+    rp_broker_snapshot **out, size_t *err_line);
+
+/* Read and parse a snapshot file; as above, plus RP_E_IO / RP_E_NOT_FOUND. */
+RP_API RP_WARN_UNUSED rp_err
+rp_broker_snapshot_load(const char *path, const struct rp_broker_alloc *alloc,
+                        rp_broker_snapshot **out, size_t *err_line);
+
+RP_API void rp_broker_snapshot_free(rp_broker_snapshot *s);
+
+/*
+ * Role and state of an identity: a service ({SERVICE, ACTIVE}), a device
+ * ({DEVICE, its state}), or unknown ({NONE, UNKNOWN}). O(1).
+ */
+RP_API void rp_broker_snapshot_lookup(const rp_broker_snapshot *s,
+                                      const char *id, enum rp_broker_role *role,
+                                      enum rp_broker_state *state);
+
+/* True if the canonical hex serial is listed as revoked. O(1). */
+RP_API bool rp_broker_snapshot_serial_revoked(const rp_broker_snapshot *s,
+                                              const char *serial_hex);
+
+/* The snapshot's generation number and counts (for logs and status). */
+RP_API uint64_t rp_broker_snapshot_seq(const rp_broker_snapshot *s);
+RP_API size_t rp_broker_snapshot_count(const rp_broker_snapshot *s,
+                                       bool serials);
+
+/* ---- the writer (rampartd) ------------------------------------------- */
+
+struct rp_broker_device {
+	const char *id;
+	enum rp_broker_state state; /* ACTIVE .. DECOMMISSIONED */
+};
+
+struct rp_broker_fleet {
+	uint64_t seq; /* increases with every write (e.g. a store counter) */
+	const char *const *services; /* client CNs with the service role */
+	size_t n_services;
+	const struct rp_broker_device *devices;
+	size_t n_devices;
+	const char *const *revoked; /* canonical hex serials of revoked certs */
+	size_t n_revoked;
+};
+
+/*
+ * Encode a fleet into snapshot text: *out is a malloc'd NUL-terminated
+ * string the caller frees, *len its length. RP_E_INVAL if an id, state or
+ * serial is not valid (nothing is written then); RP_E_EXISTS if one repeats.
+ */
+RP_API RP_WARN_UNUSED rp_err rp_broker_snapshot_encode(
+    const struct rp_broker_fleet *f, char **out, size_t *len);
+
+/*
+ * Write the snapshot atomically: encode, write to a temporary file in the
+ * same folder, fsync, rename over path, fsync the folder. mode: the file's
+ * permission bits (e.g. 0640; the broker's user must be able to read it).
+ * rampartd calls this after every change of a device's state (enroll,
+ * revoke, quarantine, release, decommission) and of any certificate's
+ * revocation, then publishes to RP_BROKER_TOPIC_RELOAD.
+ */
+RP_API RP_WARN_UNUSED rp_err rp_broker_snapshot_write(
+    const char *path, const struct rp_broker_fleet *f, unsigned mode);
+
+#endif
