@@ -8,9 +8,9 @@ bench_report() {
 	local name=$1 ours=$2 base=$3 unit=$4 bname=$5 better=${6:-higher}
 	local ratio
 	if [ "$better" = higher ]; then
-		ratio=$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.3f", b>0 ? a/b : 0}')
+		ratio=$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.3f", (b>0 ? a/b : 0)}')
 	else
-		ratio=$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.3f", a>0 ? b/a : 0}')
+		ratio=$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.3f", (a>0 ? b/a : 0)}')
 	fi
 	printf '%-34s ours %12s %-8s baseline (%s) %12s %-8s ratio %s\n' \
 		"$name" "$ours" "$unit" "$bname" "$base" "$unit" "$ratio"
