@@ -171,6 +171,7 @@ static int cmd_install(const struct opts *o)
 	uint8_t *buf = NULL;
 	FILE *in = NULL;
 	size_t n, got, total = 0, w;
+	long size;
 	int slot, ret = EXIT_ERR, have_state;
 	rp_err rc;
 
@@ -202,6 +203,19 @@ static int cmd_install(const struct opts *o)
 	if (in == NULL) {
 		fprintf(stderr, PROG " install: %s: %s\n", o->arg,
 		        strerror(errno));
+		goto out;
+	}
+	size = fseek(in, 0, SEEK_END) == 0 ? ftell(in) : -1;
+	if (size < 0 || fseek(in, 0, SEEK_SET) != 0) {
+		fprintf(stderr, PROG " install: %s: %s\n", o->arg,
+		        strerror(errno));
+		goto out;
+	}
+	if ((unsigned long)size > l.slot_size) {
+		fprintf(stderr,
+		        PROG " install: %s (%ld bytes) does not fit slot %c "
+		             "(%" PRIu32 " bytes)\n",
+		        o->arg, size, slot_name(slot), l.slot_size);
 		goto out;
 	}
 	/* A slot marked trial is unmarked before it is overwritten. */

@@ -129,6 +129,20 @@ static void test_update_life(void **state)
 	HAS(out, "slot B: not checked");
 	free(out);
 
+	/* Too big for a slot: refused before anything is erased. */
+	{
+		static uint8_t big[SLOT + 8];
+		char path[700];
+
+		memset(big, 0xab, sizeof big);
+		snprintf(path, sizeof path, "%s/big.bin", dir);
+		assert_int_equal(rpt_write_file(path, big, sizeof big, 0644),
+		                 0);
+		assert_int_equal(
+		    run(&out, "install", flash, path, "--slot", "B", NULL), 2);
+		HAS(out, "does not fit slot B");
+		free(out);
+	}
 	/* The active slot is not writable; the inactive one is. */
 	assert_int_equal(
 	    run(&out, "install", flash, img[1], "--slot", "A", NULL), 2);
