@@ -12,7 +12,7 @@ export FUZZ_SECONDS
 all: build
 
 deps:
-	@scripts/deps.sh
+	@bash scripts/deps.sh
 
 build:
 	@cmake --preset default >/dev/null
@@ -22,14 +22,14 @@ build:
 check: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
-	@scripts/format-check.sh
+	@bash scripts/format-check.sh
 	@ctest --preset asan
 
 test:
 	@ctest --preset asan
 
 demo: deps build
-	@scripts/demo.sh
+	@bash scripts/demo.sh
 
 # Longer fuzzing than make check: FUZZ_SECONDS per target (default 20).
 fuzz: deps
@@ -38,13 +38,13 @@ fuzz: deps
 	@ctest --preset asan -L fuzz-run
 
 bench: deps build
-	@bench/run.sh build
+	@bash bench/run.sh build
 
 format:
 	@git ls-files '*.c' '*.h' | xargs -r clang-format -i
 
 format-check:
-	@scripts/format-check.sh
+	@bash scripts/format-check.sh
 
 # make install [DESTDIR=/tmp/stage] [PREFIX=/usr/local]
 PREFIX ?= /usr/local
