@@ -16,6 +16,7 @@
 #include "est.h"
 #include "rampart/encode.h"
 #include "rampart/http.h"
+#include "rampart/log.h"
 
 #define EST_PATH "/.well-known/est/"
 
@@ -111,6 +112,8 @@ rp_err est_cacerts(SSL_CTX *ctx, const char *base, STACK_OF(X509) * *certs)
 	req.url = url;
 	req.max_response = EST_MAX_REPLY;
 	rc = rp_http_request(ctx, &req, &resp);
+	if (rc != RP_OK)
+		rp_log(RP_LOG_WARN, "EST %s: %s", url, rp_strerror(rc));
 	if (rc == RP_E_INVAL)
 		return rc;
 	if (rc != RP_OK)
@@ -157,6 +160,7 @@ rp_err est_enroll(SSL_CTX *ctx, const char *base, bool reenroll,
 	req.max_response = EST_MAX_REPLY;
 	rc = rp_http_request(ctx, &req, &resp);
 	if (rc != RP_OK) {
+		rp_log(RP_LOG_WARN, "EST %s: %s", url, rp_strerror(rc));
 		if (rc != RP_E_INVAL)
 			rc = RP_E_EST_UNREACHABLE;
 		goto out;

@@ -18,6 +18,7 @@
 
 #include <openssl/asn1.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -353,16 +354,21 @@ static int cmd_enroll(const struct opts *o)
 		ret = fail(rc, "certificate request");
 		goto out;
 	}
+	/* A TPM key made the tpm2 provider preferred (keystore.h); the
+	 * claim key is a file key that the TPM cannot use: back to the
+	 * plain defaults for the claim's TLS. */
+	if (rp_keystore_kind(ks) == RP_KEYSTORE_TPM)
+		EVP_set_default_properties(NULL, "");
+	rc = rp_http_tls_ctx(o->ca_file, cert, key, &ctx);
+	if (rc != RP_OK) {
+		ret = fail(rc, "claim certificate");
+		goto out;
+	}
 	rc = rp_http_tls_ctx(o->ca_file, NULL, NULL, &plain);
 	if (rc == RP_OK)
 		rc = est_cacerts(plain, o->server, &cacerts);
 	if (rc != RP_OK) {
 		ret = fail(rc, "EST cacerts");
-		goto out;
-	}
-	rc = rp_http_tls_ctx(o->ca_file, cert, key, &ctx);
-	if (rc != RP_OK) {
-		ret = fail(rc, "claim certificate");
 		goto out;
 	}
 	rc = est_enroll(ctx, o->server, false, csr, csr_len, &leaf, &status);
@@ -559,7 +565,9 @@ static int cmd_run(struct opts *o)
 				if (rc == RP_OK) {
 					rp_log(RP_LOG_INFO, "renewed");
 					failures = 0;
-					sleep_for = 0;
+					/* A window as long as the lifetime
+					 * must not renew in a loop. */
+					sleep_for = o->backoff_cap_ms;
 				} else {
 					rp_log(RP_LOG_WARN, "renewal: %s",
 					       rp_strerror(rc));

@@ -205,12 +205,14 @@ static rp_err provider_load(const struct rp_keystore_spec *sp)
 {
 	static OSSL_PROVIDER *tpm2, *dflt;
 
-	if (tpm2 != NULL)
-		return RP_OK;
-	if (sp->tcti[0] != '\0' && setenv("TPM2OPENSSL_TCTI", sp->tcti, 1) != 0)
-		return RP_E_NOMEM;
-	dflt = OSSL_PROVIDER_load(NULL, "default");
-	tpm2 = OSSL_PROVIDER_load(NULL, "tpm2");
+	if (tpm2 == NULL) {
+		if (sp->tcti[0] != '\0' &&
+		    setenv("TPM2OPENSSL_TCTI", sp->tcti, 1) != 0)
+			return RP_E_NOMEM;
+		dflt = OSSL_PROVIDER_load(NULL, "default");
+		tpm2 = OSSL_PROVIDER_load(NULL, "tpm2");
+	}
+	/* Set on every call: a caller may have reset them in between. */
 	if (dflt == NULL || tpm2 == NULL ||
 	    !EVP_set_default_properties(NULL,
 	                                "?provider=tpm2,tpm2.digest!=yes")) {
