@@ -341,8 +341,8 @@ int main(int argc, char **argv)
 	    evsignal_add(ev_hup, NULL) || event_add(ev_tick, &tick))
 		goto out;
 	rp_log_info("listening on https://%s:%d/ (data in %s, schema %d)",
-	            o.listen ? o.listen : rd.cfg.listen, bound,
-	            rd.data_dir, store_schema_version(rd.store));
+	            o.listen ? o.listen : rd.cfg.listen, bound, rd.data_dir,
+	            store_schema_version(rd.store));
 	if (event_base_dispatch(rd.base) != 0)
 		goto out;
 	status = 0;

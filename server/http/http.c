@@ -129,8 +129,7 @@ rp_err http_listen(struct event_base *base, SSL_CTX *ctx, const char *addr,
 		if (ss.ss_family == AF_INET)
 			*bound = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 		else if (ss.ss_family == AF_INET6)
-			*bound =
-			    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+			*bound = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
 	*out = http;
 	return RP_OK;

@@ -35,8 +35,7 @@ rp_err http_tls_ctx(struct ca *ca, SSL_CTX **out) RP_WARN_UNUSED;
  */
 rp_err http_listen(struct event_base *base, SSL_CTX *ctx, const char *addr,
                    int port, void (*cb)(struct evhttp_request *, void *),
-                   void *arg, struct evhttp **out,
-                   int *bound) RP_WARN_UNUSED;
+                   void *arg, struct evhttp **out, int *bound) RP_WARN_UNUSED;
 
 /* The client's certificate (borrowed; NULL when none was sent). */
 X509 *http_peer_cert(struct evhttp_request *req);
