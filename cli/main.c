@@ -8,7 +8,7 @@
 
 #include "admin.h"
 #include "cli.h"
-#include "image_cli.h"
+#include "cmd_broker.h"
 #include "image_cli.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
@@ -30,11 +30,8 @@ static const struct cli_cmd cmds[] = {
     {"claim", "create a claim certificate for factory enrollment",
      cmd_claim},
     {"device", "show, revoke, decommission, renew devices", cmd_device},
-    {"keygen", "generate a release key pair", cmd_keygen},
-    {"sign", "build a signed firmware image", cmd_sign},
-    {"verify", "verify a signed image against trusted keys", cmd_verify},
-    {"inspect", "show an image's or key set's contents", cmd_inspect},
-    {"keyset", "create, co-sign and check trusted key sets", cmd_keyset},
+    {"broker-config", "write the Mosquitto configuration (TLS, plugin)",
+     cmd_broker_config},
 };
 
 static int cmd_version(int argc, char **argv)

@@ -1,0 +1,754 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rampart_auth.c - the Mosquitto 2.0 plugin (API v5) that makes the broker
+ * Rampart's: the identity is the client certificate's CN, checked against
+ * the fleet-state snapshot rampartd writes (lib/broker_snapshot.c); the
+ * client id must equal it; topics follow the one ACL table
+ * (lib/broker_acl.c); a reload (notified on RP_BROKER_TOPIC_RELOAD, or the
+ * file seen changed) cuts every open session that lost its right; every
+ * refusal is counted and published, rate-limited, on
+ * RP_BROKER_TOPIC_REFUSALS. docs/transport.md is the contract.
+ *
+ * Relies on (Mosquitto 2.0.11, see docs/transport.md): require_certificate
+ * true and use_identity_as_username false (else BASIC_AUTH never runs),
+ * per_listener_settings false (else TICK never runs). Memory: mosquitto_*
+ * allocators; nothing the broker owns is freed here.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <openssl/asn1.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+
+#include "rampart/broker.h"
+
+#define PLUGIN_EXPORT __attribute__((visibility("default")))
+
+/* Refusal reasons (docs/transport.md, "Refusal events"). */
+enum reason {
+	R_TLS,     /* handshake failed: no/untrusted/expired cert, TLS<1.2 */
+	R_NO_CERT, /* no certificate reached the plugin (misconfiguration) */
+	R_BAD_CN,  /* no single CN, or not a valid id */
+	R_BAD_CLIENT_ID,  /* client id missing, has + # /, or is not the CN */
+	R_CERT_REVOKED,   /* this certificate's serial is revoked */
+	R_UNKNOWN,        /* CN not in the snapshot */
+	R_REVOKED,        /* device state revoked */
+	R_DECOMMISSIONED, /* device state decommissioned */
+	R_ACL,            /* publish/subscribe/delivery outside the ACL */
+	R_COUNT
+};
+
+static const char *const reason_names[R_COUNT] = {
+    "tls",           "no_cert",        "bad_cn",
+    "bad_client_id", "cert_revoked",   "unknown",
+    "revoked",       "decommissioned", "acl"};
+
+struct session {
+	struct session *next;
+	const struct mosquitto *client; /* compared, never dereferenced */
+	char id[RP_BROKER_ID_MAX + 1];
+	char serial[RP_BROKER_SERIAL_MAX + 1];
+	char addr[48]; /* client address at connect */
+};
+
+struct plugin {
+	mosquitto_plugin_id_t *pid;
+	char *path; /* plugin_opt_snapshot */
+	rp_broker_snapshot *snap;
+	struct stat snap_st; /* of the file last loaded */
+	long poll_ms;        /* plugin_opt_poll_ms; 0 = never */
+	struct timespec last_poll;
+	/* sessions that passed BASIC_AUTH, by client id */
+	struct session **buckets;
+	size_t nbuckets, nsessions;
+	/* refusals: counters and a token bucket */
+	unsigned long long counts[R_COUNT];
+	double rate, burst, tokens; /* plugin_opt_refusal_rate / _burst */
+	struct timespec last_refill;
+	unsigned long long suppressed;
+	/* kicks that could not run inside the callback that decided them */
+	char (*deferred)[RP_BROKER_ID_MAX + 1];
+	size_t ndeferred;
+	unsigned long long reloads, kicks;
+};
+
+static const struct rp_broker_alloc mosq_alloc = {mosquitto_calloc,
+                                                  mosquitto_free};
+
+static double elapsed_s(const struct timespec *from, const struct timespec *to)
+{
+	return (double)(to->tv_sec - from->tv_sec) +
+	       (double)(to->tv_nsec - from->tv_nsec) / 1e9;
+}
+
+static void now(struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+/* ---- refusal events ------------------------------------------------- */
+
+/* Append s as a JSON string (or null) to buf; attacker bytes are escaped. */
+static void json_str(char *buf, size_t cap, size_t *len, const char *s)
+{
+	size_t i;
+
+	if (*len >= cap)
+		return;
+	if (s == NULL) {
+		*len += (size_t)snprintf(buf + *len, cap - *len, "null");
+		return;
+	}
+	*len += (size_t)snprintf(buf + *len, cap - *len, "\"");
+	for (i = 0; s[i] != '\0' && i < 256 && *len < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			*len +=
+			    (size_t)snprintf(buf + *len, cap - *len, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			*len += (size_t)snprintf(buf + *len, cap - *len,
+			                         "\\u%04x", c);
+		else
+			*len +=
+			    (size_t)snprintf(buf + *len, cap - *len, "%c", c);
+	}
+	if (*len < cap)
+		*len += (size_t)snprintf(buf + *len, cap - *len, "\"");
+}
+
+/* Refill the bucket; true if a token was taken. */
+static bool take_token(struct plugin *p)
+{
+	struct timespec t;
+
+	now(&t);
+	p->tokens += elapsed_s(&p->last_refill, &t) * p->rate;
+	if (p->tokens > p->burst)
+		p->tokens = p->burst;
+	p->last_refill = t;
+	if (p->tokens < 1.0)
+		return false;
+	p->tokens -= 1.0;
+	return true;
+}
+
+static void publish(const char *topic, const char *json, size_t len)
+{
+	if (len >= 1024)
+		len = strlen(json);
+	mosquitto_broker_publish_copy(NULL, topic, (int)len, json, 0, false,
+	                              NULL);
+}
+
+/* Publish the count of refusals the rate limit held back, if a token allows. */
+static void flush_suppressed(struct plugin *p)
+{
+	char buf[128];
+	int n;
+
+	if (p->suppressed == 0 || !take_token(p))
+		return;
+	n = snprintf(buf, sizeof buf,
+	             "{\"reason\":\"suppressed\",\"count\":%llu}",
+	             p->suppressed);
+	mosquitto_log_printf(MOSQ_LOG_WARNING,
+	                     "rampart: %llu refusal events suppressed",
+	                     p->suppressed);
+	p->suppressed = 0;
+	publish(RP_BROKER_TOPIC_REFUSALS, buf, (size_t)n);
+}
+
+/*
+ * Count a refusal and publish it unless the rate limit says no (then only
+ * counted; the number held back is published when tokens return).
+ * action: "connect", "publish", "subscribe", "read", "kick".
+ */
+static void refuse(struct plugin *p, enum reason r, const char *action,
+                   const char *id, const char *address, const char *topic)
+{
+	char buf[1024];
+	size_t len = 0;
+
+	p->counts[r]++;
+	flush_suppressed(p);
+	if (!take_token(p)) {
+		p->suppressed++;
+		return;
+	}
+	len += (size_t)snprintf(buf, sizeof buf, "{\"reason\":\"%s\",",
+	                        reason_names[r]);
+	len += (size_t)snprintf(buf + len, sizeof buf - len,
+	                        "\"action\":\"%s\",\"id\":", action);
+	json_str(buf, sizeof buf, &len, id);
+	if (len < sizeof buf)
+		len += (size_t)snprintf(buf + len, sizeof buf - len,
+		                        ",\"address\":");
+	json_str(buf, sizeof buf, &len, address);
+	if (topic != NULL && len < sizeof buf) {
+		len += (size_t)snprintf(buf + len, sizeof buf - len,
+		                        ",\"topic\":");
+		json_str(buf, sizeof buf, &len, topic);
+	}
+	if (len < sizeof buf)
+		len += (size_t)snprintf(buf + len, sizeof buf - len,
+		                        ",\"count\":%llu}", p->counts[r]);
+	if (len >= sizeof buf) /* cannot happen: fields are bounded */
+		return;
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "rampart: refused %s", buf);
+	publish(RP_BROKER_TOPIC_REFUSALS, buf, len);
+}
+
+/* ---- sessions ------------------------------------------------------- */
+
+static size_t id_hash(const char *s)
+{
+	size_t h = 5381;
+
+	while (*s != '\0')
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+static struct session **session_slot(struct plugin *p, const char *id)
+{
+	struct session **s = &p->buckets[id_hash(id) & (p->nbuckets - 1)];
+
+	while (*s != NULL && strcmp((*s)->id, id) != 0)
+		s = &(*s)->next;
+	return s;
+}
+
+static void sessions_grow(struct plugin *p)
+{
+	size_t n = p->nbuckets * 2, i;
+	struct session **b = mosquitto_calloc(n, sizeof *b), *s, *next;
+
+	if (b == NULL)
+		return; /* keep the old table: longer chains, still correct */
+	for (i = 0; i < p->nbuckets; i++) {
+		for (s = p->buckets[i]; s != NULL; s = next) {
+			next = s->next;
+			s->next = b[id_hash(s->id) & (n - 1)];
+			b[id_hash(s->id) & (n - 1)] = s;
+		}
+	}
+	mosquitto_free(p->buckets);
+	p->buckets = b;
+	p->nbuckets = n;
+}
+
+/* Remember (or take over) the session of id. false: out of memory. */
+static bool session_put(struct plugin *p, const struct mosquitto *client,
+                        const char *id, const char *serial, const char *addr)
+{
+	struct session **slot = session_slot(p, id), *s = *slot;
+
+	if (s == NULL) {
+		s = mosquitto_calloc(1, sizeof *s);
+		if (s == NULL)
+			return false;
+		snprintf(s->id, sizeof s->id, "%s", id);
+		*slot = s;
+		p->nsessions++;
+	}
+	s->client = client;
+	snprintf(s->serial, sizeof s->serial, "%s", serial);
+	snprintf(s->addr, sizeof s->addr, "%s", addr ? addr : "");
+	if (p->nsessions > 2 * p->nbuckets)
+		sessions_grow(p);
+	return true;
+}
+
+/* ---- identity ------------------------------------------------------- */
+
+/*
+ * The certificate's single CN into cn (a valid id) and its serial; false
+ * if the certificate has no CN, several, or one that is not a device id.
+ */
+static bool cert_identity(X509 *cert, char cn[RP_BROKER_ID_MAX + 1],
+                          char serial[RP_BROKER_SERIAL_MAX + 1])
+{
+	X509_NAME *name = X509_get_subject_name(cert);
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(cert);
+	const ASN1_STRING *d;
+	int idx, len;
+
+	cn[0] = serial[0] = '\0';
+	if (sn == NULL || rp_broker_serial_hex(ASN1_STRING_get0_data(sn),
+	                                       (size_t)ASN1_STRING_length(sn),
+	                                       serial) != RP_OK)
+		return false;
+	idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	if (idx < 0 ||
+	    X509_NAME_get_index_by_NID(name, NID_commonName, idx) >= 0)
+		return false;
+	d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+	len = ASN1_STRING_length(d);
+	if (!rp_broker_id_valid((const char *)ASN1_STRING_get0_data(d),
+	                        (size_t)len))
+		return false;
+	memcpy(cn, ASN1_STRING_get0_data(d), (size_t)len);
+	cn[len] = '\0';
+	return true;
+}
+
+/* Whether an identity may hold a session now; *why when it may not. */
+static bool may_connect(const struct plugin *p, const char *id,
+                        const char *serial, enum reason *why)
+{
+	enum rp_broker_role role;
+	enum rp_broker_state st;
+
+	if (rp_broker_snapshot_serial_revoked(p->snap, serial)) {
+		*why = R_CERT_REVOKED;
+		return false;
+	}
+	rp_broker_snapshot_lookup(p->snap, id, &role, &st);
+	if (role == RP_BROKER_ROLE_SERVICE)
+		return true;
+	if (role == RP_BROKER_ROLE_DEVICE &&
+	    (st == RP_BROKER_ACTIVE || st == RP_BROKER_QUARANTINED))
+		return true;
+	*why = st == RP_BROKER_REVOKED          ? R_REVOKED
+	       : st == RP_BROKER_DECOMMISSIONED ? R_DECOMMISSIONED
+	                                        : R_UNKNOWN;
+	return false;
+}
+
+static int on_basic_auth(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_basic_auth *e = event_data;
+	struct plugin *p = userdata;
+	const char *addr = mosquitto_client_address(e->client);
+	const char *cid = mosquitto_client_id(e->client);
+	char cn[RP_BROKER_ID_MAX + 1], serial[RP_BROKER_SERIAL_MAX + 1];
+	X509 *cert = mosquitto_client_certificate(e->client);
+	enum reason why;
+	int rc = MOSQ_ERR_AUTH;
+
+	(void)event;
+	if (cert == NULL) {
+		refuse(p, R_NO_CERT, "connect", cid, addr, NULL);
+		goto out;
+	}
+	if (!cert_identity(cert, cn, serial)) {
+		refuse(p, R_BAD_CN, "connect", cid, addr, NULL);
+		goto out;
+	}
+	/* The client id is the identity: never a wildcard, never another's. */
+	if (cid == NULL || strpbrk(cid, "+#/") != NULL ||
+	    strcmp(cid, cn) != 0) {
+		refuse(p, R_BAD_CLIENT_ID, "connect", cid, addr, NULL);
+		goto out;
+	}
+	if (!may_connect(p, cn, serial, &why)) {
+		refuse(p, why, "connect", cn, addr, NULL);
+		goto out;
+	}
+	/* Pin the username to the CN: whatever the client sent is replaced. */
+	if (mosquitto_set_username(e->client, cn) != MOSQ_ERR_SUCCESS ||
+	    !session_put(p, e->client, cn, serial, addr)) {
+		mosquitto_log_printf(MOSQ_LOG_ERR, "rampart: out of memory");
+		goto out;
+	}
+	rc = MOSQ_ERR_SUCCESS;
+out:
+	X509_free(cert);
+	return rc;
+}
+
+static int on_acl_check(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_acl_check *e = event_data;
+	struct plugin *p = userdata;
+	const char *user = mosquitto_client_username(e->client);
+	enum rp_broker_role role;
+	enum rp_broker_state st;
+	const char *action;
+
+	(void)event;
+	rp_broker_snapshot_lookup(p->snap, user, &role, &st);
+	if (rp_broker_acl_allows(role, st, user, e->topic, e->access))
+		return MOSQ_ERR_SUCCESS;
+	action = e->access == MOSQ_ACL_WRITE       ? "publish"
+	         : e->access == MOSQ_ACL_SUBSCRIBE ? "subscribe"
+	         : e->access == MOSQ_ACL_READ      ? "read"
+	                                           : "other";
+	refuse(p, R_ACL, action, user, mosquitto_client_address(e->client),
+	       e->topic);
+	return MOSQ_ERR_ACL_DENIED;
+}
+
+/* ---- reload and kick ------------------------------------------------ */
+
+static void kick(struct plugin *p, const char *id)
+{
+	p->kicks++;
+	mosquitto_kick_client_by_clientid(id, false);
+}
+
+static void status(struct plugin *p, const char *event, const char *why,
+                   size_t kicked)
+{
+	char buf[512];
+	int n;
+
+	n = snprintf(buf, sizeof buf,
+	             "{\"event\":\"%s\",\"trigger\":\"%s\",\"seq\":%llu,"
+	             "\"identities\":%zu,\"revoked_serials\":%zu,"
+	             "\"kicked\":%zu,\"sessions\":%zu,\"reloads\":%llu,"
+	             "\"refusals\":{",
+	             event, why,
+	             (unsigned long long)rp_broker_snapshot_seq(p->snap),
+	             rp_broker_snapshot_count(p->snap, false),
+	             rp_broker_snapshot_count(p->snap, true), kicked,
+	             p->nsessions, p->reloads);
+	for (size_t i = 0; i < R_COUNT && n > 0 && (size_t)n < sizeof buf; i++)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s\"%s\":%llu",
+		              i ? "," : "", reason_names[i], p->counts[i]);
+	if (n > 0 && (size_t)n < sizeof buf)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "}}");
+	if (n > 0 && (size_t)n < sizeof buf)
+		publish(RP_BROKER_TOPIC_STATUS, buf, (size_t)n);
+}
+
+/*
+ * Load the snapshot again; on success cut every session that may no
+ * longer exist (state, unknown id, revoked serial). self: the client whose
+ * message triggered this (or NULL); it is cut later, from TICK, as the
+ * broker is still handling its packet. On failure the old table stays.
+ */
+static void reload(struct plugin *p, const char *why,
+                   const struct mosquitto *self)
+{
+	rp_broker_snapshot *snap = NULL;
+	char(*victims)[RP_BROKER_ID_MAX + 1] = NULL;
+	struct session *s;
+	struct stat st;
+	size_t line = 0, i, n = 0;
+	rp_err rc;
+
+	if (stat(p->path, &st) != 0)
+		memset(&st, 0, sizeof st);
+	rc = rp_broker_snapshot_load(p->path, &mosq_alloc, &snap, &line);
+	if (rc != RP_OK) {
+		mosquitto_log_printf(
+		    MOSQ_LOG_ERR,
+		    "rampart: snapshot %s not reloaded (%s, "
+		    "line %zu); keeping seq %llu",
+		    p->path, rp_strerror(rc), line,
+		    (unsigned long long)rp_broker_snapshot_seq(p->snap));
+		status(p, "reload_failed", why, 0);
+		return;
+	}
+	p->snap_st = st;
+	rp_broker_snapshot_free(p->snap);
+	p->snap = snap;
+	p->reloads++;
+	/* Decide first, kick after: a kick re-enters on_disconnect. */
+	if (p->nsessions > 0)
+		victims = mosquitto_calloc(p->nsessions, sizeof *victims);
+	for (i = 0; victims != NULL && i < p->nbuckets; i++) {
+		for (s = p->buckets[i]; s != NULL; s = s->next) {
+			enum reason why_not;
+
+			if (may_connect(p, s->id, s->serial, &why_not))
+				continue;
+			if (s->client == self) {
+				void *d = mosquitto_realloc(
+				    p->deferred,
+				    (p->ndeferred + 1) * sizeof *p->deferred);
+				if (d != NULL) {
+					p->deferred = d;
+					memcpy(p->deferred[p->ndeferred++],
+					       s->id, sizeof s->id);
+				}
+				continue;
+			}
+			memcpy(victims[n], s->id, sizeof s->id);
+			refuse(p, why_not, "kick", s->id, s->addr, NULL);
+			n++;
+		}
+	}
+	for (i = 0; i < n; i++)
+		kick(p, victims[i]);
+	mosquitto_free(victims);
+	mosquitto_log_printf(MOSQ_LOG_NOTICE,
+	                     "rampart: snapshot seq %llu loaded (%s): %zu "
+	                     "identities, %zu revoked serials, %zu sessions "
+	                     "cut",
+	                     (unsigned long long)rp_broker_snapshot_seq(snap),
+	                     why, rp_broker_snapshot_count(snap, false),
+	                     rp_broker_snapshot_count(snap, true), n);
+	status(p, "reloaded", why, n);
+}
+
+static int on_message(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_message *e = event_data;
+	struct plugin *p = userdata;
+	enum rp_broker_role role;
+	enum rp_broker_state st;
+
+	(void)event;
+	if (e->topic == NULL || strcmp(e->topic, RP_BROKER_TOPIC_RELOAD) != 0)
+		return MOSQ_ERR_SUCCESS;
+	/* The ACL already allows this topic to the service only; be sure. */
+	rp_broker_snapshot_lookup(p->snap, mosquitto_client_username(e->client),
+	                          &role, &st);
+	if (role == RP_BROKER_ROLE_SERVICE)
+		reload(p, "notify", e->client);
+	return MOSQ_ERR_SUCCESS;
+}
+
+static int on_tick(int event, void *event_data, void *userdata)
+{
+	struct plugin *p = userdata;
+	struct timespec t;
+	struct stat st;
+	size_t i, n;
+
+	(void)event;
+	(void)event_data;
+	n = p->ndeferred;
+	p->ndeferred = 0;
+	for (i = 0; i < n; i++)
+		kick(p, p->deferred[i]);
+	flush_suppressed(p);
+	if (p->poll_ms <= 0)
+		return MOSQ_ERR_SUCCESS;
+	now(&t);
+	if (elapsed_s(&p->last_poll, &t) * 1000.0 < (double)p->poll_ms)
+		return MOSQ_ERR_SUCCESS;
+	p->last_poll = t;
+	/* A missed notification is caught here: the file was replaced. */
+	if (stat(p->path, &st) == 0 &&
+	    (st.st_ino != p->snap_st.st_ino ||
+	     st.st_mtim.tv_sec != p->snap_st.st_mtim.tv_sec ||
+	     st.st_mtim.tv_nsec != p->snap_st.st_mtim.tv_nsec ||
+	     st.st_size != p->snap_st.st_size))
+		reload(p, "poll", NULL);
+	return MOSQ_ERR_SUCCESS;
+}
+
+static int on_disconnect(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_disconnect *e = event_data;
+	struct plugin *p = userdata;
+	const char *id = mosquitto_client_id(e->client);
+	struct session **slot, *s;
+	X509 *cert;
+
+	(void)event;
+	if (id != NULL) {
+		slot = session_slot(p, id);
+		s = *slot;
+		/* A takeover leaves the newer session in place. */
+		if (s != NULL && s->client == e->client) {
+			*slot = s->next;
+			mosquitto_free(s);
+			p->nsessions--;
+		}
+		return MOSQ_ERR_SUCCESS;
+	}
+	/*
+	 * No id: the client never sent CONNECT. Without a verified
+	 * certificate its TLS handshake failed (no certificate, another CA,
+	 * expired, TLS below 1.2, not TLS at all): the broker refused it
+	 * before any plugin call, and this is the one place we see it.
+	 */
+	cert = mosquitto_client_certificate(e->client);
+	if (cert == NULL)
+		refuse(p, R_TLS, "connect", NULL,
+		       mosquitto_client_address(e->client), NULL);
+	X509_free(cert);
+	return MOSQ_ERR_SUCCESS;
+}
+
+static int on_reload(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	(void)event_data;
+	reload(userdata, "sighup", NULL);
+	return MOSQ_ERR_SUCCESS;
+}
+
+/* ---- plugin entry points -------------------------------------------- */
+
+static bool opt_long(const char *v, long lo, long hi, long *out)
+{
+	char *end;
+	long x;
+
+	x = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || x < lo || x > hi)
+		return false;
+	*out = x;
+	return true;
+}
+
+static void plugin_free(struct plugin *p)
+{
+	size_t i;
+	struct session *s, *next;
+
+	if (p == NULL)
+		return;
+	for (i = 0; p->buckets != NULL && i < p->nbuckets; i++) {
+		for (s = p->buckets[i]; s != NULL; s = next) {
+			next = s->next;
+			mosquitto_free(s);
+		}
+	}
+	mosquitto_free(p->buckets);
+	mosquitto_free(p->deferred);
+	mosquitto_free(p->path);
+	rp_broker_snapshot_free(p->snap);
+	mosquitto_free(p);
+}
+
+PLUGIN_EXPORT int mosquitto_plugin_version(int count, const int *versions);
+PLUGIN_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *id,
+                                        void **userdata,
+                                        struct mosquitto_opt *opts, int nopts);
+PLUGIN_EXPORT int
+mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int nopts);
+
+int mosquitto_plugin_version(int count, const int *versions)
+{
+	int i;
+
+	for (i = 0; i < count; i++) {
+		if (versions[i] == 5)
+			return 5;
+	}
+	return -1;
+}
+
+static const struct {
+	int event;
+	MOSQ_FUNC_generic_callback cb;
+} callbacks[] = {
+    {MOSQ_EVT_BASIC_AUTH, on_basic_auth}, {MOSQ_EVT_ACL_CHECK, on_acl_check},
+    {MOSQ_EVT_MESSAGE, on_message},       {MOSQ_EVT_TICK, on_tick},
+    {MOSQ_EVT_DISCONNECT, on_disconnect}, {MOSQ_EVT_RELOAD, on_reload},
+};
+
+int mosquitto_plugin_init(mosquitto_plugin_id_t *id, void **userdata,
+                          struct mosquitto_opt *opts, int nopts)
+{
+	struct plugin *p = mosquitto_calloc(1, sizeof *p);
+	long rate = 20, burst = 100, poll = 1000;
+	size_t line = 0, i = 0;
+	int k, rc = MOSQ_ERR_INVAL;
+	rp_err err;
+
+	if (p == NULL)
+		return MOSQ_ERR_NOMEM;
+	for (k = 0; k < nopts; k++) {
+		const char *key = opts[k].key, *v = opts[k].value;
+		bool ok = true;
+
+		if (strcmp(key, "snapshot") == 0) {
+			mosquitto_free(p->path);
+			p->path = mosquitto_strdup(v);
+		} else if (strcmp(key, "refusal_rate") == 0) {
+			ok = opt_long(v, 1, 100000, &rate);
+		} else if (strcmp(key, "refusal_burst") == 0) {
+			ok = opt_long(v, 1, 1000000, &burst);
+		} else if (strcmp(key, "poll_ms") == 0) {
+			ok = opt_long(v, 0, 3600000, &poll);
+		} else {
+			ok = false;
+		}
+		if (!ok) {
+			mosquitto_log_printf(MOSQ_LOG_ERR,
+			                     "rampart: bad plugin_opt_%s", key);
+			goto out;
+		}
+	}
+	if (p->path == NULL) {
+		mosquitto_log_printf(
+		    MOSQ_LOG_ERR, "rampart: plugin_opt_snapshot is required");
+		goto out;
+	}
+	p->pid = id;
+	p->rate = (double)rate;
+	p->burst = p->tokens = (double)burst;
+	p->poll_ms = poll;
+	now(&p->last_refill);
+	p->last_poll = p->last_refill;
+	p->nbuckets = 1024;
+	p->buckets = mosquitto_calloc(p->nbuckets, sizeof *p->buckets);
+	if (p->buckets == NULL) {
+		rc = MOSQ_ERR_NOMEM;
+		goto out;
+	}
+	/* Fail closed: without a fleet state the broker does not start. */
+	if (stat(p->path, &p->snap_st) != 0)
+		memset(&p->snap_st, 0, sizeof p->snap_st);
+	err = rp_broker_snapshot_load(p->path, &mosq_alloc, &p->snap, &line);
+	if (err != RP_OK) {
+		mosquitto_log_printf(MOSQ_LOG_ERR,
+		                     "rampart: cannot load snapshot %s: %s "
+		                     "(line %zu)",
+		                     p->path, rp_strerror(err), line);
+		goto out;
+	}
+	for (i = 0; i < sizeof callbacks / sizeof callbacks[0]; i++) {
+		if (mosquitto_callback_register(id, callbacks[i].event,
+		                                callbacks[i].cb, NULL,
+		                                p) != MOSQ_ERR_SUCCESS) {
+			mosquitto_log_printf(MOSQ_LOG_ERR,
+			                     "rampart: cannot register event "
+			                     "%d",
+			                     callbacks[i].event);
+			goto out;
+		}
+	}
+	mosquitto_log_printf(
+	    MOSQ_LOG_NOTICE,
+	    "rampart: snapshot seq %llu loaded (start): %zu "
+	    "identities, %zu revoked serials",
+	    (unsigned long long)rp_broker_snapshot_seq(p->snap),
+	    rp_broker_snapshot_count(p->snap, false),
+	    rp_broker_snapshot_count(p->snap, true));
+	*userdata = p;
+	rc = MOSQ_ERR_SUCCESS;
+out:
+	if (rc != MOSQ_ERR_SUCCESS) {
+		while (i-- > 0 && i < sizeof callbacks / sizeof callbacks[0])
+			mosquitto_callback_unregister(id, callbacks[i].event,
+			                              callbacks[i].cb, NULL);
+		plugin_free(p);
+	}
+	return rc;
+}
+
+int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts,
+                             int nopts)
+{
+	struct plugin *p = userdata;
+	size_t i;
+
+	(void)opts;
+	(void)nopts;
+	if (p == NULL)
+		return MOSQ_ERR_SUCCESS;
+	for (i = 0; i < sizeof callbacks / sizeof callbacks[0]; i++)
+		mosquitto_callback_unregister(p->pid, callbacks[i].event,
+		                              callbacks[i].cb, NULL);
+	plugin_free(p);
+	return MOSQ_ERR_SUCCESS;
+}
