@@ -1,0 +1,726 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_mqtt_broker.c - the Mosquitto plugin (plugin/rampart_auth.so) in a
+ * real Mosquitto 2.0 configured by `rampart broker-config`, driven with
+ * mosquitto_pub/mosquitto_sub and openssl s_client: what a device may and
+ * may not do, who is refused at connect, how quarantine confines, that a
+ * revocation cuts an open session within a second of the notification,
+ * that every refusal shows up on the refusal topic, and that the shipped
+ * configuration has no crlfile an expired CRL could lock the fleet out
+ * with. The PKI comes from broker_pki.sh (openssl). In a sanitizer build
+ * the broker runs with the sanitizer runtime preloaded (RP_PLUGIN_PRELOAD),
+ * so the plugin is checked by ASan/UBSan too.
+ */
+#define _GNU_SOURCE
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmocka_all.h"
+#include "rampart/broker.h"
+#include "rpt.h"
+
+static char dir[512], conf[700], snap[700], blog[700], wlog[700];
+static char port_s[16];
+static int port;
+static struct rpt_proc broker, watcher;
+static unsigned long long seq = 1;
+/* The broker's environment: the sanitizer runtime when the plugin has ASan. */
+static char env_preload[800];
+static char *env[3];
+
+/* Path of a file of the PKI: certs/NAME.pem or .key. */
+static const char *cpath(const char *name, const char *ext)
+{
+	static char buf[8][700];
+	static int i;
+
+	i = (i + 1) % 8;
+	snprintf(buf[i], sizeof buf[i], "%s/certs/%s.%s", dir, name, ext);
+	return buf[i];
+}
+
+static char *slurp_serial(const char *name)
+{
+	char *s = rpt_read_file(cpath(name, "serial"), NULL);
+
+	assert_non_null(s);
+	s[strcspn(s, "\n")] = '\0';
+	return s;
+}
+
+/* Count non-overlapping occurrences of needle in the file at path. */
+static int count_in(const char *path, const char *needle)
+{
+	char *s = rpt_read_file(path, NULL), *p;
+	int n = 0;
+
+	if (s == NULL)
+		return 0;
+	for (p = strstr(s, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	free(s);
+	return n;
+}
+
+/* Wait until needle occurs at least n times in path. */
+static bool wait_count(const char *path, const char *needle, int n,
+                       int deadline_ms)
+{
+	long long end = rpt_now_ms() + deadline_ms;
+
+	do {
+		if (count_in(path, needle) >= n)
+			return true;
+		usleep(10000); /* polling interval of a deadline wait */
+	} while (rpt_now_ms() < end);
+	fprintf(stderr, "wait_count: '%s' x%d not in %s\n", needle, n, path);
+	return false;
+}
+
+/* Write the fleet state: the given devices, both service identities. */
+static void write_snapshot(const struct rp_broker_device *devs, size_t n,
+                           const char *const *revoked, size_t nrev)
+{
+	static const char *const svcs[] = {"rampartd", "rampartd-watch"};
+	struct rp_broker_fleet f = {++seq, svcs, 2, devs, n, revoked, nrev};
+
+	assert_int_equal(rp_broker_snapshot_write(snap, &f, 0640), RP_OK);
+}
+
+static const struct rp_broker_device base_fleet[] = {
+    {"SN1", RP_BROKER_ACTIVE},         {"SN2", RP_BROKER_ACTIVE},
+    {"SNQ", RP_BROKER_QUARANTINED},    {"SNR", RP_BROKER_REVOKED},
+    {"SND", RP_BROKER_DECOMMISSIONED}, {"SNK", RP_BROKER_ACTIVE},
+    {"SNS", RP_BROKER_ACTIVE},
+};
+#define NBASE (sizeof base_fleet / sizeof base_fleet[0])
+
+/*
+ * Run mosquitto_pub/_sub (tool) as the certificate NAME with client id
+ * ID; extra: further arguments, NULL-terminated. Returns the exit code;
+ * *out (if not NULL) the output, caller frees.
+ */
+static int mqtt(const char *tool, const char *name, const char *id, char **out,
+                ...)
+{
+	char *argv[40];
+	int n = 0, rc;
+	const char *a;
+	va_list ap;
+
+	argv[n++] = (char *)tool;
+	argv[n++] = "-h";
+	argv[n++] = "127.0.0.1";
+	argv[n++] = "-p";
+	argv[n++] = port_s;
+	argv[n++] = "--cafile";
+	argv[n++] = (char *)cpath("../pki/root", "pem");
+	if (name != NULL) {
+		argv[n++] = "--cert";
+		argv[n++] = (char *)cpath(name, "pem");
+		argv[n++] = "--key";
+		argv[n++] = (char *)cpath(name, "key");
+	}
+	if (id != NULL) {
+		argv[n++] = "-i";
+		argv[n++] = (char *)id;
+	}
+	va_start(ap, out);
+	while ((a = va_arg(ap, const char *)) != NULL && n < 39)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	rc = rpt_run(argv, NULL, 0, out, RPT_DEADLINE_MS);
+	return rc;
+}
+
+/* rampartd's move after writing the snapshot: tell the broker. */
+static void notify_reload(void)
+{
+	char want[64];
+	int n = count_in(wlog, "\"event\":\"reloaded\"");
+
+	assert_int_equal(mqtt("mosquitto_pub", "rampartd", "rampartd", NULL,
+	                      "-t", RP_BROKER_TOPIC_RELOAD, "-n", NULL),
+	                 0);
+	snprintf(want, sizeof want, "\"seq\":%llu,", seq);
+	assert_true(
+	    wait_count(wlog, "\"event\":\"reloaded\"", n + 1, RPT_DEADLINE_MS));
+	assert_true(wait_count(wlog, want, 1, RPT_DEADLINE_MS));
+}
+
+/* Expect one more refusal event containing needle on the refusal topic. */
+static void expect_refusal(const char *needle, int before)
+{
+	assert_true(wait_count(wlog, needle, before + 1, RPT_DEADLINE_MS));
+}
+
+static int group_setup(void **state)
+{
+	char script[700], *out = NULL, plugin[700], user[64], *preload;
+	int rc;
+
+	(void)state;
+	rpt_tmpdir(dir, sizeof dir);
+	snprintf(script, sizeof script, "%s/tests/integration/broker_pki.sh",
+	         rpt_src_dir());
+	char *pki[] = {"sh", script, dir, NULL};
+	rc = rpt_run(pki, NULL, 0, &out, 120000);
+	if (rc != 0) {
+		fprintf(stderr, "broker_pki.sh: %s\n", out ? out : "");
+		free(out);
+		return -1;
+	}
+	free(out);
+	out = NULL;
+
+	snprintf(conf, sizeof conf, "%s/mosquitto.conf", dir);
+	snprintf(snap, sizeof snap, "%s/broker/fleet.snapshot", dir);
+	snprintf(blog, sizeof blog, "%s/broker/mosquitto.log", dir);
+	snprintf(wlog, sizeof wlog, "%s/watch.log", dir);
+	snprintf(plugin, sizeof plugin, "%s/rampart_auth.so", rpt_bin_dir());
+	/* Never drop to another user: the files here are ours (0700). */
+	struct passwd *pw = getpwuid(getuid());
+	snprintf(user, sizeof user, "%s", pw ? pw->pw_name : "root");
+	port = rpt_free_port();
+	snprintf(port_s, sizeof port_s, "%d", port);
+	/* The configuration we ship, with the binary paths of this build. */
+	char rampart[700];
+	snprintf(rampart, sizeof rampart, "%s/rampart", rpt_bin_dir());
+	char *bc[] = {
+	    rampart,  "broker-config", "--data-dir", dir,    "--out",  conf,
+	    "--port", port_s,          "--plugin",   plugin, "--user", user,
+	    NULL};
+	rc = rpt_run(bc, NULL, 0, &out, RPT_DEADLINE_MS);
+	if (rc != 0) {
+		fprintf(stderr, "broker-config: %s\n", out ? out : "");
+		free(out);
+		return -1;
+	}
+	free(out);
+	/* The notification path alone must be fast: no file polling here. */
+	FILE *f = fopen(conf, "a");
+	if (f == NULL)
+		return -1;
+	fprintf(f, "plugin_opt_poll_ms 0\n");
+	fclose(f);
+	write_snapshot(base_fleet, NBASE, NULL, 0);
+
+	preload = getenv("RP_PLUGIN_PRELOAD");
+	if (preload != NULL && preload[0] != '\0') {
+		snprintf(env_preload, sizeof env_preload, "LD_PRELOAD=%s",
+		         preload);
+		env[0] = env_preload;
+		env[1] = "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0";
+	}
+	char blog_out[760];
+	snprintf(blog_out, sizeof blog_out, "%s/broker.out", dir);
+	char *mq[] = {"mosquitto", "-c", conf, NULL};
+	if (rpt_start(&broker, mq, blog_out, env) != 0 ||
+	    !rpt_wait_port(&broker, port, RPT_DEADLINE_MS)) {
+		fprintf(stderr, "mosquitto did not start; see %s\n", blog_out);
+		return -1;
+	}
+	/* rampartd's watcher: device data and the broker's service topics. */
+	char *w[] = {"mosquitto_sub",
+	             "-h",
+	             "127.0.0.1",
+	             "-p",
+	             port_s,
+	             "--cafile",
+	             (char *)cpath("../pki/root", "pem"),
+	             "--cert",
+	             (char *)cpath("rampartd-watch", "pem"),
+	             "--key",
+	             (char *)cpath("rampartd-watch", "key"),
+	             "-i",
+	             "rampartd-watch",
+	             "-v",
+	             "-t",
+	             "rampart/v1/d/+/telemetry",
+	             "-t",
+	             "rampart/v1/d/+/events",
+	             "-t",
+	             RP_BROKER_TOPIC_REFUSALS,
+	             "-t",
+	             RP_BROKER_TOPIC_STATUS,
+	             NULL};
+	if (rpt_start(&watcher, w, wlog, NULL) != 0 ||
+	    !rpt_wait_file_contains(blog, "as rampartd-watch", RPT_DEADLINE_MS))
+		return -1;
+	/* Subscribed before the first test publishes: a probe round trip. */
+	do {
+		rc = mqtt("mosquitto_pub", "SN1", "SN1", NULL, "-t",
+		          "rampart/v1/d/SN1/telemetry", "-m", "probe", NULL);
+	} while (rc == 0 && !rpt_wait_file_contains(wlog, "probe", 500));
+	return rc == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	rpt_stop(&watcher, 2000);
+	rpt_stop(&broker, 5000);
+	/* The broker (and the plugin under ASan) must end cleanly. */
+	if (!WIFEXITED(broker.status) || WEXITSTATUS(broker.status) != 0) {
+		char path[760], *s;
+
+		snprintf(path, sizeof path, "%s/broker.out", dir);
+		s = rpt_read_file(path, NULL);
+		fprintf(stderr, "mosquitto ended badly:\n%s\n", s ? s : "");
+		free(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* A denied publish under MQTT v5 (PUBACK 135) is not delivered. */
+static void publish_denied(const char *name, const char *topic,
+                           const char *marker)
+{
+	const char *other = strcmp(name, "SN1") == 0 ? "SN2" : "SN1";
+	char *out = NULL, want[300], sentinel[64], otopic[64];
+	int before;
+
+	snprintf(want, sizeof want,
+	         "\"reason\":\"acl\",\"action\":\"publish\",\"id\":\"%s\","
+	         "\"address\":\"127.0.0.1\",\"topic\":\"%s\"",
+	         name, topic);
+	before = count_in(wlog, want);
+	mqtt("mosquitto_pub", name, name, &out, "-V", "mqttv5", "-q", "1", "-t",
+	     topic, "-m", marker, NULL);
+	assert_non_null(strstr(out, "Not authorized"));
+	free(out);
+	expect_refusal(want, before);
+	/*
+	 * Ordering: a later allowed message (from another device) arrives,
+	 * the denied one never: every occurrence of the marker is inside
+	 * the sentinel.
+	 */
+	snprintf(sentinel, sizeof sentinel, "after-%s", marker);
+	snprintf(otopic, sizeof otopic, "rampart/v1/d/%s/telemetry", other);
+	assert_int_equal(mqtt("mosquitto_pub", other, other, NULL, "-t", otopic,
+	                      "-m", sentinel, NULL),
+	                 0);
+	assert_true(rpt_wait_file_contains(wlog, sentinel, RPT_DEADLINE_MS));
+	assert_int_equal(count_in(wlog, marker), count_in(wlog, sentinel));
+}
+
+/* A denied subscription: SUBACK failure and an acl refusal event. */
+static void subscribe_denied(const char *name, const char *filter)
+{
+	char *out = NULL, want[300];
+	int before;
+
+	snprintf(want, sizeof want,
+	         "\"action\":\"subscribe\",\"id\":\"%s\","
+	         "\"address\":\"127.0.0.1\",\"topic\":\"%s\"",
+	         name, filter);
+	before = count_in(wlog, want);
+	mqtt("mosquitto_sub", name, name, &out, "-V", "mqttv5", "-t", filter,
+	     "-C", "1", "-W", "5", NULL);
+	assert_non_null(strstr(out, "All subscription requests were denied"));
+	free(out);
+	expect_refusal(want, before);
+}
+
+static void test_device_own_topics(void **state)
+{
+	(void)state;
+	assert_int_equal(mqtt("mosquitto_pub", "SN1", "SN1", NULL, "-t",
+	                      "rampart/v1/d/SN1/telemetry", "-m",
+	                      "sn1-telemetry-ok", NULL),
+	                 0);
+	assert_true(rpt_wait_file_contains(
+	    wlog, "rampart/v1/d/SN1/telemetry sn1-telemetry-ok",
+	    RPT_DEADLINE_MS));
+	assert_int_equal(mqtt("mosquitto_pub", "SN1", "SN1", NULL, "-t",
+	                      "rampart/v1/d/SN1/events", "-m", "sn1-event-ok",
+	                      NULL),
+	                 0);
+	assert_true(rpt_wait_file_contains(
+	    wlog, "rampart/v1/d/SN1/events sn1-event-ok", RPT_DEADLINE_MS));
+}
+
+static void test_device_cannot_reach_others(void **state)
+{
+	(void)state;
+	publish_denied("SN1", "rampart/v1/d/SN2/telemetry", "sn1-as-sn2");
+	publish_denied("SN1", "rampart/v1/d/SN2/events", "sn1-ev-as-sn2");
+	publish_denied("SN1", "rampart/v1/d/SN1/cmd", "sn1-own-cmd");
+	subscribe_denied("SN1", "rampart/v1/d/SN2/cmd");
+	subscribe_denied("SN1", "rampart/v1/d/SN2/telemetry");
+	subscribe_denied("SN1", "#");
+	subscribe_denied("SN1", "rampart/v1/d/+/cmd");
+	subscribe_denied("SN1", "rampart/v1/d/+/telemetry");
+	subscribe_denied("SN1", "$SYS/#");
+	subscribe_denied("SN1", "rampart/v1/d/SN1/#");
+}
+
+/* Refused at connect by the plugin, with the reason and the id. */
+static void connect_refused(const char *name, const char *id,
+                            const char *reason, const char *event_id)
+{
+	char *out = NULL, want[300];
+	int before, rc;
+
+	snprintf(want, sizeof want,
+	         "\"reason\":\"%s\",\"action\":\"connect\",\"id\":%s%s%s,"
+	         "\"address\":\"127.0.0.1\"",
+	         reason, event_id ? "\"" : "", event_id ? event_id : "null",
+	         event_id ? "\"" : "");
+	before = count_in(wlog, want);
+	rc = mqtt("mosquitto_pub", name, id, &out, "-t",
+	          "rampart/v1/d/SN1/telemetry", "-m", "must-not-arrive", NULL);
+	assert_int_not_equal(rc, 0);
+	free(out);
+	expect_refusal(want, before);
+}
+
+static void test_refused_at_connect(void **state)
+{
+	char *out = NULL, connect[32];
+	int before, rc;
+
+	(void)state;
+	connect_refused("SNU", "SNU", "unknown", "SNU");
+	connect_refused("SNR", "SNR", "revoked", "SNR");
+	connect_refused("SND", "SND", "decommissioned", "SND");
+	connect_refused("SN1", "SN2", "bad_client_id", "SN2");
+	connect_refused("SN1", "SN+1", "bad_client_id", "SN+1");
+	connect_refused("SN1", "SN1/x", "bad_client_id", "SN1/x");
+	connect_refused("nocn", "nocn", "bad_cn", "nocn");
+	/* TLS-level refusals: the handshake fails, the plugin reports it. */
+	connect_refused(NULL, "SN1", "tls", NULL);      /* no certificate */
+	connect_refused("other", "SN1", "tls", NULL);   /* another CA */
+	connect_refused("expired", "SN1", "tls", NULL); /* expired */
+
+	before = count_in(wlog, "\"reason\":\"tls\"");
+	snprintf(connect, sizeof connect, "127.0.0.1:%d", port);
+	char *tls11[] = {"openssl",
+	                 "s_client",
+	                 "-connect",
+	                 connect,
+	                 "-tls1_1",
+	                 "-cipher",
+	                 "DEFAULT@SECLEVEL=0",
+	                 "-cert",
+	                 (char *)cpath("SN1", "pem"),
+	                 "-key",
+	                 (char *)cpath("SN1", "key"),
+	                 "-CAfile",
+	                 (char *)cpath("../pki/root", "pem"),
+	                 NULL};
+	rc = rpt_run(tls11, "", 0, &out, RPT_DEADLINE_MS);
+	assert_int_not_equal(rc, 0);
+	assert_non_null(strstr(out, "alert protocol version"));
+	free(out);
+	expect_refusal("\"reason\":\"tls\"", before);
+	/* Nothing any of them sent reached the watcher. */
+	assert_int_equal(count_in(wlog, "must-not-arrive"), 0);
+}
+
+/* The serial revocation that the snapshot carries, without any CRL. */
+static void test_revoked_serial_and_no_crl(void **state)
+{
+	char *text, *sns = slurp_serial("SNS");
+	const char *rev[] = {sns};
+
+	(void)state;
+	/* The shipped config has no CRL, although rampartd's (expired) CRL
+	 * lies in DIR/pki: an expired CRL cannot lock the fleet out. */
+	text = rpt_read_file(conf, NULL);
+	assert_non_null(text);
+	assert_null(strstr(text, "\ncrlfile"));
+	assert_null(strstr(text, "use_identity_as_username true"));
+	assert_non_null(strstr(text, "require_certificate true"));
+	free(text);
+	assert_int_equal(access(cpath("../pki/crl", "pem"), R_OK), 0);
+
+	write_snapshot(base_fleet, NBASE, rev, 1);
+	notify_reload();
+	connect_refused("SNS", "SNS", "cert_revoked", "SNS");
+	/* The same device with its new certificate is fine. */
+	assert_int_equal(mqtt("mosquitto_pub", "SNS-new", "SNS", NULL, "-t",
+	                      "rampart/v1/d/SNS/telemetry", "-m",
+	                      "sns-new-cert-ok", NULL),
+	                 0);
+	assert_true(
+	    rpt_wait_file_contains(wlog, "sns-new-cert-ok", RPT_DEADLINE_MS));
+	free(sns);
+}
+
+static void test_quarantine(void **state)
+{
+	struct rpt_proc sub;
+	char log[760], *out = NULL;
+
+	(void)state;
+	/* SNQ is quarantined in the base fleet: events yes, telemetry no. */
+	assert_int_equal(mqtt("mosquitto_pub", "SNQ", "SNQ", NULL, "-t",
+	                      "rampart/v1/d/SNQ/events", "-m", "snq-event-ok",
+	                      NULL),
+	                 0);
+	assert_true(
+	    rpt_wait_file_contains(wlog, "snq-event-ok", RPT_DEADLINE_MS));
+	publish_denied("SNQ", "rampart/v1/d/SNQ/telemetry", "snq-telemetry");
+	publish_denied("SNQ", "rampart/v1/d/SNQ/shadow/reported", "snq-shadow");
+	publish_denied("SNQ", "rampart/v1/d/SNQ/cmd/result", "snq-result");
+	subscribe_denied("SNQ", "rampart/v1/d/SNQ/shadow/desired");
+	/* ...and it still receives its commands (an update, a lock). */
+	snprintf(log, sizeof log, "%s/snq-cmd.log", dir);
+	char *s[] = {"mosquitto_sub",
+	             "-h",
+	             "127.0.0.1",
+	             "-p",
+	             port_s,
+	             "--cafile",
+	             (char *)cpath("../pki/root", "pem"),
+	             "--cert",
+	             (char *)cpath("SNQ", "pem"),
+	             "--key",
+	             (char *)cpath("SNQ", "key"),
+	             "-i",
+	             "SNQ",
+	             "-t",
+	             "rampart/v1/d/SNQ/cmd",
+	             "-C",
+	             "1",
+	             NULL};
+	long long end = rpt_now_ms() + RPT_DEADLINE_MS;
+	bool got = false;
+
+	assert_int_equal(rpt_start(&sub, s, log, NULL), 0);
+	/* The subscription is in place when a command gets through. */
+	while (!got && rpt_now_ms() < end) {
+		assert_int_equal(mqtt("mosquitto_pub", "rampartd", "rampartd",
+		                      &out, "-t", "rampart/v1/d/SNQ/cmd", "-m",
+		                      "{\"cmd\":\"update\"}", NULL),
+		                 0);
+		free(out);
+		got = rpt_wait_file_contains(log, "{\"cmd\":\"update\"}", 500);
+	}
+	assert_true(got);
+	assert_true(rpt_wait_exit(&sub, RPT_DEADLINE_MS));
+	/* Quarantine reaches an open session at once, no reconnect needed:
+	 * SN2 is quarantined now and its telemetry stops. */
+	struct rp_broker_device q[NBASE];
+	memcpy(q, base_fleet, sizeof q);
+	q[1].state = RP_BROKER_QUARANTINED;
+	write_snapshot(q, NBASE, NULL, 0);
+	notify_reload();
+	publish_denied("SN2", "rampart/v1/d/SN2/telemetry", "sn2-quarantined");
+	write_snapshot(base_fleet, NBASE, NULL, 0);
+	notify_reload();
+}
+
+/*
+ * Revocation of a device with an open session: the session is cut within
+ * a second of rampartd's notification.
+ */
+static void test_revocation_cuts_open_session(void **state)
+{
+	struct rpt_proc sub;
+	char log[760];
+	struct rp_broker_device r[NBASE];
+	long long t0;
+	int n;
+
+	(void)state;
+	snprintf(log, sizeof log, "%s/snk.log", dir);
+	char *s[] = {"mosquitto_sub",
+	             "-h",
+	             "127.0.0.1",
+	             "-p",
+	             port_s,
+	             "--cafile",
+	             (char *)cpath("../pki/root", "pem"),
+	             "--cert",
+	             (char *)cpath("SNK", "pem"),
+	             "--key",
+	             (char *)cpath("SNK", "key"),
+	             "-i",
+	             "SNK",
+	             "-V",
+	             "mqttv5",
+	             "-t",
+	             "rampart/v1/d/SNK/cmd",
+	             NULL};
+	n = count_in(blog, "as SNK");
+	assert_int_equal(rpt_start(&sub, s, log, NULL), 0);
+	assert_true(wait_count(blog, "as SNK", n + 1, RPT_DEADLINE_MS));
+
+	memcpy(r, base_fleet, sizeof r);
+	r[5].state = RP_BROKER_REVOKED; /* SNK */
+	write_snapshot(r, NBASE, NULL, 0);
+	t0 = rpt_now_ms();
+	assert_int_equal(mqtt("mosquitto_pub", "rampartd", "rampartd", NULL,
+	                      "-t", RP_BROKER_TOPIC_RELOAD, "-n", NULL),
+	                 0);
+	/* The issue's requirement, as a deadline: cut within one second. */
+	assert_true(wait_count(wlog,
+	                       "\"reason\":\"revoked\",\"action\":\"kick\","
+	                       "\"id\":\"SNK\"",
+	                       1, (int)(t0 + 1000 - rpt_now_ms())));
+	/* The client sees the disconnection; a new connection is refused. */
+	assert_true(rpt_wait_exit(&sub, RPT_DEADLINE_MS));
+	connect_refused("SNK", "SNK", "revoked", "SNK");
+	write_snapshot(base_fleet, NBASE, NULL, 0);
+	notify_reload();
+}
+
+/* A certificate revoked by serial (rampartd's revoke of one cert). */
+static void test_serial_revocation_cuts_open_session(void **state)
+{
+	struct rpt_proc sub;
+	char log[760], *ser = slurp_serial("SN1");
+	const char *rev[] = {ser};
+	long long t0;
+	int n;
+
+	(void)state;
+	snprintf(log, sizeof log, "%s/sn1.log", dir);
+	char *s[] = {"mosquitto_sub",
+	             "-h",
+	             "127.0.0.1",
+	             "-p",
+	             port_s,
+	             "--cafile",
+	             (char *)cpath("../pki/root", "pem"),
+	             "--cert",
+	             (char *)cpath("SN1", "pem"),
+	             "--key",
+	             (char *)cpath("SN1", "key"),
+	             "-i",
+	             "SN1",
+	             "-t",
+	             "rampart/v1/d/SN1/shadow/desired",
+	             NULL};
+	n = count_in(blog, "as SN1 ");
+	assert_int_equal(rpt_start(&sub, s, log, NULL), 0);
+	assert_true(wait_count(blog, "as SN1 ", n + 1, RPT_DEADLINE_MS));
+	write_snapshot(base_fleet, NBASE, rev, 1);
+	t0 = rpt_now_ms();
+	assert_int_equal(mqtt("mosquitto_pub", "rampartd", "rampartd", NULL,
+	                      "-t", RP_BROKER_TOPIC_RELOAD, "-n", NULL),
+	                 0);
+	assert_true(wait_count(wlog,
+	                       "\"reason\":\"cert_revoked\",\"action\":"
+	                       "\"kick\",\"id\":\"SN1\"",
+	                       1, (int)(t0 + 1000 - rpt_now_ms())));
+	assert_true(rpt_wait_exit(&sub, RPT_DEADLINE_MS));
+	free(ser);
+	write_snapshot(base_fleet, NBASE, NULL, 0);
+	notify_reload();
+}
+
+/* A device cannot trigger a reload, nor read the service topics. */
+static void test_service_topics_are_the_service_s(void **state)
+{
+	int n = count_in(wlog, "\"event\":\"reloaded\"");
+
+	(void)state;
+	publish_denied("SN1", RP_BROKER_TOPIC_RELOAD, "sn1-reload");
+	subscribe_denied("SN1", RP_BROKER_TOPIC_REFUSALS);
+	assert_int_equal(count_in(wlog, "\"event\":\"reloaded\""), n);
+}
+
+/* A broken snapshot at start: the broker does not start (fails closed). */
+static void test_broken_snapshot_fails_closed(void **state)
+{
+	char c2[760], s2[760], l2[760], *text, *out = NULL;
+	struct rpt_proc b2;
+	FILE *f;
+	int p2 = rpt_free_port();
+
+	(void)state;
+	snprintf(c2, sizeof c2, "%s/broken.conf", dir);
+	snprintf(s2, sizeof s2, "%s/broken.snapshot", dir);
+	snprintf(l2, sizeof l2, "%s/broken.out", dir);
+	assert_int_equal(rpt_write_file(s2,
+	                                "rampart-broker-snapshot 1\nseq 1"
+	                                "\ndevice SN1 active\n",
+	                                strlen("rampart-broker-snapshot 1\nseq "
+	                                       "1\ndevice SN1 active\n"),
+	                                0644),
+	                 0);
+	text = rpt_read_file(conf, NULL);
+	assert_non_null(text);
+	f = fopen(c2, "w");
+	assert_non_null(f);
+	/* Same configuration, other port, stdout log, broken snapshot. */
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "listener ", 9) == 0)
+			fprintf(f, "listener %d 127.0.0.1\n", p2);
+		else if (strncmp(line, "plugin_opt_snapshot ", 20) == 0)
+			fprintf(f, "plugin_opt_snapshot %s\n", s2);
+		else if (strncmp(line, "log_dest ", 9) == 0)
+			fprintf(f, "log_dest file %s\n", l2);
+		else
+			fprintf(f, "%s\n", line);
+	}
+	fclose(f);
+	free(text);
+	char *mq[] = {"mosquitto", "-c", c2, NULL};
+	/* Mosquitto's own exit path after a failed plugin leaks: not ours. */
+	char *env2[] = {env[0], env[0] ? "ASAN_OPTIONS=detect_leaks=0" : NULL,
+	                NULL};
+	assert_int_equal(rpt_start(&b2, mq, l2, env2), 0);
+	assert_true(rpt_wait_exit(&b2, RPT_DEADLINE_MS));
+	assert_false(WIFEXITED(b2.status) && WEXITSTATUS(b2.status) == 0);
+	out = rpt_read_file(l2, NULL);
+	assert_non_null(strstr(out, "rampart: cannot load snapshot"));
+	free(out);
+	assert_false(rpt_port_open(p2));
+}
+
+/* The broker-config command refuses what would make a bad config. */
+static void test_broker_config_refuses_bad_input(void **state)
+{
+	char rampart[700], out_conf[760];
+
+	(void)state;
+	snprintf(rampart, sizeof rampart, "%s/rampart", rpt_bin_dir());
+	snprintf(out_conf, sizeof out_conf, "%s/x.conf", dir);
+	char *bad_bind[] = {
+	    rampart, "broker-config", "--data-dir", dir,
+	    "--out", out_conf,        "--bind",     "0.0.0.0\nlistener 1883",
+	    NULL};
+	char *bad_port[] = {rampart, "broker-config", "--data-dir", dir,
+	                    "--out", out_conf,        "--port",     "0",
+	                    NULL};
+	char *rel[] = {rampart,      "broker-config",  "--data-dir",
+	               dir,          "--out",          out_conf,
+	               "--snapshot", "fleet.snapshot", NULL};
+	char *inj[] = {
+	    rampart,  "broker-config", "--data-dir",        dir, "--out",
+	    out_conf, "--log",         "/x\nlistener 1883", NULL};
+	assert_int_equal(rpt_run(bad_bind, NULL, 0, NULL, RPT_DEADLINE_MS), 2);
+	assert_int_equal(rpt_run(bad_port, NULL, 0, NULL, RPT_DEADLINE_MS), 2);
+	assert_int_equal(rpt_run(rel, NULL, 0, NULL, RPT_DEADLINE_MS), 2);
+	assert_int_equal(rpt_run(inj, NULL, 0, NULL, RPT_DEADLINE_MS), 2);
+	assert_int_not_equal(access(out_conf, F_OK), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_device_own_topics),
+	    cmocka_unit_test(test_device_cannot_reach_others),
+	    cmocka_unit_test(test_refused_at_connect),
+	    cmocka_unit_test(test_revoked_serial_and_no_crl),
+	    cmocka_unit_test(test_quarantine),
+	    cmocka_unit_test(test_revocation_cuts_open_session),
+	    cmocka_unit_test(test_serial_revocation_cuts_open_session),
+	    cmocka_unit_test(test_service_topics_are_the_service_s),
+	    cmocka_unit_test(test_broken_snapshot_fails_closed),
+	    cmocka_unit_test(test_broker_config_refuses_bad_input),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
