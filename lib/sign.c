@@ -19,6 +19,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
 
 #include "rampart/bytes.h"
 #include "rampart/crypto_host.h"
@@ -133,6 +135,35 @@ out:
 	return rc;
 }
 
+/*
+ * Encrypted PKCS#8 (RFC 5958) with PBES2: scrypt (N 2^14, r 8, p 1: 16 MiB,
+ * a fraction of a second) and AES-256-CBC, rather than OpenSSL's default
+ * PBKDF2 with 2048 iterations. openssl pkey reads it.
+ */
+static int write_encrypted(BIO *bio, EVP_PKEY *pkey, const char *pass)
+{
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	X509_ALGOR *alg = NULL;
+	X509_SIG *sig = NULL;
+	int ok = 0;
+
+	alg = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), NULL, 0, NULL,
+	                            UINT64_C(1) << 14, 8, 1);
+	p8 = EVP_PKEY2PKCS8(pkey);
+	if (alg == NULL || p8 == NULL)
+		goto out;
+	sig = PKCS8_set0_pbe(pass, (int)strlen(pass), p8, alg);
+	if (sig == NULL)
+		goto out;
+	alg = NULL; /* owned by sig now */
+	ok = PEM_write_bio_PKCS8(bio, sig);
+out:
+	X509_SIG_free(sig);
+	X509_ALGOR_free(alg);
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	return ok;
+}
+
 rp_err rp_key_generate(uint8_t alg, const char *path, const char *passphrase,
                        struct rp_pubkey *pub)
 {
@@ -166,9 +197,7 @@ rp_err rp_key_generate(uint8_t alg, const char *path, const char *passphrase,
 	if (rc != RP_OK)
 		goto out;
 	if (passphrase != NULL)
-		ok = PEM_write_bio_PKCS8PrivateKey(
-		    bio, pkey, EVP_aes_256_cbc(), passphrase,
-		    (int)strlen(passphrase), NULL, NULL);
+		ok = write_encrypted(bio, pkey, passphrase);
 	else
 		ok = PEM_write_bio_PKCS8PrivateKey(bio, pkey, NULL, NULL, 0,
 		                                   NULL, NULL);
