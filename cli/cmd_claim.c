@@ -25,6 +25,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: rampart claim create --group G --expires "
 	                "DURATION --out PREFIX\n"
+	                "       rampart claim list | revoke SERIAL\n"
 	                "       [--server URL --token-file FILE --ca "
 	                "ROOT.pem]\n"
 	                "DURATION: 3600, 90m, 12h, 30d. Writes PREFIX.key "
@@ -155,6 +156,47 @@ out:
 	return code;
 }
 
+/* "claim list" and "claim revoke SERIAL". */
+static int list_or_revoke(struct admin_opts *o, int argc, char **argv)
+{
+	const char *serial = NULL;
+	char path[128], *s;
+	json_t *j = NULL;
+	int i = 2, r, code;
+
+	while (i < argc) {
+		r = admin_opt(o, argc, argv, &i);
+		if (r < 0)
+			return CLI_ERROR;
+		if (r > 0)
+			continue;
+		if (argv[i][0] == '-' || serial != NULL || argv[1][0] == 'l') {
+			usage();
+			return CLI_ERROR;
+		}
+		serial = argv[i++];
+	}
+	if (argv[1][0] == 'l') {
+		code =
+		    admin_call(o, "GET", "/api/v1/claims", NULL, NULL, 0, &j);
+	} else {
+		if (serial == NULL || strlen(serial) > 40) {
+			usage();
+			return CLI_ERROR;
+		}
+		snprintf(path, sizeof path, "/api/v1/claims/%s/revoke", serial);
+		code = admin_call(o, "POST", path, NULL, NULL, 0, &j);
+	}
+	if (code == CLI_OK) {
+		s = json_dumps(j, JSON_INDENT(2));
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+	}
+	json_decref(j);
+	return code;
+}
+
 int cmd_claim(int argc, char **argv)
 {
 	struct admin_opts o;
@@ -163,6 +205,9 @@ int cmd_claim(int argc, char **argv)
 	int i = 2, r;
 
 	admin_opts_init(&o);
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "revoke") == 0))
+		return list_or_revoke(&o, argc, argv);
 	if (argc < 2 || strcmp(argv[1], "create") != 0) {
 		usage();
 		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? CLI_OK

@@ -408,6 +408,54 @@ out:
 	free(body);
 }
 
+static int claim_one(void *arg, const struct store_cert *c)
+{
+	return json_array_append_new(
+	           arg, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
+	                          "serial", c->serial, "group", c->subject,
+	                          "not_before", (json_int_t)c->not_before,
+	                          "not_after", (json_int_t)c->not_after,
+	                          "revoked_at", (json_int_t)c->revoked_at,
+	                          "uses", (json_int_t)c->uses, "last_used_at",
+	                          (json_int_t)c->last_used_at)) != 0;
+}
+
+/* POST claims/SERIAL/revoke: rampartd refuses the claim from now on. */
+static void claim_revoke(struct rampartd *rd, struct evhttp_request *req,
+                         const char *rest)
+{
+	char serial[41];
+	const char *slash = strchr(rest, '/');
+	struct store_cert c;
+	rp_err rc;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST ||
+	    slash == NULL || strcmp(slash, "/revoke") != 0 ||
+	    (size_t)(slash - rest) >= sizeof serial || slash == rest) {
+		reply_error(req, 404, "no such API route");
+		return;
+	}
+	snprintf(serial, sizeof serial, "%.*s", (int)(slash - rest), rest);
+	rc = store_cert_get(rd->store, serial, &c);
+	if (rc == RP_OK && strcmp(c.kind, STORE_CERT_CLAIM) != 0)
+		rc = RP_E_NOT_FOUND;
+	if (rc == RP_OK)
+		rc = store_cert_revoke(rd->store, serial, 0,
+		                       (int64_t)time(NULL));
+	if (rc != RP_OK) {
+		reply_error(req,
+		            rc == RP_E_NOT_FOUND ? 404
+		            : rc == RP_E_STATE   ? 409
+		                                 : 503,
+		            rc == RP_E_NOT_FOUND ? "no such claim"
+		            : rc == RP_E_STATE   ? "claim already revoked"
+		                                 : rp_strerror(rc));
+		return;
+	}
+	rp_log_info("admin: revoked claim certificate %s", serial);
+	reply_json(req, 200, json_pack("{s:s}", "revoked", serial));
+}
+
 static int refusal_one(void *arg, const struct store_refusal *r)
 {
 	return json_array_append_new(
@@ -450,9 +498,24 @@ void admin_handle(struct rampartd *rd, struct evhttp_request *req,
 		return;
 	}
 	if (strcmp(rest, "claims") == 0) {
-		if (m != EVHTTP_REQ_POST)
+		if (m == EVHTTP_REQ_POST) {
+			claim_create(rd, req);
+			return;
+		}
+		if (m != EVHTTP_REQ_GET)
 			goto bad_method;
-		claim_create(rd, req);
+		arr = json_array();
+		if (store_cert_each_kind(rd->store, STORE_CERT_CLAIM, claim_one,
+		                         arr) != RP_OK) {
+			json_decref(arr);
+			reply_error(req, 503, "store failure");
+			return;
+		}
+		reply_json(req, 200, arr);
+		return;
+	}
+	if (strncmp(rest, "claims/", 7) == 0) {
+		claim_revoke(rd, req, rest + 7);
 		return;
 	}
 	if (strcmp(rest, "refusals") == 0) {

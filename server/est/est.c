@@ -168,10 +168,38 @@ struct enroll {
 	const char *route;
 	int re;
 	char who[CSR_ID_MAX + 1]; /* claim group or current device id */
-	char cur_serial[41];      /* reenroll: serial of the current cert */
+	char cur_serial[41]; /* serial of the claim or current device cert */
 	int64_t cur_not_after;
 	char why[256];
 };
+
+/*
+ * A claim must also be one this server issued and did not revoke: the
+ * claim CA key signing something on its own is not enough.
+ */
+static rp_err claim_known(struct enroll *e, X509 *peer)
+{
+	struct store_cert sc;
+	rp_err rc = ca_serial_hex(peer, e->cur_serial);
+
+	if (rc == RP_OK)
+		rc = store_cert_get(e->rd->store, e->cur_serial, &sc);
+	if (rc == RP_E_NOT_FOUND ||
+	    (rc == RP_OK && strcmp(sc.kind, STORE_CERT_CLAIM) != 0)) {
+		snprintf(e->why, sizeof e->why,
+		         "claim certificate %s was not issued by this server",
+		         e->cur_serial);
+		return RP_E_CERT_UNTRUSTED;
+	}
+	if (rc == RP_OK && sc.revoked_at != 0) {
+		snprintf(e->why, sizeof e->why,
+		         "claim certificate %s is revoked", e->cur_serial);
+		return RP_E_CERT_REVOKED;
+	}
+	if (rc != RP_OK)
+		snprintf(e->why, sizeof e->why, "claim lookup failed");
+	return rc;
+}
 
 /* Authenticate the TLS client for the route; on failure refused. */
 static rp_err authenticate(struct enroll *e)
@@ -208,6 +236,9 @@ static rp_err authenticate(struct enroll *e)
 			snprintf(e->why, sizeof e->why,
 			         "claim certificate has no valid group CN");
 			rc = RP_E_CLAIM;
+		}
+		if (rc == RP_OK) {
+			rc = claim_known(e, peer);
 		}
 		if (rc != RP_OK) {
 			rd_refuse(e->rd, e->req, e->route, NULL, rc, 401,
@@ -375,6 +406,8 @@ static int decide_and_issue(struct enroll *e, X509_REQ *csr,
 		                            STORE_DEV_ENROLLED);
 	if (rc == RP_OK && d.force_renew)
 		rc = store_device_set_flags(rd->store, info->id, 0, 0);
+	if (rc == RP_OK && !e->re)
+		rc = store_cert_mark_used(rd->store, e->cur_serial, now);
 	if (rc == RP_OK)
 		rc = store_commit(rd->store);
 	if (rc != RP_OK) {

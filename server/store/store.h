@@ -54,6 +54,8 @@ struct store_cert {
 	int64_t not_before, not_after;
 	int64_t revoked_at; /* 0: not revoked */
 	int reason;         /* CRL reason code (RFC 5280 5.3.1) */
+	int64_t uses;       /* claims: enrollments it was used for */
+	int64_t last_used_at;
 };
 
 const char *store_dev_state_name(int state);
@@ -102,7 +104,13 @@ rp_err store_cert_get(struct store *s, const char *serial,
 /* RP_E_STATE if already revoked. */
 rp_err store_cert_revoke(struct store *s, const char *serial, int reason,
                          int64_t at) RP_WARN_UNUSED;
+/* Count one use of a (claim) certificate. */
+rp_err store_cert_mark_used(struct store *s, const char *serial,
+                            int64_t at) RP_WARN_UNUSED;
 typedef int (*store_cert_cb)(void *arg, const struct store_cert *c);
+/* Every certificate of a kind, oldest first. */
+rp_err store_cert_each_kind(struct store *s, const char *kind, store_cert_cb cb,
+                            void *arg) RP_WARN_UNUSED;
 /* Certificates of one subject (device serial), newest first. */
 rp_err store_cert_each_of(struct store *s, const char *subject,
                           store_cert_cb cb, void *arg) RP_WARN_UNUSED;

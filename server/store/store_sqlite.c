@@ -61,6 +61,9 @@ static const char *const migrations[] = {
     " next_update INTEGER NOT NULL,"
     " der BLOB NOT NULL);"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, val BLOB NOT NULL);",
+    /* 2: claim use accounting */
+    "ALTER TABLE certs ADD COLUMN uses INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE certs ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -396,8 +399,9 @@ rp_err store_device_each(struct store *s, store_device_cb cb, void *arg)
 	return rc;
 }
 
-#define CERT_COLS \
-	"serial, subject, kind, not_before, not_after, revoked_at, reason"
+#define CERT_COLS                                                            \
+	"serial, subject, kind, not_before, not_after, revoked_at, reason, " \
+	"uses, last_used_at"
 
 static void read_cert(sqlite3_stmt *st, struct store_cert *c)
 {
@@ -409,6 +413,8 @@ static void read_cert(sqlite3_stmt *st, struct store_cert *c)
 	c->not_after = sqlite3_column_int64(st, 4);
 	c->revoked_at = sqlite3_column_int64(st, 5);
 	c->reason = sqlite3_column_int(st, 6);
+	c->uses = sqlite3_column_int64(st, 7);
+	c->last_used_at = sqlite3_column_int64(st, 8);
 }
 
 rp_err store_cert_add(struct store *s, const struct store_cert *c,
@@ -470,6 +476,33 @@ rp_err store_cert_revoke(struct store *s, const char *serial, int reason,
 	sqlite3_bind_int(st, 2, reason);
 	sqlite3_bind_text(st, 3, serial, -1, SQLITE_TRANSIENT);
 	return change_one(s, st);
+}
+
+static rp_err cert_loop(struct store *s, sqlite3_stmt *st, store_cert_cb cb,
+                        void *arg);
+
+rp_err store_cert_mark_used(struct store *s, const char *serial, int64_t at)
+{
+	sqlite3_stmt *st = prep(s, "UPDATE certs SET uses = uses + 1, "
+	                           "last_used_at = ? WHERE serial = ?");
+
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_int64(st, 1, at);
+	sqlite3_bind_text(st, 2, serial, -1, SQLITE_TRANSIENT);
+	return change_one(s, st);
+}
+
+rp_err store_cert_each_kind(struct store *s, const char *kind, store_cert_cb cb,
+                            void *arg)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " CERT_COLS " FROM certs "
+	                           "WHERE kind = ? ORDER BY rowid");
+
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_TRANSIENT);
+	return cert_loop(s, st, cb, arg);
 }
 
 static rp_err cert_loop(struct store *s, sqlite3_stmt *st, store_cert_cb cb,

@@ -221,11 +221,31 @@ code=$(curl -s --cacert "$CA" -H "Authorization: Bearer wrong" -o "$T/o" \
 	-w '%{http_code}' "$URL/api/v1/allowlist")
 expect_refusal "wrong admin token" 401 RP_E_AUTH "$code" "$T/o"
 
+# a claim signed with the claim CA key but never issued by rampartd, and
+# a revoked claim
+openssl ca -config "$T/ca/ca.cnf" -batch -notext -in "$T/old.csr" \
+	-cert "$D/pki/claim-ca.pem" -keyfile "$D/pki/claim-ca.key" -days 1 \
+	-extensions claim_ext -out "$T/rogue.pem" 2>/dev/null
+code=$(est POST simpleenroll "$T/rogue.pem" "$T/old.key" "$T/x5.b64" "$T/o")
+expect_refusal "claim not issued by rampartd" 401 RP_E_CERT_UNTRUSTED "$code" "$T/o"
+cli claim create --group line-a --expires 1h --out "$T/claim-r" >/dev/null
+rs=$(openssl x509 -in "$T/claim-r.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
+cli claim revoke "$rs" >/dev/null || fail "claim revoke"
+code=$(est POST simpleenroll "$T/claim-r.pem" "$T/claim-r.key" "$T/x5.b64" "$T/o")
+expect_refusal "revoked claim" 401 RP_E_CERT_REVOKED "$code" "$T/o"
+
 # the hardware token that matches is accepted
 csr_b64 "$T/x.key" SN-2 -addext "$OID_ARC.2=ASN1:UTF8String:$TOKEN_HASH" >"$T/x2ok.b64"
 code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/x2ok.b64" "$T/o")
 [ "$code" = 200 ] || fail "enrollment with the right hardware token: $code"
 ok "the registered hardware token is accepted"
+ca_serial=$(openssl x509 -in "$T/claim-a.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
+[ "$(sql "$DB" "SELECT uses FROM certs WHERE serial='$ca_serial'")" = 2 ] ||
+	fail "claim uses not counted"
+cli claim list >"$T/claims.json" || fail "claim list"
+grep -q "\"uses\": 2" "$T/claims.json" || fail "claim list lacks uses: $(cat "$T/claims.json")"
+[ "$(sql "$DB" 'PRAGMA user_version')" = 2 ] || fail "schema not at 2"
+ok "claim uses counted (migration 2); claim list shows them"
 
 # --- renewal: too early, then forced, then by the window after SIGHUP
 new_key "$T/d1b.key"
