@@ -148,13 +148,14 @@ static rp_err sealed_path(const rp_keystore *ks, char *out, size_t cap)
 	return n < 0 || (size_t)n >= cap ? RP_E_INVAL : RP_OK;
 }
 
+/* The sealed file is the key; a KEK alone is what a crash left behind. */
 static bool file_has_key(rp_keystore *ks)
 {
 	char path[PATH_MAX];
 
 	if (sealed_path(ks, path, sizeof path) != RP_OK)
 		return false;
-	return access(path, F_OK) == 0 || access(ks->spec.kek, F_OK) == 0;
+	return access(path, F_OK) == 0;
 }
 
 /* A fresh P-256 scalar from OpenSSL's key generation. */
@@ -191,6 +192,11 @@ static rp_err file_generate(rp_keystore *ks)
 		rc = RP_E_KEYSTORE_HAS_KEY;
 		goto out;
 	}
+	/* A KEK without a sealed key: generation stopped between the two
+	 * writes. It protects nothing; destroy it and start again. */
+	rc = ks_shred(ks->spec.kek);
+	if (rc != RP_OK)
+		goto out;
 	rc = new_scalar(scalar);
 	if (rc != RP_OK)
 		goto out;

@@ -162,6 +162,25 @@ grep -q '^renewed' "$T/away.log" || fail "$(cat "$T/away.log")"
 	fail "no new certificate after the outage"
 ok "$BACKEND: renewal waited out a server outage with backoff"
 
+# --- run: the long-running upkeep renews by itself, stops on SIGTERM
+if [ "$BACKEND" = file ]; then
+	serial3=$(openssl x509 -in "$KS/cert.pem" -noout -serial)
+	"$AGENT" run --server "$URL" --keystore "$SPEC" --ca-file "$CA" \
+		--window 8640000 >"$T/run.log" 2>&1 &
+	AG=$!
+	MINE+=($AG)
+	wait_until "run renewed" grep -q 'info: renewed' "$T/run.log"
+	[ "$(openssl x509 -in "$KS/cert.pem" -noout -serial)" != "$serial3" ] ||
+		fail "run did not store a new certificate"
+	kill -TERM "$AG"
+	st=0
+	wait "$AG" || st=$?
+	[ $st = 0 ] || fail "run exited $st on SIGTERM ($(cat "$T/run.log"))"
+	[ "$(grep -c 'info: renewed' "$T/run.log")" = 1 ] ||
+		fail "run renewed more than once: $(cat "$T/run.log")"
+	ok "file: run renews inside the window once, exits 0 on SIGTERM"
+fi
+
 # --- erase: no key, no certificate, renewal impossible
 "$AGENT" erase --keystore "$SPEC" >"$T/out" 2>&1 || fail "erase: $(cat "$T/out")"
 [ ! -e "$KS/cert.pem" ] || fail "certificate left after erase"

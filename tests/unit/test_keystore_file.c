@@ -422,6 +422,34 @@ static void test_separate_kek(void **state)
 	rp_keystore_close(ks);
 }
 
+/* A crash between the KEK write and the sealed write leaves a lone KEK:
+ * no key, and the next generation replaces it. */
+static void test_lone_kek(void **state)
+{
+	char kek[400];
+	rp_keystore *ks = open_store("d");
+	EVP_PKEY *k = NULL;
+	uint8_t junk[KS_KEK] = {1, 2, 3};
+	size_t n = 0;
+	uint8_t back[KS_KEK + 1];
+
+	(void)state;
+	snprintf(kek, sizeof kek, "%s/d", dir);
+	assert_int_equal(mkdir(kek, 0700), 0);
+	snprintf(kek, sizeof kek, "%s/d/kek", dir);
+	assert_int_equal(ks_write_file(kek, junk, sizeof junk, 0600, true),
+	                 RP_OK);
+	assert_false(rp_keystore_has_key(ks));
+	assert_int_equal(rp_keystore_key(ks, &k), RP_E_KEYSTORE_NO_KEY);
+	assert_int_equal(rp_keystore_generate(ks), RP_OK);
+	assert_int_equal(ks_read_file(kek, back, sizeof back, &n, true), RP_OK);
+	assert_int_equal(n, KS_KEK);
+	assert_memory_not_equal(back, junk, KS_KEK);
+	assert_int_equal(rp_keystore_key(ks, &k), RP_OK);
+	EVP_PKEY_free(k);
+	rp_keystore_close(ks);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,6 +460,7 @@ int main(void)
 	    cmocka_unit_test(test_lifecycle),
 	    cmocka_unit_test(test_modes_enforced),
 	    cmocka_unit_test(test_separate_kek),
+	    cmocka_unit_test(test_lone_kek),
 	};
 
 	if (rp_init() != RP_OK)
