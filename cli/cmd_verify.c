@@ -112,7 +112,7 @@ int cmd_verify(int argc, char **argv)
 	bool json = false, is_set = false, any_set = false;
 	uint8_t *work = NULL;
 	int c, ret = CLI_ERROR;
-	rp_err rc;
+	rp_err rc = RP_E_INVAL;
 
 	memset(&ks, 0, sizeof ks);
 	memset(&rep, 0, sizeof rep);
@@ -174,6 +174,7 @@ int cmd_verify(int argc, char **argv)
 			        "rampart verify: --threshold %lu is "
 			        "below the key set's %u\n",
 			        k, ks.threshold);
+			rc = RP_E_KEYSET;
 			goto out;
 		}
 	} else {
@@ -186,6 +187,7 @@ int cmd_verify(int argc, char **argv)
 		        "rampart verify: threshold %u but only %u "
 		        "trusted key(s)\n",
 		        ks.threshold, ks.nkeys);
+		rc = RP_E_KEYSET;
 		goto out;
 	}
 	rc = rp_keyset_check(&ks);
@@ -197,8 +199,10 @@ int cmd_verify(int argc, char **argv)
 		goto out;
 	}
 	work = malloc(RP_IMAGE_HOST_WORK);
-	if (work == NULL)
+	if (work == NULL) {
+		rc = RP_E_NOMEM;
 		goto out;
+	}
 	rc = rp_image_src_file_open(&src, argv[optind]);
 	if (rc == RP_OK)
 		rc = rp_image_verify(&src, &ks, rp_crypto_host(), &pol, work,
@@ -208,10 +212,21 @@ int cmd_verify(int argc, char **argv)
 	else
 		print_human(argv[optind], &ks, &rep, rc);
 	ret = icli_exit(rc);
-	goto out;
+	goto done;
 usage:
 	usage(stderr);
+	rc = RP_E_INVAL;
 out:
+	/* Could not decide: scripts still get one JSON object. */
+	if (json && optind < argc) {
+		printf("{\"image\":");
+		icli_json_str(stdout, argv[argc - 1]);
+		printf(",\"valid\":false,\"error\":\"%s\",\"message\":",
+		       rp_errname(rc));
+		icli_json_str(stdout, rp_strerror(rc));
+		printf(",\"exit\":%d}\n", CLI_ERROR);
+	}
+done:
 	rp_image_src_file_close(&src);
 	free(work);
 	return ret;

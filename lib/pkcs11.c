@@ -457,6 +457,11 @@ rp_err p11_open(const char *uri, const char *pin, struct p11_key **out,
 		}
 	}
 	rc = find_one(k, u, CKO_PRIVATE_KEY, &k->key);
+	if (rc == RP_E_PKCS11_NO_KEY && !u->has_pin && pin == NULL &&
+	    (ti.flags & CKF_LOGIN_REQUIRED))
+		rp_log(RP_LOG_ERROR, "pkcs11: the token wants a PIN to show "
+		                     "its private keys (pin-value, pin-source "
+		                     "or --passphrase-file)");
 	if (rc != RP_OK)
 		goto out;
 	if (k->f->C_GetAttributeValue(k->sess, k->key, &a, 1) != CKR_OK) {
