@@ -24,6 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "rampart/keystore.h"
 #include "rampart/log.h"
 
 #define YEAR (365LL * 86400)
@@ -210,6 +211,26 @@ static EVP_PKEY *read_key(const char *path)
 	return k;
 }
 
+/*
+ * A key in a PKCS#11 token, by a librampart keystore spec
+ * (docs/keystore.md): the EVP_PKEY is a handle, the key stays inside.
+ */
+static EVP_PKEY *hsm_key(const char *spec)
+{
+	rp_keystore *ks = NULL;
+	EVP_PKEY *k = NULL;
+	rp_err rc = rp_keystore_open(spec, &ks);
+
+	if (rc == RP_OK)
+		rc = rp_keystore_key(ks, &k);
+	rp_keystore_close(ks);
+	if (rc != RP_OK)
+		rp_log_error("pki: cannot use the root key in the PKCS#11 "
+		             "token: %s",
+		             rp_strerror(rc));
+	return k;
+}
+
 static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 {
 	X509V3_CTX ctx;
@@ -380,7 +401,9 @@ static rp_err create_pki(const char *dir, const struct ca_opts *o)
 	}
 	if (o->import_root_cert != NULL) {
 		root = read_cert(o->import_root_cert);
-		root_key = read_key(o->import_root_key);
+		root_key = strncmp(o->import_root_key, "pkcs11:", 7) == 0
+		               ? hsm_key(o->import_root_key)
+		               : read_key(o->import_root_key);
 		if (root == NULL || root_key == NULL ||
 		    X509_check_private_key(root, root_key) != 1 ||
 		    X509_check_ca(root) < 1) {

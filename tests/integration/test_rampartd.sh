@@ -98,4 +98,30 @@ st=0
 	>"$T/o" 2>&1 || st=$?
 [ $st != 0 ] || fail "a root was imported over an existing CA"
 ok "imported root: used for the issuing CA, key not stored, only on first run"
+# root key kept in an HSM (softhsm2): the issuing CA is signed inside the
+# token through librampart's PKCS#11 keystore; no root key file appears
+mkdir -m 700 "$T/tokens" "$T/x"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+	"$T/tokens" >"$T/softhsm2.conf"
+export SOFTHSM2_CONF=$T/softhsm2.conf
+MOD=/usr/lib/softhsm/libsofthsm2.so
+softhsm2-util --init-token --free --label fleetroot --pin Xq7pinZw \
+	--so-pin 5678 >/dev/null
+pkcs11-tool --module "$MOD" --token-label fleetroot --login --pin Xq7pinZw \
+	--keypairgen --key-type EC:prime256v1 --label root --id 01 >/dev/null
+openssl req -x509 -engine pkcs11 -keyform engine \
+	-key "pkcs11:token=fleetroot;object=root;type=private;pin-value=Xq7pinZw" \
+	-subj "/O=Acme/CN=Acme HSM root" -addext basicConstraints=critical,CA:TRUE \
+	-addext keyUsage=critical,keyCertSign,cRLSign -days 3650 \
+	-out "$T/hsmroot.pem" >/dev/null 2>&1 || fail "root certificate in the HSM"
+(umask 077 && printf 'Xq7pinZw\n' >"$T/pin")
+D3=$T/data3
+start_console "$D3" --import-root "$T/hsmroot.pem" --import-root-key \
+	"pkcs11:token=fleetroot;object=root?module-path=$MOD&pin-source=file:$T/pin&x-dir=$T/x"
+openssl verify -CAfile "$T/hsmroot.pem" "$D3/pki/issuing.pem" >/dev/null ||
+	fail "issuing CA not signed by the HSM root"
+[ ! -e "$D3/pki/root.key" ] || fail "a root key file appeared"
+! grep -q Xq7pinZw "$T/rd.log" || fail "the PIN is in the log"
+stop_rd
+ok "root key in a PKCS#11 token (softhsm2): signs the issuing CA, never leaves"
 echo "test_rampartd: all $CHECKS checks passed"
