@@ -309,6 +309,14 @@ code=$(est POST simplereenroll "$T/d1.pem" "$T/d1.key" "$T/d1b.b64" "$T/o")
 expect_refusal "renewal with a revoked certificate" 401 RP_E_CERT_REVOKED "$code" "$T/o"
 ok "revoke: openssl crl shows the serial and reason; CRL file and HTTPS agree"
 
+# --- the CLI's HTTPS client checks the server: another CA is refused
+st=0
+"$BIN/rampart" allowlist list --server "$URL" --token-file "$T/token" \
+	--ca "$T/fca.pem" >"$T/out" 2>&1 || st=$?
+[ $st = 2 ] || fail "CLI trusted a server outside its CA: exit $st"
+grep -q 'TLS' "$T/out" || fail "CLI error does not name TLS: $(cat "$T/out")"
+ok "rampart CLI refuses a server certificate from another CA"
+
 # --- TLS floor
 tls() { openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$CA" "$@" \
 	</dev/null >/dev/null 2>&1; }
