@@ -315,12 +315,17 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!o.foreground) {
+		/* SQLite's POSIX locks do not survive fork(): reopen after. */
+		store_close(rd.store);
+		rd.store = NULL;
 		if (daemon(0, 0) != 0) {
 			rp_log_error("cannot daemonize: %s", strerror(errno));
 			goto out;
 		}
 		rp_log_init("rampartd", RP_LOG_SYSLOG, RP_LOG_INFO);
 		(void)set_level(o.log_level ? o.log_level : rd.cfg.log_level);
+		if (store_open(dbpath, &rd.store) != RP_OK)
+			goto out;
 	}
 	rd.base = event_base_new();
 	if (rd.base == NULL || http_tls_ctx(rd.ca, &rd.tls) != RP_OK)
