@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main.c - rampart-boot on a host: drives the freestanding boot core
- * (bootcore.c) and the boot-state API over a flash file (flashfile.c), to
+ * (bootcore.c) and the boot-state API over a flash file (flash_file.h), to
  * simulate a device's boot stage and test it. Commands: create, install,
  * trial, boot, confirm, status (docs/boot.md "rampart-boot").
  * Exit codes: 0 done (boot: a slot is started), 1 the answer is no (boot:
@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "bootcore.h"
-#include "flashfile.h"
+#include "rampart/flash_file.h"
 #include "rampart/crypto_host.h"
 #include "rampart/mem.h"
 #include "rampart/sign.h"
@@ -113,10 +113,10 @@ static int fail(const char *what, rp_err rc)
 	return EXIT_ERR;
 }
 
-static int open_flash(const struct opts *o, struct flashfile *ff,
+static int open_flash(const struct opts *o, struct rp_flash_file *ff,
                       struct rp_boot_layout *l)
 {
-	rp_err rc = flashfile_open(ff, o->flash, o->sector_size);
+	rp_err rc = rp_flash_file_open(ff, o->flash, o->sector_size);
 
 	if (rc != RP_OK) {
 		fprintf(stderr,
@@ -127,7 +127,7 @@ static int open_flash(const struct opts *o, struct flashfile *ff,
 	}
 	rc = rp_boot_layout_default(&ff->f, l);
 	if (rc != RP_OK) {
-		flashfile_close(ff);
+		rp_flash_file_close(ff);
 		fprintf(stderr, PROG ": %s: too small for two slots\n",
 		        o->flash);
 		return -1;
@@ -151,7 +151,7 @@ static int cmd_create(const struct opts *o)
 		fprintf(stderr, PROG " create: slots too large\n");
 		return EXIT_ERR;
 	}
-	rc = flashfile_create(o->flash, (uint32_t)size, o->force);
+	rc = rp_flash_file_create(o->flash, (uint32_t)size, o->force);
 	if (rc != RP_OK)
 		return fail(o->flash, rc);
 	printf("created %s: %" PRIu64 " bytes, sector %" PRIu32
@@ -165,7 +165,7 @@ static int cmd_create(const struct opts *o)
 
 static int cmd_install(const struct opts *o)
 {
-	struct flashfile ff;
+	struct rp_flash_file ff;
 	struct rp_boot_layout l;
 	struct rp_boot_state st;
 	uint8_t *buf = NULL;
@@ -245,8 +245,8 @@ static int cmd_install(const struct opts *o)
 			goto out;
 		}
 		n = got;
-		w = (n + FLASHFILE_WRITE_ALIGN - 1) &
-		    ~(size_t)(FLASHFILE_WRITE_ALIGN - 1);
+		w = (n + RP_FLASH_FILE_WRITE_ALIGN - 1) &
+		    ~(size_t)(RP_FLASH_FILE_WRITE_ALIGN - 1);
 		memset(buf + n, 0xff, w - n);
 		rc = rp_flash_write(&ff.f, l.slot_off[slot] + (uint32_t)total,
 		                    buf, w);
@@ -265,13 +265,13 @@ out:
 	if (in != NULL)
 		fclose(in);
 	free(buf);
-	flashfile_close(&ff);
+	rp_flash_file_close(&ff);
 	return ret;
 }
 
 static int cmd_trial(const struct opts *o)
 {
-	struct flashfile ff;
+	struct rp_flash_file ff;
 	struct rp_boot_layout l;
 	struct rp_boot_state st;
 	int ret = EXIT_ERR;
@@ -298,13 +298,13 @@ static int cmd_trial(const struct opts *o)
 	       slot_name(rp_boot_inactive_slot(&st)), st.trials_left);
 	ret = EXIT_DONE;
 out:
-	flashfile_close(&ff);
+	rp_flash_file_close(&ff);
 	return ret;
 }
 
 static int cmd_confirm(const struct opts *o)
 {
-	struct flashfile ff;
+	struct rp_flash_file ff;
 	struct rp_boot_layout l;
 	struct rp_boot_state st;
 	int ret = EXIT_ERR;
@@ -332,7 +332,7 @@ static int cmd_confirm(const struct opts *o)
 	       slot_name(st.active), st.counter);
 	ret = EXIT_DONE;
 out:
-	flashfile_close(&ff);
+	rp_flash_file_close(&ff);
 	return ret;
 }
 
@@ -372,7 +372,7 @@ static void print_state(const struct rp_boot_state *st)
 
 static int cmd_status(const struct opts *o)
 {
-	struct flashfile ff;
+	struct rp_flash_file ff;
 	struct rp_boot_layout l;
 	struct rp_boot_state st;
 	struct rp_image_hdr h;
@@ -409,7 +409,7 @@ static int cmd_status(const struct opts *o)
 	}
 	ret = EXIT_DONE;
 out:
-	flashfile_close(&ff);
+	rp_flash_file_close(&ff);
 	return ret;
 }
 
@@ -483,7 +483,7 @@ static double now_ms(void)
 static int cmd_boot(const struct opts *o)
 {
 	static struct rp_keyset ks;
-	struct flashfile ff;
+	struct rp_flash_file ff;
 	struct rp_boot_layout l;
 	struct rp_boot_ctx c;
 	struct rp_boot_result r;
@@ -549,7 +549,7 @@ static int cmd_boot(const struct opts *o)
 	printf("time: %.3f ms\n", t1 - t0);
 out:
 	free(work);
-	flashfile_close(&ff);
+	rp_flash_file_close(&ff);
 	return ret;
 }
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * flashfile.c - the flash-file port of rampart-boot (flashfile.h): NOR
- * semantics over a regular file with pread/pwrite.
+ * flash_file.c - the flash-file port (include/rampart/flash_file.h): NOR
+ * semantics over a regular file with pread/pwrite. Hosted (POSIX).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "flashfile.h"
+#include "rampart/flash_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,7 +63,7 @@ static rp_err full_pwrite(int fd, const uint8_t *buf, size_t len, off_t off)
 
 static rp_err ff_read(void *ctx, uint32_t off, uint8_t *buf, size_t len)
 {
-	struct flashfile *ff = ctx;
+	struct rp_flash_file *ff = ctx;
 
 	return full_pread(ff->fd, buf, len, (off_t)off);
 }
@@ -71,7 +71,7 @@ static rp_err ff_read(void *ctx, uint32_t off, uint8_t *buf, size_t len)
 /* Program: each byte becomes old AND new, a chunk at a time. */
 static rp_err ff_write(void *ctx, uint32_t off, const uint8_t *buf, size_t len)
 {
-	struct flashfile *ff = ctx;
+	struct rp_flash_file *ff = ctx;
 	uint8_t old[4096];
 	size_t i, n;
 	rp_err rc = RP_OK;
@@ -92,7 +92,7 @@ static rp_err ff_write(void *ctx, uint32_t off, const uint8_t *buf, size_t len)
 
 static rp_err ff_erase(void *ctx, uint32_t off)
 {
-	struct flashfile *ff = ctx;
+	struct rp_flash_file *ff = ctx;
 	uint8_t ones[4096];
 	uint32_t done, n;
 	rp_err rc = RP_OK;
@@ -107,7 +107,7 @@ static rp_err ff_erase(void *ctx, uint32_t off)
 	return rc;
 }
 
-rp_err flashfile_create(const char *path, uint32_t size, int force)
+rp_err rp_flash_file_create(const char *path, uint32_t size, bool force)
 {
 	uint8_t ones[4096];
 	uint32_t done, n;
@@ -130,8 +130,8 @@ rp_err flashfile_create(const char *path, uint32_t size, int force)
 	return rc;
 }
 
-rp_err flashfile_open(struct flashfile *ff, const char *path,
-                      uint32_t sector_size)
+rp_err rp_flash_file_open(struct rp_flash_file *ff, const char *path,
+                          uint32_t sector_size)
 {
 	struct stat sb;
 	rp_err rc = RP_OK;
@@ -150,7 +150,7 @@ rp_err flashfile_open(struct flashfile *ff, const char *path,
 	ff->f.ctx = ff;
 	ff->f.size = (uint32_t)sb.st_size;
 	ff->f.sector_size = sector_size;
-	ff->f.write_align = FLASHFILE_WRITE_ALIGN;
+	ff->f.write_align = RP_FLASH_FILE_WRITE_ALIGN;
 	ff->f.read = ff_read;
 	ff->f.write = ff_write;
 	ff->f.erase = ff_erase;
@@ -162,7 +162,7 @@ out:
 	return rc;
 }
 
-void flashfile_close(struct flashfile *ff)
+void rp_flash_file_close(struct rp_flash_file *ff)
 {
 	if (ff->fd >= 0)
 		close(ff->fd);
