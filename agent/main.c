@@ -48,6 +48,7 @@ struct opts {
 	unsigned long long backoff_base_ms;
 	unsigned long long backoff_cap_ms;
 	int force;
+	int hw_token_tpm;
 };
 
 enum {
@@ -63,6 +64,7 @@ enum {
 	OPT_BACKOFF_BASE,
 	OPT_BACKOFF_CAP,
 	OPT_FORCE,
+	OPT_HW_TOKEN_TPM,
 	OPT_HELP,
 };
 
@@ -79,6 +81,7 @@ static const struct option long_opts[] = {
     {"backoff-base-ms", required_argument, NULL, OPT_BACKOFF_BASE},
     {"backoff-cap-ms", required_argument, NULL, OPT_BACKOFF_CAP},
     {"force", no_argument, NULL, OPT_FORCE},
+    {"hw-token-from-tpm", no_argument, NULL, OPT_HW_TOKEN_TPM},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -89,15 +92,19 @@ static void usage(FILE *f)
 	        "usage: rampart-agent COMMAND [OPTIONS]\n\n"
 	        "  enroll --server URL --claim CERT,KEY --keystore SPEC "
 	        "--serial ID\n"
-	        "         [--ca-file ROOT.pem] [--hw-token T]\n"
+	        "         [--ca-file ROOT.pem] [--hw-token T | "
+	        "--hw-token-from-tpm]\n"
 	        "  renew  --server URL --keystore SPEC [--ca-file ROOT.pem]\n"
 	        "         [--window SECONDS] [--force] [--retries N]\n"
+	        "         [--hw-token T | --hw-token-from-tpm]\n"
 	        "  run    --server URL --keystore SPEC [--ca-file ROOT.pem]\n"
 	        "         [--window SECONDS]\n"
 	        "  erase  --keystore SPEC\n"
 	        "  csr    --keystore SPEC --serial ID [--hw-token T] "
 	        "[--out FILE]\n"
-	        "  status --keystore SPEC [--window SECONDS]\n\n"
+	        "  status --keystore SPEC [--window SECONDS]\n"
+	        "  hw-token --keystore SPEC   (TPM: the EK hash for the "
+	        "allowlist)\n\n"
 	        "SPEC: file:DIR | pkcs11:URI | tpm:handle=0x81......;dir=DIR"
 	        "[;tcti=CONF]\n(docs/keystore.md, docs/agent.md)\n");
 }
@@ -172,6 +179,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_FORCE:
 			o->force = 1;
+			break;
+		case OPT_HW_TOKEN_TPM:
+			o->hw_token_tpm = 1;
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -320,13 +330,18 @@ static int cmd_enroll(const struct opts *o)
 	X509 *leaf = NULL, *old = NULL;
 	uint8_t *csr = NULL;
 	size_t csr_len = 0;
-	char cert[1024], *key;
+	char cert[1024], *key, token[65];
 	int status = 0, ret = EXIT_ERR;
 	rp_err rc;
 
 	if (need(o->server, "server") || need(o->claim, "claim") ||
 	    need(o->keystore, "keystore") || need(o->serial, "serial"))
 		return EXIT_ERR;
+	if (o->hw_token != NULL && o->hw_token_tpm) {
+		fprintf(stderr, "rampart-agent: --hw-token or "
+		                "--hw-token-from-tpm, not both\n");
+		return EXIT_ERR;
+	}
 	if (strlen(o->claim) >= sizeof cert ||
 	    (key = strchr(strcpy(cert, o->claim), ',')) == NULL) {
 		fprintf(stderr, "rampart-agent: --claim wants CERT,KEY\n");
@@ -349,7 +364,16 @@ static int cmd_enroll(const struct opts *o)
 		}
 		rp_log(RP_LOG_INFO, "new P-256 key in the keystore");
 	}
-	rc = rp_keystore_csr(ks, o->serial, o->hw_token, &csr, &csr_len);
+	if (o->hw_token_tpm) {
+		rc = rp_keystore_hw_token(ks, token, sizeof token);
+		if (rc != RP_OK) {
+			ret = fail(rc, "hardware token");
+			goto out;
+		}
+	}
+	rc = rp_keystore_csr(ks, o->serial,
+	                     o->hw_token_tpm ? token : o->hw_token, &csr,
+	                     &csr_len);
 	if (rc != RP_OK) {
 		ret = fail(rc, "certificate request");
 		goto out;
@@ -411,7 +435,7 @@ static rp_err renew_now(const struct opts *o, rp_keystore *ks, X509 *cur,
 	X509 *leaf = NULL;
 	uint8_t *csr = NULL;
 	size_t csr_len = 0;
-	char cn[80];
+	char cn[80], token[65];
 	long attempt;
 	int status = 0;
 	rp_err rc;
@@ -421,8 +445,12 @@ static rp_err renew_now(const struct opts *o, rp_keystore *ks, X509 *cur,
 		goto out;
 	/* Load the key (and, for a TPM, its provider) before the SSL_CTX. */
 	rc = rp_keystore_key(ks, &warm);
+	if (rc == RP_OK && o->hw_token_tpm)
+		rc = rp_keystore_hw_token(ks, token, sizeof token);
 	if (rc == RP_OK)
-		rc = rp_keystore_csr(ks, cn, o->hw_token, &csr, &csr_len);
+		rc = rp_keystore_csr(ks, cn,
+		                     o->hw_token_tpm ? token : o->hw_token,
+		                     &csr, &csr_len);
 	if (rc == RP_OK)
 		rc = rp_http_tls_ctx(o->ca_file, NULL, NULL, &ctx);
 	if (rc == RP_OK)
@@ -687,6 +715,24 @@ static int cmd_status(const struct opts *o)
 	return ret;
 }
 
+static int cmd_hw_token(const struct opts *o)
+{
+	rp_keystore *ks = NULL;
+	char token[65];
+	rp_err rc;
+
+	if (need(o->keystore, "keystore"))
+		return EXIT_ERR;
+	if (open_store(o->keystore, &ks) != RP_OK)
+		return EXIT_ERR;
+	rc = rp_keystore_hw_token(ks, token, sizeof token);
+	rp_keystore_close(ks);
+	if (rc != RP_OK)
+		return fail(rc, "hardware token");
+	printf("%s\n", token);
+	return EXIT_YES;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -722,6 +768,8 @@ int main(int argc, char **argv)
 		return cmd_csr(&o);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(&o);
+	if (strcmp(cmd, "hw-token") == 0)
+		return cmd_hw_token(&o);
 	fprintf(stderr, "rampart-agent: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return EXIT_ERR;

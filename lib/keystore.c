@@ -964,6 +964,15 @@ out:
 	return rc;
 }
 
+rp_err rp_keystore_hw_token(rp_keystore *ks, char *out, size_t cap)
+{
+	if (ks == NULL || out == NULL)
+		return RP_E_INVAL;
+	if (ks->spec.kind != RP_KEYSTORE_TPM)
+		return RP_E_UNSUPPORTED;
+	return ks_tpm_ek_hash(&ks->spec, out, cap);
+}
+
 rp_err rp_keystore_erase(rp_keystore *ks)
 {
 	char path[PATH_MAX];

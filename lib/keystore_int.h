@@ -51,6 +51,9 @@ rp_err ks_read_file(const char *path, uint8_t *buf, size_t max, size_t *len,
  */
 rp_err ks_shred(const char *path);
 
+/* TPM: hex SHA-256 of the EK's SubjectPublicKeyInfo (keystore.h). */
+rp_err ks_tpm_ek_hash(const struct rp_keystore_spec *sp, char *out, size_t cap);
+
 /* DER SubjectPublicKeyInfo equality of two keys (any provider/engine). */
 bool ks_pubkey_eq(EVP_PKEY *a, EVP_PKEY *b);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/provider.h>
@@ -21,6 +22,7 @@
 #include <tss2/tss2_tctildr.h>
 
 #include "keystore_int.h"
+#include "rampart/encode.h"
 
 struct tpm {
 	TSS2_TCTI_CONTEXT *tcti;
@@ -256,6 +258,112 @@ out:
 	if (rc != RP_OK)
 		ERR_clear_error();
 	OSSL_STORE_close(store);
+	return rc;
+}
+
+/*
+ * TCG EK Credential Profile 2.0, template L-2: the ECC NIST P-256
+ * endorsement key every TPM derives from its endorsement seed (what
+ * `tpm2_createek -G ecc` makes). authPolicy = PolicySecret(TPM_RH_ENDORSEMENT).
+ */
+static void ek_template(TPM2B_PUBLIC *p)
+{
+	static const uint8_t policy[32] = {
+	    0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,
+	    0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,
+	    0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa};
+
+	memset(p, 0, sizeof *p);
+	p->publicArea.type = TPM2_ALG_ECC;
+	p->publicArea.nameAlg = TPM2_ALG_SHA256;
+	p->publicArea.objectAttributes =
+	    TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+	    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
+	    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
+	p->publicArea.authPolicy.size = sizeof policy;
+	memcpy(p->publicArea.authPolicy.buffer, policy, sizeof policy);
+	p->publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
+	p->publicArea.parameters.eccDetail.symmetric.keyBits.aes = 128;
+	p->publicArea.parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+	p->publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+	p->publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+	p->publicArea.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+	/* L-2: unique is two 32-byte zero coordinates. */
+	p->publicArea.unique.ecc.x.size = 32;
+	p->publicArea.unique.ecc.y.size = 32;
+}
+
+/* Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo of a P-256 point. */
+static rp_err spki_hash_hex(const TPMS_ECC_POINT *pt, char *out, size_t cap)
+{
+	uint8_t point[65], digest[32];
+	unsigned char *der = NULL;
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *pctx = NULL;
+	EVP_PKEY *pub = NULL;
+	char group[] = "prime256v1";
+	unsigned int dlen = 0;
+	int n;
+	rp_err rc = RP_E_KEYSTORE_BACKEND;
+
+	if (pt->x.size > 32 || pt->y.size > 32 || cap < 65)
+		return cap < 65 ? RP_E_BUFFER : rc;
+	memset(point, 0, sizeof point);
+	point[0] = 0x04;
+	memcpy(point + 1 + 32 - pt->x.size, pt->x.buffer, pt->x.size);
+	memcpy(point + 33 + 32 - pt->y.size, pt->y.buffer, pt->y.size);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+	                                             group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+	                                              point, sizeof point);
+	params[2] = OSSL_PARAM_construct_end();
+	pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", "provider=default");
+	if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) <= 0 ||
+	    EVP_PKEY_fromdata(pctx, &pub, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+		goto out;
+	n = i2d_PUBKEY(pub, &der);
+	if (n <= 0 ||
+	    !EVP_Digest(der, (size_t)n, digest, &dlen, EVP_sha256(), NULL))
+		goto out;
+	rc = rp_hex_encode(digest, sizeof digest, out, cap);
+out:
+	ERR_clear_error();
+	OPENSSL_free(der);
+	EVP_PKEY_free(pub);
+	EVP_PKEY_CTX_free(pctx);
+	return rc;
+}
+
+rp_err ks_tpm_ek_hash(const struct rp_keystore_spec *sp, char *out, size_t cap)
+{
+	TPM2B_SENSITIVE_CREATE sens;
+	TPM2B_PUBLIC tmpl, *pub = NULL;
+	TPM2B_DATA outside;
+	TPML_PCR_SELECTION pcrs;
+	ESYS_TR ek = ESYS_TR_NONE;
+	struct tpm t;
+	rp_err rc;
+
+	memset(&sens, 0, sizeof sens);
+	memset(&outside, 0, sizeof outside);
+	memset(&pcrs, 0, sizeof pcrs);
+	ek_template(&tmpl);
+	rc = tpm_open(sp, &t);
+	if (rc != RP_OK)
+		return rc;
+	if (Esys_CreatePrimary(t.ctx, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD,
+	                       ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl,
+	                       &outside, &pcrs, &ek, &pub, NULL, NULL,
+	                       NULL) != TSS2_RC_SUCCESS) {
+		rc = RP_E_KEYSTORE_BACKEND;
+		goto out;
+	}
+	rc = spki_hash_hex(&pub->publicArea.unique.ecc, out, cap);
+out:
+	if (ek != ESYS_TR_NONE)
+		Esys_FlushContext(t.ctx, ek);
+	Esys_Free(pub);
+	tpm_close(&t);
 	return rc;
 }
 

@@ -132,6 +132,17 @@ RP_API rp_err rp_keystore_csr(rp_keystore *ks, const char *cn,
                               size_t *len) RP_WARN_UNUSED;
 
 /*
+ * The hardware token the allowlist may hold for this device
+ * (docs/enrollment.md, docs/keystore.md): for a TPM, the lower-case hex
+ * SHA-256 of the DER SubjectPublicKeyInfo of its ECC P-256 endorsement
+ * key (TCG EK template L-2, as `tpm2_createek -G ecc` makes it), 64
+ * characters + NUL into out (cap >= 65, else RP_E_BUFFER).
+ * RP_E_UNSUPPORTED for the file and PKCS#11 back-ends.
+ */
+RP_API rp_err rp_keystore_hw_token(rp_keystore *ks, char *out,
+                                   size_t cap) RP_WARN_UNUSED;
+
+/*
  * Put the key, certificate and chain into an SSL_CTX for TLS client
  * authentication. The SSL_CTX keeps its own references.
  */

@@ -84,16 +84,46 @@ esac
 D=$T/data
 printf '[pki]\nrenew_window = 100d\n' >"$T/rd.conf"
 start_rd "$D" --config "$T/rd.conf"
-printf 'serial,hw_type,hw_token,group,tags\nSN-A,%s,,line-a,\n' \
-	"$BACKEND" >"$T/allow.csv"
+TOKEN=
+ENROLL_TOKEN=()
+if [ "$BACKEND" = tpm ]; then
+	# The hardware token: SHA-256 of the EK's SubjectPublicKeyInfo, made
+	# here by tpm2-tools + openssl and by the agent; they must agree.
+	tpm2_createek -T tabrmd:bus_type=session -c "$T/ek.ctx" -G ecc \
+		-u "$T/ek.pem" -f pem >/dev/null
+	tpm2_flushcontext -T tabrmd:bus_type=session "$T/ek.ctx" 2>/dev/null || true
+	TOKEN=$(openssl pkey -pubin -in "$T/ek.pem" -outform DER | sha256sum |
+		cut -c1-64)
+	got=$("$AGENT" hw-token --keystore "$SPEC")
+	[ "$got" = "$TOKEN" ] || fail "agent EK hash $got, tpm2-tools $TOKEN"
+	ok "tpm: the agent's EK hash equals tpm2_createek + openssl's"
+	ENROLL_TOKEN=(--hw-token-from-tpm)
+fi
+printf 'serial,hw_type,hw_token,group,tags\nSN-A,%s,%s,line-a,\nSN-B,%s,%s,line-a,\n' \
+	"$BACKEND" "$TOKEN" "$BACKEND" "${TOKEN:+0000$(echo "$TOKEN" | cut -c5-)}" \
+	>"$T/allow.csv"
 cli allowlist import "$T/allow.csv" >/dev/null || fail "allowlist import"
 cli claim create --group line-a --expires 1d --out "$T/claim" >/dev/null ||
 	fail "claim create"
 CLAIM=$T/claim.pem,$T/claim.key
 
 # --- enroll
+if [ "$BACKEND" = tpm ]; then
+	# SN-B's allowlisted token is not this TPM's: refused, and recorded.
+	st=0
+	"$AGENT" enroll --server "$URL" --claim "$CLAIM" \
+		--keystore "tpm:handle=0x81000021;dir=$T/ks-b;tcti=tabrmd:bus_type=session" \
+		--serial SN-B --ca-file "$CA" --hw-token-from-tpm >"$T/out" 2>&1 ||
+		st=$?
+	[ $st = 1 ] || fail "wrong token: exit $st ($(cat "$T/out"))"
+	last_refusal "$D/rampart.db" | grep -q '^RP_E_HWTOKEN|SN-B' ||
+		fail "refusal not recorded: $(last_refusal "$D/rampart.db")"
+	"$AGENT" erase --keystore "tpm:handle=0x81000021;dir=$T/ks-b;tcti=tabrmd:bus_type=session" \
+		>/dev/null || fail "erase ks-b"
+	ok "tpm: another TPM's token is refused (RP_E_HWTOKEN recorded)"
+fi
 "$AGENT" enroll --server "$URL" --claim "$CLAIM" --keystore "$SPEC" \
-	--serial SN-A --ca-file "$CA" >"$T/out" 2>&1 ||
+	--serial SN-A --ca-file "$CA" "${ENROLL_TOKEN[@]}" >"$T/out" 2>&1 ||
 	fail "enroll: $(cat "$T/out")"
 grep -q 'enrolled SN-A' "$T/out" || fail "enroll said: $(cat "$T/out")"
 openssl verify -CAfile "$CA" -untrusted "$KS/chain.pem" -purpose sslclient \
@@ -108,7 +138,8 @@ ok "$BACKEND: enrolled through EST; chain verifies; CN is the serial"
 
 st=0
 "$AGENT" enroll --server "$URL" --claim "$CLAIM" --keystore "$SPEC" \
-	--serial SN-A --ca-file "$CA" >"$T/out" 2>&1 || st=$?
+	--serial SN-A --ca-file "$CA" "${ENROLL_TOKEN[@]}" >"$T/out" 2>&1 ||
+	st=$?
 [ $st = 2 ] || fail "second enroll: exit $st"
 grep -q 'already holds a certificate' "$T/out" || fail "$(cat "$T/out")"
 ok "$BACKEND: a second enrollment is refused by the agent"
@@ -135,7 +166,8 @@ ok "$BACKEND: renewal not due: nothing sent, certificate unchanged"
 
 # --- renewal inside the window (server and agent: 100 days)
 "$AGENT" renew --server "$URL" --keystore "$SPEC" --ca-file "$CA" \
-	--window 8640000 >"$T/out" 2>&1 || fail "renew: $(cat "$T/out")"
+	--window 8640000 "${ENROLL_TOKEN[@]}" >"$T/out" 2>&1 ||
+	fail "renew: $(cat "$T/out")"
 grep -q '^renewed' "$T/out" || fail "renew said: $(cat "$T/out")"
 serial2=$(openssl x509 -in "$KS/cert.pem" -noout -serial)
 [ "$serial2" != "$serial1" ] || fail "renewal kept the serial"
@@ -149,7 +181,7 @@ ok "$BACKEND: renewed over mTLS with the keystore key (simplereenroll)"
 stop_rd
 "$AGENT" renew --server "$URL" --keystore "$SPEC" --ca-file "$CA" \
 	--force --retries 200 --backoff-base-ms 50 --backoff-cap-ms 400 \
-	>"$T/away.log" 2>&1 &
+	"${ENROLL_TOKEN[@]}" >"$T/away.log" 2>&1 &
 AG=$!
 MINE+=($AG)
 wait_until "agent retrying" grep -q 'unreachable; retry 2 ' "$T/away.log"
