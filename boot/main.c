@@ -220,11 +220,7 @@ static int cmd_install(const struct opts *o)
 	}
 	/* A slot marked trial is unmarked before it is overwritten. */
 	if (have_state && st.trial) {
-		st.trial = 0;
-		st.trials_left = 0;
-		st.trial_booted = 0;
-		st.trial_counter = 0;
-		rc = rp_bootstate_store(&ff.f, &l, &st);
+		rc = rp_boot_cancel_trial(&ff.f, &l);
 		if (rc != RP_OK) {
 			ret = fail("boot state", rc);
 			goto out;

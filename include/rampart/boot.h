@@ -146,6 +146,14 @@ RP_API rp_err rp_boot_set_trial(const struct rp_flash *f,
                                 unsigned trials) RP_WARN_UNUSED;
 
 /*
+ * Unmark a trial that has not been started yet (before the slot is
+ * overwritten with another image). RP_OK, also when no trial is marked
+ * (nothing is written then); RP_E_STATE while a trial is running.
+ */
+RP_API rp_err rp_boot_cancel_trial(
+    const struct rp_flash *f, const struct rp_boot_layout *l) RP_WARN_UNUSED;
+
+/*
  * Confirm the running trial image: its slot becomes active and the
  * confirmed counter rises to its counter (never falls). RP_E_STATE if no
  * trial has been started (nothing to confirm: not marked, not yet booted,

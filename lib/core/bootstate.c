@@ -346,6 +346,27 @@ out:
 	return rc;
 }
 
+rp_err rp_boot_cancel_trial(const struct rp_flash *f,
+                            const struct rp_boot_layout *l)
+{
+	struct rp_boot_state st;
+	rp_err rc;
+
+	rc = rp_boot_status(f, l, &st);
+	if (rc != RP_OK || !st.trial)
+		goto out;
+	if (st.trial_booted) {
+		rc = RP_E_STATE;
+		goto out;
+	}
+	st.trial = 0;
+	st.trials_left = 0;
+	st.trial_counter = 0;
+	rc = rp_bootstate_store(f, l, &st);
+out:
+	return rc;
+}
+
 rp_err rp_boot_confirm(const struct rp_flash *f, const struct rp_boot_layout *l)
 {
 	struct rp_boot_state st;

@@ -300,6 +300,7 @@ static void test_agent_api(void **state)
 	struct simflash s;
 	struct rp_boot_layout l;
 	struct rp_boot_state st;
+	unsigned long w;
 
 	(void)state;
 	sim_init(&s, 8 * SECTOR, SECTOR, 4);
@@ -328,13 +329,25 @@ static void test_agent_api(void **state)
 	assert_int_equal(rp_boot_status(&s.f, &l, &st), RP_OK);
 	assert_int_equal(st.trials_left, 5);
 
+	/* Cancelled before it starts; nothing to cancel is fine too. */
+	assert_int_equal(rp_boot_cancel_trial(&s.f, &l), RP_OK);
+	assert_int_equal(rp_boot_status(&s.f, &l, &st), RP_OK);
+	assert_int_equal(st.trial, 0);
+	assert_int_equal(st.trials_left, 0);
+	w = s.writes;
+	assert_int_equal(rp_boot_cancel_trial(&s.f, &l), RP_OK);
+	assert_int_equal(s.writes, w);
+	assert_int_equal(rp_boot_set_trial(&s.f, &l, 5), RP_OK);
+	assert_int_equal(rp_boot_status(&s.f, &l, &st), RP_OK);
+
 	/* What the boot core records when it starts the trial. */
 	st.trials_left--;
 	st.trial_booted = 1;
 	st.trial_counter = 9;
 	assert_int_equal(rp_bootstate_store(&s.f, &l, &st), RP_OK);
-	/* A running trial cannot be re-marked. */
+	/* A running trial cannot be re-marked nor cancelled. */
 	assert_int_equal(rp_boot_set_trial(&s.f, &l, 0), RP_E_STATE);
+	assert_int_equal(rp_boot_cancel_trial(&s.f, &l), RP_E_STATE);
 	assert_int_equal(rp_boot_confirm(&s.f, &l), RP_OK);
 	assert_int_equal(rp_boot_status(&s.f, &l, &st), RP_OK);
 	assert_int_equal(st.active, 1);
