@@ -4,7 +4,8 @@
  * update life (first boot, install, trial, confirm, rollback), refusals
  * (lower counter, damaged slot, another hardware type), recovery mode,
  * and its exit codes. Images are signed here with libsodium from the
- * documented wire layout; the trusted key is a PEM file.
+ * documented wire layout (the trusted key a PEM file), and by the rampart
+ * CLI (keygen, sign: Ed25519 and P-256, two of two).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -234,6 +235,98 @@ static void test_update_life(void **state)
 	free(out);
 }
 
+/* Run the rampart CLI; *out caller-freed. */
+static int rampart(char **out, char *const argv[])
+{
+	char *av[24];
+	static char rbin[600];
+	int n = 0;
+
+	snprintf(rbin, sizeof rbin, "%s/rampart", rpt_bin_dir());
+	av[n++] = rbin;
+	while (argv[n - 1] != NULL && n < 23) {
+		av[n] = argv[n - 1];
+		n++;
+	}
+	av[n] = NULL;
+	*out = NULL;
+	return rpt_run(av, NULL, 0, out, RPT_DEADLINE_MS);
+}
+
+/* Images signed by `rampart sign` (Ed25519 and P-256, 2 of 2). */
+static void test_rampart_signed(void **state)
+{
+	static uint8_t payload[10000];
+	char f2[600], ked[600], kp[600], kedpub[600], kppub[600];
+	char pay[600], v1[600], v2[600];
+	char *out;
+
+	(void)state;
+	snprintf(f2, sizeof f2, "%s/flash2.bin", dir);
+	snprintf(ked, sizeof ked, "%s/ed.key", dir);
+	snprintf(kp, sizeof kp, "%s/p256.key", dir);
+	snprintf(kedpub, sizeof kedpub, "%s/ed.key.pub", dir);
+	snprintf(kppub, sizeof kppub, "%s/p256.key.pub", dir);
+	snprintf(pay, sizeof pay, "%s/payload.bin", dir);
+	snprintf(v1, sizeof v1, "%s/v1.rpi", dir);
+	snprintf(v2, sizeof v2, "%s/v2.rpi", dir);
+	memset(payload, 0x5a, sizeof payload);
+	assert_int_equal(rpt_write_file(pay, payload, sizeof payload, 0644), 0);
+	{
+		char *a1[] = {"keygen", "--alg", "ed25519", "--out", ked, NULL};
+		char *a2[] = {"keygen", "--alg", "p256", "--out", kp, NULL};
+		char *a3[] = {"sign",  "--key",     ked, "--key",
+		              kp,      "--hw",      HW,  "--version",
+		              "3.1.0", "--counter", "7", pay,
+		              v1,      NULL};
+		char *a4[] = {"sign", "--key",     ked,     "--hw",
+		              HW,     "--version", "3.2.0", "--counter",
+		              "8",    pay,         v2,      NULL};
+
+		assert_int_equal(rampart(&out, a1), 0);
+		free(out);
+		assert_int_equal(rampart(&out, a2), 0);
+		free(out);
+		assert_int_equal(rampart(&out, a3), 0);
+		free(out);
+		assert_int_equal(rampart(&out, a4), 0);
+		free(out);
+	}
+	assert_int_equal(run(&out, "create", f2, "--slot-size", "16K", NULL),
+	                 0);
+	free(out);
+	assert_int_equal(run(&out, "install", f2, v1, NULL), 0);
+	free(out);
+	/* Two of two: Ed25519 and ECDSA P-256 both verified. */
+	assert_int_equal(run(&out, "boot", f2, "--trust", kedpub, "--trust",
+	                     kppub, "--threshold", "2", "--hw", HW, NULL),
+	                 0);
+	HAS(out, "boot: slot A");
+	HAS(out, "image: " HW " 3.1.0, counter 7");
+	free(out);
+	/* v2 carries one signature: refused under 2 of 2... */
+	assert_int_equal(run(&out, "install", f2, v2, NULL), 0);
+	free(out);
+	assert_int_equal(run(&out, "trial", f2, NULL), 0);
+	free(out);
+	assert_int_equal(run(&out, "boot", f2, "--trust", kedpub, "--trust",
+	                     kppub, "--threshold", "2", "--hw", HW, NULL),
+	                 0);
+	HAS(out, "boot: slot A");
+	HAS(out, "slot B: refused: too few valid signatures");
+	free(out);
+	/* ...and started as a trial under 1 of 2. */
+	assert_int_equal(run(&out, "trial", f2, NULL), 0);
+	free(out);
+	assert_int_equal(run(&out, "boot", f2, "--trust", kedpub, "--trust",
+	                     kppub, "--hw", HW, NULL),
+	                 0);
+	HAS(out, "boot: slot B");
+	HAS(out, "reason: trial boot");
+	HAS(out, "counter 8");
+	free(out);
+}
+
 static void test_usage_errors(void **state)
 {
 	char *out;
@@ -258,6 +351,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_update_life),
+	    cmocka_unit_test(test_rampart_signed),
 	    cmocka_unit_test(test_usage_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
