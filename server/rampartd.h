@@ -68,7 +68,7 @@ void rd_refuse(struct rampartd *rd, struct evhttp_request *req,
 void est_cacerts(struct rampartd *rd, struct evhttp_request *req);
 void est_enroll(struct rampartd *rd, struct evhttp_request *req, int re);
 void est_crl(struct rampartd *rd, struct evhttp_request *req);
-/* RP_OK if cert is a claim certificate (issuer or EKU). */
+/* Non-zero if cert is a claim certificate (claim CA issuer or claim EKU). */
 int est_is_claim(struct ca *ca, X509 *cert);
 
 /* admin/admin.c: everything under /api/v1/. */
