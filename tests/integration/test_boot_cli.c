@@ -325,6 +325,28 @@ static void test_rampart_signed(void **state)
 	HAS(out, "reason: trial boot");
 	HAS(out, "counter 8");
 	free(out);
+	/* A signed key set at epoch 3: accepted and recorded; afterwards
+	 * the bare keys (epoch 0) are an older key set: recovery. */
+	{
+		char ks[600];
+		char *a[] = {"keyset",      "create", "--pub",   kedpub,
+		             "--threshold", "1",      "--epoch", "3",
+		             "--key",       ked,      ks,        NULL};
+
+		snprintf(ks, sizeof ks, "%s/trust.rpks", dir);
+		assert_int_equal(rampart(&out, a), 0);
+		free(out);
+		assert_int_equal(
+		    run(&out, "boot", f2, "--trust", ks, "--hw", HW, NULL), 0);
+		HAS(out, "boot: slot B");
+		HAS(out, "key-set epoch: 3");
+		free(out);
+	}
+	assert_int_equal(
+	    run(&out, "boot", f2, "--trust", kedpub, "--hw", HW, NULL), 1);
+	HAS(out, "boot: recovery");
+	HAS(out, "RP_E_KEYSET_EPOCH");
+	free(out);
 }
 
 static void test_usage_errors(void **state)
