@@ -56,8 +56,21 @@ static rp_err tpm_open(const struct rp_keystore_spec *sp, struct tpm *t)
 /* ESYS_TR of the persistent handle, or ESYS_TR_NONE if it is empty. */
 static ESYS_TR persistent(struct tpm *t, uint32_t handle)
 {
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more = TPM2_NO;
 	ESYS_TR obj = ESYS_TR_NONE;
+	bool present;
 
+	/* Ask first: TR_FromTPMPublic on an empty handle logs an error. */
+	if (Esys_GetCapability(t->ctx, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+	                       TPM2_CAP_HANDLES, handle, 1, &more,
+	                       &cap) != TSS2_RC_SUCCESS)
+		return ESYS_TR_NONE;
+	present = cap->data.handles.count > 0 &&
+	          cap->data.handles.handle[0] == handle;
+	Esys_Free(cap);
+	if (!present)
+		return ESYS_TR_NONE;
 	if (Esys_TR_FromTPMPublic(t->ctx, handle, ESYS_TR_NONE, ESYS_TR_NONE,
 	                          ESYS_TR_NONE, &obj) != TSS2_RC_SUCCESS)
 		return ESYS_TR_NONE;
