@@ -420,7 +420,24 @@ static void test_refused_at_connect(void **state)
 	assert_int_not_equal(rc, 0);
 	assert_non_null(strstr(out, "alert protocol version"));
 	free(out);
-	expect_refusal("\"reason\":\"tls\"", before);
+	/*
+	 * Reported on the refusal topic, except when OpenSSL refuses the
+	 * ClientHello while Mosquitto is still accepting the socket: then
+	 * 2.0.11 frees the client without any plugin callback and only its
+	 * log has it (docs/transport.md, "Refusal events").
+	 */
+	{
+		long long end = rpt_now_ms() + RPT_DEADLINE_MS;
+		bool seen = false;
+
+		while (!seen && rpt_now_ms() < end) {
+			seen = count_in(wlog, "\"reason\":\"tls\"") > before ||
+			       count_in(blog, "unsupported protocol") > 0;
+			if (!seen)
+				usleep(10000);
+		}
+		assert_true(seen);
+	}
 	/* Nothing any of them sent reached the watcher. */
 	assert_int_equal(count_in(wlog, "must-not-arrive"), 0);
 }
@@ -567,6 +584,9 @@ static void test_revocation_cuts_open_session(void **state)
 	                       "\"reason\":\"revoked\",\"action\":\"kick\","
 	                       "\"id\":\"SNK\"",
 	                       1, (int)(t0 + 1000 - rpt_now_ms())));
+	printf("revocation: session cut %lld ms after the notification was "
+	       "published\n",
+	       rpt_now_ms() - t0);
 	/* The client sees the disconnection; a new connection is refused. */
 	assert_true(rpt_wait_exit(&sub, RPT_DEADLINE_MS));
 	connect_refused("SNK", "SNK", "revoked", "SNK");
