@@ -699,6 +699,145 @@ static void test_broken_snapshot_fails_closed(void **state)
 	assert_false(rpt_port_open(p2));
 }
 
+/*
+ * A second broker, as shipped but with a tight refusal budget: a refusal
+ * storm is counted, not amplified (at most the burst is published, then
+ * one "suppressed" summary); a snapshot change nobody announced is picked
+ * up by the file poll; SIGHUP reloads too.
+ */
+static void test_storm_poll_and_sighup(void **state)
+{
+	char c2[760], l2[760], o2[760], w2[760], p2s[16], *text;
+	struct rpt_proc b2, w;
+	struct rp_broker_device r[NBASE];
+	long long end;
+	FILE *f;
+	int p2 = rpt_free_port(), i;
+
+	(void)state;
+	snprintf(c2, sizeof c2, "%s/storm.conf", dir);
+	snprintf(l2, sizeof l2, "%s/storm.log", dir);
+	snprintf(o2, sizeof o2, "%s/storm.out", dir);
+	snprintf(w2, sizeof w2, "%s/storm-watch.log", dir);
+	snprintf(p2s, sizeof p2s, "%d", p2);
+	text = rpt_read_file(conf, NULL);
+	assert_non_null(text);
+	f = fopen(c2, "w");
+	assert_non_null(f);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "listener ", 9) == 0)
+			fprintf(f, "listener %d 127.0.0.1\n", p2);
+		else if (strncmp(line, "log_dest ", 9) == 0)
+			fprintf(f, "log_dest file %s\n", l2);
+		else if (strncmp(line, "plugin_opt_refusal_", 19) == 0 ||
+		         strncmp(line, "plugin_opt_poll_ms", 18) == 0)
+			continue;
+		else
+			fprintf(f, "%s\n", line);
+	}
+	fprintf(f, "plugin_opt_refusal_rate 1\nplugin_opt_refusal_burst 3\n");
+	fclose(f);
+	free(text);
+	write_snapshot(base_fleet, NBASE, NULL, 0);
+	char *mq[] = {"mosquitto", "-c", c2, NULL};
+	assert_int_equal(rpt_start(&b2, mq, o2, env), 0);
+	assert_true(rpt_wait_port(&b2, p2, RPT_DEADLINE_MS));
+	char *ws[] = {"mosquitto_sub",
+	              "-h",
+	              "127.0.0.1",
+	              "-p",
+	              p2s,
+	              "--cafile",
+	              (char *)cpath("../pki/root", "pem"),
+	              "--cert",
+	              (char *)cpath("rampartd-watch", "pem"),
+	              "--key",
+	              (char *)cpath("rampartd-watch", "key"),
+	              "-i",
+	              "rampartd-watch",
+	              "-t",
+	              RP_BROKER_TOPIC_REFUSALS,
+	              "-t",
+	              RP_BROKER_TOPIC_STATUS,
+	              NULL};
+	assert_int_equal(rpt_start(&w, ws, w2, NULL), 0);
+	assert_true(
+	    rpt_wait_file_contains(l2, "as rampartd-watch", RPT_DEADLINE_MS));
+	/* The subscription is live once a SIGHUP's status arrives. */
+	end = rpt_now_ms() + RPT_DEADLINE_MS;
+	do {
+		kill(b2.pid, SIGHUP);
+	} while (!rpt_wait_file_contains(w2, "\"trigger\":\"sighup\"", 500) &&
+	         rpt_now_ms() < end);
+	assert_true(count_in(w2, "\"trigger\":\"sighup\"") > 0);
+
+	/* A storm of 12 unknown devices: 3 published, the rest counted. */
+	for (i = 0; i < 12; i++) {
+		char *out = NULL;
+		char *argv[] = {"mosquitto_pub",
+		                "-h",
+		                "127.0.0.1",
+		                "-p",
+		                p2s,
+		                "--cafile",
+		                (char *)cpath("../pki/root", "pem"),
+		                "--cert",
+		                (char *)cpath("SNU", "pem"),
+		                "--key",
+		                (char *)cpath("SNU", "key"),
+		                "-i",
+		                "SNU",
+		                "-t",
+		                "x",
+		                "-m",
+		                "x",
+		                NULL};
+		assert_int_not_equal(
+		    rpt_run(argv, NULL, 0, &out, RPT_DEADLINE_MS), 0);
+		free(out);
+	}
+	assert_true(
+	    wait_count(l2, "\"reason\":\"unknown\"", 3, RPT_DEADLINE_MS));
+	/* Tokens return at 1/s: the summary of what was held back comes. */
+	assert_true(
+	    wait_count(w2, "\"reason\":\"suppressed\"", 1, RPT_DEADLINE_MS));
+	assert_true(count_in(w2, "\"reason\":\"unknown\"") < 12);
+
+	/* Poll: revoke SN2 without notifying; its session is cut anyway. */
+	struct rpt_proc sub;
+	char log[760];
+	snprintf(log, sizeof log, "%s/sn2-poll.log", dir);
+	char *s2[] = {"mosquitto_sub",
+	              "-h",
+	              "127.0.0.1",
+	              "-p",
+	              p2s,
+	              "--cafile",
+	              (char *)cpath("../pki/root", "pem"),
+	              "--cert",
+	              (char *)cpath("SN2", "pem"),
+	              "--key",
+	              (char *)cpath("SN2", "key"),
+	              "-i",
+	              "SN2",
+	              "-t",
+	              "rampart/v1/d/SN2/cmd",
+	              NULL};
+	assert_int_equal(rpt_start(&sub, s2, log, NULL), 0);
+	assert_true(rpt_wait_file_contains(l2, "as SN2", RPT_DEADLINE_MS));
+	memcpy(r, base_fleet, sizeof r);
+	r[1].state = RP_BROKER_DECOMMISSIONED;
+	write_snapshot(r, NBASE, NULL, 0);
+	assert_true(
+	    rpt_wait_file_contains(l2, "loaded (poll)", RPT_DEADLINE_MS));
+	assert_true(rpt_wait_exit(&sub, RPT_DEADLINE_MS));
+	rpt_stop(&w, 2000);
+	rpt_stop(&b2, 5000);
+	assert_true(WIFEXITED(b2.status) && WEXITSTATUS(b2.status) == 0);
+	write_snapshot(base_fleet, NBASE, NULL, 0);
+	notify_reload();
+}
+
 /* The broker-config command refuses what would make a bad config. */
 static void test_broker_config_refuses_bad_input(void **state)
 {
@@ -739,6 +878,7 @@ int main(void)
 	    cmocka_unit_test(test_serial_revocation_cuts_open_session),
 	    cmocka_unit_test(test_service_topics_are_the_service_s),
 	    cmocka_unit_test(test_broken_snapshot_fails_closed),
+	    cmocka_unit_test(test_storm_poll_and_sighup),
 	    cmocka_unit_test(test_broker_config_refuses_bad_input),
 	};
 
