@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <openssl/err.h>
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -28,8 +29,40 @@ struct state {
 	rp_err rc;
 	int done;
 	unsigned long ssl_err;
-	long verify;
+	long verify; /* first certificate error seen in the handshake */
+	int timed_out;
 };
+
+/* The whole request's deadline (evhttp's own timeout is per I/O). */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct state *st = arg;
+
+	(void)fd;
+	(void)what;
+	st->timed_out = 1;
+	event_base_loopexit(st->base, NULL);
+}
+
+static CRYPTO_ONCE once = CRYPTO_ONCE_STATIC_INIT;
+static int ex_index = -1;
+
+static void init_index(void)
+{
+	ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+/* Keep OpenSSL's verdict, and remember why it said no. */
+static int on_verify(int ok, X509_STORE_CTX *x)
+{
+	SSL *ssl =
+	    X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct state *st = ssl ? SSL_get_ex_data(ssl, ex_index) : NULL;
+
+	if (!ok && st != NULL && st->verify == X509_V_OK)
+		st->verify = X509_STORE_CTX_get_error(x);
+	return ok;
+}
 
 static void on_error(enum evhttp_request_error err, void *arg)
 {
@@ -56,13 +89,8 @@ static void on_done(struct evhttp_request *req, void *arg)
 	size_t n;
 
 	st->done = 1;
-	if (st->bev != NULL) {
-		SSL *ssl = bufferevent_openssl_get_ssl(st->bev);
-
+	if (st->bev != NULL)
 		st->ssl_err = bufferevent_get_openssl_error(st->bev);
-		if (ssl != NULL)
-			st->verify = SSL_get_verify_result(ssl);
-	}
 	if (req == NULL || evhttp_request_get_response_code(req) == 0) {
 		if (st->rc == RP_OK)
 			st->rc = RP_E_HTTP;
@@ -124,6 +152,8 @@ rp_err rp_http_request(struct ssl_ctx_st *ctx, const struct rp_http_request *r,
 	struct evhttp_uri *uri = NULL;
 	struct evhttp_connection *conn = NULL;
 	struct evhttp_request *req;
+	struct event *deadline = NULL;
+	struct timeval tv;
 	struct evkeyvalq *h;
 	enum evhttp_cmd_type m;
 	const char *host, *path, *query;
@@ -162,7 +192,12 @@ rp_err rp_http_request(struct ssl_ctx_st *ctx, const struct rp_http_request *r,
 		st.rc = RP_E_NOMEM;
 		goto out;
 	}
-	SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+	if (CRYPTO_THREAD_run_once(&once, init_index) != 1 || ex_index < 0 ||
+	    SSL_set_ex_data(ssl, ex_index, &st) != 1) {
+		st.rc = RP_E_NOMEM;
+		goto out;
+	}
+	SSL_set_verify(ssl, SSL_VERIFY_PEER, on_verify);
 	if (!set_peer_name(ssl, host)) {
 		st.rc = RP_E_TLS;
 		goto out;
@@ -185,8 +220,16 @@ rp_err rp_http_request(struct ssl_ctx_st *ctx, const struct rp_http_request *r,
 		goto out;
 	}
 	ms = r->timeout_ms > 0 ? r->timeout_ms : 30000;
+	/* evhttp's per-I/O timeout only backs up the deadline below. */
 	evhttp_connection_set_timeout_tv(
-	    conn, &(struct timeval){ms / 1000, (ms % 1000) * 1000});
+	    conn, &(struct timeval){ms / 1000 + 1, (ms % 1000) * 1000});
+	deadline = evtimer_new(st.base, on_deadline, &st);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (deadline == NULL || evtimer_add(deadline, &tv) != 0) {
+		st.rc = RP_E_NOMEM;
+		goto out;
+	}
 	evhttp_connection_set_max_body_size(
 	    conn, (ev_ssize_t)(r->max_response ? r->max_response
 	                                       : RP_HTTP_MAX_RESPONSE));
@@ -227,12 +270,19 @@ rp_err rp_http_request(struct ssl_ctx_st *ctx, const struct rp_http_request *r,
 		goto out;
 	}
 	event_base_dispatch(st.base);
+	if (st.timed_out && !st.done)
+		st.rc = RP_E_TIMEOUT;
 	if (!st.done && st.rc == RP_OK)
 		st.rc = RP_E_HTTP;
+	/* A refused connection also leaves a (system) error: only TLS ones
+	 * and certificate verdicts make this a TLS failure. */
 	if (st.rc == RP_E_HTTP &&
-	    (st.ssl_err != 0 || (st.verify != X509_V_OK && st.verify != 0)))
+	    ((st.ssl_err != 0 && ERR_GET_LIB(st.ssl_err) == ERR_LIB_SSL) ||
+	     st.verify != X509_V_OK))
 		st.rc = RP_E_TLS;
 out:
+	if (deadline != NULL)
+		event_free(deadline);
 	if (conn != NULL)
 		evhttp_connection_free(conn);
 	SSL_free(ssl);
