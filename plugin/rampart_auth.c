@@ -145,8 +145,6 @@ static bool take_token(struct plugin *p)
 
 static void publish(const char *topic, const char *json, size_t len)
 {
-	if (len >= 1024)
-		len = strlen(json);
 	mosquitto_broker_publish_copy(NULL, topic, (int)len, json, 0, false,
 	                              NULL);
 }
@@ -480,6 +478,14 @@ static void reload(struct plugin *p, const char *why,
 			refuse(p, why_not, "kick", s->id, s->addr, NULL);
 			n++;
 		}
+	}
+	if (victims == NULL && p->nsessions > 0) {
+		/* Cannot tell whom to cut: cut everyone (fail closed); each
+		 * reconnection is checked against the new snapshot. */
+		mosquitto_log_printf(MOSQ_LOG_ERR,
+		                     "rampart: out of memory in "
+		                     "reload: cutting all sessions");
+		mosquitto_kick_client_by_clientid(NULL, false);
 	}
 	for (i = 0; i < n; i++)
 		kick(p, victims[i]);
