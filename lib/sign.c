@@ -478,7 +478,8 @@ rp_err rp_image_sign_file(const char *in_path, const char *out_path,
 {
 	uint8_t sec[RP_SIGSEC_MAX], hdr[RP_IMAGE_HDR_SIZE];
 	struct rp_image_hdr h = *tmpl, chk;
-	char tmp[4096];
+	char tmp[4096] = "";
+	bool made_tmp = false;
 	uint8_t *buf = NULL;
 	EVP_MD_CTX *md = NULL;
 	size_t seclen = 0;
@@ -511,6 +512,7 @@ rp_err rp_image_sign_file(const char *in_path, const char *out_path,
 		rc = RP_E_IO;
 		goto out;
 	}
+	made_tmp = true;
 	/* Room for the header, then the payload copied and hashed at once:
 	 * what is signed is what was written. */
 	memset(hdr, 0, sizeof hdr);
@@ -567,7 +569,7 @@ rp_err rp_image_sign_file(const char *in_path, const char *out_path,
 out:
 	if (out >= 0)
 		close(out);
-	if (rc != RP_OK)
+	if (rc != RP_OK && made_tmp)
 		unlink(tmp);
 	if (in >= 0)
 		close(in);
