@@ -404,7 +404,7 @@ static void test_modes_enforced(void **state)
 
 static void test_separate_kek(void **state)
 {
-	char spec[600], kek[400];
+	char spec[1100], kek[400];
 	rp_keystore *ks = NULL;
 	EVP_PKEY *k = NULL;
 
