@@ -54,7 +54,7 @@ static rp_err sim_write(void *ctx, uint32_t off, const uint8_t *buf, size_t len)
 	struct simflash *s = ctx;
 	size_t n;
 
-	if (s->dead)
+	if (s->dead || s->fail_writes)
 		return RP_E_FLASH;
 	s->writes++;
 	if (!cut_now(s)) {
@@ -80,7 +80,7 @@ static rp_err sim_erase(void *ctx, uint32_t off)
 	struct simflash *s = ctx;
 	uint32_t i, done, n = s->f.sector_size;
 
-	if (s->dead)
+	if (s->dead || s->fail_writes)
 		return RP_E_FLASH;
 	s->erases++;
 	if (!cut_now(s)) {

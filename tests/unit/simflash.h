@@ -31,6 +31,7 @@ struct simflash {
 	int tear;             /* enum sim_tear */
 	int dead;             /* power is off: every call fails */
 	unsigned long violations; /* writes that tried to set a bit */
+	int fail_writes;          /* writes and erases fail, power stays on */
 	uint32_t rng;
 };
 

@@ -377,6 +377,41 @@ static void test_trial_and_active_broken(void **state)
 	assert_int_equal(status(f).counter, 1);
 }
 
+/* A trial whose attempt cannot be recorded is not started. */
+static void test_trial_not_started_if_not_counted(void **state)
+{
+	struct fix *f = *state;
+	struct rp_boot_result r;
+	struct rp_boot_state st;
+
+	factory(f);
+	install(f, 1, f->img[1], f->len[1]);
+	assert_int_equal(rp_boot_set_trial(&f->d.sim.f, &f->d.l, 0), RP_OK);
+	f->d.sim.fail_writes = 1;
+	r = boot_ok(f, 0, RP_BOOT_R_ACTIVE);
+	assert_int_equal(r.slot_rc[1], RP_OK); /* valid, yet not started */
+	assert_int_equal(r.store_rc, RP_E_FLASH);
+	assert_false(r.stored);
+	f->d.sim.fail_writes = 0;
+	st = status(f);
+	assert_int_equal(st.trial, 1);
+	assert_int_equal(st.trials_left, RP_BOOT_TRIALS_DEFAULT);
+	assert_int_equal(st.trial_booted, 0);
+	boot_ok(f, 1, RP_BOOT_R_TRIAL);
+}
+
+/* Flash that cannot be read: nothing is started. */
+static void test_unreadable_flash(void **state)
+{
+	struct fix *f = *state;
+
+	factory(f);
+	f->d.sim.dead = 1;
+	boot_recovery(f);
+	f->d.sim.dead = 0;
+	boot_ok(f, 0, RP_BOOT_R_ACTIVE);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -393,6 +428,8 @@ int main(void)
 	    T(test_damaged_state_is_recovery),
 	    T(test_keyset_epoch),
 	    T(test_trial_and_active_broken),
+	    T(test_trial_not_started_if_not_counted),
+	    T(test_unreadable_flash),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
