@@ -34,8 +34,16 @@ stop() {
 }
 trap 'stop; [ -n "${STORM_KEEP:-}" ] || rm -rf "$T"' EXIT
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+used_ports=
+free_port() { # VAR: a loopback port nothing listens on, none given out yet
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		case " $used_ports " in *" $p "*) continue ;; esac
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || break
+	done
+	used_ports="$used_ports $p"
+	printf -v "$1" '%s' "$p"
 }
 wait_port() {
 	local end=$((SECONDS + 20))
@@ -65,8 +73,8 @@ printf 'basicConstraints=CA:false\nextendedKeyUsage=clientAuth\n' >"$T/c.ext"
 } >"$T/fleet.snapshot"
 cert="$T/certs/bench%d.pem" key="$T/certs/bench%d.key"
 
-pport=$(free_port)
-bport=$(free_port)
+free_port pport
+free_port bport
 "$BIN/rampart" broker-config --data-dir "$T" --out "$T/plugin.conf" \
 	--port "$pport" --plugin "$BIN/rampart_auth.so" \
 	--snapshot "$T/fleet.snapshot" --user "$(id -un)" \
@@ -130,7 +138,7 @@ bcpu=$(cut -d' ' -f2 "$T/b" | median)
 ratio=$(paste -d' ' "$T/a" "$T/b" | awk '{print $1 / $3}' | median)
 
 # Raw TLS: openssl s_server with the same server and client certificates.
-sport=$(free_port)
+free_port sport
 openssl s_server -quiet -www -accept "127.0.0.1:$sport" \
 	-cert "$T/pki/server.pem" -key "$T/pki/server.key" \
 	-CAfile "$T/broker/ca.pem" -Verify 2 </dev/null >"$T/s_server.out" 2>&1 &
