@@ -135,6 +135,7 @@ uint32_t rp_boot_run(const struct rp_boot_ctx *c, struct rp_boot_result *res)
 	struct rp_image_report rep;
 	struct rp_boot_state st = {0};
 	volatile uint32_t v = VERIFY_NO;
+	volatile uint32_t verdict = RP_BOOT_RECOVERY;
 	unsigned reason = RP_BOOT_R_ACTIVE;
 	int dirty = 0, active, other;
 	rp_err rc;
@@ -230,19 +231,20 @@ uint32_t rp_boot_run(const struct rp_boot_ctx *c, struct rp_boot_result *res)
 		store(c, res, &st);
 
 decided:
+	/* Checked twice (v is volatile): one skipped branch is not enough. */
 	if (v == RP_VERIFIED && res->slot <= 1) {
-		res->state = st;
-		if (v == RP_VERIFIED) {
-			res->verdict = RP_BOOT_GO;
-			return RP_BOOT_GO;
-		}
+		if (v == RP_VERIFIED)
+			verdict = RP_BOOT_GO;
 	}
 out:
-	res->verdict = RP_BOOT_RECOVERY;
-	res->slot = RP_BOOT_SLOT_NONE;
-	res->reason = RP_BOOT_R_RECOVERY;
 	res->state = st;
-	return RP_BOOT_RECOVERY;
+	if (verdict != RP_BOOT_GO) {
+		verdict = RP_BOOT_RECOVERY;
+		res->slot = RP_BOOT_SLOT_NONE;
+		res->reason = RP_BOOT_R_RECOVERY;
+	}
+	res->verdict = verdict;
+	return verdict;
 }
 
 const char *rp_boot_reason_str(unsigned reason)

@@ -537,8 +537,10 @@ static int cmd_boot(const struct opts *o)
 			       rp_strerror(r.slot_rc[s]),
 			       rp_errname(r.slot_rc[s]));
 	}
-	if (r.state_rc == RP_OK || r.state_rc == RP_E_NOT_FOUND)
+	if (r.state_rc == RP_OK || r.stored)
 		print_state(&r.state);
+	else if (r.state_rc == RP_E_NOT_FOUND)
+		printf("state: none yet\n");
 	if (r.store_rc != RP_OK)
 		printf("warning: boot state not written: %s (%s)\n",
 		       rp_strerror(r.store_rc), rp_errname(r.store_rc));
