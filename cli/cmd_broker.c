@@ -109,7 +109,11 @@ static int bundle(const char *out, const char *a, const char *b)
 	size_t n;
 	int i, fd, ok = 1;
 
-	snprintf(tmp, sizeof tmp, "%s.tmp", out);
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", out) >= sizeof tmp) {
+		fprintf(stderr, "rampart broker-config: path too long: %s\n",
+		        out);
+		return -1;
+	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	o = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (o == NULL) {

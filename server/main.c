@@ -236,8 +236,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (now >= rd->crl_next_update - rd->cfg.crl_lifetime / 2)
-		(void)crl_publish(rd);
+	if (now >= rd->crl_next_update - rd->cfg.crl_lifetime / 2 &&
+	    crl_publish(rd) != RP_OK)
+		rp_log_error("CRL re-publication failed; retrying at the next "
+		             "tick");
 }
 
 static int ensure_dir(const char *d)

@@ -340,8 +340,9 @@ static const struct ext_spec issuing_exts[] = {
 
 static rp_err path_in(char *out, size_t cap, const char *dir, const char *f)
 {
-	return snprintf(out, cap, "%s/%s", dir, f) < (int)cap ? RP_OK
-	                                                      : RP_E_RANGE;
+	int n = snprintf(out, cap, "%s/%s", dir, f);
+
+	return n >= 0 && (size_t)n < cap ? RP_OK : RP_E_RANGE;
 }
 
 /* The server's TLS certificate from the issuing CA. */
