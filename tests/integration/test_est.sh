@@ -309,6 +309,30 @@ code=$(est POST simplereenroll "$T/d1.pem" "$T/d1.key" "$T/d1b.b64" "$T/o")
 expect_refusal "renewal with a revoked certificate" 401 RP_E_CERT_REVOKED "$code" "$T/o"
 ok "revoke: openssl crl shows the serial and reason; CRL file and HTTPS agree"
 
+# --- re-provisioning and the remaining CLI views
+cli device reprovision SN-1 >/dev/null || fail "reprovision"
+new_key "$T/d1c.key"
+csr_b64 "$T/d1c.key" SN-1 >"$T/d1c.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/d1c.b64" "$T/o")
+[ "$code" = 200 ] || fail "enrollment after reprovision: HTTP $code"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/d1c.b64" "$T/o")
+expect_refusal "enrollment after the re-provisioning was used" 403 RP_E_ENROLLED "$code" "$T/o"
+cli allowlist list >"$T/list" || fail "allowlist list"
+grep -q '^SN-1 .*enrolled' "$T/list" || fail "list: SN-1 not enrolled"
+grep -q '^SN-3 .*decommissioned' "$T/list" || fail "list: SN-3 state"
+grep -q '^SN-5 .*allowlisted' "$T/list" || fail "list: SN-5 state"
+cli allowlist show SN-1 >"$T/show" || fail "allowlist show"
+[ "$(grep -c '"serial": "' "$T/show")" -ge 4 ] || fail "show lacks certificates"
+st=0
+cli allowlist remove SN-1 >/dev/null 2>&1 || st=$?
+[ $st = 1 ] || fail "removing an enrolled device: exit $st"
+cli allowlist remove SN-5 >/dev/null || fail "remove SN-5"
+[ -z "$(sql "$DB" "SELECT serial FROM devices WHERE serial='SN-5'")" ] ||
+	fail "SN-5 still on the allowlist"
+cli device refusals --limit 3 >"$T/ref" || fail "device refusals"
+grep -q '"reason": "RP_E_ENROLLED"' "$T/ref" || fail "refusals view"
+ok "reprovision allows exactly one more enrollment; list/show/remove/refusals"
+
 # --- the CLI's HTTPS client checks the server: another CA is refused
 st=0
 "$BIN/rampart" allowlist list --server "$URL" --token-file "$T/token" \
