@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "keystore_int.h"
+#include "rampart/log.h"
 #include "rampart/mem.h"
 
 #define CERT_FILE  "cert.pem"
@@ -564,8 +565,13 @@ rp_err rp_keystore_generate(rp_keystore *ks)
 {
 	if (ks == NULL)
 		return RP_E_INVAL;
-	if (mkdir(ks->spec.dir, 0700) != 0 && errno != EEXIST)
+	if (mkdir(ks->spec.dir, 0700) != 0 && errno != EEXIST) {
+		/* Only the last component is made: a missing parent is
+		 * more likely a typo than a wish. */
+		rp_log_error("keystore: cannot create directory %s: %s",
+		             ks->spec.dir, strerror(errno));
 		return RP_E_IO;
+	}
 	return ks->ops->generate(ks);
 }
 
