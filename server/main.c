@@ -214,7 +214,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	}
 	if (set_level(n.log_level) != RP_OK)
 		rp_log_warn("SIGHUP: bad log_level '%s' ignored", n.log_level);
-	if (strcmp(n.listen, rd->cfg.listen) != 0 || n.port != rd->cfg.port ||
+	if ((!rd->listen_flag && strcmp(n.listen, rd->cfg.listen) != 0) ||
+	    (!rd->port_flag && n.port != rd->cfg.port) ||
 	    strcmp(n.server_names, rd->cfg.server_names) != 0)
 		rp_log_warn("SIGHUP: listen, port and server_names change "
 		            "only on restart");
@@ -291,6 +292,8 @@ int main(int argc, char **argv)
 	}
 	if (o.port >= 0)
 		rd.cfg.port = o.port; /* 0: any free port, logged */
+	rd.port_flag = o.port >= 0;
+	rd.listen_flag = o.listen != NULL;
 	if (o.data_dir == NULL)
 		o.data_dir = rd.cfg.data_dir;
 	if (o.data_dir == NULL || o.data_dir[0] == '\0') {

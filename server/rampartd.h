@@ -47,6 +47,7 @@ struct rampartd {
 	struct ca *ca;
 	struct rd_config cfg;
 	const char *config_path;
+	int port_flag, listen_flag; /* given on the command line */
 	char data_dir[4096];
 	uint8_t *crl_der; /* the current CRL, served at /pki/crl */
 	size_t crl_len;

@@ -282,6 +282,7 @@ code=$(est POST simplereenroll "$T/d1b.pem" "$T/d1b.key" "$T/d1b.b64" "$T/o")
 printf '[pki]\nrenew_window = 1d\n' >"$T/rd.conf"
 kill -HUP "$RD_PID"
 wait_until "SIGHUP re-read" grep -q 'configuration re-read' "$T/rd.log"
+! grep -q 'only on restart' "$T/rd.log" || fail "SIGHUP warned about flags"
 code=$(est POST simplereenroll "$T/d1b.pem" "$T/d1b.key" "$T/d1b.b64" "$T/o")
 expect_refusal "renewal after SIGHUP shrank the window" 403 RP_E_RENEW_EARLY "$code" "$T/o"
 ok "renewal window from the configuration, re-read on SIGHUP"
