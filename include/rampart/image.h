@@ -148,6 +148,11 @@ struct rp_image_report {
 /*
  * Parse a header from buf (len bytes, at least RP_IMAGE_HDR_SIZE). Checks
  * magic, format, lengths and reserved fields; trusts nothing else.
+ * Also refused (RP_E_IMAGE_HEADER): a kind other than full/delta, a
+ * hardware type that is empty, longer than 31 characters, not printable
+ * ASCII or not NUL-padded, and a full image with nonzero base/result
+ * hashes. Errors: RP_E_IMAGE_TRUNCATED, RP_E_IMAGE_MAGIC,
+ * RP_E_IMAGE_VERSION, RP_E_IMAGE_HEADER.
  */
 RP_API rp_err rp_image_hdr_parse(const uint8_t *buf, size_t len,
                                  struct rp_image_hdr *out) RP_WARN_UNUSED;
