@@ -33,8 +33,9 @@ if [ -n "$bad" ]; then
 fi
 # Nor does anything of the C library beyond those come into a firmware.
 for elf in boot-core.elf boot-sha256.elf; do
-	if arm-none-eabi-nm "$out/$elf" | awk '{print $NF}' |
-		grep -Eqx '(malloc|free|calloc|realloc|_sbrk|_malloc_r|printf|sprintf|snprintf|puts|fopen|_write|_read|abort|exit)'; then
+	syms=$(arm-none-eabi-nm "$out/$elf" | awk '{print $NF}')
+	if grep -Ex '(malloc|free|calloc|realloc|_sbrk|_malloc_r|printf|sprintf|snprintf|puts|fopen|_write|_read|abort|exit)' \
+		<<<"$syms" >/dev/null; then
 		echo "mcu: $elf links heap or stdio" >&2
 		exit 1
 	fi
@@ -46,5 +47,6 @@ for elf in boot-core.elf boot-sha256.elf; do
 		awk -v n="$elf" -v k="$ks" 'NR==2{print "size", n, $1, $2, k}'
 done
 # The largest stack frames (-fstack-usage), for sizing the boot stack.
-find "$out" -name "*.su" -exec cat {} + | sort -u | sort -t$'\t' -k2 -nr | head -5 |
-	awk -F'\t' '{sub(/.*\//, "", $1); print "stack", $1, $2}'
+# (awk, not head: head would close the pipe early, and pipefail fail.)
+find "$out" -name "*.su" -exec cat {} + | sort -u | sort -t$'\t' -k2 -nr |
+	awk -F'\t' 'NR <= 5 {sub(/.*\//, "", $1); print "stack", $1, $2}'
