@@ -463,6 +463,7 @@ static void reload(struct plugin *p, const char *why,
 
 			if (may_connect(p, s->id, s->serial, &why_not))
 				continue;
+			refuse(p, why_not, "kick", s->id, s->addr, NULL);
 			if (s->client == self) {
 				void *d = mosquitto_realloc(
 				    p->deferred,
@@ -475,7 +476,6 @@ static void reload(struct plugin *p, const char *why,
 				continue;
 			}
 			memcpy(victims[n], s->id, sizeof s->id);
-			refuse(p, why_not, "kick", s->id, s->addr, NULL);
 			n++;
 		}
 	}

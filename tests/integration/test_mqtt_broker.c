@@ -13,10 +13,12 @@
  */
 #define _GNU_SOURCE
 #include <pwd.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,12 +84,16 @@ static bool wait_count(const char *path, const char *needle, int n,
 	return false;
 }
 
-/* Write the fleet state: the given devices, both service identities. */
+/* 2: both service identities; 1: rampartd-watch only. */
+static size_t n_svcs = 2;
+
+/* Write the fleet state: the given devices, the service identities. */
 static void write_snapshot(const struct rp_broker_device *devs, size_t n,
                            const char *const *revoked, size_t nrev)
 {
-	static const char *const svcs[] = {"rampartd", "rampartd-watch"};
-	struct rp_broker_fleet f = {++seq, svcs, 2, devs, n, revoked, nrev};
+	static const char *const svcs[] = {"rampartd-watch", "rampartd"};
+	struct rp_broker_fleet f = {++seq, svcs,    n_svcs, devs,
+	                            n,     revoked, nrev};
 
 	assert_int_equal(rp_broker_snapshot_write(snap, &f, 0640), RP_OK);
 }
@@ -650,6 +656,53 @@ static void test_service_topics_are_the_service_s(void **state)
 	assert_int_equal(count_in(wlog, "\"event\":\"reloaded\""), n);
 }
 
+/*
+ * rampartd's own identity removed by the reload it sends itself: its
+ * session is not cut inside its own publish but on the next TICK.
+ */
+static void test_service_cut_by_its_own_reload(void **state)
+{
+	char fifo[760], log[760], cmd[2400];
+	struct rpt_proc pub;
+	int fd, n;
+
+	(void)state;
+	snprintf(fifo, sizeof fifo, "%s/svc.fifo", dir);
+	snprintf(log, sizeof log, "%s/svc-pub.log", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* mosquitto_pub -l: one connection, one message per input line. */
+	snprintf(cmd, sizeof cmd,
+	         "exec mosquitto_pub -h 127.0.0.1 -p %s --cafile %s --cert %s "
+	         "--key %s -i rampartd -t %s -l <%s",
+	         port_s, cpath("../pki/root", "pem"), cpath("rampartd", "pem"),
+	         cpath("rampartd", "key"), RP_BROKER_TOPIC_RELOAD, fifo);
+	char *argv[] = {"sh", "-c", cmd, NULL};
+	n = count_in(blog, "as rampartd ");
+	assert_int_equal(rpt_start(&pub, argv, log, NULL), 0);
+	fd = open(fifo, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_true(wait_count(blog, "as rampartd ", n + 1, RPT_DEADLINE_MS));
+	n_svcs = 1;
+	write_snapshot(base_fleet, NBASE, NULL, 0);
+	assert_int_equal(write(fd, "x\n", 2), 2);
+	assert_true(wait_count(wlog,
+	                       "\"reason\":\"unknown\",\"action\":\"kick\","
+	                       "\"id\":\"rampartd\"",
+	                       1, RPT_DEADLINE_MS));
+	/* Cut: it reconnects and is refused as unknown. */
+	assert_true(wait_count(wlog,
+	                       "\"reason\":\"unknown\",\"action\":"
+	                       "\"connect\",\"id\":\"rampartd\"",
+	                       1, RPT_DEADLINE_MS));
+	close(fd);
+	rpt_stop(&pub, 2000);
+	n_svcs = 2;
+	write_snapshot(base_fleet, NBASE, NULL, 0);
+	kill(broker.pid, SIGHUP); /* the service is back: reload */
+	assert_true(
+	    wait_count(wlog, "\"trigger\":\"sighup\"", 1, RPT_DEADLINE_MS));
+}
+
 /* A broken snapshot at start: the broker does not start (fails closed). */
 static void test_broken_snapshot_fails_closed(void **state)
 {
@@ -877,6 +930,7 @@ int main(void)
 	    cmocka_unit_test(test_revocation_cuts_open_session),
 	    cmocka_unit_test(test_serial_revocation_cuts_open_session),
 	    cmocka_unit_test(test_service_topics_are_the_service_s),
+	    cmocka_unit_test(test_service_cut_by_its_own_reload),
 	    cmocka_unit_test(test_broken_snapshot_fails_closed),
 	    cmocka_unit_test(test_storm_poll_and_sighup),
 	    cmocka_unit_test(test_broker_config_refuses_bad_input),
