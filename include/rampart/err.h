@@ -67,7 +67,7 @@
 	X(RP_E_BOOT_NO_IMAGE, 250, "no valid image in either slot")            \
 	X(RP_E_BOOT_STATE, 251, "boot-state record damaged in both copies")    \
 	X(RP_E_FLASH, 252, "flash operation failed")                           \
-	X(RP_E_FLASH_ALIGN, 253, "flash address or length not aligned")       \
+	X(RP_E_FLASH_ALIGN, 253, "flash address or length not aligned")        \
 	/* PKI, enrollment, rampartd: 300..399 */                              \
 	X(RP_E_HTTP, 300, "HTTP transport failure")                            \
 	X(RP_E_HTTP_STATUS, 301, "server answered with an error status")       \
@@ -92,7 +92,7 @@
 	X(RP_E_CSV, 320, "malformed CSV")                                      \
 	X(RP_E_STORE, 321, "store (database) failure")                         \
 	X(RP_E_BODY_TOO_BIG, 322, "request body exceeds its limit")            \
-	X(RP_E_CONTENT_TYPE, 323, "wrong content type")                       \
+	X(RP_E_CONTENT_TYPE, 323, "wrong content type")                        \
 	/* device keystore and agent: 400..449 */                              \
 	X(RP_E_KEYSTORE_SPEC, 400, "malformed keystore spec")                  \
 	X(RP_E_KEYSTORE_NO_KEY, 401, "keystore holds no key")                  \
