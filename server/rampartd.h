@@ -52,6 +52,11 @@ struct rampartd {
 	uint8_t *crl_der; /* the current CRL, served at /pki/crl */
 	size_t crl_len;
 	int64_t crl_next_update;
+	/* broker/fleet.c: the snapshot for the Mosquitto plugin */
+	char service_cn[65];       /* rampartd's own MQTT identity */
+	int64_t service_not_after; /* of pki/service.pem */
+	uint64_t snap_seq;         /* of the last snapshot written */
+	int snap_dirty;            /* the last write failed: retry */
 };
 
 /* routes.c: the one request callback (dispatch, claim fencing). */
@@ -78,6 +83,17 @@ void admin_handle(struct rampartd *rd, struct evhttp_request *req,
 
 /* pki/crl.c: build, record and publish a fresh CRL. */
 rp_err crl_publish(struct rampartd *rd) RP_WARN_UNUSED;
+
+/*
+ * broker/fleet.c: rebuild the fleet snapshot from the store and write it
+ * (call after a committed change that matters to the broker; why names
+ * it in the log). A failure is logged as an error and sets snap_dirty,
+ * so the next tick retries; the committed change stays.
+ */
+void broker_sync(struct rampartd *rd, const char *why);
+/* Load DATA_DIR/pki/service.{pem,key}, issuing a fresh pair when they
+ * are missing, invalid or within renew_window of expiry. */
+rp_err broker_service_identity(struct rampartd *rd) RP_WARN_UNUSED;
 
 /* Setup token: SHA-256 kept in the store under this key. */
 #define RD_META_SETUP_TOKEN "setup_token_sha256"

@@ -419,6 +419,7 @@ static int decide_and_issue(struct enroll *e, X509_REQ *csr,
 	}
 	rp_log_info("%s: issued certificate %s to %s (%s)", e->route, sc.serial,
 	            info->id, e->re ? "renewal" : "first enrollment");
+	broker_sync(rd, e->re ? "a renewal" : "an enrollment");
 	code = 0;
 out:
 	free(pem);

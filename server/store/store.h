@@ -26,10 +26,11 @@ enum store_dev_state {
 	STORE_DEV_DECOMMISSIONED = 2,
 };
 
-#define STORE_SERIAL_MAX 64 /* device serial: chars, without the NUL */
-#define STORE_TOKEN_MAX  128
-#define STORE_FIELD_MAX  64
-#define STORE_TAGS_MAX   256
+#define STORE_SERIAL_MAX  64 /* device serial: chars, without the NUL */
+#define STORE_TOKEN_MAX   128
+#define STORE_FIELD_MAX   64
+#define STORE_TAGS_MAX    256
+#define STORE_QREASON_MAX 256
 
 struct store_device {
 	char serial[STORE_SERIAL_MAX + 1];
@@ -41,6 +42,11 @@ struct store_device {
 	int allow_reprovision; /* operator allowed one more enrollment */
 	int force_renew;       /* operator forced a renewal */
 	int64_t created_at, updated_at;
+	/* Quarantine (an enrolled device): the broker lets it publish only
+	 * events and receive commands. Kept across re-provisioning. */
+	int quarantined;
+	char quarantine_reason[STORE_QREASON_MAX + 1];
+	int64_t quarantined_at;
 };
 
 /* Certificate kinds kept in the certs table. */
@@ -90,6 +96,10 @@ rp_err store_device_set_state(struct store *s, const char *serial,
 rp_err store_device_set_flags(struct store *s, const char *serial,
                               int allow_reprovision,
                               int force_renew) RP_WARN_UNUSED;
+/* Set (on != 0, with reason and time) or clear the quarantine flag. */
+rp_err store_device_set_quarantine(struct store *s, const char *serial, int on,
+                                   const char *reason,
+                                   int64_t at) RP_WARN_UNUSED;
 typedef int (*store_device_cb)(void *arg, const struct store_device *d);
 /* Calls cb for each entry in serial order; a non-zero return stops. */
 rp_err store_device_each(struct store *s, store_device_cb cb,

@@ -64,6 +64,12 @@ static const char *const migrations[] = {
     /* 2: claim use accounting */
     "ALTER TABLE certs ADD COLUMN uses INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE certs ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;",
+    /* 3: quarantine (a flag on an enrolled device, with why and when) */
+    "ALTER TABLE devices ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE devices ADD COLUMN quarantine_reason TEXT NOT NULL "
+    "DEFAULT '';"
+    "ALTER TABLE devices ADD COLUMN quarantined_at INTEGER NOT NULL "
+    "DEFAULT 0;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -261,7 +267,8 @@ static rp_err step_done(struct store *s, sqlite3_stmt *st)
 
 #define DEV_COLS                                                           \
 	"serial, hw_type, hw_token, grp, tags, state, allow_reprovision, " \
-	"force_renew, created_at, updated_at"
+	"force_renew, created_at, updated_at, quarantined, "               \
+	"quarantine_reason, quarantined_at"
 
 static void read_device(sqlite3_stmt *st, struct store_device *d)
 {
@@ -276,12 +283,18 @@ static void read_device(sqlite3_stmt *st, struct store_device *d)
 	d->force_renew = sqlite3_column_int(st, 7);
 	d->created_at = sqlite3_column_int64(st, 8);
 	d->updated_at = sqlite3_column_int64(st, 9);
+	d->quarantined = sqlite3_column_int(st, 10);
+	copy_col(d->quarantine_reason, sizeof d->quarantine_reason, st, 11);
+	d->quarantined_at = sqlite3_column_int64(st, 12);
 }
 
 rp_err store_device_add(struct store *s, const struct store_device *d)
 {
-	sqlite3_stmt *st = prep(s, "INSERT INTO devices (" DEV_COLS
-	                           ") VALUES (?,?,?,?,?,?,0,0,?,?)");
+	sqlite3_stmt *st = prep(s, "INSERT INTO devices (serial, hw_type, "
+	                           "hw_token, grp, tags, state, "
+	                           "allow_reprovision, force_renew, "
+	                           "created_at, updated_at) "
+	                           "VALUES (?,?,?,?,?,?,0,0,?,?)");
 	int64_t now = now_s();
 
 	if (st == NULL)
@@ -375,6 +388,24 @@ rp_err store_device_set_flags(struct store *s, const char *serial,
 	sqlite3_bind_int(st, 2, force_renew);
 	sqlite3_bind_int64(st, 3, now_s());
 	sqlite3_bind_text(st, 4, serial, -1, SQLITE_TRANSIENT);
+	return change_one(s, st);
+}
+
+rp_err store_device_set_quarantine(struct store *s, const char *serial, int on,
+                                   const char *reason, int64_t at)
+{
+	sqlite3_stmt *st = prep(s, "UPDATE devices SET quarantined = ?, "
+	                           "quarantine_reason = ?, quarantined_at = ?, "
+	                           "updated_at = ? WHERE serial = ?");
+
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_int(st, 1, on ? 1 : 0);
+	sqlite3_bind_text(st, 2, on && reason ? reason : "", -1,
+	                  SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, on ? at : 0);
+	sqlite3_bind_int64(st, 4, now_s());
+	sqlite3_bind_text(st, 5, serial, -1, SQLITE_TRANSIENT);
 	return change_one(s, st);
 }
 
