@@ -2,7 +2,8 @@
 /*
  * cmd_device.c - "rampart device ...": list and show devices, revoke their
  * certificates (a fresh CRL is published at once), decommission, allow
- * re-provisioning, force a renewal, and read the refusals table.
+ * re-provisioning, force a renewal, quarantine and release, and read the
+ * refusals table.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@ static void usage(void)
 	        "       rampart device decommission ID [--reason REASON]\n"
 	        "       rampart device reprovision ID\n"
 	        "       rampart device renew ID\n"
+	        "       rampart device quarantine ID --reason TEXT\n"
+	        "       rampart device release ID\n"
 	        "       rampart device refusals [--limit N]\n"
 	        "options: --server URL --token-file FILE [--ca ROOT.pem] "
 	        "[--json]\n"
@@ -87,11 +90,15 @@ int cmd_device(int argc, char **argv)
 			for (k = 0; k < json_array_size(j); k++) {
 				json_t *e = json_array_get(j, k);
 
-				printf("%-24s %s\n",
+				printf("%-24s %s%s\n",
 				       json_string_value(
 				           json_object_get(e, "serial")),
 				       json_string_value(
-				           json_object_get(e, "state")));
+				           json_object_get(e, "state")),
+				       json_is_true(
+				           json_object_get(e, "quarantined"))
+				           ? " (quarantined)"
+				           : "");
 			}
 		}
 		goto out;
@@ -127,9 +134,19 @@ int cmd_device(int argc, char **argv)
 		code = admin_call(&o, "POST", path, "application/json", body,
 		                  body ? strlen(body) : 0, &j);
 	} else if (strcmp(sub, "reprovision") == 0 ||
-	           strcmp(sub, "renew") == 0) {
+	           strcmp(sub, "renew") == 0 || strcmp(sub, "release") == 0) {
 		snprintf(path, sizeof path, "/api/v1/devices/%s/%s", id, sub);
 		code = admin_call(&o, "POST", path, NULL, NULL, 0, &j);
+	} else if (strcmp(sub, "quarantine") == 0) {
+		if (reason == NULL) {
+			fprintf(stderr, "rampart: quarantine needs --reason\n");
+			goto out;
+		}
+		in = json_pack("{s:s}", "reason", reason);
+		body = in ? json_dumps(in, JSON_COMPACT) : NULL;
+		snprintf(path, sizeof path, "/api/v1/devices/%s/%s", id, sub);
+		code = admin_call(&o, "POST", path, "application/json", body,
+		                  body ? strlen(body) : 0, &j);
 	} else {
 		usage();
 		goto out;

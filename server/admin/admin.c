@@ -4,7 +4,9 @@
  * with jansson, authenticated by the bearer setup token (its SHA-256 is
  * in the store; compared in constant time) until operator accounts exist.
  * Allowlist import/list/show/remove, device revoke/decommission/
- * reprovision/renew, claim certificates, refusals.
+ * reprovision/renew/quarantine/release, claim certificates, refusals.
+ * Changes that matter to the broker rewrite its fleet snapshot after the
+ * commit (broker_sync).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,12 +75,15 @@ static rp_err check_token(struct rampartd *rd, struct evhttp_request *req,
 static json_t *device_json(const struct store_device *d)
 {
 	return json_pack(
-	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I}", "serial",
-	    d->serial, "hw_type", d->hw_type, "hw_token", d->hw_token, "group",
-	    d->group, "tags", d->tags, "state", store_dev_state_name(d->state),
-	    "allow_reprovision", d->allow_reprovision, "force_renew",
-	    d->force_renew, "created_at", (json_int_t)d->created_at,
-	    "updated_at", (json_int_t)d->updated_at);
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:b, s:s, s:I}",
+	    "serial", d->serial, "hw_type", d->hw_type, "hw_token", d->hw_token,
+	    "group", d->group, "tags", d->tags, "state",
+	    store_dev_state_name(d->state), "allow_reprovision",
+	    d->allow_reprovision, "force_renew", d->force_renew, "created_at",
+	    (json_int_t)d->created_at, "updated_at", (json_int_t)d->updated_at,
+	    "quarantined", d->quarantined, "quarantine_reason",
+	    d->quarantine_reason, "quarantined_at",
+	    (json_int_t)d->quarantined_at);
 }
 
 static int list_one(void *arg, const struct store_device *d)
@@ -270,6 +275,7 @@ static void device_revoke(struct rampartd *rd, struct evhttp_request *req,
 	rp_log_info("admin: %s %s: revoked %zu certificate(s), reason %s",
 	            decommission ? "decommissioned" : "revoked", id,
 	            json_array_size(r.done), ca_reason_name(r.reason));
+	broker_sync(rd, decommission ? "a decommission" : "a revocation");
 	rc = crl_publish(rd);
 	j = json_pack("{s:s, s:O, s:s, s:b}", "device", id, "revoked", r.done,
 	              "reason", ca_reason_name(r.reason), "crl_published",
@@ -320,7 +326,78 @@ static void device_flag(struct rampartd *rd, struct evhttp_request *req,
 	rp_log_info("admin: %s %s",
 	            renew ? "forced renewal of" : "allowed re-provisioning of",
 	            id);
+	if (!renew && d.state == STORE_DEV_DECOMMISSIONED)
+		broker_sync(rd, "a re-provisioning");
 	device_show(rd, req, id);
+}
+
+/*
+ * POST devices/ID/quarantine {"reason"} and devices/ID/release: an
+ * enrolled device in quarantine may only publish events and receive
+ * commands at the broker (docs/transport.md).
+ */
+static void device_quarantine(struct rampartd *rd, struct evhttp_request *req,
+                              const char *id, int on)
+{
+	struct store_device d;
+	json_t *in = NULL;
+	json_error_t jerr;
+	char *body = NULL;
+	const char *reason = NULL, *why = NULL;
+	size_t len = 0;
+	rp_err rc;
+
+	if (http_body(req, 64 * 1024, &body, &len) != RP_OK) {
+		reply_error(req, 413, "body too big");
+		goto out;
+	}
+	if (on) {
+		in = len > 0 ? json_loadb(body, len, 0, &jerr) : NULL;
+		if (in == NULL ||
+		    json_unpack_ex(in, &jerr, 0, "{s:s}", "reason", &reason) !=
+		        0 ||
+		    reason[0] == '\0' || strlen(reason) > STORE_QREASON_MAX) {
+			reply_error(req, 400,
+			            "body must be {\"reason\": \"1..256 "
+			            "characters\"}");
+			goto out;
+		}
+	}
+	if (store_begin(rd->store) != RP_OK) {
+		reply_error(req, 503, "store busy");
+		goto out;
+	}
+	rc = store_device_get(rd->store, id, &d);
+	if (rc == RP_OK && on && d.state != STORE_DEV_ENROLLED) {
+		rc = RP_E_STATE;
+		why = "device is not enrolled";
+	} else if (rc == RP_OK && on && d.quarantined) {
+		rc = RP_E_STATE;
+		why = "device is already quarantined";
+	} else if (rc == RP_OK && !on && !d.quarantined) {
+		rc = RP_E_STATE;
+		why = "device is not quarantined";
+	}
+	if (rc == RP_OK)
+		rc = store_device_set_quarantine(rd->store, id, on, reason,
+		                                 (int64_t)time(NULL));
+	if (rc == RP_OK)
+		rc = store_commit(rd->store);
+	if (rc != RP_OK) {
+		store_rollback(rd->store);
+		reply_error(req,
+		            rc == RP_E_NOT_FOUND ? 404
+		            : rc == RP_E_STATE   ? 409
+		                                 : 503,
+		            why ? why : rp_strerror(rc));
+		goto out;
+	}
+	rp_log_info("admin: %s %s", on ? "quarantined" : "released", id);
+	broker_sync(rd, on ? "a quarantine" : "a release");
+	device_show(rd, req, id);
+out:
+	json_decref(in);
+	free(body);
 }
 
 /* POST claims {"group", "lifetime", "csr"}: a claim certificate. */
@@ -583,6 +660,10 @@ void admin_handle(struct rampartd *rd, struct evhttp_request *req,
 		device_flag(rd, req, id, 0);
 	} else if (m == EVHTTP_REQ_POST && strcmp(action, "renew") == 0) {
 		device_flag(rd, req, id, 1);
+	} else if (m == EVHTTP_REQ_POST && strcmp(action, "quarantine") == 0) {
+		device_quarantine(rd, req, id, 1);
+	} else if (m == EVHTTP_REQ_POST && strcmp(action, "release") == 0) {
+		device_quarantine(rd, req, id, 0);
 	} else {
 		goto not_found;
 	}
