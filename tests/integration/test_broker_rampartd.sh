@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# test_broker_rampartd.sh - rampartd and the Mosquitto plugin together,
+# with no hand-written snapshot: rampartd writes DATA_DIR/broker/
+# fleet.snapshot from its store, `rampart broker-config` configures a real
+# Mosquitto with the plugin, two devices enrolled over EST with openssl +
+# curl talk MQTT with mosquitto_pub/_sub, and a subscriber holding
+# rampartd's service certificate (DATA_DIR/pki/service.*) watches.
+# Revocation cuts an open session (the plugin's 1 s file poll: rampartd has
+# no MQTT client yet to notify it) and keeps the device out; quarantine
+# stops telemetry but not events; release lets telemetry flow again.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/rd_lib.sh"
+
+MQ_PID=
+SUBS=()
+stop_mine() {
+	local p
+	for p in "${SUBS[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	if [ -n "$MQ_PID" ] && kill -0 "$MQ_PID" 2>/dev/null; then
+		kill -9 "$MQ_PID" 2>/dev/null || true
+		wait "$MQ_PID" 2>/dev/null || true
+	fi
+}
+on_exit() {
+	local st=$?
+	stop_mine
+	if [ $st -ne 0 ] && [ -f "$D/broker/mosquitto.log" ]; then
+		echo "--- mosquitto log (last 30 lines)" >&2
+		tail -30 "$D/broker/mosquitto.log" >&2
+		echo "--- service subscriber" >&2
+		tail -20 "$T/svc.log" >&2 || true
+	fi
+	(exit $st)
+	cleanup
+}
+trap on_exit EXIT
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# within SECONDS DESCRIPTION CMD...: like wait_until with its own deadline.
+within() {
+	local secs=$1 what=$2 end
+	shift 2
+	end=$(($(date +%s%N) + secs * 1000000000))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s%N)" -lt "$end" ] ||
+			fail "not within ${secs}s: $what"
+		sleep 0.05
+	done
+}
+
+has() { grep -qF -- "$2" "$1"; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+snap_seq() { sed -n 's/^seq //p' "$SNAP"; }
+# reloaded SEQ: the plugin announced it loaded the snapshot of that seq.
+reloaded() { has "$T/svc.log" "\"event\":\"reloaded\",\"trigger\":\"poll\",\"seq\":$1,"; }
+
+D=$T/data
+SNAP=$D/broker/fleet.snapshot
+start_rd "$D"
+
+# --- rampartd's own files: service identity and the first snapshot
+[ "$(stat -c %a "$D/pki/service.key")" = 600 ] || fail "service.key not 0600"
+openssl verify -CAfile "$CA" -untrusted "$D/pki/issuing.pem" \
+	-purpose sslclient "$D/pki/service.pem" >/dev/null ||
+	fail "the service certificate does not verify as a TLS client"
+openssl x509 -in "$D/pki/service.pem" -noout -subject |
+	grep -q 'CN = rampartd' || fail "service certificate CN"
+[ "$(stat -c %a "$D/broker")" = 750 ] || fail "broker/ not 0750"
+[ "$(stat -c %a "$SNAP")" = 640 ] || fail "snapshot not 0640"
+grep -qx 'service rampartd' "$SNAP" || fail "no service line: $(cat "$SNAP")"
+ok "start: service certificate (key 0600) and a snapshot (0640 in 0750)"
+
+# --- two devices enrolled with openssl req + curl
+printf 'serial,hw_type,hw_token,group,tags\nSN-A,tpm2,,line-a,\nSN-B,tpm2,,line-a,\nSN-C,tpm2,,line-a,\n' \
+	>"$T/allow.csv"
+cli allowlist import "$T/allow.csv" >/dev/null || fail "allowlist import"
+cli claim create --group line-a --expires 1d --out "$T/claim" >/dev/null ||
+	fail "claim create"
+for id in A B; do
+	new_key "$T/$id.key"
+	csr_b64 "$T/$id.key" "SN-$id" >"$T/$id.b64"
+	code=$(est POST simpleenroll "$T/claim.pem" "$T/claim.key" \
+		"$T/$id.b64" "$T/$id.p7")
+	[ "$code" = 200 ] || fail "simpleenroll SN-$id: HTTP $code"
+	p7_to_pem "$T/$id.p7" "$T/$id.pem"
+done
+grep -qx 'device SN-A active' "$SNAP" || fail "SN-A not active: $(cat "$SNAP")"
+grep -qx 'device SN-B active' "$SNAP" || fail "SN-B not active"
+! grep -q 'SN-C' "$SNAP" || fail "an allowlisted-only device is listed"
+ok "enrollment: both devices active in the snapshot, SN-C (allowlisted) not"
+
+# --- the broker, configured by rampart broker-config
+MP=$(free_port)
+"$BIN/rampart" broker-config --data-dir "$D" --out "$T/mosquitto.conf" \
+	--port "$MP" --plugin "$BIN/rampart_auth.so" --user "$(id -un)" \
+	>"$T/bc.out" 2>&1 || fail "broker-config: $(cat "$T/bc.out")"
+grep -q "plugin_opt_snapshot $SNAP" "$T/mosquitto.conf" ||
+	fail "broker-config does not point at rampartd's snapshot"
+(
+	if [ -n "${RP_PLUGIN_PRELOAD:-}" ]; then
+		export LD_PRELOAD=$RP_PLUGIN_PRELOAD
+		export ASAN_OPTIONS=detect_leaks=0
+	fi
+	exec mosquitto -c "$T/mosquitto.conf"
+) >"$T/mosquitto.out" 2>&1 &
+MQ_PID=$!
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$MP") 2>/dev/null; }
+alive() { kill -0 "$MQ_PID" || fail "mosquitto exited: $(cat "$T/mosquitto.out")"; }
+mq_up() { alive && port_open; }
+wait_until "mosquitto listening" mq_up
+CAF=$D/broker/ca.pem
+
+# mq TOOL NAME ID ARGS...: a client with the certificate NAME (a device
+# under $T, or "svc" for rampartd's service certificate).
+mq() {
+	local tool=$1 name=$2 id=$3 cert key
+	shift 3
+	if [ "$name" = svc ]; then
+		cert=$D/pki/service.pem key=$D/pki/service.key
+	else
+		cert=$T/$name.pem key=$T/$name.key
+	fi
+	"$tool" -h 127.0.0.1 -p "$MP" --cafile "$CAF" --cert "$cert" \
+		--key "$key" -i "$id" "$@"
+}
+
+# The service subscriber: device data and the plugin's status/refusals.
+mq mosquitto_sub svc rampartd -v -q 1 -t 'rampart/v1/d/+/telemetry' \
+	-t 'rampart/v1/d/+/events' -t rampart/v1/svc/broker/status \
+	-t rampart/v1/svc/broker/refusals >"$T/svc.log" 2>&1 &
+SUBS+=($!)
+SVC_PID=$!
+probe_seen() {
+	kill -0 "$SVC_PID" || fail "service subscriber exited: $(cat "$T/svc.log")"
+	mq mosquitto_pub A SN-A -q 1 -t rampart/v1/d/SN-A/telemetry -m probe-A
+	has "$T/svc.log" "rampart/v1/d/SN-A/telemetry probe-A"
+}
+wait_until "the service subscriber sees SN-A's telemetry" probe_seen
+mq mosquitto_pub A SN-A -q 1 -t rampart/v1/d/SN-A/telemetry -m hello-A ||
+	fail "SN-A publish"
+wait_until "hello-A delivered" has "$T/svc.log" "rampart/v1/d/SN-A/telemetry hello-A"
+ok "SN-A's telemetry reaches a subscriber holding rampartd's service certificate"
+
+# --- revocation cuts SN-A's open session and keeps it out
+n=$(grep -c 'as SN-A' "$D/broker/mosquitto.log" || true)
+mq mosquitto_sub A SN-A -V mqttv5 -t rampart/v1/d/SN-A/cmd \
+	>"$T/a-cmd.log" 2>&1 &
+A_PID=$!
+SUBS+=($A_PID)
+a_connected() { [ "$(grep -c 'as SN-A' "$D/broker/mosquitto.log")" -gt "$n" ]; }
+wait_until "SN-A's command session" a_connected
+seq0=$(snap_seq)
+cli device revoke SN-A --reason keyCompromise >"$T/out" || fail "revoke SN-A"
+[ "$(snap_seq)" -gt "$seq0" ] || fail "revoke did not rewrite the snapshot"
+serial=$(openssl x509 -in "$T/A.pem" -noout -serial | cut -d= -f2 |
+	tr 'A-F' 'a-f' | sed 's/^0*//')
+grep -qx "revoked-serial $serial" "$SNAP" ||
+	fail "SN-A's serial $serial not in the snapshot"
+within 5 "SN-A's open session cut after the revocation" gone "$A_PID"
+has "$T/svc.log" '"action":"kick","id":"SN-A"' ||
+	fail "no kick refusal event for SN-A"
+st=0
+mq mosquitto_pub A SN-A -V mqttv5 -q 1 -t rampart/v1/d/SN-A/telemetry \
+	-m after-revoke >"$T/out" 2>&1 || st=$?
+[ $st -ne 0 ] || fail "revoked SN-A could connect and publish"
+ok "revoke SN-A: open session cut within 5 s (file poll), reconnect refused"
+
+# --- quarantine: events yes, telemetry no
+mq mosquitto_pub B SN-B -q 1 -t rampart/v1/d/SN-B/telemetry -m tel-B-1 ||
+	fail "SN-B publish"
+wait_until "tel-B-1 delivered" has "$T/svc.log" "SN-B/telemetry tel-B-1"
+seq0=$(snap_seq)
+cli device quarantine SN-B --reason "odd traffic" >"$T/out" ||
+	fail "quarantine SN-B"
+grep -q '"quarantined": true' "$T/out" || fail "show after quarantine: $(cat "$T/out")"
+grep -qx 'device SN-B quarantined' "$SNAP" || fail "SN-B not quarantined in the snapshot"
+within 5 "the plugin reloads the quarantine" reloaded "$(snap_seq)"
+mq mosquitto_pub B SN-B -V mqttv5 -q 1 -t rampart/v1/d/SN-B/telemetry \
+	-m tel-B-quarantined >"$T/out" 2>&1 || true
+grep -q 'Not authorized' "$T/out" || fail "quarantined telemetry: $(cat "$T/out")"
+mq mosquitto_pub B SN-B -q 1 -t rampart/v1/d/SN-B/events -m ev-B-quarantined ||
+	fail "quarantined SN-B cannot publish events"
+wait_until "ev-B-quarantined delivered" has "$T/svc.log" "SN-B/events ev-B-quarantined"
+! has "$T/svc.log" tel-B-quarantined || fail "quarantined telemetry delivered"
+cli device list >"$T/out" || fail "device list"
+grep -q 'SN-B .*enrolled (quarantined)' "$T/out" || fail "list: $(cat "$T/out")"
+ok "quarantine SN-B: events delivered, telemetry refused and not delivered"
+
+# --- release: telemetry flows again
+cli device release SN-B >"$T/out" || fail "release SN-B"
+grep -qx 'device SN-B active' "$SNAP" || fail "SN-B not active after release"
+within 5 "the plugin reloads the release" reloaded "$(snap_seq)"
+mq mosquitto_pub B SN-B -q 1 -t rampart/v1/d/SN-B/telemetry -m tel-B-released ||
+	fail "SN-B publish after release"
+wait_until "tel-B-released delivered" has "$T/svc.log" "SN-B/telemetry tel-B-released"
+st=0
+cli device release SN-B >"$T/out" 2>&1 || st=$?
+[ $st = 1 ] || fail "a second release: exit $st"
+ok "release SN-B: telemetry delivered again; releasing twice is refused"
+
+# --- everything stops cleanly
+stop_mine
+SUBS=()
+MQ_PID=
+stop_rd
+ok "rampartd stopped cleanly"
