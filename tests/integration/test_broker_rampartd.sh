@@ -14,6 +14,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 MQ_PID=
 SUBS=()
+# die MSG: fail from inside a wait_until condition (whose output is muted).
+exec 9>&2
+die() {
+	echo "FAIL: $*" >&9
+	exit 1
+}
 stop_mine() {
 	local p
 	for p in "${SUBS[@]}"; do
@@ -34,6 +40,7 @@ on_exit() {
 		echo "--- service subscriber" >&2
 		tail -20 "$T/svc.log" >&2 || true
 	fi
+	set +e # else "(exit $st)" ends the trap before cleanup
 	(exit $st)
 	cleanup
 }
@@ -51,7 +58,7 @@ within() {
 	end=$(($(date +%s%N) + secs * 1000000000))
 	until "$@" >/dev/null 2>&1; do
 		[ "$(date +%s%N)" -lt "$end" ] ||
-			fail "not within ${secs}s: $what"
+			die "not within ${secs}s: $what"
 		sleep 0.05
 	done
 }
@@ -113,7 +120,7 @@ grep -q "plugin_opt_snapshot $SNAP" "$T/mosquitto.conf" ||
 ) >"$T/mosquitto.out" 2>&1 &
 MQ_PID=$!
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$MP") 2>/dev/null; }
-alive() { kill -0 "$MQ_PID" || fail "mosquitto exited: $(cat "$T/mosquitto.out")"; }
+alive() { kill -0 "$MQ_PID" || die "mosquitto exited: $(cat "$T/mosquitto.out")"; }
 mq_up() { alive && port_open; }
 wait_until "mosquitto listening" mq_up
 CAF=$D/broker/ca.pem
@@ -139,7 +146,7 @@ mq mosquitto_sub svc rampartd -v -q 1 -t 'rampart/v1/d/+/telemetry' \
 SUBS+=($!)
 SVC_PID=$!
 probe_seen() {
-	kill -0 "$SVC_PID" || fail "service subscriber exited: $(cat "$T/svc.log")"
+	kill -0 "$SVC_PID" || die "service subscriber exited: $(cat "$T/svc.log")"
 	mq mosquitto_pub A SN-A -q 1 -t rampart/v1/d/SN-A/telemetry -m probe-A
 	has "$T/svc.log" "rampart/v1/d/SN-A/telemetry probe-A"
 }
