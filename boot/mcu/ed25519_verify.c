@@ -38,6 +38,10 @@
 
 #include "ed25519_verify.h"
 
+/* Keep the large steps out of line: inlined, their frames would add up
+ * in rpb_ed25519_verify's instead of following one another. */
+#define NOINLINE __attribute__((noinline))
+
 /* ---- SHA-512 (FIPS 180-4 sections 5.3.5 and 6.4) ---- */
 
 static const uint64_t K[80] = {
@@ -341,7 +345,7 @@ typedef gf pt[4]; /* X, Y, Z, T */
 /* p += q: the unified addition of 5.1.4 (works for p == q as well). */
 static void padd(pt p, const pt q)
 {
-	gf a, b, c, d, t, e, f, g, h;
+	gf a, b, c, d, t;
 
 	fsub(a, p[1], p[0]);
 	fsub(t, q[1], q[0]);
@@ -352,41 +356,41 @@ static void padd(pt p, const pt q)
 	fmul(c, p[3], q[3]);
 	fmul(c, c, D2); /* C = T1 2d T2 */
 	fmul(d, p[2], q[2]);
-	fadd(d, d, d); /* D = Z1 2 Z2 */
-	fsub(e, b, a);
-	fsub(f, d, c);
-	fadd(g, d, c);
-	fadd(h, b, a);
-	fmul(p[0], e, f);
-	fmul(p[1], h, g);
-	fmul(p[2], g, f);
-	fmul(p[3], e, h);
+	fadd(d, d, d);    /* D = Z1 2 Z2 */
+	fsub(t, b, a);    /* E = B - A */
+	fadd(a, b, a);    /* H = B + A */
+	fsub(b, d, c);    /* F = D - C */
+	fadd(c, d, c);    /* G = D + C */
+	fmul(p[0], t, b); /* X3 = E F */
+	fmul(p[1], a, c); /* Y3 = G H */
+	fmul(p[2], c, b); /* Z3 = F G */
+	fmul(p[3], t, a); /* T3 = E H */
 }
 
 /* p = 2p: the doubling of 5.1.4, with E, F, G, H all negated (the
  * products are the same). */
-static void pdbl(pt p)
+static NOINLINE void pdbl(pt p)
 {
-	gf a, b, c, e, f, g, h;
+	gf a, b, c, d, e;
 
 	fsq(a, p[0]); /* A = X1^2 */
 	fsq(b, p[1]); /* B = Y1^2 */
 	fsq(c, p[2]);
 	fadd(c, c, c); /* C = 2 Z1^2 */
-	fadd(h, a, b); /* -H = A + B */
+	fadd(d, a, b); /* -H = A + B */
 	fadd(e, p[0], p[1]);
 	fsq(e, e);
-	fsub(e, h, e); /* -E = A + B - (X1 + Y1)^2 */
-	fsub(g, a, b); /* -G = A - B */
-	fadd(f, c, g); /* -F = C - G */
-	fmul(p[0], e, f);
-	fmul(p[1], g, h);
-	fmul(p[2], f, g);
-	fmul(p[3], e, h);
+	fsub(e, d, e);    /* -E = A + B - (X1 + Y1)^2 */
+	fsub(a, a, b);    /* -G = A - B */
+	fadd(c, c, a);    /* -F = C - G */
+	fmul(p[0], e, c); /* X3 = E F */
+	fmul(p[1], a, d); /* Y3 = G H */
+	fmul(p[2], c, a); /* Z3 = F G */
+	fmul(p[3], e, d); /* T3 = E H */
 }
 
 /* Encoding of a point (5.1.2): y, with the sign of x in the top bit. */
-static void ppack(uint8_t o[32], const pt p)
+static NOINLINE void ppack(uint8_t o[32], const pt p)
 {
 	gf zi, x, y;
 
@@ -401,7 +405,7 @@ static void ppack(uint8_t o[32], const pt p)
  * Decode s (5.1.3) and negate: p = -A. s must be canonical (y < p). -1
  * if no x satisfies the curve equation for this y.
  */
-static int punpackneg(pt p, const uint8_t s[32])
+static NOINLINE int punpackneg(pt p, const uint8_t s[32])
 {
 	gf u, v, v3, t, chk;
 	unsigned i;
@@ -441,7 +445,7 @@ static int punpackneg(pt p, const uint8_t s[32])
 
 /* ---- scalars modulo L = 2^252 + 27742317777372353535851937790883648493 */
 
-static const int64_t L[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+static const uint8_t L[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
                               0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
                               0,    0,    0,    0,    0,    0,    0,    0,
                               0,    0,    0,    0,    0,    0,    0,    0x10};
@@ -553,8 +557,8 @@ static int bit(const uint8_t s[32], int i)
  * o = [s]B + [k]negA (Straus: one doubling per bit, at most one addition
  * from the table B, -A, B - A). s and k are below L < 2^253.
  */
-static void double_scalarmult(pt o, const uint8_t s[32], const uint8_t k[32],
-                              const pt nega)
+static NOINLINE void double_scalarmult(pt o, const uint8_t s[32],
+                                       const uint8_t k[32], const pt nega)
 {
 	pt tab[3];
 	int i, sel;

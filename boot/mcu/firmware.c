@@ -5,15 +5,20 @@
  * vector table, a memory-mapped flash port, the trusted key set, and the
  * call to rp_boot_run. The board-specific parts (programming and erasing
  * flash, starting an image, the key set) are weak symbols a board
- * replaces. RPB_SHA256 selects the crypto port: defined, the small
+ * replaces. RPB_SHA256 and RPB_ED25519 select the crypto port: neither,
+ * no crypto at all (size of the core alone); RPB_SHA256, the small
  * SHA-256 of sha256.c (signature verification still left to the board's
- * rpb_hal_verify); undefined, no crypto at all (size of the core alone).
+ * rpb_hal_verify); both, SHA-256 and the Ed25519 verifier of
+ * ed25519_verify.c (crypto included; ECDSA P-256 refused, RP_E_SIG_ALG).
  */
 #include <stdint.h>
 
 #include "bootcore.h"
 #ifdef RPB_SHA256
 #include "sha256.h"
+#endif
+#ifdef RPB_ED25519
+#include "ed25519_verify.h"
 #endif
 
 #define FLASH_BASE   0x08010000u /* the flash region rampart-boot manages */
@@ -147,7 +152,9 @@ __attribute__((noreturn)) void rpb_main(void)
 	struct rp_boot_result r;
 	volatile uint32_t v;
 
-#ifdef RPB_SHA256
+#if defined(RPB_SHA256) && defined(RPB_ED25519)
+	rpb_crypto_init(&crypto, rpb_ed25519_rp_verify);
+#elif defined(RPB_SHA256)
 	rpb_crypto_init(&crypto, rpb_hal_verify);
 #else
 	crypto.ctx = 0;
