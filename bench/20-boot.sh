@@ -5,9 +5,11 @@
 # against `openssl dgst -sha256` of the same slot bytes in the same run
 # (process start included on both sides; median of 5); target: ratio near
 # 1, the boot being bound by hashing. (2) The boot core's footprint on a
-# Cortex-M4 (arm-none-eabi-gcc -Os, linked with --gc-sections): without
-# crypto, and with our small SHA-256; Ed25519 verification is not
-# included (no freestanding Ed25519 in Debian): a board supplies it.
+# Cortex-M4 (arm-none-eabi-gcc -Os, linked with --gc-sections), three
+# named figures: without crypto; with our small SHA-256; with SHA-256 and
+# our Ed25519 verifier (crypto included; ECDSA P-256 not on the MCU); and
+# the verifier's stack (largest frame, deepest chain). Not run on a
+# Cortex-M4: no cycle counts.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -50,11 +52,18 @@ printf '%-34s ours %12s %-8s (rp_boot_run alone, no process start)\n' \
 if command -v arm-none-eabi-gcc >/dev/null; then
 	sizes=$("$src/boot/mcu/build.sh" "${RP_BUILD_DIR:?}/mcu-bench")
 	echo "$sizes" | awk '$1=="size" {
-		name = $2 == "boot-core.elf" ? \
-			"boot core M4, crypto excluded" : \
-			"boot core M4 + SHA-256, no Ed25519"
+		name = $2 == "boot-core.elf" ? "boot core M4, no crypto" : \
+			$2 == "boot-sha256.elf" ? "boot core M4 + SHA-256" : \
+			$2 == "boot-ed25519.elf" ? \
+			"boot core M4 + SHA-256 + Ed25519" : $2
 		printf "%-34s ours %12d %-8s (text+data; of which the trusted key set %d)\n", \
 			name, $3 + $4, "bytes", $5
+	}
+	$1=="vstack" { frame = $3; fn = $2 }
+	$1=="vstack-depth" { depth = $2 }
+	END {
+		printf "%-34s ours %12d %-8s (deepest call chain; largest frame %s %d)\n", \
+			"Ed25519 verify stack M4", depth, "bytes", fn, frame
 	}'
 else
 	echo "boot: arm-none-eabi-gcc missing, no Cortex-M4 footprint" >&2
