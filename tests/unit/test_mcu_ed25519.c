@@ -247,11 +247,13 @@ static void test_noncanonical_s(void **state)
 		ok = ours(sig, m, sizeof m, pk);
 		assert_true(ok);
 	}
-	/* S = L exactly, and S = L - 1 + 1 = all ones of the top. */
+	/* S = L exactly, and S = 2^256 - 1. */
 	memcpy(bad + 32, ell, 32);
 	assert_false(ours(bad, m, sizeof m, pk));
+	assert_false(sodium(bad, m, sizeof m, pk));
 	memset(bad + 32, 0xff, 32);
 	assert_false(ours(bad, m, sizeof m, pk));
+	assert_false(sodium(bad, m, sizeof m, pk));
 }
 
 /* The small-order encodings (sign bit clear), libsodium's list. */
@@ -315,10 +317,8 @@ static void test_small_order_and_noncanonical(void **state)
 		assert_int_equal(ours(sig, m, sizeof m, e),
 		                 sodium(sig, m, sizeof m, e));
 	}
-	/* A non-canonical R for the real signature's point is refused: R
-	 * with y' + p exists only for y' < 19, so use the sign bit of the
-	 * point (0, 1)... covered above; here: the real R with the top bit
-	 * flipped is the other x, refused by both. */
+	/* The real R with its sign bit flipped (the point -R's x, same
+	 * y): refused by both. */
 	memcpy(t, sig, 64);
 	t[31] ^= 0x80;
 	assert_false(sodium(t, m, sizeof m, pk));
