@@ -270,7 +270,7 @@ static const char *const small_order_y[] = {
 static void test_small_order_and_noncanonical(void **state)
 {
 	uint8_t pk[32], sk[64], m[8] = "payload", sig[64], t[64], e[32];
-	size_t i;
+	size_t i, j;
 	unsigned sign, y;
 
 	(void)state;
@@ -288,12 +288,19 @@ static void test_small_order_and_noncanonical(void **state)
 			memcpy(t, e, 32);
 			assert_false(sodium(t, m, sizeof m, pk));
 			assert_false(ours(t, m, sizeof m, pk));
-			/* small-order key and R, S = 0: [0]B = R + [k]A can
-			 * hold for small-order points; both refuse. */
+			/* Key and R the same small-order point T, S = 0:
+			 * [0]B = T + [k]T holds whenever 8 divides k + 1
+			 * (or less for lower orders), so over 64 messages
+			 * the equation holds for some: only the encoding
+			 * checks refuse those. */
 			memcpy(t, e, 32);
 			memset(t + 32, 0, 32);
-			assert_false(sodium(t, m, sizeof m, e));
-			assert_false(ours(t, m, sizeof m, e));
+			for (j = 0; j < 64; j++) {
+				m[0] = (uint8_t)j;
+				assert_false(sodium(t, m, sizeof m, e));
+				assert_false(ours(t, m, sizeof m, e));
+			}
+			m[0] = 'p';
 		}
 	}
 	/* Non-canonical y = p + y' for y' = 2..18 (p .. p + 18 < 2^255),
@@ -323,6 +330,67 @@ static void test_small_order_and_noncanonical(void **state)
 	t[31] ^= 0x80;
 	assert_false(sodium(t, m, sizeof m, pk));
 	assert_false(ours(t, m, sizeof m, pk));
+}
+
+/* k = SHA-512(R || A || M) mod L, as a signer computes it. */
+static void hram(uint8_t k[32], const uint8_t r[32], const uint8_t a[32],
+                 const uint8_t *m, size_t n)
+{
+	crypto_hash_sha512_state hs;
+	uint8_t h[64];
+
+	crypto_hash_sha512_init(&hs);
+	crypto_hash_sha512_update(&hs, r, 32);
+	crypto_hash_sha512_update(&hs, a, 32);
+	crypto_hash_sha512_update(&hs, m, n);
+	crypto_hash_sha512_final(&hs, h);
+	crypto_core_ed25519_scalar_reduce(k, h);
+}
+
+/*
+ * Signatures for which [S]B = R + [k]A holds, built by hand, but with R
+ * or A a small-order point: only the encoding checks refuse them (as
+ * libsodium does). The same construction with a random R is accepted,
+ * so the construction is right.
+ */
+static void test_equation_holds_small_order(void **state)
+{
+	uint8_t pk[32], sk[64], a[32], r[32], k[32], t[32], sig[64], e[32];
+	uint8_t m[12] = "boot header";
+	unsigned i, j;
+
+	(void)state;
+	crypto_sign_keypair(pk, sk);
+	assert_int_equal(crypto_sign_ed25519_sk_to_curve25519(a, sk), 0);
+	/* Control: R = [r]B, S = r + k a. */
+	crypto_core_ed25519_scalar_random(r);
+	assert_int_equal(crypto_scalarmult_ed25519_base_noclamp(sig, r), 0);
+	hram(k, sig, pk, m, sizeof m);
+	crypto_core_ed25519_scalar_mul(t, k, a);
+	crypto_core_ed25519_scalar_add(sig + 32, r, t);
+	assert_true(sodium(sig, m, sizeof m, pk));
+	assert_true(ours(sig, m, sizeof m, pk));
+	/* R = the neutral point (r = 0), S = k a: [S]B = [k]A. */
+	memset(sig, 0, 32);
+	sig[0] = 1;
+	hram(k, sig, pk, m, sizeof m);
+	crypto_core_ed25519_scalar_mul(sig + 32, k, a);
+	assert_false(sodium(sig, m, sizeof m, pk));
+	assert_false(ours(sig, m, sizeof m, pk));
+	/* A = a point T of order 2, 4 or 8, R = B, S = 1: [1]B = B + [k]T
+	 * whenever the order of T divides k, i.e. for some of 64 messages. */
+	memset(r, 0, 32);
+	r[0] = 1;
+	assert_int_equal(crypto_scalarmult_ed25519_base_noclamp(sig, r), 0);
+	memcpy(sig + 32, r, 32);
+	for (i = 0; i < sizeof small_order_y / sizeof small_order_y[0]; i++) {
+		unhex(e, sizeof e, small_order_y[i]);
+		for (j = 0; j < 64; j++) {
+			m[0] = (uint8_t)j;
+			assert_false(sodium(sig, m, sizeof m, e));
+			assert_false(ours(sig, m, sizeof m, e));
+		}
+	}
 }
 
 static void test_rp_crypto_verify(void **state)
@@ -392,6 +460,7 @@ int main(void)
 	    cmocka_unit_test(test_bit_flips),
 	    cmocka_unit_test(test_noncanonical_s),
 	    cmocka_unit_test(test_small_order_and_noncanonical),
+	    cmocka_unit_test(test_equation_holds_small_order),
 	    cmocka_unit_test(test_rp_crypto_verify),
 	    cmocka_unit_test(test_boot_with_mcu_crypto),
 	};
