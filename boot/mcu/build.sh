@@ -63,10 +63,10 @@ find "$out" -name "*.su" -exec cat {} + | sort -u | sort -t$'\t' -k2 -nr |
 # call graph is a tree of static calls without recursion).
 su=$(find "$out/CMakeFiles/rpb_ed25519.dir" -name "ed25519_verify.c.su")
 ci=$(find "$out/CMakeFiles/rpb_ed25519.dir" -name "ed25519_verify.c.ci")
-[ -n "$su" ] && [ -n "$ci" ] || {
+if [ -z "$su" ] || [ -z "$ci" ]; then
 	echo "mcu: no stack usage or call graph for ed25519_verify.c" >&2
 	exit 1
-}
+fi
 sort -t$'\t' -k2 -nr "$su" |
 	awk -F'\t' 'NR == 1 {n = split($1, f, ":"); print "vstack", f[n], $2}'
 awk -v root=rpb_ed25519_rp_verify '
