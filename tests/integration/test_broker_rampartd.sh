@@ -125,26 +125,33 @@ mq_up() { alive && port_open; }
 wait_until "mosquitto listening" mq_up
 CAF=$D/broker/ca.pem
 
-# mq TOOL NAME ID ARGS...: a client with the certificate NAME (a device
-# under $T, or "svc" for rampartd's service certificate).
-mq() {
-	local tool=$1 name=$2 id=$3 cert key
-	shift 3
-	if [ "$name" = svc ]; then
+# mq_args NAME ID: set MQA to the options of a client with the certificate
+# NAME (a device under $T, or "svc" for rampartd's service certificate).
+# Background clients are started as `mosquitto_sub "${MQA[@]}" ... &`, so
+# that $! is the client itself, not a subshell that would orphan it.
+mq_args() {
+	local cert=$T/$1.pem key=$T/$1.key
+	if [ "$1" = svc ]; then
 		cert=$D/pki/service.pem key=$D/pki/service.key
-	else
-		cert=$T/$name.pem key=$T/$name.key
 	fi
-	"$tool" -h 127.0.0.1 -p "$MP" --cafile "$CAF" --cert "$cert" \
-		--key "$key" -i "$id" "$@"
+	MQA=(-h 127.0.0.1 -p "$MP" --cafile "$CAF" --cert "$cert" --key "$key"
+		-i "$2")
+}
+# mq TOOL NAME ID ARGS...: run a client in the foreground.
+mq() {
+	local tool=$1
+	mq_args "$2" "$3"
+	shift 3
+	"$tool" "${MQA[@]}" "$@"
 }
 
 # The service subscriber: device data and the plugin's status/refusals.
-mq mosquitto_sub svc rampartd -v -q 1 -t 'rampart/v1/d/+/telemetry' \
+mq_args svc rampartd
+mosquitto_sub "${MQA[@]}" -v -q 1 -t 'rampart/v1/d/+/telemetry' \
 	-t 'rampart/v1/d/+/events' -t rampart/v1/svc/broker/status \
 	-t rampart/v1/svc/broker/refusals >"$T/svc.log" 2>&1 &
-SUBS+=($!)
 SVC_PID=$!
+SUBS+=("$SVC_PID")
 probe_seen() {
 	kill -0 "$SVC_PID" || die "service subscriber exited: $(cat "$T/svc.log")"
 	mq mosquitto_pub A SN-A -q 1 -t rampart/v1/d/SN-A/telemetry -m probe-A
@@ -158,7 +165,8 @@ ok "SN-A's telemetry reaches a subscriber holding rampartd's service certificate
 
 # --- revocation cuts SN-A's open session and keeps it out
 n=$(grep -c 'as SN-A' "$D/broker/mosquitto.log" || true)
-mq mosquitto_sub A SN-A -V mqttv5 -t rampart/v1/d/SN-A/cmd \
+mq_args A SN-A
+mosquitto_sub "${MQA[@]}" -V mqttv5 -t rampart/v1/d/SN-A/cmd \
 	>"$T/a-cmd.log" 2>&1 &
 A_PID=$!
 SUBS+=($A_PID)
@@ -184,9 +192,20 @@ ok "revoke SN-A: open session cut within 5 s (file poll), reconnect refused"
 mq mosquitto_pub B SN-B -q 1 -t rampart/v1/d/SN-B/telemetry -m tel-B-1 ||
 	fail "SN-B publish"
 wait_until "tel-B-1 delivered" has "$T/svc.log" "SN-B/telemetry tel-B-1"
+st=0
+cli device quarantine SN-C --reason x >"$T/out" 2>&1 || st=$?
+[ $st = 1 ] || fail "quarantine of an allowlisted-only device: exit $st"
+st=0
+cli device quarantine SN-B >"$T/out" 2>&1 || st=$?
+[ $st = 2 ] || fail "quarantine without --reason: exit $st"
 seq0=$(snap_seq)
 cli device quarantine SN-B --reason "odd traffic" >"$T/out" ||
 	fail "quarantine SN-B"
+[ "$(sql "$D/rampart.db" "SELECT quarantined || '|' || quarantine_reason FROM devices WHERE serial='SN-B'")" = "1|odd traffic" ] ||
+	fail "quarantine not recorded in the store"
+st=0
+cli device quarantine SN-B --reason again >/dev/null 2>&1 || st=$?
+[ $st = 1 ] || fail "quarantining twice: exit $st"
 grep -q '"quarantined": true' "$T/out" || fail "show after quarantine: $(cat "$T/out")"
 grep -qx 'device SN-B quarantined' "$SNAP" || fail "SN-B not quarantined in the snapshot"
 within 5 "the plugin reloads the quarantine" reloaded "$(snap_seq)"
@@ -213,9 +232,30 @@ cli device release SN-B >"$T/out" 2>&1 || st=$?
 [ $st = 1 ] || fail "a second release: exit $st"
 ok "release SN-B: telemetry delivered again; releasing twice is refused"
 
-# --- everything stops cleanly
-stop_mine
-SUBS=()
+# --- everything stops cleanly; a restart rewrites the same fleet
+stop_mine_subs() {
+	local p
+	for p in "${SUBS[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	SUBS=()
+}
+stop_mine_subs
+kill -TERM "$MQ_PID"
+st=0
+wait "$MQ_PID" || st=$?
 MQ_PID=
+[ $st = 0 ] || fail "mosquitto exited with $st after SIGTERM"
+! grep -q Sanitizer "$T/mosquitto.out" || fail "sanitizer report (plugin)"
+seq0=$(snap_seq)
+svc_before=$(sha256sum <"$D/pki/service.pem")
 stop_rd
-ok "rampartd stopped cleanly"
+start_rd "$D"
+[ "$(snap_seq)" -gt "$seq0" ] || fail "no snapshot written at start"
+grep -qx "revoked-serial $serial" "$SNAP" || fail "restart lost SN-A's serial"
+grep -qx 'device SN-B active' "$SNAP" || fail "restart: SN-B"
+[ "$(sha256sum <"$D/pki/service.pem")" = "$svc_before" ] ||
+	fail "a valid service certificate was replaced at restart"
+stop_rd
+ok "broker and rampartd stop cleanly; a restart rewrites the snapshot from the store and keeps the service certificate"
