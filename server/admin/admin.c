@@ -157,6 +157,28 @@ out:
 	free(body);
 }
 
+/*
+ * Finish the transaction of a device change: commit it when rc is RP_OK,
+ * else roll it back and answer 404 (no such device), 409 with state_msg
+ * (the device's state forbids the change) or 503. True when committed.
+ */
+static bool device_commit(struct rampartd *rd, struct evhttp_request *req,
+                          rp_err rc, const char *state_msg)
+{
+	if (rc == RP_OK)
+		rc = store_commit(rd->store);
+	if (rc == RP_OK)
+		return true;
+	store_rollback(rd->store);
+	reply_error(req,
+	            rc == RP_E_NOT_FOUND ? 404
+	            : rc == RP_E_STATE   ? 409
+	                                 : 503,
+	            rc == RP_E_STATE && state_msg != NULL ? state_msg
+	                                                  : rp_strerror(rc));
+	return false;
+}
+
 static void device_show(struct rampartd *rd, struct evhttp_request *req,
                         const char *id)
 {
@@ -260,18 +282,8 @@ static void device_revoke(struct rampartd *rd, struct evhttp_request *req,
 	if (rc == RP_OK && decommission)
 		rc = store_device_set_state(rd->store, id,
 		                            STORE_DEV_DECOMMISSIONED);
-	if (rc == RP_OK)
-		rc = store_commit(rd->store);
-	if (rc != RP_OK) {
-		store_rollback(rd->store);
-		reply_error(req,
-		            rc == RP_E_NOT_FOUND ? 404
-		            : rc == RP_E_STATE   ? 409
-		                                 : 503,
-		            rc == RP_E_STATE ? "no valid certificate to revoke"
-		                             : rp_strerror(rc));
+	if (!device_commit(rd, req, rc, "no valid certificate to revoke"))
 		goto out;
-	}
 	rp_log_info("admin: %s %s: revoked %zu certificate(s), reason %s",
 	            decommission ? "decommissioned" : "revoked", id,
 	            json_array_size(r.done), ca_reason_name(r.reason));
@@ -311,18 +323,8 @@ static void device_flag(struct rampartd *rd, struct evhttp_request *req,
 	} else if (rc == RP_OK) {
 		rc = store_device_set_flags(rd->store, id, 1, d.force_renew);
 	}
-	if (rc == RP_OK)
-		rc = store_commit(rd->store);
-	if (rc != RP_OK) {
-		store_rollback(rd->store);
-		reply_error(req,
-		            rc == RP_E_NOT_FOUND ? 404
-		            : rc == RP_E_STATE   ? 409
-		                                 : 503,
-		            rc == RP_E_STATE ? "device is not enrolled"
-		                             : rp_strerror(rc));
+	if (!device_commit(rd, req, rc, "device is not enrolled"))
 		return;
-	}
 	rp_log_info("admin: %s %s",
 	            renew ? "forced renewal of" : "allowed re-provisioning of",
 	            id);
@@ -381,17 +383,8 @@ static void device_quarantine(struct rampartd *rd, struct evhttp_request *req,
 	if (rc == RP_OK)
 		rc = store_device_set_quarantine(rd->store, id, on, reason,
 		                                 (int64_t)time(NULL));
-	if (rc == RP_OK)
-		rc = store_commit(rd->store);
-	if (rc != RP_OK) {
-		store_rollback(rd->store);
-		reply_error(req,
-		            rc == RP_E_NOT_FOUND ? 404
-		            : rc == RP_E_STATE   ? 409
-		                                 : 503,
-		            why ? why : rp_strerror(rc));
+	if (!device_commit(rd, req, rc, why))
 		goto out;
-	}
 	rp_log_info("admin: %s %s", on ? "quarantined" : "released", id);
 	broker_sync(rd, on ? "a quarantine" : "a release");
 	device_show(rd, req, id);
