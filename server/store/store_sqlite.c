@@ -94,6 +94,23 @@ static rp_err fail(struct store *s, const char *what)
 	return RP_E_STORE;
 }
 
+/*
+ * Bind key to the first parameter of the one-row SELECT st and step once:
+ * RP_OK with a row to read, RP_E_NOT_FOUND without, RP_E_STORE on an
+ * error (logged with what). The caller still finalizes st.
+ */
+static rp_err step_row(struct store *s, sqlite3_stmt *st, const char *key,
+                       const char *what)
+{
+	int r;
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		return RP_OK;
+	return r == SQLITE_DONE ? RP_E_NOT_FOUND : fail(s, what);
+}
+
 static rp_err exec(struct store *s, const char *sql)
 {
 	char *msg = NULL;
@@ -316,18 +333,12 @@ rp_err store_device_get(struct store *s, const char *serial,
 	sqlite3_stmt *st =
 	    prep(s, "SELECT " DEV_COLS " FROM devices WHERE serial = ?");
 	rp_err rc = RP_E_NOT_FOUND;
-	int r;
 
 	if (st == NULL)
 		return RP_E_STORE;
-	sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
+	rc = step_row(s, st, serial, "device get");
+	if (rc == RP_OK)
 		read_device(st, out);
-		rc = RP_OK;
-	} else if (r != SQLITE_DONE) {
-		rc = fail(s, "device get");
-	}
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -472,18 +483,12 @@ rp_err store_cert_get(struct store *s, const char *serial,
 	sqlite3_stmt *st =
 	    prep(s, "SELECT " CERT_COLS " FROM certs WHERE serial = ?");
 	rp_err rc = RP_E_NOT_FOUND;
-	int r;
 
 	if (st == NULL)
 		return RP_E_STORE;
-	sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
+	rc = step_row(s, st, serial, "cert get");
+	if (rc == RP_OK)
 		read_cert(st, out);
-		rc = RP_OK;
-	} else if (r != SQLITE_DONE) {
-		rc = fail(s, "cert get");
-	}
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -667,13 +672,11 @@ rp_err store_meta_get(struct store *s, const char *key, uint8_t *val,
 {
 	sqlite3_stmt *st = prep(s, "SELECT val FROM meta WHERE key = ?");
 	rp_err rc = RP_E_NOT_FOUND;
-	int r;
 
 	if (st == NULL)
 		return RP_E_STORE;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
+	rc = step_row(s, st, key, "meta get");
+	if (rc == RP_OK) {
 		size_t n = (size_t)sqlite3_column_bytes(st, 0);
 		const void *p = sqlite3_column_blob(st, 0);
 
@@ -683,10 +686,7 @@ rp_err store_meta_get(struct store *s, const char *key, uint8_t *val,
 			if (n > 0)
 				memcpy(val, p, n);
 			*len = n;
-			rc = RP_OK;
 		}
-	} else if (r != SQLITE_DONE) {
-		rc = fail(s, "meta get");
 	}
 	sqlite3_finalize(st);
 	return rc;
