@@ -106,7 +106,13 @@
 	X(RP_E_KEYSTORE_CERT, 408, "certificate is not for the keystore key")  \
 	X(RP_E_EST_REPLY, 420, "malformed EST reply")                          \
 	X(RP_E_EST_REFUSED, 421, "EST server refused the request")             \
-	X(RP_E_EST_UNREACHABLE, 422, "EST server unreachable")
+	X(RP_E_EST_UNREACHABLE, 422, "EST server unreachable")                 \
+	X(RP_E_TELEMETRY, 500, "malformed telemetry or event message")         \
+	X(RP_E_COMMAND, 501, "malformed command message")                      \
+	X(RP_E_CHAINLOG, 502, "event log chain broken")                        \
+	X(RP_E_CHAINLOG_TORN, 503, "event log ends in a torn record")          \
+	X(RP_E_MQTT, 504, "MQTT client failure")                               \
+	X(RP_E_QUEUE_FULL, 505, "queue full")
 
 enum rp_err {
 #define RP_ERR_ENUM(name, value, msg) name = value,
