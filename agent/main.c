@@ -25,6 +25,7 @@
 #include <openssl/x509v3.h>
 #include <sodium.h>
 
+#include "enroll.h"
 #include "est.h"
 #include "renew.h"
 #include "rampart/http.h"
@@ -227,15 +228,6 @@ static void sleep_ms(uint64_t ms)
 		;
 }
 
-/* The certificate's CN, into out. */
-static rp_err cert_cn(X509 *x, char *out, size_t cap)
-{
-	int n = X509_NAME_get_text_by_NID(X509_get_subject_name(x),
-	                                  NID_commonName, out, (int)cap);
-
-	return n > 0 && (size_t)n < cap ? RP_OK : RP_E_KEYSTORE_CERT;
-}
-
 static rp_err cert_times(X509 *x, int64_t *nb, int64_t *na)
 {
 	struct tm t;
@@ -249,89 +241,13 @@ static rp_err cert_times(X509 *x, int64_t *nb, int64_t *na)
 	return RP_OK;
 }
 
-/*
- * Check the issued certificate: it chains to a trust anchor (--ca-file,
- * else the self-signed certificates of /cacerts) through the /cacerts
- * intermediates, it is for TLS clients, and its CN is the serial.
- */
-static rp_err check_issued(X509 *leaf, STACK_OF(X509) * cacerts,
-                           const char *ca_file, const char *serial)
-{
-	X509_STORE *store = X509_STORE_new();
-	X509_STORE_CTX *vctx = X509_STORE_CTX_new();
-	char cn[80];
-	int i;
-	rp_err rc = RP_E_KEYSTORE_CERT;
-
-	if (store == NULL || vctx == NULL)
-		goto out;
-	if (ca_file != NULL) {
-		if (X509_STORE_load_file(store, ca_file) != 1)
-			goto out;
-	} else {
-		for (i = 0; i < sk_X509_num(cacerts); i++) {
-			X509 *x = sk_X509_value(cacerts, i);
-
-			if (X509_check_issued(x, x) == X509_V_OK &&
-			    X509_STORE_add_cert(store, x) != 1)
-				goto out;
-		}
-	}
-	if (X509_STORE_CTX_init(vctx, store, leaf, cacerts) != 1)
-		goto out;
-	X509_STORE_CTX_set_purpose(vctx, X509_PURPOSE_SSL_CLIENT);
-	if (X509_verify_cert(vctx) != 1) {
-		fprintf(stderr, "rampart-agent: issued certificate: %s\n",
-		        X509_verify_cert_error_string(
-		            X509_STORE_CTX_get_error(vctx)));
-		goto out;
-	}
-	if (cert_cn(leaf, cn, sizeof cn) != RP_OK || strcmp(cn, serial) != 0)
-		goto out;
-	rc = RP_OK;
-out:
-	ERR_clear_error();
-	X509_STORE_CTX_free(vctx);
-	X509_STORE_free(store);
-	return rc;
-}
-
-/* PEM: leaf, then every certificate of chain that is not self-signed. */
-static rp_err store_certs(rp_keystore *ks, X509 *leaf, STACK_OF(X509) * chain)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long n;
-	int i;
-	rp_err rc = RP_E_CRYPTO;
-
-	if (b == NULL || !PEM_write_bio_X509(b, leaf))
-		goto out;
-	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
-		X509 *x = sk_X509_value(chain, i);
-
-		if (X509_check_issued(x, x) == X509_V_OK)
-			continue;
-		if (!PEM_write_bio_X509(b, x))
-			goto out;
-	}
-	n = BIO_get_mem_data(b, &data);
-	rc = rp_keystore_cert_store(ks, data, (size_t)n);
-out:
-	BIO_free(b);
-	return rc;
-}
-
 static int cmd_enroll(const struct opts *o)
 {
+	struct agent_enroll_opts eo;
+	struct agent_enroll_result res;
 	rp_keystore *ks = NULL;
-	SSL_CTX *ctx = NULL, *plain = NULL;
-	STACK_OF(X509) *cacerts = NULL;
-	X509 *leaf = NULL, *old = NULL;
-	uint8_t *csr = NULL;
-	size_t csr_len = 0;
-	char cert[1024], *key, token[65];
-	int status = 0, ret = EXIT_ERR;
+	char cert[1024], *key;
+	int ret = EXIT_ERR;
 	rp_err rc;
 
 	if (need(o->server, "server") || need(o->claim, "claim") ||
@@ -350,75 +266,30 @@ static int cmd_enroll(const struct opts *o)
 	*key++ = '\0';
 	if (open_store(o->keystore, &ks) != RP_OK)
 		return EXIT_ERR;
-	if (rp_keystore_cert_load(ks, &old, NULL) == RP_OK) {
+	memset(&eo, 0, sizeof eo);
+	eo.server = o->server;
+	eo.serial = o->serial;
+	eo.ca_file = o->ca_file;
+	eo.claim_cert = cert;
+	eo.claim_key = key;
+	eo.hw_token = o->hw_token;
+	eo.hw_token_tpm = o->hw_token_tpm != 0;
+	rc = agent_enroll(&eo, ks, &res);
+	if (rc == RP_E_EXISTS) {
 		fprintf(stderr, "rampart-agent: the keystore already holds a "
 		                "certificate (renew, or erase first)\n");
-		goto out;
-	}
-	/* A key left by an enrollment that failed midway is reused. */
-	if (!rp_keystore_has_key(ks)) {
-		rc = rp_keystore_generate(ks);
-		if (rc != RP_OK) {
-			ret = fail(rc, "key generation");
-			goto out;
-		}
-		rp_log(RP_LOG_INFO, "new P-256 key in the keystore");
-	}
-	if (o->hw_token_tpm) {
-		rc = rp_keystore_hw_token(ks, token, sizeof token);
-		if (rc != RP_OK) {
-			ret = fail(rc, "hardware token");
-			goto out;
-		}
-	}
-	rc = rp_keystore_csr(ks, o->serial,
-	                     o->hw_token_tpm ? token : o->hw_token, &csr,
-	                     &csr_len);
-	if (rc != RP_OK) {
-		ret = fail(rc, "certificate request");
-		goto out;
-	}
-	/* A TPM key made the tpm2 provider preferred (keystore.h); the
-	 * claim key is a file key that the TPM cannot use: back to the
-	 * plain defaults for the claim's TLS. */
-	if (rp_keystore_kind(ks) == RP_KEYSTORE_TPM)
-		EVP_set_default_properties(NULL, "");
-	rc = rp_http_tls_ctx(o->ca_file, cert, key, &ctx);
-	if (rc != RP_OK) {
-		ret = fail(rc, "claim certificate");
-		goto out;
-	}
-	rc = rp_http_tls_ctx(o->ca_file, NULL, NULL, &plain);
-	if (rc == RP_OK)
-		rc = est_cacerts(plain, o->server, &cacerts);
-	if (rc != RP_OK) {
-		ret = fail(rc, "EST cacerts");
-		goto out;
-	}
-	rc = est_enroll(ctx, o->server, false, csr, csr_len, &leaf, &status);
-	if (rc != RP_OK) {
-		if (status != 0)
+	} else if (rc != RP_OK) {
+		if (res.status != 0)
 			fprintf(stderr, "rampart-agent: server answered %d\n",
-			        status);
-		ret = fail(rc, "EST simpleenroll");
-		goto out;
+			        res.status);
+		if (res.detail[0] != '\0')
+			fprintf(stderr, "rampart-agent: %s: %s\n", res.step,
+			        res.detail);
+		ret = fail(rc, res.step);
+	} else {
+		printf("enrolled %s\n", o->serial);
+		ret = EXIT_YES;
 	}
-	rc = check_issued(leaf, cacerts, o->ca_file, o->serial);
-	if (rc == RP_OK)
-		rc = store_certs(ks, leaf, cacerts);
-	if (rc != RP_OK) {
-		ret = fail(rc, "issued certificate");
-		goto out;
-	}
-	printf("enrolled %s\n", o->serial);
-	ret = EXIT_YES;
-out:
-	free(csr);
-	X509_free(leaf);
-	X509_free(old);
-	sk_X509_pop_free(cacerts, X509_free);
-	SSL_CTX_free(ctx);
-	SSL_CTX_free(plain);
 	rp_keystore_close(ks);
 	return ret;
 }
@@ -440,7 +311,7 @@ static rp_err renew_now(const struct opts *o, rp_keystore *ks, X509 *cur,
 	int status = 0;
 	rp_err rc;
 
-	rc = cert_cn(cur, cn, sizeof cn);
+	rc = agent_cert_cn(cur, cn, sizeof cn);
 	if (rc != RP_OK)
 		goto out;
 	/* Load the key (and, for a TPM, its provider) before the SSL_CTX. */
@@ -477,11 +348,12 @@ static rp_err renew_now(const struct opts *o, rp_keystore *ks, X509 *cur,
 	}
 	/* The same device; the key is checked by rp_keystore_cert_store. */
 	char got[80];
-	if (cert_cn(leaf, got, sizeof got) != RP_OK || strcmp(got, cn) != 0) {
+	if (agent_cert_cn(leaf, got, sizeof got) != RP_OK ||
+	    strcmp(got, cn) != 0) {
 		rc = RP_E_KEYSTORE_CERT;
 		goto out;
 	}
-	rc = store_certs(ks, leaf, chain);
+	rc = agent_store_certs(ks, leaf, chain);
 out:
 	ERR_clear_error();
 	EVP_PKEY_free(warm);
@@ -694,7 +566,7 @@ static int cmd_status(const struct opts *o)
 		return EXIT_ERR;
 	printf("key: %s\n", rp_keystore_has_key(ks) ? "present" : "absent");
 	if (rp_keystore_cert_load(ks, &cur, NULL) == RP_OK &&
-	    cert_cn(cur, cn, sizeof cn) == RP_OK &&
+	    agent_cert_cn(cur, cn, sizeof cn) == RP_OK &&
 	    cert_times(cur, &nb, &na) == RP_OK) {
 		enum agent_renew_state st = agent_renew_due(
 		    (int64_t)time(NULL), nb, na, o->window_s, 0, &wait_s);
