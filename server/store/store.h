@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store.h - rampartd's persistent state behind one small interface: the
- * allowlist/device registry, issued certificates, refusals, CRLs and a few
- * key/value facts. store_sqlite.c implements it on SQLite (WAL); a
+ * allowlist/device registry, issued certificates, refusals, CRLs, what
+ * devices report over MQTT (status, history, events, command results) and
+ * a few key/value facts. store_sqlite.c implements it on SQLite (WAL); a
  * PostgreSQL engine would implement the same functions.
  *
  * Writes that must survive a crash together are wrapped by the caller in
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "rampart/err.h"
+#include "rampart/telemetry.h"
 
 struct store;
 
@@ -148,6 +150,107 @@ rp_err store_crl_next_number(struct store *s, int64_t *out) RP_WARN_UNUSED;
 rp_err store_crl_add(struct store *s, int64_t number, int64_t this_update,
                      int64_t next_update, const uint8_t *der,
                      size_t len) RP_WARN_UNUSED;
+
+/* --- ingest: what devices report over MQTT (server/mqtt/) --- */
+
+/* One decoded message (or a rejection) from a device, as queued. */
+enum store_in_kind {
+	STORE_IN_NONE = 0,      /* an empty slot: skipped */
+	STORE_IN_TELEMETRY = 1, /* u.tel */
+	STORE_IN_EVENT = 2,     /* u.ev */
+	STORE_IN_RESULT = 3,    /* u.res */
+	STORE_IN_REJECT = 4,    /* a malformed message: counted only */
+};
+
+struct store_in {
+	int kind; /* enum store_in_kind */
+	char serial[STORE_SERIAL_MAX + 1];
+	int64_t received_at; /* rampartd's clock, Unix seconds */
+	union {
+		struct rp_telemetry tel;
+		struct rp_event ev;
+		struct rp_command_result res;
+	} u;
+};
+
+/* How much history is kept per device (0: keep everything). */
+struct store_retention {
+	int64_t telemetry_keep; /* newest telemetry rows per device */
+	int64_t events_keep;    /* newest event rows per device */
+	int64_t results_keep;   /* newest command results per device */
+};
+
+/* What one store_ingest_write stored, per kind, and what it skipped. */
+struct store_in_result {
+	uint64_t telemetry, events, results, rejects;
+	uint64_t unknown; /* items of a device that is not enrolled */
+};
+
+/* A named counter and the amount to add to it. */
+struct store_counter {
+	const char *name;
+	int64_t add;
+};
+
+/*
+ * Write n queued items and add the counters in ONE transaction (begun and
+ * committed here; rolled back on any failure, then nothing is written and
+ * the caller keeps its items). For each item of an enrolled device: a
+ * history row (telemetry, event or result), the device's status row
+ * (last_seen, per-kind counts; for telemetry its latest facts) updated;
+ * then each device's history trimmed to keep. Items of other serials are
+ * skipped and counted in res->unknown.
+ */
+rp_err store_ingest_write(struct store *s, const struct store_in *items,
+                          size_t n, const struct store_retention *keep,
+                          const struct store_counter *counters,
+                          size_t n_counters,
+                          struct store_in_result *res) RP_WARN_UNUSED;
+
+/* A device's ingest status: its last report and counts. */
+struct store_status {
+	int64_t first_seen, last_seen; /* rampartd's clock; 0: never */
+	int64_t telemetry_at;          /* when the last telemetry came */
+	struct rp_telemetry tel;       /* the last telemetry (zero: none) */
+	int64_t n_telemetry, n_events, n_results, n_rejected;
+};
+
+/* RP_E_NOT_FOUND when the device never reported. */
+rp_err store_status_get(struct store *s, const char *serial,
+                        struct store_status *out) RP_WARN_UNUSED;
+typedef int (*store_dev_status_cb)(void *arg, const struct store_device *d,
+                                   const struct store_status *st);
+/* Every device in serial order with its status (zeroed when none). */
+rp_err store_device_status_each(struct store *s, store_dev_status_cb cb,
+                                void *arg) RP_WARN_UNUSED;
+
+struct store_event {
+	int64_t id, received_at;
+	struct rp_event ev;
+};
+typedef int (*store_event_cb)(void *arg, const struct store_event *e);
+/* A device's newest limit events, newest first. */
+rp_err store_event_each(struct store *s, const char *serial, int limit,
+                        store_event_cb cb, void *arg) RP_WARN_UNUSED;
+
+/* A command rampartd sent (rampart/v1/d/ID/cmd). */
+rp_err store_command_add(struct store *s, const char *serial,
+                         const struct rp_command *c) RP_WARN_UNUSED;
+struct store_command {
+	struct rp_command cmd;
+	char serial[STORE_SERIAL_MAX + 1];
+	int64_t result_at; /* 0: no result yet */
+	struct rp_command_result res;
+};
+typedef int (*store_command_cb)(void *arg, const struct store_command *c);
+/* A device's newest limit commands with their results, newest first. */
+rp_err store_command_each(struct store *s, const char *serial, int limit,
+                          store_command_cb cb, void *arg) RP_WARN_UNUSED;
+
+/* Every ingest counter (name, value) in name order. */
+typedef int (*store_counter_cb)(void *arg, const char *name, int64_t value);
+rp_err store_counter_each(struct store *s, store_counter_cb cb,
+                          void *arg) RP_WARN_UNUSED;
 
 /* --- small facts (setup-token hash, ...) --- */
 /* *len in: capacity of val, out: length. RP_E_NOT_FOUND if absent. */

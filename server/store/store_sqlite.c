@@ -18,8 +18,25 @@
 #include "rampart/log.h"
 #include "store.h"
 
+/* Statements of the ingest path, prepared once and reused (cached[]). */
+enum {
+	ST_DEV_STATE,
+	ST_TEL_STATUS,
+	ST_TEL_ROW,
+	ST_TOUCH,
+	ST_EVENT_ROW,
+	ST_RESULT_ROW,
+	ST_RESULT_CMD,
+	ST_TRIM_TEL,
+	ST_TRIM_EV,
+	ST_TRIM_RES,
+	ST_COUNTER,
+	ST_COUNT
+};
+
 struct store {
 	sqlite3 *db;
+	sqlite3_stmt *cached[ST_COUNT];
 };
 
 /* Append only: a released migration is never edited. */
@@ -70,6 +87,85 @@ static const char *const migrations[] = {
     "DEFAULT '';"
     "ALTER TABLE devices ADD COLUMN quarantined_at INTEGER NOT NULL "
     "DEFAULT 0;",
+    /* 4: ingest (docs/rampartd.md "Ingest"): per-device status and last
+     * telemetry, bounded telemetry/event/result history, commands sent,
+     * ingest counters */
+    "CREATE TABLE device_status ("
+    " serial TEXT PRIMARY KEY,"
+    " first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL,"
+    " telemetry_at INTEGER NOT NULL DEFAULT 0,"
+    " seq INTEGER NOT NULL DEFAULT 0,"
+    " ts INTEGER NOT NULL DEFAULT 0,"
+    " uptime_s INTEGER NOT NULL DEFAULT 0,"
+    " cpu_permille INTEGER NOT NULL DEFAULT 0,"
+    " mem_total_kb INTEGER NOT NULL DEFAULT 0,"
+    " mem_avail_kb INTEGER NOT NULL DEFAULT 0,"
+    " tcp TEXT NOT NULL DEFAULT '',"
+    " udp TEXT NOT NULL DEFAULT '',"
+    " fw_version TEXT NOT NULL DEFAULT '',"
+    " fw_sha256 TEXT NOT NULL DEFAULT '',"
+    " msgs_sent INTEGER NOT NULL DEFAULT 0,"
+    " dropped INTEGER NOT NULL DEFAULT 0,"
+    " interval_s INTEGER NOT NULL DEFAULT 0,"
+    " log_seq INTEGER NOT NULL DEFAULT 0,"
+    " log_head TEXT NOT NULL DEFAULT '',"
+    " n_telemetry INTEGER NOT NULL DEFAULT 0,"
+    " n_events INTEGER NOT NULL DEFAULT 0,"
+    " n_results INTEGER NOT NULL DEFAULT 0,"
+    " n_rejected INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE telemetry ("
+    " id INTEGER PRIMARY KEY,"
+    " serial TEXT NOT NULL,"
+    " received_at INTEGER NOT NULL,"
+    " ts INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " uptime_s INTEGER NOT NULL,"
+    " cpu_permille INTEGER NOT NULL,"
+    " mem_total_kb INTEGER NOT NULL,"
+    " mem_avail_kb INTEGER NOT NULL,"
+    " n_tcp INTEGER NOT NULL,"
+    " n_udp INTEGER NOT NULL,"
+    " fw_version TEXT NOT NULL,"
+    " msgs_sent INTEGER NOT NULL,"
+    " dropped INTEGER NOT NULL);"
+    "CREATE INDEX telemetry_serial ON telemetry (serial, id);"
+    "CREATE TABLE events ("
+    " id INTEGER PRIMARY KEY,"
+    " serial TEXT NOT NULL,"
+    " received_at INTEGER NOT NULL,"
+    " ts INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " type TEXT NOT NULL,"
+    " severity TEXT NOT NULL,"
+    " count INTEGER NOT NULL,"
+    " detail TEXT NOT NULL);"
+    "CREATE INDEX events_serial ON events (serial, id);"
+    "CREATE TABLE command_results ("
+    " id INTEGER PRIMARY KEY,"
+    " serial TEXT NOT NULL,"
+    " received_at INTEGER NOT NULL,"
+    " cmd_id TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " ts INTEGER NOT NULL,"
+    " detail TEXT NOT NULL);"
+    "CREATE INDEX command_results_serial ON command_results (serial, id);"
+    "CREATE TABLE commands ("
+    " id TEXT PRIMARY KEY,"
+    " serial TEXT NOT NULL,"
+    " type TEXT NOT NULL,"
+    " arg TEXT NOT NULL,"
+    " issued_at INTEGER NOT NULL,"
+    " result_at INTEGER NOT NULL DEFAULT 0,"
+    " status TEXT NOT NULL DEFAULT '',"
+    " result_seq INTEGER NOT NULL DEFAULT 0,"
+    " result_ts INTEGER NOT NULL DEFAULT 0,"
+    " detail TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX commands_serial ON commands (serial, issued_at);"
+    "CREATE TABLE ingest_counters ("
+    " name TEXT PRIMARY KEY,"
+    " value INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -215,6 +311,8 @@ void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->cached[i]);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -703,4 +801,610 @@ rp_err store_meta_set(struct store *s, const char *key, const uint8_t *val,
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 2, val, (int)len, SQLITE_TRANSIENT);
 	return step_done(s, st);
+}
+
+/* --- ingest ------------------------------------------------------------ */
+
+static const char *const cached_sql[ST_COUNT] = {
+    [ST_DEV_STATE] = "SELECT state FROM devices WHERE serial = ?",
+    [ST_TEL_STATUS] =
+        "INSERT INTO device_status (serial, first_seen, last_seen, "
+        "telemetry_at, seq, ts, uptime_s, cpu_permille, mem_total_kb, "
+        "mem_avail_kb, tcp, udp, fw_version, fw_sha256, msgs_sent, dropped, "
+        "interval_s, log_seq, log_head, n_telemetry) "
+        "VALUES (?1,?2,?2,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
+        "?16,?17,1) "
+        "ON CONFLICT (serial) DO UPDATE SET "
+        "last_seen = max(last_seen, ?2), telemetry_at = ?2, seq = ?3, "
+        "ts = ?4, uptime_s = ?5, cpu_permille = ?6, mem_total_kb = ?7, "
+        "mem_avail_kb = ?8, tcp = ?9, udp = ?10, fw_version = ?11, "
+        "fw_sha256 = ?12, msgs_sent = ?13, dropped = ?14, interval_s = ?15, "
+        "log_seq = ?16, log_head = ?17, n_telemetry = n_telemetry + 1 "
+        "RETURNING n_telemetry",
+    [ST_TEL_ROW] = "INSERT INTO telemetry (serial, received_at, ts, seq, "
+                   "uptime_s, cpu_permille, mem_total_kb, mem_avail_kb, "
+                   "n_tcp, n_udp, fw_version, msgs_sent, dropped) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_TOUCH] = "INSERT INTO device_status (serial, first_seen, last_seen, "
+                 "n_events, n_results, n_rejected) "
+                 "VALUES (?1,?2,?2,?3,?4,?5) "
+                 "ON CONFLICT (serial) DO UPDATE SET "
+                 "last_seen = max(last_seen, ?2), "
+                 "n_events = n_events + ?3, n_results = n_results + ?4, "
+                 "n_rejected = n_rejected + ?5 "
+                 "RETURNING n_events, n_results",
+    [ST_EVENT_ROW] = "INSERT INTO events (serial, received_at, ts, seq, "
+                     "type, severity, count, detail) "
+                     "VALUES (?,?,?,?,?,?,?,?)",
+    [ST_RESULT_ROW] = "INSERT INTO command_results (serial, received_at, "
+                      "cmd_id, status, seq, ts, detail) "
+                      "VALUES (?,?,?,?,?,?,?)",
+    [ST_RESULT_CMD] = "UPDATE commands SET result_at = ?, status = ?, "
+                      "result_seq = ?, result_ts = ?, detail = ? "
+                      "WHERE id = ? AND serial = ? AND result_at = 0",
+    [ST_TRIM_TEL] = "DELETE FROM telemetry WHERE serial = ?1 AND id <= "
+                    "(SELECT id FROM telemetry WHERE serial = ?1 "
+                    "ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+    [ST_TRIM_EV] = "DELETE FROM events WHERE serial = ?1 AND id <= "
+                   "(SELECT id FROM events WHERE serial = ?1 "
+                   "ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+    [ST_TRIM_RES] = "DELETE FROM command_results WHERE serial = ?1 AND "
+                    "id <= (SELECT id FROM command_results WHERE "
+                    "serial = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+    [ST_COUNTER] = "INSERT INTO ingest_counters (name, value) VALUES (?, ?) "
+                   "ON CONFLICT (name) DO UPDATE SET "
+                   "value = value + excluded.value",
+};
+
+/* The cached statement i, reset and unbound; NULL (logged) on failure. */
+static sqlite3_stmt *cached(struct store *s, int i)
+{
+	sqlite3_stmt *st = s->cached[i];
+
+	if (st == NULL) {
+		st = prep(s, cached_sql[i]);
+		s->cached[i] = st;
+	} else {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	return st;
+}
+
+/* Step a cached statement to its end; *col0 (if not NULL) gets the first
+ * column of its row (RETURNING). The statement stays cached. */
+static rp_err run_cached(struct store *s, sqlite3_stmt *st, int64_t *col0,
+                         int64_t *col1)
+{
+	int r = sqlite3_step(st);
+
+	if (r == SQLITE_ROW) {
+		if (col0 != NULL)
+			*col0 = sqlite3_column_int64(st, 0);
+		if (col1 != NULL)
+			*col1 = sqlite3_column_int64(st, 1);
+		r = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? RP_OK : fail(s, "ingest step");
+}
+
+static void bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+	sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+/* "22,80,443" from a port list (cap: 6 bytes per port is enough). */
+static void ports_text(char *dst, size_t cap, const uint16_t *p, uint16_t n)
+{
+	size_t o = 0;
+
+	dst[0] = '\0';
+	for (uint16_t i = 0; i < n && i < RP_PORTS_MAX && o < cap; i++)
+		o += (size_t)snprintf(dst + o, cap - o, "%s%u", i ? "," : "",
+		                      (unsigned)p[i]);
+}
+
+static uint16_t ports_parse(const char *t, uint16_t *p)
+{
+	uint16_t n = 0;
+	char *end;
+
+	while (t != NULL && *t != '\0' && n < RP_PORTS_MAX) {
+		unsigned long v = strtoul(t, &end, 10);
+
+		if (end == t || v == 0 || v > 65535)
+			break;
+		p[n++] = (uint16_t)v;
+		t = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+/* Trim statement trim to keep rows of serial when count says it is
+ * time: every min(keep, 64) rows, so at most keep + 63 are kept. */
+static rp_err trim(struct store *s, int which, const char *serial,
+                   int64_t count, int64_t keep)
+{
+	int64_t every = keep < 64 ? keep : 64;
+	sqlite3_stmt *st;
+
+	if (keep <= 0 || count % every != 0)
+		return RP_OK;
+	st = cached(s, which);
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, keep);
+	return run_cached(s, st, NULL, NULL);
+}
+
+static rp_err in_telemetry(struct store *s, const struct store_in *it,
+                           const struct store_retention *keep)
+{
+	const struct rp_telemetry *t = &it->u.tel;
+	char tcp[RP_PORTS_MAX * 6 + 1], udp[RP_PORTS_MAX * 6 + 1];
+	sqlite3_stmt *st = cached(s, ST_TEL_STATUS);
+	int64_t n = 0;
+	rp_err rc;
+
+	if (st == NULL)
+		return RP_E_STORE;
+	ports_text(tcp, sizeof tcp, t->tcp, t->n_tcp);
+	ports_text(udp, sizeof udp, t->udp, t->n_udp);
+	sqlite3_bind_text(st, 1, it->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, it->received_at);
+	bind_u64(st, 3, t->seq);
+	sqlite3_bind_int64(st, 4, t->ts);
+	bind_u64(st, 5, t->uptime_s);
+	sqlite3_bind_int64(st, 6, t->cpu_permille);
+	bind_u64(st, 7, t->mem_total_kb);
+	bind_u64(st, 8, t->mem_avail_kb);
+	sqlite3_bind_text(st, 9, tcp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, udp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, t->fw_version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, t->fw_sha256, -1, SQLITE_STATIC);
+	bind_u64(st, 13, t->msgs_sent);
+	bind_u64(st, 14, t->dropped);
+	sqlite3_bind_int64(st, 15, t->interval_s);
+	bind_u64(st, 16, t->log_seq);
+	sqlite3_bind_text(st, 17, t->log_head, -1, SQLITE_STATIC);
+	rc = run_cached(s, st, &n, NULL);
+	if (rc != RP_OK)
+		return rc;
+	st = cached(s, ST_TEL_ROW);
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_text(st, 1, it->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, it->received_at);
+	sqlite3_bind_int64(st, 3, t->ts);
+	bind_u64(st, 4, t->seq);
+	bind_u64(st, 5, t->uptime_s);
+	sqlite3_bind_int64(st, 6, t->cpu_permille);
+	bind_u64(st, 7, t->mem_total_kb);
+	bind_u64(st, 8, t->mem_avail_kb);
+	sqlite3_bind_int(st, 9, t->n_tcp);
+	sqlite3_bind_int(st, 10, t->n_udp);
+	sqlite3_bind_text(st, 11, t->fw_version, -1, SQLITE_STATIC);
+	bind_u64(st, 12, t->msgs_sent);
+	bind_u64(st, 13, t->dropped);
+	rc = run_cached(s, st, NULL, NULL);
+	if (rc == RP_OK)
+		rc = trim(s, ST_TRIM_TEL, it->serial, n, keep->telemetry_keep);
+	return rc;
+}
+
+/* last_seen and one count of kind for it->serial; trims its history. */
+static rp_err in_touch(struct store *s, const struct store_in *it,
+                       const struct store_retention *keep)
+{
+	sqlite3_stmt *st = cached(s, ST_TOUCH);
+	int64_t n_ev = 0, n_res = 0;
+	rp_err rc;
+
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_text(st, 1, it->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, it->received_at);
+	sqlite3_bind_int(st, 3, it->kind == STORE_IN_EVENT);
+	sqlite3_bind_int(st, 4, it->kind == STORE_IN_RESULT);
+	sqlite3_bind_int(st, 5, it->kind == STORE_IN_REJECT);
+	rc = run_cached(s, st, &n_ev, &n_res);
+	if (rc == RP_OK && it->kind == STORE_IN_EVENT)
+		rc = trim(s, ST_TRIM_EV, it->serial, n_ev, keep->events_keep);
+	if (rc == RP_OK && it->kind == STORE_IN_RESULT)
+		rc =
+		    trim(s, ST_TRIM_RES, it->serial, n_res, keep->results_keep);
+	return rc;
+}
+
+static const char *name_or(const char *n)
+{
+	return n != NULL ? n : "?";
+}
+
+static rp_err in_event(struct store *s, const struct store_in *it)
+{
+	const struct rp_event *e = &it->u.ev;
+	sqlite3_stmt *st = cached(s, ST_EVENT_ROW);
+
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_text(st, 1, it->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, it->received_at);
+	sqlite3_bind_int64(st, 3, e->ts);
+	bind_u64(st, 4, e->seq);
+	sqlite3_bind_text(st, 5, name_or(rp_event_type_name(e->type)), -1,
+	                  SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, name_or(rp_severity_name(e->severity)), -1,
+	                  SQLITE_STATIC);
+	bind_u64(st, 7, e->count);
+	sqlite3_bind_text(st, 8, e->detail, -1, SQLITE_STATIC);
+	return run_cached(s, st, NULL, NULL);
+}
+
+static rp_err in_result(struct store *s, const struct store_in *it)
+{
+	const struct rp_command_result *r = &it->u.res;
+	const char *status = name_or(rp_command_status_name(r->status));
+	sqlite3_stmt *st = cached(s, ST_RESULT_ROW);
+	rp_err rc;
+
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_text(st, 1, it->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, it->received_at);
+	sqlite3_bind_text(st, 3, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
+	bind_u64(st, 5, r->seq);
+	sqlite3_bind_int64(st, 6, r->ts);
+	sqlite3_bind_text(st, 7, r->detail, -1, SQLITE_STATIC);
+	rc = run_cached(s, st, NULL, NULL);
+	if (rc != RP_OK)
+		return rc;
+	/* the first result of a command we sent completes it */
+	st = cached(s, ST_RESULT_CMD);
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_int64(st, 1, it->received_at);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	bind_u64(st, 3, r->seq);
+	sqlite3_bind_int64(st, 4, r->ts);
+	sqlite3_bind_text(st, 5, r->detail, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, it->serial, -1, SQLITE_STATIC);
+	return run_cached(s, st, NULL, NULL);
+}
+
+/* RP_OK if serial is an enrolled device, RP_E_NOT_FOUND if not. */
+static rp_err in_enrolled(struct store *s, const char *serial)
+{
+	sqlite3_stmt *st = cached(s, ST_DEV_STATE);
+	rp_err rc = RP_E_NOT_FOUND;
+	int r;
+
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW && sqlite3_column_int(st, 0) == STORE_DEV_ENROLLED)
+		rc = RP_OK;
+	else if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = fail(s, "ingest device");
+	sqlite3_reset(st);
+	return rc;
+}
+
+static rp_err in_one(struct store *s, const struct store_in *it,
+                     const struct store_retention *keep,
+                     struct store_in_result *res)
+{
+	rp_err rc;
+
+	if (it->kind == STORE_IN_NONE)
+		return RP_OK;
+	rc = in_enrolled(s, it->serial);
+	if (rc == RP_E_NOT_FOUND) {
+		res->unknown++;
+		return RP_OK;
+	}
+	if (rc != RP_OK)
+		return rc;
+	switch (it->kind) {
+	case STORE_IN_TELEMETRY:
+		rc = in_telemetry(s, it, keep);
+		res->telemetry += rc == RP_OK;
+		return rc;
+	case STORE_IN_EVENT:
+		rc = in_event(s, it);
+		res->events += rc == RP_OK;
+		break;
+	case STORE_IN_RESULT:
+		rc = in_result(s, it);
+		res->results += rc == RP_OK;
+		break;
+	case STORE_IN_REJECT:
+		res->rejects++;
+		break;
+	default:
+		return RP_E_INVAL;
+	}
+	return rc == RP_OK ? in_touch(s, it, keep) : rc;
+}
+
+rp_err store_ingest_write(struct store *s, const struct store_in *items,
+                          size_t n, const struct store_retention *keep,
+                          const struct store_counter *counters,
+                          size_t n_counters, struct store_in_result *res)
+{
+	struct store_in_result r;
+	sqlite3_stmt *st;
+	rp_err rc;
+	size_t i;
+
+	memset(&r, 0, sizeof r);
+	memset(res, 0, sizeof *res);
+	rc = store_begin(s);
+	for (i = 0; rc == RP_OK && i < n; i++)
+		rc = in_one(s, &items[i], keep, &r);
+	for (i = 0; rc == RP_OK && i < n_counters; i++) {
+		if (counters[i].add == 0)
+			continue;
+		st = cached(s, ST_COUNTER);
+		if (st == NULL) {
+			rc = RP_E_STORE;
+			break;
+		}
+		sqlite3_bind_text(st, 1, counters[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, counters[i].add);
+		rc = run_cached(s, st, NULL, NULL);
+	}
+	if (rc == RP_OK)
+		rc = store_commit(s);
+	if (rc != RP_OK) {
+		store_rollback(s);
+		return rc;
+	}
+	*res = r;
+	return RP_OK;
+}
+
+#define STATUS_COLS                                                        \
+	"first_seen, last_seen, telemetry_at, seq, ts, uptime_s, "         \
+	"cpu_permille, mem_total_kb, mem_avail_kb, tcp, udp, fw_version, " \
+	"fw_sha256, msgs_sent, dropped, interval_s, log_seq, log_head, "   \
+	"n_telemetry, n_events, n_results, n_rejected"
+
+/* The status columns starting at column c. */
+static void read_status(sqlite3_stmt *st, int c, struct store_status *o)
+{
+	struct rp_telemetry *t = &o->tel;
+
+	memset(o, 0, sizeof *o);
+	o->first_seen = sqlite3_column_int64(st, c + 0);
+	o->last_seen = sqlite3_column_int64(st, c + 1);
+	o->telemetry_at = sqlite3_column_int64(st, c + 2);
+	t->seq = (uint64_t)sqlite3_column_int64(st, c + 3);
+	t->ts = sqlite3_column_int64(st, c + 4);
+	t->uptime_s = (uint64_t)sqlite3_column_int64(st, c + 5);
+	t->cpu_permille = (uint32_t)sqlite3_column_int64(st, c + 6);
+	t->mem_total_kb = (uint64_t)sqlite3_column_int64(st, c + 7);
+	t->mem_avail_kb = (uint64_t)sqlite3_column_int64(st, c + 8);
+	t->n_tcp =
+	    ports_parse((const char *)sqlite3_column_text(st, c + 9), t->tcp);
+	t->n_udp =
+	    ports_parse((const char *)sqlite3_column_text(st, c + 10), t->udp);
+	copy_col(t->fw_version, sizeof t->fw_version, st, c + 11);
+	copy_col(t->fw_sha256, sizeof t->fw_sha256, st, c + 12);
+	t->msgs_sent = (uint64_t)sqlite3_column_int64(st, c + 13);
+	t->dropped = (uint64_t)sqlite3_column_int64(st, c + 14);
+	t->interval_s = (uint32_t)sqlite3_column_int64(st, c + 15);
+	t->log_seq = (uint64_t)sqlite3_column_int64(st, c + 16);
+	copy_col(t->log_head, sizeof t->log_head, st, c + 17);
+	o->n_telemetry = sqlite3_column_int64(st, c + 18);
+	o->n_events = sqlite3_column_int64(st, c + 19);
+	o->n_results = sqlite3_column_int64(st, c + 20);
+	o->n_rejected = sqlite3_column_int64(st, c + 21);
+}
+
+rp_err store_status_get(struct store *s, const char *serial,
+                        struct store_status *out)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " STATUS_COLS
+	                           " FROM device_status WHERE serial = ?");
+	rp_err rc;
+
+	if (st == NULL)
+		return RP_E_STORE;
+	rc = step_row(s, st, serial, "status get");
+	if (rc == RP_OK)
+		read_status(st, 0, out);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+rp_err store_device_status_each(struct store *s, store_dev_status_cb cb,
+                                void *arg)
+{
+	/* DEV_COLS are columns 0..12 of devices d; the status follows. */
+	sqlite3_stmt *st = prep(
+	    s, "SELECT d.serial, d.hw_type, d.hw_token, d.grp, d.tags, "
+	       "d.state, d.allow_reprovision, d.force_renew, d.created_at, "
+	       "d.updated_at, d.quarantined, d.quarantine_reason, "
+	       "d.quarantined_at, s.serial IS NOT NULL, "
+	       "s.first_seen, s.last_seen, s.telemetry_at, s.seq, s.ts, "
+	       "s.uptime_s, s.cpu_permille, s.mem_total_kb, s.mem_avail_kb, "
+	       "s.tcp, s.udp, s.fw_version, s.fw_sha256, s.msgs_sent, "
+	       "s.dropped, s.interval_s, s.log_seq, s.log_head, "
+	       "s.n_telemetry, s.n_events, s.n_results, s.n_rejected "
+	       "FROM devices d LEFT JOIN device_status s "
+	       "ON s.serial = d.serial ORDER BY d.serial");
+	struct store_device d;
+	struct store_status ss;
+	rp_err rc = RP_OK;
+	int r;
+
+	if (st == NULL)
+		return RP_E_STORE;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		read_device(st, &d);
+		if (sqlite3_column_int(st, 13))
+			read_status(st, 14, &ss);
+		else
+			memset(&ss, 0, sizeof ss);
+		if (cb(arg, &d, &ss) != 0)
+			break;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = fail(s, "device status list");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Wire name back to the enum, for rows written with rp_*_name(). */
+static int enum_of(const char *(*name)(int), const char *t, int lo, int hi)
+{
+	for (int v = lo; v <= hi; v++) {
+		const char *n = name(v);
+
+		if (n != NULL && t != NULL && strcmp(n, t) == 0)
+			return v;
+	}
+	return 0;
+}
+
+static const char *ev_type_name(int v)
+{
+	return rp_event_type_name((enum rp_event_type)v);
+}
+
+static const char *ev_sev_name(int v)
+{
+	return rp_severity_name((enum rp_severity)v);
+}
+
+static const char *cmd_type_name(int v)
+{
+	return rp_command_type_name((enum rp_command_type)v);
+}
+
+static const char *cmd_status_name(int v)
+{
+	return rp_command_status_name((enum rp_command_status)v);
+}
+
+rp_err store_event_each(struct store *s, const char *serial, int limit,
+                        store_event_cb cb, void *arg)
+{
+	sqlite3_stmt *st = prep(s, "SELECT id, received_at, ts, seq, type, "
+	                           "severity, count, detail FROM events "
+	                           "WHERE serial = ? ORDER BY id DESC LIMIT ?");
+	struct store_event e;
+	rp_err rc = RP_OK;
+	int r;
+
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, limit);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&e, 0, sizeof e);
+		e.id = sqlite3_column_int64(st, 0);
+		e.received_at = sqlite3_column_int64(st, 1);
+		e.ev.ts = sqlite3_column_int64(st, 2);
+		e.ev.seq = (uint64_t)sqlite3_column_int64(st, 3);
+		e.ev.type = (enum rp_event_type)enum_of(
+		    ev_type_name, (const char *)sqlite3_column_text(st, 4), 1,
+		    32);
+		e.ev.severity = (enum rp_severity)enum_of(
+		    ev_sev_name, (const char *)sqlite3_column_text(st, 5), 0,
+		    8);
+		e.ev.count = (uint64_t)sqlite3_column_int64(st, 6);
+		copy_col(e.ev.detail, sizeof e.ev.detail, st, 7);
+		if (cb(arg, &e) != 0)
+			break;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = fail(s, "event list");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+rp_err store_command_add(struct store *s, const char *serial,
+                         const struct rp_command *c)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO commands (id, serial, type, "
+	                           "arg, issued_at) VALUES (?,?,?,?,?)");
+
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, serial, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, name_or(rp_command_type_name(c->type)), -1,
+	                  SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->arg, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, c->ts);
+	return step_done(s, st);
+}
+
+rp_err store_command_each(struct store *s, const char *serial, int limit,
+                          store_command_cb cb, void *arg)
+{
+	sqlite3_stmt *st = prep(s, "SELECT id, serial, type, arg, issued_at, "
+	                           "result_at, status, result_seq, result_ts, "
+	                           "detail FROM commands WHERE serial = ? "
+	                           "ORDER BY issued_at DESC, rowid DESC "
+	                           "LIMIT ?");
+	struct store_command c;
+	rp_err rc = RP_OK;
+	int r;
+
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, limit);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&c, 0, sizeof c);
+		copy_col(c.cmd.id, sizeof c.cmd.id, st, 0);
+		copy_col(c.serial, sizeof c.serial, st, 1);
+		c.cmd.type = (enum rp_command_type)enum_of(
+		    cmd_type_name, (const char *)sqlite3_column_text(st, 2), 1,
+		    32);
+		copy_col(c.cmd.arg, sizeof c.cmd.arg, st, 3);
+		c.cmd.ts = sqlite3_column_int64(st, 4);
+		c.result_at = sqlite3_column_int64(st, 5);
+		snprintf(c.res.id, sizeof c.res.id, "%s", c.cmd.id);
+		c.res.status = (enum rp_command_status)enum_of(
+		    cmd_status_name, (const char *)sqlite3_column_text(st, 6),
+		    0, 8);
+		c.res.seq = (uint64_t)sqlite3_column_int64(st, 7);
+		c.res.ts = sqlite3_column_int64(st, 8);
+		copy_col(c.res.detail, sizeof c.res.detail, st, 9);
+		if (cb(arg, &c) != 0)
+			break;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = fail(s, "command list");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+rp_err store_counter_each(struct store *s, store_counter_cb cb, void *arg)
+{
+	sqlite3_stmt *st =
+	    prep(s, "SELECT name, value FROM ingest_counters ORDER BY name");
+	rp_err rc = RP_OK;
+	int r;
+
+	if (st == NULL)
+		return RP_E_STORE;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cb(arg, (const char *)sqlite3_column_text(st, 0),
+		       sqlite3_column_int64(st, 1)) != 0)
+			break;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = fail(s, "counter list");
+	sqlite3_finalize(st);
+	return rc;
 }

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_store_ingest.c - the ingest part of rampartd's store interface
+ * (server/store/store.h, migration 4) on a real SQLite file: one batch is
+ * one transaction (all or nothing), the device status carries the last
+ * telemetry facts and the per-kind counts, items of devices that are not
+ * enrolled are skipped and counted, history is trimmed to its bound,
+ * events come back newest first, a command result completes its command,
+ * counters add up across batches and reopen.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "cmocka_all.h"
+#include "rpt.h"
+#include "store/store.h"
+
+static char path[600];
+
+static struct store *open_fresh(void)
+{
+	char dir[512];
+	struct store *s = NULL;
+	struct store_device d;
+	const char *serials[] = {"SN-1", "SN-2", "SN-ALLOW"};
+
+	rpt_tmpdir(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/rampart.db", dir);
+	assert_int_equal(store_open(path, &s), RP_OK);
+	for (size_t i = 0; i < 3; i++) {
+		memset(&d, 0, sizeof d);
+		snprintf(d.serial, sizeof d.serial, "%s", serials[i]);
+		snprintf(d.hw_type, sizeof d.hw_type, "tpm2");
+		snprintf(d.group, sizeof d.group, "line-a");
+		assert_int_equal(store_device_add(s, &d), RP_OK);
+		if (i < 2)
+			assert_int_equal(store_device_set_state(
+			                     s, d.serial, STORE_DEV_ENROLLED),
+			                 RP_OK);
+	}
+	return s;
+}
+
+static struct store_in tel(const char *serial, uint64_t seq, int64_t at)
+{
+	struct store_in it;
+
+	memset(&it, 0, sizeof it);
+	it.kind = STORE_IN_TELEMETRY;
+	snprintf(it.serial, sizeof it.serial, "%s", serial);
+	it.received_at = at;
+	it.u.tel.seq = seq;
+	it.u.tel.ts = at - 1;
+	it.u.tel.uptime_s = 100 + seq;
+	it.u.tel.cpu_permille = 250;
+	it.u.tel.mem_total_kb = 1024;
+	it.u.tel.mem_avail_kb = 512;
+	it.u.tel.n_tcp = 2;
+	it.u.tel.tcp[0] = 22;
+	it.u.tel.tcp[1] = 8883;
+	it.u.tel.n_udp = 1;
+	it.u.tel.udp[0] = 53;
+	snprintf(it.u.tel.fw_version, sizeof it.u.tel.fw_version, "1.4.%llu",
+	         (unsigned long long)seq);
+	memset(it.u.tel.fw_sha256, 'a', 64);
+	it.u.tel.msgs_sent = seq;
+	it.u.tel.dropped = 3;
+	it.u.tel.interval_s = 10;
+	it.u.tel.log_seq = 7;
+	memset(it.u.tel.log_head, 'b', 64);
+	return it;
+}
+
+static struct store_in ev(const char *serial, uint64_t seq, const char *d)
+{
+	struct store_in it;
+
+	memset(&it, 0, sizeof it);
+	it.kind = STORE_IN_EVENT;
+	snprintf(it.serial, sizeof it.serial, "%s", serial);
+	it.received_at = 2000;
+	it.u.ev.seq = seq;
+	it.u.ev.ts = 1999;
+	it.u.ev.type = RP_EVENT_AUTH_FAILURE;
+	it.u.ev.severity = RP_SEV_WARNING;
+	it.u.ev.count = 4;
+	snprintf(it.u.ev.detail, sizeof it.u.ev.detail, "%s", d);
+	return it;
+}
+
+static long long count(const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long n = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static const struct store_retention keep_all = {0, 0, 0};
+
+static void test_batch_and_status(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_in items[6];
+	struct store_in_result r;
+	struct store_status st;
+	struct store_counter c[] = {{"received", 6}, {"rejected", 1}};
+
+	(void)state;
+	items[0] = tel("SN-1", 1, 1000);
+	items[1] = tel("SN-1", 2, 1010);
+	items[2] = ev("SN-1", 3, "sshd: 4 failures");
+	items[3] = tel("SN-ALLOW", 1, 1000); /* not enrolled */
+	items[4] = tel("SN-NONE", 1, 1000);  /* not in the registry */
+	memset(&items[5], 0, sizeof items[5]);
+	items[5].kind = STORE_IN_REJECT;
+	snprintf(items[5].serial, sizeof items[5].serial, "SN-2");
+	items[5].received_at = 1005;
+	assert_int_equal(store_ingest_write(s, items, 6, &keep_all, c, 2, &r),
+	                 RP_OK);
+	assert_int_equal(r.telemetry, 2);
+	assert_int_equal(r.events, 1);
+	assert_int_equal(r.rejects, 1);
+	assert_int_equal(r.unknown, 2);
+
+	assert_int_equal(store_status_get(s, "SN-1", &st), RP_OK);
+	assert_int_equal(st.first_seen, 1000);
+	assert_int_equal(st.last_seen, 2000);
+	assert_int_equal(st.telemetry_at, 1010);
+	assert_int_equal(st.n_telemetry, 2);
+	assert_int_equal(st.n_events, 1);
+	assert_string_equal(st.tel.fw_version, "1.4.2");
+	assert_int_equal(st.tel.n_tcp, 2);
+	assert_int_equal(st.tel.tcp[1], 8883);
+	assert_int_equal(st.tel.n_udp, 1);
+	assert_int_equal(st.tel.udp[0], 53);
+	assert_int_equal(st.tel.interval_s, 10);
+	assert_int_equal(st.tel.fw_sha256[63], 'a');
+	assert_int_equal(st.tel.log_head[0], 'b');
+	assert_int_equal(store_status_get(s, "SN-2", &st), RP_OK);
+	assert_int_equal(st.n_rejected, 1);
+	assert_int_equal(st.n_telemetry, 0);
+	assert_int_equal(store_status_get(s, "SN-ALLOW", &st), RP_E_NOT_FOUND);
+	assert_int_equal(count("SELECT COUNT(*) FROM telemetry"), 2);
+	assert_int_equal(
+	    count("SELECT value FROM ingest_counters WHERE name='received'"),
+	    6);
+	/* counters add up */
+	assert_int_equal(store_ingest_write(s, NULL, 0, &keep_all, c, 1, &r),
+	                 RP_OK);
+	assert_int_equal(
+	    count("SELECT value FROM ingest_counters WHERE name='received'"),
+	    12);
+	store_close(s);
+}
+
+/* A batch that fails midway leaves nothing behind. */
+static void test_batch_atomic(void **state)
+{
+	struct store *s = open_fresh();
+	struct store *other = NULL;
+	struct store_in items[2];
+	struct store_in_result r;
+
+	(void)state;
+	items[0] = tel("SN-1", 1, 1000);
+	items[1] = tel("SN-1", 2, 1000);
+	items[1].kind = 99; /* not a kind: the write fails */
+	assert_int_not_equal(
+	    store_ingest_write(s, items, 2, &keep_all, NULL, 0, &r), RP_OK);
+	assert_int_equal(count("SELECT COUNT(*) FROM telemetry"), 0);
+	assert_int_equal(count("SELECT COUNT(*) FROM device_status"), 0);
+	/* and the store is usable afterwards (no transaction left open) */
+	items[1].kind = STORE_IN_TELEMETRY;
+	assert_int_equal(
+	    store_ingest_write(s, items, 2, &keep_all, NULL, 0, &r), RP_OK);
+	assert_int_equal(count("SELECT COUNT(*) FROM telemetry"), 2);
+	/* a second connection holding the write lock: RP_E_STORE, no row */
+	assert_int_equal(store_open(path, &other), RP_OK);
+	assert_int_equal(store_begin(other), RP_OK);
+	assert_int_equal(
+	    store_ingest_write(s, items, 1, &keep_all, NULL, 0, &r) == RP_OK,
+	    0);
+	store_rollback(other);
+	store_close(other);
+	assert_int_equal(count("SELECT COUNT(*) FROM telemetry"), 2);
+	store_close(s);
+}
+
+static void test_retention(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_retention keep = {10, 5, 5};
+	struct store_in it;
+	struct store_in_result r;
+	long long n;
+
+	(void)state;
+	for (uint64_t i = 1; i <= 200; i++) {
+		it = tel("SN-1", i, 1000 + (int64_t)i);
+		assert_int_equal(
+		    store_ingest_write(s, &it, 1, &keep, NULL, 0, &r), RP_OK);
+		it = ev("SN-1", i, "e");
+		assert_int_equal(
+		    store_ingest_write(s, &it, 1, &keep, NULL, 0, &r), RP_OK);
+		n = count("SELECT COUNT(*) FROM telemetry");
+		assert_true(n <= 10 + 9);
+		n = count("SELECT COUNT(*) FROM events");
+		assert_true(n <= 5 + 4);
+	}
+	/* the newest rows are the ones kept */
+	assert_int_equal(count("SELECT MAX(seq) FROM telemetry"), 200);
+	assert_true(count("SELECT MIN(seq) FROM telemetry") >= 200 - 18);
+	store_close(s);
+}
+
+struct evs {
+	char seen[256];
+};
+
+static int ev_cb(void *arg, const struct store_event *e)
+{
+	struct evs *x = arg;
+
+	assert_int_equal(e->ev.type, RP_EVENT_AUTH_FAILURE);
+	assert_int_equal(e->ev.severity, RP_SEV_WARNING);
+	assert_int_equal(e->ev.count, 4);
+	strcat(x->seen, e->ev.detail);
+	strcat(x->seen, ";");
+	return 0;
+}
+
+static int cmd_cb(void *arg, const struct store_command *c)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%s:%s:%s:%lld;",
+	         c->cmd.id, c->result_at ? "done" : "open", c->res.detail,
+	         (long long)c->result_at);
+	return 0;
+}
+
+static int dev_cb(void *arg, const struct store_device *d,
+                  const struct store_status *st)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%s:%s:%lld;", d->serial,
+	         st->tel.fw_version, (long long)st->last_seen);
+	return 0;
+}
+
+static void test_events_commands_list(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_in items[3];
+	struct store_in_result r;
+	struct rp_command c;
+	struct evs x;
+	char out[256] = "";
+
+	(void)state;
+	items[0] = ev("SN-1", 1, "first");
+	items[1] = ev("SN-1", 2, "second");
+	memset(&items[2], 0, sizeof items[2]);
+	items[2].kind = STORE_IN_RESULT;
+	snprintf(items[2].serial, sizeof items[2].serial, "SN-1");
+	items[2].received_at = 3000;
+	snprintf(items[2].u.res.id, sizeof items[2].u.res.id, "c-1");
+	items[2].u.res.status = RP_CMD_OK;
+	snprintf(items[2].u.res.detail, sizeof items[2].u.res.detail, "pong");
+
+	memset(&c, 0, sizeof c);
+	snprintf(c.id, sizeof c.id, "c-1");
+	c.type = RP_CMD_PING;
+	c.ts = 2500;
+	assert_int_equal(store_command_add(s, "SN-1", &c), RP_OK);
+	assert_int_equal(store_command_add(s, "SN-1", &c), RP_E_EXISTS);
+	snprintf(c.id, sizeof c.id, "c-2");
+	c.ts = 2600;
+	assert_int_equal(store_command_add(s, "SN-1", &c), RP_OK);
+
+	assert_int_equal(
+	    store_ingest_write(s, items, 3, &keep_all, NULL, 0, &r), RP_OK);
+	assert_int_equal(r.results, 1);
+	memset(&x, 0, sizeof x);
+	assert_int_equal(store_event_each(s, "SN-1", 10, ev_cb, &x), RP_OK);
+	assert_string_equal(x.seen, "second;first;");
+	memset(&x, 0, sizeof x);
+	assert_int_equal(store_event_each(s, "SN-1", 1, ev_cb, &x), RP_OK);
+	assert_string_equal(x.seen, "second;");
+	assert_int_equal(store_command_each(s, "SN-1", 10, cmd_cb, out), RP_OK);
+	assert_string_equal(out, "c-2:open::0;c-1:done:pong:3000;");
+	assert_int_equal(count("SELECT COUNT(*) FROM command_results"), 1);
+
+	out[0] = '\0';
+	items[0] = tel("SN-2", 5, 4000);
+	assert_int_equal(
+	    store_ingest_write(s, items, 1, &keep_all, NULL, 0, &r), RP_OK);
+	assert_int_equal(store_device_status_each(s, dev_cb, out), RP_OK);
+	assert_string_equal(out, "SN-1::3000;SN-2:1.4.5:4000;SN-ALLOW::0;");
+	store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_batch_and_status),
+	    cmocka_unit_test(test_batch_atomic),
+	    cmocka_unit_test(test_retention),
+	    cmocka_unit_test(test_events_commands_list),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
