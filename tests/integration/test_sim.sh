@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# test_sim.sh - rampart-sim against real parts: rampartd (EST) and a real
+# Mosquitto with the rampart plugin configured by `rampart broker-config`.
+# 20 simulated devices are allowlisted from `rampart-sim allowlist`,
+# enrolled over EST by the sim (certificates in the store), all connect
+# (broker log), each sends telemetry whose fw_sha256 is the SHA-256 of the
+# image the sim installed (computed here with sha256sum from
+# STATE_DIR/firmware.img) and a boot event; SIGTERM stops the sim with exit
+# 0; a second run finds every keystore enrolled and enrolls nothing.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/rd_lib.sh"
+
+N=20
+MQ_PID=
+SIM_PID=
+SUBS=()
+exec 9>&2
+die() {
+	echo "FAIL: $*" >&9
+	exit 1
+}
+stop_mine() {
+	local p
+	for p in $SIM_PID "${SUBS[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	if [ -n "$MQ_PID" ] && kill -0 "$MQ_PID" 2>/dev/null; then
+		kill -9 "$MQ_PID" 2>/dev/null || true
+		wait "$MQ_PID" 2>/dev/null || true
+	fi
+}
+on_exit() {
+	local st=$?
+	stop_mine
+	if [ $st -ne 0 ]; then
+		echo "--- rampart-sim (last 30 lines)" >&2
+		tail -30 "$T/sim.err" >&2 2>/dev/null || true
+		echo "--- mosquitto log (last 20 lines)" >&2
+		tail -20 "$D/broker/mosquitto.log" >&2 2>/dev/null || true
+	fi
+	set +e
+	(exit $st)
+	cleanup
+}
+trap on_exit EXIT
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+has() { grep -qF -- "$2" "$1"; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
+D=$T/data
+S=$T/sim
+start_rd "$D"
+
+# --- allowlist from the sim itself, and a claim
+"$BIN/rampart-sim" allowlist --devices $N --prefix SIM- --group line-s \
+	>"$T/allow.csv" || fail "rampart-sim allowlist"
+[ "$(wc -l <"$T/allow.csv")" = $((N + 1)) ] || fail "allowlist: $(cat "$T/allow.csv")"
+head -2 "$T/allow.csv" | tail -1 | grep -qx 'SIM-00001,rampart-sim,,line-s,sim' ||
+	fail "allowlist row: $(head -2 "$T/allow.csv")"
+cli allowlist import "$T/allow.csv" >/dev/null || fail "allowlist import"
+cli claim create --group line-s --expires 1d --out "$T/claim" >/dev/null ||
+	fail "claim create"
+ok "rampart-sim allowlist: $N rows imported by rampart allowlist import"
+
+# --- the broker
+MP=$(free_port)
+"$BIN/rampart" broker-config --data-dir "$D" --out "$T/mosquitto.conf" \
+	--port "$MP" --plugin "$BIN/rampart_auth.so" --user "$(id -un)" \
+	>"$T/bc.out" 2>&1 || fail "broker-config: $(cat "$T/bc.out")"
+(
+	if [ -n "${RP_PLUGIN_PRELOAD:-}" ]; then
+		export LD_PRELOAD=$RP_PLUGIN_PRELOAD
+		export ASAN_OPTIONS=detect_leaks=0
+	fi
+	exec mosquitto -c "$T/mosquitto.conf"
+) >"$T/mosquitto.out" 2>&1 &
+MQ_PID=$!
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$MP") 2>/dev/null; }
+mq_up() {
+	kill -0 "$MQ_PID" || die "mosquitto exited: $(cat "$T/mosquitto.out")"
+	port_open
+}
+wait_until "mosquitto listening" mq_up
+CAF=$D/broker/ca.pem
+MLOG=$D/broker/mosquitto.log
+
+# The service subscriber (rampartd's certificate): telemetry and events.
+mosquitto_sub -h 127.0.0.1 -p "$MP" --cafile "$CAF" \
+	--cert "$D/pki/service.pem" --key "$D/pki/service.key" -i rampartd \
+	-v -q 1 -t 'rampart/v1/d/+/telemetry' -t 'rampart/v1/d/+/events' \
+	>"$T/svc.log" 2>&1 &
+SUBS+=($!)
+wait_until "the service subscriber connected" has "$MLOG" "as rampartd"
+
+# --- first run: enroll and connect every device
+sim_run() {
+	"$BIN/rampart-sim" run --server "$URL" --ca-file "$CA" \
+		--claim "$T/claim.pem,$T/claim.key" --broker "127.0.0.1:$MP" \
+		--broker-ca "$CAF" --dir "$S" --devices $N --prefix SIM- \
+		--enroll-parallel 4 --telemetry-interval 1 --jitter 10 \
+		--ramp 50 --stats-interval 1 "$@"
+}
+sim_run --duration 0 >"$T/sim.out" 2>"$T/sim.err" &
+SIM_PID=$!
+sim_alive() { kill -0 "$SIM_PID" || die "rampart-sim exited: $(tail -5 "$T/sim.err")"; }
+enrolled_rows() {
+	sql "$D/rampart.db" "SELECT count(*) FROM certs WHERE kind='device' AND subject LIKE '%SIM-%'"
+}
+all_enrolled() { sim_alive && [ "$(enrolled_rows)" -ge $N ]; }
+wait_until "$N certificates issued" all_enrolled
+[ "$(enrolled_rows)" = $N ] || fail "$(enrolled_rows) certificates for $N devices"
+wait_until "the sim's summary" has "$T/sim.out" "enrolled $N, already enrolled 0, failed 0, ready $N"
+ok "rampart-sim enrolled $N devices over EST (one certificate each in the store)"
+
+connected_ids() {
+	grep -o 'as SIM-[0-9]*' "$MLOG" | sort -u | wc -l
+}
+all_connected() { sim_alive && [ "$(connected_ids)" -ge $N ]; }
+wait_until "$N devices connected to the broker" all_connected
+ok "all $N devices connected (mTLS, identity from the certificate)"
+
+[ -f "$S/firmware.img" ] || fail "no $S/firmware.img"
+FW=$(sha256sum "$S/firmware.img" | cut -d' ' -f1)
+telemetry_ids() {
+	grep "^rampart/v1/d/SIM-[0-9]*/telemetry .*\"fw_sha256\":\"$FW\"" \
+		"$T/svc.log" | cut -d/ -f4 | sort -u | wc -l
+}
+all_telemetry() { sim_alive && [ "$(telemetry_ids)" -ge $N ]; }
+wait_until "telemetry with the firmware hash from every device" all_telemetry
+grep '^rampart/v1/d/SIM-[0-9]*/telemetry ' "$T/svc.log" |
+	grep -v "\"fw_sha256\":\"$FW\"" | head -1 | grep -q . &&
+	fail "telemetry with another firmware hash: $(grep -v "$FW" "$T/svc.log" | head -1)"
+grep -q '"fw_version":"1.0.0"' "$T/svc.log" || fail "no fw_version 1.0.0"
+ok "telemetry from every device carries fw_sha256 = sha256sum firmware.img"
+
+boot_ids() {
+	grep '^rampart/v1/d/SIM-[0-9]*/events .*"type":"boot"' "$T/svc.log" |
+		grep '"detail":"ok: ' | cut -d/ -f4 | sort -u | wc -l
+}
+all_booted() { [ "$(boot_ids)" -ge $N ]; }
+wait_until "a boot event from every device" all_booted
+ok "every device reported its boot (verified by the boot core) as an event"
+
+wait_until "a progress line" grep -q "connected=$N " "$T/sim.err"
+kill -TERM "$SIM_PID"
+st=0
+wait "$SIM_PID" || st=$?
+SIM_PID=
+[ $st = 0 ] || fail "rampart-sim exited with $st after SIGTERM"
+! grep -q Sanitizer "$T/sim.err" || fail "sanitizer report in rampart-sim"
+disconnected() {
+	[ "$(grep -c 'SIM-[0-9]* disconnected\|Client SIM-[0-9]* closed' "$MLOG")" -ge $N ]
+}
+wait_until "every session closed at the broker" disconnected
+ok "SIGTERM: rampart-sim disconnects every device and exits 0"
+
+# --- second run: nothing to enroll, the same devices come back
+rows=$(enrolled_rows)
+st=0
+sim_run --duration 3 >"$T/sim2.out" 2>"$T/sim.err" || st=$?
+[ $st = 0 ] || fail "second run exited with $st"
+grep -q "enrolled 0, already enrolled $N, failed 0, ready $N" "$T/sim2.out" ||
+	fail "second run: $(cat "$T/sim2.out")"
+[ "$(enrolled_rows)" = "$rows" ] || fail "the second run enrolled again"
+! grep -q Sanitizer "$T/sim.err" || fail "sanitizer report in rampart-sim"
+ok "a second run reuses the keystores: no enrollment, ends by itself after --duration"
+
+stop_rd
