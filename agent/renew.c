@@ -1,24 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * renew.c - the renewal schedule and the retry backoff of rampart-agent
- * (renew.h). No clock, no randomness, no I/O: all of it comes in as
- * arguments.
+ * (renew.h; the backoff itself is rp_backoff_ms, lib/backoff.c). No
+ * clock, no randomness, no I/O: all of it comes in as arguments.
  */
 #include "renew.h"
+#include "rampart/backoff.h"
 
 uint64_t agent_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_t cap_ms,
                           uint32_t rnd)
 {
-	uint64_t e = base_ms, half;
-	unsigned i;
-
-	/* Double until the cap; stops early, so no overflow. */
-	for (i = 0; i < attempt && e < cap_ms; i++)
-		e = e > cap_ms / 2 ? cap_ms : e * 2;
-	if (e > cap_ms)
-		e = cap_ms;
-	half = e / 2;
-	return (e - half) + (uint64_t)rnd % (half + 1);
+	/* One schedule for renewal and the MQTT reconnect (lib/backoff.c). */
+	return rp_backoff_ms(attempt, base_ms, cap_ms, rnd);
 }
 
 enum agent_renew_state agent_renew_due(int64_t now, int64_t not_before,

@@ -54,7 +54,12 @@ struct rp_agent_conf {
 	const char *host;         /* broker address, numeric */
 	int port;                 /* 8883 */
 	SSL_CTX *tls;             /* client context (rp_agent_tls_ctx);
-	                             the agent takes its own reference */
+	                             the agent takes its own reference and
+	                             pins host as the name the broker's
+	                             certificate must carry (IP SAN for an
+	                             address) in its verify parameters: all
+	                             agents sharing one context must use
+	                             the same host */
 	struct event_base *base;  /* the loop the agent lives on */
 	uint32_t telemetry_ms;    /* period; 0 = 10000 */
 	uint32_t jitter_pct;      /* +- spread of each period, 0..50 */
@@ -80,6 +85,7 @@ struct rp_agent_stats {
 	uint64_t commands;          /* commands received and answered */
 	uint64_t commands_rejected; /* malformed or for another device */
 	uint32_t backoff_ms;        /* the current reconnect wait, 0 if none */
+	uint64_t refused;           /* MQTT v5 PUBACK >= 0x80 (broker ACL) */
 };
 
 /*
@@ -111,6 +117,14 @@ RP_API rp_err rp_agent_event(rp_agent *a, enum rp_event_type type,
 
 /* Send one telemetry message now (outside the period). */
 RP_API rp_err rp_agent_telemetry_now(rp_agent *a) RP_WARN_UNUSED;
+
+/*
+ * Use tls (after a certificate renewal) from the next connection on: the
+ * agent takes its own reference (and drops the old one), pins the host
+ * as rp_agent_new does, and, when connected, disconnects cleanly and
+ * reconnects after the first backoff step.
+ */
+RP_API rp_err rp_agent_set_tls(rp_agent *a, SSL_CTX *tls) RP_WARN_UNUSED;
 
 /* Disconnect cleanly (DISCONNECT sent, no reconnect). */
 RP_API void rp_agent_stop(rp_agent *a);
