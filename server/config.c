@@ -39,6 +39,21 @@ static const struct rp_config_key keys[] = {
      NULL, NULL, 0},
     {"pki", "server_names", RP_CONFIG_STRING,
      offsetof(struct rd_config, server_names), 0, 0, NULL, "", 0},
+    {"mqtt", "broker", RP_CONFIG_STRING,
+     offsetof(struct rd_config, mqtt_broker), 0, 0, NULL, "", 0},
+    {"mqtt", "keepalive", RP_CONFIG_DURATION,
+     offsetof(struct rd_config, mqtt_keepalive), 5, 3600, NULL, NULL, 0},
+    {"mqtt", "queue_max", RP_CONFIG_INT,
+     offsetof(struct rd_config, mqtt_queue_max), 16, 1000000, NULL, NULL, 0},
+    {"mqtt", "batch_max", RP_CONFIG_INT,
+     offsetof(struct rd_config, mqtt_batch_max), 1, 100000, NULL, NULL, 0},
+    {"mqtt", "batch_ms", RP_CONFIG_INT,
+     offsetof(struct rd_config, mqtt_batch_ms), 1, 10000, NULL, NULL, 0},
+    {"mqtt", "telemetry_keep", RP_CONFIG_INT,
+     offsetof(struct rd_config, mqtt_telemetry_keep), 0, 100000000, NULL, NULL,
+     0},
+    {"mqtt", "events_keep", RP_CONFIG_INT,
+     offsetof(struct rd_config, mqtt_events_keep), 0, 100000000, NULL, NULL, 0},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -54,6 +69,12 @@ static void defaults(struct rd_config *c)
 	c->claim_max_lifetime = 365 * DAY;
 	c->crl_lifetime = 7 * DAY;
 	c->server_cert_lifetime = 365 * DAY;
+	c->mqtt_keepalive = 60;
+	c->mqtt_queue_max = 10000;
+	c->mqtt_batch_max = 1000;
+	c->mqtt_batch_ms = 100;
+	c->mqtt_telemetry_keep = 1000;
+	c->mqtt_events_keep = 10000;
 }
 
 rp_err rd_config_load(const char *path, struct rd_config *c,

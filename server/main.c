@@ -2,7 +2,8 @@
 /*
  * main.c - rampartd: reads the configuration, opens the store and the
  * fleet CAs (creating them on first run, with a one-time setup token shown
- * on the console only), then serves HTTPS from one libevent loop until
+ * on the console only), then serves HTTPS (and, with a broker configured,
+ * its MQTT service client, mqtt/) from one libevent loop until
  * SIGTERM/SIGINT. SIGHUP re-reads the settings that are safe to change.
  * docs/rampartd.md describes flags, keys and the data directory.
  */
@@ -23,6 +24,7 @@
 #include <openssl/sha.h>
 
 #include "http/http.h"
+#include "mqtt/mqtt.h"
 #include "rampart/encode.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
@@ -38,6 +40,7 @@ struct opts {
 	int new_token;
 	const char *import_cert, *import_key;
 	const char *log_level;
+	const char *broker;
 };
 
 static void usage(FILE *f)
@@ -49,6 +52,7 @@ static void usage(FILE *f)
 	        "                [--setup-token-file FILE] "
 	        "[--new-setup-token]\n"
 	        "                [--import-root CERT --import-root-key KEY]\n"
+	        "                [--broker HOST:PORT]\n"
 	        "See docs/rampartd.md.\n");
 }
 
@@ -65,6 +69,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    {"new-setup-token", no_argument, NULL, 'n'},
 	    {"import-root", required_argument, NULL, 'r'},
 	    {"import-root-key", required_argument, NULL, 'k'},
+	    {"broker", required_argument, NULL, 'b'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -110,6 +115,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'k':
 			o->import_key = optarg;
+			break;
+		case 'b':
+			o->broker = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -219,6 +227,14 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	    strcmp(n.server_names, rd->cfg.server_names) != 0)
 		rp_log_warn("SIGHUP: listen, port and server_names change "
 		            "only on restart");
+	if (strcmp(n.mqtt_broker, rd->cfg.mqtt_broker) != 0 ||
+	    n.mqtt_queue_max != rd->cfg.mqtt_queue_max ||
+	    n.mqtt_batch_max != rd->cfg.mqtt_batch_max ||
+	    n.mqtt_batch_ms != rd->cfg.mqtt_batch_ms ||
+	    n.mqtt_keepalive != rd->cfg.mqtt_keepalive ||
+	    n.mqtt_telemetry_keep != rd->cfg.mqtt_telemetry_keep ||
+	    n.mqtt_events_keep != rd->cfg.mqtt_events_keep)
+		rp_log_warn("SIGHUP: [mqtt] settings change only on restart");
 	rd->cfg.est_max_body = n.est_max_body;
 	rd->cfg.admin_max_body = n.admin_max_body;
 	rd->cfg.device_lifetime = n.device_lifetime;
@@ -347,6 +363,11 @@ int main(int argc, char **argv)
 	if (broker_service_identity(&rd) != RP_OK)
 		goto out;
 	broker_sync(&rd, "start");
+	rd.broker_flag = o.broker;
+	if (mqtt_start(&rd) != RP_OK) {
+		status = 2;
+		goto out;
+	}
 	rc = http_listen(rd.base, rd.tls, o.listen ? o.listen : rd.cfg.listen,
 	                 (int)rd.cfg.port, routes_dispatch, &rd, &rd.http,
 	                 &bound);
@@ -366,8 +387,11 @@ int main(int argc, char **argv)
 	if (event_base_dispatch(rd.base) != 0)
 		goto out;
 	status = 0;
-	rp_log_info("stopped");
 out:
+	/* before the store closes: what was received is written first */
+	mqtt_stop(&rd);
+	if (status == 0)
+		rp_log_info("stopped");
 	if (ev_term)
 		event_free(ev_term);
 	if (ev_int)

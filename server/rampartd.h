@@ -32,6 +32,13 @@ struct rd_config {
 	int64_t crl_lifetime;         /* [pki] crl_lifetime */
 	int64_t server_cert_lifetime; /* [pki] server_cert_lifetime */
 	char *server_names;           /* [pki] server_names */
+	char *mqtt_broker;            /* [mqtt] broker HOST:PORT, "" = none */
+	int64_t mqtt_keepalive;       /* [mqtt] keepalive (seconds) */
+	int64_t mqtt_queue_max;       /* [mqtt] queue_max (messages) */
+	int64_t mqtt_batch_max;       /* [mqtt] batch_max (messages) */
+	int64_t mqtt_batch_ms;        /* [mqtt] batch_ms */
+	int64_t mqtt_telemetry_keep;  /* [mqtt] telemetry_keep (per device) */
+	int64_t mqtt_events_keep;     /* [mqtt] events_keep (per device) */
 };
 
 /* Fill c with defaults, then read path (may be NULL). diag on error. */
@@ -57,6 +64,9 @@ struct rampartd {
 	int64_t service_not_after; /* of pki/service.pem */
 	uint64_t snap_seq;         /* of the last snapshot written */
 	int snap_dirty;            /* the last write failed: retry */
+	/* mqtt/: the service client; NULL when no broker is configured */
+	struct mqtt *mqtt;
+	const char *broker_flag; /* --broker HOST:PORT */
 };
 
 /* routes.c: the one request callback (dispatch, claim fencing). */

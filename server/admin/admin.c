@@ -4,7 +4,9 @@
  * with jansson, authenticated by the bearer setup token (its SHA-256 is
  * in the store; compared in constant time) until operator accounts exist.
  * Allowlist import/list/show/remove, device revoke/decommission/
- * reprovision/renew/quarantine/release, claim certificates, refusals.
+ * reprovision/renew/quarantine/release/ping, the devices' inventory with
+ * what they last reported (online, firmware, last seen, events), ingest
+ * counters, claim certificates, refusals.
  * Changes that matter to the broker rewrite its fleet snapshot after the
  * commit (broker_sync).
  */
@@ -21,6 +23,7 @@
 
 #include "est/csr.h"
 #include "http/http.h"
+#include "mqtt/mqtt.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
 #include "rampartd.h"
@@ -89,6 +92,127 @@ static json_t *device_json(const struct store_device *d)
 static int list_one(void *arg, const struct store_device *d)
 {
 	return json_array_append_new(arg, device_json(d)) != 0;
+}
+
+/* A device counts as online when it reported within this many of its
+ * telemetry periods (DEFAULT_INTERVAL_S before its first telemetry). */
+#define ONLINE_PERIODS     3
+#define DEFAULT_INTERVAL_S 60
+
+/*
+ * The one state name of the inventory: allowlisted, enrolled,
+ * quarantined, revoked (enrolled, no valid certificate, one revoked),
+ * expired (enrolled, no valid certificate, none revoked), decommissioned.
+ */
+static const char *inventory_state(const struct store_device *d, int64_t valid,
+                                   int64_t revoked)
+{
+	if (d->state != STORE_DEV_ENROLLED)
+		return store_dev_state_name(d->state);
+	if (valid == 0)
+		return revoked > 0 ? "revoked" : "expired";
+	return d->quarantined ? "quarantined" : "enrolled";
+}
+
+/* Add what the device last reported to its JSON object j. */
+static void status_json(json_t *j, const char *state,
+                        const struct store_status *st, int full)
+{
+	int64_t now = (int64_t)time(NULL);
+	int64_t period =
+	    st->tel.interval_s ? st->tel.interval_s : DEFAULT_INTERVAL_S;
+	bool allowed =
+	    strcmp(state, "enrolled") == 0 || strcmp(state, "quarantined") == 0;
+	bool online = allowed && st->last_seen > 0 &&
+	              now - st->last_seen <= ONLINE_PERIODS * period;
+	const struct rp_telemetry *t = &st->tel;
+	json_t *tcp, *udp;
+
+	json_object_set_new(j, "inventory_state", json_string(state));
+	json_object_set_new(j, "online", json_boolean(online));
+	json_object_set_new(j, "last_seen", json_integer(st->last_seen));
+	json_object_set_new(j, "last_seen_ago",
+	                    st->last_seen ? json_integer(now - st->last_seen)
+	                                  : json_null());
+	json_object_set_new(j, "fw_version", json_string(t->fw_version));
+	if (!full)
+		return;
+	tcp = json_array();
+	udp = json_array();
+	for (uint16_t i = 0; i < t->n_tcp; i++)
+		json_array_append_new(tcp, json_integer(t->tcp[i]));
+	for (uint16_t i = 0; i < t->n_udp; i++)
+		json_array_append_new(udp, json_integer(t->udp[i]));
+	json_object_set_new(j, "first_seen", json_integer(st->first_seen));
+	json_object_set_new(
+	    j, "telemetry",
+	    st->telemetry_at == 0
+	        ? json_null()
+	        : json_pack("{s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:o, s:o, "
+	                    "s:s, s:s, s:I, s:I, s:i, s:I, s:s}",
+	                    "received_at", (json_int_t)st->telemetry_at, "seq",
+	                    (json_int_t)t->seq, "ts", (json_int_t)t->ts,
+	                    "uptime_s", (json_int_t)t->uptime_s, "cpu_permille",
+	                    (int)t->cpu_permille, "mem_total_kb",
+	                    (json_int_t)t->mem_total_kb, "mem_avail_kb",
+	                    (json_int_t)t->mem_avail_kb, "tcp", tcp, "udp", udp,
+	                    "fw_version", t->fw_version, "fw_sha256",
+	                    t->fw_sha256, "msgs_sent", (json_int_t)t->msgs_sent,
+	                    "dropped", (json_int_t)t->dropped, "interval_s",
+	                    (int)t->interval_s, "log_seq",
+	                    (json_int_t)t->log_seq, "log_head", t->log_head));
+	if (st->telemetry_at == 0) {
+		json_decref(tcp);
+		json_decref(udp);
+	}
+	json_object_set_new(j, "counts",
+	                    json_pack("{s:I, s:I, s:I, s:I}", "telemetry",
+	                              (json_int_t)st->n_telemetry, "events",
+	                              (json_int_t)st->n_events, "results",
+	                              (json_int_t)st->n_results, "rejected",
+	                              (json_int_t)st->n_rejected));
+}
+
+static int inventory_one(void *arg, const struct store_device *d,
+                         const struct store_status *st)
+{
+	json_t *j = device_json(d);
+
+	status_json(j, inventory_state(d, st->certs_valid, st->certs_revoked),
+	            st, 0);
+	return json_array_append_new(arg, j) != 0;
+}
+
+static int event_one(void *arg, const struct store_event *e)
+{
+	const char *type = rp_event_type_name(e->ev.type);
+	const char *sev = rp_severity_name(e->ev.severity);
+
+	return json_array_append_new(
+	           arg,
+	           json_pack("{s:I, s:I, s:I, s:s, s:s, s:I, s:s}",
+	                     "received_at", (json_int_t)e->received_at, "ts",
+	                     (json_int_t)e->ev.ts, "seq", (json_int_t)e->ev.seq,
+	                     "type", type ? type : "?", "severity",
+	                     sev ? sev : "?", "count", (json_int_t)e->ev.count,
+	                     "detail", e->ev.detail)) != 0;
+}
+
+static int command_one(void *arg, const struct store_command *c)
+{
+	const char *type = rp_command_type_name(c->cmd.type);
+	const char *status = rp_command_status_name(c->res.status);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:I}", "id", c->cmd.id, "type",
+	                      type ? type : "?", "arg", c->cmd.arg, "issued_at",
+	                      (json_int_t)c->cmd.ts);
+
+	if (j != NULL && c->result_at != 0)
+		json_object_set_new(j, "result",
+		                    json_pack("{s:I, s:s, s:s}", "received_at",
+		                              (json_int_t)c->result_at,
+		                              "status", status ? status : "?",
+		                              "detail", c->res.detail));
+	return json_array_append_new(arg, j) != 0;
 }
 
 static int cert_one(void *arg, const struct store_cert *c)
@@ -179,28 +303,102 @@ static bool device_commit(struct rampartd *rd, struct evhttp_request *req,
 	return false;
 }
 
+/* The newest events and commands shown by device_show. */
+#define SHOW_EVENTS   20
+#define SHOW_COMMANDS 10
+
 static void device_show(struct rampartd *rd, struct evhttp_request *req,
                         const char *id)
 {
 	struct store_device d;
-	json_t *j, *certs = json_array();
+	struct store_status st;
+	json_t *j, *certs = json_array(), *evs = json_array(),
+	           *cmds = json_array();
+	int64_t now = (int64_t)time(NULL), valid = 0, revoked = 0;
 	rp_err rc = store_device_get(rd->store, id, &d);
+	size_t i;
 
 	if (rc != RP_OK) {
 		json_decref(certs);
+		json_decref(evs);
+		json_decref(cmds);
 		reply_error(req, rc == RP_E_NOT_FOUND ? 404 : 503,
 		            rp_strerror(rc));
 		return;
 	}
 	j = device_json(&d);
-	if (store_cert_each_of(rd->store, id, cert_one, certs) != RP_OK) {
+	rc = store_cert_each_of(rd->store, id, cert_one, certs);
+	if (rc == RP_OK) {
+		rc = store_status_get(rd->store, id, &st);
+		if (rc == RP_E_NOT_FOUND) {
+			memset(&st, 0, sizeof st);
+			rc = RP_OK;
+		}
+	}
+	if (rc == RP_OK)
+		rc = store_event_each(rd->store, id, SHOW_EVENTS, event_one,
+		                      evs);
+	if (rc == RP_OK)
+		rc = store_command_each(rd->store, id, SHOW_COMMANDS,
+		                        command_one, cmds);
+	if (rc != RP_OK) {
 		json_decref(j);
 		json_decref(certs);
+		json_decref(evs);
+		json_decref(cmds);
 		reply_error(req, 503, "store failure");
 		return;
 	}
+	for (i = 0; i < json_array_size(certs); i++) {
+		json_t *c = json_array_get(certs, i);
+
+		if (json_integer_value(json_object_get(c, "not_after")) <= now)
+			continue;
+		if (json_integer_value(json_object_get(c, "revoked_at")) != 0)
+			revoked++;
+		else
+			valid++;
+	}
+	status_json(j, inventory_state(&d, valid, revoked), &st, 1);
 	json_object_set_new(j, "certificates", certs);
+	json_object_set_new(j, "events", evs);
+	json_object_set_new(j, "commands", cmds);
 	reply_json(req, 200, j);
+}
+
+/* POST devices/ID/ping: a ping command over MQTT; its result lands in
+ * the store (device_show's "commands"). */
+static void device_ping(struct rampartd *rd, struct evhttp_request *req,
+                        const char *id)
+{
+	struct store_device d;
+	struct rp_command c;
+	rp_err rc = store_device_get(rd->store, id, &d);
+
+	if (rc == RP_OK && (d.state != STORE_DEV_ENROLLED || d.quarantined)) {
+		/* a quarantined device gets update and lock commands only */
+		reply_error(req, 409,
+		            d.quarantined ? "device is quarantined"
+		                          : "device is not enrolled");
+		return;
+	}
+	if (rc == RP_OK)
+		rc = mqtt_command(rd, id, RP_CMD_PING, "", &c);
+	if (rc != RP_OK) {
+		reply_error(req,
+		            rc == RP_E_NOT_FOUND ? 404
+		            : rc == RP_E_STATE   ? 503
+		                                 : 500,
+		            rc == RP_E_STATE
+		                ? "rampartd is not connected to the "
+		                  "broker"
+		                : rp_strerror(rc));
+		return;
+	}
+	reply_json(req, 200,
+	           json_pack("{s:s, s:s, s:s, s:I}", "device", id, "command",
+	                     c.id, "type", "ping", "issued_at",
+	                     (json_int_t)c.ts));
 }
 
 struct revoke {
@@ -559,7 +757,10 @@ void admin_handle(struct rampartd *rd, struct evhttp_request *req,
 		if (m != EVHTTP_REQ_GET)
 			goto bad_method;
 		arr = json_array();
-		if (store_device_each(rd->store, list_one, arr) != RP_OK) {
+		if (rest[0] == 'd' ? store_device_status_each(
+		                         rd->store, inventory_one, arr) != RP_OK
+		                   : store_device_each(rd->store, list_one,
+		                                       arr) != RP_OK) {
 			json_decref(arr);
 			reply_error(req, 503, "store failure");
 			return;
@@ -582,6 +783,12 @@ void admin_handle(struct rampartd *rd, struct evhttp_request *req,
 			return;
 		}
 		reply_json(req, 200, arr);
+		return;
+	}
+	if (strcmp(rest, "ingest") == 0) {
+		if (m != EVHTTP_REQ_GET)
+			goto bad_method;
+		reply_json(req, 200, mqtt_status_json(rd));
 		return;
 	}
 	if (strncmp(rest, "claims/", 7) == 0) {
@@ -657,6 +864,8 @@ void admin_handle(struct rampartd *rd, struct evhttp_request *req,
 		device_quarantine(rd, req, id, 1);
 	} else if (m == EVHTTP_REQ_POST && strcmp(action, "release") == 0) {
 		device_quarantine(rd, req, id, 0);
+	} else if (m == EVHTTP_REQ_POST && strcmp(action, "ping") == 0) {
+		device_ping(rd, req, id);
 	} else {
 		goto not_found;
 	}

@@ -4,7 +4,8 @@
  * plugin (docs/transport.md): built from the store after each committed
  * change that matters to the broker and at start, written atomically to
  * DATA_DIR/broker/fleet.snapshot; a failed write is logged as an error and
- * retried at the next change or tick, never undoing the committed change.
+ * retried at the next change or tick, never undoing the committed change;
+ * each write is announced to the broker on its reload topic (mqtt/).
  * Also rampartd's own MQTT service identity (DATA_DIR/pki/service.*).
  */
 #define _GNU_SOURCE
@@ -23,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "broker/fleet.h"
+#include "mqtt/mqtt.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
 #include "rampartd.h"
@@ -189,6 +191,8 @@ void broker_sync(struct rampartd *rd, const char *why)
 		rp_log_info("broker: fleet snapshot seq %llu written after %s: "
 		            "%zu devices, %zu revoked serials",
 		            (unsigned long long)seq, why, fl.n_devs, fl.n_rev);
+		/* the broker reloads at once (its file poll is the backup) */
+		mqtt_notify_reload(rd);
 	}
 	fleet_free(&fl);
 }

@@ -199,7 +199,9 @@ struct store_counter {
  * history row (telemetry, event or result), the device's status row
  * (last_seen, per-kind counts; for telemetry its latest facts) updated;
  * then each device's history trimmed to keep. Items of other serials are
- * skipped and counted in res->unknown.
+ * skipped and counted in res->unknown. The counters stored_telemetry,
+ * stored_events, stored_results and unknown_device grow by *res in the
+ * same transaction. counters may be NULL when n_counters is 0.
  */
 rp_err store_ingest_write(struct store *s, const struct store_in *items,
                           size_t n, const struct store_retention *keep,
@@ -213,6 +215,9 @@ struct store_status {
 	int64_t telemetry_at;          /* when the last telemetry came */
 	struct rp_telemetry tel;       /* the last telemetry (zero: none) */
 	int64_t n_telemetry, n_events, n_results, n_rejected;
+	/* store_device_status_each only: device certificates valid now, and
+	 * revoked ones not yet expired */
+	int64_t certs_valid, certs_revoked;
 };
 
 /* RP_E_NOT_FOUND when the device never reported. */

@@ -1137,6 +1137,11 @@ rp_err store_ingest_write(struct store *s, const struct store_in *items,
                           const struct store_counter *counters,
                           size_t n_counters, struct store_in_result *res)
 {
+	struct store_counter own[] = {{"stored_telemetry", 0},
+	                              {"stored_events", 0},
+	                              {"stored_results", 0},
+	                              {"unknown_device", 0}};
+	enum { NOWN = sizeof own / sizeof own[0] };
 	struct store_in_result r;
 	sqlite3_stmt *st;
 	rp_err rc;
@@ -1147,16 +1152,23 @@ rp_err store_ingest_write(struct store *s, const struct store_in *items,
 	rc = store_begin(s);
 	for (i = 0; rc == RP_OK && i < n; i++)
 		rc = in_one(s, &items[i], keep, &r);
-	for (i = 0; rc == RP_OK && i < n_counters; i++) {
-		if (counters[i].add == 0)
+	own[0].add = (int64_t)r.telemetry;
+	own[1].add = (int64_t)r.events;
+	own[2].add = (int64_t)r.results;
+	own[3].add = (int64_t)r.unknown;
+	for (i = 0; rc == RP_OK && i < n_counters + NOWN; i++) {
+		const struct store_counter *c =
+		    i < NOWN ? &own[i] : &counters[i - NOWN];
+
+		if (c->add == 0)
 			continue;
 		st = cached(s, ST_COUNTER);
 		if (st == NULL) {
 			rc = RP_E_STORE;
 			break;
 		}
-		sqlite3_bind_text(st, 1, counters[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, counters[i].add);
+		sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, c->add);
 		rc = run_cached(s, st, NULL, NULL);
 	}
 	if (rc == RP_OK)
@@ -1236,7 +1248,13 @@ rp_err store_device_status_each(struct store *s, store_dev_status_cb cb,
 	       "s.uptime_s, s.cpu_permille, s.mem_total_kb, s.mem_avail_kb, "
 	       "s.tcp, s.udp, s.fw_version, s.fw_sha256, s.msgs_sent, "
 	       "s.dropped, s.interval_s, s.log_seq, s.log_head, "
-	       "s.n_telemetry, s.n_events, s.n_results, s.n_rejected "
+	       "s.n_telemetry, s.n_events, s.n_results, s.n_rejected, "
+	       "(SELECT COUNT(*) FROM certs c WHERE c.subject = d.serial "
+	       " AND c.kind = 'device' AND c.not_after > ?1 "
+	       " AND c.revoked_at = 0), "
+	       "(SELECT COUNT(*) FROM certs c WHERE c.subject = d.serial "
+	       " AND c.kind = 'device' AND c.not_after > ?1 "
+	       " AND c.revoked_at != 0) "
 	       "FROM devices d LEFT JOIN device_status s "
 	       "ON s.serial = d.serial ORDER BY d.serial");
 	struct store_device d;
@@ -1246,12 +1264,15 @@ rp_err store_device_status_each(struct store *s, store_dev_status_cb cb,
 
 	if (st == NULL)
 		return RP_E_STORE;
+	sqlite3_bind_int64(st, 1, now_s());
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		read_device(st, &d);
 		if (sqlite3_column_int(st, 13))
 			read_status(st, 14, &ss);
 		else
 			memset(&ss, 0, sizeof ss);
+		ss.certs_valid = sqlite3_column_int64(st, 36);
+		ss.certs_revoked = sqlite3_column_int64(st, 37);
 		if (cb(arg, &d, &ss) != 0)
 			break;
 	}

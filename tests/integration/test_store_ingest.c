@@ -155,6 +155,12 @@ static void test_batch_and_status(void **state)
 	assert_int_equal(
 	    count("SELECT value FROM ingest_counters WHERE name='received'"),
 	    6);
+	assert_int_equal(count("SELECT value FROM ingest_counters "
+	                       "WHERE name='stored_telemetry'"),
+	                 2);
+	assert_int_equal(count("SELECT value FROM ingest_counters "
+	                       "WHERE name='unknown_device'"),
+	                 2);
 	/* counters add up */
 	assert_int_equal(store_ingest_write(s, NULL, 0, &keep_all, c, 1, &r),
 	                 RP_OK);

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ingest.c - what rampartd does with a message from the broker (mqtt.h):
+ * the topic names the device and the kind (msg.c), the payload is decoded
+ * strictly by librampart (telemetry.h), and a valid message joins a
+ * bounded in-memory queue that is written to the store in ONE transaction
+ * when it holds batch_max items or batch_ms after its first item
+ * (store_ingest_write). Nothing is dropped silently: a malformed message
+ * is counted (total and per device) and logged at a limited rate; when the
+ * queue is full because the store is failing, telemetry is dropped first
+ * (the oldest queued telemetry makes room for an event or a result) and
+ * every drop is counted. The broker's refusal events go to the store's
+ * refusals table (route "mqtt/ACTION"), where the detectors read them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mqtt/mqtt.h"
+#include "mqtt/msg.h"
+#include "rampart/log.h"
+#include "rampartd.h"
+
+/* Names in the store's ingest_counters table (enum ingest_counter). */
+static const char *const counter_names[IC_COUNT] = {
+    [IC_RECEIVED] = "received",
+    [IC_REJECTED] = "rejected",
+    [IC_BAD_TOPIC] = "bad_topic",
+    [IC_OVERFLOW_TEL] = "overflow_telemetry",
+    [IC_OVERFLOW_EV] = "overflow_events",
+    [IC_STORE_FAILURES] = "store_failures",
+    [IC_BATCHES] = "batches",
+    [IC_BROKER_REFUSALS] = "broker_refusals",
+    [IC_BROKER_SUPPRESSED] = "broker_suppressed",
+};
+
+/* At most this many "malformed" lines per window, then one summary. */
+#define LOG_LINES  5
+#define LOG_WINDOW 10
+
+static void count(struct ingest *in, enum ingest_counter c, uint64_t n)
+{
+	in->total[c] += n;
+	in->pending[c] += (int64_t)n;
+}
+
+/* True if one more line may be logged now (rate limit); says how many
+ * were held back when a new window opens. */
+static bool may_log(struct ingest *in)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	if (now >= in->log_window + LOG_WINDOW) {
+		if (in->log_suppressed > 0)
+			rp_log_warn("ingest: %llu more malformed or misrouted "
+			            "messages were not logged",
+			            (unsigned long long)in->log_suppressed);
+		in->log_window = now;
+		in->log_lines = 0;
+		in->log_suppressed = 0;
+	}
+	if (in->log_lines < LOG_LINES) {
+		in->log_lines++;
+		return true;
+	}
+	in->log_suppressed++;
+	return false;
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct ingest *in = arg;
+
+	(void)fd;
+	(void)what;
+	(void)ingest_flush(in); /* a failure is logged and keeps the items */
+	if (in->n > 0) {
+		struct timeval tv = {in->conf.batch_ms / 1000,
+		                     (in->conf.batch_ms % 1000) * 1000};
+
+		evtimer_add(in->timer, &tv);
+	}
+}
+
+rp_err ingest_init(struct ingest *in, struct rampartd *rd,
+                   struct event_base *base, const struct ingest_conf *conf)
+{
+	memset(in, 0, sizeof *in);
+	in->rd = rd;
+	in->conf = *conf;
+	if (in->conf.queue_max == 0 || in->conf.batch_max == 0 ||
+	    in->conf.batch_max > in->conf.queue_max)
+		return RP_E_INVAL;
+	in->q = calloc(in->conf.queue_max, sizeof *in->q);
+	in->timer = evtimer_new(base, on_timer, in);
+	if (in->q == NULL || in->timer == NULL) {
+		ingest_free(in);
+		return RP_E_NOMEM;
+	}
+	return RP_OK;
+}
+
+/* Make room for one item of kind: RP_OK with in->q[in->n] free, or
+ * RP_E_QUEUE_FULL (counted) when the item must be dropped. */
+static rp_err make_room(struct ingest *in, int kind)
+{
+	size_t i;
+
+	if (in->n < in->conf.queue_max)
+		return RP_OK;
+	if (kind == STORE_IN_TELEMETRY || kind == STORE_IN_REJECT ||
+	    in->n_tel == 0) {
+		count(in,
+		      kind == STORE_IN_TELEMETRY || kind == STORE_IN_REJECT
+		          ? IC_OVERFLOW_TEL
+		          : IC_OVERFLOW_EV,
+		      1);
+		return RP_E_QUEUE_FULL;
+	}
+	/* an event or a result displaces the oldest queued telemetry */
+	for (i = 0; i < in->n; i++) {
+		if (in->q[i].kind == STORE_IN_TELEMETRY)
+			break;
+	}
+	memmove(&in->q[i], &in->q[i + 1], (in->n - i - 1) * sizeof *in->q);
+	in->n--;
+	in->n_tel--;
+	count(in, IC_OVERFLOW_TEL, 1);
+	return RP_OK;
+}
+
+/* Queue in->q[in->n] (already filled); flush at batch_max, else arm the
+ * batch timer. */
+static void push(struct ingest *in)
+{
+	struct timeval tv = {in->conf.batch_ms / 1000,
+	                     (in->conf.batch_ms % 1000) * 1000};
+
+	if (in->q[in->n].kind == STORE_IN_TELEMETRY)
+		in->n_tel++;
+	in->n++;
+	if (in->n >= in->conf.batch_max) {
+		(void)ingest_flush(in);
+		return;
+	}
+	if (!evtimer_pending(in->timer, NULL))
+		evtimer_add(in->timer, &tv);
+}
+
+/* Map a broker refusal reason to the store's reason code. */
+static rp_err refusal_code(const char *reason)
+{
+	static const struct {
+		const char *name;
+		rp_err code;
+	} map[] = {
+	    {"tls", RP_E_TLS},
+	    {"no_cert", RP_E_NO_CLIENT_CERT},
+	    {"bad_cn", RP_E_AUTH},
+	    {"bad_client_id", RP_E_AUTH},
+	    {"cert_revoked", RP_E_CERT_REVOKED},
+	    {"unknown", RP_E_NOT_ALLOWLISTED},
+	    {"revoked", RP_E_CERT_REVOKED},
+	    {"decommissioned", RP_E_DECOMMISSIONED},
+	    {"acl", RP_E_PERM},
+	};
+
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+		if (strcmp(map[i].name, reason) == 0)
+			return map[i].code;
+	}
+	return RP_E_PERM;
+}
+
+static void broker_refusal(struct ingest *in, const void *payload, size_t len)
+{
+	struct mqtt_refusal r;
+	char route[64], detail[400];
+	const char *subject;
+
+	if (mqtt_refusal_decode(payload, len, &r) != RP_OK) {
+		count(in, IC_BAD_TOPIC, 1);
+		if (may_log(in))
+			rp_log_warn("ingest: unreadable refusal event from the "
+			            "broker (%zu bytes)",
+			            len);
+		return;
+	}
+	if (strcmp(r.reason, "suppressed") == 0) {
+		count(in, IC_BROKER_SUPPRESSED,
+		      r.count > 0 ? (uint64_t)r.count : 0);
+		rp_log_warn("broker: %lld refusals were counted but not "
+		            "published (rate limit)",
+		            (long long)r.count);
+		return;
+	}
+	count(in, IC_BROKER_REFUSALS, 1);
+	snprintf(route, sizeof route, "mqtt/%s", r.action[0] ? r.action : "?");
+	subject = rp_broker_id_valid(r.id, strlen(r.id)) ? r.id : NULL;
+	snprintf(detail, sizeof detail, "broker: %s%s%s%s%s", r.reason,
+	         r.topic[0] ? " " : "", r.topic,
+	         subject == NULL && r.id[0] ? " id " : "",
+	         subject == NULL ? r.id : "");
+	rp_log_warn("broker refused %s from %s%s%s: %s", route,
+	            r.address[0] ? r.address : "?", subject ? " for " : "",
+	            subject ? subject : "", detail);
+	if (store_refusal_add(in->rd->store, route, r.address, subject,
+	                      refusal_code(r.reason), detail) != RP_OK)
+		rp_log_error("could not record the broker refusal above");
+}
+
+void ingest_message(struct ingest *in, const char *topic, const void *payload,
+                    size_t len)
+{
+	char id[RP_BROKER_ID_MAX + 1];
+	enum mqtt_topic_kind k = mqtt_topic_parse(topic, id);
+	struct store_in *it;
+	rp_err rc = RP_OK;
+	int kind;
+
+	if (k == MQTT_T_REFUSALS) {
+		broker_refusal(in, payload, len);
+		return;
+	}
+	if (k != MQTT_T_TELEMETRY && k != MQTT_T_EVENTS && k != MQTT_T_RESULT) {
+		count(in, IC_BAD_TOPIC, 1);
+		if (may_log(in))
+			rp_log_warn("ingest: message on unexpected topic %.*s "
+			            "dropped",
+			            200, topic);
+		return;
+	}
+	count(in, IC_RECEIVED, 1);
+	kind = k == MQTT_T_TELEMETRY ? STORE_IN_TELEMETRY
+	       : k == MQTT_T_EVENTS  ? STORE_IN_EVENT
+	                             : STORE_IN_RESULT;
+	if (make_room(in, kind) != RP_OK)
+		return;
+	it = &in->q[in->n];
+	memset(it, 0, sizeof *it);
+	snprintf(it->serial, sizeof it->serial, "%s", id);
+	it->received_at = (int64_t)time(NULL);
+	if (kind == STORE_IN_TELEMETRY)
+		rc = rp_telemetry_decode(payload, len, &it->u.tel);
+	else if (kind == STORE_IN_EVENT)
+		rc = rp_event_decode(payload, len, &it->u.ev);
+	else
+		rc = rp_command_result_decode(payload, len, &it->u.res);
+	if (rc != RP_OK) {
+		count(in, IC_REJECTED, 1);
+		if (may_log(in))
+			rp_log_warn("ingest: malformed %s from %s rejected "
+			            "(%zu bytes): %s; starts: %.*s",
+			            k == MQTT_T_TELEMETRY ? "telemetry"
+			            : k == MQTT_T_EVENTS  ? "event"
+			                                  : "command result",
+			            id, len, rp_strerror(rc),
+			            (int)(len < 48 ? len : 48),
+			            (const char *)payload);
+		memset(&it->u, 0, sizeof it->u);
+		it->kind = STORE_IN_REJECT; /* counted for the device */
+	} else {
+		it->kind = kind;
+	}
+	push(in);
+}
+
+rp_err ingest_flush(struct ingest *in)
+{
+	struct store_counter c[IC_COUNT];
+	struct store_in_result res;
+	bool any = in->n > 0;
+	rp_err rc;
+	size_t i;
+
+	for (i = 0; i < IC_COUNT; i++)
+		any = any || in->pending[i] != 0;
+	if (!any)
+		return RP_OK;
+	in->pending[IC_BATCHES]++;
+	for (i = 0; i < IC_COUNT; i++) {
+		c[i].name = counter_names[i];
+		c[i].add = in->pending[i];
+	}
+	rc = store_ingest_write(in->rd->store, in->q, in->n, &in->conf.keep, c,
+	                        IC_COUNT, &res);
+	if (rc != RP_OK) {
+		in->pending[IC_BATCHES]--;
+		if (in->total[IC_STORE_FAILURES]++ == 0 ||
+		    in->pending[IC_STORE_FAILURES] == 0)
+			rp_log_error("ingest: store write failed (%s): %zu "
+			             "messages kept in memory, retrying",
+			             rp_strerror(rc), in->n);
+		in->pending[IC_STORE_FAILURES]++;
+		return rc;
+	}
+	if (in->pending[IC_STORE_FAILURES] > 0)
+		rp_log_info("ingest: store writes resumed");
+	in->total[IC_BATCHES]++;
+	memset(in->pending, 0, sizeof in->pending);
+	in->stored.telemetry += res.telemetry;
+	in->stored.events += res.events;
+	in->stored.results += res.results;
+	in->stored.rejects += res.rejects;
+	in->stored.unknown += res.unknown;
+	if (res.unknown > 0)
+		rp_log_warn("ingest: %llu messages from devices that are not "
+		            "enrolled dropped",
+		            (unsigned long long)res.unknown);
+	in->n = 0;
+	in->n_tel = 0;
+	return RP_OK;
+}
+
+struct all {
+	json_t *o;
+};
+
+static int counter_one(void *arg, const char *name, int64_t value)
+{
+	json_object_set_new(arg, name, json_integer((json_int_t)value));
+	return 0;
+}
+
+json_t *ingest_json(const struct ingest *in)
+{
+	json_t *j = json_object(), *since = json_object(), *all = json_object();
+	size_t i;
+
+	for (i = 0; i < IC_COUNT; i++)
+		json_object_set_new(since, counter_names[i],
+		                    json_integer((json_int_t)in->total[i]));
+	json_object_set_new(since, "stored_telemetry",
+	                    json_integer((json_int_t)in->stored.telemetry));
+	json_object_set_new(since, "stored_events",
+	                    json_integer((json_int_t)in->stored.events));
+	json_object_set_new(since, "stored_results",
+	                    json_integer((json_int_t)in->stored.results));
+	json_object_set_new(since, "unknown_device",
+	                    json_integer((json_int_t)in->stored.unknown));
+	/* all time: the store's counters plus what is not yet written */
+	if (store_counter_each(in->rd->store, counter_one, all) != RP_OK)
+		json_object_set_new(all, "error", json_string("store failure"));
+	for (i = 0; i < IC_COUNT; i++) {
+		json_t *v = json_object_get(all, counter_names[i]);
+		json_int_t have =
+		    json_is_integer(v) ? json_integer_value(v) : 0;
+
+		json_object_set_new(all, counter_names[i],
+		                    json_integer(have + in->pending[i]));
+	}
+	json_object_set_new(j, "queued", json_integer((json_int_t)in->n));
+	json_object_set_new(j, "queue_max",
+	                    json_integer((json_int_t)in->conf.queue_max));
+	json_object_set_new(j, "batch_max",
+	                    json_integer((json_int_t)in->conf.batch_max));
+	json_object_set_new(j, "batch_ms", json_integer(in->conf.batch_ms));
+	json_object_set_new(j, "since_start", since);
+	json_object_set_new(j, "counters", all);
+	return j;
+}
+
+void ingest_free(struct ingest *in)
+{
+	if (in->q != NULL && ingest_flush(in) != RP_OK)
+		rp_log_error("ingest: %zu queued messages could not be stored "
+		             "at shutdown",
+		             in->n);
+	if (in->timer != NULL)
+		event_free(in->timer);
+	free(in->q);
+	in->q = NULL;
+	in->timer = NULL;
+}
