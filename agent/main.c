@@ -25,6 +25,7 @@
 #include <openssl/x509v3.h>
 #include <sodium.h>
 
+#include "cmd_log.h"
 #include "enroll.h"
 #include "est.h"
 #include "renew.h"
@@ -105,7 +106,9 @@ static void usage(FILE *f)
 	        "[--out FILE]\n"
 	        "  status --keystore SPEC [--window SECONDS]\n"
 	        "  hw-token --keystore SPEC   (TPM: the EK hash for the "
-	        "allowlist)\n\n"
+	        "allowlist)\n"
+	        "  log verify FILE   (the hash-chained event log; exit 1 if "
+	        "broken)\n\n"
 	        "SPEC: file:DIR | pkcs11:URI | tpm:handle=0x81......;dir=DIR"
 	        "[;tcti=CONF]\n(docs/keystore.md, docs/agent.md)\n");
 }
@@ -624,6 +627,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_YES;
 	}
+	if (strcmp(cmd, "log") == 0)
+		return agent_cmd_log(argc - 1, argv + 1);
 	if (parse_opts(argc - 1, argv + 1, &o) != 0) {
 		usage(stderr);
 		return EXIT_ERR;
