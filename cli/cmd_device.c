@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cmd_device.c - "rampart device ...": list and show devices, revoke their
- * certificates (a fresh CRL is published at once), decommission, allow
- * re-provisioning, force a renewal, quarantine and release, and read the
- * refusals table.
+ * cmd_device.c - "rampart device ...": the inventory (list: state,
+ * online, firmware, last seen, group; show: everything the device last
+ * reported, its counts, newest events and commands), revoke certificates
+ * (a fresh CRL is published at once), decommission, allow
+ * re-provisioning, force a renewal, quarantine and release, ping over
+ * MQTT, rampartd's ingest status, and the refusals table.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "admin.h"
 #include "cli.h"
@@ -24,6 +28,8 @@ static void usage(void)
 	        "       rampart device renew ID\n"
 	        "       rampart device quarantine ID --reason TEXT\n"
 	        "       rampart device release ID\n"
+	        "       rampart device ping ID [--wait SECONDS]\n"
+	        "       rampart device ingest\n"
 	        "       rampart device refusals [--limit N]\n"
 	        "options: --server URL --token-file FILE [--ca ROOT.pem] "
 	        "[--json]\n"
@@ -40,15 +46,230 @@ static void print_json(json_t *j)
 	free(s);
 }
 
+static const char *str(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v != NULL ? v : "";
+}
+
+static long long num(json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+/* "12s ago", "5m ago", "3h ago", "2d ago"; "never" for null. */
+static const char *ago(json_t *v, char *buf, size_t cap)
+{
+	long long s = (long long)json_integer_value(v);
+
+	if (!json_is_integer(v))
+		return "never";
+	if (s < 0)
+		s = 0;
+	if (s < 120)
+		snprintf(buf, cap, "%llds ago", s);
+	else if (s < 7200)
+		snprintf(buf, cap, "%lldm ago", s / 60);
+	else if (s < 2 * 86400)
+		snprintf(buf, cap, "%lldh ago", s / 3600);
+	else
+		snprintf(buf, cap, "%lldd ago", s / 86400);
+	return buf;
+}
+
+static const char *utc(long long t, char *buf, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
+		return "-";
+	strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	return buf;
+}
+
+static void print_list(json_t *j)
+{
+	char b[32];
+
+	printf("%-24s %-14s %-7s %-16s %-10s %s\n", "SERIAL", "STATE", "ONLINE",
+	       "FIRMWARE", "LAST SEEN", "GROUP");
+	for (size_t k = 0; k < json_array_size(j); k++) {
+		json_t *e = json_array_get(j, k);
+		const char *fw = str(e, "fw_version");
+
+		printf("%-24s %-14s %-7s %-16s %-10s %s\n", str(e, "serial"),
+		       str(e, "inventory_state"),
+		       json_is_true(json_object_get(e, "online")) ? "online"
+		                                                  : "offline",
+		       fw[0] ? fw : "-",
+		       ago(json_object_get(e, "last_seen_ago"), b, sizeof b),
+		       str(e, "group"));
+	}
+}
+
+static void print_ports(const char *name, json_t *a)
+{
+	printf(" %s ", name);
+	if (json_array_size(a) == 0)
+		printf("-");
+	for (size_t i = 0; i < json_array_size(a); i++)
+		printf("%s%lld", i ? "," : "",
+		       (long long)json_integer_value(json_array_get(a, i)));
+}
+
+static void print_show(json_t *j)
+{
+	json_t *t = json_object_get(j, "telemetry");
+	json_t *c = json_object_get(j, "counts");
+	json_t *a;
+	char b[32], u[40];
+	size_t i;
+
+	printf("device %s\n", str(j, "serial"));
+	printf(
+	    "  state         %s, %s%s%s\n", str(j, "inventory_state"),
+	    json_is_true(json_object_get(j, "online")) ? "online" : "offline",
+	    json_is_true(json_object_get(j, "quarantined")) ? "; quarantined: "
+	                                                    : "",
+	    str(j, "quarantine_reason"));
+	printf("  group         %s (hw_type %s%s%s)\n", str(j, "group"),
+	       str(j, "hw_type"), str(j, "tags")[0] ? ", tags " : "",
+	       str(j, "tags"));
+	printf("  last seen     %s (%s)\n",
+	       ago(json_object_get(j, "last_seen_ago"), b, sizeof b),
+	       utc(num(j, "last_seen"), u, sizeof u));
+	if (json_is_object(t)) {
+		printf("  firmware      %s\n",
+		       str(t, "fw_version")[0] ? str(t, "fw_version") : "-");
+		printf("  fw sha256     %s\n", str(t, "fw_sha256"));
+		printf("  telemetry     seq %lld, uptime %llds, cpu %.1f %%, "
+		       "memory %lld of %lld kB free, every %llds\n",
+		       num(t, "seq"), num(t, "uptime_s"),
+		       (double)num(t, "cpu_permille") / 10.0,
+		       num(t, "mem_avail_kb"), num(t, "mem_total_kb"),
+		       num(t, "interval_s"));
+		printf("  ports        ");
+		print_ports("tcp", json_object_get(t, "tcp"));
+		print_ports(" udp", json_object_get(t, "udp"));
+		printf("\n");
+		printf("  agent         %lld messages sent, %lld dropped "
+		       "offline; event log %lld records, head %s\n",
+		       num(t, "msgs_sent"), num(t, "dropped"),
+		       num(t, "log_seq"),
+		       str(t, "log_head")[0] ? str(t, "log_head") : "-");
+	} else {
+		printf("  telemetry     none yet\n");
+	}
+	if (json_is_object(c))
+		printf("  received      %lld telemetry, %lld events, %lld "
+		       "command results; %lld rejected (malformed)\n",
+		       num(c, "telemetry"), num(c, "events"), num(c, "results"),
+		       num(c, "rejected"));
+	a = json_object_get(j, "certificates");
+	printf("  certificates  %zu\n", json_array_size(a));
+	for (i = 0; i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i);
+
+		printf("    %s until %s%s%s\n", str(e, "serial"),
+		       utc(num(e, "not_after"), u, sizeof u),
+		       num(e, "revoked_at") ? ", revoked: " : "",
+		       str(e, "reason"));
+	}
+	a = json_object_get(j, "events");
+	printf("  events        %zu newest\n", json_array_size(a));
+	for (i = 0; i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i);
+
+		printf("    %s  %-8s %-14s x%lld  %s\n",
+		       utc(num(e, "received_at"), u, sizeof u),
+		       str(e, "severity"), str(e, "type"), num(e, "count"),
+		       str(e, "detail"));
+	}
+	a = json_object_get(j, "commands");
+	printf("  commands      %zu newest\n", json_array_size(a));
+	for (i = 0; i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i);
+		json_t *r = json_object_get(e, "result");
+
+		printf("    %s  %s %s: %s%s%s\n",
+		       utc(num(e, "issued_at"), u, sizeof u), str(e, "type"),
+		       str(e, "id"), r ? str(r, "status") : "no result yet",
+		       r && str(r, "detail")[0] ? " " : "",
+		       r ? str(r, "detail") : "");
+	}
+}
+
+/* The result of command cid in a device_show answer, or NULL. */
+static json_t *result_of(json_t *show, const char *cid)
+{
+	json_t *a = json_object_get(show, "commands");
+
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i);
+
+		if (strcmp(str(e, "id"), cid) == 0)
+			return json_object_get(e, "result");
+	}
+	return NULL;
+}
+
+/* POST ping; with wait > 0 poll the device until its result is there. */
+static int ping(const struct admin_opts *o, const char *id, int wait)
+{
+	char path[256];
+	json_t *j = NULL, *show = NULL, *r;
+	long long end = (long long)time(NULL) + wait;
+	int code;
+
+	snprintf(path, sizeof path, "/api/v1/devices/%s/ping", id);
+	code = admin_call(o, "POST", path, NULL, NULL, 0, &j);
+	if (code != CLI_OK || wait <= 0) {
+		if (code == CLI_OK)
+			print_json(j);
+		goto out;
+	}
+	snprintf(path, sizeof path, "/api/v1/devices/%s", id);
+	for (;;) {
+		json_decref(show);
+		show = NULL;
+		code = admin_call(o, "GET", path, NULL, NULL, 0, &show);
+		if (code != CLI_OK)
+			goto out;
+		r = result_of(show, str(j, "command"));
+		if (r != NULL) {
+			printf("%s: %s %s\n", id, str(r, "status"),
+			       str(r, "detail"));
+			code = strcmp(str(r, "status"), "ok") == 0 ? CLI_OK
+			                                           : CLI_NO;
+			goto out;
+		}
+		if ((long long)time(NULL) >= end) {
+			fprintf(stderr,
+			        "rampart: no answer from %s within "
+			        "%d s\n",
+			        id, wait);
+			code = CLI_NO;
+			goto out;
+		}
+		/* a person waiting for an answer: poll 5 times a second */
+		nanosleep(&(struct timespec){0, 200000000}, NULL);
+	}
+out:
+	json_decref(show);
+	json_decref(j);
+	return code;
+}
+
 int cmd_device(int argc, char **argv)
 {
 	struct admin_opts o;
 	const char *sub = NULL, *id = NULL, *reason = NULL, *serial = NULL,
-	           *limit = NULL;
+	           *limit = NULL, *wait = NULL;
 	char path[256];
 	char *body = NULL;
 	json_t *j = NULL, *in = NULL;
-	size_t k;
 	int i = 1, r, code = CLI_ERROR;
 
 	admin_opts_init(&o);
@@ -67,6 +288,9 @@ int cmd_device(int argc, char **argv)
 		} else if (i + 1 < argc && strcmp(argv[i], "--limit") == 0) {
 			limit = argv[i + 1];
 			i += 2;
+		} else if (i + 1 < argc && strcmp(argv[i], "--wait") == 0) {
+			wait = argv[i + 1];
+			i += 2;
 		} else if (argv[i][0] != '-' && sub == NULL) {
 			sub = argv[i++];
 		} else if (argv[i][0] != '-' && id == NULL) {
@@ -84,23 +308,17 @@ int cmd_device(int argc, char **argv)
 	if (strcmp(sub, "list") == 0 && id == NULL) {
 		code =
 		    admin_call(&o, "GET", "/api/v1/devices", NULL, NULL, 0, &j);
-		if (code == CLI_OK && o.json) {
+		if (code == CLI_OK && o.json)
 			print_json(j);
-		} else if (code == CLI_OK) {
-			for (k = 0; k < json_array_size(j); k++) {
-				json_t *e = json_array_get(j, k);
-
-				printf("%-24s %s%s\n",
-				       json_string_value(
-				           json_object_get(e, "serial")),
-				       json_string_value(
-				           json_object_get(e, "state")),
-				       json_is_true(
-				           json_object_get(e, "quarantined"))
-				           ? " (quarantined)"
-				           : "");
-			}
-		}
+		else if (code == CLI_OK)
+			print_list(j);
+		goto out;
+	}
+	if (strcmp(sub, "ingest") == 0 && id == NULL) {
+		code =
+		    admin_call(&o, "GET", "/api/v1/ingest", NULL, NULL, 0, &j);
+		if (code == CLI_OK)
+			print_json(j);
 		goto out;
 	}
 	if (strcmp(sub, "refusals") == 0 && id == NULL) {
@@ -118,6 +336,14 @@ int cmd_device(int argc, char **argv)
 	if (strcmp(sub, "show") == 0) {
 		snprintf(path, sizeof path, "/api/v1/devices/%s", id);
 		code = admin_call(&o, "GET", path, NULL, NULL, 0, &j);
+		if (code == CLI_OK && !o.json)
+			print_show(j);
+		else if (code == CLI_OK)
+			print_json(j);
+		goto out;
+	} else if (strcmp(sub, "ping") == 0) {
+		code = ping(&o, id, wait ? atoi(wait) : 0);
+		goto out;
 	} else if (strcmp(sub, "revoke") == 0 ||
 	           strcmp(sub, "decommission") == 0) {
 		if (sub[0] == 'r' && reason == NULL) {

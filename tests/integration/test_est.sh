@@ -244,7 +244,7 @@ ca_serial=$(openssl x509 -in "$T/claim-a.pem" -noout -serial | cut -d= -f2 | tr 
 	fail "claim uses not counted"
 cli claim list >"$T/claims.json" || fail "claim list"
 grep -q "\"uses\": 2" "$T/claims.json" || fail "claim list lacks uses: $(cat "$T/claims.json")"
-[ "$(sql "$DB" 'PRAGMA user_version')" = 3 ] || fail "schema not at 3"
+[ "$(sql "$DB" 'PRAGMA user_version')" -ge 3 ] || fail "schema below 3"
 ok "claim uses counted (migration 2); claim list shows them"
 
 # --- renewal: too early, then forced, then by the window after SIGHUP
