@@ -39,8 +39,11 @@ RP_API void rp_sysinfo_free(rp_sysinfo *s);
 /*
  * Parse the text of /proc/net/{tcp,tcp6,udp,udp6}: the local ports of
  * sockets in LISTEN state (TCP) or bound (UDP, state 07), merged sorted
- * and unique into ports[0..*n) (cap entries at most, lowest kept). Pure;
- * RP_E_SYNTAX on a malformed table.
+ * and unique into ports[0..*n) (cap entries at most, lowest kept). On
+ * entry *n is how many ports[] holds already (sorted, unique; 0 to start),
+ * so that tcp and tcp6 merge with two calls. Pure; RP_E_SYNTAX on a
+ * malformed table (ports[] and *n unchanged then), RP_E_INVAL when *n >
+ * cap.
  */
 RP_API rp_err rp_sysinfo_parse_ports(const char *text, size_t len, int tcp,
                                      uint16_t *ports, uint16_t *n,
