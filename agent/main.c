@@ -11,11 +11,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -33,6 +35,9 @@
 #include "rampart/keystore.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
+#include "rampart/agent.h"
+#include "rampart/chainlog.h"
+#include "rampart/sysinfo.h"
 
 /* Exit codes as the rampart CLI: yes, no (the server refused), error. */
 enum { EXIT_YES = 0, EXIT_NO = 1, EXIT_ERR = 2 };
@@ -51,6 +56,18 @@ struct opts {
 	unsigned long long backoff_cap_ms;
 	int force;
 	int hw_token_tpm;
+	/* run: the MQTT session (docs/agent.md "run") */
+	const char *broker; /* HOST:PORT, numeric host */
+	const char *broker_ca;
+	const char *log;
+	const char *auth_log;
+	const char *watch_config;
+	const char *fw_version;
+	const char *fw_image;
+	long long telemetry_s;
+	long long queue_max;
+	long long reconnect_base_ms;
+	long long reconnect_cap_ms;
 };
 
 enum {
@@ -67,6 +84,17 @@ enum {
 	OPT_BACKOFF_CAP,
 	OPT_FORCE,
 	OPT_HW_TOKEN_TPM,
+	OPT_BROKER,
+	OPT_BROKER_CA,
+	OPT_TELEMETRY,
+	OPT_QUEUE_MAX,
+	OPT_LOG,
+	OPT_AUTH_LOG,
+	OPT_WATCH_CONFIG,
+	OPT_FW_VERSION,
+	OPT_FW_IMAGE,
+	OPT_RECONNECT_BASE,
+	OPT_RECONNECT_CAP,
 	OPT_HELP,
 };
 
@@ -84,6 +112,17 @@ static const struct option long_opts[] = {
     {"backoff-cap-ms", required_argument, NULL, OPT_BACKOFF_CAP},
     {"force", no_argument, NULL, OPT_FORCE},
     {"hw-token-from-tpm", no_argument, NULL, OPT_HW_TOKEN_TPM},
+    {"broker", required_argument, NULL, OPT_BROKER},
+    {"broker-ca", required_argument, NULL, OPT_BROKER_CA},
+    {"telemetry-interval", required_argument, NULL, OPT_TELEMETRY},
+    {"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
+    {"log", required_argument, NULL, OPT_LOG},
+    {"auth-log", required_argument, NULL, OPT_AUTH_LOG},
+    {"watch-config", required_argument, NULL, OPT_WATCH_CONFIG},
+    {"fw-version", required_argument, NULL, OPT_FW_VERSION},
+    {"fw-image", required_argument, NULL, OPT_FW_IMAGE},
+    {"reconnect-base-ms", required_argument, NULL, OPT_RECONNECT_BASE},
+    {"reconnect-cap-ms", required_argument, NULL, OPT_RECONNECT_CAP},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -100,7 +139,14 @@ static void usage(FILE *f)
 	        "         [--window SECONDS] [--force] [--retries N]\n"
 	        "         [--hw-token T | --hw-token-from-tpm]\n"
 	        "  run    --server URL --keystore SPEC [--ca-file ROOT.pem]\n"
-	        "         [--window SECONDS]\n"
+	        "         [--window SECONDS] [--broker HOST:PORT "
+	        "[--broker-ca FILE]\n"
+	        "         [--telemetry-interval S] [--queue-max N] "
+	        "[--log FILE]\n"
+	        "         [--auth-log FILE] [--watch-config FILE] "
+	        "[--fw-version V]\n"
+	        "         [--fw-image FILE] [--reconnect-base-ms MS] "
+	        "[--reconnect-cap-ms MS]]\n"
 	        "  erase  --keystore SPEC\n"
 	        "  csr    --keystore SPEC --serial ID [--hw-token T] "
 	        "[--out FILE]\n"
@@ -186,6 +232,45 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_HW_TOKEN_TPM:
 			o->hw_token_tpm = 1;
+			break;
+		case OPT_BROKER:
+			o->broker = optarg;
+			break;
+		case OPT_BROKER_CA:
+			o->broker_ca = optarg;
+			break;
+		case OPT_LOG:
+			o->log = optarg;
+			break;
+		case OPT_AUTH_LOG:
+			o->auth_log = optarg;
+			break;
+		case OPT_WATCH_CONFIG:
+			o->watch_config = optarg;
+			break;
+		case OPT_FW_VERSION:
+			o->fw_version = optarg;
+			break;
+		case OPT_FW_IMAGE:
+			o->fw_image = optarg;
+			break;
+		case OPT_TELEMETRY:
+			if (parse_num(optarg, 1, 86400, &o->telemetry_s) != 0)
+				return -1;
+			break;
+		case OPT_QUEUE_MAX:
+			if (parse_num(optarg, 1, 100000, &o->queue_max) != 0)
+				return -1;
+			break;
+		case OPT_RECONNECT_BASE:
+			if (parse_num(optarg, 1, 3600000,
+			              &o->reconnect_base_ms) != 0)
+				return -1;
+			break;
+		case OPT_RECONNECT_CAP:
+			if (parse_num(optarg, 1, 86400000,
+			              &o->reconnect_cap_ms) != 0)
+				return -1;
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -414,90 +499,375 @@ out:
 	return ret;
 }
 
-static volatile sig_atomic_t stop;
+/*
+ * rampart-agent run: one libevent loop carries the certificate upkeep (a
+ * timer: renew when due, waking at least hourly since clocks jump; after
+ * a failed renewal retry with backoff), the MQTT session (rp_agent, when
+ * --broker is given), the auth-log and configuration watches (polled
+ * every RUN_WATCH_MS, with the offline queue's drops) and SIGTERM/SIGINT
+ * (clean DISCONNECT, exit 0).
+ */
+#define RUN_WATCH_MS 1000
 
-static void on_signal(int sig)
+struct run {
+	struct opts *o;
+	struct event_base *base;
+	struct event *renew_ev, *watch_ev, *sig_ev[2];
+	unsigned failures;
+	int ret;
+	rp_agent *agent;
+	rp_sysinfo *si;
+	rp_authwatch *aw;
+	rp_chainlog *log;
+	char cfg_hash[65]; /* of --watch-config; "" when absent */
+	uint64_t drops_logged;
+};
+
+static void run_quit(struct run *r, int ret)
 {
-	(void)sig;
-	stop = 1;
+	r->ret = ret;
+	if (r->agent != NULL)
+		rp_agent_stop(r->agent); /* DISCONNECT sent */
+	event_base_loopbreak(r->base);
 }
 
-/*
- * The running agent's certificate upkeep: sleep until the renewal is due
- * (waking at least hourly, the clock may jump), renew, and after a failed
- * renewal wait with backoff before the next try.
- */
+static void run_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	rp_log(RP_LOG_INFO, "signal %d: stopping", (int)sig);
+	run_quit(arg, ((struct run *)arg)->ret);
+}
+
+/* HOST:PORT ([V6]:PORT) into host and *port. */
+static int split_broker(const char *s, char *host, size_t cap, int *port)
+{
+	const char *c = strrchr(s, ':');
+	long long p;
+	size_t n;
+
+	if (c == NULL || parse_num(c + 1, 1, 65535, &p) != 0)
+		return -1;
+	n = (size_t)(c - s);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= cap)
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+/* The broker's TLS context from a freshly opened keystore. */
+static rp_err run_tls(const struct opts *o, SSL_CTX **ctx)
+{
+	rp_keystore *ks = NULL;
+	rp_err rc = rp_keystore_open(o->keystore, &ks);
+
+	if (rc == RP_OK)
+		rc = rp_agent_tls_ctx(ks, o->broker_ca, ctx);
+	rp_keystore_close(ks);
+	return rc;
+}
+
+static void run_arm(struct event *ev, uint64_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+/* One look at the certificate; renews when due; re-arms itself. */
+static void run_renew(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	struct opts *o = r->o;
+	rp_keystore *ks = NULL;
+	X509 *cur = NULL;
+	STACK_OF(X509) *chain = NULL;
+	int64_t nb, na, wait_s = 0;
+	uint64_t sleep_for = 3600000;
+	bool renewed = false;
+	rp_err rc;
+
+	(void)fd;
+	(void)what;
+	rc = rp_keystore_open(o->keystore, &ks);
+	if (rc == RP_OK)
+		rc = rp_keystore_cert_load(ks, &cur, &chain);
+	if (rc == RP_OK)
+		rc = cert_times(cur, &nb, &na);
+	if (rc != RP_OK) {
+		rp_log(RP_LOG_ERROR, "keystore: %s", rp_strerror(rc));
+		run_quit(r, EXIT_ERR);
+		goto out;
+	}
+	enum agent_renew_state st =
+	    agent_renew_due((int64_t)time(NULL), nb, na, o->window_s,
+	                    randombytes_random(), &wait_s);
+	if (st == AGENT_RENEW_EXPIRED) {
+		rp_log(RP_LOG_ERROR, "certificate expired: enroll again");
+		run_quit(r, EXIT_NO);
+		goto out;
+	}
+	if (st == AGENT_RENEW_NOW) {
+		rc = renew_now(o, ks, cur, chain);
+		if (rc == RP_OK) {
+			rp_log(RP_LOG_INFO, "renewed");
+			r->failures = 0;
+			renewed = true;
+			/* A window as long as the lifetime must not renew
+			 * in a loop. */
+			sleep_for = o->backoff_cap_ms;
+		} else {
+			rp_log(RP_LOG_WARN, "renewal: %s", rp_strerror(rc));
+			sleep_for = agent_backoff_ms(
+			    r->failures++, o->backoff_base_ms,
+			    o->backoff_cap_ms, randombytes_random());
+		}
+	} else if ((uint64_t)wait_s * 1000 < sleep_for) {
+		sleep_for = (uint64_t)wait_s * 1000;
+	}
+	run_arm(r->renew_ev, sleep_for);
+out:
+	X509_free(cur);
+	sk_X509_pop_free(chain, X509_free);
+	rp_keystore_close(ks);
+	/* The new certificate on the broker connection: reconnect. */
+	if (renewed && r->agent != NULL) {
+		SSL_CTX *ctx = NULL;
+
+		rc = run_tls(o, &ctx);
+		if (rc == RP_OK)
+			rc = rp_agent_set_tls(r->agent, ctx);
+		if (rc != RP_OK)
+			rp_log(RP_LOG_WARN, "broker TLS after renewal: %s",
+			       rp_strerror(rc));
+		SSL_CTX_free(ctx);
+	}
+}
+
+/* Lower-case hex SHA-256 of the file at path; "" when it is unreadable. */
+static void file_sha256(const char *path, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE], buf[4096];
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	FILE *f = fopen(path, "rb");
+	unsigned int mdlen = 0;
+	size_t n;
+
+	out[0] = '\0';
+	if (c == NULL || f == NULL ||
+	    EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		goto out;
+	for (n = fread(buf, 1, sizeof buf, f); n > 0;
+	     n = fread(buf, 1, sizeof buf, f))
+		if (EVP_DigestUpdate(c, buf, n) != 1)
+			goto out;
+	if (ferror(f) || EVP_DigestFinal_ex(c, md, &mdlen) != 1 || mdlen != 32)
+		goto out;
+	for (n = 0; n < 32; n++)
+		snprintf(out + 2 * n, 3, "%02x", md[n]);
+out:
+	if (f != NULL)
+		fclose(f);
+	EVP_MD_CTX_free(c);
+}
+
+/* Failed logins and configuration changes become events. */
+static void run_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	char last[RP_DETAIL_MAX + 1], h[65], detail[RP_DETAIL_MAX + 1];
+	struct rp_agent_stats st;
+	uint64_t failures = 0;
+	rp_err rc;
+
+	(void)fd;
+	(void)what;
+	/* The offline queue's losses, in the program's log as they grow. */
+	rp_agent_stats_get(r->agent, &st);
+	if (st.dropped_telemetry + st.dropped_events != r->drops_logged) {
+		r->drops_logged = st.dropped_telemetry + st.dropped_events;
+		rp_log(RP_LOG_WARN,
+		       "offline queue: %llu queued, dropped %llu telemetry, "
+		       "%llu events",
+		       (unsigned long long)st.queued,
+		       (unsigned long long)st.dropped_telemetry,
+		       (unsigned long long)st.dropped_events);
+	}
+	if (r->aw != NULL) {
+		rc = rp_authwatch_poll(r->aw, &failures, last);
+		if (rc != RP_OK)
+			rp_log(RP_LOG_WARN, "auth log: %s", rp_strerror(rc));
+		else if (failures > 0 &&
+		         rp_agent_event(r->agent, RP_EVENT_AUTH_FAILURE,
+		                        RP_SEV_WARNING, failures,
+		                        last) != RP_OK)
+			rp_log(RP_LOG_WARN, "auth_failure event not kept");
+	}
+	if (r->o->watch_config != NULL) {
+		file_sha256(r->o->watch_config, h);
+		if (strcmp(h, r->cfg_hash) != 0) {
+			snprintf(detail, sizeof detail, "%.150s sha256 %s",
+			         r->o->watch_config, h[0] ? h : "none");
+			memcpy(r->cfg_hash, h, sizeof h);
+			if (rp_agent_event(r->agent, RP_EVENT_CONFIG_CHANGE,
+			                   RP_SEV_WARNING, 1, detail) != RP_OK)
+				rp_log(RP_LOG_WARN,
+				       "config_change event not kept");
+		}
+	}
+}
+
+/* The MQTT session and what feeds it; r->agent stays NULL on failure. */
+static rp_err run_agent_start(struct run *r)
+{
+	struct opts *o = r->o;
+	struct rp_agent_conf c;
+	struct rp_sysinfo_conf sc = {NULL, o->fw_version, o->fw_image};
+	struct rp_chainlog_report rep;
+	rp_keystore *ks = NULL;
+	SSL_CTX *ctx = NULL;
+	X509 *cur = NULL;
+	char id[80], host[64];
+	int port = 0, tamper = 0, torn = 0;
+	rp_err rc = RP_E_INVAL;
+
+	memset(&c, 0, sizeof c);
+	if (o->broker_ca == NULL)
+		o->broker_ca = o->ca_file;
+	if (split_broker(o->broker, host, sizeof host, &port) != 0 ||
+	    o->broker_ca == NULL) {
+		rp_log(RP_LOG_ERROR, "--broker HOST:PORT and --broker-ca "
+		                     "(or --ca-file) are needed");
+		goto out;
+	}
+	rc = rp_keystore_open(o->keystore, &ks);
+	if (rc == RP_OK)
+		rc = rp_keystore_cert_load(ks, &cur, NULL);
+	if (rc == RP_OK)
+		rc = agent_cert_cn(cur, id, sizeof id);
+	if (rc == RP_OK)
+		rc = rp_agent_tls_ctx(ks, o->broker_ca, &ctx);
+	if (rc != RP_OK) {
+		rp_log(RP_LOG_ERROR, "broker credentials: %s", rp_strerror(rc));
+		goto out;
+	}
+	if (o->log != NULL) {
+		/* An edited log is reported, then appended to as it is. */
+		rc = rp_chainlog_verify(o->log, &rep);
+		tamper = rc == RP_E_CHAINLOG;
+		rc = rp_chainlog_open(o->log, &r->log, &torn);
+		if (rc != RP_OK) {
+			rp_log(RP_LOG_ERROR, "event log %s: %s", o->log,
+			       rp_strerror(rc));
+			goto out;
+		}
+	}
+	rc = rp_sysinfo_new(&sc, &r->si);
+	if (rc == RP_OK && o->auth_log != NULL)
+		rc = rp_authwatch_open(o->auth_log, &r->aw);
+	if (rc != RP_OK) {
+		rp_log(RP_LOG_ERROR, "system facts: %s", rp_strerror(rc));
+		goto out;
+	}
+	if (o->watch_config != NULL)
+		file_sha256(o->watch_config, r->cfg_hash);
+	c.id = id;
+	c.host = host;
+	c.port = port;
+	c.tls = ctx;
+	c.base = r->base;
+	c.telemetry_ms = (uint32_t)(o->telemetry_s * 1000);
+	c.jitter_pct = 10;
+	c.backoff_base_ms = (uint32_t)o->reconnect_base_ms;
+	c.backoff_cap_ms = (uint32_t)o->reconnect_cap_ms;
+	c.queue_max = (uint32_t)o->queue_max;
+	c.sys.collect = rp_sysinfo_collect;
+	c.sys.ctx = r->si;
+	c.log = r->log;
+	rc = rp_agent_new(&c, &r->agent);
+	if (rc == RP_OK)
+		rc = rp_agent_start(r->agent);
+	if (rc == RP_OK && tamper)
+		rc = rp_agent_event(r->agent, RP_EVENT_TAMPER, RP_SEV_CRITICAL,
+		                    1, "event log failed verification");
+	if (rc != RP_OK) {
+		rp_log(RP_LOG_ERROR, "MQTT session: %s", rp_strerror(rc));
+		goto out;
+	}
+	rp_log(RP_LOG_INFO, "MQTT session %s to %s:%d%s", id, host, port,
+	       torn ? " (torn log record cut)" : "");
+out:
+	X509_free(cur);
+	SSL_CTX_free(ctx); /* the agent holds its own reference */
+	rp_keystore_close(ks);
+	return rc;
+}
+
 static int cmd_run(struct opts *o)
 {
-	struct sigaction sa;
-	unsigned failures = 0;
-	int ret = EXIT_YES;
+	struct run r;
+	const int sigs[2] = {SIGTERM, SIGINT};
+	int i;
 
 	if (need(o->server, "server") || need(o->keystore, "keystore"))
 		return EXIT_ERR;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	o->retries = 0; /* the loop below does the retrying */
-	while (!stop) {
-		rp_keystore *ks = NULL;
-		X509 *cur = NULL;
-		STACK_OF(X509) *chain = NULL;
-		int64_t nb, na, wait_s = 0;
-		uint64_t sleep_for = 3600000;
-		rp_err rc;
-
-		rc = rp_keystore_open(o->keystore, &ks);
-		if (rc == RP_OK)
-			rc = rp_keystore_cert_load(ks, &cur, &chain);
-		if (rc == RP_OK)
-			rc = cert_times(cur, &nb, &na);
-		if (rc == RP_OK) {
-			enum agent_renew_state st = agent_renew_due(
-			    (int64_t)time(NULL), nb, na, o->window_s,
-			    randombytes_random(), &wait_s);
-
-			if (st == AGENT_RENEW_EXPIRED) {
-				rp_log(RP_LOG_ERROR, "certificate expired: "
-				                     "enroll again");
-				ret = EXIT_NO;
-				stop = 1;
-			} else if (st == AGENT_RENEW_NOW) {
-				rc = renew_now(o, ks, cur, chain);
-				if (rc == RP_OK) {
-					rp_log(RP_LOG_INFO, "renewed");
-					failures = 0;
-					/* A window as long as the lifetime
-					 * must not renew in a loop. */
-					sleep_for = o->backoff_cap_ms;
-				} else {
-					rp_log(RP_LOG_WARN, "renewal: %s",
-					       rp_strerror(rc));
-					sleep_for = agent_backoff_ms(
-					    failures++, o->backoff_base_ms,
-					    o->backoff_cap_ms,
-					    randombytes_random());
-				}
-			} else if ((uint64_t)wait_s * 1000 < sleep_for) {
-				sleep_for = (uint64_t)wait_s * 1000;
-			}
-		} else {
-			rp_log(RP_LOG_ERROR, "keystore: %s", rp_strerror(rc));
-			ret = EXIT_ERR;
-			stop = 1;
+	memset(&r, 0, sizeof r);
+	r.o = o;
+	r.ret = EXIT_YES;
+	o->retries = 0; /* the renewal timer does the retrying */
+	r.base = event_base_new();
+	if (r.base == NULL)
+		return EXIT_ERR;
+	r.renew_ev = evtimer_new(r.base, run_renew, &r);
+	for (i = 0; i < 2; i++)
+		r.sig_ev[i] = evsignal_new(r.base, sigs[i], run_on_signal, &r);
+	if (r.renew_ev == NULL || r.sig_ev[0] == NULL || r.sig_ev[1] == NULL ||
+	    evsignal_add(r.sig_ev[0], NULL) != 0 ||
+	    evsignal_add(r.sig_ev[1], NULL) != 0) {
+		r.ret = EXIT_ERR;
+		goto out;
+	}
+	if (o->broker != NULL) {
+		if (run_agent_start(&r) != RP_OK) {
+			r.ret = EXIT_ERR;
+			goto out;
 		}
-		X509_free(cur);
-		sk_X509_pop_free(chain, X509_free);
-		rp_keystore_close(ks);
-		while (!stop && sleep_for > 0) {
-			uint64_t step = sleep_for > 1000 ? 1000 : sleep_for;
+		{
+			struct timeval tv = {RUN_WATCH_MS / 1000,
+			                     (RUN_WATCH_MS % 1000) * 1000};
 
-			sleep_ms(step);
-			sleep_for -= step;
+			r.watch_ev =
+			    event_new(r.base, -1, EV_PERSIST, run_watch, &r);
+			if (r.watch_ev == NULL ||
+			    event_add(r.watch_ev, &tv) != 0) {
+				r.ret = EXIT_ERR;
+				goto out;
+			}
 		}
 	}
-	return ret;
+	run_arm(r.renew_ev, 0);
+	event_base_dispatch(r.base);
+out:
+	rp_agent_free(r.agent);
+	rp_authwatch_free(r.aw);
+	rp_sysinfo_free(r.si);
+	rp_chainlog_close(r.log);
+	if (r.watch_ev != NULL)
+		event_free(r.watch_ev);
+	for (i = 0; i < 2; i++)
+		if (r.sig_ev[i] != NULL)
+			event_free(r.sig_ev[i]);
+	if (r.renew_ev != NULL)
+		event_free(r.renew_ev);
+	event_base_free(r.base);
+	return r.ret;
 }
 
 static int cmd_erase(const struct opts *o)

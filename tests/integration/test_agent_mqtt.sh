@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# test_agent_mqtt.sh - `rampart-agent run --broker` end to end: rampartd
+# (EST, the fleet snapshot, the service certificate), a real Mosquitto
+# with the rampart plugin configured by `rampart broker-config`, a device
+# enrolled with `rampart-agent enroll` (file keystore). A subscriber
+# holding rampartd's service certificate sees the agent's telemetry (valid
+# JSON, the device's fields), an auth_failure event for a failed login
+# appended to the watched auth log, an ok result for a ping command and a
+# rejected one for a malformed command (mosquitto_rr, service identity).
+# Then the broker is killed (-9): failed logins while it is down are
+# queued, the small queue drops telemetry (logged), and after a restart on
+# the same port the agent reconnects by itself and the queued events
+# arrive in order, none lost, followed by a queue_drop event. The agent's
+# hash-chained log verifies; SIGTERM ends it with a clean DISCONNECT.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/rd_lib.sh"
+
+AGENT=$BIN/rampart-agent
+MQ_PID=
+AG_PID=
+SVC_PID=
+exec 9>&2
+die() {
+	echo "FAIL: $*" >&9
+	exit 1
+}
+stop_pid() {
+	if [ -n "$1" ] && kill -0 "$1" 2>/dev/null; then
+		kill -CONT "$1" 2>/dev/null || true
+		kill -9 "$1" 2>/dev/null || true
+		wait "$1" 2>/dev/null || true
+	fi
+}
+on_exit() {
+	local st=$?
+	stop_pid "$AG_PID"
+	stop_pid "$SVC_PID"
+	stop_pid "$MQ_PID"
+	if [ $st -ne 0 ]; then
+		for f in "$T/agent.err" "$D/broker/mosquitto.log" "$T/svc.log"; do
+			[ -f "$f" ] || continue
+			echo "--- $f (last 30 lines)" >&2
+			tail -30 "$f" >&2
+		done
+	fi
+	set +e
+	(exit $st)
+	cleanup
+}
+trap on_exit EXIT
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+has() { grep -qF -- "$2" "$1"; }
+count() { grep -cF -- "$2" "$1" 2>/dev/null || true; }
+
+D=$T/data
+start_rd "$D"
+printf 'serial,hw_type,hw_token,group,tags\nSN-A,file,,line-a,\n' >"$T/allow.csv"
+cli allowlist import "$T/allow.csv" >/dev/null || fail "allowlist import"
+cli claim create --group line-a --expires 1d --out "$T/claim" >/dev/null ||
+	fail "claim create"
+SPEC=file:$T/ks
+"$AGENT" enroll --server "$URL" --claim "$T/claim.pem,$T/claim.key" \
+	--keystore "$SPEC" --serial SN-A --ca-file "$CA" >"$T/out" 2>&1 ||
+	fail "enroll: $(cat "$T/out")"
+grep -qx 'device SN-A active' "$D/broker/fleet.snapshot" ||
+	fail "SN-A not active in the snapshot"
+
+# --- the broker (sanitizer runtime preloaded for the ASan plugin)
+MP=$(free_port)
+"$BIN/rampart" broker-config --data-dir "$D" --out "$T/mosquitto.conf" \
+	--port "$MP" --plugin "$BIN/rampart_auth.so" --user "$(id -un)" \
+	>"$T/bc.out" 2>&1 || fail "broker-config: $(cat "$T/bc.out")"
+CAF=$D/broker/ca.pem
+start_mq() {
+	(
+		if [ -n "${RP_PLUGIN_PRELOAD:-}" ]; then
+			export LD_PRELOAD=$RP_PLUGIN_PRELOAD
+			export ASAN_OPTIONS=detect_leaks=0
+		fi
+		exec mosquitto -c "$T/mosquitto.conf"
+	) >>"$T/mosquitto.out" 2>&1 &
+	MQ_PID=$!
+	wait_until "mosquitto listening" mq_up
+}
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$MP") 2>/dev/null; }
+mq_up() {
+	kill -0 "$MQ_PID" || die "mosquitto exited: $(cat "$T/mosquitto.out")"
+	port_open
+}
+start_mq
+SVC=(-h 127.0.0.1 -p "$MP" --cafile "$CAF" --cert "$D/pki/service.pem"
+	--key "$D/pki/service.key" -i rampartd)
+# The service subscriber (QoS 1): device telemetry, events, results.
+start_svc() {
+	local n
+	n=$(count "$D/broker/mosquitto.log" "as rampartd")
+	mosquitto_sub "${SVC[@]}" -v -q 1 -t 'rampart/v1/d/+/telemetry' \
+		-t 'rampart/v1/d/+/events' -t 'rampart/v1/d/+/cmd/result' \
+		>>"$T/svc.log" 2>&1 &
+	SVC_PID=$!
+	svc_on() {
+		kill -0 "$SVC_PID" || die "subscriber exited: $(cat "$T/svc.log")"
+		[ "$(count "$D/broker/mosquitto.log" "as rampartd")" -gt "$n" ]
+	}
+	wait_until "the service subscriber connected" svc_on
+}
+stop_svc() {
+	kill "$SVC_PID" 2>/dev/null || true
+	wait "$SVC_PID" 2>/dev/null || true
+	SVC_PID=
+}
+start_svc
+
+# --- the agent
+: >"$T/auth.log"
+"$AGENT" run --server "$URL" --keystore "$SPEC" --ca-file "$CA" \
+	--broker "127.0.0.1:$MP" --broker-ca "$CAF" --telemetry-interval 1 \
+	--queue-max 5 --log "$T/events.log" --auth-log "$T/auth.log" \
+	--fw-version 1.2.3 --reconnect-base-ms 200 --reconnect-cap-ms 1000 \
+	>"$T/agent.out" 2>"$T/agent.err" &
+AG_PID=$!
+ag_alive() { kill -0 "$AG_PID" || die "agent exited: $(cat "$T/agent.err")"; }
+tel_seen() { ag_alive && has "$T/svc.log" "rampart/v1/d/SN-A/telemetry {"; }
+wait_until "the agent's telemetry" tel_seen
+# (retained in a file: the decoder below reads one message)
+grep -F "rampart/v1/d/SN-A/telemetry {" "$T/svc.log" | tail -1 |
+	cut -d' ' -f2- >"$T/tel.json"
+python3 - "$T/tel.json" <<'PY' || fail "telemetry: $(cat "$T/tel.json")"
+import json, sys
+t = json.load(open(sys.argv[1]))
+assert t["v"] == 1, t
+assert t["fw_version"] == "1.2.3", t
+assert t["interval_s"] == 1, t
+assert t["uptime_s"] > 0 and t["mem_total_kb"] >= t["mem_avail_kb"] > 0, t
+assert t["log_seq"] >= 1 and len(t["log_head"]) == 64, t
+assert t["seq"] >= 2, t  # the agent_start event came first
+PY
+has "$T/svc.log" '"type":"agent_start"' || fail "no agent_start event"
+ok "telemetry arrives as valid JSON with the device's facts and log head"
+
+# --- a failed login becomes an auth_failure event
+echo "Dec  1 10:00:00 dev sshd[42]: Failed password for user0 from 10.0.0.9 port 22 ssh2" >>"$T/auth.log"
+ev_seen() { ag_alive && has "$T/svc.log" "$1"; }
+wait_until "the auth_failure event" ev_seen 'user0 from 10.0.0.9'
+grep -F 'user0 from' "$T/svc.log" | grep -q '"type":"auth_failure"' ||
+	fail "not an auth_failure event: $(grep -F user0 "$T/svc.log")"
+ok "a failed login in the auth log arrives as an auth_failure event"
+
+# --- commands: ping -> ok, malformed -> rejected (the service identity)
+stop_svc
+rr() {
+	timeout 30 mosquitto_rr "${SVC[@]}" -V mqttv5 -q 1 \
+		-t rampart/v1/d/SN-A/cmd -e rampart/v1/d/SN-A/cmd/result -m "$1"
+}
+now=$(date +%s)
+res=$(rr "{\"v\":1,\"id\":\"c-1\",\"type\":\"ping\",\"ts\":$now,\"arg\":\"\"}") ||
+	fail "no result for ping"
+echo "$res" | grep -q '"id":"c-1"' || fail "ping result: $res"
+echo "$res" | grep -q '"status":"ok"' || fail "ping result: $res"
+res=$(rr 'not json at all') || fail "no result for a malformed command"
+echo "$res" | grep -q '"id":""' || fail "malformed result: $res"
+echo "$res" | grep -q '"status":"rejected"' || fail "malformed result: $res"
+start_svc
+ok "ping answered ok on cmd/result; a malformed command answered rejected"
+
+# --- broker killed: events queue, telemetry drops; restart: all arrive
+stop_svc
+kill -9 "$MQ_PID"
+wait "$MQ_PID" 2>/dev/null || true
+MQ_PID=
+logged() { ag_alive && [ "$(count "$T/events.log" "$1")" -ge 1 ]; }
+for i in 1 2 3; do
+	echo "Dec  1 10:00:0$i dev sshd[42]: Failed password for down$i from 10.0.0.9 port 22 ssh2" >>"$T/auth.log"
+	wait_until "down$i in the agent's log" logged "down$i from"
+done
+dropping() { ag_alive && has "$T/agent.err" "dropped"; }
+wait_until "the offline queue drops telemetry" dropping
+grep 'offline queue' "$T/agent.err" | tail -1 | grep -q ', 0 events' ||
+	fail "events were dropped: $(grep 'offline queue' "$T/agent.err")"
+# Hold the agent while the broker and the subscriber come back, so that
+# nothing it sends can reach the broker before the subscriber is there.
+kill -STOP "$AG_PID"
+n_conn=$(count "$D/broker/mosquitto.log" "as SN-A")
+start_mq
+start_svc
+kill -CONT "$AG_PID"
+reconnected() { ag_alive && [ "$(count "$D/broker/mosquitto.log" "as SN-A")" -gt "$n_conn" ]; }
+wait_until "the agent reconnects" reconnected
+for i in 1 2 3; do
+	wait_until "queued event down$i delivered" ev_seen "down$i from"
+done
+l1=$(grep -nF 'down1 from' "$T/svc.log" | cut -d: -f1)
+l2=$(grep -nF 'down2 from' "$T/svc.log" | cut -d: -f1)
+l3=$(grep -nF 'down3 from' "$T/svc.log" | cut -d: -f1)
+[ "$l1" -lt "$l2" ] && [ "$l2" -lt "$l3" ] ||
+	fail "queued events out of order: $l1 $l2 $l3"
+wait_until "the queue_drop event" ev_seen '"type":"queue_drop"'
+grep -F '"type":"queue_drop"' "$T/svc.log" | grep -q '"count":[1-9]' ||
+	fail "queue_drop count: $(grep -F queue_drop "$T/svc.log")"
+tel_after() { ag_alive && [ "$(count "$T/svc.log" '"dropped":')" -ge 1 ] &&
+	grep -F "SN-A/telemetry" "$T/svc.log" | tail -1 | grep -q '"dropped":[1-9]'; }
+wait_until "telemetry reporting the drops" tel_after
+ok "broker killed and restarted: queued events arrive in order, none lost; dropped telemetry reported"
+
+# --- the event log verifies; SIGTERM: clean DISCONNECT, exit 0
+n=$(count "$D/broker/mosquitto.log" "Client SN-A disconnected.")
+kill -TERM "$AG_PID"
+st=0
+wait "$AG_PID" || st=$?
+AG_PID=
+[ $st = 0 ] || fail "agent exited $st after SIGTERM: $(tail -5 "$T/agent.err")"
+! grep -q Sanitizer "$T/agent.err" || fail "sanitizer report in the agent"
+clean_bye() { [ "$(count "$D/broker/mosquitto.log" "Client SN-A disconnected.")" -gt "$n" ]; }
+wait_until "the broker logs a clean DISCONNECT" clean_bye
+"$AGENT" log verify "$T/events.log" >"$T/out" 2>&1 ||
+	fail "log verify: $(cat "$T/out")"
+[ "$(count "$T/events.log" auth_failure)" -ge 4 ] || fail "auth events not logged"
+[ "$(count "$T/events.log" '"type":"command"')" -ge 2 ] || fail "commands not logged"
+ok "SIGTERM: clean DISCONNECT, exit 0; the agent's event log verifies"
+stop_svc
+kill -TERM "$MQ_PID"
+wait "$MQ_PID" || true
+MQ_PID=
+stop_rd
