@@ -26,7 +26,9 @@ typedef struct rp_chainlog rp_chainlog;
  * recovered from the last complete record. A torn last record (a power cut
  * during an append: no final LF) is cut off and the open succeeds; the cut
  * is reported through *torn (may be NULL). RP_E_CHAINLOG when the last
- * record is malformed. *out is owned by the caller: rp_chainlog_close().
+ * record is malformed; RP_E_PERM when group or others may write the file
+ * (or it is a symlink); RP_E_STATE when another handle has it open (one
+ * writer, flock). *out is owned by the caller: rp_chainlog_close().
  */
 RP_API rp_err rp_chainlog_open(const char *path, rp_chainlog **out,
                                int *torn) RP_WARN_UNUSED;
@@ -57,7 +59,8 @@ struct rp_chainlog_report {
  * Walk the whole file at path. RP_OK when every record links to the one
  * before it; RP_E_CHAINLOG at the first broken or malformed record
  * (report->bad_line says which); RP_E_CHAINLOG_TORN when only the last
- * record is incomplete; RP_E_IO / RP_E_NOT_FOUND for the file.
+ * record is incomplete; RP_E_IO / RP_E_NOT_FOUND / RP_E_PERM for the
+ * file.
  */
 RP_API rp_err rp_chainlog_verify(
     const char *path, struct rp_chainlog_report *report) RP_WARN_UNUSED;

@@ -14,7 +14,9 @@
  * JSON of at most RP_MSG_MAX bytes, every required member present with its
  * type and range, no unknown members, no duplicate members, strings
  * printable ASCII within their length; anything else is RP_E_TELEMETRY
- * (RP_E_COMMAND for commands) and *out is left zeroed.
+ * (RP_E_COMMAND for commands and command results) and *out is left
+ * zeroed. Integers are limited to 0..INT64_MAX (jansson's json_int_t):
+ * an encoder refuses a larger uint64_t field with RP_E_INVAL.
  */
 #ifndef RAMPART_TELEMETRY_H
 #define RAMPART_TELEMETRY_H
