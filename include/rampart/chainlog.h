@@ -49,9 +49,9 @@ RP_API void rp_chainlog_head(const rp_chainlog *l, uint64_t *seq,
 RP_API void rp_chainlog_close(rp_chainlog *l);
 
 struct rp_chainlog_report {
-	uint64_t records;  /* complete records that verified */
-	uint64_t bad_line; /* 1-based line of the first failure, 0 if none */
-	char head[65];     /* hash of the last good record */
+	uint64_t records;   /* complete records that verified */
+	uint64_t bad_line;  /* 1-based line of the first failure, 0 if none */
+	char head[65];      /* hash of the last good record */
 	const char *reason; /* static text of the first failure, or NULL */
 };
 
@@ -66,8 +66,8 @@ RP_API rp_err rp_chainlog_verify(
     const char *path, struct rp_chainlog_report *report) RP_WARN_UNUSED;
 
 /* The same walk over the text buf[0..len) of a whole log. Pure. */
-RP_API rp_err rp_chainlog_verify_buf(
-    const char *buf, size_t len,
-    struct rp_chainlog_report *report) RP_WARN_UNUSED;
+RP_API rp_err rp_chainlog_verify_buf(const char *buf, size_t len,
+                                     struct rp_chainlog_report *report)
+    RP_WARN_UNUSED;
 
 #endif
