@@ -74,8 +74,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	(void)ingest_flush(in); /* a failure is logged and keeps the items */
-	if (in->n > 0) {
+	/* a failure is logged and keeps the items for the next try */
+	if (ingest_flush(in) != RP_OK && in->n > 0) {
 		struct timeval tv = {in->conf.batch_ms / 1000,
 		                     (in->conf.batch_ms % 1000) * 1000};
 
@@ -140,10 +140,8 @@ static void push(struct ingest *in)
 	if (in->q[in->n].kind == STORE_IN_TELEMETRY)
 		in->n_tel++;
 	in->n++;
-	if (in->n >= in->conf.batch_max) {
-		(void)ingest_flush(in);
+	if (in->n >= in->conf.batch_max && ingest_flush(in) == RP_OK)
 		return;
-	}
 	if (!evtimer_pending(in->timer, NULL))
 		evtimer_add(in->timer, &tv);
 }

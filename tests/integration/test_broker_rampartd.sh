@@ -6,8 +6,9 @@
 # Mosquitto with the plugin, two devices enrolled over EST with openssl +
 # curl talk MQTT with mosquitto_pub/_sub, and a subscriber holding
 # rampartd's service certificate (DATA_DIR/pki/service.*) watches.
-# Revocation cuts an open session (the plugin's 1 s file poll: rampartd has
-# no MQTT client yet to notify it) and keeps the device out; quarantine
+# Revocation cuts an open session (the plugin's 1 s file poll: rampartd
+# runs without its MQTT client here; test_ingest.sh covers the reload
+# notification) and keeps the device out; quarantine
 # stops telemetry but not events; release lets telemetry flow again.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
