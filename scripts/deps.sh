@@ -23,6 +23,7 @@ packages=(
 	libcmocka-dev
 	curl
 	python3 python3-cryptography # independent recipes for test vectors, test helpers
+	python3-jsonschema # telemetry_doc: the JSON Schemas of docs/telemetry.md
 	softhsm2 opensc libengine-pkcs11-openssl # HSM (PKCS#11)
 	libp11-kit-dev     # pkcs11.h: image signing calls PKCS#11 directly
 	swtpm swtpm-tools tpm2-tools tpm2-openssl tpm2-abrmd libtss2-dev dbus # TPM 2.0
