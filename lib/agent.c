@@ -504,7 +504,9 @@ rp_err rp_agent_new(const struct rp_agent_conf *conf, rp_agent **out)
 	if (conf == NULL || conf->id == NULL || !id_valid(conf->id) ||
 	    conf->host == NULL || conf->base == NULL || conf->tls == NULL ||
 	    strlen(conf->host) >= INET6_ADDRSTRLEN || conf->port <= 0 ||
-	    conf->port > 65535 || conf->jitter_pct > 50)
+	    conf->port > 65535 || conf->jitter_pct > 50 ||
+	    (conf->keepalive_s > 0 && conf->keepalive_s < 5) ||
+	    conf->keepalive_s > 65535)
 		goto out;
 	rc = RP_E_NOMEM;
 	a = calloc(1, sizeof *a);

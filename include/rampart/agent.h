@@ -65,7 +65,8 @@ struct rp_agent_conf {
 	uint32_t jitter_pct;      /* +- spread of each period, 0..50 */
 	uint32_t backoff_base_ms; /* first reconnect wait; 0 = 1000 */
 	uint32_t backoff_cap_ms;  /* longest wait; 0 = 60000 */
-	uint32_t keepalive_s;     /* MQTT keepalive; 0 = 60 */
+	uint32_t keepalive_s;     /* MQTT keepalive; 0 = 60, else 5..65535
+	                             (libmosquitto's range) */
 	uint32_t queue_max;       /* offline queue, messages; 0 = 256 */
 	struct rp_agent_sys sys;  /* telemetry facts (collect may be NULL:
 	                             then only agent-side fields are sent) */

@@ -7,8 +7,9 @@
  * address is checked against its certificate (a listener on 127.0.0.2,
  * which the certificate does not name, is never connected to: the agent
  * backs off); a ping published to an agent's cmd topic is answered ok on
- * cmd/result; stop sends a clean DISCONNECT; everything is freed (ASan's
- * leak check). Prints the heap each connected agent costs.
+ * cmd/result; a 1 s keepalive is kept by PINGREQs alone; stop sends a
+ * clean DISCONNECT; everything is freed (ASan's leak check). Prints the
+ * heap each connected agent costs (release builds: mallinfo2).
  */
 #define _GNU_SOURCE
 #include <malloc.h>
@@ -376,11 +377,51 @@ static void test_broker_name_checked(void **state)
 	assert_false(s.connected);
 	assert_true(s.backoff_ms > 0);
 	assert_int_equal(count_in(mlog, "as AG-NAME"), 0);
+	/* The handshake reached the broker and the agent refused it. */
+	assert_true(count_in(mlog, "alert bad certificate") >= 1);
 	/* Events wait in the queue meanwhile (agent_start among them). */
 	assert_int_equal(rp_agent_event(a, RP_EVENT_BOOT, RP_SEV_INFO, 1, "ok"),
 	                 RP_OK);
 	rp_agent_stats_get(a, &s);
 	assert_int_equal(s.queued, 2);
+	rp_agent_free(a);
+}
+
+static bool pinged_twice(void *arg)
+{
+	(void)arg;
+	return count_in(mlog, "Received PINGREQ from AG-KA") >= 2;
+}
+
+/* Keepalive 5 s (libmosquitto's least) and no telemetry: the 1 s
+ * loop_misc timer sends PINGREQ and the broker keeps the session (it cuts
+ * after 1.5 keepalives); keepalives of 1..4 s are refused up front. */
+static void test_keepalive(void **state)
+{
+	struct rp_agent_conf c;
+	struct rp_agent_stats s;
+	SSL_CTX *ctx = client_ctx();
+	rp_agent *a = NULL;
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	c.id = "AG-KA";
+	c.host = "127.0.0.1";
+	c.port = port;
+	c.tls = ctx;
+	c.base = base;
+	c.keepalive_s = 4;
+	c.telemetry_ms = 3600000;
+	assert_int_equal(rp_agent_new(&c, &a), RP_E_INVAL);
+	c.keepalive_s = 5;
+	assert_int_equal(rp_agent_new(&c, &a), RP_OK);
+	SSL_CTX_free(ctx);
+	assert_int_equal(rp_agent_start(a), RP_OK);
+	assert_true(run_until(pinged_twice, NULL, RPT_DEADLINE_MS));
+	rp_agent_stats_get(a, &s);
+	assert_true(s.connected);
+	assert_int_equal(s.connects, 1);
+	assert_int_equal(s.connect_failures, 0);
 	rp_agent_free(a);
 }
 
@@ -415,6 +456,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_many_agents_one_loop),
 	    cmocka_unit_test(test_broker_name_checked),
+	    cmocka_unit_test(test_keepalive),
 	    cmocka_unit_test(test_bad_conf),
 	};
 
