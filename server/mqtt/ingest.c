@@ -53,8 +53,8 @@ static bool may_log(struct ingest *in)
 
 	if (now >= in->log_window + LOG_WINDOW) {
 		if (in->log_suppressed > 0)
-			rp_log_warn("ingest: %llu more malformed or misrouted "
-			            "messages were not logged",
+			rp_log_warn("ingest: %llu more malformed, misrouted or "
+			            "dropped messages were not logged",
 			            (unsigned long long)in->log_suppressed);
 		in->log_window = now;
 		in->log_lines = 0;
@@ -103,19 +103,19 @@ rp_err ingest_init(struct ingest *in, struct rampartd *rd,
 
 /* Make room for one item of kind: RP_OK with in->q[in->n] free, or
  * RP_E_QUEUE_FULL (counted) when the item must be dropped. */
-static rp_err make_room(struct ingest *in, int kind)
+static rp_err make_room(struct ingest *in, int kind, const char *id)
 {
+	bool tel = kind == STORE_IN_TELEMETRY || kind == STORE_IN_REJECT;
 	size_t i;
 
 	if (in->n < in->conf.queue_max)
 		return RP_OK;
-	if (kind == STORE_IN_TELEMETRY || kind == STORE_IN_REJECT ||
-	    in->n_tel == 0) {
-		count(in,
-		      kind == STORE_IN_TELEMETRY || kind == STORE_IN_REJECT
-		          ? IC_OVERFLOW_TEL
-		          : IC_OVERFLOW_EV,
-		      1);
+	if (tel || in->n_tel == 0) {
+		count(in, tel ? IC_OVERFLOW_TEL : IC_OVERFLOW_EV, 1);
+		if (may_log(in))
+			rp_log_error("ingest: queue full (%zu, the store is "
+			             "not taking writes): %s from %s dropped",
+			             in->n, tel ? "telemetry" : "an event", id);
 		return RP_E_QUEUE_FULL;
 	}
 	/* an event or a result displaces the oldest queued telemetry */
@@ -233,7 +233,7 @@ void ingest_message(struct ingest *in, const char *topic, const void *payload,
 	kind = k == MQTT_T_TELEMETRY ? STORE_IN_TELEMETRY
 	       : k == MQTT_T_EVENTS  ? STORE_IN_EVENT
 	                             : STORE_IN_RESULT;
-	if (make_room(in, kind) != RP_OK)
+	if (make_room(in, kind, id) != RP_OK)
 		return;
 	it = &in->q[in->n];
 	memset(it, 0, sizeof *it);

@@ -75,6 +75,10 @@ const char *store_dev_state_name(int state);
 rp_err store_open(const char *path, struct store **out) RP_WARN_UNUSED;
 void store_close(struct store *s);
 
+/* How long a call waits for another connection's lock before it fails
+ * with RP_E_STORE (store_open sets 5000 ms). */
+void store_busy_timeout(struct store *s, int ms);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 rp_err store_begin(struct store *s) RP_WARN_UNUSED;
 rp_err store_commit(struct store *s) RP_WARN_UNUSED;

@@ -317,6 +317,11 @@ void store_close(struct store *s)
 	free(s);
 }
 
+void store_busy_timeout(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
+}
+
 rp_err store_begin(struct store *s)
 {
 	return exec(s, "BEGIN IMMEDIATE");
