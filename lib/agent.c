@@ -574,6 +574,10 @@ rp_err rp_agent_set_tls(rp_agent *a, SSL_CTX *tls)
 	    MOSQ_ERR_SUCCESS)
 		return RP_E_MQTT;
 	SSL_CTX_up_ref(tls);
+	/* libmosquitto 2.0.11 took a reference on the old context and
+	 * forgets it here without a free (options.c): release it for it,
+	 * then ours. Its SSL of an open connection holds its own. */
+	SSL_CTX_free(a->tls);
 	SSL_CTX_free(a->tls);
 	a->tls = tls;
 	if (a->st == ST_CONNECTED || a->st == ST_CONNECTING) {

@@ -12,7 +12,9 @@
 # queued, the small queue drops telemetry (logged), and after a restart on
 # the same port the agent reconnects by itself and the queued events
 # arrive in order, none lost, followed by a queue_drop event. The agent's
-# hash-chained log verifies; SIGTERM ends it with a clean DISCONNECT.
+# hash-chained log verifies; SIGTERM ends it with a clean DISCONNECT. A
+# second run renews its certificate over EST (rampart device renew) and
+# reconnects to the broker with it.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
 
@@ -222,6 +224,36 @@ wait_until "the broker logs a clean DISCONNECT" clean_bye
 [ "$(count "$T/events.log" auth_failure)" -ge 4 ] || fail "auth events not logged"
 [ "$(count "$T/events.log" '"type":"command"')" -ge 2 ] || fail "commands not logged"
 ok "SIGTERM: clean DISCONNECT, exit 0; the agent's event log verifies"
+
+# --- a renewal inside run: new certificate, the MQTT session reconnects
+cli device renew SN-A >/dev/null || fail "rampart device renew"
+old_serial=$(openssl x509 -in "$T/ks/cert.pem" -noout -serial)
+n_conn=$(count "$D/broker/mosquitto.log" "as SN-A")
+n_tel=$(count "$T/svc.log" "SN-A/telemetry")
+"$AGENT" run --server "$URL" --keystore "$SPEC" --ca-file "$CA" \
+	--window 315360000 --broker "127.0.0.1:$MP" --broker-ca "$CAF" \
+	--telemetry-interval 1 --log "$T/events.log" \
+	--reconnect-base-ms 200 --reconnect-cap-ms 1000 \
+	>"$T/agent.out" 2>"$T/agent.err" &
+AG_PID=$!
+renewed() { ag_alive && has "$T/agent.err" "renewed"; }
+wait_until "the agent renews" renewed
+[ "$(openssl x509 -in "$T/ks/cert.pem" -noout -serial)" != "$old_serial" ] ||
+	fail "the keystore still holds the old certificate"
+new_session() {
+	ag_alive && [ "$(count "$D/broker/mosquitto.log" "as SN-A")" -ge $((n_conn + 2)) ] &&
+		[ "$(count "$T/svc.log" "SN-A/telemetry")" -gt "$((n_tel + 1))" ]
+}
+wait_until "a session with the new certificate" new_session
+kill -TERM "$AG_PID"
+st=0
+wait "$AG_PID" || st=$?
+AG_PID=
+[ $st = 0 ] || fail "agent exited $st after SIGTERM"
+! grep -q Sanitizer "$T/agent.err" || fail "sanitizer report in the agent"
+"$AGENT" log verify "$T/events.log" >"$T/out" 2>&1 ||
+	fail "log verify after the second run: $(cat "$T/out")"
+ok "a renewal inside run replaces the certificate and reconnects MQTT; the log still verifies"
 stop_svc
 kill -TERM "$MQ_PID"
 wait "$MQ_PID" || true
