@@ -43,8 +43,10 @@ RP_API rp_err rp_mqloop_new(struct event_base *base, struct mosquitto *m,
 RP_API rp_err rp_mqloop_connect(rp_mqloop *l, const char *host, int port,
                                 int keepalive_s) RP_WARN_UNUSED;
 
-/* Call after mosquitto_publish/subscribe outside a libmosquitto
- * callback: arms the write watch when there is something to send. */
+/* Call after mosquitto_publish/subscribe/disconnect outside a
+ * libmosquitto callback: arms the write watch when there is something to
+ * send. May call on_lost (the connection was found closed, e.g. after a
+ * DISCONNECT went out: mosq_rc MOSQ_ERR_SUCCESS). */
 RP_API void rp_mqloop_kick(rp_mqloop *l);
 
 /* Stop watching (no on_lost call); the connection is left as it is. */

@@ -61,7 +61,8 @@ count() { grep -cF -- "$2" "$1" 2>/dev/null || true; }
 
 D=$T/data
 start_rd "$D"
-printf 'serial,hw_type,hw_token,group,tags\nSN-A,file,,line-a,\n' >"$T/allow.csv"
+printf 'serial,hw_type,hw_token,group,tags\nSN-A,file,,line-a,\n' \
+	>"$T/allow.csv"
 cli allowlist import "$T/allow.csv" >/dev/null || fail "allowlist import"
 cli claim create --group line-a --expires 1d --out "$T/claim" >/dev/null ||
 	fail "claim create"
@@ -199,8 +200,9 @@ done
 l1=$(grep -nF 'down1 from' "$T/svc.log" | cut -d: -f1)
 l2=$(grep -nF 'down2 from' "$T/svc.log" | cut -d: -f1)
 l3=$(grep -nF 'down3 from' "$T/svc.log" | cut -d: -f1)
-[ "$l1" -lt "$l2" ] && [ "$l2" -lt "$l3" ] ||
+if [ "$l1" -ge "$l2" ] || [ "$l2" -ge "$l3" ]; then
 	fail "queued events out of order: $l1 $l2 $l3"
+fi
 wait_until "the queue_drop event" ev_seen '"type":"queue_drop"'
 grep -F '"type":"queue_drop"' "$T/svc.log" | grep -q '"count":[1-9]' ||
 	fail "queue_drop count: $(grep -F queue_drop "$T/svc.log")"
