@@ -7,14 +7,18 @@
  * to a broker that is down fails once; after the broker comes back on the
  * same port the same clients reconnect (new sockets) and work again; a
  * clean DISCONNECT is reported with MOSQ_ERR_SUCCESS; a TLS refusal (a
- * certificate from another CA) is reported once, not spun on.
+ * certificate from another CA) is reported once, not spun on; a peer that
+ * never answers the handshake is given up after the keepalive.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -364,11 +368,47 @@ static void test_tls_refusal_reported_once(void **state)
 	cli_free(&bad);
 }
 
+static struct cli mute;
+
+static bool mute_lost(void)
+{
+	return mute.lost > 0;
+}
+
+/* A peer that accepts TCP and never answers the handshake: the keepalive
+ * check (1 s timer) gives up after the keepalive, reported once. */
+static void test_silent_peer_times_out(void **state)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof sa;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)state;
+	assert_true(s >= 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(listen(s, 4), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
+	cli_init(&mute, "SN1", "SN1");
+	assert_int_equal(
+	    rp_mqloop_connect(mute.l, "127.0.0.1", ntohs(sa.sin_port), 5),
+	    RP_OK);
+	assert_true(run_until(mute_lost, RPT_DEADLINE_MS));
+	assert_int_equal(mute.lost, 1);
+	assert_int_not_equal(mute.last_rc, MOSQ_ERR_SUCCESS);
+	assert_int_equal(mute.connacks, 0);
+	cli_free(&mute);
+	close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_many_clients_loss_and_reconnect),
 	    cmocka_unit_test(test_tls_refusal_reported_once),
+	    cmocka_unit_test(test_silent_peer_times_out),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

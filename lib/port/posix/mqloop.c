@@ -19,6 +19,10 @@
  *   shows as SSL_ERROR_SYSCALL, which libmosquitto turns into "keep
  *   waiting": the socket would then stay ready for ever. While handshaking
  *   the socket's SO_ERROR and end of file are therefore checked here.
+ * - mosquitto_loop_misc() (keepalive) also bounds a connect: a handshake
+ *   or CONNACK a keepalive late closes the connection, so it runs while
+ *   connecting too (else a peer that accepts and stays silent would hold
+ *   the client for ever).
  * - Every failure closes the socket (or leaves it for reconnect to close);
  *   a clean DISCONNECT closes it with MOSQ_ERR_SUCCESS. The fd may differ
  *   after each (re)connect, so the watches are made per connection.
@@ -177,7 +181,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (l->fd >= 0 && handshaking(l) == NULL)
+	/* Also while connecting: libmosquitto's keepalive check closes a
+	 * connection whose handshake or CONNACK is a keepalive late. */
+	if (l->fd >= 0)
 		settle(l, mosquitto_loop_misc(l->m));
 }
 
