@@ -35,6 +35,18 @@ within() {
 	done
 }
 
+# poll_for SECONDS CMD...: poll CMD for at most SECONDS; its status (1 on
+# the deadline), for conditions retried from an outer wait_until.
+poll_for() {
+	local secs=$1 end
+	shift
+	end=$(($(date +%s%N) + secs * 1000000000))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
 has() { grep -qF -- "$2" "$1"; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
 

@@ -135,7 +135,7 @@ wait_until "SN-A's command subscription" sub_on "$n"
 # the connection line comes before SUBSCRIBE: retry until one arrives
 ping_arrives() {
 	cli device ping SN-A >"$T/ping.json" || return 1
-	within 2 "command delivered" test -s "$T/cmd.out"
+	poll_for 2 test -s "$T/cmd.out"
 }
 wait_until "a ping command delivered to SN-A" ping_arrives
 cid=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$T/cmd.out")
@@ -186,7 +186,7 @@ wait_until "rampartd reconnected" connected_n 2
 grep -q 'mqtt: connection to .* lost' "$T/rd.log" || fail "loss not logged"
 published_2() {
 	mq mosquitto_pub SN-A SN-A -q 1 -t rampart/v1/d/SN-A/telemetry -m "$(tel 5 1.4.3)" &&
-		within 3 "stored" is "SELECT seq FROM device_status WHERE serial='SN-A'" 5
+		poll_for 3 is "SELECT seq FROM device_status WHERE serial='SN-A'" 5
 }
 # rampartd's SUBSCRIBE may still be on its way: publish until one lands
 wait_until "telemetry after the broker restart" published_2
@@ -212,7 +212,7 @@ publish_burst() {
 }
 # as above: publish until rampartd's subscription is in place
 burst_received() {
-	publish_burst && within 5 "received" received 20
+	publish_burst && poll_for 5 received 20
 }
 wait_until "a burst of 20 received by rampartd" burst_received
 got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ingest"]["since_start"]["received"])' "$T/ing.json")
