@@ -16,7 +16,7 @@
 # load generator (rampart-sim) plugs in with INGEST_LOADGEN=COMMAND: it is
 # run as `COMMAND` for each phase with the environment below, publishes
 # until SIGTERM, and may enroll its own devices (INGEST_LOADGEN_ENROLLS=1:
-# the bench then only allowlists INGEST_PREFIX0.. and makes a claim).
+# the bench then only allowlists INGEST_PREFIX00001.. and makes a claim).
 #   INGEST_BROKER_HOST/_PORT, INGEST_CAFILE  the broker and its CA bundle
 #   INGEST_DEVICES, INGEST_PREFIX, INGEST_RATE
 #   INGEST_CERT_DIR    PREFIXi.pem / PREFIXi.key (when the bench enrolled)
@@ -61,7 +61,8 @@ now() { date +%s.%N; }
 D=$T/data
 start_rd "$D"
 ids=()
-for i in $(seq 0 $((N - 1))); do ids+=("$PFX$i"); done
+# PREFIX00001, PREFIX00002, ...: rampart-sim's naming (its --first 1)
+for i in $(seq 1 "$N"); do ids+=("$(printf '%s%05d' "$PFX" "$i")"); done
 if [ "${INGEST_LOADGEN_ENROLLS:-0}" = 1 ]; then
 	{
 		echo 'serial,hw_type,hw_token,group,tags'
