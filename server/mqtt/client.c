@@ -161,9 +161,11 @@ static void connect_now(struct mqtt *mq)
 		rc = rp_mqloop_connect(mq->loop, mq->host, mq->port,
 		                       (int)mq->rd->cfg.mqtt_keepalive);
 	if (rc != RP_OK) {
-		rp_log_warn("mqtt: cannot connect to %s:%d: %s", mq->host,
-		            mq->port, rp_strerror(rc));
 		schedule_retry(mq);
+		rp_log_warn("mqtt: cannot connect to %s:%d: %s; retrying in "
+		            "%llu ms",
+		            mq->host, mq->port, rp_strerror(rc),
+		            (unsigned long long)mq->wait_ms);
 	}
 }
 
@@ -255,12 +257,16 @@ static void on_lost(void *arg, int mosq_rc)
 {
 	struct mqtt *mq = arg;
 
-	if (mq->connected)
+	bool was = mq->connected;
+
+	if (was)
 		mq->losses++;
 	mq->connected = false;
-	rp_log_warn("mqtt: connection to %s:%d lost: %s", mq->host, mq->port,
-	            mosquitto_strerror(mosq_rc));
 	schedule_retry(mq);
+	rp_log_warn("mqtt: %s %s:%d: %s; retrying in %llu ms",
+	            was ? "connection lost to" : "cannot connect to", mq->host,
+	            mq->port, mosquitto_strerror(mosq_rc),
+	            (unsigned long long)mq->wait_ms);
 }
 
 /* "HOST:PORT" or "[V6]:PORT" with a numeric address. */
