@@ -136,7 +136,7 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$RD_PID/status"; }
 
 : >"$T/a" && : >"$T/b" && : >"$T/rss" && : >"$T/rss0"
 conn=0
-for r in $(seq 1 "$ROUNDS"); do
+for _ in $(seq 1 "$ROUNDS"); do
 	# A: the bare subscriber (rampartd is up, but without its MQTT client)
 	mq_args svc rampartd
 	: >"$T/sub.out"
@@ -150,7 +150,8 @@ for r in $(seq 1 "$ROUNDS"); do
 	sleep "$WIN" # the measurement window
 	c1=$(wc -l <"$T/sub.out") t1=$(now)
 	stop_load
-	kill "$SUB" && wait "$SUB" 2>/dev/null || true
+	kill "$SUB" 2>/dev/null || true
+	wait "$SUB" 2>/dev/null || true
 	SUBS=()
 	awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" \
 		'BEGIN {printf "%.1f\n", (b - a) / (e - s)}' >>"$T/a"
