@@ -219,11 +219,14 @@ wait_until "a burst of 20 received by rampartd" burst_received
 got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ingest"]["since_start"]["received"])' "$T/ing.json")
 [ "$(q "SELECT COUNT(*) FROM telemetry WHERE serial='SN-A'")" = "$before" ] ||
 	fail "the batch was written early (batch_ms 10000)"
+byes=$(grep -c 'Client rampartd disconnected\.' "$D/broker/mosquitto.log" || true)
 stop_rd
+bye() { [ "$(grep -c 'Client rampartd disconnected\.' "$D/broker/mosquitto.log")" -gt "$byes" ]; }
+wait_until "the broker logs rampartd's DISCONNECT" bye
 grep -q 'mqtt: ingest queue flushed' "$T/rd.log" || fail "no flush at shutdown"
 after=$(q "SELECT COUNT(*) FROM telemetry WHERE serial='SN-A'")
 [ $((after - before)) = "$got" ] ||
 	fail "SIGTERM lost messages: received $got, stored $((after - before))"
-ok "SIGTERM: the $got received messages still queued are stored before the clean exit"
+ok "SIGTERM: the $got received messages still queued are stored, then a clean DISCONNECT and exit 0"
 
 mq_stop
