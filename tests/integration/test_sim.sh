@@ -99,14 +99,13 @@ SUBS+=($!)
 wait_until "the service subscriber connected" has "$MLOG" "as rampartd"
 
 # --- first run: enroll and connect every device
-sim_run() {
-	"$BIN/rampart-sim" run --server "$URL" --ca-file "$CA" \
-		--claim "$T/claim.pem,$T/claim.key" --broker "127.0.0.1:$MP" \
-		--broker-ca "$CAF" --dir "$S" --devices $N --prefix SIM- \
-		--enroll-parallel 4 --telemetry-interval 1 --jitter 10 \
-		--ramp 50 --stats-interval 1 "$@"
-}
-sim_run --duration 0 >"$T/sim.out" 2>"$T/sim.err" &
+# Started directly (not through a function), so that $! is the sim itself.
+SIM=("$BIN/rampart-sim" run --server "$URL" --ca-file "$CA"
+	--claim "$T/claim.pem,$T/claim.key" --broker "127.0.0.1:$MP"
+	--broker-ca "$CAF" --dir "$S" --devices $N --prefix SIM-
+	--enroll-parallel 4 --telemetry-interval 1 --jitter 10
+	--ramp 50 --stats-interval 1)
+"${SIM[@]}" --duration 0 >"$T/sim.out" 2>"$T/sim.err" &
 SIM_PID=$!
 sim_alive() { kill -0 "$SIM_PID" || die "rampart-sim exited: $(tail -5 "$T/sim.err")"; }
 enrolled_rows() {
@@ -163,7 +162,7 @@ ok "SIGTERM: rampart-sim disconnects every device and exits 0"
 # --- second run: nothing to enroll, the same devices come back
 rows=$(enrolled_rows)
 st=0
-sim_run --duration 3 >"$T/sim2.out" 2>"$T/sim.err" || st=$?
+"${SIM[@]}" --duration 3 >"$T/sim2.out" 2>"$T/sim.err" || st=$?
 [ $st = 0 ] || fail "second run exited with $st"
 grep -q "enrolled 0, already enrolled $N, failed 0, ready $N" "$T/sim2.out" ||
 	fail "second run: $(cat "$T/sim2.out")"
