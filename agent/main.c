@@ -27,9 +27,11 @@
 #include <openssl/x509v3.h>
 #include <sodium.h>
 
+#include "bootinfo.h"
 #include "cmd_log.h"
 #include "enroll.h"
 #include "est.h"
+#include "evlog.h"
 #include "renew.h"
 #include "rampart/http.h"
 #include "rampart/keystore.h"
@@ -64,6 +66,8 @@ struct opts {
 	const char *watch_config;
 	const char *fw_version;
 	const char *fw_image;
+	const char *boot_flash; /* rampart-boot's flash file */
+	long long boot_sector;
 	long long telemetry_s;
 	long long queue_max;
 	long long reconnect_base_ms;
@@ -93,6 +97,8 @@ enum {
 	OPT_WATCH_CONFIG,
 	OPT_FW_VERSION,
 	OPT_FW_IMAGE,
+	OPT_BOOT_FLASH,
+	OPT_BOOT_SECTOR,
 	OPT_RECONNECT_BASE,
 	OPT_RECONNECT_CAP,
 	OPT_HELP,
@@ -121,6 +127,8 @@ static const struct option long_opts[] = {
     {"watch-config", required_argument, NULL, OPT_WATCH_CONFIG},
     {"fw-version", required_argument, NULL, OPT_FW_VERSION},
     {"fw-image", required_argument, NULL, OPT_FW_IMAGE},
+    {"boot-flash", required_argument, NULL, OPT_BOOT_FLASH},
+    {"boot-sector-size", required_argument, NULL, OPT_BOOT_SECTOR},
     {"reconnect-base-ms", required_argument, NULL, OPT_RECONNECT_BASE},
     {"reconnect-cap-ms", required_argument, NULL, OPT_RECONNECT_CAP},
     {"help", no_argument, NULL, OPT_HELP},
@@ -145,8 +153,9 @@ static void usage(FILE *f)
 	        "[--log FILE]\n"
 	        "         [--auth-log FILE] [--watch-config FILE] "
 	        "[--fw-version V]\n"
-	        "         [--fw-image FILE] [--reconnect-base-ms MS] "
-	        "[--reconnect-cap-ms MS]]\n"
+	        "         [--fw-image FILE | --boot-flash FLASH "
+	        "[--boot-sector-size N]]\n"
+	        "         [--reconnect-base-ms MS] [--reconnect-cap-ms MS]]\n"
 	        "  erase  --keystore SPEC\n"
 	        "  csr    --keystore SPEC --serial ID [--hw-token T] "
 	        "[--out FILE]\n"
@@ -183,6 +192,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->retries = 8;
 	o->backoff_base_ms = AGENT_BACKOFF_BASE_MS;
 	o->backoff_cap_ms = AGENT_BACKOFF_CAP_MS;
+	o->boot_sector = 4096; /* rampart-boot's default */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -253,6 +263,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_FW_IMAGE:
 			o->fw_image = optarg;
+			break;
+		case OPT_BOOT_FLASH:
+			o->boot_flash = optarg;
+			break;
+		case OPT_BOOT_SECTOR:
+			if (parse_num(optarg, 64, 1 << 20, &o->boot_sector) !=
+			    0)
+				return -1;
 			break;
 		case OPT_TELEMETRY:
 			if (parse_num(optarg, 1, 86400, &o->telemetry_s) != 0)
@@ -519,6 +537,8 @@ struct run {
 	rp_sysinfo *si;
 	rp_authwatch *aw;
 	rp_chainlog *log;
+	/* telemetry with --boot-flash */
+	struct agent_boot_sys boot;
 	char cfg_hash[65]; /* of --watch-config; "" when absent */
 	uint64_t drops_logged;
 };
@@ -730,12 +750,14 @@ static rp_err run_agent_start(struct run *r)
 	struct opts *o = r->o;
 	struct rp_agent_conf c;
 	struct rp_sysinfo_conf sc = {NULL, o->fw_version, o->fw_image};
-	struct rp_chainlog_report rep;
+	struct agent_evlog_report lrep;
+	struct agent_bootinfo bi;
 	rp_keystore *ks = NULL;
 	SSL_CTX *ctx = NULL;
 	X509 *cur = NULL;
-	char id[80], host[64];
-	int port = 0, tamper = 0, torn = 0;
+	char id[80], host[64], detail[RP_DETAIL_MAX + 1];
+	enum rp_severity sev;
+	int port = 0;
 	rp_err rc = RP_E_INVAL;
 
 	memset(&c, 0, sizeof c);
@@ -758,13 +780,33 @@ static rp_err run_agent_start(struct run *r)
 		rp_log(RP_LOG_ERROR, "broker credentials: %s", rp_strerror(rc));
 		goto out;
 	}
+	memset(&lrep, 0, sizeof lrep);
 	if (o->log != NULL) {
-		/* An edited log is reported, then appended to as it is. */
-		rc = rp_chainlog_verify(o->log, &rep);
-		tamper = rc == RP_E_CHAINLOG;
-		rc = rp_chainlog_open(o->log, &r->log, &torn);
+		/* A broken log is kept as evidence; a fresh one starts. */
+		rc = agent_evlog_open(o->log, time(NULL), &r->log, &lrep);
 		if (rc != RP_OK) {
 			rp_log(RP_LOG_ERROR, "event log %s: %s", o->log,
+			       rp_strerror(rc));
+			goto out;
+		}
+		if (lrep.found == AGENT_EVLOG_SAVED)
+			rp_log(RP_LOG_WARN,
+			       "event log broken at line %llu (%s): saved as "
+			       "%s, new log started",
+			       (unsigned long long)lrep.bad_line, lrep.reason,
+			       lrep.saved);
+	}
+	if (o->boot_flash != NULL) {
+		rc = RP_E_INVAL;
+		if (o->fw_version != NULL || o->fw_image != NULL) {
+			rp_log(RP_LOG_ERROR, "--boot-flash or --fw-version/"
+			                     "--fw-image, not both");
+			goto out;
+		}
+		rc = agent_bootinfo_load(o->boot_flash,
+		                         (uint32_t)o->boot_sector, &bi);
+		if (rc != RP_OK) {
+			rp_log(RP_LOG_ERROR, "boot flash %s: %s", o->boot_flash,
 			       rp_strerror(rc));
 			goto out;
 		}
@@ -790,19 +832,31 @@ static rp_err run_agent_start(struct run *r)
 	c.queue_max = (uint32_t)o->queue_max;
 	c.sys.collect = rp_sysinfo_collect;
 	c.sys.ctx = r->si;
+	if (o->boot_flash != NULL) {
+		r->boot.si = r->si;
+		memcpy(r->boot.version, bi.version, sizeof bi.version);
+		memcpy(r->boot.sha256, bi.sha256, sizeof bi.sha256);
+		c.sys.collect = agent_boot_collect;
+		c.sys.ctx = &r->boot;
+	}
 	c.log = r->log;
 	rc = rp_agent_new(&c, &r->agent);
 	if (rc == RP_OK)
 		rc = rp_agent_start(r->agent);
-	if (rc == RP_OK && tamper)
-		rc = rp_agent_event(r->agent, RP_EVENT_TAMPER, RP_SEV_CRITICAL,
-		                    1, "event log failed verification");
+	if (rc == RP_OK && o->boot_flash != NULL) {
+		sev = agent_boot_detail(&bi, detail);
+		rp_log(sev == RP_SEV_INFO ? RP_LOG_INFO : RP_LOG_WARN,
+		       "boot: %s", detail);
+		rc = rp_agent_event(r->agent, RP_EVENT_BOOT, sev, 1, detail);
+	}
+	if (rc == RP_OK && agent_evlog_event(&lrep, &sev, detail))
+		rc = rp_agent_event(r->agent, RP_EVENT_TAMPER, sev, 1, detail);
 	if (rc != RP_OK) {
 		rp_log(RP_LOG_ERROR, "MQTT session: %s", rp_strerror(rc));
 		goto out;
 	}
 	rp_log(RP_LOG_INFO, "MQTT session %s to %s:%d%s", id, host, port,
-	       torn ? " (torn log record cut)" : "");
+	       lrep.found == AGENT_EVLOG_TORN ? " (torn log record cut)" : "");
 out:
 	X509_free(cur);
 	SSL_CTX_free(ctx); /* the agent holds its own reference */
