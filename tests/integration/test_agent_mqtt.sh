@@ -14,7 +14,12 @@
 # arrive in order, none lost, followed by a queue_drop event. The agent's
 # hash-chained log verifies; SIGTERM ends it with a clean DISCONNECT. A
 # second run renews its certificate over EST (rampart device renew) and
-# reconnects to the broker with it.
+# reconnects to the broker with it. A third run with --boot-flash (a flash
+# booted by rampart-boot into a trial image signed by rampart sign) sends
+# that image's version and SHA-256 (sha256sum of the .img) and a boot
+# event; its event log, edited between the runs, is saved as
+# events.log.tampered-<UTC> (mode 0600, still failing log verify), a new
+# log verifies, and a critical tamper event names the saved file.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
 
@@ -256,6 +261,83 @@ AG_PID=
 "$AGENT" log verify "$T/events.log" >"$T/out" 2>&1 ||
 	fail "log verify after the second run: $(cat "$T/out")"
 ok "a renewal inside run replaces the certificate and reconnects MQTT; the log still verifies"
+
+# --- --boot-flash: a device booted by rampart-boot into a trial of 1.4.2;
+# and the event log edited between two runs is saved, a fresh one started
+RP=$BIN/rampart
+RB=$BIN/rampart-boot
+"$RP" keygen --alg ed25519 --out "$T/rel" >/dev/null || fail "keygen"
+head -c 5000 /dev/urandom >"$T/fw1.bin"
+head -c 7000 /dev/urandom >"$T/fw2.bin"
+"$RP" sign --key "$T/rel" --hw dev-x --version 1.0.0 --counter 1 \
+	"$T/fw1.bin" "$T/fw1.img" >/dev/null || fail "sign 1.0.0"
+"$RP" sign --key "$T/rel" --hw dev-x --version 1.4.2 --counter 9 \
+	"$T/fw2.bin" "$T/fw2.img" >/dev/null || fail "sign 1.4.2"
+FL=$T/flash
+boot_fl() { "$RB" boot "$FL" --trust "$T/rel.pub" --hw dev-x >"$T/boot.out"; }
+{ "$RB" create "$FL" --slot-size 16K && "$RB" install "$FL" "$T/fw1.img" &&
+	boot_fl && "$RB" install "$FL" "$T/fw2.img" && "$RB" trial "$FL" &&
+	boot_fl; } >/dev/null || fail "rampart-boot: $(cat "$T/boot.out")"
+has "$T/boot.out" "boot: slot B" || fail "not a trial boot: $(cat "$T/boot.out")"
+want_sha=$(sha256sum "$T/fw2.img" | cut -c1-64)
+# Record 2's payload edited: the chain breaks at line 3.
+sed -i '2s/"v":1,/"v":7,/' "$T/events.log"
+st=0
+"$AGENT" log verify "$T/events.log" >"$T/out" 2>&1 || st=$?
+if [ $st != 1 ] || ! has "$T/out" "broken at line 3"; then
+	fail "the edited log verifies: $(cat "$T/out")"
+fi
+n_tel=$(count "$T/svc.log" "SN-A/telemetry")
+"$AGENT" run --server "$URL" --keystore "$SPEC" --ca-file "$CA" \
+	--broker "127.0.0.1:$MP" --broker-ca "$CAF" --telemetry-interval 1 \
+	--log "$T/events.log" --boot-flash "$FL" \
+	--reconnect-base-ms 200 --reconnect-cap-ms 1000 \
+	>"$T/agent.out" 2>"$T/agent.err" &
+AG_PID=$!
+tel_fw() {
+	ag_alive && [ "$(count "$T/svc.log" "SN-A/telemetry")" -gt "$n_tel" ] &&
+		grep -F "SN-A/telemetry" "$T/svc.log" | tail -1 | grep -qF '"1.4.2"'
+}
+wait_until "telemetry from the booted slot" tel_fw
+grep -F "SN-A/telemetry {" "$T/svc.log" | tail -1 | cut -d' ' -f2- >"$T/tel.json"
+python3 - "$T/tel.json" "$want_sha" <<'PY' || fail "telemetry: $(cat "$T/tel.json")"
+import json, sys
+t = json.load(open(sys.argv[1]))
+assert t["fw_version"] == "1.4.2", t
+assert t["fw_sha256"] == sys.argv[2], (t["fw_sha256"], sys.argv[2])
+PY
+wait_until "the boot event" ev_seen '"type":"boot"'
+grep -F '"type":"boot"' "$T/svc.log" | tail -1 | grep -F '"severity":"info"' |
+	grep -qF '"detail":"slot=b version=1.4.2 counter=9 state=trial trials_left=2"' ||
+	fail "boot event: $(grep -F '"type":"boot"' "$T/svc.log")"
+wait_until "the tamper event" ev_seen '"type":"tamper"'
+grep -F '"type":"tamper"' "$T/svc.log" | tail -1 | grep -F '"severity":"critical"' |
+	grep -qF 'event log broken at line 3: ' ||
+	fail "tamper event: $(grep -F '"type":"tamper"' "$T/svc.log")"
+saved=$(grep -F '"type":"tamper"' "$T/svc.log" | tail -1 |
+	sed -n 's/.*saved as \([^;]*\);.*/\1/p')
+case $saved in events.log.tampered-20[0-9][0-9][01][0-9][0-3][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z) ;;
+*) fail "saved as '$saved'" ;; esac
+[ -f "$T/$saved" ] || fail "$T/$saved missing: $(ls "$T")"
+[ "$(stat -c %a "$T/$saved")" = 600 ] || fail "$saved mode $(stat -c %a "$T/$saved")"
+st=0
+"$AGENT" log verify "$T/$saved" >"$T/out" 2>&1 || st=$?
+if [ $st != 1 ] || ! has "$T/out" "broken at line 3"; then
+	fail "the saved log: $(cat "$T/out")"
+fi
+kill -TERM "$AG_PID"
+st=0
+wait "$AG_PID" || st=$?
+AG_PID=
+[ $st = 0 ] || fail "agent exited $st after SIGTERM"
+! grep -q Sanitizer "$T/agent.err" || fail "sanitizer report in the agent"
+"$AGENT" log verify "$T/events.log" >"$T/out" 2>&1 ||
+	fail "the new log: $(cat "$T/out")"
+if [ "$(count "$T/events.log" '"type":"tamper"')" != 1 ] ||
+	[ "$(count "$T/events.log" '"type":"boot"')" != 1 ]; then
+	fail "the new log lacks its events: $(cat "$T/events.log")"
+fi
+ok "--boot-flash: fw_version and fw_sha256 of the trial slot's signed image, a boot event; an edited log is saved (0600, still broken) and a new one verifies"
 stop_svc
 kill -TERM "$MQ_PID"
 wait "$MQ_PID" || true
