@@ -769,6 +769,12 @@ static rp_err run_agent_start(struct run *r)
 		                     "(or --ca-file) are needed");
 		goto out;
 	}
+	if (o->boot_flash != NULL &&
+	    (o->fw_version != NULL || o->fw_image != NULL)) {
+		rp_log(RP_LOG_ERROR,
+		       "--boot-flash or --fw-version/--fw-image, not both");
+		goto out;
+	}
 	rc = rp_keystore_open(o->keystore, &ks);
 	if (rc == RP_OK)
 		rc = rp_keystore_cert_load(ks, &cur, NULL);
@@ -797,12 +803,6 @@ static rp_err run_agent_start(struct run *r)
 			       lrep.saved);
 	}
 	if (o->boot_flash != NULL) {
-		rc = RP_E_INVAL;
-		if (o->fw_version != NULL || o->fw_image != NULL) {
-			rp_log(RP_LOG_ERROR, "--boot-flash or --fw-version/"
-			                     "--fw-image, not both");
-			goto out;
-		}
 		rc = agent_bootinfo_load(o->boot_flash,
 		                         (uint32_t)o->boot_sector, &bi);
 		if (rc != RP_OK) {
