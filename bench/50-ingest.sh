@@ -16,10 +16,13 @@
 # load generator (rampart-sim) plugs in with INGEST_LOADGEN=COMMAND: it is
 # run as `COMMAND` for each phase with the environment below, publishes
 # until SIGTERM, and may enroll its own devices (INGEST_LOADGEN_ENROLLS=1:
-# the bench then only allowlists INGEST_PREFIX00001.. and makes a claim).
+# the bench then only allowlists INGEST_PREFIX00001.. and makes a claim);
+# INGEST_LOADGEN_PREPARE=COMMAND runs once before the rounds (enrollment).
+# bench/ingest-sim.sh is such a generator made of rampart-sim.
 #   INGEST_BROKER_HOST/_PORT, INGEST_CAFILE  the broker and its CA bundle
 #   INGEST_DEVICES, INGEST_PREFIX, INGEST_RATE
 #   INGEST_CERT_DIR    PREFIXi.pem / PREFIXi.key (when the bench enrolled)
+#   INGEST_STATE_DIR   an empty folder kept across phases, for its state
 #   RAMPART_SERVER, RAMPART_CA, RAMPART_TOKEN_FILE, INGEST_CLAIM_CERT,
 #   INGEST_CLAIM_KEY  rampartd's EST/admin API and a claim for the group
 set -euo pipefail
@@ -58,6 +61,9 @@ trap on_exit EXIT
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 now() { date +%s.%N; }
 
+# a descriptor per client in the broker, a few per device in a generator
+ulimit -n $((3 * N + 1024)) 2>/dev/null || ulimit -Hn $((3 * N + 1024)) ||
+	fail "cannot raise the descriptor limit to $((3 * N + 1024))"
 D=$T/data
 start_rd "$D"
 ids=()
@@ -110,6 +116,13 @@ export INGEST_BROKER_HOST=127.0.0.1 INGEST_BROKER_PORT=$MP INGEST_CAFILE=$CAF
 export INGEST_DEVICES=$N INGEST_PREFIX=$PFX INGEST_RATE=$RATE INGEST_CERT_DIR=$T
 export RAMPART_CA=$CA RAMPART_TOKEN_FILE=$T/token
 export INGEST_CLAIM_CERT=$T/claim-bench.pem INGEST_CLAIM_KEY=$T/claim-bench.key
+export INGEST_STATE_DIR=$T/loadgen
+mkdir -p "$INGEST_STATE_DIR"
+if [ -n "${INGEST_LOADGEN_PREPARE:-}" ]; then
+	# once, before the rounds: e.g. the simulated devices enroll
+	RAMPART_SERVER=$URL $INGEST_LOADGEN_PREPARE >>"$T/loadgen.log" 2>&1 ||
+		fail "INGEST_LOADGEN_PREPARE failed: $(tail -5 "$T/loadgen.log")"
+fi
 start_load() {
 	export RAMPART_SERVER=$URL
 	if [ -n "${INGEST_LOADGEN:-}" ]; then

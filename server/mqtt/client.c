@@ -37,6 +37,7 @@
 
 #define BACKOFF_BASE_MS 500
 #define BACKOFF_CAP_MS  30000
+#define STABLE_S        10 /* a connection this old resets the backoff */
 
 struct mqtt {
 	struct rampartd *rd;
@@ -47,7 +48,8 @@ struct mqtt {
 	char host[INET6_ADDRSTRLEN];
 	int port;
 	bool connected;
-	unsigned attempt; /* failed attempts since the last CONNACK */
+	unsigned attempt; /* attempts since a connection that lasted */
+	int64_t connected_at;
 	uint64_t wait_ms; /* the current reconnect wait */
 	struct event *retry;
 	uint64_t connects, losses, reloads_sent, commands_sent, cmd_seq;
@@ -200,7 +202,7 @@ static void on_connect(struct mosquitto *m, void *arg, int rc)
 		return; /* libmosquitto drops it: on_lost follows */
 	}
 	mq->connected = true;
-	mq->attempt = 0;
+	mq->connected_at = (int64_t)time(NULL);
 	mq->connects++;
 	rp_log_info("mqtt: connected to the broker at %s:%d as %s", mq->host,
 	            mq->port, mq->rd->service_cn);
@@ -256,11 +258,14 @@ static void on_message(struct mosquitto *m, void *arg,
 static void on_lost(void *arg, int mosq_rc)
 {
 	struct mqtt *mq = arg;
-
 	bool was = mq->connected;
 
 	if (was)
 		mq->losses++;
+	/* A connection that lasted resets the backoff; one the broker drops
+	 * at once (refused, kicked) does not, so rampartd cannot flap. */
+	if (was && (int64_t)time(NULL) - mq->connected_at >= STABLE_S)
+		mq->attempt = 0;
 	mq->connected = false;
 	schedule_retry(mq);
 	rp_log_warn("mqtt: %s %s:%d: %s; retrying in %llu ms",
