@@ -287,6 +287,13 @@ st=0
 if [ $st != 1 ] || ! has "$T/out" "broken at line 3"; then
 	fail "the edited log verifies: $(cat "$T/out")"
 fi
+st=0
+"$AGENT" run --server "$URL" --keystore "$SPEC" --ca-file "$CA" \
+	--broker "127.0.0.1:$MP" --broker-ca "$CAF" --boot-flash "$FL" \
+	--fw-version 9.9.9 >"$T/out" 2>&1 || st=$?
+if [ $st != 2 ] || ! has "$T/out" "not both"; then
+	fail "--boot-flash with --fw-version: exit $st: $(cat "$T/out")"
+fi
 n_tel=$(count "$T/svc.log" "SN-A/telemetry")
 "$AGENT" run --server "$URL" --keystore "$SPEC" --ca-file "$CA" \
 	--broker "127.0.0.1:$MP" --broker-ca "$CAF" --telemetry-interval 1 \
