@@ -441,29 +441,21 @@ rp_err mqtt_command(struct rampartd *rd, const char *serial,
 	return RP_OK;
 }
 
-static int counter_one(void *arg, const char *name, int64_t value)
-{
-	json_object_set_new(arg, name, json_integer((json_int_t)value));
-	return 0;
-}
-
 json_t *mqtt_status_json(struct rampartd *rd)
 {
 	struct mqtt *mq = rd->mqtt;
-	json_t *j = json_object(), *c;
+	json_t *j = json_object();
 	char addr[INET6_ADDRSTRLEN + 16];
 
 	json_object_set_new(j, "snapshot_seq",
 	                    json_integer((json_int_t)rd->snap_seq));
 	if (mq == NULL) {
-		c = json_object();
 		json_object_set_new(j, "broker", json_null());
 		json_object_set_new(j, "connected", json_false());
-		if (store_counter_each(rd->store, counter_one, c) != RP_OK)
-			json_object_set_new(c, "error",
-			                    json_string("store failure"));
-		json_object_set_new(j, "ingest",
-		                    json_pack("{s:o}", "counters", c));
+		json_object_set_new(
+		    j, "ingest",
+		    json_pack("{s:o}", "counters",
+		              ingest_store_counters(rd->store)));
 		return j;
 	}
 	snprintf(addr, sizeof addr, "%s:%d", mq->host, mq->port);

@@ -311,19 +311,25 @@ rp_err ingest_flush(struct ingest *in)
 	return RP_OK;
 }
 
-struct all {
-	json_t *o;
-};
-
 static int counter_one(void *arg, const char *name, int64_t value)
 {
 	json_object_set_new(arg, name, json_integer((json_int_t)value));
 	return 0;
 }
 
+json_t *ingest_store_counters(struct store *s)
+{
+	json_t *all = json_object();
+
+	if (store_counter_each(s, counter_one, all) != RP_OK)
+		json_object_set_new(all, "error", json_string("store failure"));
+	return all;
+}
+
 json_t *ingest_json(const struct ingest *in)
 {
-	json_t *j = json_object(), *since = json_object(), *all = json_object();
+	json_t *j = json_object(), *since = json_object(),
+	       *all = ingest_store_counters(in->rd->store);
 	size_t i;
 
 	for (i = 0; i < IC_COUNT; i++)
@@ -338,8 +344,6 @@ json_t *ingest_json(const struct ingest *in)
 	json_object_set_new(since, "unknown_device",
 	                    json_integer((json_int_t)in->stored.unknown));
 	/* all time: the store's counters plus what is not yet written */
-	if (store_counter_each(in->rd->store, counter_one, all) != RP_OK)
-		json_object_set_new(all, "error", json_string("store failure"));
 	for (i = 0; i < IC_COUNT; i++) {
 		json_t *v = json_object_get(all, counter_names[i]);
 		json_int_t have =

@@ -75,6 +75,9 @@ void ingest_message(struct ingest *in, const char *topic, const void *payload,
 rp_err ingest_flush(struct ingest *in) RP_WARN_UNUSED;
 /* The counters as JSON (caller json_decref). */
 json_t *ingest_json(const struct ingest *in);
+/* The store's all-time ingest counters as a JSON object (caller
+ * json_decref); {"error": ...} added when the store fails. */
+json_t *ingest_store_counters(struct store *s);
 /* Flush what is queued (logged if that fails) and free. */
 void ingest_free(struct ingest *in);
 
