@@ -172,9 +172,12 @@ static void prepare_one(struct prep *p, struct sim_dev *d)
 	}
 	d->enrolled = true;
 	rc = rp_agent_tls_ctx(ks, p->c->broker_ca, &d->tls);
-	if (rc == RP_OK)
+	if (rc == RP_OK) {
 		SSL_CTX_set1_cert_store(d->tls, p->broker_store);
-	else
+		/* An idle session gives its 2 x 17 KiB record buffers back:
+		 * most devices are idle most of the time. */
+		SSL_CTX_set_mode(d->tls, SSL_MODE_RELEASE_BUFFERS);
+	} else
 		dev_fail(p, d, "TLS context", rc, 0);
 	if (rc == RP_OK) {
 		rc = sim_dev_boot(d, p->fw);

@@ -69,7 +69,7 @@ struct sim_dev {
 	/* What the boot core reported: telemetry's firmware fields. */
 	char fw_version[RP_FW_VERSION_MAX + 1];
 	char fw_sha256[65];
-	char boot_detail[64];
+	char boot_detail[128];
 	bool boot_ok;
 	bool enrolled;      /* holds a certificate */
 	bool failed;        /* could not be enrolled or prepared */
