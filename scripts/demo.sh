@@ -1,39 +1,44 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# make demo: start rampartd on loopback with a fresh data directory, put
-# five devices on the allowlist, make a claim certificate, enroll the
-# devices with rampart-agent (file keystores), revoke one, and leave
-# rampartd running so you can look around. Ctrl-C stops everything.
-# It shows only what exists; it grows with each part.
+# make demo: a live simulated fleet on loopback. rampartd with a fresh data
+# directory, Mosquitto with the rampart plugin (rampart broker-config),
+# 50 devices of rampart-sim allowlisted, enrolled over EST, booted from
+# signed firmware and sending telemetry over mutual TLS; an unknown device
+# refused; a revocation cutting a live device out. Then it stays up for you
+# to look around; Ctrl-C stops rampartd, Mosquitto and the simulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 bin=$top/build/bin
 demo=${RAMPART_DEMO_DIR:-$top/demo}
-ndev=${RAMPART_DEMO_DEVICES:-5}
+ndev=${RAMPART_DEMO_DEVICES:-50}
 
 step() { printf '\n== %s\n' "$*"; }
 
-for p in rampartd rampart rampart-agent; do
-	[ -x "$bin/$p" ] || { echo "demo: $bin/$p missing (run make)" >&2; exit 2; }
+for p in rampartd rampart rampart-agent rampart-sim rampart_auth.so; do
+	[ -e "$bin/$p" ] || { echo "demo: $bin/$p missing (run make)" >&2; exit 2; }
 done
 
 rm -rf "$demo"
 mkdir -p "$demo"
 chmod 700 "$demo"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+port=$(free_port)
+mqport=$(free_port)
 server=https://127.0.0.1:$port
 
-pid="" mqpid="" subpid=""
+pid="" mqpid="" subpid="" simpid=""
 cleanup() {
 	local p
-	for p in $subpid $mqpid $pid; do
+	for p in $simpid $subpid $mqpid $pid; do
 		if kill -0 "$p" 2>/dev/null; then
 			kill "$p" 2>/dev/null || true
 			wait "$p" 2>/dev/null || true
 		fi
 	done
-	[ -n "$pid" ] && echo "demo: rampartd and mosquitto stopped"
+	[ -n "$pid" ] && echo "demo: rampart-sim, Mosquitto and rampartd stopped"
 	return 0
 }
 # wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
@@ -49,65 +54,43 @@ wait_for() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# rampartd's own MQTT client (ingest into the store), when it has one.
+rdargs=()
+if "$bin/rampartd" --help 2>&1 | grep -q -- '--broker'; then
+	rdargs=(--broker "127.0.0.1:$mqport")
+fi
+
 step "rampartd: first start on $server (data: $demo/data)"
 "$bin/rampartd" --foreground --data-dir "$demo/data" --port "$port" \
-	--setup-token-file "$demo/token" >"$demo/rampartd.log" 2>&1 &
+	--setup-token-file "$demo/token" "${rdargs[@]}" >"$demo/rampartd.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 400); do
+up() {
+	kill -0 "$pid" || { cat "$demo/rampartd.log" >&2; exit 1; }
 	[ -s "$demo/token" ] && curl -s -o /dev/null --cacert "$demo/data/pki/root.pem" \
-		"$server/.well-known/est/cacerts" 2>/dev/null && break
-	kill -0 "$pid" 2>/dev/null || { cat "$demo/rampartd.log"; exit 1; }
-	sleep 0.05 # polling interval while waiting for the port
-done
+		"$server/.well-known/est/cacerts"
+}
+wait_for 20 up
 echo "fleet CA created; one-time setup token written to $demo/token (0600)"
 
 export RAMPART_SERVER=$server RAMPART_TOKEN_FILE=$demo/token \
 	RAMPART_CA=$demo/data/pki/root.pem
 
-step "allowlist: $ndev devices in group line-a"
-{
-	echo "serial,hw_type,hw_token,group,tags"
-	for i in $(seq 1 "$ndev"); do
-		printf 'SN-%04d,demo-board,,line-a,demo\n' "$i"
-	done
-} >"$demo/allowlist.csv"
+step "allowlist: $ndev simulated devices (SN-00001..) in group line-a"
+"$bin/rampart-sim" allowlist --devices "$ndev" --prefix SN- --group line-a \
+	>"$demo/allowlist.csv"
 "$bin/rampart" allowlist import "$demo/allowlist.csv"
 
 step "claim certificate for the factory image (enrollment only)"
 "$bin/rampart" claim create --group line-a --expires 1d --out "$demo/claim"
 
-mkdir -p -m 700 "$demo/devices"
-step "enroll each device with rampart-agent (EST, file keystore)"
-for i in $(seq 1 "$ndev"); do
-	sn=$(printf 'SN-%04d' "$i")
-	"$bin/rampart-agent" enroll --server "$server" \
-		--claim "$demo/claim.pem,$demo/claim.key" \
-		--keystore "file:$demo/devices/$sn" --serial "$sn" \
-		--ca-file "$demo/data/pki/root.pem"
-done
-
 step "an unknown device is refused (its reason is recorded)"
 "$bin/rampart-agent" enroll --server "$server" \
 	--claim "$demo/claim.pem,$demo/claim.key" \
-	--keystore "file:$demo/devices/SN-9999" --serial SN-9999 \
-	--ca-file "$demo/data/pki/root.pem" || true
+	--keystore "file:$demo/SN-99999" --serial SN-99999 \
+	--ca-file "$demo/data/pki/root.pem" 2>&1 | sed 's/^/  /' || true
 
-step "MQTT: Mosquitto with the rampart plugin, configured by rampart broker-config"
-# The agents above keep their keys sealed; rampart-agent's MQTT session is
-# a coming part. For the broker, one more device enrolls with plain openssl
-# + curl (any EST client works) so that mosquitto_pub can use its key.
+step "Mosquitto with the rampart plugin, configured by rampart broker-config"
 mkdir -p -m 700 "$demo/mqtt"
-printf 'serial,hw_type,hw_token,group,tags\nSN-0100,demo-board,,line-a,mqtt\n' >"$demo/mqtt/allow.csv"
-"$bin/rampart" allowlist import "$demo/mqtt/allow.csv"
-openssl ecparam -name prime256v1 -genkey -noout -out "$demo/mqtt/SN-0100.key" 2>/dev/null
-openssl req -new -key "$demo/mqtt/SN-0100.key" -subj /CN=SN-0100 -outform DER |
-	base64 >"$demo/mqtt/SN-0100.csr.b64"
-curl -s --cacert "$RAMPART_CA" --cert "$demo/claim.pem" --key "$demo/claim.key" \
-	-H 'Content-Type: application/pkcs10' --data-binary "@$demo/mqtt/SN-0100.csr.b64" \
-	"$server/.well-known/est/simpleenroll" | base64 -d |
-	openssl pkcs7 -inform DER -print_certs -out "$demo/mqtt/SN-0100.pem"
-echo "SN-0100 enrolled with openssl req + curl"
-mqport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$bin/rampart" broker-config --data-dir "$demo/data" --out "$demo/mqtt/mosquitto.conf" \
 	--port "$mqport" --plugin "$bin/rampart_auth.so" --user "$(id -un)" \
 	--log "$demo/mqtt/mosquitto.log" >/dev/null
@@ -118,53 +101,72 @@ wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$mqport" ||
 echo "mosquitto on 127.0.0.1:$mqport (TLS only, client certificates required)"
 caf=$demo/data/broker/ca.pem
 svc=(-h 127.0.0.1 -p "$mqport" --cafile "$caf" --cert "$demo/data/pki/service.pem"
-	--key "$demo/data/pki/service.key" -i rampartd)
-dev=(-h 127.0.0.1 -p "$mqport" --cafile "$caf" --cert "$demo/mqtt/SN-0100.pem"
-	--key "$demo/mqtt/SN-0100.key" -i SN-0100)
-mosquitto_sub "${svc[@]}" -v -t 'rampart/v1/d/+/telemetry' \
-	-t rampart/v1/svc/broker/refusals >"$demo/mqtt/service.log" 2>&1 &
-subpid=$!
-seen() { grep -q "$1" "$demo/mqtt/service.log"; }
-send_probe() {
-	mosquitto_pub "${dev[@]}" -t rampart/v1/d/SN-0100/telemetry -m '{"seq":1}' &&
-		seen 'SN-0100/telemetry'
-}
-wait_for 10 send_probe && echo "SN-0100 -> its own telemetry topic: delivered to rampartd's service subscriber"
-mosquitto_pub "${dev[@]}" -V mqttv5 -t rampart/v1/d/SN-0002/telemetry -m forged 2>&1 |
-	sed 's/^/  /' || true
-wait_for 5 seen '"reason":"acl"' &&
-	echo "SN-0100 -> another device's topic: refused, and reported on the refusal topic"
+	--key "$demo/data/pki/service.key")
+# rampartd ingests what the devices send when it has an MQTT client;
+# otherwise a watcher holding its service certificate (client id =
+# certificate CN = rampartd) shows the traffic.
+if [ ${#rdargs[@]} -eq 0 ]; then
+	mosquitto_sub "${svc[@]}" -i rampartd -v -t 'rampart/v1/d/+/telemetry' \
+		-t 'rampart/v1/d/+/events' >"$demo/mqtt/service.log" 2>&1 &
+	subpid=$!
+fi
 
-step "revoke SN-0001 and SN-0100: a fresh CRL, and the broker shuts SN-0100 out"
-"$bin/rampart" device revoke SN-0001 --reason keyCompromise >/dev/null
-"$bin/rampart" device revoke SN-0100 --reason keyCompromise >/dev/null
-curl -s --cacert "$demo/data/pki/root.pem" "$server/pki/crl" |
-	openssl crl -inform DER -noout -text | grep -c 'Serial Number' |
-	sed 's/^/revoked serials in the CRL: /'
-refused() {
-	! mosquitto_pub "${dev[@]}" -V mqttv5 -t rampart/v1/d/SN-0100/telemetry -m again 2>/dev/null
+step "rampart-sim: $ndev devices enroll over EST, boot signed firmware, connect"
+"$bin/rampart-sim" run --server "$server" --ca-file "$demo/data/pki/root.pem" \
+	--claim "$demo/claim.pem,$demo/claim.key" --broker "127.0.0.1:$mqport" \
+	--broker-ca "$caf" --dir "$demo/sim" --devices "$ndev" --prefix SN- \
+	--telemetry-interval 5 --jitter 20 --churn 6 --auth-fail-rate 2 \
+	--stats-interval 10 >"$demo/sim.out" 2>"$demo/sim.log" &
+simpid=$!
+seen_devices() {
+	if [ ${#rdargs[@]} -gt 0 ]; then
+		sqlite3 -batch -noheader "$demo/data/rampart.db" \
+			"SELECT count(*) FROM device_status WHERE telemetry_at > 0"
+	else
+		grep -o '^rampart/v1/d/SN-[0-9]*/telemetry' "$demo/mqtt/service.log" |
+			sort -u | wc -l
+	fi
 }
-wait_for 10 refused && echo "SN-0100 can no longer connect (the plugin re-read rampartd's fleet snapshot)"
+reporting() {
+	kill -0 "$simpid" || { tail -5 "$demo/sim.log" >&2; exit 1; }
+	[ "$(seen_devices)" -ge "$ndev" ]
+}
+wait_for 120 reporting || { echo "demo: not every device reported" >&2; exit 1; }
+cat "$demo/sim.out"
+fw=$(sha256sum "$demo/sim/firmware.img" | cut -d' ' -f1)
+echo "telemetry from all $ndev devices; their running firmware: sha256 $fw"
+
+step "revoke SN-00001: a fresh CRL, and the broker cuts its live session"
+"$bin/rampart" device revoke SN-00001 --reason keyCompromise >/dev/null
+mqlog=$demo/mqtt/mosquitto.log
+kicked() { grep -q '"action":"kick","id":"SN-00001"' "$mqlog"; }
+wait_for 10 kicked && echo "SN-00001's live session was cut; its reconnects are refused:"
+refused_again() { grep -q '"action":"connect","id":"SN-00001"' "$mqlog"; }
+wait_for 30 refused_again || true
+grep -o 'refused {.*"id":"SN-00001".*' "$mqlog" | tail -2 | cut -c1-150 |
+	sed 's/^/  /'
 
 step "the fleet now"
-"$bin/rampart" device list
-"$bin/rampart" device refusals --limit 5
+"$bin/rampart" device list >"$demo/list.txt"
+head -8 "$demo/list.txt"
+echo "  ... ($ndev devices)"
 
 cat <<TXT
 
 rampartd is running on $server (log: $demo/rampartd.log), Mosquitto with
-the rampart plugin on 127.0.0.1:$mqport (log: $demo/mqtt/mosquitto.log). Try:
+the rampart plugin on 127.0.0.1:$mqport (log: $demo/mqtt/mosquitto.log),
+rampart-sim with $ndev devices (progress: $demo/sim.log; telemetry every 5 s,
+a few devices drop and come back each minute, some failed logins). Try:
   export RAMPART_SERVER=$server RAMPART_TOKEN_FILE=$demo/token RAMPART_CA=$demo/data/pki/root.pem
   $bin/rampart device list
-  $bin/rampart device show SN-0002
-  openssl verify -CAfile $demo/data/pki/root.pem -untrusted $demo/devices/SN-0002/chain.pem $demo/devices/SN-0002/cert.pem
+  $bin/rampart device show SN-00002
+  $bin/rampart device refusals --limit 5
+  tail -f $demo/sim.log $mqlog
+  # what devices send (client id rampartd: it takes over the session of
+  # whoever holds that identity now, rampartd or the demo's watcher):
+  mosquitto_sub -h 127.0.0.1 -p $mqport --cafile $caf --cert $demo/data/pki/service.pem --key $demo/data/pki/service.key -i rampartd -v -t 'rampart/v1/d/+/telemetry'
 
-  mosquitto_sub -h 127.0.0.1 -p $mqport --cafile $demo/data/broker/ca.pem --cert $demo/data/pki/service.pem --key $demo/data/pki/service.key -i rampartd -v -t 'rampart/v1/svc/#'
-
-Also built: signed firmware images and rampart-boot (README, docs/boot.md).
-Not yet in the demo: rampart-agent's MQTT session and telemetry, and a
-simulated fleet (rampart-sim).
-Ctrl-C stops rampartd and Mosquitto.
+Ctrl-C stops rampart-sim, Mosquitto and rampartd.
 TXT
 if [ -t 0 ] && [ -z "${RAMPART_DEMO_NOWAIT:-}" ]; then
 	wait "$pid"
