@@ -7,7 +7,9 @@
 # (broker log), each sends telemetry whose fw_sha256 is the SHA-256 of the
 # image the sim installed (computed here with sha256sum from
 # STATE_DIR/firmware.img) and a boot event; SIGTERM stops the sim with exit
-# 0; a second run finds every keystore enrolled and enrolls nothing.
+# 0; a second run finds every keystore enrolled and enrolls nothing, and
+# with --churn and --auth-fail-rate drops and brings back sessions and
+# sends auth_failure events; --duration ends a run by itself.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
 
@@ -159,15 +161,43 @@ disconnected() {
 wait_until "every session closed at the broker" disconnected
 ok "SIGTERM: rampart-sim disconnects every device and exits 0"
 
-# --- second run: nothing to enroll, the same devices come back
+# --- second run: nothing to enroll; churn and failed logins
 rows=$(enrolled_rows)
-st=0
-"${SIM[@]}" --duration 3 >"$T/sim2.out" 2>"$T/sim.err" || st=$?
-[ $st = 0 ] || fail "second run exited with $st"
+: >"$T/svc.log"
+"${SIM[@]}" --duration 0 --churn 600 --auth-fail-rate 600 \
+	>"$T/sim2.out" 2>"$T/sim.err" &
+SIM_PID=$!
+wait_until "the second run's summary" has "$T/sim2.out" "ready $N"
 grep -q "enrolled 0, already enrolled $N, failed 0, ready $N" "$T/sim2.out" ||
 	fail "second run: $(cat "$T/sim2.out")"
 [ "$(enrolled_rows)" = "$rows" ] || fail "the second run enrolled again"
+ok "a second run reuses the keystores: no enrollment, no new certificate"
+
+# sim_stat NAME: the newest progress line's NAME=value.
+sim_stat() { grep -o " $1=[0-9]*" "$T/sim.err" | tail -1 | cut -d= -f2; }
+came_back() {
+	sim_alive && [ "$(sim_stat churned)" -ge 1 ] &&
+		[ "$(sim_stat connects)" -gt $N ]
+}
+wait_until "churned devices reconnecting" came_back
+auth_seen() {
+	grep -q '^rampart/v1/d/SIM-[0-9]*/events .*"type":"auth_failure"' "$T/svc.log"
+}
+wait_until "an auth_failure event" auth_seen
+ok "churn drops sessions that come back (connects > $N); failed logins arrive as auth_failure events"
+
+kill -TERM "$SIM_PID"
+st=0
+wait "$SIM_PID" || st=$?
+SIM_PID=
+[ $st = 0 ] || fail "second run exited with $st after SIGTERM"
 ! grep -q Sanitizer "$T/sim.err" || fail "sanitizer report in rampart-sim"
-ok "a second run reuses the keystores: no enrollment, ends by itself after --duration"
+
+# --- --duration ends a run by itself
+st=0
+"${SIM[@]}" --devices 2 --duration 1 >"$T/sim3.out" 2>"$T/sim3.err" || st=$?
+[ $st = 0 ] || fail "a --duration run exited with $st: $(tail -3 "$T/sim3.err")"
+grep -q 'stopping\|final' "$T/sim3.err" || fail "$(cat "$T/sim3.err")"
+ok "--duration 1 ends the run by itself with exit 0"
 
 stop_rd
