@@ -410,10 +410,10 @@ rp_err mqtt_command(struct rampartd *rd, const char *serial,
 
 	memset(out, 0, sizeof *out);
 	rc = mqtt_topic_cmd(serial, topic, sizeof topic);
+	if (rc == RP_OK && (mq == NULL || !mq->connected))
+		rc = RP_E_STATE;
 	if (rc != RP_OK)
-		return rc;
-	if (mq == NULL || !mq->connected)
-		return RP_E_STATE;
+		goto out;
 	gettimeofday(&tv, NULL);
 	snprintf(out->id, sizeof out->id, "c%lld.%06ld-%llu",
 	         (long long)tv.tv_sec, (long)tv.tv_usec,
@@ -422,23 +422,24 @@ rp_err mqtt_command(struct rampartd *rd, const char *serial,
 	out->ts = (int64_t)tv.tv_sec;
 	snprintf(out->arg, sizeof out->arg, "%s", arg ? arg : "");
 	rc = rp_command_encode(out, buf, sizeof buf, &len);
-	if (rc != RP_OK)
-		return rc;
 	/* recorded first: a fast result must find its command */
-	rc = store_command_add(rd->store, serial, out);
+	if (rc == RP_OK)
+		rc = store_command_add(rd->store, serial, out);
 	if (rc != RP_OK)
-		return rc;
+		goto out;
 	r = mosquitto_publish(mq->m, NULL, topic, (int)len, buf, 1, false);
 	if (r != MOSQ_ERR_SUCCESS) {
 		rp_log_error("mqtt: command %s to %s not sent: %s", out->id,
 		             serial, mosquitto_strerror(r));
-		return RP_E_MQTT;
+		rc = RP_E_MQTT;
+		goto out;
 	}
 	rp_mqloop_kick(mq->loop);
 	mq->commands_sent++;
 	rp_log_info("mqtt: sent %s command %s to %s",
 	            rp_command_type_name(type), out->id, serial);
-	return RP_OK;
+out:
+	return rc;
 }
 
 json_t *mqtt_status_json(struct rampartd *rd)

@@ -269,13 +269,13 @@ rp_err ingest_flush(struct ingest *in)
 	struct store_counter c[IC_COUNT];
 	struct store_in_result res;
 	bool any = in->n > 0;
-	rp_err rc;
+	rp_err rc = RP_OK;
 	size_t i;
 
 	for (i = 0; i < IC_COUNT; i++)
 		any = any || in->pending[i] != 0;
 	if (!any)
-		return RP_OK;
+		goto out;
 	in->pending[IC_BATCHES]++;
 	for (i = 0; i < IC_COUNT; i++) {
 		c[i].name = counter_names[i];
@@ -285,13 +285,14 @@ rp_err ingest_flush(struct ingest *in)
 	                        IC_COUNT, &res);
 	if (rc != RP_OK) {
 		in->pending[IC_BATCHES]--;
+		/* logged at the first failure, and again after a success */
 		if (in->total[IC_STORE_FAILURES]++ == 0 ||
 		    in->pending[IC_STORE_FAILURES] == 0)
 			rp_log_error("ingest: store write failed (%s): %zu "
 			             "messages kept in memory, retrying",
 			             rp_strerror(rc), in->n);
 		in->pending[IC_STORE_FAILURES]++;
-		return rc;
+		goto out;
 	}
 	if (in->pending[IC_STORE_FAILURES] > 0)
 		rp_log_info("ingest: store writes resumed");
@@ -308,7 +309,8 @@ rp_err ingest_flush(struct ingest *in)
 		            (unsigned long long)res.unknown);
 	in->n = 0;
 	in->n_tel = 0;
-	return RP_OK;
+out:
+	return rc;
 }
 
 static int counter_one(void *arg, const char *name, int64_t value)

@@ -1178,12 +1178,11 @@ rp_err store_ingest_write(struct store *s, const struct store_in *items,
 	}
 	if (rc == RP_OK)
 		rc = store_commit(s);
-	if (rc != RP_OK) {
+	if (rc == RP_OK)
+		*res = r;
+	else
 		store_rollback(s);
-		return rc;
-	}
-	*res = r;
-	return RP_OK;
+	return rc;
 }
 
 #define STATUS_COLS                                                        \
