@@ -236,6 +236,12 @@ static void broker_status(struct mqtt *mq, const void *payload, size_t len)
 		            st.seq < mq->rd->snap_seq ? "; an older one than "
 		                                        "rampartd wrote"
 		                                      : "");
+	else if (strcmp(st.event, "reload_failed") == 0)
+		rp_log_error("broker: SNAPSHOT RELOAD FAILED (trigger %s): "
+		             "the broker keeps enforcing seq %llu, rampartd "
+		             "wrote %llu",
+		             st.trigger, (unsigned long long)st.seq,
+		             (unsigned long long)mq->rd->snap_seq);
 	else
 		rp_log_warn("broker: status %s (trigger %s, seq %llu)",
 		            st.event, st.trigger, (unsigned long long)st.seq);
