@@ -9,7 +9,8 @@
 #   - malformed telemetry is rejected, not stored, and counted (per device
 #     and in the ingest counters); an event lands in the events table;
 #   - ping: the command reaches the device's cmd topic, its result lands in
-#     the store and in `device show`;
+#     the store and in `device show`; a quarantined device gets no ping
+#     but its events are still stored;
 #   - a refusal of the broker (a cross-device publish) becomes a refusals
 #     row (route mqtt/publish);
 #   - `rampart device revoke` cuts the device's open session through the
@@ -71,9 +72,16 @@ ok "without [mqtt] broker: no client; list shows never-seen devices; ping is ref
 mq_config "$D" "plugin_opt_poll_ms 0"
 mq_start
 stop_rd
+for bad in localhost:1883 127.0.0.1 127.0.0.1:0 127.0.0.1:70000; do
+	st=0
+	"$BIN/rampartd" --foreground --data-dir "$D" --port 0 --broker "$bad" \
+		>"$T/bad.log" 2>&1 || st=$?
+	[ $st = 2 ] || fail "--broker $bad: exit $st"
+	grep -q "is not a numeric HOST:PORT" "$T/bad.log" || fail "--broker $bad: $(cat "$T/bad.log")"
+done
 start_rd "$D" --broker "127.0.0.1:$MP"
 wait_until "rampartd connected to the broker" connected_n 1
-ok "rampartd connects to the broker with its service certificate"
+ok "a --broker that is not a numeric HOST:PORT: exit 2; a good one: connected with the service certificate"
 
 # --- valid telemetry into the store and the inventory
 mq mosquitto_pub SN-A SN-A -q 1 -t rampart/v1/d/SN-A/telemetry \
@@ -150,6 +158,24 @@ is "SELECT COUNT(*) FROM command_results WHERE cmd_id='$cid'" 1 || fail "result 
 cli device show SN-A >"$T/out" || fail "device show"
 grep -q "ping $cid: ok pong" "$T/out" || fail "show commands: $(cat "$T/out")"
 ok "ping: the command reaches SN-A's cmd topic, the result completes it in the store"
+
+# --- quarantine: no ping; events still come through and are stored
+cli device quarantine SN-A --reason "odd traffic" >/dev/null || fail "quarantine"
+st=0
+cli device ping SN-A >"$T/out" 2>&1 || st=$?
+[ $st = 1 ] || fail "ping of a quarantined device: exit $st"
+grep -q 'device is quarantined' "$T/out" || fail "ping: $(cat "$T/out")"
+cli device list >"$T/out" || fail "device list"
+grep -Eq '^SN-A +quarantined +online ' "$T/out" || fail "list: $(cat "$T/out")"
+ev_q() {
+	mq mosquitto_pub SN-A SN-A -q 1 -t rampart/v1/d/SN-A/events \
+		-m '{"v":1,"seq":9,"ts":1767225609,"type":"config_change","severity":"info","count":1,"detail":"while quarantined"}' &&
+		poll_for 3 is "SELECT COUNT(*) FROM events WHERE detail='while quarantined'" 1
+}
+# (the plugin applies the quarantine at its reload: retried until then)
+wait_until "an event of the quarantined device stored" ev_q
+cli device release SN-A >/dev/null || fail "release"
+ok "quarantined SN-A: ping refused (409), listed as quarantined, its events still stored"
 
 # --- a broker refusal becomes a refusals row
 mq mosquitto_pub SN-A SN-A -q 1 -t rampart/v1/d/SN-B/telemetry -m spoof >/dev/null 2>&1 || true
