@@ -48,11 +48,11 @@ free_port() {
 	done
 	echo "$p"
 }
-# Three descriptors per device in the sim (its socket and libmosquitto's
-# socket pair), one per client in the broker.
-need=$((3 * N + 1024))
+# One descriptor per device in the sim (its socket), one per client in the
+# broker.
+need=$((N + 1024))
 ulimit -n "$need" 2>/dev/null ||
-	fail "$N devices need $need descriptors; the hard limit is $(ulimit -Hn) (room for $((($(ulimit -Hn) - 1024) / 3)) devices: set SIM_N)"
+	fail "$N devices need $need descriptors; the hard limit is $(ulimit -Hn) (room for $(($(ulimit -Hn) - 1024)) devices: set SIM_N)"
 
 "$BIN/rampartd" --foreground --data-dir "$T/data" --port 0 \
 	--setup-token-file "$T/token" >"$T/rd.log" 2>&1 &

@@ -24,8 +24,9 @@ enum { EXIT_DONE = 0, EXIT_ERR = 2 };
 
 #define PROG "rampart-sim"
 
-/* Descriptors per device: its socket and libmosquitto's socket pair. */
-#define FDS_PER_DEVICE 3
+/* Descriptors per device: its socket (fleet.c keeps libmosquitto's
+ * socket pair out). */
+#define FDS_PER_DEVICE 1
 #define FDS_SPARE      256
 
 enum {
