@@ -28,7 +28,7 @@ static const struct cli_cmd cmds[] = {
     {"allowlist", "import, list, show, remove allowlisted devices",
      cmd_allowlist},
     {"claim", "create a claim certificate for factory enrollment", cmd_claim},
-    {"device", "show, revoke, decommission, renew devices", cmd_device},
+    {"device", "inventory, show, revoke, quarantine, ping devices", cmd_device},
     {"broker-config", "write the Mosquitto configuration (TLS, plugin)",
      cmd_broker_config},
 };
