@@ -78,6 +78,20 @@ static const char *ago(json_t *v, char *buf, size_t cap)
 	return buf;
 }
 
+/* "3d 4h", "2h 5m", "4m 10s", "42s". */
+static const char *dur(long long s, char *buf, size_t cap)
+{
+	if (s >= 86400)
+		snprintf(buf, cap, "%lldd %lldh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(buf, cap, "%lldh %lldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(buf, cap, "%lldm %llds", s / 60, s % 60);
+	else
+		snprintf(buf, cap, "%llds", s);
+	return buf;
+}
+
 static const char *utc(long long t, char *buf, size_t cap)
 {
 	time_t tt = (time_t)t;
@@ -144,9 +158,9 @@ static void print_show(json_t *j)
 		printf("  firmware      %s\n",
 		       str(t, "fw_version")[0] ? str(t, "fw_version") : "-");
 		printf("  fw sha256     %s\n", str(t, "fw_sha256"));
-		printf("  telemetry     seq %lld, uptime %llds, cpu %.1f %%, "
-		       "memory %lld of %lld kB free, every %llds\n",
-		       num(t, "seq"), num(t, "uptime_s"),
+		printf("  telemetry     seq %lld, up %s, cpu %.1f %%, memory "
+		       "%lld of %lld kB free, every %llds\n",
+		       num(t, "seq"), dur(num(t, "uptime_s"), u, sizeof u),
 		       (double)num(t, "cpu_permille") / 10.0,
 		       num(t, "mem_avail_kb"), num(t, "mem_total_kb"),
 		       num(t, "interval_s"));
