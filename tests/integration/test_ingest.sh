@@ -103,6 +103,19 @@ cli device show SN-A --json >"$T/out" || fail "device show --json"
 grep -q '"log_head": "'$HEAD'"' "$T/out" || fail "show --json: $(cat "$T/out")"
 ok "valid telemetry: in the store; device list (online, 1.4.2, seconds ago) and show (sha256, ports, counts)"
 
+# --- the online rule: a message within 3 telemetry periods (60 s here)
+seen_ago() { q "UPDATE device_status SET last_seen = strftime('%s','now') - $1 WHERE serial='SN-A'"; }
+seen_ago 200
+cli device list >"$T/out" || fail "device list"
+grep -Eq '^SN-A +enrolled +offline +1\.4\.2 +3m ago ' "$T/out" ||
+	fail "200 s after its last message: $(cat "$T/out")"
+seen_ago 150
+cli device list >"$T/out" || fail "device list"
+grep -Eq '^SN-A +enrolled +online +1\.4\.2 +2m ago ' "$T/out" ||
+	fail "150 s after its last message: $(cat "$T/out")"
+seen_ago 0
+ok "online: a message within 3 periods of 60 s (150 s ago: online, 200 s ago: offline)"
+
 # --- malformed telemetry: rejected, counted, not stored
 for bad in '{"v":1,"seq":' '{"v":2}' "$(tel 2 1.4.2 | sed 's/"dropped":0/"dropped":-1/')" \
 	"$(printf 'not json\001\033[31m')"; do
