@@ -68,6 +68,24 @@ static bool may_log(struct ingest *in)
 	return false;
 }
 
+/* While the store fails, retry this often (not at every message: each
+ * try may wait for the store's busy timeout and holds the loop). */
+#define RETRY_MS 1000
+
+/* Arm the batch timer (the retry timer while the store fails). */
+static void arm(struct ingest *in)
+{
+	int ms = in->conf.batch_ms;
+	struct timeval tv;
+
+	if (in->failing && ms < RETRY_MS)
+		ms = RETRY_MS;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (!evtimer_pending(in->timer, NULL))
+		evtimer_add(in->timer, &tv);
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct ingest *in = arg;
@@ -75,12 +93,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	/* a failure is logged and keeps the items for the next try */
-	if (ingest_flush(in) != RP_OK && in->n > 0) {
-		struct timeval tv = {in->conf.batch_ms / 1000,
-		                     (in->conf.batch_ms % 1000) * 1000};
-
-		evtimer_add(in->timer, &tv);
-	}
+	if (ingest_flush(in) != RP_OK && in->n > 0)
+		arm(in);
 }
 
 rp_err ingest_init(struct ingest *in, struct rampartd *rd,
@@ -130,20 +144,17 @@ static rp_err make_room(struct ingest *in, int kind, const char *id)
 	return RP_OK;
 }
 
-/* Queue in->q[in->n] (already filled); flush at batch_max, else arm the
- * batch timer. */
+/* Queue in->q[in->n] (already filled); flush at batch_max (unless the
+ * store is failing: then the retry timer does), else arm the timer. */
 static void push(struct ingest *in)
 {
-	struct timeval tv = {in->conf.batch_ms / 1000,
-	                     (in->conf.batch_ms % 1000) * 1000};
-
 	if (in->q[in->n].kind == STORE_IN_TELEMETRY)
 		in->n_tel++;
 	in->n++;
-	if (in->n >= in->conf.batch_max && ingest_flush(in) == RP_OK)
+	if (in->n >= in->conf.batch_max && !in->failing &&
+	    ingest_flush(in) == RP_OK)
 		return;
-	if (!evtimer_pending(in->timer, NULL))
-		evtimer_add(in->timer, &tv);
+	arm(in);
 }
 
 /* Map a broker refusal reason to the store's reason code. */
@@ -292,8 +303,10 @@ rp_err ingest_flush(struct ingest *in)
 			             "messages kept in memory, retrying",
 			             rp_strerror(rc), in->n);
 		in->pending[IC_STORE_FAILURES]++;
+		in->failing = true;
 		goto out;
 	}
+	in->failing = false;
 	if (in->pending[IC_STORE_FAILURES] > 0)
 		rp_log_info("ingest: store writes resumed");
 	in->total[IC_BATCHES]++;

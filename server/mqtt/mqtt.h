@@ -58,6 +58,7 @@ struct ingest {
 	uint64_t total[IC_COUNT];      /* since start */
 	int64_t pending[IC_COUNT];     /* not yet added to the store */
 	struct store_in_result stored; /* since start */
+	bool failing;                  /* the last write failed */
 	/* rate limit of the "malformed message" log lines */
 	int64_t log_window;
 	unsigned log_lines;
