@@ -40,10 +40,10 @@ wait_until() { # SECONDS CMD...
 		sleep 0.1 # polling interval of the wait
 	done
 }
-free_port() {
+free_port() { # below the ephemeral range (32768-): no client holds it
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 30000))
+		p=$((20000 + RANDOM % 12000))
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || break
 	done
 	echo "$p"
@@ -84,7 +84,8 @@ MP=$(free_port)
 	--log "$T/mosquitto.log" >/dev/null
 mosquitto -c "$T/mosquitto.conf" >"$T/mosquitto.out" 2>&1 &
 pids+=($!)
-wait_until 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MP" || fail "no broker"
+wait_until 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MP" ||
+	fail "no broker: $(tail -3 "$T/mosquitto.out")"
 CAF=$T/data/broker/ca.pem
 dev=(-h 127.0.0.1 -p "$MP" --cafile "$CAF" --cert "$T/pub.pem"
 	--key "$T/pub.key" -i BENCH-PUB)
