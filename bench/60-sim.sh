@@ -99,7 +99,7 @@ hz=$(getconf CLK_TCK)
 # --- baseline 1: one bare libmosquitto client process, connected
 mosquitto_sub "${dev[@]}" -q 1 -t rampart/v1/d/BENCH-PUB/cmd >"$T/sub.out" 2>&1 &
 subpid=$!
-pids+=($subpid)
+pids+=("$subpid")
 # Up when a command published by the service role reaches it.
 probe() {
 	mosquitto_pub "${svc[@]}" -q 1 -t rampart/v1/d/BENCH-PUB/cmd -m probe &&
@@ -118,7 +118,7 @@ t0=$SECONDS
 	--enroll-parallel 4 --telemetry-interval "$IV" --jitter 10 \
 	--ramp 200 --stats-interval 1 >"$T/sim.out" 2>"$T/sim.err" &
 simpid=$!
-pids+=($simpid)
+pids+=("$simpid")
 all_up() {
 	kill -0 "$simpid" || fail "rampart-sim exited: $(tail -3 "$T/sim.err")"
 	tail -1 "$T/sim.err" | grep -q " connected=$N "

@@ -90,7 +90,7 @@ step "an unknown device is refused (its reason is recorded)"
 	--ca-file "$demo/data/pki/root.pem" 2>&1 | sed 's/^/  /' || true
 
 step "Mosquitto with the rampart plugin, configured by rampart broker-config"
-mkdir -p -m 700 "$demo/mqtt"
+mkdir -m 700 "$demo/mqtt"
 "$bin/rampart" broker-config --data-dir "$demo/data" --out "$demo/mqtt/mosquitto.conf" \
 	--port "$mqport" --plugin "$bin/rampart_auth.so" --user "$(id -un)" \
 	--log "$demo/mqtt/mosquitto.log" >/dev/null

@@ -104,7 +104,7 @@ wait_until "the service subscriber connected" has "$MLOG" "as rampartd"
 # Started directly (not through a function), so that $! is the sim itself.
 SIM=("$BIN/rampart-sim" run --server "$URL" --ca-file "$CA"
 	--claim "$T/claim.pem,$T/claim.key" --broker "127.0.0.1:$MP"
-	--broker-ca "$CAF" --dir "$S" --devices $N --prefix SIM-
+	--broker-ca "$CAF" --dir "$S" --devices "$N" --prefix SIM-
 	--enroll-parallel 4 --telemetry-interval 1 --jitter 10
 	--ramp 50 --stats-interval 1)
 "${SIM[@]}" --duration 0 >"$T/sim.out" 2>"$T/sim.err" &
