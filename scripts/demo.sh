@@ -136,6 +136,11 @@ cat "$demo/sim.out"
 fw=$(sha256sum "$demo/sim/firmware.img" | cut -d' ' -f1)
 echo "telemetry from all $ndev devices; their running firmware: sha256 $fw"
 
+if [ ${#rdargs[@]} -gt 0 ]; then
+	step "a command round trip: rampartd -> broker -> SN-00002 -> result"
+	"$bin/rampart" device ping SN-00002 --wait 10 | sed 's/^/  /' || true
+fi
+
 step "revoke SN-00001: a fresh CRL, and the broker cuts its live session"
 "$bin/rampart" device revoke SN-00001 --reason keyCompromise >/dev/null
 mqlog=$demo/mqtt/mosquitto.log
@@ -160,6 +165,7 @@ a few devices drop and come back each minute, some failed logins). Try:
   export RAMPART_SERVER=$server RAMPART_TOKEN_FILE=$demo/token RAMPART_CA=$demo/data/pki/root.pem
   $bin/rampart device list
   $bin/rampart device show SN-00002
+  $bin/rampart device ping SN-00003 --wait 10
   $bin/rampart device refusals --limit 5
   tail -f $demo/sim.log $mqlog
   # what devices send (client id rampartd: it takes over the session of
