@@ -247,13 +247,57 @@ static rp_err install(struct sim_flash *fl, const struct rp_boot_layout *l,
 	return rc;
 }
 
-rp_err sim_dev_boot(struct sim_dev *d, const struct sim_fw *fw)
+/* One reset: the boot core decides, verifies and records; d's firmware
+ * facts follow what it started. */
+static rp_err boot_once(struct sim_dev *d, const struct sim_fw *fw)
 {
 	struct sim_flash *fl = &d->flash;
 	struct rp_boot_layout l;
 	struct rp_boot_ctx ctx;
 	struct rp_boot_result res;
 	uint8_t work[512], sum[RP_SHA256_LEN];
+	rp_err rc;
+
+	rc = rp_boot_layout_default(&fl->f, &l);
+	if (rc != RP_OK)
+		return rc;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.flash = &fl->f;
+	ctx.layout = &l;
+	ctx.trust = &fw->trust;
+	ctx.crypto = rp_crypto_host();
+	ctx.hw = SIM_HW;
+	ctx.work = work;
+	ctx.worklen = sizeof work;
+	d->boot_ok =
+	    rp_boot_run(&ctx, &res) == RP_BOOT_GO && res.verdict == RP_BOOT_GO;
+	if (!d->boot_ok) {
+		snprintf(d->boot_detail, sizeof d->boot_detail, "recovery: %s",
+		         rp_boot_reason_str(res.reason));
+		d->fw_version[0] = '\0';
+		d->fw_sha256[0] = '\0';
+		return RP_OK;
+	}
+	snprintf(d->boot_detail, sizeof d->boot_detail, "ok: %s, slot %c",
+	         rp_boot_reason_str(res.reason), res.slot == 0 ? 'A' : 'B');
+	snprintf(d->fw_version, sizeof d->fw_version,
+	         "%" PRIu32 ".%" PRIu32 ".%" PRIu32, res.hdr.ver_major,
+	         res.hdr.ver_minor, res.hdr.ver_patch);
+	/* The running slot's image, as the device reads it from flash. */
+	if (res.image_len > l.slot_size)
+		return RP_E_FLASH;
+	rc = rp_sha256(fl->mem + l.slot_off[res.slot], (size_t)res.image_len,
+	               sum);
+	if (rc == RP_OK)
+		rc = rp_hex_encode(sum, sizeof sum, d->fw_sha256,
+		                   sizeof d->fw_sha256);
+	return rc;
+}
+
+rp_err sim_dev_boot(struct sim_dev *d, const struct sim_fw *fw)
+{
+	struct sim_flash *fl = &d->flash;
+	struct rp_boot_layout l;
 	uint32_t size = 2 * fw->sector + 2 * fw->slot_size;
 	rp_err rc;
 
@@ -272,44 +316,16 @@ rp_err sim_dev_boot(struct sim_dev *d, const struct sim_fw *fw)
 	rc = rp_boot_layout_default(&fl->f, &l);
 	if (rc == RP_OK)
 		rc = install(fl, &l, 0, fw->img, fw->len);
-	if (rc != RP_OK)
-		goto out;
-	memset(&ctx, 0, sizeof ctx);
-	ctx.flash = &fl->f;
-	ctx.layout = &l;
-	ctx.trust = &fw->trust;
-	ctx.crypto = rp_crypto_host();
-	ctx.hw = SIM_HW;
-	ctx.work = work;
-	ctx.worklen = sizeof work;
-	d->boot_ok =
-	    rp_boot_run(&ctx, &res) == RP_BOOT_GO && res.verdict == RP_BOOT_GO;
-	if (!d->boot_ok) {
-		snprintf(d->boot_detail, sizeof d->boot_detail, "recovery: %s",
-		         rp_boot_reason_str(res.reason));
-		d->fw_version[0] = '\0';
-		d->fw_sha256[0] = '\0';
-		goto out;
-	}
-	snprintf(d->boot_detail, sizeof d->boot_detail, "ok: %s, slot %c",
-	         rp_boot_reason_str(res.reason), res.slot == 0 ? 'A' : 'B');
-	snprintf(d->fw_version, sizeof d->fw_version,
-	         "%" PRIu32 ".%" PRIu32 ".%" PRIu32, res.hdr.ver_major,
-	         res.hdr.ver_minor, res.hdr.ver_patch);
-	/* The running slot's image, as the device reads it from flash. */
-	if (res.image_len > l.slot_size) {
-		rc = RP_E_FLASH;
-		goto out;
-	}
-	rc = rp_sha256(fl->mem + l.slot_off[res.slot], (size_t)res.image_len,
-	               sum);
 	if (rc == RP_OK)
-		rc = rp_hex_encode(sum, sizeof sum, d->fw_sha256,
-		                   sizeof d->fw_sha256);
-out:
+		rc = boot_once(d, fw);
 	if (rc != RP_OK)
 		sim_dev_flash_free(d);
 	return rc;
+}
+
+rp_err sim_dev_reboot(struct sim_dev *d, const struct sim_fw *fw)
+{
+	return d->flash.mem != NULL ? boot_once(d, fw) : RP_E_STATE;
 }
 
 void sim_dev_flash_free(struct sim_dev *d)

@@ -29,6 +29,7 @@
 struct fleet {
 	const struct sim_conf *c;
 	struct sim_dev *devs;
+	const struct sim_fw *fw;
 	struct event_base *base;
 	struct event *tick, *sigint, *sigterm;
 	char host[64];
@@ -37,7 +38,7 @@ struct fleet {
 	unsigned nready, started, running, away;
 	int64_t t0, last_tick, next_stats, stop_deadline;
 	double churn_acc, auth_acc;
-	uint64_t churned, auth_events, start_failures;
+	uint64_t churned, auth_events, start_failures, reboots;
 	struct rp_agent_stats retired; /* sums over sessions freed */
 	uint32_t rng;
 	bool stopping;
@@ -136,6 +137,32 @@ static rp_err agent_new(struct fleet *f, const struct rp_agent_conf *ac,
 	return rc;
 }
 
+/*
+ * Commands other than ping (which the agent answers itself): reboot is
+ * simulated (the session drops a second later, the boot core runs again
+ * on the device's flash, the device comes back a second after that and
+ * reports the new boot); the rest are not.
+ */
+static void on_command(void *arg, rp_agent *a, const struct rp_command *cmd,
+                       struct rp_command_result *res)
+{
+	struct sim_dev *d = arg;
+
+	(void)a;
+	if (cmd->type == RP_CMD_REBOOT && d->reboot_at == 0) {
+		d->reboot_at = now_ms() + 1000; /* the result leaves first */
+		res->status = RP_CMD_OK;
+		snprintf(res->detail, sizeof res->detail, "rebooting");
+	} else if (cmd->type == RP_CMD_REBOOT) {
+		res->status = RP_CMD_REJECTED;
+		snprintf(res->detail, sizeof res->detail, "already rebooting");
+	} else {
+		res->status = RP_CMD_UNSUPPORTED;
+		snprintf(res->detail, sizeof res->detail,
+		         "not simulated by rampart-sim");
+	}
+}
+
 static rp_err start_dev(struct fleet *f, struct sim_dev *d)
 {
 	struct rp_agent_conf ac;
@@ -151,6 +178,8 @@ static rp_err start_dev(struct fleet *f, struct sim_dev *d)
 	ac.jitter_pct = f->c->jitter_pct;
 	ac.sys.collect = collect;
 	ac.sys.ctx = d;
+	ac.on_command = on_command;
+	ac.arg = d;
 	rc = agent_new(f, &ac, &d->agent);
 	if (rc != RP_OK)
 		goto out;
@@ -196,7 +225,7 @@ static struct sim_dev *pick(struct fleet *f)
 
 	for (k = 0; k < 16 && f->started > 0; k++) {
 		i = f->order[sim_rand(&f->rng) % f->started];
-		if (f->devs[i].agent != NULL)
+		if (f->devs[i].agent != NULL && f->devs[i].reboot_at == 0)
 			return &f->devs[i];
 	}
 	return NULL;
@@ -207,14 +236,23 @@ static void churn(struct fleet *f, double dt_s, int64_t now)
 	struct sim_dev *d;
 	unsigned i;
 
-	if (f->away > 0) {
-		for (i = 0; i < f->started; i++) {
-			d = &f->devs[f->order[i]];
-			if (d->back_at != 0 && d->back_at <= now) {
-				d->back_at = 0;
-				f->away--;
-				(void)start_dev(f, d);
-			}
+	for (i = 0; i < f->started; i++) {
+		d = &f->devs[f->order[i]];
+		if (d->reboot_at != 0 && d->reboot_at <= now) {
+			d->reboot_at = 0;
+			end_dev(f, d);
+			if (sim_dev_reboot(d, f->fw) != RP_OK)
+				continue; /* no flash: stays off */
+			d->boot_reported = false;
+			d->boot_time = (int64_t)time(NULL);
+			if (d->back_at == 0)
+				f->away++;
+			d->back_at = now + 1000;
+			f->reboots++;
+		} else if (d->back_at != 0 && d->back_at <= now) {
+			d->back_at = 0;
+			f->away--;
+			(void)start_dev(f, d);
 		}
 	}
 	f->churn_acc += f->c->churn_per_min * dt_s / 60.0;
@@ -271,11 +309,13 @@ static void stats_line(struct fleet *f, int64_t now, const char *tag)
 	        "rampart-sim: %s t=%.1fs ready=%u started=%u connected=%" PRIu64
 	        " sent=%" PRIu64 " queued=%" PRIu64 " dropped=%" PRIu64
 	        " connects=%" PRIu64 " connect_failures=%" PRIu64
-	        " churned=%" PRIu64 " away=%u auth_events=%" PRIu64 "\n",
+	        " churned=%" PRIu64 " reboots=%" PRIu64
+	        " away=%u auth_events=%" PRIu64 "\n",
 	        tag, (double)(now - f->t0) / 1000.0, f->nready, f->started,
 	        connected, sum.sent, queued,
 	        sum.dropped_telemetry + sum.dropped_events, sum.connects,
-	        sum.connect_failures, f->churned, f->away, f->auth_events);
+	        sum.connect_failures, f->churned, f->reboots, f->away,
+	        f->auth_events);
 }
 
 static bool all_disconnected(struct fleet *f)
@@ -371,7 +411,8 @@ static rp_err parse_broker(struct fleet *f, const char *s)
 	return RP_OK;
 }
 
-int sim_fleet_run(const struct sim_conf *c, struct sim_dev *devs)
+int sim_fleet_run(const struct sim_conf *c, struct sim_dev *devs,
+                  const struct sim_fw *fw)
 {
 	struct fleet f;
 	struct timeval tv = {0, TICK_MS * 1000};
@@ -381,6 +422,7 @@ int sim_fleet_run(const struct sim_conf *c, struct sim_dev *devs)
 	memset(&f, 0, sizeof f);
 	f.c = c;
 	f.devs = devs;
+	f.fw = fw;
 	f.ret = 2;
 	f.rng = (uint32_t)wall | 1;
 	if (parse_broker(&f, c->broker) != RP_OK) {

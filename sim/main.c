@@ -358,7 +358,7 @@ static int cmd_run(const struct opts *o)
 		ret = EXIT_DONE;
 		goto out;
 	}
-	ret = sim_fleet_run(c, devs);
+	ret = sim_fleet_run(c, devs, &fw);
 out:
 	for (i = 0; devs != NULL && i < c->devices; i++) {
 		SSL_CTX_free(devs[i].tls);

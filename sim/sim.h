@@ -77,6 +77,7 @@ struct sim_dev {
 	bool boot_reported; /* the boot event was queued */
 	int64_t boot_time;  /* simulated: uptime counts from here */
 	int64_t back_at;    /* churn: restart at this time (ms), 0 none */
+	int64_t reboot_at; /* reboot command: reset at this time (ms), 0 none */
 	uint32_t rng;
 	uint16_t cpu; /* last simulated load, permille */
 };
@@ -88,6 +89,10 @@ void sim_fw_free(struct sim_fw *fw);
  * d->fw_*, d->boot_*. RP_OK also for a boot into recovery (boot_ok
  * false); errors are memory and flash failures. */
 rp_err sim_dev_boot(struct sim_dev *d, const struct sim_fw *fw) RP_WARN_UNUSED;
+/* A reset of a booted device: the boot core runs again on its flash (now
+ * with a boot state: "confirmed active slot"). RP_E_STATE if not booted. */
+rp_err sim_dev_reboot(struct sim_dev *d,
+                      const struct sim_fw *fw) RP_WARN_UNUSED;
 void sim_dev_flash_free(struct sim_dev *d);
 
 /* Enrollment and TLS contexts, K threads (prepare.c). */
@@ -100,7 +105,8 @@ rp_err sim_prepare(const struct sim_conf *c, struct sim_dev *devs,
 
 /* The running fleet (fleet.c): returns when the duration is over or a
  * signal came; 0 clean, 2 error. */
-int sim_fleet_run(const struct sim_conf *c, struct sim_dev *devs);
+int sim_fleet_run(const struct sim_conf *c, struct sim_dev *devs,
+                  const struct sim_fw *fw);
 
 /* A device's id. */
 void sim_dev_id(const struct sim_conf *c, unsigned i, char *out, size_t cap);

@@ -93,12 +93,20 @@ CAF=$D/broker/ca.pem
 MLOG=$D/broker/mosquitto.log
 
 # The service subscriber (rampartd's certificate): telemetry and events.
-mosquitto_sub -h 127.0.0.1 -p "$MP" --cafile "$CAF" \
-	--cert "$D/pki/service.pem" --key "$D/pki/service.key" -i rampartd \
-	-v -q 1 -t 'rampart/v1/d/+/telemetry' -t 'rampart/v1/d/+/events' \
-	>"$T/svc.log" 2>&1 &
-SUBS+=($!)
-wait_until "the service subscriber connected" has "$MLOG" "as rampartd"
+SVC=(-h 127.0.0.1 -p "$MP" --cafile "$CAF" --cert "$D/pki/service.pem"
+	--key "$D/pki/service.key" -i rampartd)
+# svc_sub: (re)start it; the service identity is one client at a time.
+svc_sub() {
+	local n
+	n=$(grep -c 'as rampartd' "$MLOG" 2>/dev/null || true)
+	mosquitto_sub "${SVC[@]}" -v -q 1 -t 'rampart/v1/d/+/telemetry' \
+		-t 'rampart/v1/d/+/events' >>"$T/svc.log" 2>&1 &
+	SVC_PID=$!
+	SUBS+=("$SVC_PID")
+	svc_up() { [ "$(grep -c 'as rampartd' "$MLOG")" -gt "${n:-0}" ]; }
+	wait_until "the service subscriber connected" svc_up
+}
+svc_sub
 
 # --- first run: enroll and connect every device
 # Started directly (not through a function), so that $! is the sim itself.
@@ -148,6 +156,33 @@ all_booted() { [ "$(boot_ids)" -ge $N ]; }
 wait_until "a boot event from every device" all_booted
 ok "every device reported its boot (verified by the boot core) as an event"
 
+# --- a reboot command: the result comes back, the boot core runs again
+kill "$SVC_PID"
+wait "$SVC_PID" 2>/dev/null || true
+up_before=$(grep '^rampart/v1/d/SIM-00001/telemetry ' "$T/svc.log" | tail -1 |
+	sed 's/.*"uptime_s":\([0-9]*\).*/\1/')
+[ -n "$up_before" ] || fail "no uptime in SIM-00001's telemetry"
+mosquitto_rr "${SVC[@]}" -q 1 -W 20 -t rampart/v1/d/SIM-00001/cmd \
+	-e rampart/v1/d/SIM-00001/cmd/result \
+	-m "{\"v\":1,\"id\":\"reboot-1\",\"type\":\"reboot\",\"ts\":$(date +%s),\"arg\":\"\"}" \
+	>"$T/rr.out" 2>&1 || fail "no command result: $(cat "$T/rr.out")"
+grep -q '"id":"reboot-1","status":"ok"' "$T/rr.out" || fail "result: $(cat "$T/rr.out")"
+grep -q '"detail":"rebooting"' "$T/rr.out" || fail "result: $(cat "$T/rr.out")"
+svc_sub
+# sim_stat NAME: the newest progress line's NAME=value.
+sim_stat() { grep -o " $1=[0-9]*" "$T/sim.err" | tail -1 | cut -d= -f2; }
+rebooted() { sim_alive && [ "$(sim_stat reboots)" = 1 ] && [ "$(sim_stat connects)" -gt "$N" ]; }
+wait_until "SIM-00001 rebooted and back" rebooted
+# uptime_s restarts at the reset (the one before is up to a day plus the run)
+up_after() {
+	local u
+	u=$(grep '^rampart/v1/d/SIM-00001/telemetry ' "$T/svc.log" | tail -1 |
+		sed 's/.*"uptime_s":\([0-9]*\).*/\1/')
+	[ -n "$u" ] && [ "$u" -lt "$up_before" ]
+}
+wait_until "SIM-00001's uptime restarting" up_after
+ok "reboot command: result ok, the device resets, boots again and reports"
+
 wait_until "a progress line" grep -q "connected=$N " "$T/sim.err"
 kill -TERM "$SIM_PID"
 st=0
@@ -173,8 +208,6 @@ grep -q "enrolled 0, already enrolled $N, failed 0, ready $N" "$T/sim2.out" ||
 [ "$(enrolled_rows)" = "$rows" ] || fail "the second run enrolled again"
 ok "a second run reuses the keystores: no enrollment, no new certificate"
 
-# sim_stat NAME: the newest progress line's NAME=value.
-sim_stat() { grep -o " $1=[0-9]*" "$T/sim.err" | tail -1 | cut -d= -f2; }
 came_back() {
 	sim_alive && [ "$(sim_stat churned)" -ge 1 ] &&
 		[ "$(sim_stat connects)" -gt $N ]
