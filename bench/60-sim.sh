@@ -9,7 +9,8 @@
 #     mutual TLS): what simulating a device in-process costs next to
 #     running a client process per device;
 #   - CPU time per message sent, against mosquitto_pub -l publishing
-#     SIM_PUB_N messages of the same size over one TLS session (a bare
+#     SIM_PUB_N messages of the same size at QoS 0 (as the agent sends
+#     telemetry) over one TLS session (a bare
 #     libmosquitto publisher: no JSON, no per-device state);
 #   - the sim's CPU share of one core at that rate (no baseline: printed).
 # Everything runs on 127.0.0.1 and stops by itself.
@@ -144,7 +145,7 @@ msgs=$((s1 - s0))
 line=$(head -c "$size" /dev/zero | tr '\0' 'x')
 for _ in $(seq "$PUBN"); do echo "$line"; done >"$T/lines"
 TIMEFORMAT='%U %S'
-pubcpu=$({ time mosquitto_pub "${dev[@]}" -q 1 -l \
+pubcpu=$({ time mosquitto_pub "${dev[@]}" -q 0 -l \
 	-t rampart/v1/d/BENCH-PUB/telemetry <"$T/lines" >/dev/null 2>&1; } 2>&1)
 
 awk -v n="$N" -v r="$sim_rss" -v z="$size" 'BEGIN {printf "sim: %d devices connected, RSS %.0f MiB, telemetry %d bytes\n", n, r / 1024, z}'
