@@ -20,13 +20,6 @@
 
 #define SUFFIX_MAX 99
 
-static rp_err errno_rc(int e)
-{
-	return e == ENOENT                 ? RP_E_NOT_FOUND
-	       : e == EACCES || e == ELOOP ? RP_E_PERM
-	                                   : RP_E_IO;
-}
-
 /* Best effort: the rename reaches the disk before a new log is made. */
 static void sync_dir(const char *path)
 {
@@ -78,7 +71,7 @@ static rp_err save_as(const char *path, time_t now,
 			/* No NOREPLACE here: link refuses an existing name. */
 			r = link(path, rep->saved);
 			if (r == 0 && unlink(path) != 0) {
-				rc = errno_rc(errno);
+				rc = rp_err_errno(errno);
 				(void)unlink(rep->saved);
 				goto out;
 			}
@@ -88,7 +81,7 @@ static rp_err save_as(const char *path, time_t now,
 			rc = RP_OK;
 			goto out;
 		}
-		rc = errno == EEXIST ? RP_E_EXISTS : errno_rc(errno);
+		rc = errno == EEXIST ? RP_E_EXISTS : rp_err_errno(errno);
 		if (errno != EEXIST)
 			goto out;
 	}
@@ -113,7 +106,7 @@ static rp_err check(const char *path, time_t now, int force,
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		rc = errno == ENOENT ? RP_OK : errno_rc(errno);
+		rc = errno == ENOENT ? RP_OK : rp_err_errno(errno);
 		goto out;
 	}
 	rc = RP_E_IO;

@@ -231,19 +231,6 @@ out:
 	return rc;
 }
 
-static rp_err errno_rc(int e)
-{
-	switch (e) {
-	case ENOENT:
-		return RP_E_NOT_FOUND;
-	case EACCES:
-	case EPERM:
-		return RP_E_PERM;
-	default:
-		return RP_E_IO;
-	}
-}
-
 rp_err rp_chainlog_verify(const char *path, struct rp_chainlog_report *report)
 {
 	char chunk[16384];
@@ -258,7 +245,7 @@ rp_err rp_chainlog_verify(const char *path, struct rp_chainlog_report *report)
 		goto out;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		rc = errno_rc(errno);
+		rc = rp_err_errno(errno);
 		goto out;
 	}
 	rc = RP_E_NOMEM;
@@ -398,7 +385,7 @@ rp_err rp_chainlog_open(const char *path, rp_chainlog **out, int *torn)
 	if (l->fd < 0) {
 		rc = errno == ELOOP    ? RP_E_PERM
 		     : errno == EISDIR ? RP_E_INVAL
-		                       : errno_rc(errno);
+		                       : rp_err_errno(errno);
 		goto out;
 	}
 	rc = RP_E_IO;

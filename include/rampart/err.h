@@ -130,4 +130,11 @@ RP_API const char *rp_strerror(rp_err err);
 /* Return the symbolic name ("RP_E_SIG_BAD"), or "RP_E_?" if unknown. */
 RP_API const char *rp_errname(rp_err err);
 
+/*
+ * Hosted ports only (lib/port/posix): the rp_err for a POSIX errno value:
+ * ENOENT RP_E_NOT_FOUND; EACCES, EPERM, ELOOP RP_E_PERM; EEXIST
+ * RP_E_EXISTS; ENOMEM RP_E_NOMEM; anything else RP_E_IO.
+ */
+RP_API rp_err rp_err_errno(int e);
+
 #endif

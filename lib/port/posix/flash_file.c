@@ -12,21 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static rp_err errno_rc(int e)
-{
-	switch (e) {
-	case ENOENT:
-		return RP_E_NOT_FOUND;
-	case EACCES:
-	case EPERM:
-		return RP_E_PERM;
-	case EEXIST:
-		return RP_E_EXISTS;
-	default:
-		return RP_E_IO;
-	}
-}
-
 static rp_err full_pread(int fd, uint8_t *buf, size_t len, off_t off)
 {
 	ssize_t n;
@@ -117,7 +102,7 @@ rp_err rp_flash_file_create(const char *path, uint32_t size, bool force)
 	flags |= force ? O_TRUNC : O_EXCL;
 	fd = open(path, flags, 0644);
 	if (fd < 0)
-		return errno_rc(errno);
+		return rp_err_errno(errno);
 	memset(ones, 0xff, sizeof ones);
 	for (done = 0; rc == RP_OK && done < size; done += n) {
 		n = size - done < sizeof ones ? size - done : sizeof ones;
@@ -139,7 +124,7 @@ rp_err rp_flash_file_open(struct rp_flash_file *ff, const char *path,
 	memset(ff, 0, sizeof *ff);
 	ff->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (ff->fd < 0)
-		return errno_rc(errno);
+		return rp_err_errno(errno);
 	if (fstat(ff->fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 	    sector_size == 0 || (sector_size & (sector_size - 1)) != 0 ||
 	    sb.st_size % sector_size != 0 || sb.st_size > UINT32_MAX ||
