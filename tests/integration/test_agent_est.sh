@@ -6,31 +6,57 @@
 # claim certificate (chain checked by openssl verify), a second enrollment
 # refused, renewal not yet due, renewal inside the window over mTLS with
 # the keystore's key, renewal that rides out a server outage with backoff,
-# and erase. Uses rd_lib.sh (rampartd, waits with deadlines, cleanup).
+# `run --broker` over MQTT/TLS with the keystore's key against a real
+# Mosquitto with the rampart plugin (telemetry seen by rampartd's service
+# identity, the session authenticated as the device's CN, SIGTERM: a clean
+# DISCONNECT), and erase. Uses rd_lib.sh (rampartd, waits with deadlines,
+# cleanup) and mq_lib.sh (the broker, its clients).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
+. "$here/mq_lib.sh"
 
 BACKEND=${1:?usage: test_agent_est.sh file|pkcs11|tpm}
 AGENT=$BIN/rampart-agent
 KS=$T/ks
 MINE=()
 
-# Stop what this script started (swtpm, dbus-daemon, tpm2-abrmd, agents),
-# then rd_lib's cleanup (rampartd, temporary folder).
+# Stop what this script started (agents, swtpm, dbus-daemon, tpm2-abrmd;
+# Mosquitto and its subscribers), then rd_lib's cleanup (rampartd,
+# temporary folder).
 stop_mine() {
 	local p
 	for p in "${MINE[@]}"; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
+	mq_stop_all
+	if [ "$1" != 0 ]; then
+		for p in "$T/mq-run.log" "$T/data/broker/mosquitto.log"; do
+			[ -f "$p" ] || continue
+			echo "--- $p (last 20 lines)" >&2
+			tail -20 "$p" >&2
+		done
+	fi
 }
-trap 'st=$?; stop_mine; set +e; (exit $st); cleanup' EXIT
+trap 'st=$?; stop_mine $st; set +e; (exit $st); cleanup' EXIT
 
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# free_pair: a port P such that P and P + 1 could both be bound just now.
+free_pair() {
+	python3 -c 'import socket
+while True:
+    a = socket.socket()
+    a.bind(("127.0.0.1", 0))
+    p = a.getsockname()[1]
+    try:
+        socket.socket().bind(("127.0.0.1", p + 1))
+    except (OSError, OverflowError):
+        continue
+    print(p)
+    break'
+}
+# swtpm_settled PID PORT: swtpm listens on PORT, or it has exited.
+swtpm_settled() { port_open "$2" || ! kill -0 "$1" 2>/dev/null; }
 
 setup_pkcs11() {
 	mkdir -m 700 "$T/tokens"
@@ -45,21 +71,26 @@ setup_pkcs11() {
 }
 
 setup_tpm() {
-	local p tries=0
-	# The swtpm TCTI finds the control channel at port + 1.
-	while :; do
-		p=$(free_port)
-		port_open $((p + 1)) || break
-		tries=$((tries + 1))
-		[ $tries -lt 50 ] || fail "no free port pair for swtpm"
-	done
+	local p sw tries=0
 	mkdir -m 700 "$T/tpmstate"
-	swtpm socket --tpm2 --tpmstate dir="$T/tpmstate" \
-		--server type=tcp,port=$p,bindaddr=127.0.0.1 \
-		--ctrl type=tcp,port=$((p + 1)),bindaddr=127.0.0.1 \
-		--flags not-need-init,startup-clear >"$T/swtpm.log" 2>&1 &
-	MINE+=($!)
-	wait_until "swtpm listening" port_open "$p"
+	# The swtpm TCTI finds the control channel at port + 1. P + 1 is
+	# not the kernel's choice: it may be held by a TIME_WAIT socket of a
+	# busy machine (bind fails, swtpm exits), or taken after the check:
+	# then another pair.
+	while :; do
+		p=$(free_pair)
+		swtpm socket --tpm2 --tpmstate dir="$T/tpmstate" \
+			--server type=tcp,port=$p,bindaddr=127.0.0.1 \
+			--ctrl type=tcp,port=$((p + 1)),bindaddr=127.0.0.1 \
+			--flags not-need-init,startup-clear >"$T/swtpm.log" 2>&1 &
+		sw=$!
+		MINE+=($sw)
+		poll_for "$DEADLINE_S" swtpm_settled "$sw" "$p" ||
+			fail "timed out waiting for: swtpm listening"
+		port_open "$p" && break
+		tries=$((tries + 1))
+		[ $tries -lt 10 ] || fail "swtpm: $(cat "$T/swtpm.log")"
+	done
 	dbus-daemon --session --nofork --address="unix:path=$T/bus" \
 		>"$T/dbus.log" 2>&1 &
 	MINE+=($!)
@@ -212,6 +243,52 @@ if [ "$BACKEND" = file ]; then
 		fail "run renewed more than once: $(cat "$T/run.log")"
 	ok "file: run renews inside the window once, exits 0 on SIGTERM"
 fi
+
+# --- MQTT: run --broker with this keystore's key (TLS client key in the
+# file, the token or the TPM) against a real Mosquitto with the plugin
+mq_config "$D"
+mq_start
+MQLOG=$D/broker/mosquitto.log
+count() { grep -cF -- "$2" "$1" 2>/dev/null || true; }
+mq_args svc rampartd
+mosquitto_sub "${MQA[@]}" -v -t rampart/v1/d/SN-A/telemetry \
+	>"$T/svc.log" 2>&1 &
+SUBS+=($!)
+svc_on() { mq_alive && has "$MQLOG" "as rampartd"; }
+wait_until "the service subscriber connected" svc_on
+t0=$(date +%s%N)
+"$AGENT" run --server "$URL" --keystore "$SPEC" --ca-file "$CA" \
+	--broker "127.0.0.1:$MP" --telemetry-interval 1 >"$T/mq-run.log" 2>&1 &
+AG=$!
+MINE+=($AG)
+ag_alive() { kill -0 "$AG" || die "agent exited: $(cat "$T/mq-run.log")"; }
+# The plugin pins the username to the certificate's CN: u'SN-A'.
+authed() { ag_alive && grep -qF "as SN-A (p5, c1, k60, u'SN-A')" "$MQLOG"; }
+wait_until "the agent's session, authenticated as SN-A" authed
+ms=$((($(date +%s%N) - t0) / 1000000))
+tel_seen() { ag_alive && has "$T/svc.log" "rampart/v1/d/SN-A/telemetry {"; }
+wait_until "the agent's telemetry" tel_seen
+grep -F "rampart/v1/d/SN-A/telemetry {" "$T/svc.log" | tail -1 |
+	cut -d' ' -f2- >"$T/tel.json"
+python3 -c 'import json, sys
+t = json.load(open(sys.argv[1]))
+assert t["v"] == 1 and t["interval_s"] == 1 and t["seq"] >= 1, t' \
+	"$T/tel.json" || fail "telemetry: $(cat "$T/tel.json")"
+n=$(count "$MQLOG" "Client SN-A disconnected.")
+kill -TERM "$AG"
+st=0
+wait "$AG" || st=$?
+[ $st = 0 ] || fail "run --broker exited $st on SIGTERM ($(cat "$T/mq-run.log"))"
+! grep -q Sanitizer "$T/mq-run.log" || fail "sanitizer report in the agent"
+clean_bye() { [ "$(count "$MQLOG" "Client SN-A disconnected.")" -gt "$n" ]; }
+wait_until "the broker logs a clean DISCONNECT" clean_bye
+for p in "${SUBS[@]}"; do
+	kill "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+done
+SUBS=()
+mq_stop
+ok "$BACKEND: run --broker: MQTT over TLS with the keystore key, authenticated as SN-A (session in ${ms} ms from start), telemetry seen by the service, clean DISCONNECT on SIGTERM"
 
 # --- erase: no key, no certificate, renewal impossible
 "$AGENT" erase --keystore "$SPEC" >"$T/out" 2>&1 || fail "erase: $(cat "$T/out")"
