@@ -80,11 +80,11 @@ setup_tpm() {
 	while :; do
 		p=$(free_pair)
 		swtpm socket --tpm2 --tpmstate dir="$T/tpmstate" \
-			--server type=tcp,port=$p,bindaddr=127.0.0.1 \
+			--server type=tcp,port="$p",bindaddr=127.0.0.1 \
 			--ctrl type=tcp,port=$((p + 1)),bindaddr=127.0.0.1 \
 			--flags not-need-init,startup-clear >"$T/swtpm.log" 2>&1 &
 		sw=$!
-		MINE+=($sw)
+		MINE+=("$sw")
 		poll_for "$DEADLINE_S" swtpm_settled "$sw" "$p" ||
 			fail "timed out waiting for: swtpm listening"
 		port_open "$p" && break
@@ -260,7 +260,7 @@ t0=$(date +%s%N)
 "$AGENT" run --server "$URL" --keystore "$SPEC" --ca-file "$CA" \
 	--broker "127.0.0.1:$MP" --telemetry-interval 1 >"$T/mq-run.log" 2>&1 &
 AG=$!
-MINE+=($AG)
+MINE+=("$AG")
 ag_alive() { kill -0 "$AG" || die "agent exited: $(cat "$T/mq-run.log")"; }
 # The plugin pins the username to the certificate's CN: u'SN-A'.
 authed() { ag_alive && grep -qF "as SN-A (p5, c1, k60, u'SN-A')" "$MQLOG"; }
