@@ -114,21 +114,13 @@ static int setup_tpm(void)
 {
 	char state[700], log[700], srv[80], ctrl[80], bus[700], addr[760];
 	char abrmd_tcti[80];
-	int port, cport, tries = 0;
+	int port = -1, cport = -1, tries;
+	bool up = false;
 	long long end;
-
-	/* The swtpm TCTI finds the control channel at port + 1. */
-	do {
-		port = rpt_free_port();
-		cport = port + 1;
-	} while ((cport > 65535 || rpt_port_open(cport)) && ++tries < 50);
 
 	snprintf(state, sizeof state, "%s/tpmstate", dir);
 	if (mkdir(state, 0700) != 0)
 		return -1;
-	snprintf(srv, sizeof srv, "type=tcp,port=%d,bindaddr=127.0.0.1", port);
-	snprintf(ctrl, sizeof ctrl, "type=tcp,port=%d,bindaddr=127.0.0.1",
-	         cport);
 	char tpmstate[760];
 	snprintf(tpmstate, sizeof tpmstate, "dir=%s", state);
 	char *sw[] = {"swtpm",
@@ -144,8 +136,23 @@ static int setup_tpm(void)
 	              "not-need-init,startup-clear",
 	              NULL};
 	snprintf(log, sizeof log, "%s/swtpm.log", dir);
-	if (rpt_start(&swtpm, sw, log, NULL) != 0 ||
-	    !rpt_wait_port(&swtpm, port, RPT_DEADLINE_MS))
+	/* The swtpm TCTI finds the control channel at port + 1. Another
+	 * test's client socket can take either port between the choice and
+	 * swtpm's bind (it then exits: address in use): choose again. */
+	for (tries = 0; !up && tries < 10; tries++) {
+		port = rpt_free_port_pair();
+		cport = port + 1;
+		snprintf(srv, sizeof srv, "type=tcp,port=%d,bindaddr=127.0.0.1",
+		         port);
+		snprintf(ctrl, sizeof ctrl,
+		         "type=tcp,port=%d,bindaddr=127.0.0.1", cport);
+		if (rpt_start(&swtpm, sw, log, NULL) != 0)
+			return -1;
+		up = rpt_wait_port(&swtpm, port, RPT_DEADLINE_MS);
+		if (!up)
+			rpt_stop(&swtpm, 1000); /* if it still runs */
+	}
+	if (!up)
 		return -1;
 
 	snprintf(bus, sizeof bus, "%s/bus", dir);

@@ -144,6 +144,40 @@ int rpt_free_port(void)
 	return port;
 }
 
+/* True if a TCP socket can be bound to 127.0.0.1:port right now. */
+static bool port_bindable(int port)
+{
+	struct sockaddr_in sa;
+	int fd, one = 1;
+	bool ok;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	/* As servers bind: TIME_WAIT leftovers do not count as in use. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(fd);
+	return ok;
+}
+
+int rpt_free_port_pair(void)
+{
+	int tries, port;
+
+	for (tries = 0; tries < 100; tries++) {
+		port = rpt_free_port();
+		if (port < 65535 && port_bindable(port + 1))
+			return port;
+	}
+	die("no free pair of ports");
+	return -1;
+}
+
 bool rpt_port_open(int port)
 {
 	struct sockaddr_in sa;

@@ -38,6 +38,10 @@ void rpt_tmpdir(char *out, size_t cap);
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int rpt_free_port(void);
 
+/* A port p on 127.0.0.1 such that p and p + 1 could both be bound a
+ * moment ago (swtpm: server port and control port). */
+int rpt_free_port_pair(void);
+
 /* True if something accepts TCP connections on 127.0.0.1:port. */
 bool rpt_port_open(int port);
 
