@@ -37,13 +37,64 @@ static void usage(void)
 	        "cessationOfOperation, ...)\n");
 }
 
+/* JSON_ENSURE_ASCII: a device-supplied U+009B (CSI) or other C1 control
+ * reaches the terminal as \u009b, not as a control sequence (jansson
+ * escapes the C0 controls itself). */
 static void print_json(json_t *j)
 {
-	char *s = json_dumps(j, JSON_INDENT(2));
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 
 	if (s != NULL)
 		printf("%s\n", s);
 	free(s);
+}
+
+/*
+ * Make every string in j safe for a terminal before it is printed as
+ * text: bytes outside printable ASCII (ESC, CR, BS, the UTF-8 of C1
+ * controls, ...) and the backslash become \xNN, as in rampartd's log.
+ * Device- and operator-supplied strings (firmware version, event detail,
+ * quarantine reason, group) could otherwise rewrite the screen.
+ */
+static void tidy(json_t *j)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *k, *s;
+	json_t *v;
+	size_t i, n, o;
+	char *e;
+
+	if (json_is_object(j)) {
+		json_object_foreach(j, k, v) tidy(v);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v) tidy(v);
+	} else if (json_is_string(j)) {
+		s = json_string_value(j);
+		n = json_string_length(j);
+		for (i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (c < 0x20 || c >= 0x7f || c == '\\')
+				break;
+		}
+		if (i == n || (e = malloc(n * 4 + 1)) == NULL)
+			return;
+		for (i = 0, o = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (c >= 0x20 && c < 0x7f && c != '\\') {
+				e[o++] = (char)c;
+				continue;
+			}
+			e[o++] = '\\';
+			e[o++] = 'x';
+			e[o++] = hex[c >> 4];
+			e[o++] = hex[c & 15];
+		}
+		e[o] = '\0';
+		json_string_set(j, e);
+		free(e);
+	}
 }
 
 static const char *str(json_t *o, const char *k)
@@ -253,6 +304,7 @@ static int ping(const struct admin_opts *o, const char *id, int wait)
 			goto out;
 		r = result_of(show, str(j, "command"));
 		if (r != NULL) {
+			tidy(r);
 			printf("%s: %s %s\n", id, str(r, "status"),
 			       str(r, "detail"));
 			code = strcmp(str(r, "status"), "ok") == 0 ? CLI_OK
@@ -324,8 +376,10 @@ int cmd_device(int argc, char **argv)
 		    admin_call(&o, "GET", "/api/v1/devices", NULL, NULL, 0, &j);
 		if (code == CLI_OK && o.json)
 			print_json(j);
-		else if (code == CLI_OK)
+		else if (code == CLI_OK) {
+			tidy(j);
 			print_list(j);
+		}
 		goto out;
 	}
 	if (strcmp(sub, "ingest") == 0 && id == NULL) {
@@ -350,9 +404,10 @@ int cmd_device(int argc, char **argv)
 	if (strcmp(sub, "show") == 0) {
 		snprintf(path, sizeof path, "/api/v1/devices/%s", id);
 		code = admin_call(&o, "GET", path, NULL, NULL, 0, &j);
-		if (code == CLI_OK && !o.json)
+		if (code == CLI_OK && !o.json) {
+			tidy(j);
 			print_show(j);
-		else if (code == CLI_OK)
+		} else if (code == CLI_OK)
 			print_json(j);
 		goto out;
 	} else if (strcmp(sub, "ping") == 0) {

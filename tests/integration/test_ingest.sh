@@ -180,6 +180,16 @@ cli device ping SN-A >"$T/out" 2>&1 || st=$?
 grep -q 'device is quarantined' "$T/out" || fail "ping: $(cat "$T/out")"
 cli device list >"$T/out" || fail "device list"
 grep -Eq '^SN-A +quarantined +online ' "$T/out" || fail "list: $(cat "$T/out")"
+# strings shown as text are escaped for the terminal (ESC, C1 CSI)
+cli device release SN-A >/dev/null || fail "release"
+cli device quarantine SN-A --reason $'odd\e[2J\xc2\x9b31mtraffic' >/dev/null ||
+	fail "quarantine (reason with control characters)"
+cli device show SN-A >"$T/out" || fail "device show"
+LC_ALL=C grep -q $'[\x1b\x9b]' "$T/out" && fail "raw control characters in device show"
+grep -qF 'odd\x1b[2J\xc2\x9b31mtraffic' "$T/out" || fail "show: $(cat "$T/out")"
+cli device show SN-A --json >"$T/out" || fail "device show --json"
+LC_ALL=C grep -q $'[\x1b\x9b]' "$T/out" && fail "raw control characters in show --json"
+grep -qF 'odd\u001B[2J\u009B31mtraffic' "$T/out" || fail "show --json: $(cat "$T/out")"
 ev_q() {
 	mq mosquitto_pub SN-A SN-A -q 1 -t rampart/v1/d/SN-A/events \
 		-m '{"v":1,"seq":9,"ts":1767225609,"type":"config_change","severity":"info","count":1,"detail":"while quarantined"}' &&
