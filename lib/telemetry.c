@@ -566,6 +566,32 @@ static bool decode_field(json_t *v, const struct field *f, void *obj)
 	return false;
 }
 
+/*
+ * A '-' outside every string: only a number can hold one there, and no
+ * member takes a negative number. jansson reads "-0" as the integer 0, so
+ * the sign is refused here, before the parse (docs/telemetry.md rule 4:
+ * "no sign"). Unterminated strings are left to the parser.
+ */
+static bool has_minus(const char *s, size_t n)
+{
+	bool in_str = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = false;
+		} else if (s[i] == '"') {
+			in_str = true;
+		} else if (s[i] == '-') {
+			return true;
+		}
+	}
+	return false;
+}
+
 static rp_err decode(const struct msg *m, const void *buf, size_t len,
                      void *obj)
 {
@@ -580,7 +606,7 @@ static rp_err decode(const struct msg *m, const void *buf, size_t len,
 		goto out;
 	memset(obj, 0, m->size);
 	rc = m->bad;
-	if (buf == NULL || len == 0 || len > RP_MSG_MAX)
+	if (buf == NULL || len == 0 || len > RP_MSG_MAX || has_minus(buf, len))
 		goto out;
 	/* Objects only (no JSON_DECODE_ANY), nothing after the object. */
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);

@@ -439,6 +439,9 @@ static void test_refuse_telemetry(void **state)
 	    {"\"interval_s\":60", "\"interval_s\":0"},
 	    {"\"interval_s\":60", "\"interval_s\":86401"},
 	    {"\"dropped\":0", "\"dropped\":-0.0"},
+	    {"\"dropped\":0", "\"dropped\":-0"},
+	    {"\"ts\":1767225600", "\"ts\":-0"},
+	    {"\"cpu_permille\":125", "\"cpu_permille\":-0"},
 	    /* ports */
 	    {"[22,8883]", "[0,8883]"},
 	    {"[22,8883]", "[22,65536]"},
