@@ -135,6 +135,14 @@ rp_err store_cert_each_revoked(struct store *s, const char *kind, int64_t now,
                                store_cert_cb cb, void *arg) RP_WARN_UNUSED;
 
 /* --- refusals: what the detectors read --- */
+/* Rows kept: the broker's refusal events come at up to its refusal_rate
+ * (20/s by default) for as long as anyone keeps dialling, so the table
+ * is bounded. */
+#define STORE_REFUSALS_KEEP 1000000
+/* Keep the newest keep refusals (STORE_REFUSALS_KEEP at store_open, 0:
+ * all); older rows are deleted every min(keep, 64) inserts, so at most
+ * keep + 63 are held. */
+void store_refusals_keep(struct store *s, int64_t keep);
 rp_err store_refusal_add(struct store *s, const char *route, const char *peer,
                          const char *subject, rp_err reason,
                          const char *detail) RP_WARN_UNUSED;

@@ -37,6 +37,7 @@ enum {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *cached[ST_COUNT];
+	int64_t refusals_keep; /* store_refusals_keep */
 };
 
 /* Append only: a released migration is never edited. */
@@ -294,6 +295,7 @@ rp_err store_open(const char *path, struct store **out)
 		goto out;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
+	s->refusals_keep = STORE_REFUSALS_KEEP;
 	rc = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 	             "PRAGMA foreign_keys = ON;");
 	if (rc == RP_OK)
@@ -320,6 +322,11 @@ void store_close(struct store *s)
 void store_busy_timeout(struct store *s, int ms)
 {
 	sqlite3_busy_timeout(s->db, ms);
+}
+
+void store_refusals_keep(struct store *s, int64_t keep)
+{
+	s->refusals_keep = keep > 0 ? keep : 0;
 }
 
 rp_err store_begin(struct store *s)
@@ -695,6 +702,8 @@ rp_err store_refusal_add(struct store *s, const char *route, const char *peer,
 	sqlite3_stmt *st = prep(s, "INSERT INTO refusals (at, route, peer, "
 	                           "subject, reason, code, detail) "
 	                           "VALUES (?,?,?,?,?,?,?)");
+	int64_t id, every;
+	rp_err rc;
 
 	if (st == NULL)
 		return RP_E_STORE;
@@ -705,7 +714,21 @@ rp_err store_refusal_add(struct store *s, const char *route, const char *peer,
 	sqlite3_bind_text(st, 5, rp_errname(reason), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 6, (int)reason);
 	sqlite3_bind_text(st, 7, detail ? detail : "", -1, SQLITE_TRANSIENT);
-	return step_done(s, st);
+	rc = step_done(s, st);
+	/* ids grow by one per row (AUTOINCREMENT): trim by id range */
+	id = sqlite3_last_insert_rowid(s->db);
+	every = s->refusals_keep < 64 ? s->refusals_keep : 64;
+	if (rc != RP_OK || every == 0 || id % every != 0 ||
+	    id <= s->refusals_keep)
+		goto out;
+	st = prep(s, "DELETE FROM refusals WHERE id <= ?");
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, id - s->refusals_keep);
+	/* the refusal is recorded; a failed trim is retried 64 rows on */
+	(void)step_done(s, st);
+out:
+	return rc;
 }
 
 rp_err store_refusal_each(struct store *s, int limit, store_refusal_cb cb,

@@ -318,6 +318,44 @@ static void test_events_commands_list(void **state)
 	store_close(s);
 }
 
+static int count_refusal(void *arg, const struct store_refusal *r)
+{
+	int64_t *n = arg;
+
+	if (n[0]++ == 0)
+		n[1] = r->id;
+	return 0;
+}
+
+/* The refusals table is bounded (the broker feeds it at its rate for as
+ * long as anyone keeps dialling): the newest keep rows stay. */
+static void test_refusals_bounded(void **state)
+{
+	struct store *s = open_fresh();
+	int64_t n[2];
+
+	(void)state;
+	store_refusals_keep(s, 10);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(store_refusal_add(s, "mqtt/connect",
+		                                   "127.0.0.1:1", NULL,
+		                                   RP_E_TLS, "broker: tls"),
+		                 RP_OK);
+	memset(n, 0, sizeof n);
+	assert_int_equal(store_refusal_each(s, 1000, count_refusal, n), RP_OK);
+	assert_int_equal(n[0], 10);
+	assert_int_equal(n[1], 100); /* the newest kept */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(store_refusal_add(s, "mqtt/connect",
+		                                   "127.0.0.1:1", NULL,
+		                                   RP_E_TLS, "broker: tls"),
+		                 RP_OK);
+	memset(n, 0, sizeof n);
+	assert_int_equal(store_refusal_each(s, 1000, count_refusal, n), RP_OK);
+	assert_int_equal(n[0], 15); /* keep + up to every - 1 */
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +363,7 @@ int main(void)
 	    cmocka_unit_test(test_batch_atomic),
 	    cmocka_unit_test(test_retention),
 	    cmocka_unit_test(test_events_commands_list),
+	    cmocka_unit_test(test_refusals_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
