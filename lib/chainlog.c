@@ -335,6 +335,10 @@ static rp_err recover(rp_chainlog *l, off_t size, int *torn)
 		if (lf == NULL && base > 0)
 			goto out;
 		end = lf != NULL ? (size_t)(lf - buf) + 1 : 0;
+		/* A torn append is a record without its LF: a longer tail
+		 * (even one inside the window) is not one, and is kept. */
+		if (win - end > LINE_MAX_)
+			goto out;
 		rc = RP_E_IO;
 		if (ftruncate(l->fd, base + (off_t)end) != 0 ||
 		    fdatasync(l->fd) != 0)

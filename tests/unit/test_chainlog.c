@@ -464,6 +464,31 @@ static void test_open_refuses(void **state)
 	assert_int_equal(write(fd, big, 5000), 5000);
 	close(fd);
 	assert_int_equal(rp_chainlog_open(path, &l, NULL), RP_E_CHAINLOG);
+	/* Longer than a record yet inside the tail window (after a record,
+	 * and a whole small file): not cut, the file is left as it is. */
+	{
+		size_t len0, len1;
+		char *before, *after;
+
+		make_log(3, NULL);
+		fd = open(path, O_WRONLY | O_APPEND);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, big, 1500), 1500);
+		close(fd);
+		before = slurp(path, &len0);
+		assert_int_equal(rp_chainlog_open(path, &l, NULL),
+		                 RP_E_CHAINLOG);
+		after = slurp(path, &len1);
+		assert_int_equal(len1, len0);
+		free(before);
+		free(after);
+		spit(path, big, 2000);
+		assert_int_equal(rp_chainlog_open(path, &l, NULL),
+		                 RP_E_CHAINLOG);
+		after = slurp(path, &len1);
+		assert_int_equal(len1, 2000);
+		free(after);
+	}
 	free(big);
 	/* Others may write it: refused. */
 	make_log(1, NULL);
