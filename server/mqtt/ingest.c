@@ -35,6 +35,10 @@ static const char *const counter_names[IC_COUNT] = {
     [IC_BROKER_SUPPRESSED] = "broker_suppressed",
 };
 
+/* The topic's id is the store's serial: never cut to another id. */
+_Static_assert(STORE_SERIAL_MAX >= RP_BROKER_ID_MAX,
+               "a device id must fit a store serial");
+
 /* At most this many "malformed" lines per window, then one summary. */
 #define LOG_LINES  5
 #define LOG_WINDOW 10
@@ -266,7 +270,7 @@ void ingest_message(struct ingest *in, const char *topic, const void *payload,
 			                                  : "command result",
 			            id, len, rp_strerror(rc),
 			            (int)(len < 48 ? len : 48),
-			            (const char *)payload);
+			            len > 0 ? (const char *)payload : "");
 		memset(&it->u, 0, sizeof it->u);
 		it->kind = STORE_IN_REJECT; /* counted for the device */
 	} else {

@@ -116,21 +116,21 @@ grep -Eq '^SN-A +enrolled +online +1\.4\.2 +2m ago ' "$T/out" ||
 seen_ago 0
 ok "online: a message within 3 periods of 60 s (150 s ago: online, 200 s ago: offline)"
 
-# --- malformed telemetry: rejected, counted, not stored
+# --- malformed telemetry (and an empty payload): rejected, counted, not stored
 for bad in '{"v":1,"seq":' '{"v":2}' "$(tel 2 1.4.2 | sed 's/"dropped":0/"dropped":-1/')" \
-	"$(printf 'not json\001\033[31m')"; do
+	"$(printf 'not json\001\033[31m')" ''; do
 	mq mosquitto_pub SN-B SN-B -q 1 -t rampart/v1/d/SN-B/telemetry -m "$bad" ||
 		fail "publish malformed"
 done
 wait_until "SN-B's rejections counted" is \
-	"SELECT n_rejected FROM device_status WHERE serial='SN-B'" 4
+	"SELECT n_rejected FROM device_status WHERE serial='SN-B'" 5
 is "SELECT COUNT(*) FROM telemetry WHERE serial='SN-B'" 0 || fail "malformed stored"
 is "SELECT n_telemetry FROM device_status WHERE serial='SN-B'" 0 || fail "counted as telemetry"
-wait_until "rejected counter" is "SELECT value FROM ingest_counters WHERE name='rejected'" 4
+wait_until "rejected counter" is "SELECT value FROM ingest_counters WHERE name='rejected'" 5
 grep -q 'malformed telemetry from SN-B rejected' "$T/rd.log" || fail "no log line"
 ! grep -q $'\033' "$T/rd.log" || fail "a control character reached the log"
 cli device ingest >"$T/out" || fail "device ingest"
-grep -q '"rejected": 4' "$T/out" || fail "ingest counters: $(cat "$T/out")"
+grep -q '"rejected": 5' "$T/out" || fail "ingest counters: $(cat "$T/out")"
 ok "malformed telemetry: rejected, not stored, counted per device and in total, logged escaped"
 
 # --- an event
