@@ -92,21 +92,29 @@ static bool id_valid(const char *id)
 }
 
 /*
- * The broker's address is the name its certificate must carry (an IP SAN
- * for a numeric address): libmosquitto checks no name when it is given
- * its SSL_CTX without defaults, so the context's verify parameters do.
+ * A numeric IPv4 or IPv6 address: a name would make libmosquitto's
+ * connect run a blocking getaddrinfo() on the caller's loop at every
+ * (re)connect, stalling every agent on it (mqloop.h).
+ */
+static bool host_numeric(const char *host)
+{
+	unsigned char bin[16];
+
+	return inet_pton(AF_INET, host, bin) == 1 ||
+	       inet_pton(AF_INET6, host, bin) == 1;
+}
+
+/*
+ * The broker's address (numeric) is what its certificate must carry, as
+ * an IP SAN: libmosquitto checks no name when it is given its SSL_CTX
+ * without defaults, so the context's verify parameters do.
  */
 static rp_err pin_host(SSL_CTX *ctx, const char *host)
 {
 	X509_VERIFY_PARAM *p = SSL_CTX_get0_param(ctx);
-	unsigned char bin[16];
 	int ok;
 
-	if (inet_pton(AF_INET, host, bin) == 1 ||
-	    inet_pton(AF_INET6, host, bin) == 1)
-		ok = X509_VERIFY_PARAM_set1_ip_asc(p, host);
-	else
-		ok = X509_VERIFY_PARAM_set1_host(p, host, 0);
+	ok = X509_VERIFY_PARAM_set1_ip_asc(p, host);
 	/* An idle session keeps no TLS record buffers (about 34 KiB each
 	 * otherwise): what thousands of agents in one process need. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
@@ -503,7 +511,8 @@ rp_err rp_agent_new(const struct rp_agent_conf *conf, rp_agent **out)
 	*out = NULL;
 	if (conf == NULL || conf->id == NULL || !id_valid(conf->id) ||
 	    conf->host == NULL || conf->base == NULL || conf->tls == NULL ||
-	    strlen(conf->host) >= INET6_ADDRSTRLEN || conf->port <= 0 ||
+	    strlen(conf->host) >= INET6_ADDRSTRLEN ||
+	    !host_numeric(conf->host) || conf->port <= 0 ||
 	    conf->port > 65535 || conf->jitter_pct > 50 ||
 	    (conf->keepalive_s > 0 && conf->keepalive_s < 5) ||
 	    conf->keepalive_s > 65535)

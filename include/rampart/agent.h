@@ -100,7 +100,9 @@ RP_API rp_err rp_agent_tls_ctx(rp_keystore *ks, const char *cafile,
                                SSL_CTX **out) RP_WARN_UNUSED;
 
 /* A session as conf says (copied). *out: rp_agent_free(). Does not
- * connect yet. RP_E_INVAL for a bad id or missing base/tls/host. */
+ * connect yet. RP_E_INVAL for a bad id, missing base/tls/host, or a host
+ * that is not a numeric address (a name would be looked up blocking the
+ * loop). */
 RP_API rp_err rp_agent_new(const struct rp_agent_conf *conf,
                            rp_agent **out) RP_WARN_UNUSED;
 

@@ -446,6 +446,10 @@ static void test_bad_conf(void **state)
 	c.jitter_pct = 51;
 	assert_int_equal(rp_agent_new(&c, &a), RP_E_INVAL);
 	c.jitter_pct = 0;
+	/* A name: libmosquitto would resolve it blocking the loop. */
+	c.host = "localhost";
+	assert_int_equal(rp_agent_new(&c, &a), RP_E_INVAL);
+	c.host = "127.0.0.1";
 	c.tls = NULL;
 	assert_int_equal(rp_agent_new(&c, &a), RP_E_INVAL);
 	SSL_CTX_free(ctx);
