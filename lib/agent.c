@@ -210,7 +210,7 @@ rp_err rp_agent_event(rp_agent *a, enum rp_event_type type,
 {
 	struct rp_event e;
 	char buf[RP_MSG_MAX];
-	size_t len = 0;
+	size_t len = 0, i;
 	rp_err rc, lrc = RP_OK;
 
 	memset(&e, 0, sizeof e);
@@ -219,8 +219,15 @@ rp_err rp_agent_event(rp_agent *a, enum rp_event_type type,
 	e.type = type;
 	e.severity = sev;
 	e.count = count > 0 ? count : 1;
-	if (detail != NULL)
-		snprintf(e.detail, sizeof e.detail, "%s", detail);
+	if (detail != NULL) {
+		/* Printable ASCII or the encoder refuses it, and a security
+		 * event (a log line, a path) must not be lost for a byte. */
+		for (i = 0; detail[i] != '\0' && i < RP_DETAIL_MAX; i++)
+			e.detail[i] = detail[i] >= 0x20 && detail[i] <= 0x7e
+			                  ? detail[i]
+			                  : '?';
+		e.detail[i] = '\0';
+	}
 	rc = rp_event_encode(&e, buf, sizeof buf, &len);
 	if (rc != RP_OK)
 		goto out;

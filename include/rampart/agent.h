@@ -112,7 +112,8 @@ RP_API rp_err rp_agent_start(rp_agent *a) RP_WARN_UNUSED;
 
 /*
  * Queue a security event (sent at once when connected, else kept in the
- * offline queue) and append it to the local log. detail may be NULL.
+ * offline queue) and append it to the local log. detail may be NULL; it is
+ * cut to RP_DETAIL_MAX and every byte outside printable ASCII becomes '?'.
  */
 RP_API rp_err rp_agent_event(rp_agent *a, enum rp_event_type type,
                              enum rp_severity sev, uint64_t count,

@@ -384,6 +384,15 @@ static void test_broker_name_checked(void **state)
 	                 RP_OK);
 	rp_agent_stats_get(a, &s);
 	assert_int_equal(s.queued, 2);
+	/* A detail with bytes the encoder refuses (a log line, a path) is
+	 * made printable, not lost with its event. */
+	assert_int_equal(rp_agent_event(a, RP_EVENT_AUTH_FAILURE,
+	                                RP_SEV_WARNING, 1,
+	                                "user \xc3\xa9\x01\tx"),
+	                 RP_OK);
+	rp_agent_stats_get(a, &s);
+	assert_int_equal(s.queued, 2); /* queue_max 2: the oldest went */
+	assert_int_equal(s.dropped_events, 1);
 	rp_agent_free(a);
 }
 
