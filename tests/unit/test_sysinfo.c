@@ -115,6 +115,11 @@ static void test_fake_proc(void **state)
 	proc_file("stat", "cpu  100 0 100 700 100 0 0 0\n");
 	assert_int_equal(rp_sysinfo_collect(s, &t), RP_OK);
 	assert_int_equal(t.cpu_permille, 200);
+	/* Busy ticks went back (steal on some hypervisors) while idle grew
+	 * more: 0, not a wrapped value the encoder would refuse. */
+	proc_file("stat", "cpu  90 0 100 900 100 0 0 0\n");
+	assert_int_equal(rp_sysinfo_collect(s, &t), RP_OK);
+	assert_int_equal(t.cpu_permille, 0);
 	/* No MemAvailable (old kernel): MemFree. */
 	proc_file("meminfo", "MemTotal: 2000 kB\nMemFree: 300 kB\n");
 	assert_int_equal(rp_sysinfo_collect(s, &t), RP_OK);

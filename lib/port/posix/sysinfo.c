@@ -340,7 +340,9 @@ static rp_err read_cpu(rp_sysinfo *s, uint32_t *permille)
 		s->cpu_total = s->cpu_idle = 0;
 	dt = total - s->cpu_total;
 	di = idle - s->cpu_idle;
-	*permille = dt == 0 ? 0 : (uint32_t)((dt - di) * 1000 / dt);
+	/* Busy ticks that went back (steal time on some hypervisors) while
+	 * idle grew more: nothing busy, not a wrapped difference. */
+	*permille = dt == 0 || di >= dt ? 0 : (uint32_t)((dt - di) * 1000 / dt);
 	s->cpu_total = total;
 	s->cpu_idle = idle;
 	rc = RP_OK;
