@@ -186,10 +186,42 @@ static rp_err refusal_code(const char *reason)
 	return RP_E_PERM;
 }
 
+/*
+ * Append src to dst (cap bytes, kept NUL-terminated) with every byte
+ * outside printable ASCII, and the backslash, as \xNN (as rampartd's log
+ * writes them). A refusal carries what a client chose (its id, a topic);
+ * stored as ASCII, no later cut to a column's size can split a UTF-8
+ * sequence and make the row unprintable as JSON (GET /api/v1/refusals).
+ * An escape is never cut in half.
+ */
+static void put_ascii(char *dst, size_t cap, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = strlen(dst);
+
+	for (; *src != '\0'; src++) {
+		unsigned char c = (unsigned char)*src;
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= cap)
+				break;
+			dst[o++] = (char)c;
+			continue;
+		}
+		if (o + 4 >= cap)
+			break;
+		dst[o++] = '\\';
+		dst[o++] = 'x';
+		dst[o++] = hex[c >> 4];
+		dst[o++] = hex[c & 15];
+	}
+	dst[o] = '\0';
+}
+
 static void broker_refusal(struct ingest *in, const void *payload, size_t len)
 {
 	struct mqtt_refusal r;
-	char route[64], detail[400];
+	char route[64] = "mqtt/", detail[400] = "broker: ", peer[64] = "";
 	const char *subject;
 
 	if (mqtt_refusal_decode(payload, len, &r) != RP_OK) {
@@ -209,16 +241,22 @@ static void broker_refusal(struct ingest *in, const void *payload, size_t len)
 		return;
 	}
 	count(in, IC_BROKER_REFUSALS, 1);
-	snprintf(route, sizeof route, "mqtt/%s", r.action[0] ? r.action : "?");
+	put_ascii(route, sizeof route, r.action[0] ? r.action : "?");
+	put_ascii(peer, sizeof peer, r.address);
 	subject = rp_broker_id_valid(r.id, strlen(r.id)) ? r.id : NULL;
-	snprintf(detail, sizeof detail, "broker: %s%s%s%s%s", r.reason,
-	         r.topic[0] ? " " : "", r.topic,
-	         subject == NULL && r.id[0] ? " id " : "",
-	         subject == NULL ? r.id : "");
+	put_ascii(detail, sizeof detail, r.reason);
+	if (r.topic[0] != '\0') {
+		put_ascii(detail, sizeof detail, " ");
+		put_ascii(detail, sizeof detail, r.topic);
+	}
+	if (subject == NULL && r.id[0] != '\0') {
+		put_ascii(detail, sizeof detail, " id ");
+		put_ascii(detail, sizeof detail, r.id);
+	}
 	rp_log_warn("broker refused %s from %s%s%s: %s", route,
-	            r.address[0] ? r.address : "?", subject ? " for " : "",
+	            peer[0] ? peer : "?", subject ? " for " : "",
 	            subject ? subject : "", detail);
-	if (store_refusal_add(in->rd->store, route, r.address, subject,
+	if (store_refusal_add(in->rd->store, route, peer, subject,
 	                      refusal_code(r.reason), detail) != RP_OK)
 		rp_log_error("could not record the broker refusal above");
 }

@@ -20,6 +20,7 @@
 
 #include "cmocka_all.h"
 #include "mqtt/mqtt.h"
+#include "rampart/broker.h"
 #include "rampartd.h"
 #include "rpt.h"
 
@@ -168,6 +169,58 @@ static void test_rejected_and_misrouted(void **state)
 	teardown_store();
 }
 
+static int last_refusal(void *arg, const struct store_refusal *r)
+{
+	memcpy(arg, r, sizeof *r);
+	return 1; /* the newest only */
+}
+
+/* A refusal carries what the client chose (a topic, an id): stored as
+ * printable ASCII, so the row stays valid UTF-8 (printable as JSON by
+ * GET /api/v1/refusals) whatever size a column cuts it to. */
+static void test_refusal_client_strings(void **state)
+{
+	char msg[1200], topic[600];
+	struct store_refusal r;
+	json_t *j;
+	size_t i;
+	int n;
+
+	(void)state;
+	setup_store(8, 8, 1000);
+	n = snprintf(topic, sizeof topic, "rampart/v1/d/SN-1/");
+	for (i = 0; i < 120; i++)
+		n += snprintf(topic + n, sizeof topic - (size_t)n, "\u00e9");
+	snprintf(msg, sizeof msg,
+	         "{\"reason\":\"acl\",\"action\":\"publish\","
+	         "\"id\":\"SN-1\",\"address\":\"127.0.0.1:5\","
+	         "\"topic\":\"%s\"}",
+	         topic);
+	ingest_message(&in, RP_BROKER_TOPIC_REFUSALS, msg, strlen(msg));
+	memset(&r, 0, sizeof r);
+	assert_int_equal(store_refusal_each(rd.store, 1, last_refusal, &r),
+	                 RP_OK);
+	assert_string_equal(r.route, "mqtt/publish");
+	assert_string_equal(r.subject, "SN-1");
+	assert_non_null(strstr(r.detail, "broker: acl rampart/v1/d/SN-1/"
+	                                 "\\xc3\\xa9\\xc3\\xa9"));
+	for (i = 0; r.detail[i] != '\0'; i++)
+		assert_true(r.detail[i] >= 0x20 && r.detail[i] < 0x7f);
+	j = json_string(r.detail);
+	assert_non_null(j);
+	json_decref(j);
+	/* an id with a control character: not a subject, escaped */
+	snprintf(msg, sizeof msg,
+	         "{\"reason\":\"bad_client_id\",\"action\":\"connect\","
+	         "\"id\":\"a\\u001b[2Jb\",\"address\":\"127.0.0.1:6\"}");
+	ingest_message(&in, RP_BROKER_TOPIC_REFUSALS, msg, strlen(msg));
+	assert_int_equal(store_refusal_each(rd.store, 1, last_refusal, &r),
+	                 RP_OK);
+	assert_string_equal(r.subject, "");
+	assert_string_equal(r.detail, "broker: bad_client_id id a\\x1b[2Jb");
+	teardown_store();
+}
+
 /* The store is locked by someone else: the queue's policy. */
 static void test_store_locked(void **state)
 {
@@ -226,6 +279,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_batch_max_and_timer),
 	    cmocka_unit_test(test_rejected_and_misrouted),
+	    cmocka_unit_test(test_refusal_client_strings),
 	    cmocka_unit_test(test_store_locked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
