@@ -724,14 +724,26 @@ static void claim_revoke(struct rampartd *rd, struct evhttp_request *req,
 	reply_json(req, 200, json_pack("{s:s}", "revoked", serial));
 }
 
+/* A stored string as JSON; one that is not UTF-8 (a row cut inside a
+ * multi-byte sequence) is replaced, so that one row cannot end the list
+ * (and hide every older refusal). */
+static json_t *row_string(const char *s)
+{
+	json_t *j = json_string(s);
+
+	return j != NULL ? j : json_string("(not UTF-8)");
+}
+
 static int refusal_one(void *arg, const struct store_refusal *r)
 {
 	return json_array_append_new(
-	           arg, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "id",
+	           arg, json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "id",
 	                          (json_int_t)r->id, "at", (json_int_t)r->at,
-	                          "route", r->route, "peer", r->peer, "subject",
-	                          r->subject, "reason", r->reason, "detail",
-	                          r->detail)) != 0;
+	                          "route", row_string(r->route), "peer",
+	                          row_string(r->peer), "subject",
+	                          row_string(r->subject), "reason",
+	                          row_string(r->reason), "detail",
+	                          row_string(r->detail))) != 0;
 }
 
 void admin_handle(struct rampartd *rd, struct evhttp_request *req,

@@ -207,6 +207,13 @@ wait_until "the ACL refusal recorded" is \
 	"mqtt/publish|SN-A|RP_E_PERM"
 q "SELECT detail FROM refusals WHERE route='mqtt/publish' ORDER BY id DESC LIMIT 1" |
 	grep -q 'broker: acl rampart/v1/d/SN-B/telemetry' || fail "refusal detail"
+# a row that is not UTF-8 (cut inside a sequence) neither breaks the
+# refusal list nor hides the rows older than it
+sqlite3 -batch -cmd '.timeout 5000' "$DB" "INSERT INTO refusals (at, route, peer, subject, reason, code, detail) VALUES (1, 'mqtt/publish', '', '', 'RP_E_PERM', 0, 'broker: acl ' || CAST(X'c3' AS TEXT))"
+cli device refusals --limit 1000 >"$T/out" || fail "device refusals"
+grep -q '"detail": "(not UTF-8)"' "$T/out" || fail "refusals: $(head -30 "$T/out")"
+grep -q 'broker: acl rampart/v1/d/SN-B/telemetry' "$T/out" ||
+	fail "older refusals hidden: $(head -30 "$T/out")"
 ok "a cross-device publish refused by the broker is in the refusals table (mqtt/publish, RP_E_PERM)"
 
 # --- revocation cuts the open session through the reload notification
