@@ -9,8 +9,9 @@
  * is counted (total and per device) and logged at a limited rate; when the
  * queue is full because the store is failing, telemetry is dropped first
  * (the oldest queued telemetry makes room for an event or a result) and
- * every drop is counted. The broker's refusal events go to the store's
- * refusals table (route "mqtt/ACTION"), where the detectors read them.
+ * every drop is counted. The broker's refusal events join the same queue
+ * (kept like events) and go to the store's refusals table (route
+ * "mqtt/ACTION") with their batch, where the detectors read them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,11 +219,14 @@ static void put_ascii(char *dst, size_t cap, const char *src)
 	dst[o] = '\0';
 }
 
+/* A refusal event joins the queue as a security event (kept over
+ * telemetry when the queue is full) and is written with its batch. */
 static void broker_refusal(struct ingest *in, const void *payload, size_t len)
 {
 	struct mqtt_refusal r;
-	char route[64] = "mqtt/", detail[400] = "broker: ", peer[64] = "";
-	const char *subject;
+	struct store_in_refusal *f;
+	struct store_in *it;
+	bool subject;
 
 	if (mqtt_refusal_decode(payload, len, &r) != RP_OK) {
 		count(in, IC_BAD_TOPIC, 1);
@@ -241,24 +245,34 @@ static void broker_refusal(struct ingest *in, const void *payload, size_t len)
 		return;
 	}
 	count(in, IC_BROKER_REFUSALS, 1);
-	put_ascii(route, sizeof route, r.action[0] ? r.action : "?");
-	put_ascii(peer, sizeof peer, r.address);
-	subject = rp_broker_id_valid(r.id, strlen(r.id)) ? r.id : NULL;
-	put_ascii(detail, sizeof detail, r.reason);
+	if (make_room(in, STORE_IN_REFUSAL, "the broker") != RP_OK)
+		return;
+	it = &in->q[in->n];
+	memset(it, 0, sizeof *it);
+	it->kind = STORE_IN_REFUSAL;
+	it->received_at = (int64_t)time(NULL);
+	f = &it->u.ref;
+	snprintf(f->route, sizeof f->route, "mqtt/");
+	put_ascii(f->route, sizeof f->route, r.action[0] ? r.action : "?");
+	put_ascii(f->peer, sizeof f->peer, r.address);
+	subject = rp_broker_id_valid(r.id, strlen(r.id));
+	if (subject)
+		snprintf(f->subject, sizeof f->subject, "%s", r.id);
+	f->reason = refusal_code(r.reason);
+	snprintf(f->detail, sizeof f->detail, "broker: ");
+	put_ascii(f->detail, sizeof f->detail, r.reason);
 	if (r.topic[0] != '\0') {
-		put_ascii(detail, sizeof detail, " ");
-		put_ascii(detail, sizeof detail, r.topic);
+		put_ascii(f->detail, sizeof f->detail, " ");
+		put_ascii(f->detail, sizeof f->detail, r.topic);
 	}
-	if (subject == NULL && r.id[0] != '\0') {
-		put_ascii(detail, sizeof detail, " id ");
-		put_ascii(detail, sizeof detail, r.id);
+	if (!subject && r.id[0] != '\0') {
+		put_ascii(f->detail, sizeof f->detail, " id ");
+		put_ascii(f->detail, sizeof f->detail, r.id);
 	}
-	rp_log_warn("broker refused %s from %s%s%s: %s", route,
-	            peer[0] ? peer : "?", subject ? " for " : "",
-	            subject ? subject : "", detail);
-	if (store_refusal_add(in->rd->store, route, peer, subject,
-	                      refusal_code(r.reason), detail) != RP_OK)
-		rp_log_error("could not record the broker refusal above");
+	rp_log_warn("broker refused %s from %s%s%s: %s", f->route,
+	            f->peer[0] ? f->peer : "?", subject ? " for " : "",
+	            f->subject, f->detail);
+	push(in);
 }
 
 void ingest_message(struct ingest *in, const char *topic, const void *payload,

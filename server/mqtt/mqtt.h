@@ -34,7 +34,7 @@ enum ingest_counter {
 	IC_REJECTED,          /* malformed: decoding failed */
 	IC_BAD_TOPIC,         /* a device topic with an invalid id, or other */
 	IC_OVERFLOW_TEL,      /* telemetry dropped because the queue was full */
-	IC_OVERFLOW_EV,       /* events/results dropped: queue full of them */
+	IC_OVERFLOW_EV,       /* events/results/refusals dropped: queue full */
 	IC_STORE_FAILURES,    /* batch writes that failed (kept, retried) */
 	IC_BATCHES,           /* batch writes that committed */
 	IC_BROKER_REFUSALS,   /* refusal events from the broker plugin */

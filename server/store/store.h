@@ -172,6 +172,15 @@ enum store_in_kind {
 	STORE_IN_EVENT = 2,     /* u.ev */
 	STORE_IN_RESULT = 3,    /* u.res */
 	STORE_IN_REJECT = 4,    /* a malformed message: counted only */
+	STORE_IN_REFUSAL = 5,   /* u.ref: a broker refusal (serial unused) */
+};
+
+/* A refusal to record: store_refusal_add's arguments, as queued. */
+struct store_in_refusal {
+	char route[64], peer[64];
+	char subject[STORE_SERIAL_MAX + 1]; /* "" for none */
+	rp_err reason;
+	char detail[400];
 };
 
 struct store_in {
@@ -182,6 +191,7 @@ struct store_in {
 		struct rp_telemetry tel;
 		struct rp_event ev;
 		struct rp_command_result res;
+		struct store_in_refusal ref;
 	} u;
 };
 
@@ -195,7 +205,8 @@ struct store_retention {
 /* What one store_ingest_write stored, per kind, and what it skipped. */
 struct store_in_result {
 	uint64_t telemetry, events, results, rejects;
-	uint64_t unknown; /* items of a device that is not enrolled */
+	uint64_t unknown;  /* items of a device that is not enrolled */
+	uint64_t refusals; /* refusals recorded */
 };
 
 /* A named counter and the amount to add to it. */
@@ -211,7 +222,10 @@ struct store_counter {
  * history row (telemetry, event or result), the device's status row
  * (last_seen, per-kind counts; for telemetry its latest facts) updated;
  * then each device's history trimmed to keep. Items of other serials are
- * skipped and counted in res->unknown. The counters stored_telemetry,
+ * skipped and counted in res->unknown. A refusal is recorded as by
+ * store_refusal_add (at = received_at), whatever its subject, in the same
+ * transaction: a storm of refusals costs one commit per batch, not one
+ * per refusal, on rampartd's loop. The counters stored_telemetry,
  * stored_events, stored_results and unknown_device grow by *res in the
  * same transaction. counters may be NULL when n_counters is 0.
  */

@@ -696,8 +696,10 @@ rp_err store_cert_each_revoked(struct store *s, const char *kind, int64_t now,
 	return cert_loop(s, st, cb, arg);
 }
 
-rp_err store_refusal_add(struct store *s, const char *route, const char *peer,
-                         const char *subject, rp_err reason, const char *detail)
+/* One refusal row at time at; trims the table to refusals_keep. */
+static rp_err refusal_insert(struct store *s, int64_t at, const char *route,
+                             const char *peer, const char *subject,
+                             rp_err reason, const char *detail)
 {
 	sqlite3_stmt *st = prep(s, "INSERT INTO refusals (at, route, peer, "
 	                           "subject, reason, code, detail) "
@@ -707,7 +709,7 @@ rp_err store_refusal_add(struct store *s, const char *route, const char *peer,
 
 	if (st == NULL)
 		return RP_E_STORE;
-	sqlite3_bind_int64(st, 1, now_s());
+	sqlite3_bind_int64(st, 1, at);
 	sqlite3_bind_text(st, 2, route, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, peer ? peer : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, subject ? subject : "", -1, SQLITE_TRANSIENT);
@@ -729,6 +731,12 @@ rp_err store_refusal_add(struct store *s, const char *route, const char *peer,
 	(void)step_done(s, st);
 out:
 	return rc;
+}
+
+rp_err store_refusal_add(struct store *s, const char *route, const char *peer,
+                         const char *subject, rp_err reason, const char *detail)
+{
+	return refusal_insert(s, now_s(), route, peer, subject, reason, detail);
 }
 
 rp_err store_refusal_each(struct store *s, int limit, store_refusal_cb cb,
@@ -1131,6 +1139,13 @@ static rp_err in_one(struct store *s, const struct store_in *it,
 
 	if (it->kind == STORE_IN_NONE)
 		return RP_OK;
+	if (it->kind == STORE_IN_REFUSAL) {
+		rc = refusal_insert(s, it->received_at, it->u.ref.route,
+		                    it->u.ref.peer, it->u.ref.subject,
+		                    it->u.ref.reason, it->u.ref.detail);
+		res->refusals += rc == RP_OK;
+		return rc;
+	}
 	rc = in_enrolled(s, it->serial);
 	if (rc == RP_E_NOT_FOUND) {
 		res->unknown++;

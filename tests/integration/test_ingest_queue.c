@@ -197,6 +197,11 @@ static void test_refusal_client_strings(void **state)
 	         "\"topic\":\"%s\"}",
 	         topic);
 	ingest_message(&in, RP_BROKER_TOPIC_REFUSALS, msg, strlen(msg));
+	/* queued: written with its batch, one commit for many refusals */
+	assert_int_equal(in.n, 1);
+	assert_int_equal(count("SELECT COUNT(*) FROM refusals"), 0);
+	assert_int_equal(ingest_flush(&in), RP_OK);
+	assert_int_equal(count("SELECT COUNT(*) FROM refusals"), 1);
 	memset(&r, 0, sizeof r);
 	assert_int_equal(store_refusal_each(rd.store, 1, last_refusal, &r),
 	                 RP_OK);
@@ -214,6 +219,7 @@ static void test_refusal_client_strings(void **state)
 	         "{\"reason\":\"bad_client_id\",\"action\":\"connect\","
 	         "\"id\":\"a\\u001b[2Jb\",\"address\":\"127.0.0.1:6\"}");
 	ingest_message(&in, RP_BROKER_TOPIC_REFUSALS, msg, strlen(msg));
+	assert_int_equal(ingest_flush(&in), RP_OK);
 	assert_int_equal(store_refusal_each(rd.store, 1, last_refusal, &r),
 	                 RP_OK);
 	assert_string_equal(r.subject, "");
