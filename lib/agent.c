@@ -173,7 +173,13 @@ static const char *leaf_of(enum agentq_kind k)
 	                             : "cmd/result";
 }
 
-/* Hand one message to libmosquitto; MOSQ_ERR_* */
+/*
+ * Hand one message to libmosquitto; MOSQ_ERR_*. A message libmosquitto
+ * refuses for good (larger than the broker's maximum packet size from its
+ * CONNACK) is dropped and counted as the queue's drops are (so the next
+ * queue_drop event reports it): kept, it would block every message
+ * queued behind it for the whole session.
+ */
 static int publish(rp_agent *a, enum agentq_kind k, const char *data,
                    size_t len)
 {
@@ -183,8 +189,18 @@ static int publish(rp_agent *a, enum agentq_kind k, const char *data,
 	topic(a, leaf_of(k), t);
 	mrc =
 	    mosquitto_publish(a->m, NULL, t, (int)len, data, qos_of(k), false);
-	if (mrc == MOSQ_ERR_SUCCESS)
+	if (mrc == MOSQ_ERR_SUCCESS) {
 		a->s.sent++;
+	} else if (mrc == MOSQ_ERR_OVERSIZE_PACKET ||
+	           mrc == MOSQ_ERR_PAYLOAD_SIZE) {
+		if (k == AGENTQ_TELEMETRY)
+			a->q.dropped_telemetry++;
+		else
+			a->q.dropped_events++;
+		rp_log(RP_LOG_WARN, "agent %s: %s message dropped: %s", a->id,
+		       leaf_of(k), mosquitto_strerror(mrc));
+		mrc = MOSQ_ERR_SUCCESS;
+	}
 	return mrc;
 }
 

@@ -83,6 +83,8 @@ struct rp_agent_stats {
 	uint64_t queued;            /* in the offline queue now */
 	uint64_t dropped_telemetry; /* dropped from the full queue */
 	uint64_t dropped_events;    /* only when the queue holds events only */
+	                            /* (both also count messages larger than
+	                               the broker's maximum packet size) */
 	uint64_t commands;          /* commands received and answered */
 	uint64_t commands_rejected; /* malformed or for another device */
 	uint32_t backoff_ms;        /* the current reconnect wait, 0 if none */

@@ -434,6 +434,79 @@ static void test_keepalive(void **state)
 	rp_agent_free(a);
 }
 
+static bool flushed(void *arg)
+{
+	struct rp_agent_stats s;
+
+	rp_agent_stats_get(arg, &s);
+	return s.connected && s.queued == 0 && s.sent >= 3;
+}
+
+/*
+ * A broker announcing a 300-byte maximum packet (MQTT v5 CONNACK): a
+ * queued event too big for it is refused by libmosquitto for good. It is
+ * dropped and counted; the messages behind it still go out (they were
+ * stuck behind it for the whole session before).
+ */
+static void test_oversize_dropped(void **state)
+{
+	char c2[760], l2[760], o2[760], big[RP_DETAIL_MAX + 1];
+	struct rpt_proc b2;
+	struct rp_agent_conf c;
+	struct rp_agent_stats s;
+	SSL_CTX *ctx = client_ctx();
+	rp_agent *a = NULL;
+	int p3 = rpt_free_port();
+	FILE *f;
+
+	(void)state;
+	snprintf(c2, sizeof c2, "%s/mosquitto-small.conf", dir);
+	snprintf(l2, sizeof l2, "%s/mosquitto-small.log", dir);
+	snprintf(o2, sizeof o2, "%s/broker-small.out", dir);
+	f = fopen(c2, "w");
+	assert_non_null(f);
+	struct passwd *pw = getpwuid(getuid());
+
+	fprintf(f, "user %s\n", pw ? pw->pw_name : "root");
+	fprintf(f,
+	        "per_listener_settings false\nallow_anonymous true\n"
+	        "persistence false\nlog_dest file %s\nlog_type all\n"
+	        "max_packet_size 300\n"
+	        "listener %d 127.0.0.1\ncafile %s\ncertfile %s\n"
+	        "keyfile %s\nrequire_certificate true\n",
+	        l2, p3, cafile, cpath("server", "pem"), cpath("server", "key"));
+	fclose(f);
+	char *mq[] = {"mosquitto", "-c", c2, NULL};
+	assert_int_equal(rpt_start(&b2, mq, o2, NULL), 0);
+	assert_true(rpt_wait_port(&b2, p3, RPT_DEADLINE_MS));
+
+	memset(&c, 0, sizeof c);
+	c.id = "AG-BIG";
+	c.host = "127.0.0.1";
+	c.port = p3;
+	c.tls = ctx;
+	c.base = base;
+	c.telemetry_ms = 3600000;
+	assert_int_equal(rp_agent_new(&c, &a), RP_OK);
+	SSL_CTX_free(ctx);
+	memset(big, 'x', RP_DETAIL_MAX);
+	big[RP_DETAIL_MAX] = '\0';
+	/* Queued before the CONNACK: agent_start, the big one, a small one. */
+	assert_int_equal(rp_agent_start(a), RP_OK);
+	assert_int_equal(rp_agent_event(a, RP_EVENT_BOOT, RP_SEV_INFO, 1, big),
+	                 RP_OK);
+	assert_int_equal(
+	    rp_agent_event(a, RP_EVENT_BOOT, RP_SEV_INFO, 1, "after"), RP_OK);
+	assert_true(run_until(flushed, a, RPT_DEADLINE_MS));
+	rp_agent_stats_get(a, &s);
+	assert_int_equal(s.dropped_events, 1);
+	assert_int_equal(s.dropped_telemetry, 0);
+	/* agent_start, "after", and the queue_drop event that reports it. */
+	assert_int_equal(s.sent, 3);
+	rp_agent_free(a);
+	rpt_stop(&b2, 5000);
+}
+
 static void test_bad_conf(void **state)
 {
 	struct rp_agent_conf c;
@@ -470,6 +543,7 @@ int main(void)
 	    cmocka_unit_test(test_many_agents_one_loop),
 	    cmocka_unit_test(test_broker_name_checked),
 	    cmocka_unit_test(test_keepalive),
+	    cmocka_unit_test(test_oversize_dropped),
 	    cmocka_unit_test(test_bad_conf),
 	};
 
