@@ -43,7 +43,10 @@ struct rp_agent_sys {
  * A command arrived (already decoded and addressed to this device). Fill
  * res->status and res->detail (id, seq and ts are filled by the agent);
  * the agent publishes the result on cmd/result. NULL: every command but
- * ping is answered "unsupported".
+ * ping is answered "unsupported". It runs inside libmosquitto's message
+ * callback: it must not rp_agent_free() a (libmosquitto and the loop
+ * still use it when it returns) nor rp_agent_stop() it (the result would
+ * stay queued): defer those to a timer, as rampart-sim's reboot does.
  */
 typedef void (*rp_agent_cmd_cb)(void *arg, rp_agent *a,
                                 const struct rp_command *cmd,
