@@ -8,6 +8,7 @@
  * with a clean DISCONNECT of every session.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -32,7 +33,7 @@ struct fleet {
 	const struct sim_fw *fw;
 	struct event_base *base;
 	struct event *tick, *sigint, *sigterm;
-	char host[64];
+	char host[INET6_ADDRSTRLEN];
 	int port;
 	unsigned *order; /* indices of the ready devices, start order */
 	unsigned nready, started, running, away;
@@ -392,22 +393,36 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	begin_stop(arg, sig == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
-static rp_err parse_broker(struct fleet *f, const char *s)
+rp_err sim_broker_parse(const char *s, char *host, size_t cap, int *port)
 {
 	const char *colon = strrchr(s, ':');
+	unsigned char addr[sizeof(struct in6_addr)];
+	const char *h = s;
+	size_t n;
 	char *end;
-	long port;
+	long p;
 
-	if (colon == NULL || (size_t)(colon - s) >= sizeof f->host ||
-	    colon == s)
+	if (colon == NULL)
 		return RP_E_INVAL;
-	memcpy(f->host, s, (size_t)(colon - s));
-	f->host[colon - s] = '\0';
+	n = (size_t)(colon - s);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		h = s + 1;
+		n -= 2;
+	}
+	if (n == 0 || n >= cap)
+		return RP_E_INVAL;
+	memcpy(host, h, n);
+	host[n] = '\0';
 	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || port < 1 || port > 65535)
+	p = strtol(colon + 1, &end, 10);
+	if (errno != 0 || end == colon + 1 || *end != '\0' || p < 1 ||
+	    p > 65535)
 		return RP_E_INVAL;
-	f->port = (int)port;
+	/* the broker's certificate is checked against this IP address */
+	if (inet_pton(AF_INET, host, addr) != 1 &&
+	    inet_pton(AF_INET6, host, addr) != 1)
+		return RP_E_INVAL;
+	*port = (int)p;
 	return RP_OK;
 }
 
@@ -425,7 +440,8 @@ int sim_fleet_run(const struct sim_conf *c, struct sim_dev *devs,
 	f.fw = fw;
 	f.ret = 2;
 	f.rng = (uint32_t)wall | 1;
-	if (parse_broker(&f, c->broker) != RP_OK) {
+	if (sim_broker_parse(c->broker, f.host, sizeof f.host, &f.port) !=
+	    RP_OK) {
 		rp_log(RP_LOG_ERROR, "--broker wants HOST:PORT (numeric host)");
 		return 2;
 	}

@@ -318,6 +318,12 @@ static int cmd_run(const struct opts *o)
 	if (need(c->broker, "broker") || need(c->broker_ca, "broker-ca") ||
 	    need(c->dir, "dir"))
 		return EXIT_ERR;
+	/* before minutes of enrollment, not after */
+	if (sim_broker_parse(c->broker, path, sizeof path, &n) != RP_OK) {
+		fprintf(stderr, PROG " run: --broker wants HOST:PORT or "
+		                     "[V6]:PORT, a numeric address\n");
+		return EXIT_ERR;
+	}
 	if (raise_nofile(c->devices) != 0)
 		return EXIT_ERR;
 	memset(&sa, 0, sizeof sa);

@@ -259,7 +259,7 @@ rp_err sim_prepare(const struct sim_conf *c, struct sim_dev *devs,
 		rc = RP_E_IO;
 		goto out;
 	}
-	want = c->enroll_parallel < 2 ? 2 : c->enroll_parallel;
+	want = c->enroll_parallel > 0 ? c->enroll_parallel : 1;
 	if (want > sizeof th / sizeof th[0])
 		want = sizeof th / sizeof th[0];
 	for (nth = 0; nth < want; nth++)

@@ -70,6 +70,17 @@ cli claim create --group line-s --expires 1d --out "$T/claim" >/dev/null ||
 	fail "claim create"
 ok "rampart-sim allowlist: $N rows imported by rampart allowlist import"
 
+# --- a --broker that is not a numeric HOST:PORT: refused before anything
+for b in localhost:8883 127.0.0.1: '[::1]' 127.0.0.1:0; do
+	st=0
+	"$BIN/rampart-sim" run --broker "$b" --broker-ca "$T/none.pem" \
+		--dir "$T/bad" >"$T/out" 2>&1 || st=$?
+	[ $st = 2 ] || fail "--broker $b: exit $st"
+	grep -q 'numeric address' "$T/out" || fail "--broker $b: $(cat "$T/out")"
+	[ ! -e "$T/bad" ] || fail "--broker $b: state made before the check"
+done
+ok "rampart-sim run: a --broker that is not a numeric HOST:PORT exits 2 before preparing"
+
 # --- the broker
 MP=$(free_port)
 "$BIN/rampart" broker-config --data-dir "$D" --out "$T/mosquitto.conf" \
