@@ -53,6 +53,7 @@ struct mqtt {
 	uint64_t wait_ms; /* the current reconnect wait */
 	struct event *retry;
 	uint64_t connects, losses, reloads_sent, commands_sent, cmd_seq;
+	uint64_t subs_refused; /* topics the broker refused in a SUBACK */
 	bool reload_pending;
 	struct mqtt_bstatus last; /* the plugin's last status message */
 	int64_t last_at;
@@ -208,11 +209,36 @@ static void on_connect(struct mosquitto *m, void *arg, int rc)
 	            mq->port, mq->rd->service_cn);
 	r = mosquitto_subscribe_multiple(
 	    m, NULL, (int)(sizeof topics / sizeof *topics), subs, 1, 0, NULL);
-	if (r != MOSQ_ERR_SUCCESS)
-		rp_log_error("mqtt: subscribe failed: %s",
+	if (r != MOSQ_ERR_SUCCESS) {
+		/* connected but deaf: drop it, on_lost reconnects */
+		rp_log_error("mqtt: subscribe failed: %s; reconnecting",
 		             mosquitto_strerror(r));
+		mosquitto_disconnect(m);
+		return;
+	}
 	/* A snapshot may have been written while we were away. */
 	publish_reload(mq);
+}
+
+/* A SUBACK: the broker refuses a topic with 0x80 (MQTT 3.1.1) and the
+ * session stays up, receiving nothing on it: say so loudly. */
+static void on_subscribe(struct mosquitto *m, void *arg, int mid, int n,
+                         const int *granted)
+{
+	struct mqtt *mq = arg;
+	const size_t nt = sizeof topics / sizeof *topics;
+
+	(void)m;
+	(void)mid;
+	for (int i = 0; i < n; i++) {
+		if (granted[i] >= 0 && granted[i] <= 2)
+			continue;
+		mq->subs_refused++;
+		rp_log_error("mqtt: the broker refused rampartd's subscription "
+		             "to %s: nothing on it is ingested (is rampartd's "
+		             "id the snapshot's service identity?)",
+		             (size_t)i < nt ? topics[i] : "?");
+	}
 }
 
 static void broker_status(struct mqtt *mq, const void *payload, size_t len)
@@ -374,6 +400,7 @@ rp_err mqtt_start(struct rampartd *rd)
 		goto out;
 	mosquitto_connect_callback_set(mq->m, on_connect);
 	mosquitto_message_callback_set(mq->m, on_message);
+	mosquitto_subscribe_callback_set(mq->m, on_subscribe);
 	rc = rp_mqloop_new(rd->base, mq->m, on_lost, mq, &mq->loop);
 	if (rc != RP_OK)
 		goto out;
@@ -478,6 +505,8 @@ json_t *mqtt_status_json(struct rampartd *rd)
 	                    json_integer((json_int_t)mq->reloads_sent));
 	json_object_set_new(j, "commands_sent",
 	                    json_integer((json_int_t)mq->commands_sent));
+	json_object_set_new(j, "subscriptions_refused",
+	                    json_integer((json_int_t)mq->subs_refused));
 	if (mq->last_at != 0)
 		json_object_set_new(
 		    j, "broker_status",

@@ -231,6 +231,8 @@ wait_until "the broker's status for seq $seq" has "$T/rd.log" \
 	"broker: reloaded snapshot seq $seq (trigger notify"
 cli device ingest >"$T/out" || fail "device ingest"
 grep -q '"trigger": "notify"' "$T/out" || fail "ingest status: $(cat "$T/out")"
+# every SUBSCRIBE of the service role was granted (a refusal is counted)
+grep -q '"subscriptions_refused": 0' "$T/out" || fail "SUBACK: $(cat "$T/out")"
 cli device list >"$T/out" || fail "device list"
 grep -q '^SN-B  *revoked  *offline ' "$T/out" || fail "list after revoke: $(cat "$T/out")"
 ok "revoke SN-B: its session is cut via the reload notification (poll off, trigger notify)"
