@@ -29,10 +29,10 @@ port=$(free_port)
 mqport=$(free_port)
 server=https://127.0.0.1:$port
 
-pid="" mqpid="" subpid="" simpid=""
+pid="" mqpid="" simpid=""
 cleanup() {
 	local p
-	for p in $simpid $subpid $mqpid $pid; do
+	for p in $simpid $mqpid $pid; do
 		if kill -0 "$p" 2>/dev/null; then
 			kill "$p" 2>/dev/null || true
 			wait "$p" 2>/dev/null || true
@@ -54,15 +54,10 @@ wait_for() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# rampartd's own MQTT client (ingest into the store), when it has one.
-rdargs=()
-if "$bin/rampartd" --help 2>&1 | grep -q -- '--broker'; then
-	rdargs=(--broker "127.0.0.1:$mqport")
-fi
-
 step "rampartd: first start on $server (data: $demo/data)"
 "$bin/rampartd" --foreground --data-dir "$demo/data" --port "$port" \
-	--setup-token-file "$demo/token" "${rdargs[@]}" >"$demo/rampartd.log" 2>&1 &
+	--setup-token-file "$demo/token" --broker "127.0.0.1:$mqport" \
+	>"$demo/rampartd.log" 2>&1 &
 pid=$!
 up() {
 	kill -0 "$pid" || { cat "$demo/rampartd.log" >&2; exit 1; }
@@ -100,16 +95,6 @@ wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$mqport" ||
 	{ cat "$demo/mqtt/mosquitto.out"; exit 1; }
 echo "mosquitto on 127.0.0.1:$mqport (TLS only, client certificates required)"
 caf=$demo/data/broker/ca.pem
-svc=(-h 127.0.0.1 -p "$mqport" --cafile "$caf" --cert "$demo/data/pki/service.pem"
-	--key "$demo/data/pki/service.key")
-# rampartd ingests what the devices send when it has an MQTT client;
-# otherwise a watcher holding its service certificate (client id =
-# certificate CN = rampartd) shows the traffic.
-if [ ${#rdargs[@]} -eq 0 ]; then
-	mosquitto_sub "${svc[@]}" -i rampartd -v -t 'rampart/v1/d/+/telemetry' \
-		-t 'rampart/v1/d/+/events' >"$demo/mqtt/service.log" 2>&1 &
-	subpid=$!
-fi
 
 step "rampart-sim: $ndev devices enroll over EST, boot signed firmware, connect"
 "$bin/rampart-sim" run --server "$server" --ca-file "$demo/data/pki/root.pem" \
@@ -118,14 +103,10 @@ step "rampart-sim: $ndev devices enroll over EST, boot signed firmware, connect"
 	--telemetry-interval 5 --jitter 20 --churn 6 --auth-fail-rate 2 \
 	--stats-interval 10 >"$demo/sim.out" 2>"$demo/sim.log" &
 simpid=$!
+# rampartd ingests what the devices send into its store.
 seen_devices() {
-	if [ ${#rdargs[@]} -gt 0 ]; then
-		sqlite3 -batch -noheader "$demo/data/rampart.db" \
-			"SELECT count(*) FROM device_status WHERE telemetry_at > 0"
-	else
-		grep -o '^rampart/v1/d/SN-[0-9]*/telemetry' "$demo/mqtt/service.log" |
-			sort -u | wc -l
-	fi
+	sqlite3 -batch -noheader "$demo/data/rampart.db" \
+		"SELECT count(*) FROM device_status WHERE telemetry_at > 0"
 }
 reporting() {
 	kill -0 "$simpid" || { tail -5 "$demo/sim.log" >&2; exit 1; }
@@ -136,10 +117,8 @@ cat "$demo/sim.out"
 fw=$(sha256sum "$demo/sim/firmware.img" | cut -d' ' -f1)
 echo "telemetry from all $ndev devices; their running firmware: sha256 $fw"
 
-if [ ${#rdargs[@]} -gt 0 ]; then
-	step "a command round trip: rampartd -> broker -> SN-00002 -> result"
-	"$bin/rampart" device ping SN-00002 --wait 10 | sed 's/^/  /' || true
-fi
+step "a command round trip: rampartd -> broker -> SN-00002 -> result"
+"$bin/rampart" device ping SN-00002 --wait 10 | sed 's/^/  /' || true
 
 step "revoke SN-00001: a fresh CRL, and the broker cuts its live session"
 "$bin/rampart" device revoke SN-00001 --reason keyCompromise >/dev/null
@@ -167,10 +146,8 @@ a few devices drop and come back each minute, some failed logins). Try:
   $bin/rampart device show SN-00002
   $bin/rampart device ping SN-00003 --wait 10
   $bin/rampart device refusals --limit 5
+  $bin/rampart device ingest
   tail -f $demo/sim.log $mqlog
-  # what devices send (client id rampartd: it takes over the session of
-  # whoever holds that identity now, rampartd or the demo's watcher):
-  mosquitto_sub -h 127.0.0.1 -p $mqport --cafile $caf --cert $demo/data/pki/service.pem --key $demo/data/pki/service.key -i rampartd -v -t 'rampart/v1/d/+/telemetry'
 
 Ctrl-C stops rampart-sim, Mosquitto and rampartd.
 TXT
