@@ -52,7 +52,9 @@ RP_API rp_err rp_sysinfo_parse_ports(const char *text, size_t len, int tcp,
 typedef struct rp_authwatch rp_authwatch;
 
 /* Watch path from its current end (what is there already is history).
- * The file may not exist yet. *out: rp_authwatch_free(). */
+ * The file may not exist yet; anything but a regular file there is
+ * refused (RP_E_INVAL, also from poll: a FIFO would block open(2)).
+ * *out: rp_authwatch_free(). */
 RP_API rp_err rp_authwatch_open(const char *path,
                                 rp_authwatch **out) RP_WARN_UNUSED;
 

@@ -553,6 +553,25 @@ static void test_authwatch_appears(void **state)
 	assert_int_equal(rp_authwatch_poll(NULL, NULL, NULL), RP_E_INVAL);
 }
 
+/* A FIFO at the path (never a log file): refused, and polling does not
+ * block the caller's loop in open(2) waiting for a writer. */
+static void test_authwatch_fifo(void **state)
+{
+	rp_authwatch *w;
+	uint64_t n = 9;
+	char last[RP_DETAIL_MAX + 1];
+
+	(void)state;
+	unlink(logpath);
+	assert_int_equal(rp_authwatch_open(logpath, &w), RP_OK);
+	assert_int_equal(mkfifo(logpath, 0600), 0);
+	assert_int_equal(rp_authwatch_poll(w, &n, last), RP_E_INVAL);
+	assert_int_equal(n, 0);
+	rp_authwatch_free(w);
+	assert_int_equal(rp_authwatch_open(logpath, &w), RP_E_INVAL);
+	unlink(logpath);
+}
+
 /* An over-long line counts once; the 1 MiB budget per poll. */
 static void test_authwatch_big(void **state)
 {
@@ -605,6 +624,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_authwatch_tail, log_fresh),
 	    cmocka_unit_test_setup(test_authwatch_rotate, log_fresh),
 	    cmocka_unit_test_setup(test_authwatch_appears, log_fresh),
+	    cmocka_unit_test_setup(test_authwatch_fifo, log_fresh),
 	    cmocka_unit_test_setup(test_authwatch_big, log_fresh),
 	};
 

@@ -670,6 +670,32 @@ static bool lf_before(rp_authwatch *w)
 	return got == 1 && c == '\n';
 }
 
+/*
+ * Open path for reading without blocking: a FIFO (or a device) at a log's
+ * path would hold open(2), and the caller's loop with it, until a writer
+ * came. Anything but a regular file is refused: fd -1, *err RP_E_INVAL
+ * (RP_E_NOT_FOUND, RP_E_PERM, RP_E_IO for open and fstat errors).
+ */
+static int open_log(const char *path, struct stat *st, rp_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		*err = errno == ENOENT   ? RP_E_NOT_FOUND
+		       : errno == EACCES ? RP_E_PERM
+		                         : RP_E_IO;
+		return -1;
+	}
+	*err = RP_E_IO;
+	if (fstat(fd, st) == 0) {
+		*err = RP_E_INVAL;
+		if (S_ISREG(st->st_mode))
+			return fd;
+	}
+	close(fd);
+	return -1;
+}
+
 static void follow(rp_authwatch *w, int fd, const struct stat *st, off_t off)
 {
 	if (w->fd >= 0)
@@ -701,19 +727,13 @@ rp_err rp_authwatch_open(const char *path, rp_authwatch **out)
 	w->path = strdup(path);
 	if (w->path == NULL)
 		goto out;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_log(path, &st, &rc);
 	if (fd >= 0) {
-		rc = RP_E_IO;
-		if (fstat(fd, &st) != 0) {
-			close(fd);
-			goto out;
-		}
 		/* What is there already is history, including the rest of
 		 * a line being written now. */
 		follow(w, fd, &st, st.st_size);
 		w->skip = st.st_size > 0 && !lf_before(w);
-	} else if (errno != ENOENT) {
-		rc = errno == EACCES ? RP_E_PERM : RP_E_IO;
+	} else if (rc != RP_E_NOT_FOUND) {
 		goto out;
 	}
 	*out = w;
@@ -759,12 +779,10 @@ rp_err rp_authwatch_poll(rp_authwatch *w, uint64_t *failures,
 	if (stat(w->path, &st) != 0 ||
 	    (w->fd >= 0 && st.st_dev == w->dev && st.st_ino == w->ino))
 		goto out;
-	fd = open(w->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto out; /* gone again: next time */
-	rc = RP_E_IO;
-	if (fstat(fd, &st) != 0) {
-		close(fd);
+	fd = open_log(w->path, &st, &rc);
+	if (fd < 0) {
+		if (rc == RP_E_NOT_FOUND)
+			rc = RP_OK; /* gone again: next time */
 		goto out;
 	}
 	follow(w, fd, &st, 0);
