@@ -8,6 +8,7 @@
  * synchronous=FULL: a committed enrollment survives power loss, not only a
  * crash of rampartd.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1187,12 +1188,16 @@ rp_err store_ingest_write(struct store *s, const struct store_in *items,
 	enum { NOWN = sizeof own / sizeof own[0] };
 	struct store_in_result r;
 	sqlite3_stmt *st;
+	bool began;
 	rp_err rc;
 	size_t i;
 
 	memset(&r, 0, sizeof r);
 	memset(res, 0, sizeof *res);
 	rc = store_begin(s);
+	/* a failed BEGIN (busy, or a transaction already open) has nothing
+	 * of ours to roll back: never roll back someone else's */
+	began = rc == RP_OK;
 	for (i = 0; rc == RP_OK && i < n; i++)
 		rc = in_one(s, &items[i], keep, &r);
 	own[0].add = (int64_t)r.telemetry;
@@ -1218,7 +1223,7 @@ rp_err store_ingest_write(struct store *s, const struct store_in *items,
 		rc = store_commit(s);
 	if (rc == RP_OK)
 		*res = r;
-	else
+	else if (began)
 		store_rollback(s);
 	return rc;
 }

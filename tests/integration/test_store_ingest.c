@@ -318,6 +318,33 @@ static void test_events_commands_list(void **state)
 	store_close(s);
 }
 
+static int count_refusal(void *arg, const struct store_refusal *r);
+
+/* A batch that cannot begin (a transaction is already open on the
+ * connection) fails without rolling back the transaction it found. */
+static void test_batch_nested(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_in it = tel("SN-1", 1, 1767225600);
+	struct store_in_result res;
+	int64_t n[2];
+
+	(void)state;
+	assert_int_equal(store_begin(s), RP_OK);
+	assert_int_equal(store_refusal_add(s, "est/simpleenroll", "", NULL,
+	                                   RP_E_AUTH, "mine"),
+	                 RP_OK);
+	assert_int_not_equal(store_ingest_write(s, &it, 1,
+	                                        &(struct store_retention){0},
+	                                        NULL, 0, &res),
+	                     RP_OK);
+	assert_int_equal(store_commit(s), RP_OK);
+	memset(n, 0, sizeof n);
+	assert_int_equal(store_refusal_each(s, 10, count_refusal, n), RP_OK);
+	assert_int_equal(n[0], 1);
+	store_close(s);
+}
+
 static int count_refusal(void *arg, const struct store_refusal *r)
 {
 	int64_t *n = arg;
@@ -364,6 +391,7 @@ int main(void)
 	    cmocka_unit_test(test_retention),
 	    cmocka_unit_test(test_events_commands_list),
 	    cmocka_unit_test(test_refusals_bounded),
+	    cmocka_unit_test(test_batch_nested),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
