@@ -104,7 +104,8 @@ static rp_err check(const char *path, time_t now, int force,
 	int fd;
 	rp_err rc;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO there must not hold the start (refused below). */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		rc = errno == ENOENT ? RP_OK : rp_err_errno(errno);
 		goto out;

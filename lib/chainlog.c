@@ -235,6 +235,7 @@ rp_err rp_chainlog_verify(const char *path, struct rp_chainlog_report *report)
 {
 	char chunk[16384];
 	struct walk *w = NULL;
+	struct stat st;
 	rp_err rc = RP_E_INVAL;
 	ssize_t got;
 	int fd = -1;
@@ -243,11 +244,16 @@ rp_err rp_chainlog_verify(const char *path, struct rp_chainlog_report *report)
 		memset(report, 0, sizeof *report);
 	if (path == NULL)
 		goto out;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO would hold open(2) until a writer came; only
+	 * a regular file is a log (a directory, a FIFO: RP_E_IO). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		rc = rp_err_errno(errno);
 		goto out;
 	}
+	rc = RP_E_IO;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		goto out;
 	rc = RP_E_NOMEM;
 	w = malloc(sizeof *w);
 	if (w == NULL)
@@ -258,7 +264,7 @@ rp_err rp_chainlog_verify(const char *path, struct rp_chainlog_report *report)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			rc = RP_E_IO; /* a directory lands here (EISDIR) */
+			rc = RP_E_IO;
 			goto out;
 		}
 		if (got == 0 || w->rc != RP_OK)

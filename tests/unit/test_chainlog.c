@@ -569,6 +569,15 @@ static void test_verify_errors(void **state)
 	assert_int_equal(rp_chainlog_verify("/nonexistent/log", &rep),
 	                 RP_E_NOT_FOUND);
 	assert_int_equal(rp_chainlog_verify(dir, &rep), RP_E_IO);
+	/* A FIFO: refused at once, not waited on for a writer. */
+	{
+		char fifo[300];
+
+		snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(rp_chainlog_verify(fifo, &rep), RP_E_IO);
+		unlink(fifo);
+	}
 	assert_int_equal(rp_chainlog_verify(NULL, &rep), RP_E_INVAL);
 	assert_int_equal(rp_chainlog_verify_buf(NULL, 0, &rep), RP_OK);
 	assert_int_equal(rep.records, 0);
