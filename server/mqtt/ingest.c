@@ -372,6 +372,11 @@ rp_err ingest_flush(struct ingest *in)
 	in->stored.results += res.results;
 	in->stored.rejects += res.rejects;
 	in->stored.unknown += res.unknown;
+	in->stored.not_allowed += res.not_allowed;
+	if (res.not_allowed > 0)
+		rp_log_warn("ingest: %llu messages of revoked or quarantined "
+		            "devices that their state does not allow dropped",
+		            (unsigned long long)res.not_allowed);
 	if (res.unknown > 0)
 		rp_log_warn("ingest: %llu messages from devices that are not "
 		            "enrolled dropped",
@@ -414,6 +419,8 @@ json_t *ingest_json(const struct ingest *in)
 	                    json_integer((json_int_t)in->stored.results));
 	json_object_set_new(since, "unknown_device",
 	                    json_integer((json_int_t)in->stored.unknown));
+	json_object_set_new(since, "not_allowed",
+	                    json_integer((json_int_t)in->stored.not_allowed));
 	/* all time: the store's counters plus what is not yet written */
 	for (i = 0; i < IC_COUNT; i++) {
 		json_t *v = json_object_get(all, counter_names[i]);

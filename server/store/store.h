@@ -205,7 +205,10 @@ struct store_retention {
 /* What one store_ingest_write stored, per kind, and what it skipped. */
 struct store_in_result {
 	uint64_t telemetry, events, results, rejects;
-	uint64_t unknown;  /* items of a device that is not enrolled */
+	uint64_t unknown; /* items of a device that is not enrolled */
+	/* items of an enrolled device that may not send them now: no valid
+	 * certificate that is not revoked, or quarantined and not an event */
+	uint64_t not_allowed;
 	uint64_t refusals; /* refusals recorded */
 };
 
@@ -222,11 +225,15 @@ struct store_counter {
  * history row (telemetry, event or result), the device's status row
  * (last_seen, per-kind counts; for telemetry its latest facts) updated;
  * then each device's history trimmed to keep. Items of other serials are
- * skipped and counted in res->unknown. A refusal is recorded as by
+ * skipped and counted in res->unknown; items of an enrolled device that
+ * has no valid, unrevoked device certificate, or is quarantined and the
+ * item is not an event (what the broker's ACL allows), are skipped and
+ * counted in res->not_allowed. A refusal is recorded as by
  * store_refusal_add (at = received_at), whatever its subject, in the same
  * transaction: a storm of refusals costs one commit per batch, not one
  * per refusal, on rampartd's loop. The counters stored_telemetry,
- * stored_events, stored_results and unknown_device grow by *res in the
+ * stored_events, stored_results, unknown_device and not_allowed grow by
+ * *res in the
  * same transaction. counters may be NULL when n_counters is 0.
  */
 rp_err store_ingest_write(struct store *s, const struct store_in *items,

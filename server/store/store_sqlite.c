@@ -843,7 +843,11 @@ rp_err store_meta_set(struct store *s, const char *key, const uint8_t *val,
 /* --- ingest ------------------------------------------------------------ */
 
 static const char *const cached_sql[ST_COUNT] = {
-    [ST_DEV_STATE] = "SELECT state FROM devices WHERE serial = ?",
+    [ST_DEV_STATE] =
+        "SELECT d.state, d.quarantined, EXISTS (SELECT 1 FROM certs c "
+        "WHERE c.subject = d.serial AND c.kind = 'device' AND "
+        "c.revoked_at = 0 AND c.not_after > ?2) "
+        "FROM devices d WHERE d.serial = ?1",
     [ST_TEL_STATUS] =
         "INSERT INTO device_status (serial, first_seen, last_seen, "
         "telemetry_at, seq, ts, uptime_s, cpu_permille, mem_total_kb, "
@@ -1113,8 +1117,15 @@ static rp_err in_result(struct store *s, const struct store_in *it)
 	return run_cached(s, st, NULL, NULL);
 }
 
-/* RP_OK if serial is an enrolled device, RP_E_NOT_FOUND if not. */
-static rp_err in_enrolled(struct store *s, const char *serial)
+/*
+ * May it->serial send this item now? RP_OK if it is enrolled with a
+ * device certificate that is valid and not revoked, and (quarantined)
+ * the item is an event or a rejection: what the broker's ACL lets it
+ * publish (docs/transport.md), checked again here because the broker
+ * enforces its last snapshot (a reload lags, or fails). RP_E_NOT_FOUND
+ * if not enrolled, RP_E_PERM if enrolled but not allowed.
+ */
+static rp_err in_allowed(struct store *s, const struct store_in *it)
 {
 	sqlite3_stmt *st = cached(s, ST_DEV_STATE);
 	rp_err rc = RP_E_NOT_FOUND;
@@ -1122,12 +1133,21 @@ static rp_err in_enrolled(struct store *s, const char *serial)
 
 	if (st == NULL)
 		return RP_E_STORE;
-	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, it->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, it->received_at);
 	r = sqlite3_step(st);
-	if (r == SQLITE_ROW && sqlite3_column_int(st, 0) == STORE_DEV_ENROLLED)
-		rc = RP_OK;
-	else if (r != SQLITE_ROW && r != SQLITE_DONE)
+	if (r == SQLITE_ROW &&
+	    sqlite3_column_int(st, 0) == STORE_DEV_ENROLLED) {
+		bool quarantined = sqlite3_column_int(st, 1) != 0;
+		bool certified = sqlite3_column_int(st, 2) != 0;
+
+		rc = certified && (!quarantined || it->kind == STORE_IN_EVENT ||
+		                   it->kind == STORE_IN_REJECT)
+		         ? RP_OK
+		         : RP_E_PERM;
+	} else if (r != SQLITE_ROW && r != SQLITE_DONE) {
 		rc = fail(s, "ingest device");
+	}
 	sqlite3_reset(st);
 	return rc;
 }
@@ -1147,9 +1167,12 @@ static rp_err in_one(struct store *s, const struct store_in *it,
 		res->refusals += rc == RP_OK;
 		return rc;
 	}
-	rc = in_enrolled(s, it->serial);
-	if (rc == RP_E_NOT_FOUND) {
-		res->unknown++;
+	rc = in_allowed(s, it);
+	if (rc == RP_E_NOT_FOUND || rc == RP_E_PERM) {
+		if (rc == RP_E_NOT_FOUND)
+			res->unknown++;
+		else
+			res->not_allowed++;
 		return RP_OK;
 	}
 	if (rc != RP_OK)
@@ -1184,7 +1207,8 @@ rp_err store_ingest_write(struct store *s, const struct store_in *items,
 	struct store_counter own[] = {{"stored_telemetry", 0},
 	                              {"stored_events", 0},
 	                              {"stored_results", 0},
-	                              {"unknown_device", 0}};
+	                              {"unknown_device", 0},
+	                              {"not_allowed", 0}};
 	enum { NOWN = sizeof own / sizeof own[0] };
 	struct store_in_result r;
 	sqlite3_stmt *st;
@@ -1204,6 +1228,7 @@ rp_err store_ingest_write(struct store *s, const struct store_in *items,
 	own[1].add = (int64_t)r.events;
 	own[2].add = (int64_t)r.results;
 	own[3].add = (int64_t)r.unknown;
+	own[4].add = (int64_t)r.not_allowed;
 	for (i = 0; rc == RP_OK && i < n_counters + NOWN; i++) {
 		const struct store_counter *c =
 		    i < NOWN ? &own[i] : &counters[i - NOWN];

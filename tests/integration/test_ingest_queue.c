@@ -32,6 +32,7 @@ static void setup_store(size_t queue_max, size_t batch_max, int batch_ms)
 {
 	char dir[512];
 	struct store_device d;
+	struct store_cert cert;
 	struct ingest_conf c;
 
 	memset(&rd, 0, sizeof rd);
@@ -46,6 +47,14 @@ static void setup_store(size_t queue_max, size_t batch_max, int batch_ms)
 	assert_int_equal(
 	    store_device_set_state(rd.store, "SN-1", STORE_DEV_ENROLLED),
 	    RP_OK);
+	/* enrolled: a valid device certificate (in_allowed) */
+	memset(&cert, 0, sizeof cert);
+	snprintf(cert.serial, sizeof cert.serial, "0a01");
+	snprintf(cert.subject, sizeof cert.subject, "SN-1");
+	snprintf(cert.kind, sizeof cert.kind, "device");
+	cert.not_before = 1;
+	cert.not_after = 4102444800; /* 2100 */
+	assert_int_equal(store_cert_add(rd.store, &cert, "-"), RP_OK);
 	rd.base = event_base_new();
 	assert_non_null(rd.base);
 	memset(&c, 0, sizeof c);

@@ -20,6 +20,20 @@
 
 static char path[600];
 
+/* An enrolled device holds a valid device certificate. */
+static void add_cert(struct store *s, const char *subject, const char *serial)
+{
+	struct store_cert c;
+
+	memset(&c, 0, sizeof c);
+	snprintf(c.serial, sizeof c.serial, "%s", serial);
+	snprintf(c.subject, sizeof c.subject, "%s", subject);
+	snprintf(c.kind, sizeof c.kind, "device");
+	c.not_before = 1;
+	c.not_after = 4102444800; /* 2100 */
+	assert_int_equal(store_cert_add(s, &c, "-"), RP_OK);
+}
+
 static struct store *open_fresh(void)
 {
 	char dir[512];
@@ -36,10 +50,12 @@ static struct store *open_fresh(void)
 		snprintf(d.hw_type, sizeof d.hw_type, "tpm2");
 		snprintf(d.group, sizeof d.group, "line-a");
 		assert_int_equal(store_device_add(s, &d), RP_OK);
-		if (i < 2)
+		if (i < 2) {
 			assert_int_equal(store_device_set_state(
 			                     s, d.serial, STORE_DEV_ENROLLED),
 			                 RP_OK);
+			add_cert(s, d.serial, i == 0 ? "0a01" : "0a02");
+		}
 	}
 	return s;
 }
@@ -320,6 +336,37 @@ static void test_events_commands_list(void **state)
 
 static int count_refusal(void *arg, const struct store_refusal *r);
 
+/* What the broker's ACL allows is checked again at the store (the broker
+ * enforces its last snapshot): a device whose certificates are all
+ * revoked sends nothing that is kept; a quarantined one only events. */
+static void test_state_allows(void **state)
+{
+	struct store *s = open_fresh();
+	struct store_in items[3];
+	struct store_retention keep = {0, 0, 0};
+	struct store_in_result res;
+	struct store_status st;
+
+	(void)state;
+	assert_int_equal(store_cert_revoke(s, "0a02", 1, 1767225600), RP_OK);
+	assert_int_equal(
+	    store_device_set_quarantine(s, "SN-1", 1, "odd", 1767225600),
+	    RP_OK);
+	items[0] = tel("SN-2", 1, 1767225601); /* revoked: dropped */
+	items[1] = tel("SN-1", 1, 1767225601); /* quarantined: dropped */
+	items[2] = ev("SN-1", 2, "while quarantined");
+	assert_int_equal(store_ingest_write(s, items, 3, &keep, NULL, 0, &res),
+	                 RP_OK);
+	assert_int_equal(res.not_allowed, 2);
+	assert_int_equal(res.telemetry, 0);
+	assert_int_equal(res.events, 1);
+	assert_int_equal(store_status_get(s, "SN-2", &st), RP_E_NOT_FOUND);
+	assert_int_equal(store_status_get(s, "SN-1", &st), RP_OK);
+	assert_int_equal(st.n_telemetry, 0);
+	assert_int_equal(st.n_events, 1);
+	store_close(s);
+}
+
 /* A batch that cannot begin (a transaction is already open on the
  * connection) fails without rolling back the transaction it found. */
 static void test_batch_nested(void **state)
@@ -392,6 +439,7 @@ int main(void)
 	    cmocka_unit_test(test_events_commands_list),
 	    cmocka_unit_test(test_refusals_bounded),
 	    cmocka_unit_test(test_batch_nested),
+	    cmocka_unit_test(test_state_allows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
