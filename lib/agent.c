@@ -430,8 +430,11 @@ static void on_publish(struct mosquitto *m, void *arg, int mid, int reason,
 		a->s.refused++;
 }
 
-/* Answer one command message; malformed ones are answered too. */
-static void handle_command(rp_agent *a, const void *payload, size_t len)
+/* Answer one command message; malformed ones are answered too. A
+ * retained one is refused: the broker would replay it at every subscribe,
+ * i.e. after every reconnect (rampartd never retains a command). */
+static void handle_command(rp_agent *a, const void *payload, size_t len,
+                           bool retained)
 {
 	struct rp_command cmd;
 	struct rp_command_result res;
@@ -449,7 +452,12 @@ static void handle_command(rp_agent *a, const void *payload, size_t len)
 		snprintf(res.detail, sizeof res.detail, "malformed command");
 	} else {
 		snprintf(res.id, sizeof res.id, "%s", cmd.id);
-		if (cmd.type == RP_CMD_PING) {
+		if (retained) {
+			a->s.commands_rejected++;
+			res.status = RP_CMD_REJECTED;
+			snprintf(res.detail, sizeof res.detail,
+			         "retained command");
+		} else if (cmd.type == RP_CMD_PING) {
 			res.status = RP_CMD_OK;
 			snprintf(res.detail, sizeof res.detail, "pong");
 		} else if (a->c.on_command != NULL) {
@@ -479,7 +487,7 @@ static void handle_command(rp_agent *a, const void *payload, size_t len)
 	         res.id[0] != '\0' ? res.id : "-",
 	         rp_command_status_name(res.status));
 	if (rp_agent_event(a, RP_EVENT_COMMAND,
-	                   bad ? RP_SEV_WARNING : RP_SEV_INFO, 1,
+	                   bad || retained ? RP_SEV_WARNING : RP_SEV_INFO, 1,
 	                   detail) != RP_OK)
 		rp_log(RP_LOG_WARN, "agent %s: command event", a->id);
 }
@@ -499,7 +507,7 @@ static void on_message(struct mosquitto *m, void *arg,
 		a->s.commands_rejected++;
 		return;
 	}
-	handle_command(a, msg->payload, (size_t)msg->payloadlen);
+	handle_command(a, msg->payload, (size_t)msg->payloadlen, msg->retain);
 }
 
 /* The libmosquitto client of an agent, with a's TLS context. */

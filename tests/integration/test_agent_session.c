@@ -507,6 +507,67 @@ static void test_oversize_dropped(void **state)
 	rpt_stop(&b2, 5000);
 }
 
+/* Publish msg (NULL: clear) retained on AG-RET's cmd topic, as rampartd. */
+static void pub_retained(const char *msg)
+{
+	char *p[] = {"mosquitto_pub",
+	             "-h",
+	             "127.0.0.1",
+	             "-p",
+	             port_s,
+	             "--cafile",
+	             cafile,
+	             "--cert",
+	             (char *)cpath("rampartd", "pem"),
+	             "--key",
+	             (char *)cpath("rampartd", "key"),
+	             "-i",
+	             "rampartd-ret",
+	             "-q",
+	             "1",
+	             "-r",
+	             "-t",
+	             "rampart/v1/d/AG-RET/cmd",
+	             msg != NULL ? "-m" : "-n",
+	             (char *)msg,
+	             NULL};
+
+	assert_int_equal(rpt_run(p, NULL, 0, NULL, RPT_DEADLINE_MS), 0);
+}
+
+/* A retained command reaches the agent at every subscribe (after every
+ * reconnect): it is answered rejected, never acted on. */
+static void test_retained_refused(void **state)
+{
+	struct rp_agent_conf c;
+	struct rp_agent_stats s;
+	SSL_CTX *ctx = client_ctx();
+	rp_agent *a = NULL;
+
+	(void)state;
+	pub_retained("{\"v\":1,\"id\":\"r-1\",\"type\":\"ping\",\"ts\":1,"
+	             "\"arg\":\"\"}");
+	memset(&c, 0, sizeof c);
+	c.id = "AG-RET";
+	c.host = "127.0.0.1";
+	c.port = port;
+	c.tls = ctx;
+	c.base = base;
+	c.telemetry_ms = 3600000;
+	assert_int_equal(rp_agent_new(&c, &a), RP_OK);
+	SSL_CTX_free(ctx);
+	assert_int_equal(rp_agent_start(a), RP_OK);
+	struct want w = {"rampart/v1/d/AG-RET/cmd/result "
+	                 "{\"v\":1,\"id\":\"r-1\",\"status\":\"rejected\"",
+	                 1};
+	bool got = run_until(sub_has, &w, RPT_DEADLINE_MS);
+	pub_retained(NULL);
+	assert_true(got);
+	rp_agent_stats_get(a, &s);
+	assert_int_equal(s.commands_rejected, 1);
+	rp_agent_free(a);
+}
+
 static void test_bad_conf(void **state)
 {
 	struct rp_agent_conf c;
@@ -544,6 +605,7 @@ int main(void)
 	    cmocka_unit_test(test_broker_name_checked),
 	    cmocka_unit_test(test_keepalive),
 	    cmocka_unit_test(test_oversize_dropped),
+	    cmocka_unit_test(test_retained_refused),
 	    cmocka_unit_test(test_bad_conf),
 	};
 
