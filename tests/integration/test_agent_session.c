@@ -8,7 +8,11 @@
  * which the certificate does not name, is never connected to: the agent
  * backs off); a ping published to an agent's cmd topic is answered ok on
  * cmd/result; a 1 s keepalive is kept by PINGREQs alone; stop sends a
- * clean DISCONNECT; everything is freed (ASan's leak check). Prints the
+ * clean DISCONNECT; a queued event over the broker's maximum packet size
+ * (a second broker, max_packet_size 300) is dropped and counted without
+ * holding back the messages behind it; a retained command is answered
+ * rejected; event details are made printable; a broker name (not an
+ * address) is refused; everything is freed (ASan's leak check). Prints the
  * heap each connected agent costs (release builds: mallinfo2).
  */
 #define _GNU_SOURCE
