@@ -180,7 +180,7 @@ struct store_in_refusal {
 	char route[64], peer[64];
 	char subject[STORE_SERIAL_MAX + 1]; /* "" for none */
 	rp_err reason;
-	char detail[400];
+	char detail[256]; /* as store_refusal reads it back */
 };
 
 struct store_in {
