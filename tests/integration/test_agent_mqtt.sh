@@ -6,7 +6,9 @@
 # enrolled with `rampart-agent enroll` (file keystore). A subscriber
 # holding rampartd's service certificate sees the agent's telemetry (valid
 # JSON, the device's fields), an auth_failure event for a failed login
-# appended to the watched auth log, an ok result for a ping command and a
+# appended to the watched auth log, a config_change event with the new
+# SHA-256 when the --watch-config file changes, an ok result for a ping
+# command and a
 # rejected one for a malformed command (mosquitto_rr, service identity).
 # Then the broker is killed (-9): failed logins while it is down are
 # queued, the small queue drops telemetry (logged), and after a restart on
@@ -126,9 +128,11 @@ start_svc
 
 # --- the agent
 : >"$T/auth.log"
+echo "mode=a" >"$T/app.conf"
 "$AGENT" run --server "$URL" --keystore "$SPEC" --ca-file "$CA" \
 	--broker "127.0.0.1:$MP" --broker-ca "$CAF" --telemetry-interval 1 \
 	--queue-max 5 --log "$T/events.log" --auth-log "$T/auth.log" \
+	--watch-config "$T/app.conf" \
 	--fw-version 1.2.3 --reconnect-base-ms 200 --reconnect-cap-ms 1000 \
 	>"$T/agent.out" 2>"$T/agent.err" &
 AG_PID=$!
@@ -158,6 +162,17 @@ wait_until "the auth_failure event" ev_seen 'user0 from 10.0.0.9'
 grep -F 'user0 from' "$T/svc.log" | grep -q '"type":"auth_failure"' ||
 	fail "not an auth_failure event: $(grep -F user0 "$T/svc.log")"
 ok "a failed login in the auth log arrives as an auth_failure event"
+
+# --- a changed configuration file becomes a config_change event
+has "$T/svc.log" '"type":"config_change"' &&
+	fail "config_change before any change: $(grep -F config_change "$T/svc.log")"
+echo "mode=b" >"$T/app.conf"
+want=$(sha256sum "$T/app.conf" | cut -d' ' -f1)
+wait_until "the config_change event" ev_seen "app.conf sha256 $want"
+grep -F "app.conf sha256 $want" "$T/svc.log" |
+	grep -q '"type":"config_change","severity":"warning"' ||
+	fail "not a config_change event: $(grep -F app.conf "$T/svc.log")"
+ok "a changed --watch-config file arrives as a config_change event with its new SHA-256"
 
 # --- commands: ping -> ok, malformed -> rejected (the service identity)
 stop_svc
