@@ -427,6 +427,26 @@ static void test_line_is_failure(void **state)
 		if (rp_authwatch_line_is_failure(normal[i], strlen(normal[i])))
 			fail_msg("a failure: %s", normal[i]);
 	}
+	/* A user name is the attacker's text: one that holds "(sshd:auth)"
+	 * (PAM's tag, which is left out) must not hide the attempts. */
+	{
+		static const char *const named[] = {
+		    "Dec  1 08:02:01 dev sshd[830]: Invalid user (sshd:auth) "
+		    "from 203.0.113.7 port 52200",
+		    "Dec  1 08:02:01 dev sshd[830]: Failed password for "
+		    "invalid "
+		    "user (sshd:auth) from 203.0.113.7 port 52200 ssh2",
+		    "Dec  1 08:02:02 dev sshd[831]: Failed password for "
+		    "invalid "
+		    "user pam_unix(sshd:auth): authentication failure from "
+		    "203.0.113.7 port 52201 ssh2",
+		};
+
+		for (i = 0; i < sizeof named / sizeof named[0]; i++)
+			if (!rp_authwatch_line_is_failure(named[i],
+			                                  strlen(named[i])))
+				fail_msg("not a failure: %s", named[i]);
+	}
 	/* Only len bytes count. */
 	assert_false(rp_authwatch_line_is_failure("Failed password", 10));
 	assert_false(rp_authwatch_line_is_failure(NULL, 0));

@@ -573,20 +573,30 @@ static const char *const failure_marks[] = {
     "maximum authentication attempts exceeded", /* sshd */
 };
 
+/*
+ * PAM's own sshd line carries its tag "(sshd:auth)" before the marker
+ * ("pam_unix(sshd:auth): authentication failure"). A user name is the
+ * attacker's text and comes after the marker of the line it is in ("Invalid
+ * user NAME", "Failed password for NAME"): so the tag counts only where it
+ * comes first, or a name holding it would hide every attempt made with it.
+ */
 int rp_authwatch_line_is_failure(const char *line, size_t len)
 {
+	const char *first = NULL, *m, *tag;
 	size_t i;
 
 	if (line == NULL)
 		return 0;
-	if (memmem(line, len, "(sshd:auth)", 11) != NULL)
-		return 0;
 	for (i = 0; i < sizeof failure_marks / sizeof failure_marks[0]; i++) {
-		if (memmem(line, len, failure_marks[i],
-		           strlen(failure_marks[i])) != NULL)
-			return 1;
+		m = memmem(line, len, failure_marks[i],
+		           strlen(failure_marks[i]));
+		if (m != NULL && (first == NULL || m < first))
+			first = m;
 	}
-	return 0;
+	if (first == NULL)
+		return 0;
+	tag = memmem(line, (size_t)(first - line), "(sshd:auth)", 11);
+	return tag == NULL;
 }
 
 static void keep_last(char last[RP_DETAIL_MAX + 1], const char *line,
