@@ -446,6 +446,35 @@ static bool flushed(void *arg)
 	return s.connected && s.queued == 0 && s.sent >= 3;
 }
 
+/* A second broker (name: its files in dir) with extra configuration; its
+ * port into *p. */
+static void start_b2(struct rpt_proc *b, const char *name, const char *extra,
+                     int *p)
+{
+	char c2[760], l2[760], o2[760];
+	struct passwd *pw = getpwuid(getuid());
+	FILE *f;
+
+	*p = rpt_free_port();
+	snprintf(c2, sizeof c2, "%s/%s.conf", dir, name);
+	snprintf(l2, sizeof l2, "%s/%s.log", dir, name);
+	snprintf(o2, sizeof o2, "%s/%s.out", dir, name);
+	f = fopen(c2, "w");
+	assert_non_null(f);
+	fprintf(f, "user %s\n", pw ? pw->pw_name : "root");
+	fprintf(f,
+	        "per_listener_settings false\nallow_anonymous true\n"
+	        "persistence false\nlog_dest file %s\nlog_type all\n%s"
+	        "listener %d 127.0.0.1\ncafile %s\ncertfile %s\n"
+	        "keyfile %s\nrequire_certificate true\n",
+	        l2, extra, *p, cafile, cpath("server", "pem"),
+	        cpath("server", "key"));
+	fclose(f);
+	char *mq[] = {"mosquitto", "-c", c2, NULL};
+	assert_int_equal(rpt_start(b, mq, o2, NULL), 0);
+	assert_true(rpt_wait_port(b, *p, RPT_DEADLINE_MS));
+}
+
 /*
  * A broker announcing a 300-byte maximum packet (MQTT v5 CONNACK): a
  * queued event too big for it is refused by libmosquitto for good. It is
@@ -454,36 +483,16 @@ static bool flushed(void *arg)
  */
 static void test_oversize_dropped(void **state)
 {
-	char c2[760], l2[760], o2[760], big[RP_DETAIL_MAX + 1];
+	char big[RP_DETAIL_MAX + 1];
 	struct rpt_proc b2;
 	struct rp_agent_conf c;
 	struct rp_agent_stats s;
 	SSL_CTX *ctx = client_ctx();
 	rp_agent *a = NULL;
-	int p3 = rpt_free_port();
-	FILE *f;
+	int p3;
 
 	(void)state;
-	snprintf(c2, sizeof c2, "%s/mosquitto-small.conf", dir);
-	snprintf(l2, sizeof l2, "%s/mosquitto-small.log", dir);
-	snprintf(o2, sizeof o2, "%s/broker-small.out", dir);
-	f = fopen(c2, "w");
-	assert_non_null(f);
-	struct passwd *pw = getpwuid(getuid());
-
-	fprintf(f, "user %s\n", pw ? pw->pw_name : "root");
-	fprintf(f,
-	        "per_listener_settings false\nallow_anonymous true\n"
-	        "persistence false\nlog_dest file %s\nlog_type all\n"
-	        "max_packet_size 300\n"
-	        "listener %d 127.0.0.1\ncafile %s\ncertfile %s\n"
-	        "keyfile %s\nrequire_certificate true\n",
-	        l2, p3, cafile, cpath("server", "pem"), cpath("server", "key"));
-	fclose(f);
-	char *mq[] = {"mosquitto", "-c", c2, NULL};
-	assert_int_equal(rpt_start(&b2, mq, o2, NULL), 0);
-	assert_true(rpt_wait_port(&b2, p3, RPT_DEADLINE_MS));
-
+	start_b2(&b2, "mosquitto-small", "max_packet_size 300\n", &p3);
 	memset(&c, 0, sizeof c);
 	c.id = "AG-BIG";
 	c.host = "127.0.0.1";
