@@ -36,6 +36,7 @@
 #include "rampart/http.h"
 #include "rampart/keystore.h"
 #include "rampart/log.h"
+#include "rampart/mqloop.h"
 #include "rampart/mem.h"
 #include "rampart/agent.h"
 #include "rampart/chainlog.h"
@@ -559,27 +560,6 @@ static void run_on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* HOST:PORT ([V6]:PORT) into host and *port. */
-static int split_broker(const char *s, char *host, size_t cap, int *port)
-{
-	const char *c = strrchr(s, ':');
-	long long p;
-	size_t n;
-
-	if (c == NULL || parse_num(c + 1, 1, 65535, &p) != 0)
-		return -1;
-	n = (size_t)(c - s);
-	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-		s++;
-		n -= 2;
-	}
-	if (n == 0 || n >= cap)
-		return -1;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	*port = (int)p;
-	return 0;
-}
-
 /* The broker's TLS context from a freshly opened keystore. */
 static rp_err run_tls(const struct opts *o, SSL_CTX **ctx)
 {
@@ -763,10 +743,11 @@ static rp_err run_agent_start(struct run *r)
 	memset(&c, 0, sizeof c);
 	if (o->broker_ca == NULL)
 		o->broker_ca = o->ca_file;
-	if (split_broker(o->broker, host, sizeof host, &port) != 0 ||
+	if (rp_mqloop_addr_parse(o->broker, host, sizeof host, &port) !=
+	        RP_OK ||
 	    o->broker_ca == NULL) {
-		rp_log(RP_LOG_ERROR, "--broker HOST:PORT and --broker-ca "
-		                     "(or --ca-file) are needed");
+		rp_log(RP_LOG_ERROR, "--broker HOST:PORT (numeric address) and "
+		                     "--broker-ca (or --ca-file) are needed");
 		goto out;
 	}
 	if (o->boot_flash != NULL &&

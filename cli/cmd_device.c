@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "rampart/encode.h"
 #include "cli.h"
 
 static void usage(void)
@@ -58,10 +59,9 @@ static void print_json(json_t *j)
  */
 static void tidy(json_t *j)
 {
-	static const char hex[] = "0123456789abcdef";
 	const char *k, *s;
 	json_t *v;
-	size_t i, n, o;
+	size_t i, n;
 	char *e;
 
 	if (json_is_object(j)) {
@@ -79,19 +79,7 @@ static void tidy(json_t *j)
 		}
 		if (i == n || (e = malloc(n * 4 + 1)) == NULL)
 			return;
-		for (i = 0, o = 0; i < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-
-			if (c >= 0x20 && c < 0x7f && c != '\\') {
-				e[o++] = (char)c;
-				continue;
-			}
-			e[o++] = '\\';
-			e[o++] = 'x';
-			e[o++] = hex[c >> 4];
-			e[o++] = hex[c & 15];
-		}
-		e[o] = '\0';
+		(void)rp_escape(e, n * 4 + 1, s, n);
 		json_string_set(j, e);
 		free(e);
 	}

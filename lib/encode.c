@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * encode.c - hex and base64 through libsodium (constant-time codecs, so
- * encoding a key does not leak it through timing), with strict decoding.
+ * encoding a key does not leak it through timing), with strict decoding;
+ * and rp_escape, the one \xNN display escaping (logs, stored refusals,
+ * the CLI).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,33 @@
 #include <sodium.h>
 
 #include "rampart/encode.h"
+
+size_t rp_escape(char *dst, size_t cap, const char *src, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	if (cap == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= cap)
+				break;
+			dst[o++] = (char)c;
+			continue;
+		}
+		if (o + 4 >= cap)
+			break;
+		dst[o++] = '\\';
+		dst[o++] = 'x';
+		dst[o++] = hex[c >> 4];
+		dst[o++] = hex[c & 15];
+	}
+	dst[o] = '\0';
+	return o;
+}
 
 static int sodium_variant(enum rp_b64 v)
 {

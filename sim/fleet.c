@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "rampart/log.h"
+#include "rampart/mqloop.h"
 #include "sim.h"
 
 #define TICK_MS      50
@@ -393,39 +394,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	begin_stop(arg, sig == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
-rp_err sim_broker_parse(const char *s, char *host, size_t cap, int *port)
-{
-	const char *colon = strrchr(s, ':');
-	unsigned char addr[sizeof(struct in6_addr)];
-	const char *h = s;
-	size_t n;
-	char *end;
-	long p;
-
-	if (colon == NULL)
-		return RP_E_INVAL;
-	n = (size_t)(colon - s);
-	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-		h = s + 1;
-		n -= 2;
-	}
-	if (n == 0 || n >= cap)
-		return RP_E_INVAL;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	errno = 0;
-	p = strtol(colon + 1, &end, 10);
-	if (errno != 0 || end == colon + 1 || *end != '\0' || p < 1 ||
-	    p > 65535)
-		return RP_E_INVAL;
-	/* the broker's certificate is checked against this IP address */
-	if (inet_pton(AF_INET, host, addr) != 1 &&
-	    inet_pton(AF_INET6, host, addr) != 1)
-		return RP_E_INVAL;
-	*port = (int)p;
-	return RP_OK;
-}
-
 int sim_fleet_run(const struct sim_conf *c, struct sim_dev *devs,
                   const struct sim_fw *fw)
 {
@@ -440,7 +408,7 @@ int sim_fleet_run(const struct sim_conf *c, struct sim_dev *devs,
 	f.fw = fw;
 	f.ret = 2;
 	f.rng = (uint32_t)wall | 1;
-	if (sim_broker_parse(c->broker, f.host, sizeof f.host, &f.port) !=
+	if (rp_mqloop_addr_parse(c->broker, f.host, sizeof f.host, &f.port) !=
 	    RP_OK) {
 		rp_log(RP_LOG_ERROR, "--broker wants HOST:PORT (numeric host)");
 		return 2;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "rampart/log.h"
+#include "rampart/mqloop.h"
 #include "rampart/mem.h"
 #include "sim.h"
 
@@ -319,7 +320,7 @@ static int cmd_run(const struct opts *o)
 	    need(c->dir, "dir"))
 		return EXIT_ERR;
 	/* before minutes of enrollment, not after */
-	if (sim_broker_parse(c->broker, path, sizeof path, &n) != RP_OK) {
+	if (rp_mqloop_addr_parse(c->broker, path, sizeof path, &n) != RP_OK) {
 		fprintf(stderr, PROG " run: --broker wants HOST:PORT or "
 		                     "[V6]:PORT, a numeric address\n");
 		return EXIT_ERR;

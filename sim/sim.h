@@ -108,11 +108,6 @@ rp_err sim_prepare(const struct sim_conf *c, struct sim_dev *devs,
 int sim_fleet_run(const struct sim_conf *c, struct sim_dev *devs,
                   const struct sim_fw *fw);
 
-/* --broker: "HOST:PORT" or "[V6]:PORT" with a numeric address (what the
- * broker's certificate names); RP_E_INVAL otherwise. */
-rp_err sim_broker_parse(const char *s, char *host, size_t cap,
-                        int *port) RP_WARN_UNUSED;
-
 /* A device's id. */
 void sim_dev_id(const struct sim_conf *c, unsigned i, char *out, size_t cap);
 

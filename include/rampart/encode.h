@@ -50,4 +50,14 @@ RP_API rp_err rp_b64_decode(const char *b64, size_t b64len, enum rp_b64 variant,
                             const char *ignore, uint8_t *out, size_t cap,
                             size_t *outlen) RP_WARN_UNUSED;
 
+/*
+ * Printable ASCII for display: src[0..len) into dst (cap >= 1 bytes,
+ * always NUL-terminated) with every byte outside 0x20..0x7e, and the
+ * backslash, written as \xNN, so that a string a device or client chose
+ * cannot forge a log line, split a UTF-8 sequence at a later cut, or
+ * drive a terminal. What does not fit is left out, never half an escape.
+ * Returns the length written. 4 * len + 1 bytes always suffice.
+ */
+RP_API size_t rp_escape(char *dst, size_t cap, const char *src, size_t len);
+
 #endif

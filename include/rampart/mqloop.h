@@ -15,6 +15,8 @@
 #ifndef RAMPART_MQLOOP_H
 #define RAMPART_MQLOOP_H
 
+#include <stddef.h>
+
 #include "rampart/err.h"
 #include "rampart/export.h"
 
@@ -53,5 +55,15 @@ RP_API void rp_mqloop_kick(rp_mqloop *l);
 RP_API void rp_mqloop_detach(rp_mqloop *l);
 
 RP_API void rp_mqloop_free(rp_mqloop *l);
+
+/*
+ * A broker address as operators write it: "HOST:PORT" or "[V6]:PORT",
+ * HOST a numeric IPv4 or IPv6 address (the name the broker's certificate
+ * must carry, and no blocking name lookup on the loop), PORT 1..65535.
+ * host gets the address without brackets (cap bytes, NUL-terminated).
+ * RP_E_INVAL for anything else.
+ */
+RP_API rp_err rp_mqloop_addr_parse(const char *s, char *host, size_t cap,
+                                   int *port) RP_WARN_UNUSED;
 
 #endif

@@ -306,37 +306,6 @@ static void on_lost(void *arg, int mosq_rc)
 	            (unsigned long long)mq->wait_ms);
 }
 
-/* "HOST:PORT" or "[V6]:PORT" with a numeric address. */
-static rp_err parse_broker(const char *s, char *host, size_t cap, int *port)
-{
-	const char *colon = strrchr(s, ':');
-	unsigned char buf[sizeof(struct in6_addr)];
-	const char *h = s;
-	size_t hl;
-	char *end;
-	long p;
-
-	if (colon == NULL)
-		return RP_E_CONFIG_BAD_VALUE;
-	hl = (size_t)(colon - s);
-	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
-		h = s + 1;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= cap)
-		return RP_E_CONFIG_BAD_VALUE;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	p = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || end == colon + 1 || p < 1 || p > 65535)
-		return RP_E_CONFIG_BAD_VALUE;
-	if (inet_pton(AF_INET, host, buf) != 1 &&
-	    inet_pton(AF_INET6, host, buf) != 1)
-		return RP_E_CONFIG_BAD_VALUE;
-	*port = (int)p;
-	return RP_OK;
-}
-
 static void client_free(struct mqtt *mq)
 {
 	if (mq == NULL)
@@ -368,8 +337,9 @@ rp_err mqtt_start(struct rampartd *rd)
 	if (mq == NULL)
 		return RP_E_NOMEM;
 	mq->rd = rd;
-	rc = parse_broker(b, mq->host, sizeof mq->host, &mq->port);
+	rc = rp_mqloop_addr_parse(b, mq->host, sizeof mq->host, &mq->port);
 	if (rc != RP_OK) {
+		rc = RP_E_CONFIG_BAD_VALUE;
 		rp_log_error("mqtt: broker '%s' is not a numeric HOST:PORT", b);
 		goto out;
 	}

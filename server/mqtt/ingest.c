@@ -20,6 +20,7 @@
 
 #include "mqtt/mqtt.h"
 #include "mqtt/msg.h"
+#include "rampart/encode.h"
 #include "rampart/log.h"
 #include "rampartd.h"
 
@@ -197,26 +198,9 @@ static rp_err refusal_code(const char *reason)
  */
 static void put_ascii(char *dst, size_t cap, const char *src)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t o = strlen(dst);
 
-	for (; *src != '\0'; src++) {
-		unsigned char c = (unsigned char)*src;
-
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			if (o + 1 >= cap)
-				break;
-			dst[o++] = (char)c;
-			continue;
-		}
-		if (o + 4 >= cap)
-			break;
-		dst[o++] = '\\';
-		dst[o++] = 'x';
-		dst[o++] = hex[c >> 4];
-		dst[o++] = hex[c & 15];
-	}
-	dst[o] = '\0';
+	(void)rp_escape(dst + o, cap - o, src, strlen(src));
 }
 
 /* A refusal event joins the queue as a security event (kept over

@@ -403,12 +403,52 @@ static void test_silent_peer_times_out(void **state)
 	close(s);
 }
 
+/* Broker addresses as operators write them (pure). */
+static void test_addr_parse(void **state)
+{
+	char host[64];
+	int p = 0;
+
+	(void)state;
+	assert_int_equal(
+	    rp_mqloop_addr_parse("127.0.0.1:8883", host, sizeof host, &p),
+	    RP_OK);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(p, 8883);
+	assert_int_equal(rp_mqloop_addr_parse("[::1]:1", host, sizeof host, &p),
+	                 RP_OK);
+	assert_string_equal(host, "::1");
+	assert_int_equal(p, 1);
+	static const char *const bad_addr[] = {
+	    "",
+	    "127.0.0.1",
+	    "127.0.0.1:",
+	    ":8883",
+	    "[]:8883",
+	    "127.0.0.1:0",
+	    "127.0.0.1:65536",
+	    "127.0.0.1:88x",
+	    "broker:8883",
+	    "::1:8883x",
+	    "127.0.0.1:-1",
+	    "[::1:8883",
+	};
+	for (size_t i = 0; i < sizeof bad_addr / sizeof bad_addr[0]; i++)
+		assert_int_equal(
+		    rp_mqloop_addr_parse(bad_addr[i], host, sizeof host, &p),
+		    RP_E_INVAL);
+	/* an address longer than the caller's buffer */
+	assert_int_equal(rp_mqloop_addr_parse("127.0.0.1:8883", host, 9, &p),
+	                 RP_E_INVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_many_clients_loss_and_reconnect),
 	    cmocka_unit_test(test_tls_refusal_reported_once),
 	    cmocka_unit_test(test_silent_peer_times_out),
+	    cmocka_unit_test(test_addr_parse),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

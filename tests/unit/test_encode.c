@@ -110,6 +110,27 @@ static void test_b64_strict(void **state)
 	    RP_E_BUFFER);
 }
 
+/* Display escaping: printable ASCII kept, the rest and '\\' as \\xNN,
+ * embedded NULs included, never half an escape at the cut. */
+static void test_escape(void **state)
+{
+	char out[32];
+
+	(void)state;
+	assert_int_equal(rp_escape(out, sizeof out, "fw 1.2", 6), 6);
+	assert_string_equal(out, "fw 1.2");
+	assert_int_equal(rp_escape(out, sizeof out, "a\x1b[2J\\b\0c", 9), 18);
+	assert_string_equal(out, "a\\x1b[2J\\x5cb\\x00c");
+	assert_int_equal(rp_escape(out, sizeof out, "\xc3\xa9", 2), 8);
+	assert_string_equal(out, "\\xc3\\xa9");
+	/* 6 bytes: "ab" fits, the escape of \n (4 bytes + NUL) does not. */
+	assert_int_equal(rp_escape(out, 6, "ab\ncd", 5), 2);
+	assert_string_equal(out, "ab");
+	assert_int_equal(rp_escape(out, 1, "ab", 2), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(rp_escape(out, 0, "ab", 2), 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -122,6 +143,7 @@ int main(void)
 	    cmocka_unit_test(test_vectors),
 	    cmocka_unit_test(test_hex_strict),
 	    cmocka_unit_test(test_b64_strict),
+	    cmocka_unit_test(test_escape),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rampart/encode.h"
 #include "rampart/log.h"
 
 static char log_ident[64] = "rampart";
@@ -53,34 +54,6 @@ rp_err rp_log_level_parse(const char *name, enum rp_log_level *out)
 	return RP_E_INVAL;
 }
 
-/*
- * Copy src into dst (cap bytes, NUL-terminated), escaping every byte
- * outside printable ASCII plus backslash as \xNN. Returns the length.
- */
-static size_t escape(char *dst, size_t cap, const char *src)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (; *src != '\0'; src++) {
-		unsigned char c = (unsigned char)*src;
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			if (o + 1 >= cap)
-				break;
-			dst[o++] = (char)c;
-		} else {
-			if (o + 4 >= cap)
-				break;
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 15];
-		}
-	}
-	dst[o] = '\0';
-	return o;
-}
-
 void rp_logv(enum rp_log_level level, const char *fmt, va_list ap)
 {
 	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
@@ -99,7 +72,7 @@ void rp_logv(enum rp_log_level level, const char *fmt, va_list ap)
 		snprintf(raw, sizeof raw, "(unprintable log message)");
 	else if ((size_t)n >= sizeof raw)
 		memcpy(raw + sizeof raw - 4, "...", 4);
-	escape(msg, sizeof msg, raw);
+	(void)rp_escape(msg, sizeof msg, raw, strlen(raw));
 
 	if (log_dest == RP_LOG_SYSLOG) {
 		syslog(prio[level], "%s: %s", level_names[level], msg);

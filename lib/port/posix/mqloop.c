@@ -31,9 +31,11 @@
  * process, before any client exists.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include <event2/event.h>
@@ -271,4 +273,36 @@ void rp_mqloop_free(rp_mqloop *l)
 	if (l->tick != NULL)
 		event_free(l->tick);
 	free(l);
+}
+
+rp_err rp_mqloop_addr_parse(const char *s, char *host, size_t cap, int *port)
+{
+	const char *colon = s != NULL ? strrchr(s, ':') : NULL;
+	unsigned char addr[sizeof(struct in6_addr)];
+	const char *h = s;
+	size_t n;
+	char *end;
+	long p;
+
+	if (colon == NULL || host == NULL || port == NULL)
+		return RP_E_INVAL;
+	n = (size_t)(colon - s);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		h = s + 1;
+		n -= 2;
+	}
+	if (n == 0 || n >= cap)
+		return RP_E_INVAL;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (errno != 0 || end == colon + 1 || *end != '\0' || p < 1 ||
+	    p > 65535)
+		return RP_E_INVAL;
+	if (inet_pton(AF_INET, host, addr) != 1 &&
+	    inet_pton(AF_INET6, host, addr) != 1)
+		return RP_E_INVAL;
+	*port = (int)p;
+	return RP_OK;
 }
