@@ -178,6 +178,7 @@ static rp_err start_dev(struct fleet *f, struct sim_dev *d)
 	ac.base = f->base;
 	ac.telemetry_ms = (uint32_t)(f->c->telemetry_s * 1000.0);
 	ac.jitter_pct = f->c->jitter_pct;
+	ac.queue_max = f->c->queue_max;
 	ac.sys.collect = collect;
 	ac.sys.ctx = d;
 	ac.on_command = on_command;

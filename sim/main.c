@@ -43,6 +43,7 @@ enum {
 	OPT_PARALLEL,
 	OPT_INTERVAL,
 	OPT_JITTER,
+	OPT_QUEUE_MAX,
 	OPT_CHURN,
 	OPT_AUTH_FAIL,
 	OPT_RAMP,
@@ -66,6 +67,7 @@ static const struct option long_opts[] = {
     {"enroll-parallel", required_argument, NULL, OPT_PARALLEL},
     {"telemetry-interval", required_argument, NULL, OPT_INTERVAL},
     {"jitter", required_argument, NULL, OPT_JITTER},
+    {"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
     {"churn", required_argument, NULL, OPT_CHURN},
     {"auth-fail-rate", required_argument, NULL, OPT_AUTH_FAIL},
     {"ramp", required_argument, NULL, OPT_RAMP},
@@ -85,7 +87,7 @@ static void usage(FILE *f)
 	        "      [--server URL --ca-file ROOT.pem --claim CERT,KEY]\n"
 	        "      [--devices N] [--prefix P] [--first K]\n"
 	        "      [--enroll-parallel K] [--telemetry-interval S] "
-	        "[--jitter PCT]\n"
+	        "[--jitter PCT] [--queue-max N]\n"
 	        "      [--churn PER_MIN] [--auth-fail-rate PER_MIN] "
 	        "[--ramp PER_S]\n"
 	        "      [--duration S] [--stats-interval S] [--verbose]\n"
@@ -139,6 +141,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	c->enroll_parallel = 4;
 	c->telemetry_s = 10;
 	c->jitter_pct = 10;
+	c->queue_max = 32;
 	c->ramp_per_s = 100;
 	c->stats_s = 10;
 	o->group = "sim";
@@ -182,6 +185,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_JITTER:
 			bad = parse_uint(optarg, 0, 50, &c->jitter_pct);
+			break;
+		case OPT_QUEUE_MAX:
+			bad = parse_uint(optarg, 1, 65536, &c->queue_max);
 			break;
 		case OPT_CHURN:
 			bad = parse_double(optarg, 0, 1e6, &c->churn_per_min);

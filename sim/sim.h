@@ -38,6 +38,7 @@ struct sim_conf {
 	unsigned enroll_parallel; /* enrollments in flight */
 	double telemetry_s;       /* period of each device */
 	unsigned jitter_pct;      /* +- spread of each period */
+	unsigned queue_max;       /* offline queue per device, messages */
 	double churn_per_min;     /* devices that drop and come back */
 	double auth_fail_per_min; /* failed local logins, fleet-wide */
 	double ramp_per_s;        /* sessions started per second */
