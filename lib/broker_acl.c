@@ -25,7 +25,8 @@ struct acl_rule {
 /*
  * THE ACL. Placeholders: ${id} = the client's own id (its certificate CN),
  * matched literally, so a "+" or "#" never stands for it; ${any} = one
- * valid device id, or, in a service's subscription filter only, "+".
+ * valid device id, or, in a service's or a monitor's subscription filter
+ * only, "+".
  * Nothing else is allowed: no "#", no $SYS, no other subtree. SUB grants
  * subscribing with exactly this filter and receiving messages on it.
  * Change it only together with docs/transport.md.
@@ -51,6 +52,14 @@ static const struct acl_rule acl_rules[] = {
     {RP_BROKER_ROLE_SERVICE, ACTIVE, PUB, RP_BROKER_TOPIC_RELOAD},
     {RP_BROKER_ROLE_SERVICE, ACTIVE, SUB, RP_BROKER_TOPIC_REFUSALS},
     {RP_BROKER_ROLE_SERVICE, ACTIVE, SUB, RP_BROKER_TOPIC_STATUS},
+    /* a monitor (an operator watching): what the service reads, no PUB */
+    {RP_BROKER_ROLE_MONITOR, ACTIVE, SUB, "rampart/v1/d/${any}/telemetry"},
+    {RP_BROKER_ROLE_MONITOR, ACTIVE, SUB, "rampart/v1/d/${any}/events"},
+    {RP_BROKER_ROLE_MONITOR, ACTIVE, SUB,
+     "rampart/v1/d/${any}/shadow/reported"},
+    {RP_BROKER_ROLE_MONITOR, ACTIVE, SUB, "rampart/v1/d/${any}/cmd/result"},
+    {RP_BROKER_ROLE_MONITOR, ACTIVE, SUB, RP_BROKER_TOPIC_REFUSALS},
+    {RP_BROKER_ROLE_MONITOR, ACTIVE, SUB, RP_BROKER_TOPIC_STATUS},
 };
 
 static bool id_char(char c)
@@ -124,7 +133,7 @@ static size_t level_len(const char *t)
 
 /*
  * Match topic against one template (see acl_rules). sub: the topic is a
- * subscription filter of a service, where ${any} may be "+".
+ * subscription filter of a service or monitor, where ${any} may be "+".
  */
 static bool tmpl_match(const char *tmpl, const char *id, size_t idlen,
                        const char *topic, bool sub)
@@ -161,7 +170,8 @@ bool rp_broker_acl_allows(enum rp_broker_role role, enum rp_broker_state state,
 
 	if (id == NULL || topic == NULL || (unsigned)state > 31)
 		return false;
-	if (role != RP_BROKER_ROLE_DEVICE && role != RP_BROKER_ROLE_SERVICE)
+	if (role != RP_BROKER_ROLE_DEVICE && role != RP_BROKER_ROLE_SERVICE &&
+	    role != RP_BROKER_ROLE_MONITOR)
 		return false;
 	st = ST(state);
 	if (!(st & (ACTIVE | QUARANTINED)))
@@ -181,7 +191,7 @@ bool rp_broker_acl_allows(enum rp_broker_role role, enum rp_broker_state state,
 		    !(r->access & access))
 			continue;
 		if (tmpl_match(r->tmpl, id, idlen, topic,
-		               role == RP_BROKER_ROLE_SERVICE &&
+		               role != RP_BROKER_ROLE_DEVICE &&
 		                   access == RP_BROKER_SUBSCRIBE))
 			return true;
 	}

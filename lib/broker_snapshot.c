@@ -197,10 +197,13 @@ static rp_err parse_record(rp_broker_snapshot *s, char *line, bool *is_end,
 		*is_end = true;
 		return parse_u64(a, end_count) ? RP_OK : RP_E_SYNTAX;
 	}
-	if (strcmp(kw, "service") == 0 && b == NULL) {
+	if ((strcmp(kw, "service") == 0 || strcmp(kw, "monitor") == 0) &&
+	    b == NULL) {
 		if (!rp_broker_id_valid(a, strlen(a)))
 			return RP_E_SYNTAX;
-		return id_insert(s, a, RP_BROKER_ROLE_SERVICE,
+		return id_insert(s, a,
+		                 kw[0] == 's' ? RP_BROKER_ROLE_SERVICE
+		                              : RP_BROKER_ROLE_MONITOR,
 		                 RP_BROKER_ACTIVE);
 	}
 	if (strcmp(kw, "device") == 0 && b != NULL) {
@@ -453,6 +456,7 @@ rp_err rp_broker_snapshot_encode(const struct rp_broker_fleet *f, char **out,
 		*out = NULL;
 	if (f == NULL || out == NULL || len == NULL ||
 	    (f->n_services && f->services == NULL) ||
+	    (f->n_monitors && f->monitors == NULL) ||
 	    (f->n_devices && f->devices == NULL) ||
 	    (f->n_revoked && f->revoked == NULL))
 		return RP_E_INVAL;
@@ -466,6 +470,15 @@ rp_err rp_broker_snapshot_encode(const struct rp_broker_fleet *f, char **out,
 			goto out;
 		}
 		sb_add(&b, "service ", id, "\n");
+	}
+	for (i = 0; i < f->n_monitors; i++) {
+		const char *id = f->monitors[i];
+
+		if (id == NULL || !rp_broker_id_valid(id, strlen(id))) {
+			rc = RP_E_INVAL;
+			goto out;
+		}
+		sb_add(&b, "monitor ", id, "\n");
 	}
 	for (i = 0; i < f->n_devices; i++) {
 		const struct rp_broker_device *d = &f->devices[i];
@@ -487,7 +500,7 @@ rp_err rp_broker_snapshot_encode(const struct rp_broker_fleet *f, char **out,
 		}
 		sb_add(&b, "revoked-serial ", f->revoked[i], "\n");
 	}
-	records = f->n_services + f->n_devices + f->n_revoked;
+	records = f->n_services + f->n_monitors + f->n_devices + f->n_revoked;
 	snprintf(num, sizeof num, "%zu", records);
 	sb_add(&b, "end ", num, "\n");
 	if (b.oom) {

@@ -313,7 +313,7 @@ static bool may_connect(const struct plugin *p, const char *id,
 		return false;
 	}
 	rp_broker_snapshot_lookup(p->snap, id, &role, &st);
-	if (role == RP_BROKER_ROLE_SERVICE)
+	if (role == RP_BROKER_ROLE_SERVICE || role == RP_BROKER_ROLE_MONITOR)
 		return true;
 	if (role == RP_BROKER_ROLE_DEVICE &&
 	    (st == RP_BROKER_ACTIVE || st == RP_BROKER_QUARANTINED))
@@ -510,7 +510,8 @@ static int on_message(int event, void *event_data, void *userdata)
 	(void)event;
 	if (e->topic == NULL || strcmp(e->topic, RP_BROKER_TOPIC_RELOAD) != 0)
 		return MOSQ_ERR_SUCCESS;
-	/* The ACL already allows this topic to the service only; be sure. */
+	/* The ACL already allows this topic to the service only (never to a
+	 * monitor or device); be sure. */
 	rp_broker_snapshot_lookup(p->snap, mosquitto_client_username(e->client),
 	                          &role, &st);
 	if (role == RP_BROKER_ROLE_SERVICE)

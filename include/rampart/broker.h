@@ -24,7 +24,8 @@
 /* A snapshot file larger than this is refused (16 MiB: ~200 000 devices). */
 #define RP_BROKER_SNAPSHOT_MAX (16u * 1024 * 1024)
 
-/* The topics the plugin itself uses (service role only). */
+/* The topics the plugin itself uses (service role; monitors may read
+ * refusals and status). */
 #define RP_BROKER_TOPIC_RELOAD   "rampart/v1/svc/broker/reload"
 #define RP_BROKER_TOPIC_REFUSALS "rampart/v1/svc/broker/refusals"
 #define RP_BROKER_TOPIC_STATUS   "rampart/v1/svc/broker/status"
@@ -41,6 +42,7 @@ enum rp_broker_role {
 	RP_BROKER_ROLE_NONE = 0,
 	RP_BROKER_ROLE_DEVICE = 1,
 	RP_BROKER_ROLE_SERVICE = 2, /* rampartd's own connection */
+	RP_BROKER_ROLE_MONITOR = 3, /* an operator's read-only watcher */
 };
 
 /* Access kinds; the values are Mosquitto's MOSQ_ACL_* (mosquitto.h). */
@@ -70,8 +72,9 @@ RP_API RP_WARN_UNUSED rp_err rp_broker_serial_hex(
  * The ACL decision (one table of templates, lib/broker_acl.c). id is the
  * client's own id (its CN, already validated); topic is the topic of a
  * publish/delivery or the filter of a subscription. O(length of topic):
- * no lookup proportional to the fleet. Only ACTIVE and QUARANTINED devices
- * and services have any access; unsubscribing is always allowed for them.
+ * no lookup proportional to the fleet. Only ACTIVE and QUARANTINED devices,
+ * services and monitors have any access; unsubscribing is always allowed
+ * for them. A monitor may subscribe and receive, never publish.
  */
 RP_API bool rp_broker_acl_allows(enum rp_broker_role role,
                                  enum rp_broker_state state, const char *id,
@@ -111,8 +114,9 @@ rp_broker_snapshot_load(const char *path, const struct rp_broker_alloc *alloc,
 RP_API void rp_broker_snapshot_free(rp_broker_snapshot *s);
 
 /*
- * Role and state of an identity: a service ({SERVICE, ACTIVE}), a device
- * ({DEVICE, its state}), or unknown ({NONE, UNKNOWN}). O(1).
+ * Role and state of an identity: a service ({SERVICE, ACTIVE}), a monitor
+ * ({MONITOR, ACTIVE}), a device ({DEVICE, its state}), or unknown ({NONE,
+ * UNKNOWN}). O(1).
  */
 RP_API void rp_broker_snapshot_lookup(const rp_broker_snapshot *s,
                                       const char *id, enum rp_broker_role *role,
@@ -142,6 +146,8 @@ struct rp_broker_fleet {
 	size_t n_devices;
 	const char *const *revoked; /* canonical hex serials of revoked certs */
 	size_t n_revoked;
+	const char *const *monitors; /* client CNs with the monitor role */
+	size_t n_monitors;
 };
 
 /*

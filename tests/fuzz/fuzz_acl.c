@@ -4,7 +4,8 @@
  * byte of role/state/access, then "id\0topic". Checks the properties the
  * ACL promises whatever the topic: a device never gets a topic outside
  * rampart/v1/d/<its id>/, never a wildcard; nobody gets $SYS or "#"; a
- * refused state gets nothing.
+ * refused state gets nothing; a monitor never publishes anything and only
+ * reads device data and the broker's refusals and status, when active.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,26 @@
 #include "rampart/broker.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* rampart/v1/d/<one level>/ then only what a device sends. */
+static bool monitor_device_topic(const char *topic)
+{
+	static const char *const tails[] = {"telemetry", "events",
+	                                    "shadow/reported", "cmd/result"};
+	const char *t;
+	size_t i;
+
+	if (strncmp(topic, "rampart/v1/d/", 13) != 0)
+		return false;
+	t = strchr(topic + 13, '/');
+	if (t == NULL || t == topic + 13)
+		return false;
+	for (i = 0; i < sizeof tails / sizeof tails[0]; i++) {
+		if (strcmp(t + 1, tails[i]) == 0)
+			return true;
+	}
+	return false;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -57,6 +78,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (st == RP_BROKER_QUARANTINED &&
 			    strcmp(topic + n, "events") != 0 &&
 			    strcmp(topic + n, "cmd") != 0)
+				abort();
+		} else if (role == RP_BROKER_ROLE_MONITOR) {
+			if (acc == RP_BROKER_WRITE || st != RP_BROKER_ACTIVE)
+				abort();
+			if (strcmp(topic, RP_BROKER_TOPIC_REFUSALS) != 0 &&
+			    strcmp(topic, RP_BROKER_TOPIC_STATUS) != 0 &&
+			    !monitor_device_topic(topic))
+				abort();
+			/* never more than the service gets */
+			if (!rp_broker_acl_allows(RP_BROKER_ROLE_SERVICE, st,
+			                          id, topic, acc))
 				abort();
 		} else if (role != RP_BROKER_ROLE_SERVICE) {
 			abort();

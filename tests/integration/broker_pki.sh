@@ -36,7 +36,8 @@ leaf() {
 leaf server localhost ca/server.ext
 cp certs/server.pem pki/server.pem
 cp certs/server.key pki/server.key
-for id in SN1 SN2 SNQ SNR SND SNU SNK SNS rampartd rampartd-watch; do
+for id in SN1 SN2 SNQ SNR SND SNU SNK SNS rampartd rampartd-watch \
+	rampart-monitor; do
 	leaf "$id" "$id" ca/client.ext
 done
 leaf SNS-new SNS ca/client.ext

@@ -5,7 +5,8 @@
  * mosquitto_pub/mosquitto_sub and openssl s_client: what a device may and
  * may not do, who is refused at connect, how quarantine confines, that a
  * revocation cuts an open session within a second of the notification,
- * that every refusal shows up on the refusal topic, and that the shipped
+ * that every refusal shows up on the refusal topic, that the read-only
+ * monitor identity watches but publishes nothing, and that the shipped
  * configuration has no crlfile an expired CRL could lock the fleet out
  * with. The PKI comes from broker_pki.sh (openssl). In a sanitizer build
  * the broker runs with the sanitizer runtime preloaded (RP_PLUGIN_PRELOAD),
@@ -87,13 +88,15 @@ static bool wait_count(const char *path, const char *needle, int n,
 /* 2: both service identities; 1: rampartd-watch only. */
 static size_t n_svcs = 2;
 
-/* Write the fleet state: the given devices, the service identities. */
+/* Write the fleet state: the given devices, the service identities and
+ * the monitor (an operator's read-only watcher). */
 static void write_snapshot(const struct rp_broker_device *devs, size_t n,
                            const char *const *revoked, size_t nrev)
 {
 	static const char *const svcs[] = {"rampartd-watch", "rampartd"};
-	struct rp_broker_fleet f = {++seq, svcs,    n_svcs, devs,
-	                            n,     revoked, nrev};
+	static const char *const mons[] = {"rampart-monitor"};
+	struct rp_broker_fleet f = {++seq,   svcs, n_svcs, devs, n,
+	                            revoked, nrev, mons,   1};
 
 	assert_int_equal(rp_broker_snapshot_write(snap, &f, 0640), RP_OK);
 }
@@ -656,6 +659,149 @@ static void test_service_topics_are_the_service_s(void **state)
 	assert_int_equal(count_in(wlog, "\"event\":\"reloaded\""), n);
 }
 
+/* The running mosquitto_sub process with the monitor certificate. */
+static void monitor_start(struct rpt_proc *p, const char *log)
+{
+	char *m[] = {"mosquitto_sub",
+	             "-h",
+	             "127.0.0.1",
+	             "-p",
+	             port_s,
+	             "--cafile",
+	             (char *)cpath("../pki/root", "pem"),
+	             "--cert",
+	             (char *)cpath("rampart-monitor", "pem"),
+	             "--key",
+	             (char *)cpath("rampart-monitor", "key"),
+	             "-i",
+	             "rampart-monitor",
+	             "-v",
+	             "-t",
+	             "rampart/v1/d/+/telemetry",
+	             "-t",
+	             RP_BROKER_TOPIC_REFUSALS,
+	             NULL};
+
+	assert_int_equal(rpt_start(p, m, log, NULL), 0);
+}
+
+/* Publish as rampartd to topic until it shows up in log (a live path). */
+static void service_until_seen(const char *topic, const char *msg,
+                               const char *log)
+{
+	long long end = rpt_now_ms() + RPT_DEADLINE_MS;
+	bool got = false;
+
+	while (!got && rpt_now_ms() < end) {
+		assert_int_equal(mqtt("mosquitto_pub", "rampartd", "rampartd",
+		                      NULL, "-t", topic, "-m", msg, NULL),
+		                 0);
+		got = rpt_wait_file_contains(log, msg, 500);
+	}
+	assert_true(got);
+}
+
+/*
+ * The monitor role: an operator watches the fleet with its own
+ * certificate (not rampartd's): it receives telemetry and refusals, its
+ * session survives reloads, and it can publish nothing, subscribe to
+ * nothing wider than what it is given.
+ */
+static void test_monitor_reads_only(void **state)
+{
+	struct rpt_proc mon, dsub;
+	char mlog[760], dlog[760];
+	long long end = rpt_now_ms() + RPT_DEADLINE_MS;
+	bool got = false;
+	int reloads, kicks;
+
+	(void)state;
+	snprintf(mlog, sizeof mlog, "%s/monitor.log", dir);
+	snprintf(dlog, sizeof dlog, "%s/sn2-mon.log", dir);
+	monitor_start(&mon, mlog);
+	/* It receives a device's telemetry through "+". */
+	while (!got && rpt_now_ms() < end) {
+		assert_int_equal(mqtt("mosquitto_pub", "SN1", "SN1", NULL, "-t",
+		                      "rampart/v1/d/SN1/telemetry", "-m",
+		                      "mon-sees-sn1", NULL),
+		                 0);
+		got = rpt_wait_file_contains(
+		    mlog, "rampart/v1/d/SN1/telemetry mon-sees-sn1", 500);
+	}
+	assert_true(got);
+	/* A reload does not cut it (it is listed, not revoked). */
+	kicks = count_in(wlog, "\"id\":\"rampart-monitor\"");
+	write_snapshot(base_fleet, NBASE, NULL, 0);
+	notify_reload();
+	assert_int_equal(mqtt("mosquitto_pub", "SN2", "SN2", NULL, "-t",
+	                      "rampart/v1/d/SN2/telemetry", "-m",
+	                      "mon-after-reload", NULL),
+	                 0);
+	assert_true(
+	    rpt_wait_file_contains(mlog, "mon-after-reload", RPT_DEADLINE_MS));
+	assert_int_equal(count_in(wlog, "\"id\":\"rampart-monitor\""), kicks);
+	/* It receives the refusals too. */
+	publish_denied("SN1", "rampart/v1/d/SN2/events", "sn1-ev-seen-by-mon");
+	assert_true(rpt_wait_file_contains(
+	    mlog,
+	    "\"id\":\"SN1\",\"address\":\"127.0.0.1\",\"topic\":"
+	    "\"rampart/v1/d/SN2/events\"",
+	    RPT_DEADLINE_MS));
+	/* From here on, each connection with its client id takes over the
+	 * monitor's session (MQTT): stop it first. */
+	rpt_stop(&mon, 2000);
+
+	/* SN2 listens to its commands and desired shadow: the path works. */
+	char *d[] = {"mosquitto_sub",
+	             "-h",
+	             "127.0.0.1",
+	             "-p",
+	             port_s,
+	             "--cafile",
+	             (char *)cpath("../pki/root", "pem"),
+	             "--cert",
+	             (char *)cpath("SN2", "pem"),
+	             "--key",
+	             (char *)cpath("SN2", "key"),
+	             "-i",
+	             "SN2",
+	             "-v",
+	             "-t",
+	             "rampart/v1/d/SN2/cmd",
+	             "-t",
+	             "rampart/v1/d/SN2/shadow/desired",
+	             NULL};
+	assert_int_equal(rpt_start(&dsub, d, dlog, NULL), 0);
+	service_until_seen("rampart/v1/d/SN2/cmd", "svc-cmd-before", dlog);
+	service_until_seen("rampart/v1/d/SN2/shadow/desired",
+	                   "svc-desired-before", dlog);
+	/* The monitor publishes nothing: not a command, not a desired
+	 * shadow, not a reload. */
+	reloads = count_in(wlog, "\"event\":\"reloaded\"");
+	publish_denied("rampart-monitor", "rampart/v1/d/SN2/cmd",
+	               "mon-cmd-to-sn2");
+	publish_denied("rampart-monitor", "rampart/v1/d/SN2/shadow/desired",
+	               "mon-desired-to-sn2");
+	publish_denied("rampart-monitor", RP_BROKER_TOPIC_RELOAD, "mon-reload");
+	publish_denied("rampart-monitor",
+	               "rampart/v1/d/rampart-monitor/telemetry",
+	               "mon-own-telemetry");
+	/* Later service messages arrive at SN2; the monitor's never do. */
+	service_until_seen("rampart/v1/d/SN2/cmd", "svc-cmd-after", dlog);
+	service_until_seen("rampart/v1/d/SN2/shadow/desired",
+	                   "svc-desired-after", dlog);
+	assert_int_equal(count_in(dlog, "mon-cmd-to-sn2"), 0);
+	assert_int_equal(count_in(dlog, "mon-desired-to-sn2"), 0);
+	assert_int_equal(count_in(wlog, "\"event\":\"reloaded\""), reloads);
+	/* Nothing wider than it is given. */
+	subscribe_denied("rampart-monitor", "#");
+	subscribe_denied("rampart-monitor", "$SYS/#");
+	subscribe_denied("rampart-monitor", "rampart/v1/d/+/cmd");
+	subscribe_denied("rampart-monitor", "rampart/v1/d/+/shadow/desired");
+	subscribe_denied("rampart-monitor", "rampart/v1/d/+/#");
+	rpt_stop(&dsub, 2000);
+}
+
 /*
  * rampartd's own identity removed by the reload it sends itself: its
  * session is not cut inside its own publish but on the next TICK.
@@ -930,6 +1076,7 @@ int main(void)
 	    cmocka_unit_test(test_revocation_cuts_open_session),
 	    cmocka_unit_test(test_serial_revocation_cuts_open_session),
 	    cmocka_unit_test(test_service_topics_are_the_service_s),
+	    cmocka_unit_test(test_monitor_reads_only),
 	    cmocka_unit_test(test_service_cut_by_its_own_reload),
 	    cmocka_unit_test(test_broken_snapshot_fails_closed),
 	    cmocka_unit_test(test_storm_poll_and_sighup),

@@ -2,7 +2,7 @@
 /*
  * test_broker.c - the broker plugin's pure parts (lib/broker_acl.c,
  * lib/broker_snapshot.c): every ACL template, in and out, per role and
- * state; the snapshot test vector of docs/transport.md both ways; every
+ * state; the snapshot test vectors of docs/transport.md both ways; every
  * kind of malformed snapshot refused with its line; the atomic writer.
  */
 #define _GNU_SOURCE
@@ -17,6 +17,7 @@
 
 #define D   RP_BROKER_ROLE_DEVICE
 #define S   RP_BROKER_ROLE_SERVICE
+#define M   RP_BROKER_ROLE_MONITOR
 #define R   RP_BROKER_READ
 #define W   RP_BROKER_WRITE
 #define SUB RP_BROKER_SUBSCRIBE
@@ -31,6 +32,14 @@ static const char vector[] = "rampart-broker-snapshot 1\n"
                              "device SN-0004 decommissioned\n"
                              "revoked-serial 1f3a\n"
                              "end 6\n";
+
+/* docs/transport.md, "Test vector" (second: with a monitor). */
+static const char vector_monitor[] = "rampart-broker-snapshot 1\n"
+                                     "seq 8\n"
+                                     "service rampartd\n"
+                                     "monitor rampart-monitor\n"
+                                     "device SN-0001 active\n"
+                                     "end 3\n";
 
 static bool dev(const char *topic, int access)
 {
@@ -47,6 +56,12 @@ static bool svc(const char *topic, int access)
 {
 	return rp_broker_acl_allows(S, RP_BROKER_ACTIVE, "rampartd", topic,
 	                            access);
+}
+
+static bool mon(const char *topic, int access)
+{
+	return rp_broker_acl_allows(M, RP_BROKER_ACTIVE, "rampart-monitor",
+	                            topic, access);
 }
 
 static void test_acl_device(void **state)
@@ -180,6 +195,64 @@ static void test_acl_service(void **state)
 	                                  "rampart/v1/d/+/telemetry", SUB));
 }
 
+static void test_acl_monitor(void **state)
+{
+	static const char *const sub[] = {
+	    "rampart/v1/d/+/telemetry",         "rampart/v1/d/+/events",
+	    "rampart/v1/d/+/shadow/reported",   "rampart/v1/d/+/cmd/result",
+	    "rampart/v1/d/SN9/telemetry",       "rampart/v1/d/SN9/events",
+	    "rampart/v1/d/SN9/shadow/reported", "rampart/v1/d/SN9/cmd/result",
+	    RP_BROKER_TOPIC_REFUSALS,           RP_BROKER_TOPIC_STATUS};
+	static const char *const never[] = {"#",
+	                                    "+",
+	                                    "$SYS/#",
+	                                    "$SYS/broker/version",
+	                                    "rampart/#",
+	                                    "rampart/v1/d/#",
+	                                    "rampart/v1/d/+/#",
+	                                    "rampart/v1/d/+/+",
+	                                    "rampart/v1/d/+/cmd",
+	                                    "rampart/v1/d/SN9/cmd",
+	                                    "rampart/v1/d/+/shadow/desired",
+	                                    "rampart/v1/d/SN9/shadow/desired",
+	                                    "rampart/v1/d/rampart-monitor/cmd",
+	                                    "rampart/v1/d/a+/telemetry",
+	                                    "rampart/v1/d//telemetry",
+	                                    "rampart/v1/svc/#",
+	                                    "rampart/v1/svc/broker/+",
+	                                    RP_BROKER_TOPIC_RELOAD,
+	                                    ""};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+		assert_true(mon(sub[i], SUB));
+		assert_false(mon(sub[i], W));
+	}
+	/* Received messages carry a concrete topic, never "+". */
+	assert_true(mon("rampart/v1/d/SN9/telemetry", R));
+	assert_true(mon(RP_BROKER_TOPIC_STATUS, R));
+	assert_false(mon("rampart/v1/d/+/telemetry", R));
+	/* Never publishes anything, not even where the service may. */
+	assert_false(mon("rampart/v1/d/SN9/cmd", W));
+	assert_false(mon("rampart/v1/d/SN9/shadow/desired", W));
+	assert_false(mon(RP_BROKER_TOPIC_RELOAD, W));
+	assert_false(mon("rampart/v1/d/rampart-monitor/telemetry", W));
+	for (i = 0; i < sizeof never / sizeof never[0]; i++) {
+		assert_false(mon(never[i], W));
+		assert_false(mon(never[i], SUB));
+		assert_false(mon(never[i], R));
+	}
+	assert_true(mon("anything", RP_BROKER_UNSUBSCRIBE));
+	/* Only an active monitor has access. */
+	assert_false(rp_broker_acl_allows(M, RP_BROKER_REVOKED,
+	                                  "rampart-monitor",
+	                                  "rampart/v1/d/+/telemetry", SUB));
+	assert_false(rp_broker_acl_allows(M, RP_BROKER_UNKNOWN,
+	                                  "rampart-monitor",
+	                                  "rampart/v1/d/+/telemetry", SUB));
+}
+
 static void test_id_and_serial(void **state)
 {
 	static const uint8_t s1[] = {0x00, 0x00, 0x1f, 0x3a};
@@ -235,7 +308,8 @@ static void test_snapshot_vector(void **state)
 	    {"SN-0003", RP_BROKER_REVOKED},
 	    {"SN-0004", RP_BROKER_DECOMMISSIONED}};
 	static const char *const revoked[] = {"1f3a"};
-	struct rp_broker_fleet f = {7, services, 1, devices, 4, revoked, 1};
+	struct rp_broker_fleet f = {7,       services, 1,    devices, 4,
+	                            revoked, 1,        NULL, 0};
 	rp_broker_snapshot *s = NULL;
 	char *text = NULL;
 	size_t len = 0, line = 99;
@@ -267,6 +341,54 @@ static void test_snapshot_vector(void **state)
 	rp_broker_snapshot_free(s);
 	/* A NULL snapshot knows nobody. */
 	lookup(NULL, "SN-0001", RP_BROKER_ROLE_NONE, RP_BROKER_UNKNOWN);
+}
+
+static void test_snapshot_vector_monitor(void **state)
+{
+	static const char *const services[] = {"rampartd"};
+	static const char *const monitors[] = {"rampart-monitor"};
+	static const struct rp_broker_device devices[] = {
+	    {"SN-0001", RP_BROKER_ACTIVE}};
+	static const char *const dup[] = {"rampartd"};
+	static const char *const bad[] = {"a/b"};
+	struct rp_broker_fleet f = {.seq = 8,
+	                            .services = services,
+	                            .n_services = 1,
+	                            .devices = devices,
+	                            .n_devices = 1,
+	                            .monitors = monitors,
+	                            .n_monitors = 1};
+	rp_broker_snapshot *s = NULL;
+	char *text = NULL;
+	size_t len = 0, line = 99;
+
+	(void)state;
+	assert_int_equal(rp_broker_snapshot_encode(&f, &text, &len), RP_OK);
+	assert_int_equal(len, strlen(vector_monitor));
+	assert_memory_equal(text, vector_monitor, len);
+	free(text);
+	assert_int_equal(rp_broker_snapshot_parse(vector_monitor,
+	                                          strlen(vector_monitor), NULL,
+	                                          &s, &line),
+	                 RP_OK);
+	assert_int_equal(line, 0);
+	assert_int_equal(rp_broker_snapshot_seq(s), 8);
+	assert_int_equal(rp_broker_snapshot_count(s, false), 3);
+	lookup(s, "rampartd", S, RP_BROKER_ACTIVE);
+	lookup(s, "rampart-monitor", M, RP_BROKER_ACTIVE);
+	lookup(s, "SN-0001", D, RP_BROKER_ACTIVE);
+	rp_broker_snapshot_free(s);
+
+	/* An id appears once across service, monitor and device lines. */
+	f.monitors = dup;
+	assert_int_equal(rp_broker_snapshot_encode(&f, &text, &len),
+	                 RP_E_EXISTS);
+	f.monitors = bad;
+	assert_int_equal(rp_broker_snapshot_encode(&f, &text, &len),
+	                 RP_E_INVAL);
+	f.monitors = NULL;
+	assert_int_equal(rp_broker_snapshot_encode(&f, &text, &len),
+	                 RP_E_INVAL);
 }
 
 /* Replace the first occurrence of from by to in the vector; parse it. */
@@ -400,7 +522,8 @@ static void test_snapshot_write(void **state)
 	struct rp_broker_device devices[1000];
 	char ids[1000][16];
 	static const char *const bad_serial[] = {"00ff"};
-	struct rp_broker_fleet f = {1, services, 1, devices, 1000, NULL, 0};
+	struct rp_broker_fleet f = {1,    services, 1,    devices, 1000,
+	                            NULL, 0,        NULL, 0};
 	rp_broker_snapshot *s = NULL;
 	struct stat st;
 	size_t i, line;
@@ -457,8 +580,10 @@ int main(void)
 	    cmocka_unit_test(test_acl_device),
 	    cmocka_unit_test(test_acl_states),
 	    cmocka_unit_test(test_acl_service),
+	    cmocka_unit_test(test_acl_monitor),
 	    cmocka_unit_test(test_id_and_serial),
 	    cmocka_unit_test(test_snapshot_vector),
+	    cmocka_unit_test(test_snapshot_vector_monitor),
 	    cmocka_unit_test(test_snapshot_malformed),
 	    cmocka_unit_test(test_snapshot_allocator),
 	    cmocka_unit_test(test_snapshot_write),
