@@ -130,6 +130,16 @@ wait_for 30 refused_again || true
 grep -o 'refused {.*"id":"SN-00001".*' "$mqlog" | tail -2 | cut -c1-150 |
 	sed 's/^/  /'
 
+step "watch the traffic read-only: the monitor identity (pki/monitor.*)"
+# Never rampartd's pki/service.*: its client id takes over rampartd's
+# session, and its key may command every device. The monitor may only read.
+watch="mosquitto_sub -h 127.0.0.1 -p $mqport --cafile $caf"
+watch="$watch --cert $demo/data/pki/monitor.pem --key $demo/data/pki/monitor.key"
+watch="$watch -i rampart-monitor -v -t rampart/v1/d/+/telemetry"
+# shellcheck disable=SC2086 # the command as printed below, word-split
+$watch -C 1 -W 15 | cut -c1-120 | sed 's/^/  /' ||
+	echo "demo: the monitor received no telemetry" >&2
+
 step "the fleet now"
 "$bin/rampart" device list >"$demo/list.txt"
 head -8 "$demo/list.txt"
@@ -148,6 +158,13 @@ a few devices drop and come back each minute, some failed logins). Try:
   $bin/rampart device refusals --limit 5
   $bin/rampart device ingest
   tail -f $demo/sim.log $mqlog
+  $watch
+TXT
+cat <<'TXT'
+    (the read-only monitor identity: watches, publishes nothing; never
+    use rampartd's pki/service.* for this, it takes over rampartd's session)
+TXT
+cat <<TXT
 
 Ctrl-C stops rampart-sim, Mosquitto and rampartd.
 TXT

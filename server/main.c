@@ -257,10 +257,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	    crl_publish(rd) != RP_OK)
 		rp_log_error("CRL re-publication failed; retrying at the next "
 		             "tick");
-	if (now >= rd->service_not_after - rd->cfg.renew_window &&
+	if ((now >= rd->service_not_after - rd->cfg.renew_window ||
+	     now >= rd->monitor_not_after - rd->cfg.renew_window) &&
 	    broker_service_identity(rd) != RP_OK)
-		rp_log_error("service certificate renewal failed; retrying at "
-		             "the next tick");
+		rp_log_error("service or monitor certificate renewal failed; "
+		             "retrying at the next tick");
 	/* Revoked serials expire out of the snapshot too: rewrite daily. */
 	if (rd->snap_dirty || (uint64_t)now >= rd->snap_seq / 1000000u + 86400u)
 		broker_sync(rd, rd->snap_dirty ? "a failed write" : "a day");

@@ -62,6 +62,7 @@ struct rampartd {
 	/* broker/fleet.c: the snapshot for the Mosquitto plugin */
 	char service_cn[65];       /* rampartd's own MQTT identity */
 	int64_t service_not_after; /* of pki/service.pem */
+	int64_t monitor_not_after; /* of pki/monitor.pem (the monitor role) */
 	uint64_t snap_seq;         /* of the last snapshot written */
 	int snap_dirty;            /* the last write failed: retry */
 	/* mqtt/: the service client; NULL when no broker is configured */
@@ -101,8 +102,10 @@ rp_err crl_publish(struct rampartd *rd) RP_WARN_UNUSED;
  * so the next tick retries; the committed change stays.
  */
 void broker_sync(struct rampartd *rd, const char *why);
-/* Load DATA_DIR/pki/service.{pem,key}, issuing a fresh pair when they
- * are missing, invalid or within renew_window of expiry. */
+/* Load DATA_DIR/pki/service.{pem,key} (CN rampartd) and
+ * DATA_DIR/pki/monitor.{pem,key} (CN rampart-monitor, the operator's
+ * read-only MQTT identity), issuing a fresh pair when one is missing,
+ * invalid or within renew_window of expiry. */
 rp_err broker_service_identity(struct rampartd *rd) RP_WARN_UNUSED;
 
 /* Setup token: SHA-256 kept in the store under this key. */

@@ -6,7 +6,8 @@
  * DATA_DIR/broker/fleet.snapshot; a failed write is logged as an error and
  * retried at the next change or tick, never undoing the committed change;
  * each write is announced to the broker on its reload topic (mqtt/).
- * Also rampartd's own MQTT service identity (DATA_DIR/pki/service.*).
+ * Also rampartd's own MQTT service identity (DATA_DIR/pki/service.*) and
+ * the operator's read-only monitor identity (DATA_DIR/pki/monitor.*).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -77,10 +78,11 @@ static int device_one(void *arg, const struct store_device *d)
 	else
 		return 0; /* allowlisted only: unknown to the broker */
 	if (strcmp(d->serial, b->service_cn) == 0 ||
+	    strcmp(d->serial, FLEET_MON_CN) == 0 ||
 	    !rp_broker_id_valid(d->serial, strlen(d->serial))) {
 		rp_log_error("broker: device %s left out of the fleet snapshot "
-		             "(its id is the service's or not a valid MQTT "
-		             "identity): it cannot connect",
+		             "(its id is the service's or the monitor's, or "
+		             "not a valid MQTT identity): it cannot connect",
 		             d->serial);
 		fl->skipped++;
 		return 0;
@@ -150,6 +152,9 @@ rp_err fleet_build(struct store *s, const char *service_cn, int64_t now,
 	out->f.n_devices = out->n_devs;
 	out->f.revoked = out->revoked;
 	out->f.n_revoked = out->n_rev;
+	out->monitors[0] = FLEET_MON_CN;
+	out->f.monitors = out->monitors;
+	out->f.n_monitors = 1;
 	return RP_OK;
 }
 
@@ -197,7 +202,7 @@ void broker_sync(struct rampartd *rd, const char *why)
 	fleet_free(&fl);
 }
 
-/* The service certificate at path, if it is usable until past window. */
+/* The certificate at cert_path, if it is usable until past the window. */
 static X509 *svc_load(struct rampartd *rd, const char *cert_path,
                       const char *key_path)
 {
@@ -221,7 +226,15 @@ bad:
 	return NULL;
 }
 
-rp_err broker_service_identity(struct rampartd *rd)
+/*
+ * One MQTT identity of rampartd's: keep the certificate at cert_rel (under
+ * the data directory) while it is usable past the renewal window, else
+ * issue a fresh key (0600) and certificate with CN cn. *not_after: the
+ * certificate's end. what names it in logs.
+ */
+static rp_err identity(struct rampartd *rd, const char *cert_rel,
+                       const char *key_rel, const char *cn, const char *what,
+                       int64_t *not_after)
 {
 	char cp[4200], kp[4200];
 	EVP_PKEY *key = NULL;
@@ -232,12 +245,11 @@ rp_err broker_service_identity(struct rampartd *rd)
 	long klen = 0;
 	rp_err rc = RP_E_CRYPTO;
 
-	snprintf(cp, sizeof cp, "%s/" FLEET_SVC_CERT, rd->data_dir);
-	snprintf(kp, sizeof kp, "%s/" FLEET_SVC_KEY, rd->data_dir);
-	snprintf(rd->service_cn, sizeof rd->service_cn, "%s", FLEET_SVC_CN);
+	snprintf(cp, sizeof cp, "%s/%s", rd->data_dir, cert_rel);
+	snprintf(kp, sizeof kp, "%s/%s", rd->data_dir, key_rel);
 	cert = svc_load(rd, cp, kp);
 	if (cert != NULL) {
-		rd->service_not_after = ca_time(X509_get0_notAfter(cert));
+		*not_after = ca_time(X509_get0_notAfter(cert));
 		rc = RP_OK;
 		goto out;
 	}
@@ -246,8 +258,7 @@ rp_err broker_service_identity(struct rampartd *rd)
 	if (key == NULL || req == NULL || !X509_REQ_set_pubkey(req, key) ||
 	    !X509_REQ_sign(req, key, EVP_sha256()))
 		goto out;
-	rc = ca_issue_device(rd->ca, req, FLEET_SVC_CN, rd->cfg.device_lifetime,
-	                     &cert);
+	rc = ca_issue_device(rd->ca, req, cn, rd->cfg.device_lifetime, &cert);
 	if (rc != RP_OK)
 		goto out;
 	rc = RP_E_CRYPTO;
@@ -263,16 +274,16 @@ rp_err broker_service_identity(struct rampartd *rd)
 	if (rc == RP_OK)
 		rc = ca_write_file(cp, pem, strlen(pem), 0644);
 	if (rc == RP_OK) {
-		rd->service_not_after = ca_time(X509_get0_notAfter(cert));
-		rp_log_info("broker: issued rampartd's MQTT service "
-		            "certificate (CN %s) in %s",
-		            FLEET_SVC_CN, cp);
+		*not_after = ca_time(X509_get0_notAfter(cert));
+		rp_log_info("broker: issued the MQTT %s certificate (CN %s) "
+		            "in %s",
+		            what, cn, cp);
 	}
 out:
 	if (rc != RP_OK)
-		rp_log_error("broker: cannot issue rampartd's service "
-		             "certificate: %s",
-		             rp_strerror(rc));
+		rp_log_error("broker: cannot issue the MQTT %s certificate: "
+		             "%s",
+		             what, rp_strerror(rc));
 	ERR_clear_error();
 	if (kdata != NULL)
 		rp_wipe(kdata, (size_t)klen);
@@ -281,5 +292,23 @@ out:
 	X509_free(cert);
 	X509_REQ_free(req);
 	EVP_PKEY_free(key);
+	return rc;
+}
+
+rp_err broker_service_identity(struct rampartd *rd)
+{
+	int64_t svc = rd->service_not_after, mon = rd->monitor_not_after;
+	rp_err rc;
+
+	snprintf(rd->service_cn, sizeof rd->service_cn, "%s", FLEET_SVC_CN);
+	rc = identity(rd, FLEET_SVC_CERT, FLEET_SVC_KEY, FLEET_SVC_CN,
+	              "service", &svc);
+	if (rc == RP_OK)
+		rc = identity(rd, FLEET_MON_CERT, FLEET_MON_KEY, FLEET_MON_CN,
+		              "monitor", &mon);
+	/* Set only what was (re)issued or loaded: the MQTT client
+	 * reconnects when service_not_after changes. */
+	rd->service_not_after = svc;
+	rd->monitor_not_after = mon;
 	return rc;
 }

@@ -23,6 +23,10 @@
 #define FLEET_SVC_CERT  "pki/service.pem"
 #define FLEET_SVC_KEY   "pki/service.key"
 #define FLEET_SVC_CN    "rampartd"
+/* The operator's read-only watcher (the monitor role). */
+#define FLEET_MON_CERT "pki/monitor.pem"
+#define FLEET_MON_KEY  "pki/monitor.key"
+#define FLEET_MON_CN   "rampart-monitor"
 
 /*
  * A fleet built from the store: f points into the arrays below, which the
@@ -31,20 +35,22 @@
 struct fleet {
 	struct rp_broker_fleet f;
 	const char *services[1];
+	const char *monitors[1];
 	struct rp_broker_device *devs;
 	char (*ids)[RP_BROKER_ID_MAX + 1];
 	size_t n_devs, cap_devs;
 	const char **revoked;
 	char (*serials)[RP_BROKER_SERIAL_MAX + 1];
 	size_t n_rev, cap_rev;
-	size_t skipped; /* devices left out (id clashes with the service) */
+	size_t skipped; /* devices left out (id clashes with a service's) */
 };
 
 /*
  * Build the fleet from the store: every enrolled device (active, or
  * quarantined when flagged), every decommissioned one, the canonical hex
  * serials of revoked device certificates not yet expired at now, and
- * service_cn as the one service. Allowlisted-only devices are not listed
+ * service_cn as the one service, FLEET_MON_CN as the one monitor.
+ * Allowlisted-only devices are not listed
  * (the plugin treats them as unknown). On success *out holds the arrays
  * (release with fleet_free, also after a failure).
  */

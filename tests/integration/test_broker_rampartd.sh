@@ -84,7 +84,16 @@ openssl x509 -in "$D/pki/service.pem" -noout -subject |
 [ "$(stat -c %a "$D/broker")" = 750 ] || fail "broker/ not 0750"
 [ "$(stat -c %a "$SNAP")" = 640 ] || fail "snapshot not 0640"
 grep -qx 'service rampartd' "$SNAP" || fail "no service line: $(cat "$SNAP")"
-ok "start: service certificate (key 0600) and a snapshot (0640 in 0750)"
+# the operator's read-only monitor identity
+[ "$(stat -c %a "$D/pki/monitor.key")" = 600 ] || fail "monitor.key not 0600"
+openssl verify -CAfile "$CA" -untrusted "$D/pki/issuing.pem" \
+	-purpose sslclient "$D/pki/monitor.pem" >/dev/null ||
+	fail "the monitor certificate does not verify as a TLS client"
+openssl x509 -in "$D/pki/monitor.pem" -noout -subject |
+	grep -q 'CN = rampart-monitor' || fail "monitor certificate CN"
+grep -qx 'monitor rampart-monitor' "$SNAP" ||
+	fail "no monitor line: $(cat "$SNAP")"
+ok "start: service and monitor certificates (keys 0600) and a snapshot (0640 in 0750)"
 
 # --- two devices enrolled with openssl req + curl
 printf 'serial,hw_type,hw_token,group,tags\nSN-A,tpm2,,line-a,\nSN-B,tpm2,,line-a,\nSN-C,tpm2,,line-a,\n' \
@@ -251,6 +260,7 @@ MQ_PID=
 ! grep -q Sanitizer "$T/mosquitto.out" || fail "sanitizer report (plugin)"
 seq0=$(snap_seq)
 svc_before=$(sha256sum <"$D/pki/service.pem")
+mon_before=$(sha256sum <"$D/pki/monitor.pem")
 stop_rd
 start_rd "$D"
 [ "$(snap_seq)" -gt "$seq0" ] || fail "no snapshot written at start"
@@ -258,5 +268,8 @@ grep -qx "revoked-serial $serial" "$SNAP" || fail "restart lost SN-A's serial"
 grep -qx 'device SN-B active' "$SNAP" || fail "restart: SN-B"
 [ "$(sha256sum <"$D/pki/service.pem")" = "$svc_before" ] ||
 	fail "a valid service certificate was replaced at restart"
+[ "$(sha256sum <"$D/pki/monitor.pem")" = "$mon_before" ] ||
+	fail "a valid monitor certificate was replaced at restart"
+grep -qx 'monitor rampart-monitor' "$SNAP" || fail "restart: monitor line"
 stop_rd
-ok "broker and rampartd stop cleanly; a restart rewrites the snapshot from the store and keeps the service certificate"
+ok "broker and rampartd stop cleanly; a restart rewrites the snapshot from the store and keeps the service and monitor certificates"

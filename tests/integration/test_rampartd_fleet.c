@@ -110,6 +110,7 @@ static void test_build_maps_states(void **state)
 	                 RP_OK);
 	assert_int_equal(rp_broker_snapshot_seq(snap), 42);
 	lookup(snap, "rampartd", RP_BROKER_ROLE_SERVICE, RP_BROKER_ACTIVE);
+	lookup(snap, FLEET_MON_CN, RP_BROKER_ROLE_MONITOR, RP_BROKER_ACTIVE);
 	lookup(snap, "SN-A", RP_BROKER_ROLE_DEVICE, RP_BROKER_ACTIVE);
 	lookup(snap, "SN-Q", RP_BROKER_ROLE_DEVICE, RP_BROKER_QUARANTINED);
 	lookup(snap, "SN-D", RP_BROKER_ROLE_DEVICE, RP_BROKER_DECOMMISSIONED);
