@@ -12,15 +12,8 @@
 # stops telemetry but not events; release lets telemetry flow again.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
+. "$here/mq_lib.sh" # die, free_port, within, has, gone; MQ_PID, SUBS
 
-MQ_PID=
-SUBS=()
-# die MSG: fail from inside a wait_until condition (whose output is muted).
-exec 9>&2
-die() {
-	echo "FAIL: $*" >&9
-	exit 1
-}
 stop_mine() {
 	local p
 	for p in "${SUBS[@]}"; do
@@ -47,25 +40,6 @@ on_exit() {
 }
 trap on_exit EXIT
 
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# within SECONDS DESCRIPTION CMD...: like wait_until with its own deadline.
-within() {
-	local secs=$1 what=$2 end
-	shift 2
-	end=$(($(date +%s%N) + secs * 1000000000))
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s%N)" -lt "$end" ] ||
-			die "not within ${secs}s: $what"
-		sleep 0.05
-	done
-}
-
-has() { grep -qF -- "$2" "$1"; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 snap_seq() { sed -n 's/^seq //p' "$SNAP"; }
 # reloaded SEQ: the plugin announced it loaded the snapshot of that seq.
 reloaded() { has "$T/svc.log" "\"event\":\"reloaded\",\"trigger\":\"poll\",\"seq\":$1,"; }

@@ -12,16 +12,10 @@
 # sends auth_failure events; --duration ends a run by itself.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
+. "$here/mq_lib.sh" # die, free_port, has, gone; MQ_PID, SUBS
 
 N=20
-MQ_PID=
 SIM_PID=
-SUBS=()
-exec 9>&2
-die() {
-	echo "FAIL: $*" >&9
-	exit 1
-}
 stop_mine() {
 	local p
 	for p in $SIM_PID "${SUBS[@]}"; do
@@ -47,13 +41,6 @@ on_exit() {
 	cleanup
 }
 trap on_exit EXIT
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-has() { grep -qF -- "$2" "$1"; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 
 D=$T/data
 S=$T/sim
