@@ -33,6 +33,7 @@
 #include "est.h"
 #include "evlog.h"
 #include "renew.h"
+#include "rampart/crypto_host.h"
 #include "rampart/http.h"
 #include "rampart/keystore.h"
 #include "rampart/log.h"
@@ -654,28 +655,8 @@ out:
 /* Lower-case hex SHA-256 of the file at path; "" when it is unreadable. */
 static void file_sha256(const char *path, char out[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE], buf[4096];
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	FILE *f = fopen(path, "rb");
-	unsigned int mdlen = 0;
-	size_t n;
-
-	out[0] = '\0';
-	if (c == NULL || f == NULL ||
-	    EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
-		goto out;
-	for (n = fread(buf, 1, sizeof buf, f); n > 0;
-	     n = fread(buf, 1, sizeof buf, f))
-		if (EVP_DigestUpdate(c, buf, n) != 1)
-			goto out;
-	if (ferror(f) || EVP_DigestFinal_ex(c, md, &mdlen) != 1 || mdlen != 32)
-		goto out;
-	for (n = 0; n < 32; n++)
-		snprintf(out + 2 * n, 3, "%02x", md[n]);
-out:
-	if (f != NULL)
-		fclose(f);
-	EVP_MD_CTX_free(c);
+	if (rp_sha256_file_hex(path, out) != RP_OK)
+		out[0] = '\0';
 }
 
 /* Failed logins and configuration changes become events. */

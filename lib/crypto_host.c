@@ -5,10 +5,15 @@
  * platform-facts.md), Ed25519 verify from libsodium, ECDSA P-256 verify
  * from OpenSSL. The low-level SHA256_* calls are deprecated in OpenSSL 3
  * but keep the whole state in the caller's buffer (no allocation that an
- * early exit could leak) and skip EVP's per-call dispatch.
+ * early exit could leak) and skip EVP's per-call dispatch. Also the
+ * SHA-256 of a whole file (firmware images, watched configuration).
  */
+#define _POSIX_C_SOURCE 200809L
 #define OPENSSL_SUPPRESS_DEPRECATED
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -17,6 +22,7 @@
 #include <sodium.h>
 
 #include "rampart/crypto_host.h"
+#include "rampart/encode.h"
 
 _Static_assert(sizeof(SHA256_CTX) <= RP_HASH_STATE_MAX, "SHA256_CTX size");
 
@@ -124,4 +130,44 @@ const struct rp_crypto *rp_crypto_host(void)
 rp_err rp_sha256(const void *data, size_t len, uint8_t out[RP_SHA256_LEN])
 {
 	return SHA256(data, len, out) != NULL ? RP_OK : RP_E_CRYPTO;
+}
+
+rp_err rp_sha256_file_hex(const char *path, char hex[65])
+{
+	unsigned char chunk[65536], md[EVP_MAX_MD_SIZE];
+	EVP_MD_CTX *ctx = NULL;
+	unsigned int mdlen = 0;
+	ssize_t got;
+	rp_err rc = RP_E_IO;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto out;
+	rc = RP_E_CRYPTO;
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		goto out;
+	for (;;) {
+		got = read(fd, chunk, sizeof chunk);
+		if (got < 0 && errno == EINTR)
+			continue;
+		rc = RP_E_IO;
+		if (got < 0)
+			goto out;
+		if (got == 0)
+			break;
+		rc = RP_E_CRYPTO;
+		if (EVP_DigestUpdate(ctx, chunk, (size_t)got) != 1)
+			goto out;
+	}
+	rc = RP_E_CRYPTO;
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
+		goto out;
+	rc = rp_hex_encode(md, mdlen, hex, 65);
+out:
+	EVP_MD_CTX_free(ctx);
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }

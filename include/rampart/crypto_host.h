@@ -28,4 +28,8 @@ RP_API void rp_image_src_file_close(struct rp_image_src *src);
 RP_API rp_err rp_sha256(const void *data, size_t len,
                         uint8_t out[RP_SHA256_LEN]) RP_WARN_UNUSED;
 
+/* SHA-256 of the whole file at path, streamed, as lower-case hex (64
+ * characters + NUL). RP_E_IO when it cannot be opened or read. */
+RP_API rp_err rp_sha256_file_hex(const char *path, char hex[65]) RP_WARN_UNUSED;
+
 #endif

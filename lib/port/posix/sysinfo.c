@@ -20,8 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "rampart/crypto_host.h"
 #include "rampart/encode.h"
 #include "rampart/sysinfo.h"
 
@@ -406,47 +405,6 @@ out:
 	return rc;
 }
 
-/* SHA-256 of a file, streamed, as lower-case hex. */
-static rp_err hash_file(const char *path, char hex[65])
-{
-	unsigned char chunk[65536], md[EVP_MAX_MD_SIZE];
-	EVP_MD_CTX *ctx = NULL;
-	unsigned int mdlen = 0;
-	ssize_t got;
-	rp_err rc = RP_E_IO;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto out;
-	rc = RP_E_CRYPTO;
-	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		goto out;
-	for (;;) {
-		got = read(fd, chunk, sizeof chunk);
-		if (got < 0 && errno == EINTR)
-			continue;
-		rc = RP_E_IO;
-		if (got < 0)
-			goto out;
-		if (got == 0)
-			break;
-		rc = RP_E_CRYPTO;
-		if (EVP_DigestUpdate(ctx, chunk, (size_t)got) != 1)
-			goto out;
-	}
-	rc = RP_E_CRYPTO;
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
-		goto out;
-	rc = rp_hex_encode(md, mdlen, hex, 65);
-out:
-	EVP_MD_CTX_free(ctx);
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 rp_err rp_sysinfo_new(const struct rp_sysinfo_conf *c, rp_sysinfo **out)
 {
 	rp_sysinfo *s = NULL;
@@ -475,7 +433,7 @@ rp_err rp_sysinfo_new(const struct rp_sysinfo_conf *c, rp_sysinfo **out)
 		goto out;
 	memcpy(s->fw_version, ver, n + 1);
 	if (c != NULL && c->fw_image != NULL) {
-		rc = hash_file(c->fw_image, s->fw_sha256);
+		rc = rp_sha256_file_hex(c->fw_image, s->fw_sha256);
 		if (rc != RP_OK)
 			goto out;
 	}
