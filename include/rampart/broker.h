@@ -17,8 +17,17 @@
 #include "rampart/err.h"
 #include "rampart/export.h"
 
-/* Device ids (= certificate CN): 1..64 of A-Z a-z 0-9 . _ - */
+/* Ids (= certificate CN): 1..64 of A-Z a-z 0-9 . _ - */
 #define RP_BROKER_ID_MAX 64
+/*
+ * Reserved ids: every id that begins with "rampart", in any mix of case,
+ * names one of Rampart's own identities and never a device. The service
+ * and monitor ids must be reserved ones, device ids must not be: so the
+ * two namespaces cannot meet (docs/transport.md, "What binds each role").
+ */
+#define RP_BROKER_RESERVED_PREFIX "rampart"
+#define RP_BROKER_SERVICE_ID      "rampartd"        /* rampartd's client */
+#define RP_BROKER_MONITOR_ID      "rampart-monitor" /* operators' watcher */
 /* Certificate serials: canonical lower-case hex, no leading zeros, 1..40. */
 #define RP_BROKER_SERIAL_MAX 40
 /* A snapshot file larger than this is refused (16 MiB: ~200 000 devices). */
@@ -56,8 +65,26 @@ enum rp_broker_access {
 /* Name of a state ("active", ...; "unknown"); never NULL. */
 RP_API const char *rp_broker_state_name(enum rp_broker_state s);
 
-/* True if s[0..len) is a valid device id (charset above, 1..64). */
+/* True if s[0..len) is a valid id (charset above, 1..64). */
 RP_API bool rp_broker_id_valid(const char *s, size_t len);
+
+/* True if s[0..len) begins with RP_BROKER_RESERVED_PREFIX in any case. */
+RP_API bool rp_broker_id_reserved(const char *s, size_t len);
+
+/*
+ * THE device-id rule, the one place it lives: every place a device id
+ * enters (allowlist import, EST enrollment and renewal, the admin API, the
+ * CA, the snapshot, the plugin, MQTT ingest) calls this. RP_OK: a valid,
+ * unreserved id. RP_E_SYNTAX: empty, longer than 64, or a character
+ * outside A-Z a-z 0-9 . _ -. RP_E_RESERVED: reserved (above). why (cap
+ * bytes; may be NULL with cap 0) gets, on failure, one sentence that
+ * names the id (non-printable bytes shown as '?', cut at 64) and the
+ * mistake, e.g. "'rampartd' is reserved for the server (ids beginning
+ * with \"rampart\" name Rampart's own identities)".
+ */
+RP_API RP_WARN_UNUSED rp_err rp_broker_device_id_check(const char *s,
+                                                       size_t len, char *why,
+                                                       size_t cap);
 
 /*
  * Canonicalise a certificate serial given as big-endian bytes (as from
@@ -80,6 +107,60 @@ RP_API bool rp_broker_acl_allows(enum rp_broker_role role,
                                  enum rp_broker_state state, const char *id,
                                  const char *topic, int access);
 
+/* ---- client certificates: the profile that asks for a role ---------- */
+
+/*
+ * A role is never decided by a name. The issuing CA gives each role its
+ * own certificate profile, and the plugin reads the profile, not the CN,
+ * to know which table of the snapshot may grant the certificate anything:
+ *
+ *   device   EKU exactly {clientAuth}; SAN exactly one URI
+ *            RP_BROKER_URI_DEVICE + CN; CN not reserved.
+ *   service  EKU exactly {clientAuth, RP_BROKER_OID_SERVICE}; SAN exactly
+ *            one URI RP_BROKER_URI_SERVICE + CN; CN reserved.
+ *   monitor  EKU exactly {clientAuth, RP_BROKER_OID_MONITOR}; SAN exactly
+ *            one URI RP_BROKER_URI_MONITOR + CN; CN reserved.
+ *
+ * rampartd's CA issues device certificates only through the device
+ * profile (ca_issue_device never copies a CSR's extensions and refuses a
+ * reserved id). A service or monitor right needs, on top of its profile,
+ * the exact public key the snapshot pins for that id (below): a
+ * certificate mis-issued with the right profile still lacks the key.
+ */
+#define RP_BROKER_OID_ARC     "2.25.137553760100012191238587036453560585111"
+#define RP_BROKER_OID_SERVICE RP_BROKER_OID_ARC ".3" /* EKU: service */
+#define RP_BROKER_OID_MONITOR RP_BROKER_OID_ARC ".4" /* EKU: monitor */
+#define RP_BROKER_URI_DEVICE  "urn:rampart:device:"
+#define RP_BROKER_URI_SERVICE "urn:rampart:service:"
+#define RP_BROKER_URI_MONITOR "urn:rampart:monitor:"
+/* A pin: SHA-256 of the DER SubjectPublicKeyInfo (RFC 7469's pin-sha256). */
+#define RP_BROKER_PIN_LEN 32
+
+/* What a verified client certificate presents. */
+struct rp_broker_peer {
+	enum rp_broker_role profile;           /* the role its profile is for */
+	char id[RP_BROKER_ID_MAX + 1];         /* its single CN */
+	char serial[RP_BROKER_SERIAL_MAX + 1]; /* canonical hex */
+	uint8_t pin[RP_BROKER_PIN_LEN];        /* of its public key */
+};
+
+/*
+ * Read a client certificate (DER, as the TLS handshake verified it; the
+ * chain is not checked here) into *out. RP_OK: out->profile is DEVICE,
+ * SERVICE or MONITOR and every field is set. RP_E_CERT_SUBJECT: not
+ * exactly one CN, or the CN is not a valid id. RP_E_CERT_PROFILE: the
+ * extensions match no profile exactly, or a device profile carries a
+ * reserved id, or a service/monitor profile an unreserved one.
+ * RP_E_SYNTAX: not a DER certificate (or bytes after it); RP_E_RANGE: a
+ * serial over 20 octets. On failure out->profile is NONE and out->id /
+ * out->serial hold what could be read ("" otherwise), for the refusal
+ * event; *why (if not NULL) a static string naming the mismatch.
+ */
+RP_API RP_WARN_UNUSED rp_err rp_broker_peer_from_der(const uint8_t *der,
+                                                     size_t len,
+                                                     struct rp_broker_peer *out,
+                                                     const char **why);
+
 /* ---- the snapshot ---------------------------------------------------- */
 
 /*
@@ -98,9 +179,12 @@ typedef struct rp_broker_snapshot rp_broker_snapshot;
  * into an immutable hash table. buf need not be NUL-terminated. On success
  * *out is the caller's, freed with rp_broker_snapshot_free(). On failure
  * *out is NULL and *err_line (if not NULL) is the 1-based line at fault
- * (0 when the whole file is at fault). Errors: RP_E_SYNTAX (bad line),
- * RP_E_EXISTS (an id or serial listed twice), RP_E_TRUNCATED (no or wrong
- * "end" trailer), RP_E_TOO_BIG, RP_E_NOMEM.
+ * (0 when the whole file is at fault). Errors: RP_E_SYNTAX (bad line,
+ * including a reserved device id or an unreserved service/monitor id),
+ * RP_E_UNSUPPORTED (line 1 names another format version, e.g. format 1,
+ * whose services carried no pin), RP_E_EXISTS (an id or serial listed
+ * twice), RP_E_TRUNCATED (no or wrong "end" trailer), RP_E_TOO_BIG,
+ * RP_E_NOMEM.
  */
 RP_API RP_WARN_UNUSED rp_err rp_broker_snapshot_parse(
     const char *buf, size_t len, const struct rp_broker_alloc *alloc,
@@ -114,9 +198,26 @@ rp_broker_snapshot_load(const char *path, const struct rp_broker_alloc *alloc,
 RP_API void rp_broker_snapshot_free(rp_broker_snapshot *s);
 
 /*
- * Role and state of an identity: a service ({SERVICE, ACTIVE}), a monitor
- * ({MONITOR, ACTIVE}), a device ({DEVICE, its state}), or unknown ({NONE,
- * UNKNOWN}). O(1).
+ * What the snapshot grants a peer (rp_broker_peer_from_der): the one
+ * decision at connect and at every reload. Profile DEVICE: looked up among
+ * the devices only, {DEVICE, its state} or {NONE, UNKNOWN}. Profile
+ * SERVICE or MONITOR: {that role, ACTIVE} only if the snapshot lists this
+ * id under that role with this pin, else {NONE, UNKNOWN}. Any other
+ * profile: {NONE, UNKNOWN}. Revoked serials are a separate check
+ * (rp_broker_snapshot_serial_revoked). O(1).
+ */
+RP_API void rp_broker_snapshot_decide(const rp_broker_snapshot *s,
+                                      const struct rp_broker_peer *p,
+                                      enum rp_broker_role *role,
+                                      enum rp_broker_state *state);
+
+/*
+ * Role and state listed for an id: {SERVICE, ACTIVE}, {MONITOR, ACTIVE},
+ * {DEVICE, its state}, or {NONE, UNKNOWN}. For the id of a session that
+ * rp_broker_snapshot_decide() admitted (the plugin's ACL check): service
+ * and monitor ids are reserved and device ids are not, so the role listed
+ * for an admitted id is the one its certificate's profile and key earned.
+ * O(1).
  */
 RP_API void rp_broker_snapshot_lookup(const rp_broker_snapshot *s,
                                       const char *id, enum rp_broker_role *role,
@@ -138,22 +239,29 @@ struct rp_broker_device {
 	enum rp_broker_state state; /* ACTIVE .. DECOMMISSIONED */
 };
 
+/* A service or monitor identity: its reserved id and its key's pin. */
+struct rp_broker_principal {
+	const char *id;
+	uint8_t pin[RP_BROKER_PIN_LEN];
+};
+
 struct rp_broker_fleet {
 	uint64_t seq; /* increases with every write (e.g. a store counter) */
-	const char *const *services; /* client CNs with the service role */
+	const struct rp_broker_principal *services; /* the service role */
 	size_t n_services;
 	const struct rp_broker_device *devices;
 	size_t n_devices;
 	const char *const *revoked; /* canonical hex serials of revoked certs */
 	size_t n_revoked;
-	const char *const *monitors; /* client CNs with the monitor role */
+	const struct rp_broker_principal *monitors; /* the monitor role */
 	size_t n_monitors;
 };
 
 /*
  * Encode a fleet into snapshot text: *out is a malloc'd NUL-terminated
  * string the caller frees, *len its length. RP_E_INVAL if an id, state or
- * serial is not valid (nothing is written then); RP_E_EXISTS if one repeats.
+ * serial is not valid, a device id is reserved or a service/monitor id is
+ * not (nothing is written then); RP_E_EXISTS if one repeats.
  */
 RP_API RP_WARN_UNUSED rp_err rp_broker_snapshot_encode(
     const struct rp_broker_fleet *f, char **out, size_t *len);

@@ -93,6 +93,9 @@
 	X(RP_E_STORE, 321, "store (database) failure")                         \
 	X(RP_E_BODY_TOO_BIG, 322, "request body exceeds its limit")            \
 	X(RP_E_CONTENT_TYPE, 323, "wrong content type")                        \
+	X(RP_E_RESERVED, 324, "id reserved for Rampart's own identities")      \
+	X(RP_E_CERT_SUBJECT, 325, "certificate subject not accepted")          \
+	X(RP_E_CERT_PROFILE, 326, "certificate profile not accepted")          \
 	/* device keystore and agent: 400..449 */                              \
 	X(RP_E_KEYSTORE_SPEC, 400, "malformed keystore spec")                  \
 	X(RP_E_KEYSTORE_NO_KEY, 401, "keystore holds no key")                  \
