@@ -2,9 +2,12 @@
 /*
  * broker_acl.c - the topic ACL of the Mosquitto plugin: the one table of
  * topic templates (mirrored in docs/transport.md, "ACL templates") and the
- * matcher that applies it, plus the device-id and serial rules shared with
- * the snapshot. No allocation; cost proportional to the topic's length.
+ * matcher that applies it, plus the id rules (valid, reserved, THE
+ * device-id rule) and the serial rule shared with the snapshot and the
+ * certificate reader. No allocation; cost proportional to the topic's
+ * length.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "rampart/broker.h"
@@ -79,6 +82,91 @@ bool rp_broker_id_valid(const char *s, size_t len)
 			return false;
 	}
 	return true;
+}
+
+bool rp_broker_id_reserved(const char *s, size_t len)
+{
+	static const char prefix[] = RP_BROKER_RESERVED_PREFIX;
+	size_t i;
+
+	if (s == NULL || len < sizeof prefix - 1)
+		return false;
+	for (i = 0; i < sizeof prefix - 1; i++) {
+		char c = s[i];
+
+		/* ASCII only: no locale may fold another byte onto a letter */
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != prefix[i])
+			return false;
+	}
+	return true;
+}
+
+/* s[0..len) for a message: at most 64 bytes, non-printable ones as '?'. */
+static void id_show(char out[RP_BROKER_ID_MAX + 4], const char *s, size_t len)
+{
+	size_t i, n = len > RP_BROKER_ID_MAX ? RP_BROKER_ID_MAX : len;
+
+	for (i = 0; i < n; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (n < len) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+}
+
+rp_err rp_broker_device_id_check(const char *s, size_t len, char *why,
+                                 size_t cap)
+{
+	char shown[RP_BROKER_ID_MAX + 4];
+	const char *what = NULL;
+	size_t i;
+	rp_err rc = RP_E_SYNTAX;
+
+	if (why != NULL && cap > 0)
+		why[0] = '\0';
+	if (s == NULL)
+		len = 0;
+	if (len == 0) {
+		what = "is not a valid id: it is empty";
+		goto out;
+	}
+	if (len > RP_BROKER_ID_MAX) {
+		what = "is not a valid id: it is longer than 64 characters";
+		goto out;
+	}
+	for (i = 0; i < len; i++) {
+		if (!id_char(s[i])) {
+			what = "is not a valid id: only A-Z a-z 0-9 . _ - "
+			       "may appear in one";
+			goto out;
+		}
+	}
+	rc = RP_OK;
+	if (!rp_broker_id_reserved(s, len))
+		goto out;
+	rc = RP_E_RESERVED;
+	if (len == strlen(RP_BROKER_SERVICE_ID) &&
+	    memcmp(s, RP_BROKER_SERVICE_ID, len) == 0)
+		what = "is reserved for the server";
+	else if (len == strlen(RP_BROKER_MONITOR_ID) &&
+	         memcmp(s, RP_BROKER_MONITOR_ID, len) == 0)
+		what = "is reserved for the monitor";
+	else
+		what = "is reserved";
+out:
+	if (rc != RP_OK && why != NULL && cap > 0) {
+		id_show(shown, s, len);
+		snprintf(
+		    why, cap, "'%s' %s%s", shown, what,
+		    rc == RP_E_RESERVED
+		        ? " (ids beginning with \"" RP_BROKER_RESERVED_PREFIX
+		          "\" name Rampart's own identities)"
+		        : "");
+	}
+	return rc;
 }
 
 const char *rp_broker_state_name(enum rp_broker_state s)
@@ -176,13 +264,20 @@ bool rp_broker_acl_allows(enum rp_broker_role role, enum rp_broker_state state,
 	st = ST(state);
 	if (!(st & (ACTIVE | QUARANTINED)))
 		return false;
+	idlen = strlen(id);
+	if (!rp_broker_id_valid(id, idlen))
+		return false;
+	/*
+	 * Defence in depth: the snapshot and the certificate reader already
+	 * keep the namespaces apart; a device with a reserved id, or a
+	 * service or monitor without one, gets nothing even if they failed.
+	 */
+	if ((role == RP_BROKER_ROLE_DEVICE) == rp_broker_id_reserved(id, idlen))
+		return false;
 	if (access == RP_BROKER_UNSUBSCRIBE)
 		return true;
 	if (access != RP_BROKER_READ && access != RP_BROKER_WRITE &&
 	    access != RP_BROKER_SUBSCRIBE)
-		return false;
-	idlen = strlen(id);
-	if (!rp_broker_id_valid(id, idlen))
 		return false;
 	for (i = 0; i < sizeof acl_rules / sizeof acl_rules[0]; i++) {
 		const struct acl_rule *r = &acl_rules[i];

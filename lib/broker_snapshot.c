@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * broker_snapshot.c - the fleet-state snapshot that rampartd writes and the
- * Mosquitto plugin reads (format in docs/transport.md): a strict
+ * Mosquitto plugin reads (format 2, docs/transport.md): a strict
  * line-oriented text file, parsed into two open-addressing hash tables
- * (identities and revoked serials) held in one arena, with allocator hooks
- * so the plugin allocates with mosquitto_calloc. The writer encodes, checks
- * its own output with the parser, and replaces the file atomically.
+ * (identities with role, state and, for services and monitors, their key's
+ * pin; revoked serials) over one arena, with allocator hooks so the plugin
+ * allocates with mosquitto_calloc; and the connect decision on them. The
+ * writer encodes, checks its own output with the parser, and replaces the
+ * file atomically.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,12 +22,17 @@
 
 #include "rampart/broker.h"
 
-#define MAGIC "rampart-broker-snapshot 1"
+#define MAGIC_WORD "rampart-broker-snapshot"
+#define MAGIC      MAGIC_WORD " 2"
+#define PIN_HEX    (2 * RP_BROKER_PIN_LEN)
 
 struct ident {
 	const char *key; /* NUL-terminated, inside the arena; NULL = empty */
 	unsigned char role;
 	unsigned char state;
+	/* service and monitor only: RP_BROKER_PIN_LEN bytes in the arena,
+	 * decoded over the line's hex; NULL for a device */
+	const uint8_t *pin;
 };
 
 struct rp_broker_snapshot {
@@ -118,6 +125,63 @@ static bool serial_valid(const char *s)
 	return true;
 }
 
+/*
+ * The pin's hex, here rather than rp_hex_decode/rp_hex_encode (encode.h):
+ * the format allows lower case only, which rp_hex_decode does not check,
+ * and the plugin carries lib/broker_*.c without libsodium, on which
+ * encode.c stands. A pin is public: no constant time needed.
+ */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Exactly 64 lower-case hex digits into pin. pin may be s itself (the
+ * parser decodes in place): byte i is written after digits 2i and 2i+1
+ * are read, and never over a digit still to be read.
+ */
+static bool pin_parse(const char *s, uint8_t pin[RP_BROKER_PIN_LEN])
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(s) != PIN_HEX)
+		return false;
+	for (i = 0; i < RP_BROKER_PIN_LEN; i++) {
+		hi = hex_digit(s[2 * i]);
+		lo = hex_digit(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		pin[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+static void pin_hex(const uint8_t pin[RP_BROKER_PIN_LEN], char out[PIN_HEX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < RP_BROKER_PIN_LEN; i++) {
+		out[2 * i] = hex[pin[i] >> 4];
+		out[2 * i + 1] = hex[pin[i] & 15];
+	}
+	out[PIN_HEX] = '\0';
+}
+
+/* A service's or monitor's id: valid and reserved. */
+static bool principal_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	return rp_broker_id_valid(id, n) && rp_broker_id_reserved(id, n);
+}
+
 static int state_parse(const char *s)
 {
 	static const enum rp_broker_state states[] = {
@@ -132,8 +196,9 @@ static int state_parse(const char *s)
 	return -1;
 }
 
+/* key, pin: inside the arena; pin NULL for a device. */
 static rp_err id_insert(rp_broker_snapshot *s, const char *key,
-                        enum rp_broker_role role, int state)
+                        enum rp_broker_role role, int state, const uint8_t *pin)
 {
 	size_t mask = s->cap_ids - 1, i = hash(s->seed, key) & mask;
 
@@ -145,6 +210,7 @@ static rp_err id_insert(rp_broker_snapshot *s, const char *key,
 	s->ids[i].key = key;
 	s->ids[i].role = (unsigned char)role;
 	s->ids[i].state = (unsigned char)state;
+	s->ids[i].pin = pin;
 	s->n_ids++;
 	return RP_OK;
 }
@@ -197,20 +263,23 @@ static rp_err parse_record(rp_broker_snapshot *s, char *line, bool *is_end,
 		*is_end = true;
 		return parse_u64(a, end_count) ? RP_OK : RP_E_SYNTAX;
 	}
+	/* "service ID PIN", "monitor ID PIN": a reserved id, its key's pin */
 	if ((strcmp(kw, "service") == 0 || strcmp(kw, "monitor") == 0) &&
-	    b == NULL) {
-		if (!rp_broker_id_valid(a, strlen(a)))
+	    b != NULL) {
+		if (!principal_id_ok(a) || !pin_parse(b, (uint8_t *)b))
 			return RP_E_SYNTAX;
 		return id_insert(s, a,
 		                 kw[0] == 's' ? RP_BROKER_ROLE_SERVICE
 		                              : RP_BROKER_ROLE_MONITOR,
-		                 RP_BROKER_ACTIVE);
+		                 RP_BROKER_ACTIVE, (const uint8_t *)b);
 	}
+	/* "device ID STATE": THE device-id rule, so never a reserved id */
 	if (strcmp(kw, "device") == 0 && b != NULL) {
 		st = state_parse(b);
-		if (!rp_broker_id_valid(a, strlen(a)) || st < 0)
+		if (rp_broker_device_id_check(a, strlen(a), NULL, 0) != RP_OK ||
+		    st < 0)
 			return RP_E_SYNTAX;
-		return id_insert(s, a, RP_BROKER_ROLE_DEVICE, st);
+		return id_insert(s, a, RP_BROKER_ROLE_DEVICE, st, NULL);
 	}
 	if (strcmp(kw, "revoked-serial") == 0 && b == NULL) {
 		if (!serial_valid(a))
@@ -218,6 +287,26 @@ static rp_err parse_record(rp_broker_snapshot *s, char *line, bool *is_end,
 		return serial_insert(s, a);
 	}
 	return RP_E_SYNTAX;
+}
+
+/*
+ * Line 1: this format, RP_E_UNSUPPORTED for another version (format 1's
+ * services carried no pin: reading it would grant a role on a name).
+ */
+static rp_err magic_check(const char *line)
+{
+	const char *v;
+
+	if (strcmp(line, MAGIC) == 0)
+		return RP_OK;
+	if (strncmp(line, MAGIC_WORD " ", sizeof MAGIC_WORD) != 0)
+		return RP_E_SYNTAX;
+	v = line + sizeof MAGIC_WORD;
+	if (!is_digit(*v))
+		return RP_E_SYNTAX;
+	while (is_digit(*v))
+		v++;
+	return *v == '\0' ? RP_E_UNSUPPORTED : RP_E_SYNTAX;
 }
 
 rp_err rp_broker_snapshot_parse(const char *buf, size_t len,
@@ -275,8 +364,7 @@ rp_err rp_broker_snapshot_parse(const char *buf, size_t len,
 			goto out;
 		}
 		if (line_no == 1) {
-			if (strcmp(p, MAGIC) != 0)
-				rc = RP_E_SYNTAX;
+			rc = magic_check(p);
 		} else if (line_no == 2) {
 			if (strncmp(p, "seq ", 4) != 0 ||
 			    !parse_u64(p + 4, &s->seq))
@@ -357,24 +445,67 @@ out:
 	return rc;
 }
 
+/* The entry for id, or NULL. */
+static const struct ident *id_find(const rp_broker_snapshot *s, const char *id)
+{
+	size_t mask, i;
+
+	if (s == NULL || id == NULL)
+		return NULL;
+	mask = s->cap_ids - 1;
+	for (i = hash(s->seed, id) & mask; s->ids[i].key != NULL;
+	     i = (i + 1) & mask) {
+		if (strcmp(s->ids[i].key, id) == 0)
+			return &s->ids[i];
+	}
+	return NULL;
+}
+
 void rp_broker_snapshot_lookup(const rp_broker_snapshot *s, const char *id,
                                enum rp_broker_role *role,
                                enum rp_broker_state *state)
 {
-	size_t mask, i;
+	const struct ident *e = id_find(s, id);
+
+	*role = e ? (enum rp_broker_role)e->role : RP_BROKER_ROLE_NONE;
+	*state = e ? (enum rp_broker_state)e->state : RP_BROKER_UNKNOWN;
+}
+
+void rp_broker_snapshot_decide(const rp_broker_snapshot *s,
+                               const struct rp_broker_peer *p,
+                               enum rp_broker_role *role,
+                               enum rp_broker_state *state)
+{
+	const struct ident *e = NULL;
 
 	*role = RP_BROKER_ROLE_NONE;
 	*state = RP_BROKER_UNKNOWN;
-	if (s == NULL || id == NULL)
+	if (s == NULL || p == NULL || memchr(p->id, '\0', sizeof p->id) == NULL)
 		return;
-	mask = s->cap_ids - 1;
-	for (i = hash(s->seed, id) & mask; s->ids[i].key != NULL;
-	     i = (i + 1) & mask) {
-		if (strcmp(s->ids[i].key, id) == 0) {
-			*role = (enum rp_broker_role)s->ids[i].role;
-			*state = (enum rp_broker_state)s->ids[i].state;
-			return;
+	e = id_find(s, p->id);
+	/* The profile names the one table that may grant anything. */
+	if (e == NULL || e->role != (unsigned char)p->profile)
+		return;
+	switch (p->profile) {
+	case RP_BROKER_ROLE_DEVICE:
+		*role = RP_BROKER_ROLE_DEVICE;
+		*state = (enum rp_broker_state)e->state;
+		break;
+	case RP_BROKER_ROLE_SERVICE:
+	case RP_BROKER_ROLE_MONITOR:
+		/*
+		 * Plain memcmp on purpose: a pin is the hash of a public key,
+		 * no secret, so its compare's timing tells an attacker
+		 * nothing the certificate does not.
+		 */
+		if (e->pin != NULL &&
+		    memcmp(e->pin, p->pin, RP_BROKER_PIN_LEN) == 0) {
+			*role = p->profile;
+			*state = RP_BROKER_ACTIVE;
 		}
+		break;
+	case RP_BROKER_ROLE_NONE:
+		break;
 	}
 }
 
@@ -448,7 +579,8 @@ rp_err rp_broker_snapshot_encode(const struct rp_broker_fleet *f, char **out,
 {
 	struct sbuf b = {0};
 	rp_broker_snapshot *check = NULL;
-	char num[32];
+	const struct rp_broker_principal *pr;
+	char num[32], hex[PIN_HEX + 1];
 	size_t i, records;
 	rp_err rc = RP_OK;
 
@@ -462,29 +594,25 @@ rp_err rp_broker_snapshot_encode(const struct rp_broker_fleet *f, char **out,
 		return RP_E_INVAL;
 	snprintf(num, sizeof num, "%llu", (unsigned long long)f->seq);
 	sb_add(&b, MAGIC "\nseq ", num, "\n");
-	for (i = 0; i < f->n_services; i++) {
-		const char *id = f->services[i];
+	/* services first, then monitors (i < n_services + n_monitors) */
+	for (i = 0; i < f->n_services + f->n_monitors; i++) {
+		bool svc = i < f->n_services;
 
-		if (id == NULL || !rp_broker_id_valid(id, strlen(id))) {
+		pr = svc ? &f->services[i] : &f->monitors[i - f->n_services];
+		if (pr->id == NULL || !principal_id_ok(pr->id)) {
 			rc = RP_E_INVAL;
 			goto out;
 		}
-		sb_add(&b, "service ", id, "\n");
-	}
-	for (i = 0; i < f->n_monitors; i++) {
-		const char *id = f->monitors[i];
-
-		if (id == NULL || !rp_broker_id_valid(id, strlen(id))) {
-			rc = RP_E_INVAL;
-			goto out;
-		}
-		sb_add(&b, "monitor ", id, "\n");
+		pin_hex(pr->pin, hex);
+		sb_add(&b, svc ? "service " : "monitor ", pr->id, " ");
+		sb_add(&b, hex, "\n", NULL);
 	}
 	for (i = 0; i < f->n_devices; i++) {
 		const struct rp_broker_device *d = &f->devices[i];
 
 		if (d->id == NULL ||
-		    !rp_broker_id_valid(d->id, strlen(d->id)) ||
+		    rp_broker_device_id_check(d->id, strlen(d->id), NULL, 0) !=
+		        RP_OK ||
 		    d->state < RP_BROKER_ACTIVE ||
 		    d->state > RP_BROKER_DECOMMISSIONED) {
 			rc = RP_E_INVAL;
