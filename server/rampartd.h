@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 
 #include "pki/ca.h"
+#include "rampart/broker.h"
 #include "rampart/config.h"
 #include "rampart/err.h"
 #include "store/store.h"
@@ -59,8 +60,12 @@ struct rampartd {
 	uint8_t *crl_der; /* the current CRL, served at /pki/crl */
 	size_t crl_len;
 	int64_t crl_next_update;
-	/* broker/fleet.c: the snapshot for the Mosquitto plugin */
-	char service_cn[65];       /* rampartd's own MQTT identity */
+	/* broker/fleet.c: the snapshot for the Mosquitto plugin, and
+	 * rampartd's own MQTT identities with the pins it lists for them
+	 * (of the certificate loaded or issued last; set once pinned) */
+	struct rp_broker_principal service; /* id RP_BROKER_SERVICE_ID */
+	struct rp_broker_principal monitor; /* id RP_BROKER_MONITOR_ID */
+	int service_pinned, monitor_pinned;
 	int64_t service_not_after; /* of pki/service.pem */
 	int64_t monitor_not_after; /* of pki/monitor.pem (the monitor role) */
 	uint64_t snap_seq;         /* of the last snapshot written */
@@ -102,10 +107,15 @@ rp_err crl_publish(struct rampartd *rd) RP_WARN_UNUSED;
  * so the next tick retries; the committed change stays.
  */
 void broker_sync(struct rampartd *rd, const char *why);
-/* Load DATA_DIR/pki/service.{pem,key} (CN rampartd) and
- * DATA_DIR/pki/monitor.{pem,key} (CN rampart-monitor, the operator's
- * read-only MQTT identity), issuing a fresh pair when one is missing,
- * invalid or within renew_window of expiry. */
+/*
+ * Load DATA_DIR/pki/service.{pem,key} (CN rampartd, the service profile)
+ * and DATA_DIR/pki/monitor.{pem,key} (CN rampart-monitor, the monitor
+ * profile: the operator's read-only MQTT identity), issuing a fresh pair
+ * when one is missing, invalid, within renew_window of expiry, or not in
+ * its role's profile (a data directory from before the profiles). Sets
+ * rd->service / rd->monitor (their pins) for each one that succeeded;
+ * a failure keeps what was set before.
+ */
 rp_err broker_service_identity(struct rampartd *rd) RP_WARN_UNUSED;
 
 /* Setup token: SHA-256 kept in the store under this key. */

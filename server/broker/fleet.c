@@ -7,7 +7,10 @@
  * retried at the next change or tick, never undoing the committed change;
  * each write is announced to the broker on its reload topic (mqtt/).
  * Also rampartd's own MQTT service identity (DATA_DIR/pki/service.*) and
- * the operator's read-only monitor identity (DATA_DIR/pki/monitor.*).
+ * the operator's read-only monitor identity (DATA_DIR/pki/monitor.*),
+ * each issued in its role's certificate profile and pinned (the SHA-256
+ * of its public key) in the snapshot, so that only that key gets the
+ * role (rampart/broker.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,7 +46,6 @@ void fleet_free(struct fleet *fl)
 
 struct build {
 	struct fleet *fl;
-	const char *service_cn;
 	rp_err rc;
 };
 
@@ -69,6 +71,7 @@ static int device_one(void *arg, const struct store_device *d)
 	struct build *b = arg;
 	struct fleet *fl = b->fl;
 	enum rp_broker_state st;
+	char why[160];
 	size_t cap;
 
 	if (d->state == STORE_DEV_ENROLLED)
@@ -77,13 +80,14 @@ static int device_one(void *arg, const struct store_device *d)
 		st = RP_BROKER_DECOMMISSIONED;
 	else
 		return 0; /* allowlisted only: unknown to the broker */
-	if (strcmp(d->serial, b->service_cn) == 0 ||
-	    strcmp(d->serial, FLEET_MON_CN) == 0 ||
-	    !rp_broker_id_valid(d->serial, strlen(d->serial))) {
-		rp_log_error("broker: device %s left out of the fleet snapshot "
-		             "(its id is the service's or the monitor's, or "
-		             "not a valid MQTT identity): it cannot connect",
-		             d->serial);
+	/* THE device-id rule; the plugin decides by the certificate's
+	 * profile, and a device profile never carries such an id */
+	if (rp_broker_device_id_check(d->serial, strlen(d->serial), why,
+	                              sizeof why) != RP_OK) {
+		rp_log_error("broker: a device left out of the fleet snapshot: "
+		             "%s; it cannot connect (decommission it: "
+		             "docs/rampartd.md)",
+		             why);
 		fl->skipped++;
 		return 0;
 	}
@@ -121,10 +125,11 @@ static int revoked_one(void *arg, const struct store_cert *c)
 	return 0;
 }
 
-rp_err fleet_build(struct store *s, const char *service_cn, int64_t now,
+rp_err fleet_build(struct store *s, const struct rp_broker_principal *service,
+                   const struct rp_broker_principal *monitor, int64_t now,
                    uint64_t seq, struct fleet *out)
 {
-	struct build b = {out, service_cn, RP_OK};
+	struct build b = {out, RP_OK};
 	rp_err rc;
 	size_t i;
 
@@ -144,7 +149,7 @@ rp_err fleet_build(struct store *s, const char *service_cn, int64_t now,
 		out->devs[i].id = out->ids[i];
 	for (i = 0; i < out->n_rev; i++)
 		out->revoked[i] = out->serials[i];
-	out->services[0] = service_cn;
+	out->services[0] = *service;
 	out->f.seq = seq;
 	out->f.services = out->services;
 	out->f.n_services = 1;
@@ -152,9 +157,10 @@ rp_err fleet_build(struct store *s, const char *service_cn, int64_t now,
 	out->f.n_devices = out->n_devs;
 	out->f.revoked = out->revoked;
 	out->f.n_revoked = out->n_rev;
-	out->monitors[0] = FLEET_MON_CN;
+	if (monitor != NULL)
+		out->monitors[0] = *monitor;
 	out->f.monitors = out->monitors;
-	out->f.n_monitors = 1;
+	out->f.n_monitors = monitor != NULL ? 1 : 0;
 	return RP_OK;
 }
 
@@ -176,12 +182,30 @@ void broker_sync(struct rampartd *rd, const char *why)
 	uint64_t seq = next_seq(rd->snap_seq);
 	rp_err rc;
 
+	memset(&fl, 0, sizeof fl);
+	if (!rd->service_pinned) {
+		/* a snapshot without the service would shut rampartd out */
+		rd->snap_dirty = 1;
+		rp_log_error("broker: FLEET SNAPSHOT NOT WRITTEN after %s: "
+		             "rampartd's MQTT service identity (%s) could not "
+		             "be issued or loaded, and a snapshot without its "
+		             "pin would lock rampartd out of the broker; the "
+		             "broker keeps enforcing the previous state; "
+		             "retrying at the next change or tick",
+		             why, FLEET_SVC_CERT);
+		return;
+	}
+	if (!rd->monitor_pinned)
+		rp_log_warn("broker: the monitor identity (%s) could not be "
+		            "issued or loaded: the snapshot lists no monitor",
+		            FLEET_MON_CERT);
 	snprintf(dir, sizeof dir, "%s/" FLEET_DIR, rd->data_dir);
 	snprintf(path, sizeof path, "%s/" FLEET_SNAPSHOT, rd->data_dir);
 	if (mkdir(dir, FLEET_DIR_MODE) == 0)
 		(void)chmod(dir, FLEET_DIR_MODE); /* past rampartd's umask */
-	rc = fleet_build(rd->store, rd->service_cn, (int64_t)time(NULL), seq,
-	                 &fl);
+	rc = fleet_build(rd->store, &rd->service,
+	                 rd->monitor_pinned ? &rd->monitor : NULL,
+	                 (int64_t)time(NULL), seq, &fl);
 	if (rc == RP_OK)
 		rc = rp_broker_snapshot_write(path, &fl.f, FLEET_FILE_MODE);
 	if (rc != RP_OK) {
@@ -202,23 +226,85 @@ void broker_sync(struct rampartd *rd, const char *why)
 	fleet_free(&fl);
 }
 
-/* The certificate at cert_path, if it is usable until past the window. */
-static X509 *svc_load(struct rampartd *rd, const char *cert_path,
-                      const char *key_path)
+/* What a certificate presents to the plugin (rp_broker_peer_from_der). */
+static rp_err cert_peer(X509 *c, struct rp_broker_peer *p, const char **why)
 {
-	FILE *f = fopen(cert_path, "r");
-	X509 *c = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-	struct stat st;
-	int64_t now = (int64_t)time(NULL);
+	unsigned char *der = NULL;
+	int n = i2d_X509(c, &der);
+	rp_err rc = RP_E_CRYPTO;
+
+	*why = "cannot encode the certificate";
+	memset(p, 0, sizeof *p);
+	if (n > 0)
+		rc = rp_broker_peer_from_der(der, (size_t)n, p, why);
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* The private key at path matches cert; 0 when not (or unreadable). */
+static int key_matches(const char *path, X509 *cert)
+{
+	FILE *f = fopen(path, "r");
+	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+	int ok = k != NULL && X509_check_private_key(cert, k) == 1;
 
 	if (f != NULL)
 		fclose(f);
+	EVP_PKEY_free(k);
+	return ok;
+}
+
+static const char *role_name(enum rp_broker_role role)
+{
+	return role == RP_BROKER_ROLE_SERVICE ? "service" : "monitor";
+}
+
+/*
+ * The certificate at cert_path if it is usable until past the renewal
+ * window AND presents role's profile with id (what the plugin will read):
+ * *peer gets what it presents, with its pin. Otherwise NULL and *why says
+ * why a fresh identity is needed; *old_profile is set when the only
+ * fault is the profile (a data directory from before the role profiles,
+ * whose certificate was issued in the device profile).
+ */
+static X509 *svc_load(struct rampartd *rd, const char *cert_path,
+                      const char *key_path, enum rp_broker_role role,
+                      const char *id, struct rp_broker_peer *peer,
+                      const char **why, int *old_profile)
+{
+	FILE *f = fopen(cert_path, "r");
+	X509 *c = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	const char *pwhy = NULL;
+	int64_t now = (int64_t)time(NULL);
+	rp_err rc;
+
+	*old_profile = 0;
+	if (f != NULL)
+		fclose(f);
 	ERR_clear_error();
-	if (c == NULL || stat(key_path, &st) != 0)
+	if (c == NULL) {
+		*why = f ? "the certificate cannot be read" : "none yet";
 		goto bad;
-	if (X509_verify(c, X509_get0_pubkey(rd->ca->issuing)) != 1 ||
-	    ca_time(X509_get0_notAfter(c)) - now <= rd->cfg.renew_window)
+	}
+	if (X509_verify(c, X509_get0_pubkey(rd->ca->issuing)) != 1) {
+		*why = "the certificate is not signed by the issuing CA";
 		goto bad;
+	}
+	if (ca_time(X509_get0_notAfter(c)) - now <= rd->cfg.renew_window) {
+		*why = "the certificate is within renew_window of its expiry";
+		goto bad;
+	}
+	if (!key_matches(key_path, c)) {
+		*why = "the key is missing or does not match the certificate";
+		goto bad;
+	}
+	rc = cert_peer(c, peer, &pwhy);
+	if (rc != RP_OK || peer->profile != role || strcmp(peer->id, id) != 0) {
+		*old_profile = 1;
+		*why =
+		    rc != RP_OK ? pwhy : "the certificate is for another role";
+		goto bad;
+	}
 	return c;
 bad:
 	ERR_clear_error();
@@ -227,40 +313,59 @@ bad:
 }
 
 /*
- * One MQTT identity of rampartd's: keep the certificate at cert_rel (under
- * the data directory) while it is usable past the renewal window, else
- * issue a fresh key (0600) and certificate with CN cn. *not_after: the
- * certificate's end. what names it in logs.
+ * One MQTT identity of rampartd's (role SERVICE or MONITOR, its reserved
+ * id): keep the certificate at cert_rel (under the data directory) while
+ * svc_load accepts it, else issue a fresh key (0600) and certificate in
+ * role's profile (ca_issue_principal). *not_after: the certificate's end;
+ * pin: the SHA-256 of its public key, for the snapshot.
  */
 static rp_err identity(struct rampartd *rd, const char *cert_rel,
-                       const char *key_rel, const char *cn, const char *what,
-                       int64_t *not_after)
+                       const char *key_rel, enum rp_broker_role role,
+                       const char *id, int64_t *not_after,
+                       uint8_t pin[RP_BROKER_PIN_LEN])
 {
 	char cp[4200], kp[4200];
+	const char *what = role_name(role), *why = "", *pwhy = NULL;
+	struct rp_broker_peer peer;
 	EVP_PKEY *key = NULL;
-	X509_REQ *req = NULL;
 	X509 *cert = NULL;
 	BIO *b = NULL;
 	char *pem = NULL, *kdata = NULL;
 	long klen = 0;
+	int old_profile = 0;
 	rp_err rc = RP_E_CRYPTO;
 
 	snprintf(cp, sizeof cp, "%s/%s", rd->data_dir, cert_rel);
 	snprintf(kp, sizeof kp, "%s/%s", rd->data_dir, key_rel);
-	cert = svc_load(rd, cp, kp);
+	cert = svc_load(rd, cp, kp, role, id, &peer, &why, &old_profile);
 	if (cert != NULL) {
 		*not_after = ca_time(X509_get0_notAfter(cert));
+		memcpy(pin, peer.pin, RP_BROKER_PIN_LEN);
 		rc = RP_OK;
 		goto out;
 	}
+	if (old_profile)
+		rp_log_warn("broker: %s does not have the %s profile (%s): a "
+		            "certificate from before the role profiles; "
+		            "reissuing the %s identity with a new key",
+		            cp, what, why, what);
 	key = EVP_EC_gen("P-256");
-	req = X509_REQ_new();
-	if (key == NULL || req == NULL || !X509_REQ_set_pubkey(req, key) ||
-	    !X509_REQ_sign(req, key, EVP_sha256()))
+	if (key == NULL)
 		goto out;
-	rc = ca_issue_device(rd->ca, req, cn, rd->cfg.device_lifetime, &cert);
+	rc = ca_issue_principal(rd->ca, key, role, id, rd->cfg.device_lifetime,
+	                        &cert);
 	if (rc != RP_OK)
 		goto out;
+	/* what the plugin will read, checked before anything is written */
+	rc = cert_peer(cert, &peer, &pwhy);
+	if (rc == RP_OK && (peer.profile != role || strcmp(peer.id, id) != 0))
+		rc = RP_E_CERT_PROFILE;
+	if (rc != RP_OK) {
+		rp_log_error("broker: the issued %s certificate does not read "
+		             "as the %s profile: %s",
+		             what, what, pwhy ? pwhy : "another role");
+		goto out;
+	}
 	rc = RP_E_CRYPTO;
 	pem = ca_cert_pem(cert);
 	b = BIO_new(BIO_s_mem());
@@ -268,16 +373,18 @@ static rp_err identity(struct rampartd *rd, const char *cert_rel,
 	    !PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL))
 		goto out;
 	klen = BIO_get_mem_data(b, &kdata);
-	/* Key first: a crash in between leaves no certificate, so the
-	 * next start issues a fresh pair. */
+	/* Key first: a crash in between leaves a certificate that does not
+	 * match its key, so the next start issues a fresh pair. */
 	rc = ca_write_file(kp, kdata, (size_t)klen, 0600);
 	if (rc == RP_OK)
 		rc = ca_write_file(cp, pem, strlen(pem), 0644);
 	if (rc == RP_OK) {
 		*not_after = ca_time(X509_get0_notAfter(cert));
-		rp_log_info("broker: issued the MQTT %s certificate (CN %s) "
-		            "in %s",
-		            what, cn, cp);
+		memcpy(pin, peer.pin, RP_BROKER_PIN_LEN);
+		rp_log_info("broker: %s the MQTT %s certificate (CN %s, %s "
+		            "profile) in %s (%s)",
+		            old_profile ? "reissued" : "issued", what, id, what,
+		            cp, why);
 	}
 out:
 	if (rc != RP_OK)
@@ -290,7 +397,6 @@ out:
 	BIO_free(b);
 	free(pem);
 	X509_free(cert);
-	X509_REQ_free(req);
 	EVP_PKEY_free(key);
 	return rc;
 }
@@ -298,17 +404,28 @@ out:
 rp_err broker_service_identity(struct rampartd *rd)
 {
 	int64_t svc = rd->service_not_after, mon = rd->monitor_not_after;
-	rp_err rc;
+	uint8_t spin[RP_BROKER_PIN_LEN], mpin[RP_BROKER_PIN_LEN];
+	rp_err rc, rc2;
 
-	snprintf(rd->service_cn, sizeof rd->service_cn, "%s", FLEET_SVC_CN);
-	rc = identity(rd, FLEET_SVC_CERT, FLEET_SVC_KEY, FLEET_SVC_CN,
-	              "service", &svc);
-	if (rc == RP_OK)
-		rc = identity(rd, FLEET_MON_CERT, FLEET_MON_KEY, FLEET_MON_CN,
-		              "monitor", &mon);
+	rc = identity(rd, FLEET_SVC_CERT, FLEET_SVC_KEY, RP_BROKER_ROLE_SERVICE,
+	              RP_BROKER_SERVICE_ID, &svc, spin);
+	rc2 =
+	    identity(rd, FLEET_MON_CERT, FLEET_MON_KEY, RP_BROKER_ROLE_MONITOR,
+	             RP_BROKER_MONITOR_ID, &mon, mpin);
 	/* Set only what was (re)issued or loaded: the MQTT client
-	 * reconnects when service_not_after changes. */
-	rd->service_not_after = svc;
-	rd->monitor_not_after = mon;
-	return rc;
+	 * reconnects when service_not_after changes, and a failed renewal
+	 * keeps the pin of the certificate still in use. */
+	rd->service.id = RP_BROKER_SERVICE_ID;
+	rd->monitor.id = RP_BROKER_MONITOR_ID;
+	if (rc == RP_OK) {
+		memcpy(rd->service.pin, spin, sizeof spin);
+		rd->service_pinned = 1;
+		rd->service_not_after = svc;
+	}
+	if (rc2 == RP_OK) {
+		memcpy(rd->monitor.pin, mpin, sizeof mpin);
+		rd->monitor_pinned = 1;
+		rd->monitor_not_after = mon;
+	}
+	return rc != RP_OK ? rc : rc2;
 }

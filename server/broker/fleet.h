@@ -20,13 +20,13 @@
 #define FLEET_SNAPSHOT  "broker/fleet.snapshot"
 #define FLEET_DIR_MODE  0750
 #define FLEET_FILE_MODE 0640
-#define FLEET_SVC_CERT  "pki/service.pem"
-#define FLEET_SVC_KEY   "pki/service.key"
-#define FLEET_SVC_CN    "rampartd"
-/* The operator's read-only watcher (the monitor role). */
+/* rampartd's own client (the service role, id RP_BROKER_SERVICE_ID). */
+#define FLEET_SVC_CERT "pki/service.pem"
+#define FLEET_SVC_KEY  "pki/service.key"
+/* The operator's read-only watcher (the monitor role, id
+ * RP_BROKER_MONITOR_ID). */
 #define FLEET_MON_CERT "pki/monitor.pem"
 #define FLEET_MON_KEY  "pki/monitor.key"
-#define FLEET_MON_CN   "rampart-monitor"
 
 /*
  * A fleet built from the store: f points into the arrays below, which the
@@ -34,27 +34,32 @@
  */
 struct fleet {
 	struct rp_broker_fleet f;
-	const char *services[1];
-	const char *monitors[1];
+	struct rp_broker_principal services[1];
+	struct rp_broker_principal monitors[1];
 	struct rp_broker_device *devs;
 	char (*ids)[RP_BROKER_ID_MAX + 1];
 	size_t n_devs, cap_devs;
 	const char **revoked;
 	char (*serials)[RP_BROKER_SERIAL_MAX + 1];
 	size_t n_rev, cap_rev;
-	size_t skipped; /* devices left out (id clashes with a service's) */
+	size_t skipped; /* devices left out (id not a valid device id) */
 };
 
 /*
  * Build the fleet from the store: every enrolled device (active, or
  * quarantined when flagged), every decommissioned one, the canonical hex
- * serials of revoked device certificates not yet expired at now, and
- * service_cn as the one service, FLEET_MON_CN as the one monitor.
- * Allowlisted-only devices are not listed
- * (the plugin treats them as unknown). On success *out holds the arrays
- * (release with fleet_free, also after a failure).
+ * serials of revoked device certificates not yet expired at now, service
+ * as the one service and monitor (may be NULL: none) as the one monitor,
+ * each with the pin of its current certificate (copied). A device whose
+ * id fails rp_broker_device_id_check (a reserved id, from a data directory
+ * of before that rule) is left out, counted in skipped and logged as an
+ * error: the plugin would never let its certificate connect anyway.
+ * Allowlisted-only devices are not listed (the plugin treats them as
+ * unknown). On success *out holds the arrays (release with fleet_free,
+ * also after a failure).
  */
-rp_err fleet_build(struct store *s, const char *service_cn, int64_t now,
+rp_err fleet_build(struct store *s, const struct rp_broker_principal *service,
+                   const struct rp_broker_principal *monitor, int64_t now,
                    uint64_t seq, struct fleet *out) RP_WARN_UNUSED;
 void fleet_free(struct fleet *fl);
 

@@ -206,7 +206,7 @@ static void on_connect(struct mosquitto *m, void *arg, int rc)
 	mq->connected_at = (int64_t)time(NULL);
 	mq->connects++;
 	rp_log_info("mqtt: connected to the broker at %s:%d as %s", mq->host,
-	            mq->port, mq->rd->service_cn);
+	            mq->port, RP_BROKER_SERVICE_ID);
 	r = mosquitto_subscribe_multiple(
 	    m, NULL, (int)(sizeof topics / sizeof *topics), subs, 1, 0, NULL);
 	if (r != MOSQ_ERR_SUCCESS) {
@@ -359,7 +359,7 @@ rp_err mqtt_start(struct rampartd *rd)
 		goto out;
 	rc = RP_E_MQTT;
 	mq->retry = evtimer_new(rd->base, on_retry, mq);
-	mq->m = mosquitto_new(rd->service_cn, false, mq);
+	mq->m = mosquitto_new(RP_BROKER_SERVICE_ID, false, mq);
 	if (mq->retry == NULL || mq->m == NULL ||
 	    mosquitto_int_option(mq->m, MOSQ_OPT_PROTOCOL_VERSION,
 	                         MQTT_PROTOCOL_V311) != MOSQ_ERR_SUCCESS ||
@@ -464,7 +464,7 @@ json_t *mqtt_status_json(struct rampartd *rd)
 	}
 	snprintf(addr, sizeof addr, "%s:%d", mq->host, mq->port);
 	json_object_set_new(j, "broker", json_string(addr));
-	json_object_set_new(j, "client_id", json_string(rd->service_cn));
+	json_object_set_new(j, "client_id", json_string(RP_BROKER_SERVICE_ID));
 	json_object_set_new(j, "connected", json_boolean(mq->connected));
 	json_object_set_new(j, "connects",
 	                    json_integer((json_int_t)mq->connects));

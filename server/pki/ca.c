@@ -631,10 +631,15 @@ void ca_free(struct ca *ca)
 	free(ca);
 }
 
+/*
+ * The device profile comes from here only: the CSR gave its key (and, to
+ * est.c, its CN), but none of its extensions is ever copied, so a CSR
+ * cannot ask for another EKU, another SAN or a CA certificate.
+ */
 rp_err ca_issue_device(struct ca *ca, X509_REQ *csr, const char *id,
                        int64_t lifetime, X509 **out)
 {
-	char san[160];
+	char san[160], why[160];
 	EVP_PKEY *pub = X509_REQ_get0_pubkey(csr);
 	struct ext_spec exts[] = {
 	    {NID_basic_constraints, "critical,CA:FALSE"},
@@ -644,11 +649,61 @@ rp_err ca_issue_device(struct ca *ca, X509_REQ *csr, const char *id,
 	    {NID_authority_key_identifier, "keyid:always"},
 	    {NID_subject_alt_name, san},
 	};
+	rp_err rc;
 
 	*out = NULL;
+	/* THE device-id rule: never a device certificate for a reserved id */
+	rc = rp_broker_device_id_check(id, strlen(id), why, sizeof why);
+	if (rc != RP_OK) {
+		rp_log_error("pki: no device certificate issued: %s", why);
+		return rc == RP_E_RESERVED ? RP_E_RESERVED : RP_E_CSR_SUBJECT;
+	}
 	if (pub == NULL)
 		return RP_E_CSR;
-	snprintf(san, sizeof san, "URI:%s%s", RP_DEVICE_URI_PFX, id);
+	snprintf(san, sizeof san, "URI:%s%s", RP_BROKER_URI_DEVICE, id);
+	*out = make_cert(ca->issuing, ca->issuing_key, pub, id, NULL, lifetime,
+	                 exts, sizeof exts / sizeof exts[0]);
+	return *out ? RP_OK : RP_E_CRYPTO;
+}
+
+rp_err ca_issue_principal(struct ca *ca, EVP_PKEY *pub,
+                          enum rp_broker_role role, const char *id,
+                          int64_t lifetime, X509 **out)
+{
+	char san[160];
+	const char *eku, *uri;
+	struct ext_spec exts[] = {
+	    {NID_basic_constraints, "critical,CA:FALSE"},
+	    {NID_key_usage, "critical,digitalSignature"},
+	    {NID_ext_key_usage, NULL},
+	    {NID_subject_key_identifier, "hash"},
+	    {NID_authority_key_identifier, "keyid:always"},
+	    {NID_subject_alt_name, san},
+	};
+	size_t len = strlen(id);
+
+	*out = NULL;
+	if (role == RP_BROKER_ROLE_SERVICE) {
+		eku = "clientAuth," RP_BROKER_OID_SERVICE;
+		uri = RP_BROKER_URI_SERVICE;
+	} else if (role == RP_BROKER_ROLE_MONITOR) {
+		eku = "clientAuth," RP_BROKER_OID_MONITOR;
+		uri = RP_BROKER_URI_MONITOR;
+	} else {
+		rp_log_error("pki: role %d has no principal profile",
+		             (int)role);
+		return RP_E_INVAL;
+	}
+	/* service and monitor ids are reserved, device ids never are */
+	if (pub == NULL || !rp_broker_id_valid(id, len) ||
+	    !rp_broker_id_reserved(id, len)) {
+		rp_log_error("pki: a service or monitor id must be a reserved "
+		             "id (beginning with \"" RP_BROKER_RESERVED_PREFIX
+		             "\")");
+		return RP_E_INVAL;
+	}
+	exts[2].value = eku;
+	snprintf(san, sizeof san, "URI:%s%s", uri, id);
 	*out = make_cert(ca->issuing, ca->issuing_key, pub, id, NULL, lifetime,
 	                 exts, sizeof exts / sizeof exts[0]);
 	return *out ? RP_OK : RP_E_CRYPTO;

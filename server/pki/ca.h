@@ -21,13 +21,15 @@
 
 #include <openssl/x509.h>
 
+#include "rampart/broker.h"
 #include "rampart/err.h"
 
-/* Private OIDs under the UUID arc 2.25 (ITU-T X.667). */
-#define RP_OID_ARC        "2.25.137553760100012191238587036453560585111"
-#define RP_OID_CLAIM_EKU  RP_OID_ARC ".1" /* claim: enrollment only */
-#define RP_OID_HWTOKEN    RP_OID_ARC ".2" /* CSR ext: hardware token */
-#define RP_DEVICE_URI_PFX "urn:rampart:device:"
+/*
+ * Private OIDs under Rampart's UUID arc (2.25, ITU-T X.667), which
+ * rampart/broker.h defines with the service (.3) and monitor (.4) EKUs.
+ */
+#define RP_OID_CLAIM_EKU RP_BROKER_OID_ARC ".1" /* claim: enrollment only */
+#define RP_OID_HWTOKEN   RP_BROKER_OID_ARC ".2" /* CSR ext: hardware token */
 
 struct ca {
 	X509 *root;
@@ -61,11 +63,28 @@ void ca_free(struct ca *ca);
 
 /*
  * Sign a device certificate for id with the CSR's public key (the caller
- * has verified the CSR): random 128-bit serial, CN and URI SAN = id,
- * clientAuth, lifetime seconds. *out owned by the caller.
+ * has verified the CSR) in the device profile of rampart/broker.h: random
+ * 128-bit serial, CN = id, SAN exactly the URI RP_BROKER_URI_DEVICE + id,
+ * EKU exactly clientAuth, lifetime seconds. Nothing of the CSR but its
+ * key is used. RP_E_RESERVED: id is reserved (rp_broker_device_id_check:
+ * the CA never mints a device certificate for a Rampart identity);
+ * RP_E_CSR_SUBJECT: id is not a valid id. *out owned by the caller.
  */
 rp_err ca_issue_device(struct ca *ca, X509_REQ *csr, const char *id,
                        int64_t lifetime, X509 **out) RP_WARN_UNUSED;
+
+/*
+ * Sign one of rampartd's own MQTT identities for pub: role
+ * RP_BROKER_ROLE_SERVICE or RP_BROKER_ROLE_MONITOR, in that role's profile
+ * (rampart/broker.h): basicConstraints critical CA:FALSE, keyUsage
+ * critical digitalSignature, EKU exactly clientAuth + RP_BROKER_OID_SERVICE
+ * (or _MONITOR), SKI/AKI, SAN exactly the URI RP_BROKER_URI_SERVICE (or
+ * _MONITOR) + id, CN = id. RP_E_INVAL: another role, or an id that is not
+ * a valid reserved id. *out owned by the caller.
+ */
+rp_err ca_issue_principal(struct ca *ca, EVP_PKEY *pub,
+                          enum rp_broker_role role, const char *id,
+                          int64_t lifetime, X509 **out) RP_WARN_UNUSED;
 
 /* A claim certificate for group (CN) with pubkey; *out owned by caller. */
 rp_err ca_issue_claim(struct ca *ca, EVP_PKEY *pub, const char *group,

@@ -10,6 +10,11 @@
 # runs without its MQTT client here; test_ingest.sh covers the reload
 # notification) and keeps the device out; quarantine
 # stops telemetry but not events; release lets telemetry flow again.
+# rampartd's own identities carry their role's certificate profile (EKU
+# OID and SAN URI, read with openssl) and the snapshot pins their keys;
+# a device-profile certificate with CN rampartd (how rampartd issued its
+# own before) gets nothing at the broker, and a data directory holding
+# one has it reissued at start.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
 . "$here/mq_lib.sh" # die, free_port, within, has, gone; MQ_PID, SUBS
@@ -41,6 +46,30 @@ on_exit() {
 trap on_exit EXIT
 
 snap_seq() { sed -n 's/^seq //p' "$SNAP"; }
+# pin CERT: SHA-256 of its DER SubjectPublicKeyInfo (the snapshot's pin).
+pin() {
+	openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform DER |
+		sha256sum | cut -c1-64
+}
+# profile CERT ROLE OID: the certificate's EKU is exactly clientAuth plus
+# OID and its SAN exactly the URI urn:rampart:ROLE:CN (openssl -text).
+profile() {
+	local txt cn
+	txt=$(openssl x509 -in "$1" -noout -text)
+	cn=$(openssl x509 -in "$1" -noout -subject -nameopt multiline |
+		sed -n 's/^ *commonName *= *//p')
+	grep -A1 'X509v3 Extended Key Usage' <<<"$txt" | tail -1 |
+		grep -qx " *TLS Web Client Authentication, $2" ||
+		fail "$1: EKU is not clientAuth + $2: $txt"
+	grep -A1 'X509v3 Subject Alternative Name' <<<"$txt" | tail -1 |
+		grep -qx " *URI:urn:rampart:$3:$cn" ||
+		fail "$1: SAN is not exactly URI:urn:rampart:$3:$cn"
+	grep -A1 'X509v3 Basic Constraints: critical' <<<"$txt" | tail -1 |
+		grep -qx ' *CA:FALSE' || fail "$1: not CA:FALSE (critical)"
+	grep -A1 'X509v3 Key Usage: critical' <<<"$txt" | tail -1 |
+		grep -qx ' *Digital Signature' ||
+		fail "$1: key usage not digitalSignature (critical)"
+}
 # reloaded SEQ: the plugin announced it loaded the snapshot of that seq.
 reloaded() { has "$T/svc.log" "\"event\":\"reloaded\",\"trigger\":\"poll\",\"seq\":$1,"; }
 
@@ -57,7 +86,9 @@ openssl x509 -in "$D/pki/service.pem" -noout -subject |
 	grep -q 'CN = rampartd' || fail "service certificate CN"
 [ "$(stat -c %a "$D/broker")" = 750 ] || fail "broker/ not 0750"
 [ "$(stat -c %a "$SNAP")" = 640 ] || fail "snapshot not 0640"
-grep -qx 'service rampartd' "$SNAP" || fail "no service line: $(cat "$SNAP")"
+profile "$D/pki/service.pem" "$OID_ARC.3" service
+grep -qx "service rampartd $(pin "$D/pki/service.pem")" "$SNAP" ||
+	fail "no service line with the service key's pin: $(cat "$SNAP")"
 # the operator's read-only monitor identity
 [ "$(stat -c %a "$D/pki/monitor.key")" = 600 ] || fail "monitor.key not 0600"
 openssl verify -CAfile "$CA" -untrusted "$D/pki/issuing.pem" \
@@ -65,9 +96,10 @@ openssl verify -CAfile "$CA" -untrusted "$D/pki/issuing.pem" \
 	fail "the monitor certificate does not verify as a TLS client"
 openssl x509 -in "$D/pki/monitor.pem" -noout -subject |
 	grep -q 'CN = rampart-monitor' || fail "monitor certificate CN"
-grep -qx 'monitor rampart-monitor' "$SNAP" ||
-	fail "no monitor line: $(cat "$SNAP")"
-ok "start: service and monitor certificates (keys 0600) and a snapshot (0640 in 0750)"
+profile "$D/pki/monitor.pem" "$OID_ARC.4" monitor
+grep -qx "monitor rampart-monitor $(pin "$D/pki/monitor.pem")" "$SNAP" ||
+	fail "no monitor line with the monitor key's pin: $(cat "$SNAP")"
+ok "start: service and monitor certificates in their profiles (keys 0600), pinned in a snapshot (0640 in 0750)"
 
 # --- two devices enrolled with openssl req + curl
 printf 'serial,hw_type,hw_token,group,tags\nSN-A,tpm2,,line-a,\nSN-B,tpm2,,line-a,\nSN-C,tpm2,,line-a,\n' \
@@ -146,6 +178,31 @@ mq mosquitto_pub A SN-A -q 1 -t rampart/v1/d/SN-A/telemetry -m hello-A ||
 	fail "SN-A publish"
 wait_until "hello-A delivered" has "$T/svc.log" "rampart/v1/d/SN-A/telemetry hello-A"
 ok "SN-A's telemetry reaches a subscriber holding rampartd's service certificate"
+
+# --- issue 9: a certificate with CN rampartd in the DEVICE profile, as
+# rampartd issued its own before (and as an enrolled device "rampartd"
+# held), signed by the real issuing CA: no service right, no connection
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectAltName=URI:urn:rampart:device:rampartd\n' \
+	>"$T/devprof.ext"
+new_key "$T/oldsvc.key"
+openssl req -new -key "$T/oldsvc.key" -subj /CN=rampartd -out "$T/oldsvc.csr"
+openssl x509 -req -in "$T/oldsvc.csr" -CA "$D/pki/issuing.pem" \
+	-CAkey "$D/pki/issuing.key" -CAcreateserial -CAserial "$T/oldsvc.srl" \
+	-days 80 -extfile "$T/devprof.ext" -out "$T/oldsvc.pem" 2>/dev/null
+openssl verify -CAfile "$CA" -untrusted "$D/pki/issuing.pem" \
+	-purpose sslclient "$T/oldsvc.pem" >/dev/null ||
+	fail "the device-profile rampartd certificate does not chain"
+st=0
+mq mosquitto_sub oldsvc rampartd -V mqttv5 -t 'rampart/v1/d/+/telemetry' \
+	-C 1 -W 5 >"$T/oldsvc.out" 2>&1 || st=$?
+[ $st -ne 0 ] || fail "a device-profile certificate with CN rampartd subscribed"
+! grep -q 'telemetry' "$T/oldsvc.out" ||
+	fail "a device-profile rampartd certificate received device data"
+# refused at connect, for its profile (not merely left without messages)
+wait_until "the bad_profile refusal of the device-profile rampartd" has \
+	"$T/svc.log" '"reason":"bad_profile","action":"connect","id":"rampartd"'
+
+ok "a device-profile certificate with CN rampartd (the old service profile) is refused by the broker"
 
 # --- revocation cuts SN-A's open session and keeps it out
 n=$(grep -c 'as SN-A' "$D/broker/mosquitto.log" || true)
@@ -244,6 +301,32 @@ grep -qx 'device SN-B active' "$SNAP" || fail "restart: SN-B"
 	fail "a valid service certificate was replaced at restart"
 [ "$(sha256sum <"$D/pki/monitor.pem")" = "$mon_before" ] ||
 	fail "a valid monitor certificate was replaced at restart"
-grep -qx 'monitor rampart-monitor' "$SNAP" || fail "restart: monitor line"
+grep -qx "service rampartd $(pin "$D/pki/service.pem")" "$SNAP" ||
+	fail "restart: service line"
+grep -qx "monitor rampart-monitor $(pin "$D/pki/monitor.pem")" "$SNAP" ||
+	fail "restart: monitor line"
 stop_rd
 ok "broker and rampartd stop cleanly; a restart rewrites the snapshot from the store and keeps the service and monitor certificates"
+
+# --- a data directory from before the profiles: pki/service.pem in the
+# device profile (with its matching key) is reissued at start, and only
+# the new key is pinned
+cp "$T/oldsvc.pem" "$D/pki/service.pem"
+cp "$T/oldsvc.key" "$D/pki/service.key"
+old_pin=$(pin "$T/oldsvc.pem")
+start_rd "$D"
+grep -q "service.pem does not have the service profile" "$T/rd.log" ||
+	fail "the reissue of the old service certificate is not logged"
+grep -q 'reissued the MQTT service certificate' "$T/rd.log" ||
+	fail "no 'reissued' line in the log"
+profile "$D/pki/service.pem" "$OID_ARC.3" service
+new_pin=$(pin "$D/pki/service.pem")
+[ "$new_pin" != "$old_pin" ] || fail "the reissued certificate kept the old key"
+[ "$(stat -c %a "$D/pki/service.key")" = 600 ] || fail "service.key not 0600"
+grep -qx "service rampartd $new_pin" "$SNAP" ||
+	fail "the snapshot does not pin the reissued key: $(cat "$SNAP")"
+! grep -q "$old_pin" "$SNAP" || fail "the old key is still pinned"
+[ "$(sha256sum <"$D/pki/monitor.pem")" = "$mon_before" ] ||
+	fail "the valid monitor certificate was replaced with the service's"
+stop_rd
+ok "an old device-profile service.pem is reissued at start in the service profile with a new key, and only that key is pinned"

@@ -4,9 +4,13 @@
  * store (server/broker/fleet.c) on a real SQLite file, read back with the
  * plugin's own parser: the state mapping (enrolled -> active, quarantined,
  * decommissioned, allowlisted-only -> unknown), revoked serials in
- * canonical form (expired ones dropped), the service identity, the file
- * and folder modes, a growing seq, the quarantine flag in the store, and
- * a failed write that is reported and retried without touching the store.
+ * canonical form (expired ones dropped), the service and monitor
+ * identities with the pins passed in (the plugin's rp_broker_snapshot_
+ * decide grants them only with that key), devices with a reserved id
+ * left out, the file and folder modes, a growing seq, the quarantine flag
+ * in the store, a failed write that is reported and retried without
+ * touching the store, and no snapshot at all while rampartd's service
+ * identity has no pin.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +70,11 @@ static struct store *fleet_store(void)
 	add_dev(s, "SN-Q", STORE_DEV_ENROLLED);
 	add_dev(s, "SN-D", STORE_DEV_DECOMMISSIONED);
 	add_dev(s, "SN-L", STORE_DEV_ALLOWLISTED);
-	add_dev(s, "rampartd", STORE_DEV_ENROLLED); /* clashes: left out */
+	/* reserved ids (a data directory of before the rule): left out */
+	add_dev(s, "rampartd", STORE_DEV_ENROLLED);
+	add_dev(s, "rampart-monitor", STORE_DEV_DECOMMISSIONED);
+	add_dev(s, "RAMPARTx", STORE_DEV_ENROLLED);
+	add_dev(s, "rampart-allow", STORE_DEV_ALLOWLISTED);
 	assert_int_equal(
 	    store_device_set_quarantine(s, "SN-Q", 1, "odd traffic", 3000),
 	    RP_OK);
@@ -74,6 +82,37 @@ static struct store *fleet_store(void)
 	add_cert(s, "ff", "SN-A", 4000, 1);    /* revoked, expired at 5000 */
 	add_cert(s, "c0de", "SN-Q", 10000, 0);
 	return s;
+}
+
+/* Two principals with distinct pins: the service's 0x11.., the
+ * monitor's 0x22... */
+static struct rp_broker_principal svc = {RP_BROKER_SERVICE_ID, {0}};
+static struct rp_broker_principal mon = {RP_BROKER_MONITOR_ID, {0}};
+
+static void principals(void)
+{
+	memset(svc.pin, 0x11, sizeof svc.pin);
+	memset(mon.pin, 0x22, sizeof mon.pin);
+}
+
+/* What the snapshot grants a certificate of profile role, id and pin
+ * byte fill. */
+static void decide(const rp_broker_snapshot *snap, enum rp_broker_role profile,
+                   const char *id, uint8_t fill, enum rp_broker_role want)
+{
+	struct rp_broker_peer p;
+	enum rp_broker_role role;
+	enum rp_broker_state st;
+
+	memset(&p, 0, sizeof p);
+	p.profile = profile;
+	snprintf(p.id, sizeof p.id, "%s", id);
+	snprintf(p.serial, sizeof p.serial, "1");
+	memset(p.pin, fill, sizeof p.pin);
+	rp_broker_snapshot_decide(snap, &p, &role, &st);
+	assert_int_equal(role, want);
+	assert_int_equal(st, want == RP_BROKER_ROLE_NONE ? RP_BROKER_UNKNOWN
+	                                                 : RP_BROKER_ACTIVE);
 }
 
 static void lookup(const rp_broker_snapshot *snap, const char *id,
@@ -103,14 +142,40 @@ static void test_build_maps_states(void **state)
 	assert_string_equal(d.quarantine_reason, "odd traffic");
 	assert_int_equal(d.quarantined_at, 3000);
 
-	assert_int_equal(fleet_build(s, "rampartd", 5000, 42, &fl), RP_OK);
-	assert_int_equal(fl.skipped, 1);
+	principals();
+	assert_int_equal(fleet_build(s, &svc, &mon, 5000, 42, &fl), RP_OK);
+	assert_int_equal(fl.skipped,
+	                 3); /* rampartd, rampart-monitor, RAMPARTx */
 	assert_int_equal(rp_broker_snapshot_encode(&fl.f, &text, &len), RP_OK);
+	assert_non_null(strstr(text,
+	                       "\nservice rampartd 1111111111111111111111"
+	                       "111111111111111111111111111111111111111111"
+	                       "\n"));
+	assert_non_null(strstr(text,
+	                       "\nmonitor rampart-monitor 22222222222222"
+	                       "222222222222222222222222222222222222222222"
+	                       "22222222\n"));
+	assert_null(strstr(text, "device rampart"));
+	assert_null(strstr(text, "device RAMPART"));
 	assert_int_equal(rp_broker_snapshot_parse(text, len, NULL, &snap, NULL),
 	                 RP_OK);
 	assert_int_equal(rp_broker_snapshot_seq(snap), 42);
-	lookup(snap, "rampartd", RP_BROKER_ROLE_SERVICE, RP_BROKER_ACTIVE);
-	lookup(snap, FLEET_MON_CN, RP_BROKER_ROLE_MONITOR, RP_BROKER_ACTIVE);
+	lookup(snap, RP_BROKER_SERVICE_ID, RP_BROKER_ROLE_SERVICE,
+	       RP_BROKER_ACTIVE);
+	lookup(snap, RP_BROKER_MONITOR_ID, RP_BROKER_ROLE_MONITOR,
+	       RP_BROKER_ACTIVE);
+	lookup(snap, "RAMPARTx", RP_BROKER_ROLE_NONE, RP_BROKER_UNKNOWN);
+	/* the role goes with the pinned key only, and never to a device */
+	decide(snap, RP_BROKER_ROLE_SERVICE, "rampartd", 0x11,
+	       RP_BROKER_ROLE_SERVICE);
+	decide(snap, RP_BROKER_ROLE_SERVICE, "rampartd", 0x22,
+	       RP_BROKER_ROLE_NONE);
+	decide(snap, RP_BROKER_ROLE_MONITOR, "rampart-monitor", 0x22,
+	       RP_BROKER_ROLE_MONITOR);
+	decide(snap, RP_BROKER_ROLE_MONITOR, "rampart-monitor", 0x11,
+	       RP_BROKER_ROLE_NONE);
+	decide(snap, RP_BROKER_ROLE_DEVICE, "rampartd", 0x11,
+	       RP_BROKER_ROLE_NONE);
 	lookup(snap, "SN-A", RP_BROKER_ROLE_DEVICE, RP_BROKER_ACTIVE);
 	lookup(snap, "SN-Q", RP_BROKER_ROLE_DEVICE, RP_BROKER_QUARANTINED);
 	lookup(snap, "SN-D", RP_BROKER_ROLE_DEVICE, RP_BROKER_DECOMMISSIONED);
@@ -129,7 +194,8 @@ static void test_build_maps_states(void **state)
 	assert_int_equal(store_device_get(s, "SN-Q", &d), RP_OK);
 	assert_int_equal(d.quarantined, 0);
 	assert_string_equal(d.quarantine_reason, "");
-	assert_int_equal(fleet_build(s, "rampartd", 5000, 43, &fl), RP_OK);
+	assert_int_equal(fleet_build(s, &svc, NULL, 5000, 43, &fl), RP_OK);
+	assert_int_equal(fl.f.n_monitors, 0); /* none given: none listed */
 	assert_int_equal(rp_broker_snapshot_encode(&fl.f, &text, &len), RP_OK);
 	assert_int_equal(rp_broker_snapshot_parse(text, len, NULL, &snap, NULL),
 	                 RP_OK);
@@ -156,9 +222,19 @@ static void test_sync_writes_and_retries(void **state)
 	memset(&rd, 0, sizeof rd);
 	rd.store = fleet_store();
 	snprintf(rd.data_dir, sizeof rd.data_dir, "%s", dir);
-	snprintf(rd.service_cn, sizeof rd.service_cn, "rampartd");
 	snprintf(path, sizeof path, "%s/" FLEET_SNAPSHOT, dir);
 	snprintf(bdir, sizeof bdir, "%s/" FLEET_DIR, dir);
+	principals();
+
+	/* No service pin (its identity could not be issued): no snapshot,
+	 * rather than one that would lock rampartd out. */
+	broker_sync(&rd, "a test without identities");
+	assert_int_equal(rd.snap_dirty, 1);
+	assert_int_not_equal(stat(path, &st), 0);
+	rd.service = svc;
+	rd.service_pinned = 1;
+	rd.monitor = mon;
+	rd.monitor_pinned = 1;
 
 	broker_sync(&rd, "a test");
 	assert_int_equal(rd.snap_dirty, 0);
@@ -170,6 +246,10 @@ static void test_sync_writes_and_retries(void **state)
 	                 RP_OK);
 	seq1 = rp_broker_snapshot_seq(snap);
 	assert_int_equal(seq1, rd.snap_seq);
+	decide(snap, RP_BROKER_ROLE_SERVICE, "rampartd", 0x11,
+	       RP_BROKER_ROLE_SERVICE);
+	decide(snap, RP_BROKER_ROLE_MONITOR, "rampart-monitor", 0x22,
+	       RP_BROKER_ROLE_MONITOR);
 	rp_broker_snapshot_free(snap);
 
 	/* A write that fails: logged, marked for retry, store unchanged. */
