@@ -5,7 +5,9 @@
  * on the console only), then serves HTTPS (and, with a broker configured,
  * its MQTT service client, mqtt/) from one libevent loop until
  * SIGTERM/SIGINT. SIGHUP re-reads the settings that are safe to change.
- * docs/rampartd.md describes flags, keys and the data directory.
+ * A store that holds a device with a reserved id is refused at start
+ * until --decommission retires it (lifecycle/). docs/rampartd.md
+ * describes flags, keys and the data directory.
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -24,11 +26,14 @@
 #include <openssl/sha.h>
 
 #include "http/http.h"
+#include "lifecycle/lifecycle.h"
 #include "mqtt/mqtt.h"
 #include "rampart/encode.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
 #include "rampartd.h"
+
+#define DECOMMISSION_MAX 1024 /* --decommission flags in one start */
 
 struct opts {
 	const char *config;
@@ -41,6 +46,8 @@ struct opts {
 	const char *import_cert, *import_key;
 	const char *log_level;
 	const char *broker;
+	const char *decommission[DECOMMISSION_MAX]; /* --decommission IDs */
+	size_t n_decommission;
 };
 
 static void usage(FILE *f)
@@ -52,7 +59,8 @@ static void usage(FILE *f)
 	        "                [--setup-token-file FILE] "
 	        "[--new-setup-token]\n"
 	        "                [--import-root CERT --import-root-key KEY]\n"
-	        "                [--broker HOST:PORT]\n"
+	        "                [--broker HOST:PORT] "
+	        "[--decommission ID]...\n"
 	        "See docs/rampartd.md.\n");
 }
 
@@ -70,6 +78,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    {"import-root", required_argument, NULL, 'r'},
 	    {"import-root-key", required_argument, NULL, 'k'},
 	    {"broker", required_argument, NULL, 'b'},
+	    {"decommission", required_argument, NULL, 'D'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -78,6 +87,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof *o);
 	o->port = -1;
+
 	while ((c = getopt_long(argc, argv, "c:d:fh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -118,6 +128,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'b':
 			o->broker = optarg;
+			break;
+		case 'D':
+			if (o->n_decommission == DECOMMISSION_MAX) {
+				fprintf(stderr,
+				        "rampartd: more than %d --decommission "
+				        "flags; start again for the rest\n",
+				        DECOMMISSION_MAX);
+				return 2;
+			}
+			o->decommission[o->n_decommission++] = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -257,14 +277,64 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	    crl_publish(rd) != RP_OK)
 		rp_log_error("CRL re-publication failed; retrying at the next "
 		             "tick");
-	if ((now >= rd->service_not_after - rd->cfg.renew_window ||
-	     now >= rd->monitor_not_after - rd->cfg.renew_window) &&
-	    broker_service_identity(rd) != RP_OK)
-		rp_log_error("service or monitor certificate renewal failed; "
-		             "retrying at the next tick");
+	if (now >= rd->service_not_after - rd->cfg.renew_window ||
+	    now >= rd->monitor_not_after - rd->cfg.renew_window) {
+		struct rp_broker_principal svc = rd->service, mon = rd->monitor;
+
+		if (broker_service_identity(rd) != RP_OK)
+			rp_log_error("service or monitor certificate renewal "
+			             "failed; retrying at the next tick");
+		/* a new key has a new pin: the snapshot must list it before
+		 * the renewed certificate can connect */
+		if (memcmp(svc.pin, rd->service.pin, sizeof svc.pin) != 0 ||
+		    memcmp(mon.pin, rd->monitor.pin, sizeof mon.pin) != 0)
+			broker_sync(rd, "a renewal of rampartd's MQTT "
+			                "identities");
+	}
 	/* Revoked serials expire out of the snapshot too: rewrite daily. */
 	if (rd->snap_dirty || (uint64_t)now >= rd->snap_seq / 1000000u + 86400u)
 		broker_sync(rd, rd->snap_dirty ? "a failed write" : "a day");
+}
+
+/*
+ * --decommission ID...: each named device decommissioned (its valid
+ * certificates revoked, reason cessationOfOperation) in one transaction
+ * per device, by lifecycle_revoke, the admin API's transition. Every id
+ * is looked up first: an unknown one stops start-up before anything
+ * changes. The CRL is published later in the start-up sequence, before
+ * anything listens.
+ */
+static rp_err decommission_all(struct rampartd *rd, const struct opts *o)
+{
+	struct lifecycle_done done;
+	struct store_device d;
+	char shown[4 * STORE_SERIAL_MAX + 1];
+	size_t i;
+	rp_err rc = RP_OK;
+
+	for (i = 0; rc == RP_OK && i < o->n_decommission; i++) {
+		rc = store_device_get(rd->store, o->decommission[i], &d);
+		if (rc != RP_OK) {
+			(void)rp_escape(shown, sizeof shown, o->decommission[i],
+			                strlen(o->decommission[i]));
+			rp_log_error("--decommission %s: %s; nothing changed, "
+			             "nothing started",
+			             shown,
+			             rc == RP_E_NOT_FOUND
+			                 ? "no such device in the store"
+			                 : rp_strerror(rc));
+		}
+	}
+	for (i = 0; rc == RP_OK && i < o->n_decommission; i++) {
+		rc = lifecycle_revoke(rd, o->decommission[i], NULL,
+		                      LIFECYCLE_REASON_CESSATION, true,
+		                      "--decommission", &done);
+		lifecycle_done_free(&done);
+		if (rc != RP_OK)
+			rp_log_error("--decommission: %s; nothing started",
+			             rp_strerror(rc));
+	}
+	return rc;
 }
 
 static int ensure_dir(const char *d)
@@ -332,6 +402,12 @@ int main(int argc, char **argv)
 	snprintf(dbpath, sizeof dbpath, "%s/rampart.db", rd.data_dir);
 	if (store_open(dbpath, &rd.store) != RP_OK)
 		goto out;
+	/* Before anything is created, listens or writes a snapshot: no
+	 * device may carry a reserved id (docs/rampartd.md). */
+	if (decommission_all(&rd, &o) != RP_OK)
+		goto out;
+	if (lifecycle_check_reserved(&rd) != RP_OK)
+		goto out;
 	memset(&co, 0, sizeof co);
 	co.import_root_cert = o.import_cert;
 	co.import_root_key = o.import_key;
@@ -359,7 +435,7 @@ int main(int argc, char **argv)
 	rd.base = event_base_new();
 	if (rd.base == NULL || http_tls_ctx(rd.ca, &rd.tls) != RP_OK)
 		goto out;
-	if (crl_publish(&rd) != RP_OK)
+	if (crl_publish(&rd) != RP_OK) /* with what --decommission revoked */
 		goto out;
 	if (broker_service_identity(&rd) != RP_OK)
 		goto out;

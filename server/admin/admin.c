@@ -23,6 +23,7 @@
 
 #include "est/csr.h"
 #include "http/http.h"
+#include "lifecycle/lifecycle.h"
 #include "mqtt/mqtt.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
@@ -401,42 +402,21 @@ static void device_ping(struct rampartd *rd, struct evhttp_request *req,
 	                     (json_int_t)c.ts));
 }
 
-struct revoke {
-	struct rampartd *rd;
-	const char *only; /* serial or NULL: all */
-	int reason;
-	int64_t now;
-	json_t *done;
-	rp_err rc;
-};
-
-static int revoke_one(void *arg, const struct store_cert *c)
-{
-	struct revoke *r = arg;
-
-	if (c->revoked_at != 0 || c->not_after <= r->now)
-		return 0;
-	if (r->only != NULL && strcmp(r->only, c->serial) != 0)
-		return 0;
-	json_array_append_new(r->done, json_string(c->serial));
-	return 0;
-}
-
-/* POST devices/ID/{revoke,decommission}. */
+/* POST devices/ID/{revoke,decommission}: the transition is
+ * lifecycle_revoke's (the same one rampartd --decommission makes). */
 static void device_revoke(struct rampartd *rd, struct evhttp_request *req,
                           const char *id, int decommission)
 {
-	struct revoke r;
-	struct store_device d;
-	json_t *in = NULL, *j;
+	struct lifecycle_done done;
+	json_t *in = NULL, *arr = json_array(), *j;
 	json_error_t jerr;
 	char *body = NULL;
 	const char *reason_name = NULL, *serial = NULL;
 	size_t len, i;
+	int reason;
 	rp_err rc;
 
-	memset(&r, 0, sizeof r);
-	r.done = json_array();
+	memset(&done, 0, sizeof done);
 	if (http_body(req, 64 * 1024, &body, &len) != RP_OK) {
 		reply_error(req, 413, "body too big");
 		goto out;
@@ -452,48 +432,37 @@ static void device_revoke(struct rampartd *rd, struct evhttp_request *req,
 			goto out;
 		}
 	}
-	r.reason = reason_name ? ca_reason_code(reason_name)
-	                       : (decommission ? 5 /* cessationOfOperation */
-	                                       : 0);
-	if (r.reason < 0) {
+	reason = reason_name ? ca_reason_code(reason_name)
+	                     : (decommission ? LIFECYCLE_REASON_CESSATION : 0);
+	if (reason < 0) {
 		reply_error(req, 400,
 		            "unknown revocation reason (RFC 5280 "
 		            "names: keyCompromise, superseded, ...)");
 		goto out;
 	}
-	r.rd = rd;
-	r.only = serial;
-	r.now = (int64_t)time(NULL);
-	if (store_begin(rd->store) != RP_OK) {
-		reply_error(req, 503, "store busy");
+	rc = lifecycle_revoke(rd, id, serial, reason, decommission != 0,
+	                      "admin", &done);
+	if (rc != RP_OK) {
+		reply_error(req,
+		            rc == RP_E_NOT_FOUND ? 404
+		            : rc == RP_E_STATE   ? 409
+		                                 : 503,
+		            rc == RP_E_STATE ? "no valid certificate to revoke"
+		                             : rp_strerror(rc));
 		goto out;
 	}
-	rc = store_device_get(rd->store, id, &d);
-	if (rc == RP_OK)
-		rc = store_cert_each_of(rd->store, id, revoke_one, &r);
-	for (i = 0; rc == RP_OK && i < json_array_size(r.done); i++)
-		rc = store_cert_revoke(
-		    rd->store, json_string_value(json_array_get(r.done, i)),
-		    r.reason, r.now);
-	if (rc == RP_OK && !decommission && json_array_size(r.done) == 0)
-		rc = RP_E_STATE;
-	if (rc == RP_OK && decommission)
-		rc = store_device_set_state(rd->store, id,
-		                            STORE_DEV_DECOMMISSIONED);
-	if (!device_commit(rd, req, rc, "no valid certificate to revoke"))
-		goto out;
-	rp_log_info("admin: %s %s: revoked %zu certificate(s), reason %s",
-	            decommission ? "decommissioned" : "revoked", id,
-	            json_array_size(r.done), ca_reason_name(r.reason));
+	for (i = 0; i < done.n; i++)
+		json_array_append_new(arr, json_string(done.serials[i]));
 	broker_sync(rd, decommission ? "a decommission" : "a revocation");
 	rc = crl_publish(rd);
-	j = json_pack("{s:s, s:O, s:s, s:b}", "device", id, "revoked", r.done,
-	              "reason", ca_reason_name(r.reason), "crl_published",
+	j = json_pack("{s:s, s:O, s:s, s:b}", "device", id, "revoked", arr,
+	              "reason", ca_reason_name(reason), "crl_published",
 	              rc == RP_OK);
 	reply_json(req, 200, j);
 out:
+	lifecycle_done_free(&done);
 	json_decref(in);
-	json_decref(r.done);
+	json_decref(arr);
 	free(body);
 }
 
@@ -746,12 +715,27 @@ static int refusal_one(void *arg, const struct store_refusal *r)
 	                          row_string(r->detail))) != 0;
 }
 
+/* The POST devices/ID/ACTION routes that enroll, or act on, a working
+ * device (revoke and decommission only retire one). */
+static bool acts_on_device(const char *action)
+{
+	static const char *const acts[] = {"reprovision", "renew", "quarantine",
+	                                   "release", "ping"};
+	size_t i;
+
+	for (i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+		if (strcmp(action, acts[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 void admin_handle(struct rampartd *rd, struct evhttp_request *req,
                   const char *path)
 {
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	const char *why = "", *rest = path + strlen("/api/v1/");
-	char id[CSR_ID_MAX + 1] = "", action[32] = "";
+	char id[CSR_ID_MAX + 1] = "", action[32] = "", why409[160];
 	const char *slash;
 	json_t *arr;
 
@@ -842,8 +826,19 @@ void admin_handle(struct rampartd *rd, struct evhttp_request *req,
 	         (int)(slash ? slash - rest : (long)strlen(rest)), rest);
 	if (slash != NULL)
 		snprintf(action, sizeof action, "%s", slash + 1);
-	if (!csr_id_valid(id))
+	if (!rp_broker_id_valid(id, strlen(id)))
 		goto not_found;
+	/* A reserved id is never a device's: what creates or acts on a
+	 * device is refused; what shows, removes, revokes or decommissions
+	 * one still works, so that operators can clean up (docs/rampartd.md)
+	 */
+	if (m == EVHTTP_REQ_POST && acts_on_device(action) &&
+	    rp_broker_device_id_check(id, strlen(id), why409, sizeof why409) !=
+	        RP_OK) {
+		rp_log_warn("admin: POST %s refused: %s", path, why409);
+		reply_error(req, 409, why409);
+		return;
+	}
 	if (action[0] == '\0' && m == EVHTTP_REQ_GET) {
 		device_show(rd, req, id);
 	} else if (action[0] == '\0' && m == EVHTTP_REQ_DELETE) {

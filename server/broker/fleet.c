@@ -84,10 +84,12 @@ static int device_one(void *arg, const struct store_device *d)
 	 * profile, and a device profile never carries such an id */
 	if (rp_broker_device_id_check(d->serial, strlen(d->serial), why,
 	                              sizeof why) != RP_OK) {
-		rp_log_error("broker: a device left out of the fleet snapshot: "
-		             "%s; it cannot connect (decommission it: "
-		             "docs/rampartd.md)",
-		             why);
+		/* a decommissioned one is retired already: no noise */
+		if (st != RP_BROKER_DECOMMISSIONED)
+			rp_log_error("broker: a device left out of the fleet "
+			             "snapshot: %s; it cannot connect "
+			             "(decommission it: docs/rampartd.md)",
+			             why);
 		fl->skipped++;
 		return 0;
 	}

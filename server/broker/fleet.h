@@ -52,8 +52,9 @@ struct fleet {
  * as the one service and monitor (may be NULL: none) as the one monitor,
  * each with the pin of its current certificate (copied). A device whose
  * id fails rp_broker_device_id_check (a reserved id, from a data directory
- * of before that rule) is left out, counted in skipped and logged as an
- * error: the plugin would never let its certificate connect anyway.
+ * of before that rule) is left out, counted in skipped and, unless it is
+ * decommissioned, logged as an error: the plugin would never let its
+ * certificate connect anyway.
  * Allowlisted-only devices are not listed (the plugin treats them as
  * unknown). On success *out holds the arrays (release with fleet_free,
  * also after a failure).

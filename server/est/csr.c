@@ -17,6 +17,7 @@
 
 #include "csr.h"
 #include "pki/ca.h"
+#include "rampart/broker.h"
 #include "rampart/encode.h"
 
 static int id_char(char c)
@@ -25,15 +26,13 @@ static int id_char(char c)
 	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
+_Static_assert(CSR_ID_MAX == RP_BROKER_ID_MAX,
+               "a CSR's CN holds exactly a broker id");
+
+/* One charset rule for ids, librampart's (rampart/broker.h). */
 int csr_id_valid(const char *s)
 {
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= CSR_ID_MAX || !id_char(s[i]))
-			return 0;
-	}
-	return i > 0;
+	return rp_broker_id_valid(s, strlen(s));
 }
 
 int csr_token_valid(const char *s)

@@ -44,7 +44,11 @@ rp_err csr_decode(const char *body, size_t len, X509_REQ **out, char *why,
 rp_err csr_check(X509_REQ *req, struct csr_info *info, char *why,
                  size_t cap) RP_WARN_UNUSED;
 
-/* True if s (NUL-terminated) is a valid device serial / group name. */
+/*
+ * True if s (NUL-terminated) has the id charset and length of
+ * rp_broker_id_valid: the rule for group names and hw_type. A device
+ * serial must also pass rp_broker_device_id_check (not reserved).
+ */
 int csr_id_valid(const char *s);
 
 /* True if s is a valid hardware token (1..128 of [A-Za-z0-9:+/=._-]). */

@@ -20,6 +20,7 @@
 
 #include "csr.h"
 #include "http/http.h"
+#include "rampart/broker.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
 #include "rampartd.h"
@@ -201,6 +202,46 @@ static rp_err claim_known(struct enroll *e, X509 *peer)
 	return rc;
 }
 
+/*
+ * simplereenroll's certificate must be a device's: its CN a device id
+ * (rp_broker_device_id_check, so never reserved) and its extensions the
+ * device profile (rp_broker_peer_from_der), so that no service or monitor
+ * certificate, which chains to the same CA, renews as a device. e->who
+ * holds its CN. RP_E_RESERVED / RP_E_CERT_SUBJECT / RP_E_CERT_PROFILE
+ * with e->why.
+ */
+static rp_err device_profile(struct enroll *e, X509 *peer)
+{
+	struct rp_broker_peer p;
+	const char *pwhy = NULL;
+	unsigned char *der = NULL;
+	char idwhy[160];
+	int n;
+	rp_err rc = rp_broker_device_id_check(e->who, strlen(e->who), idwhy,
+	                                      sizeof idwhy);
+
+	if (rc != RP_OK) {
+		snprintf(e->why, sizeof e->why, "device certificate %s: %s",
+		         e->cur_serial, idwhy);
+		return rc == RP_E_RESERVED ? RP_E_RESERVED : RP_E_CERT_SUBJECT;
+	}
+	n = i2d_X509(peer, &der);
+	rc = n > 0 ? rp_broker_peer_from_der(der, (size_t)n, &p, &pwhy)
+	           : RP_E_CRYPTO;
+	OPENSSL_free(der);
+	if (rc == RP_OK && p.profile != RP_BROKER_ROLE_DEVICE) {
+		rc = RP_E_CERT_PROFILE;
+		pwhy = "it has a service or monitor profile";
+	}
+	if (rc != RP_OK) {
+		snprintf(e->why, sizeof e->why,
+		         "certificate %s is not in the device profile (%s)",
+		         e->cur_serial, pwhy ? pwhy : rp_strerror(rc));
+		rc = RP_E_CERT_PROFILE;
+	}
+	return rc;
+}
+
 /* Authenticate the TLS client for the route; on failure refused. */
 static rp_err authenticate(struct enroll *e)
 {
@@ -256,6 +297,8 @@ static rp_err authenticate(struct enroll *e)
 		         "device certificate has no valid CN");
 		rc = RP_E_CERT_UNTRUSTED;
 	}
+	if (rc == RP_OK)
+		rc = device_profile(e, peer);
 	if (rc == RP_OK) {
 		rc = store_cert_get(e->rd->store, e->cur_serial, &sc);
 		if (rc == RP_E_NOT_FOUND) {
@@ -480,6 +523,16 @@ void est_enroll(struct rampartd *rd, struct evhttp_request *req, int re)
 	if (rc != RP_OK) {
 		rd_refuse(rd, req, e.route, e.who, rc,
 		          rc == RP_E_TOO_BIG ? 413 : 400, e.why);
+		goto out;
+	}
+	/* THE device-id rule on the CSR's CN: a reserved id is never a
+	 * device's (the CA would refuse it too) */
+	rc = rp_broker_device_id_check(info.id, strlen(info.id), e.why,
+	                               sizeof e.why);
+	if (rc != RP_OK) {
+		rd_refuse(rd, req, e.route, info.id,
+		          rc == RP_E_RESERVED ? rc : RP_E_CSR_SUBJECT, 403,
+		          e.why);
 		goto out;
 	}
 	if (re && strcmp(info.id, e.who) != 0) {

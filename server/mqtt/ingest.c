@@ -179,6 +179,8 @@ static rp_err refusal_code(const char *reason)
 	    {"revoked", RP_E_CERT_REVOKED},
 	    {"decommissioned", RP_E_DECOMMISSIONED},
 	    {"acl", RP_E_PERM},
+	    {"bad_profile", RP_E_CERT_PROFILE},
+	    {"unpinned", RP_E_CERT_UNTRUSTED},
 	};
 
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {

@@ -43,7 +43,8 @@ enum mqtt_topic_kind mqtt_topic_parse(const char *topic,
 	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
 		if (strcmp(slash + 1, kinds[i].suffix) != 0)
 			continue;
-		if (!rp_broker_id_valid(p, n))
+		/* a reserved id names no device: a bad id here */
+		if (rp_broker_device_id_check(p, n, NULL, 0) != RP_OK)
 			return MQTT_T_BAD_ID;
 		memcpy(id, p, n);
 		id[n] = '\0';
@@ -56,7 +57,8 @@ rp_err mqtt_topic_cmd(const char *id, char *buf, size_t cap)
 {
 	int n;
 
-	if (id == NULL || !rp_broker_id_valid(id, strlen(id)))
+	if (id == NULL ||
+	    rp_broker_device_id_check(id, strlen(id), NULL, 0) != RP_OK)
 		return RP_E_INVAL;
 	n = snprintf(buf, cap, DEV_PFX "%s/cmd", id);
 	return n > 0 && (size_t)n < cap ? RP_OK : RP_E_BUFFER;

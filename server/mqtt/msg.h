@@ -22,18 +22,20 @@ enum mqtt_topic_kind {
 	MQTT_T_RESULT = 3,    /* rampart/v1/d/<id>/cmd/result */
 	MQTT_T_REFUSALS = 4,  /* rampart/v1/svc/broker/refusals */
 	MQTT_T_STATUS = 5,    /* rampart/v1/svc/broker/status */
-	MQTT_T_BAD_ID = 6,    /* a device topic whose id is not valid */
+	MQTT_T_BAD_ID = 6,    /* a device topic whose id is no device id */
 };
 
 /*
  * Classify a topic (NUL-terminated, any bytes). For the device kinds, id
- * gets the device id, checked with rp_broker_id_valid (else MQTT_T_BAD_ID
- * and id is ""). Nothing else is accepted: no extra levels, no prefixes.
+ * gets the device id, checked with rp_broker_device_id_check (else
+ * MQTT_T_BAD_ID and id is "": a reserved id is no device's). Nothing
+ * else is accepted: no extra levels, no prefixes.
  */
 enum mqtt_topic_kind mqtt_topic_parse(const char *topic,
                                       char id[RP_BROKER_ID_MAX + 1]);
 
-/* The device command topic of id into buf; RP_E_INVAL for a bad id. */
+/* The device command topic of id into buf; RP_E_INVAL for an id that
+ * rp_broker_device_id_check refuses (a reserved one included). */
 rp_err mqtt_topic_cmd(const char *id, char *buf, size_t cap) RP_WARN_UNUSED;
 
 /* One refusal event of the plugin (docs/transport.md "Refusal events").

@@ -2,13 +2,15 @@
 /*
  * csv.c - the strict allowlist CSV parser (csv.h). One pass, no
  * allocation: fields are copied into the fixed-size store_device fields
- * and checked against their character sets before the callback sees them.
+ * and checked against their character sets before the callback sees them;
+ * the serial by rp_broker_device_id_check, the one device-id rule.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "csv.h"
 #include "est/csr.h"
+#include "rampart/broker.h"
 
 #define NFIELDS 5
 
@@ -43,6 +45,7 @@ static rp_err parse_line(const char *t, size_t len, unsigned line,
 	size_t i = 0, n;
 	int k = 0, quoted;
 	size_t j;
+	char idwhy[160];
 
 	memset(d, 0, sizeof *d);
 	for (;;) {
@@ -126,10 +129,10 @@ static rp_err parse_line(const char *t, size_t len, unsigned line,
 		         k, NFIELDS, header);
 		return RP_E_CSV;
 	}
-	if (!csr_id_valid(d->serial)) {
-		snprintf(why, cap,
-		         "line %u: serial must be 1..64 of [A-Za-z0-9._-]",
-		         line);
+	/* THE device-id rule: charset and length, and not reserved */
+	if (rp_broker_device_id_check(d->serial, strlen(d->serial), idwhy,
+	                              sizeof idwhy) != RP_OK) {
+		snprintf(why, cap, "line %u: serial %s", line, idwhy);
 		return RP_E_CSV;
 	}
 	if (!csr_id_valid(d->hw_type)) {

@@ -8,9 +8,11 @@
  * One header line exactly as above (optional), then one device per line:
  * five fields, RFC 4180 quoting allowed, LF or CRLF line ends, lines
  * starting with '#' ignored. serial and group are 1..64 of [A-Za-z0-9._-],
- * hw_type 1..64 of the same, hw_token empty or 1..128 of
- * [A-Za-z0-9:+/=._-], tags up to 256 of the same as serial plus ';'.
- * Anything else is an error that names its line.
+ * and the serial must not be reserved (begin with "rampart" in any case:
+ * rp_broker_device_id_check), hw_type 1..64 of [A-Za-z0-9._-], hw_token
+ * empty or 1..128 of [A-Za-z0-9:+/=._-], tags up to 256 of the same as
+ * serial plus ';'. Anything else is an error that names its line (and,
+ * for a serial, the serial and why).
  */
 #ifndef RAMPARTD_CSV_H
 #define RAMPARTD_CSV_H

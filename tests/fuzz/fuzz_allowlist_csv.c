@@ -2,7 +2,8 @@
 /*
  * fuzz_allowlist_csv.c - libFuzzer harness for rampartd's allowlist CSV
  * parser: every accepted row must satisfy the documented character sets
- * and lengths, every error must name a line inside the input.
+ * and lengths, and its serial the device-id rule (never a reserved id);
+ * every error must name a line inside the input.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "est/csr.h"
+#include "rampart/broker.h"
 #include "registry/csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,6 +21,8 @@ static int row(void *arg, unsigned line, const struct store_device *d)
 	unsigned *lines = arg;
 
 	if (line == 0 || line > *lines || !csr_id_valid(d->serial) ||
+	    rp_broker_device_id_check(d->serial, strlen(d->serial), NULL, 0) !=
+	        RP_OK ||
 	    !csr_id_valid(d->hw_type) || !csr_id_valid(d->group) ||
 	    (d->hw_token[0] && !csr_token_valid(d->hw_token)) ||
 	    strlen(d->tags) > STORE_TAGS_MAX)

@@ -6,7 +6,11 @@
 # the store's refusals table and a generic message on the wire), renewal
 # (window, operator-forced, SIGHUP reload), revocation visible in the CRL
 # (file for the broker and GET /pki/crl), the TLS floor, and a clean
-# SIGTERM shutdown.
+# SIGTERM shutdown. Reserved ids (beginning with "rampart") are no
+# device's: refused by the allowlist import, by simpleenroll and
+# simplereenroll even when an old data directory has them on the
+# allowlist or enrolled (rows inserted with sqlite3), and by the admin
+# API's device actions (409), which still show and retire them.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
 
@@ -54,6 +58,23 @@ grep -q 'line 3' "$T/out" || fail "bad CSV error lacks the line: $(cat "$T/out")
 [ -z "$(sql "$DB" "SELECT serial FROM devices WHERE serial='SN-9'")" ] ||
 	fail "a refused CSV import left rows behind"
 ok "allowlist import: 5 entries; a bad line is named and nothing is kept"
+
+# --- reserved ids are never a device's: the whole import is refused
+for bad in rampartd rampart-monitor RAMPARTx; do
+	printf 'serial,hw_type,hw_token,group,tags\nSN-8,tpm2,,line-a,\n%s,tpm2,,line-a,\n' \
+		"$bad" >"$T/res.csv"
+	st=0
+	cli allowlist import "$T/res.csv" >"$T/out" 2>&1 || st=$?
+	[ $st = 1 ] || fail "import of reserved serial $bad: exit $st"
+	grep -q 'line 3' "$T/out" && grep -qF "'$bad'" "$T/out" &&
+		grep -q reserved "$T/out" ||
+		fail "reserved $bad: error lacks the line, the id or why: $(cat "$T/out")"
+done
+cli allowlist list >"$T/list" || fail "allowlist list"
+! grep -qi '^SN-8 \|^rampart' "$T/list" || fail "a refused import left rows: $(cat "$T/list")"
+[ -z "$(sql "$DB" "SELECT serial FROM devices WHERE serial='SN-8' OR lower(serial) LIKE 'rampart%'")" ] ||
+	fail "a refused import left rows in the store"
+ok "allowlist import: serials rampartd, rampart-monitor, RAMPARTx refused with the line, the id and 'reserved'; nothing imported"
 
 cli claim create --group line-a --expires 1d --out "$T/claim-a" >/dev/null ||
 	fail "claim create"
@@ -233,6 +254,81 @@ rs=$(openssl x509 -in "$T/claim-r.pem" -noout -serial | cut -d= -f2 | tr 'A-F' '
 cli claim revoke "$rs" >/dev/null || fail "claim revoke"
 code=$(est POST simpleenroll "$T/claim-r.pem" "$T/claim-r.key" "$T/x5.b64" "$T/o")
 expect_refusal "revoked claim" 401 RP_E_CERT_REVOKED "$code" "$T/o"
+
+# --- a reserved id on the allowlist of an old data directory (inserted
+# with sqlite3, as the import refuses it): simpleenroll refuses the CSR
+sql "$DB" "INSERT INTO devices (serial, hw_type, grp, created_at, updated_at) VALUES ('rampartd', 'tpm2', 'line-a', 0, 0)"
+new_key "$T/r.key"
+csr_b64 "$T/r.key" rampartd >"$T/r.b64"
+code=$(est POST simpleenroll "$T/claim-a.pem" "$T/claim-a.key" "$T/r.b64" "$T/o")
+expect_refusal "simpleenroll of a reserved id (CN rampartd)" 403 RP_E_RESERVED "$code" "$T/o"
+! grep -qi 'reserved\|rampartd' "$T/o" || fail "the wire answer names why: $(cat "$T/o")"
+sql "$DB" "SELECT detail FROM refusals ORDER BY id DESC LIMIT 1" |
+	grep -qF "'rampartd' is reserved for the server" ||
+	fail "the refusal row does not say why: $(last_refusal "$DB")"
+grep -q "refused /.well-known/est/simpleenroll .* for rampartd: RP_E_RESERVED ('rampartd' is reserved" "$T/rd.log" ||
+	fail "the log does not say why"
+[ "$(sql "$DB" "SELECT count(*) FROM certs WHERE subject='rampartd'")" = 0 ] ||
+	fail "a certificate was issued for rampartd"
+
+# ... and simplereenroll: a device certificate CN rampartd (the device
+# profile, signed with the issuing CA's key as an old rampartd did) that
+# the store records as issued to an enrolled "rampartd" with a forced
+# renewal: refused for its id, before anything else
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectAltName=URI:urn:rampart:device:rampartd\n' \
+	>"$T/devprof.ext"
+openssl req -new -key "$T/r.key" -subj /CN=rampartd -out "$T/r.csr"
+openssl x509 -req -in "$T/r.csr" -CA "$D/pki/issuing.pem" \
+	-CAkey "$D/pki/issuing.key" -set_serial 0x7e5701 -days 80 \
+	-extfile "$T/devprof.ext" -out "$T/r.pem" 2>/dev/null
+rnb=$(date -d "$(openssl x509 -in "$T/r.pem" -noout -startdate | cut -d= -f2)" +%s)
+rna=$(date -d "$(openssl x509 -in "$T/r.pem" -noout -enddate | cut -d= -f2)" +%s)
+sql "$DB" "INSERT INTO certs (serial, subject, kind, not_before, not_after, pem) VALUES ('7e5701', 'rampartd', 'device', $rnb, $rna, 'PEM')"
+sql "$DB" "UPDATE devices SET state = 1, force_renew = 1 WHERE serial = 'rampartd'"
+code=$(est POST simplereenroll "$T/r.pem" "$T/r.key" "$T/r.b64" "$T/o")
+expect_refusal "simplereenroll of a reserved id (CN rampartd)" 401 RP_E_RESERVED "$code" "$T/o"
+sql "$DB" "SELECT detail FROM refusals ORDER BY id DESC LIMIT 1" |
+	grep -qF "'rampartd' is reserved for the server" ||
+	fail "the renewal refusal row does not say why: $(last_refusal "$DB")"
+# rampartd's own service certificate (same CA, service profile) neither
+code=$(est POST simplereenroll "$D/pki/service.pem" "$D/pki/service.key" "$T/r.b64" "$T/o")
+expect_refusal "simplereenroll with rampartd's service certificate" 401 RP_E_RESERVED "$code" "$T/o"
+[ "$(sql "$DB" "SELECT count(*) FROM certs WHERE subject='rampartd'")" = 1 ] ||
+	fail "a certificate was issued for rampartd"
+ok "EST: CN rampartd refused at simpleenroll (allowlisted) and simplereenroll (enrolled, forced); the row and the log say 'reserved', the wire does not"
+
+# --- the admin API: what acts on a device answers 409 with why; show,
+# revoke and decommission still work on a reserved id (and remove, below)
+admin() { # admin METHOD PATH [BODY] -> HTTP status; body in $T/o
+	curl -s --cacert "$CA" -H "Authorization: Bearer $(cat "$T/token")" \
+		-X "$1" ${3:+-d "$3"} -o "$T/o" -w '%{http_code}' "$URL/api/v1/$2"
+}
+for act in reprovision renew release ping; do
+	code=$(admin POST "devices/rampartd/$act")
+	[ "$code" = 409 ] || fail "POST devices/rampartd/$act: HTTP $code"
+	grep -qF "'rampartd' is reserved for the server" "$T/o" ||
+		fail "$act: the answer does not say why: $(cat "$T/o")"
+done
+code=$(admin POST devices/rampartd/quarantine '{"reason":"x"}')
+[ "$code" = 409 ] || fail "quarantine of rampartd: HTTP $code"
+code=$(admin POST devices/Rampart-New/reprovision)
+[ "$code" = 409 ] || fail "reprovision of Rampart-New: HTTP $code"
+grep -qF "'Rampart-New' is reserved" "$T/o" || fail "Rampart-New: $(cat "$T/o")"
+[ "$(sql "$DB" "SELECT quarantined || force_renew FROM devices WHERE serial='rampartd'")" = 01 ] ||
+	fail "a refused admin action changed rampartd's row"
+code=$(admin GET devices/rampartd)
+[ "$code" = 200 ] || fail "GET devices/rampartd: HTTP $code"
+code=$(admin POST devices/rampartd/revoke)
+[ "$code" = 200 ] || fail "revoke of rampartd: HTTP $code"
+grep -q '"7e5701"' "$T/o" || fail "revoke did not list the serial: $(cat "$T/o")"
+code=$(admin POST devices/rampartd/decommission)
+[ "$code" = 200 ] || fail "decommission of rampartd: HTTP $code"
+[ "$(sql "$DB" "SELECT state FROM devices WHERE serial='rampartd'")" = 2 ] ||
+	fail "rampartd not decommissioned"
+sql "$DB" "INSERT INTO devices (serial, hw_type, grp, created_at, updated_at) VALUES ('rampart-x', 'tpm2', 'line-a', 0, 0)"
+code=$(admin DELETE allowlist/rampart-x)
+[ "$code" = 200 ] || fail "DELETE allowlist/rampart-x: HTTP $code"
+ok "admin API: reprovision/renew/quarantine/release/ping of a reserved id are 409 with why; show, revoke, decommission and remove still work"
 
 # the hardware token that matches is accepted
 csr_b64 "$T/x.key" SN-2 -addext "$OID_ARC.2=ASN1:UTF8String:$TOKEN_HASH" >"$T/x2ok.b64"

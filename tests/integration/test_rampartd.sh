@@ -4,7 +4,11 @@
 # token goes to the console (stdout) only, is stored as a hash, works as
 # the admin bearer token and can be replaced; a restart keeps the CA and
 # prints no token; the configuration is strict; a root CA can be imported
-# (its key is then not stored).
+# (its key is then not stored). A store holding devices with reserved ids
+# (an old data directory; rows inserted with sqlite3) is refused at start
+# with the ids, their states and the command that clears them;
+# --decommission clears them (certificates revoked in the CRL, never in
+# the snapshot), and an unknown --decommission id stops start-up.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
 
@@ -124,4 +128,57 @@ openssl verify -CAfile "$T/hsmroot.pem" "$D3/pki/issuing.pem" >/dev/null ||
 ! grep -q Xq7pinZw "$T/rd.log" || fail "the PIN is in the log"
 stop_rd
 ok "root key in a PKCS#11 token (softhsm2): signs the issuing CA, never leaves"
+# --- start-up refusal: devices with reserved ids in an old data directory
+D4=$T/data4
+: >"$T/stdout"
+start_console "$D4"
+stop_rd
+DB4=$D4/rampart.db
+SNAP4=$D4/broker/fleet.snapshot
+sql "$DB4" "INSERT INTO devices (serial, hw_type, grp, state, created_at, updated_at) VALUES ('rampartd', 'tpm2', 'g', 1, 0, 0), ('rampart-x', 'tpm2', 'g', 0, 0, 0), ('rampart-old', 'tpm2', 'g', 2, 0, 0), ('SN-1', 'tpm2', 'g', 1, 0, 0)"
+now=$(date +%s)
+sql "$DB4" "INSERT INTO certs (serial, subject, kind, not_before, not_after, pem) VALUES ('7e5702', 'rampartd', 'device', $((now - 60)), $((now + 86400)), 'PEM')"
+snap_before=$(sha256sum <"$SNAP4")
+st=0
+"$BIN/rampartd" --foreground --data-dir "$D4" --port 0 >"$T/o" 2>&1 || st=$?
+[ $st = 1 ] || fail "reserved ids in the store: exit $st, want 1: $(cat "$T/o")"
+grep -q 'refusing to start: the store holds devices whose ids are reserved' "$T/o" ||
+	fail "no refusal message: $(cat "$T/o")"
+grep -q ' rampartd (enrolled)$' "$T/o" || fail "rampartd not listed: $(cat "$T/o")"
+grep -q ' rampart-x (allowlisted)$' "$T/o" || fail "rampart-x not listed"
+! grep -q 'rampart-old' "$T/o" || fail "a decommissioned reserved id was listed"
+grep -qF "rampartd --data-dir $D4 --decommission rampart-x --decommission rampartd" "$T/o" ||
+	fail "no --decommission hint: $(cat "$T/o")"
+! grep -q 'listening on' "$T/o" || fail "rampartd listened"
+[ "$(sha256sum <"$SNAP4")" = "$snap_before" ] || fail "a snapshot was written"
+st=0
+"$BIN/rampartd" --foreground --data-dir "$D4" --port 0 \
+	--decommission rampartd --decommission SN-404 >"$T/o" 2>&1 || st=$?
+[ $st = 1 ] || fail "--decommission of an unknown id: exit $st"
+grep -q -- '--decommission SN-404: no such device in the store' "$T/o" ||
+	fail "unknown --decommission id: $(cat "$T/o")"
+! grep -q 'listening on' "$T/o" || fail "rampartd listened after a bad --decommission"
+[ "$(sql "$DB4" "SELECT state FROM devices WHERE serial='rampartd'")" = 1 ] ||
+	fail "a refused --decommission changed the store"
+ok "start refused (exit 1, nothing listens, no snapshot) while the store holds reserved ids, listing each with its state and the --decommission command"
+
+start_console "$D4" --decommission rampartd --decommission rampart-x
+[ "$(sql "$DB4" "SELECT group_concat(serial || '=' || state, ' ') FROM (SELECT * FROM devices ORDER BY serial)")" = \
+	"SN-1=1 rampart-old=2 rampart-x=2 rampartd=2" ] ||
+	fail "states after --decommission: $(sql "$DB4" 'SELECT serial, state FROM devices')"
+[ "$(sql "$DB4" "SELECT reason FROM certs WHERE serial='7e5702' AND revoked_at > 0")" = 5 ] ||
+	fail "rampartd's certificate not revoked (cessationOfOperation)"
+openssl crl -in "$D4/pki/crl.pem" -noout -text >"$T/crl4.txt"
+grep -qi 'Serial Number: 7E5702' "$T/crl4.txt" || fail "7e5702 not in the CRL"
+grep -q 'Cessation Of Operation' "$T/crl4.txt" || fail "CRL reason"
+grep -qx 'device SN-1 active' "$SNAP4" || fail "SN-1 not in the snapshot"
+! grep -qi 'device rampart' "$SNAP4" || fail "a reserved id in the snapshot: $(cat "$SNAP4")"
+grep -q -- '--decommission: decommissioned rampartd: revoked 1 certificate' "$T/rd.log" ||
+	fail "the decommission is not logged"
+stop_rd
+: >"$T/stdout"
+start_console "$D4"
+! grep -qi 'device rampart' "$SNAP4" || fail "a reserved id in the snapshot"
+stop_rd
+ok "--decommission: both retired in the store, the certificate revoked in the CRL, the snapshot never lists them, the next start is normal"
 echo "test_rampartd: all $CHECKS checks passed"
