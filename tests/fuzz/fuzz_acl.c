@@ -5,7 +5,9 @@
  * ACL promises whatever the topic: a device never gets a topic outside
  * rampart/v1/d/<its id>/, never a wildcard; nobody gets $SYS or "#"; a
  * refused state gets nothing; a monitor never publishes anything and only
- * reads device data and the broker's refusals and status, when active.
+ * reads device data and the broker's refusals and status, when active; a
+ * device with a reserved id, or a service or monitor without one, gets
+ * nothing at all, not even an unsubscribe.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +64,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (topic < buf + size - 1)
 		topic++; /* after the id's NUL */
 	ok = rp_broker_acl_allows(role, st, id, topic, acc);
+	/* The namespaces: reserved ids for services and monitors only. */
+	if (ok && (role == RP_BROKER_ROLE_DEVICE) ==
+	              rp_broker_id_reserved(id, strlen(id)))
+		abort();
 	if (ok && acc != RP_BROKER_UNSUBSCRIBE) {
 		if (st != RP_BROKER_ACTIVE && st != RP_BROKER_QUARANTINED)
 			abort();
