@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rampart_auth.c - the Mosquitto 2.0 plugin (API v5) that makes the broker
- * Rampart's: the identity is the client certificate's CN, checked against
- * the fleet-state snapshot rampartd writes (lib/broker_snapshot.c); the
- * client id must equal it; topics follow the one ACL table
+ * Rampart's. The identity is the client certificate's profile (the role it
+ * may ask for: device, service or monitor, read from its EKU and SAN by
+ * lib/broker_cert.c) plus its CN, plus for a service or monitor the pin of
+ * its public key; never the CN alone. It is decided against the
+ * fleet-state snapshot rampartd writes (lib/broker_snapshot.c) by one
+ * function, at connect and again for every open session at each reload.
+ * The client id must equal the CN; topics follow the one ACL table
  * (lib/broker_acl.c); a reload (notified on RP_BROKER_TOPIC_RELOAD, or the
  * file seen changed) cuts every open session that lost its right; every
  * refusal is counted and published, rate-limited, on
- * RP_BROKER_TOPIC_REFUSALS. docs/transport.md is the contract.
+ * RP_BROKER_TOPIC_REFUSALS. docs/transport.md is the contract ("What binds
+ * each role").
  *
  * Relies on (Mosquitto 2.0.11, see docs/transport.md): require_certificate
  * true and use_identity_as_username false (else BASIC_AUTH never runs),
@@ -26,8 +31,7 @@
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
-#include <openssl/asn1.h>
-#include <openssl/objects.h>
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 #include "rampart/broker.h"
@@ -45,20 +49,22 @@ enum reason {
 	R_REVOKED,        /* device state revoked */
 	R_DECOMMISSIONED, /* device state decommissioned */
 	R_ACL,            /* publish/subscribe/delivery outside the ACL */
+	/* appended (the status event lists the counts in this order) */
+	R_BAD_PROFILE, /* the certificate matches no profile exactly */
+	R_UNPINNED,    /* service/monitor profile, id and key not listed */
 	R_COUNT
 };
 
 static const char *const reason_names[R_COUNT] = {
-    "tls",           "no_cert",        "bad_cn",
-    "bad_client_id", "cert_revoked",   "unknown",
-    "revoked",       "decommissioned", "acl"};
+    "tls",          "no_cert",     "bad_cn",  "bad_client_id",
+    "cert_revoked", "unknown",     "revoked", "decommissioned",
+    "acl",          "bad_profile", "unpinned"};
 
 struct session {
 	struct session *next;
 	const struct mosquitto *client; /* compared, never dereferenced */
-	char id[RP_BROKER_ID_MAX + 1];
-	char serial[RP_BROKER_SERIAL_MAX + 1];
-	char addr[48]; /* client address at connect */
+	struct rp_broker_peer peer;     /* profile, id (the key), serial, pin */
+	char addr[48];                  /* client address at connect */
 };
 
 struct plugin {
@@ -170,10 +176,12 @@ static void flush_suppressed(struct plugin *p)
 /*
  * Count a refusal and publish it unless the rate limit says no (then only
  * counted; the number held back is published when tokens return).
- * action: "connect", "publish", "subscribe", "read", "kick".
+ * action: "connect", "publish", "subscribe", "read", "kick". detail: a
+ * static string (never attacker bytes) for the log line only, or NULL.
  */
 static void refuse(struct plugin *p, enum reason r, const char *action,
-                   const char *id, const char *address, const char *topic)
+                   const char *id, const char *address, const char *topic,
+                   const char *detail)
 {
 	char buf[1024];
 	size_t len = 0;
@@ -203,7 +211,9 @@ static void refuse(struct plugin *p, enum reason r, const char *action,
 		                        ",\"count\":%llu}", p->counts[r]);
 	if (len >= sizeof buf) /* cannot happen: fields are bounded */
 		return;
-	mosquitto_log_printf(MOSQ_LOG_NOTICE, "rampart: refused %s", buf);
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "rampart: refused %s%s%s%s", buf,
+	                     detail ? " (" : "", detail ? detail : "",
+	                     detail ? ")" : "");
 	publish(RP_BROKER_TOPIC_REFUSALS, buf, len);
 }
 
@@ -222,7 +232,7 @@ static struct session **session_slot(struct plugin *p, const char *id)
 {
 	struct session **s = &p->buckets[id_hash(id) & (p->nbuckets - 1)];
 
-	while (*s != NULL && strcmp((*s)->id, id) != 0)
+	while (*s != NULL && strcmp((*s)->peer.id, id) != 0)
 		s = &(*s)->next;
 	return s;
 }
@@ -237,8 +247,8 @@ static void sessions_grow(struct plugin *p)
 	for (i = 0; i < p->nbuckets; i++) {
 		for (s = p->buckets[i]; s != NULL; s = next) {
 			next = s->next;
-			s->next = b[id_hash(s->id) & (n - 1)];
-			b[id_hash(s->id) & (n - 1)] = s;
+			s->next = b[id_hash(s->peer.id) & (n - 1)];
+			b[id_hash(s->peer.id) & (n - 1)] = s;
 		}
 	}
 	mosquitto_free(p->buckets);
@@ -246,22 +256,24 @@ static void sessions_grow(struct plugin *p)
 	p->nbuckets = n;
 }
 
-/* Remember (or take over) the session of id. false: out of memory. */
+/*
+ * Remember (or take over) the session of peer->id: the whole peer, so
+ * that a reload decides it again as at connect. false: out of memory.
+ */
 static bool session_put(struct plugin *p, const struct mosquitto *client,
-                        const char *id, const char *serial, const char *addr)
+                        const struct rp_broker_peer *peer, const char *addr)
 {
-	struct session **slot = session_slot(p, id), *s = *slot;
+	struct session **slot = session_slot(p, peer->id), *s = *slot;
 
 	if (s == NULL) {
-		s = mosquitto_calloc(1, sizeof *s);
+		s = mosquitto_calloc(1, sizeof *s); /* owner: the table */
 		if (s == NULL)
 			return false;
-		snprintf(s->id, sizeof s->id, "%s", id);
 		*slot = s;
 		p->nsessions++;
 	}
 	s->client = client;
-	snprintf(s->serial, sizeof s->serial, "%s", serial);
+	s->peer = *peer;
 	snprintf(s->addr, sizeof s->addr, "%s", addr ? addr : "");
 	if (p->nsessions > 2 * p->nbuckets)
 		sessions_grow(p);
@@ -271,54 +283,36 @@ static bool session_put(struct plugin *p, const struct mosquitto *client,
 /* ---- identity ------------------------------------------------------- */
 
 /*
- * The certificate's single CN into cn (a valid id) and its serial; false
- * if the certificate has no CN, several, or one that is not a device id.
+ * Whether a peer may hold a session under the current snapshot; *why when
+ * it may not. The one decision, at connect and for every open session at
+ * each reload: the profile picks the table (rp_broker_snapshot_decide), so
+ * a device certificate is never looked up among services or monitors,
+ * whatever its CN, and a service or monitor needs its key pinned.
  */
-static bool cert_identity(X509 *cert, char cn[RP_BROKER_ID_MAX + 1],
-                          char serial[RP_BROKER_SERIAL_MAX + 1])
-{
-	X509_NAME *name = X509_get_subject_name(cert);
-	const ASN1_INTEGER *sn = X509_get0_serialNumber(cert);
-	const ASN1_STRING *d;
-	int idx, len;
-
-	cn[0] = serial[0] = '\0';
-	if (sn == NULL || rp_broker_serial_hex(ASN1_STRING_get0_data(sn),
-	                                       (size_t)ASN1_STRING_length(sn),
-	                                       serial) != RP_OK)
-		return false;
-	idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-	if (idx < 0 ||
-	    X509_NAME_get_index_by_NID(name, NID_commonName, idx) >= 0)
-		return false;
-	d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
-	len = ASN1_STRING_length(d);
-	if (!rp_broker_id_valid((const char *)ASN1_STRING_get0_data(d),
-	                        (size_t)len))
-		return false;
-	memcpy(cn, ASN1_STRING_get0_data(d), (size_t)len);
-	cn[len] = '\0';
-	return true;
-}
-
-/* Whether an identity may hold a session now; *why when it may not. */
-static bool may_connect(const struct plugin *p, const char *id,
-                        const char *serial, enum reason *why)
+static bool admit(const struct plugin *p, const struct rp_broker_peer *peer,
+                  enum reason *why)
 {
 	enum rp_broker_role role;
 	enum rp_broker_state st;
 
-	if (rp_broker_snapshot_serial_revoked(p->snap, serial)) {
+	if (rp_broker_snapshot_serial_revoked(p->snap, peer->serial)) {
 		*why = R_CERT_REVOKED;
 		return false;
 	}
-	rp_broker_snapshot_lookup(p->snap, id, &role, &st);
-	if (role == RP_BROKER_ROLE_SERVICE || role == RP_BROKER_ROLE_MONITOR)
-		return true;
-	if (role == RP_BROKER_ROLE_DEVICE &&
+	rp_broker_snapshot_decide(p->snap, peer, &role, &st);
+	if (peer->profile == RP_BROKER_ROLE_SERVICE ||
+	    peer->profile == RP_BROKER_ROLE_MONITOR) {
+		if (role == peer->profile)
+			return true;
+		*why = R_UNPINNED;
+		return false;
+	}
+	if (peer->profile == RP_BROKER_ROLE_DEVICE &&
+	    role == RP_BROKER_ROLE_DEVICE &&
 	    (st == RP_BROKER_ACTIVE || st == RP_BROKER_QUARANTINED))
 		return true;
-	*why = st == RP_BROKER_REVOKED          ? R_REVOKED
+	*why = role != RP_BROKER_ROLE_DEVICE    ? R_UNKNOWN
+	       : st == RP_BROKER_REVOKED        ? R_REVOKED
 	       : st == RP_BROKER_DECOMMISSIONED ? R_DECOMMISSIONED
 	                                        : R_UNKNOWN;
 	return false;
@@ -330,38 +324,57 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	struct plugin *p = userdata;
 	const char *addr = mosquitto_client_address(e->client);
 	const char *cid = mosquitto_client_id(e->client);
-	char cn[RP_BROKER_ID_MAX + 1], serial[RP_BROKER_SERIAL_MAX + 1];
-	X509 *cert = mosquitto_client_certificate(e->client);
+	X509 *cert = mosquitto_client_certificate(e->client); /* a reference */
+	unsigned char *der = NULL; /* owner: here (OPENSSL_free) */
+	struct rp_broker_peer peer;
+	const char *detail = NULL;
 	enum reason why;
-	int rc = MOSQ_ERR_AUTH;
+	int rc = MOSQ_ERR_AUTH, dlen;
+	rp_err err = RP_E_SYNTAX;
 
 	(void)event;
 	if (cert == NULL) {
-		refuse(p, R_NO_CERT, "connect", cid, addr, NULL);
+		refuse(p, R_NO_CERT, "connect", cid, addr, NULL, NULL);
 		goto out;
 	}
-	if (!cert_identity(cert, cn, serial)) {
-		refuse(p, R_BAD_CN, "connect", cid, addr, NULL);
+	memset(&peer, 0, sizeof peer);
+	dlen = i2d_X509(cert, &der);
+	if (dlen > 0)
+		err =
+		    rp_broker_peer_from_der(der, (size_t)dlen, &peer, &detail);
+	if (err == RP_E_CERT_PROFILE) {
+		refuse(p, R_BAD_PROFILE, "connect",
+		       peer.id[0] != '\0' ? peer.id : cid, addr, NULL, detail);
+		goto out;
+	}
+	if (err != RP_OK) {
+		refuse(p, R_BAD_CN, "connect", cid, addr, NULL, detail);
 		goto out;
 	}
 	/* The client id is the identity: never a wildcard, never another's. */
 	if (cid == NULL || strpbrk(cid, "+#/") != NULL ||
-	    strcmp(cid, cn) != 0) {
-		refuse(p, R_BAD_CLIENT_ID, "connect", cid, addr, NULL);
+	    strcmp(cid, peer.id) != 0) {
+		refuse(p, R_BAD_CLIENT_ID, "connect", cid, addr, NULL, NULL);
 		goto out;
 	}
-	if (!may_connect(p, cn, serial, &why)) {
-		refuse(p, why, "connect", cn, addr, NULL);
+	/*
+	 * Decided here, before Mosquitto hands the client id over
+	 * (connect__on_authorised): a refused connection never cuts the
+	 * session that holds the id it asked for.
+	 */
+	if (!admit(p, &peer, &why)) {
+		refuse(p, why, "connect", peer.id, addr, NULL, NULL);
 		goto out;
 	}
 	/* Pin the username to the CN: whatever the client sent is replaced. */
-	if (mosquitto_set_username(e->client, cn) != MOSQ_ERR_SUCCESS ||
-	    !session_put(p, e->client, cn, serial, addr)) {
+	if (mosquitto_set_username(e->client, peer.id) != MOSQ_ERR_SUCCESS ||
+	    !session_put(p, e->client, &peer, addr)) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "rampart: out of memory");
 		goto out;
 	}
 	rc = MOSQ_ERR_SUCCESS;
 out:
+	OPENSSL_free(der);
 	X509_free(cert);
 	return rc;
 }
@@ -376,6 +389,16 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	const char *action;
 
 	(void)event;
+	/*
+	 * By username, which the plugin set to the CN of a certificate that
+	 * admit() let in (Mosquitto runs no ACL check before BASIC_AUTH, and
+	 * the client's own username was replaced). That is safe although the
+	 * profile is not looked at again here: service and monitor ids are
+	 * reserved and device ids never are (the snapshot parser refuses a
+	 * file that mixes them), so the role listed for an admitted id is the
+	 * one its profile and key earned. A session that lost it is cut at
+	 * the reload that took it away.
+	 */
 	rp_broker_snapshot_lookup(p->snap, user, &role, &st);
 	if (rp_broker_acl_allows(role, st, user, e->topic, e->access))
 		return MOSQ_ERR_SUCCESS;
@@ -384,11 +407,21 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	         : e->access == MOSQ_ACL_READ      ? "read"
 	                                           : "other";
 	refuse(p, R_ACL, action, user, mosquitto_client_address(e->client),
-	       e->topic);
+	       e->topic, NULL);
 	return MOSQ_ERR_ACL_DENIED;
 }
 
 /* ---- reload and kick ------------------------------------------------ */
+
+/* What to add to a load error's log line so that an operator can act. */
+static const char *load_hint(rp_err rc)
+{
+	return rc == RP_E_UNSUPPORTED
+	           ? "; not format 2: format 1 bound services by name only; "
+	             "start rampartd of this release first, it rewrites the "
+	             "file"
+	           : "";
+}
 
 static void kick(struct plugin *p, const char *id)
 {
@@ -399,7 +432,7 @@ static void kick(struct plugin *p, const char *id)
 static void status(struct plugin *p, const char *event, const char *why,
                    size_t kicked)
 {
-	char buf[512];
+	char buf[1024];
 	int n;
 
 	n = snprintf(buf, sizeof buf,
@@ -422,8 +455,9 @@ static void status(struct plugin *p, const char *event, const char *why,
 }
 
 /*
- * Load the snapshot again; on success cut every session that may no
- * longer exist (state, unknown id, revoked serial). self: the client whose
+ * Load the snapshot again; on success cut every session that admit() no
+ * longer lets in (device state, unknown id, revoked serial, a service or
+ * monitor whose pin changed or whose line is gone). self: the client whose
  * message triggered this (or NULL); it is cut later, from TICK, as the
  * broker is still handling its packet. On failure the old table stays.
  */
@@ -444,8 +478,8 @@ static void reload(struct plugin *p, const char *why,
 		mosquitto_log_printf(
 		    MOSQ_LOG_ERR,
 		    "rampart: snapshot %s not reloaded (%s, "
-		    "line %zu); keeping seq %llu",
-		    p->path, rp_strerror(rc), line,
+		    "line %zu%s); keeping seq %llu",
+		    p->path, rp_strerror(rc), line, load_hint(rc),
 		    (unsigned long long)rp_broker_snapshot_seq(p->snap));
 		status(p, "reload_failed", why, 0);
 		return;
@@ -461,9 +495,10 @@ static void reload(struct plugin *p, const char *why,
 		for (s = p->buckets[i]; s != NULL; s = s->next) {
 			enum reason why_not;
 
-			if (may_connect(p, s->id, s->serial, &why_not))
+			if (admit(p, &s->peer, &why_not))
 				continue;
-			refuse(p, why_not, "kick", s->id, s->addr, NULL);
+			refuse(p, why_not, "kick", s->peer.id, s->addr, NULL,
+			       NULL);
 			if (s->client == self) {
 				void *d = mosquitto_realloc(
 				    p->deferred,
@@ -471,11 +506,11 @@ static void reload(struct plugin *p, const char *why,
 				if (d != NULL) {
 					p->deferred = d;
 					memcpy(p->deferred[p->ndeferred++],
-					       s->id, sizeof s->id);
+					       s->peer.id, sizeof s->peer.id);
 				}
 				continue;
 			}
-			memcpy(victims[n], s->id, sizeof s->id);
+			memcpy(victims[n], s->peer.id, sizeof s->peer.id);
 			n++;
 		}
 	}
@@ -530,8 +565,17 @@ static int on_tick(int event, void *event_data, void *userdata)
 	(void)event_data;
 	n = p->ndeferred;
 	p->ndeferred = 0;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		const struct session *s = *session_slot(p, p->deferred[i]);
+		enum reason why_not;
+
+		/* The id may have changed hands since the reload (rampartd
+		 * reconnecting with its renewed key): cut only a session the
+		 * snapshot still refuses. */
+		if (s != NULL && admit(p, &s->peer, &why_not))
+			continue;
 		kick(p, p->deferred[i]);
+	}
 	flush_suppressed(p);
 	if (p->poll_ms <= 0)
 		return MOSQ_ERR_SUCCESS;
@@ -578,7 +622,7 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 	cert = mosquitto_client_certificate(e->client);
 	if (cert == NULL)
 		refuse(p, R_TLS, "connect", NULL,
-		       mosquitto_client_address(e->client), NULL);
+		       mosquitto_client_address(e->client), NULL, NULL);
 	X509_free(cert);
 	return MOSQ_ERR_SUCCESS;
 }
@@ -709,8 +753,9 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *id, void **userdata,
 	if (err != RP_OK) {
 		mosquitto_log_printf(MOSQ_LOG_ERR,
 		                     "rampart: cannot load snapshot %s: %s "
-		                     "(line %zu)",
-		                     p->path, rp_strerror(err), line);
+		                     "(line %zu%s)",
+		                     p->path, rp_strerror(err), line,
+		                     load_hint(err));
 		goto out;
 	}
 	for (i = 0; i < sizeof callbacks / sizeof callbacks[0]; i++) {

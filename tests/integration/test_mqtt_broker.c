@@ -8,7 +8,14 @@
  * that every refusal shows up on the refusal topic, that the read-only
  * monitor identity watches but publishes nothing, and that the shipped
  * configuration has no crlfile an expired CRL could lock the fleet out
- * with. The PKI comes from broker_pki.sh (openssl). In a sanitizer build
+ * with. Issue 9: a role comes from the certificate's profile and, for the
+ * service and monitor, its pinned key, never from the CN: certificates
+ * mis-issued by the real CA (a device profile with CN rampartd or
+ * rampart-monitor, a service profile with another key or an unreserved
+ * CN, an old-style certificate without SAN) get nothing and never take
+ * the real identity's session over; a changed pin cuts the old key's
+ * session; a format-1 snapshot is refused. The PKI comes from
+ * broker_pki.sh (openssl), snapshots carry its keys' pins. In a sanitizer build
  * the broker runs with the sanitizer runtime preloaded (RP_PLUGIN_PRELOAD),
  * so the plugin is checked by ASan/UBSan too.
  */
@@ -25,6 +32,7 @@
 
 #include "cmocka_all.h"
 #include "rampart/broker.h"
+#include "rampart/encode.h"
 #include "rpt.h"
 
 static char dir[512], conf[700], snap[700], blog[700], wlog[700];
@@ -85,19 +93,39 @@ static bool wait_count(const char *path, const char *needle, int n,
 	return false;
 }
 
+/* The pin of certificate NAME's key (broker_pki.sh: certs/NAME.pin). */
+static void read_pin(const char *name, uint8_t pin[RP_BROKER_PIN_LEN])
+{
+	char *s = rpt_read_file(cpath(name, "pin"), NULL);
+	size_t n = 0;
+
+	assert_non_null(s);
+	assert_int_equal(
+	    rp_hex_decode(s, 2 * RP_BROKER_PIN_LEN, pin, RP_BROKER_PIN_LEN, &n),
+	    RP_OK);
+	assert_int_equal(n, RP_BROKER_PIN_LEN);
+	free(s);
+}
+
 /* 2: both service identities; 1: rampartd-watch only. */
 static size_t n_svcs = 2;
+/* The certificate whose key the snapshot pins for rampartd. */
+static const char *svc_key = "rampartd";
 
 /* Write the fleet state: the given devices, the service identities and
- * the monitor (an operator's read-only watcher). */
+ * the monitor (an operator's read-only watcher), with their keys' pins. */
 static void write_snapshot(const struct rp_broker_device *devs, size_t n,
                            const char *const *revoked, size_t nrev)
 {
-	static const char *const svcs[] = {"rampartd-watch", "rampartd"};
-	static const char *const mons[] = {"rampart-monitor"};
+	struct rp_broker_principal svcs[2] = {{"rampartd-watch", {0}},
+	                                      {"rampartd", {0}}};
+	struct rp_broker_principal mons[1] = {{"rampart-monitor", {0}}};
 	struct rp_broker_fleet f = {++seq,   svcs, n_svcs, devs, n,
 	                            revoked, nrev, mons,   1};
 
+	read_pin("rampartd-watch", svcs[0].pin);
+	read_pin(svc_key, svcs[1].pin);
+	read_pin("rampart-monitor", mons[0].pin);
 	assert_int_equal(rp_broker_snapshot_write(snap, &f, 0640), RP_OK);
 }
 
@@ -148,19 +176,25 @@ static int mqtt(const char *tool, const char *name, const char *id, char **out,
 	return rc;
 }
 
-/* rampartd's move after writing the snapshot: tell the broker. */
-static void notify_reload(void)
+/* rampartd's move after writing the snapshot: tell the broker, as the
+ * service with the key of certificate NAME. */
+static void notify_reload_as(const char *name)
 {
 	char want[64];
 	int n = count_in(wlog, "\"event\":\"reloaded\"");
 
-	assert_int_equal(mqtt("mosquitto_pub", "rampartd", "rampartd", NULL,
-	                      "-t", RP_BROKER_TOPIC_RELOAD, "-n", NULL),
+	assert_int_equal(mqtt("mosquitto_pub", name, "rampartd", NULL, "-t",
+	                      RP_BROKER_TOPIC_RELOAD, "-n", NULL),
 	                 0);
 	snprintf(want, sizeof want, "\"seq\":%llu,", seq);
 	assert_true(
 	    wait_count(wlog, "\"event\":\"reloaded\"", n + 1, RPT_DEADLINE_MS));
 	assert_true(wait_count(wlog, want, 1, RPT_DEADLINE_MS));
+}
+
+static void notify_reload(void)
+{
+	notify_reload_as("rampartd");
 }
 
 /* Expect one more refusal event containing needle on the refusal topic. */
@@ -803,76 +837,357 @@ static void test_monitor_reads_only(void **state)
 }
 
 /*
+ * A service session that announces its own reloads, like rampartd's:
+ * mosquitto_pub -l as client id rampartd with certificate NAME (one
+ * connection, one reload message per line written to *fd). Returns when
+ * the broker has admitted it.
+ */
+static void service_pub_start(struct rpt_proc *pub, const char *name,
+                              const char *tag, int *fd)
+{
+	char fifo[760], log[760], cmd[2400];
+	int n;
+
+	snprintf(fifo, sizeof fifo, "%s/%s.fifo", dir, tag);
+	snprintf(log, sizeof log, "%s/%s.log", dir, tag);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(cmd, sizeof cmd,
+	         "exec mosquitto_pub -h 127.0.0.1 -p %s --cafile %s --cert %s "
+	         "--key %s -i rampartd -t %s -l <%s",
+	         port_s, cpath("../pki/root", "pem"), cpath(name, "pem"),
+	         cpath(name, "key"), RP_BROKER_TOPIC_RELOAD, fifo);
+	char *argv[] = {"sh", "-c", cmd, NULL};
+	n = count_in(blog, "as rampartd ");
+	assert_int_equal(rpt_start(pub, argv, log, NULL), 0);
+	*fd = open(fifo, O_WRONLY);
+	assert_true(*fd >= 0);
+	assert_true(wait_count(blog, "as rampartd ", n + 1, RPT_DEADLINE_MS));
+}
+
+/* The broker's own reload (SIGHUP) of the snapshot just written. */
+static void sighup_reload(void)
+{
+	char want[64];
+	int n = count_in(wlog, "\"trigger\":\"sighup\"");
+
+	snprintf(want, sizeof want, "\"seq\":%llu,", seq);
+	kill(broker.pid, SIGHUP);
+	assert_true(
+	    wait_count(wlog, "\"trigger\":\"sighup\"", n + 1, RPT_DEADLINE_MS));
+	assert_true(wait_count(wlog, want, 1, RPT_DEADLINE_MS));
+}
+
+/*
  * rampartd's own identity removed by the reload it sends itself: its
  * session is not cut inside its own publish but on the next TICK.
  */
 static void test_service_cut_by_its_own_reload(void **state)
 {
-	char fifo[760], log[760], cmd[2400];
+	const char *kick = "\"reason\":\"unpinned\",\"action\":\"kick\","
+	                   "\"id\":\"rampartd\"";
+	const char *again = "\"reason\":\"unpinned\",\"action\":\"connect\","
+	                    "\"id\":\"rampartd\"";
 	struct rpt_proc pub;
-	int fd, n;
+	int fd, kicks = count_in(wlog, kick), agains = count_in(wlog, again);
 
 	(void)state;
-	snprintf(fifo, sizeof fifo, "%s/svc.fifo", dir);
-	snprintf(log, sizeof log, "%s/svc-pub.log", dir);
-	assert_int_equal(mkfifo(fifo, 0600), 0);
-	/* mosquitto_pub -l: one connection, one message per input line. */
-	snprintf(cmd, sizeof cmd,
-	         "exec mosquitto_pub -h 127.0.0.1 -p %s --cafile %s --cert %s "
-	         "--key %s -i rampartd -t %s -l <%s",
-	         port_s, cpath("../pki/root", "pem"), cpath("rampartd", "pem"),
-	         cpath("rampartd", "key"), RP_BROKER_TOPIC_RELOAD, fifo);
-	char *argv[] = {"sh", "-c", cmd, NULL};
-	n = count_in(blog, "as rampartd ");
-	assert_int_equal(rpt_start(&pub, argv, log, NULL), 0);
-	fd = open(fifo, O_WRONLY);
-	assert_true(fd >= 0);
-	assert_true(wait_count(blog, "as rampartd ", n + 1, RPT_DEADLINE_MS));
+	service_pub_start(&pub, "rampartd", "svc", &fd);
 	n_svcs = 1;
 	write_snapshot(base_fleet, NBASE, NULL, 0);
 	assert_int_equal(write(fd, "x\n", 2), 2);
-	assert_true(wait_count(wlog,
-	                       "\"reason\":\"unknown\",\"action\":\"kick\","
-	                       "\"id\":\"rampartd\"",
-	                       1, RPT_DEADLINE_MS));
-	/* Cut: it reconnects and is refused as unknown. */
-	assert_true(wait_count(wlog,
-	                       "\"reason\":\"unknown\",\"action\":"
-	                       "\"connect\",\"id\":\"rampartd\"",
-	                       1, RPT_DEADLINE_MS));
+	assert_true(wait_count(wlog, kick, kicks + 1, RPT_DEADLINE_MS));
+	/* Cut: it reconnects and is refused, its line being gone. */
+	assert_true(wait_count(wlog, again, agains + 1, RPT_DEADLINE_MS));
 	close(fd);
 	rpt_stop(&pub, 2000);
 	n_svcs = 2;
 	write_snapshot(base_fleet, NBASE, NULL, 0);
-	kill(broker.pid, SIGHUP); /* the service is back: reload */
-	assert_true(
-	    wait_count(wlog, "\"trigger\":\"sighup\"", 1, RPT_DEADLINE_MS));
+	sighup_reload(); /* the service is back */
 }
 
-/* A broken snapshot at start: the broker does not start (fails closed). */
-static void test_broken_snapshot_fails_closed(void **state)
+/* ---- issue 9: mis-issued certificates get no role ------------------- */
+
+/* A mosquitto_sub as certificate NAME with client id ID on topic, -v. */
+static void sub_start(struct rpt_proc *p, const char *name, const char *id,
+                      const char *topic, const char *log)
+{
+	char *argv[] = {"mosquitto_sub",
+	                "-h",
+	                "127.0.0.1",
+	                "-p",
+	                port_s,
+	                "--cafile",
+	                (char *)cpath("../pki/root", "pem"),
+	                "--cert",
+	                (char *)cpath(name, "pem"),
+	                "--key",
+	                (char *)cpath(name, "key"),
+	                "-i",
+	                (char *)id,
+	                "-v",
+	                "-t",
+	                (char *)topic,
+	                NULL};
+
+	assert_int_equal(rpt_start(p, argv, log, NULL), 0);
+}
+
+/* Publish as device SN1 to its telemetry until msg shows up in log. */
+static void device_until_seen(const char *msg, const char *log)
+{
+	long long end = rpt_now_ms() + RPT_DEADLINE_MS;
+	bool got = false;
+
+	while (!got && rpt_now_ms() < end) {
+		assert_int_equal(mqtt("mosquitto_pub", "SN1", "SN1", NULL, "-t",
+		                      "rampart/v1/d/SN1/telemetry", "-m", msg,
+		                      NULL),
+		                 0);
+		got = rpt_wait_file_contains(log, msg, 500);
+	}
+	assert_true(got);
+}
+
+/*
+ * How often the broker has admitted a client with client id id (n[0]) and
+ * closed id's session for a newer connection (n[1], a takeover).
+ */
+static void admissions(const char *id, int n[2])
+{
+	char as[96], takeover[128];
+
+	snprintf(as, sizeof as, "as %s ", id);
+	snprintf(takeover, sizeof takeover, "Client %s already connected", id);
+	n[0] = count_in(blog, as);
+	n[1] = count_in(blog, takeover);
+}
+
+/* An attempt: certificate, the reason it is refused, the event's id. */
+struct attempt {
+	const char *cert, *reason, *event_id;
+};
+
+/* Each attempt, with client id id, is refused at connect. */
+static void attempts_refused(const char *id, const struct attempt *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		connect_refused(a[i].cert, id, a[i].reason, a[i].event_id);
+}
+
+/*
+ * (a) The issue's attack: a device-profile certificate with CN rampartd
+ * (what enrolling a device as "rampartd" used to give) while the real
+ * service is connected: refused as bad_profile, and the real service's
+ * session is neither taken over nor cut (no new "as rampartd" admission,
+ * no takeover; it keeps receiving). The same for an old-style certificate
+ * (no SAN) and a service profile whose key is not pinned.
+ */
+static void test_device_profile_rampartd_is_not_the_service(void **state)
+{
+	static const struct attempt atk[] = {
+	    {"atk-dev-rampartd", "bad_profile", "rampartd"},
+	    {"atk-old-rampartd", "bad_profile", "rampartd"},
+	    {"atk-svc-unpinned", "unpinned", "rampartd"},
+	};
+	struct rpt_proc svc;
+	char slog[760];
+	int before[2], after[2];
+
+	(void)state;
+	snprintf(slog, sizeof slog, "%s/real-svc.log", dir);
+	sub_start(&svc, "rampartd", "rampartd", "rampart/v1/d/+/telemetry",
+	          slog);
+	device_until_seen("real-svc-live", slog);
+	admissions("rampartd", before);
+	attempts_refused("rampartd", atk, sizeof atk / sizeof atk[0]);
+	/* The real service still receives what a device publishes. */
+	assert_int_equal(mqtt("mosquitto_pub", "SN2", "SN2", NULL, "-t",
+	                      "rampart/v1/d/SN2/telemetry", "-m",
+	                      "real-svc-after-attacks", NULL),
+	                 0);
+	assert_true(rpt_wait_file_contains(slog, "real-svc-after-attacks",
+	                                   RPT_DEADLINE_MS));
+	admissions("rampartd", after);
+	assert_int_equal(after[0], before[0]);
+	assert_int_equal(after[1], before[1]);
+	/* Nothing the attempts sent arrived anywhere. */
+	assert_int_equal(count_in(slog, "must-not-arrive"), 0);
+	assert_int_equal(count_in(wlog, "must-not-arrive"), 0);
+	rpt_stop(&svc, 2000);
+}
+
+/*
+ * (b) With those certificates nothing reaches a device's commands: not
+ * under the service's client id, not under the certificate's own CN, not
+ * by subscribing to what the service reads; and under the device's own
+ * client id the device's session stays.
+ */
+static void test_mis_issued_cannot_command_devices(void **state)
+{
+	static const char *const names[] = {"atk-dev-rampartd",
+	                                    "atk-old-rampartd",
+	                                    "atk-svc-unpinned", "atk-svc-SN1"};
+	static const char *const ids[] = {"rampartd", "SN1"};
+	static const struct attempt as_sn2[] = {
+	    {"atk-dev-rampartd", "bad_profile", "rampartd"},
+	    {"atk-svc-SN1", "bad_profile", "SN1"},
+	    {"atk-old-SN1", "bad_profile", "SN1"},
+	};
+	struct rpt_proc dsub;
+	char dlog[760], *out = NULL;
+	int before[2], after[2];
+	size_t i, j;
+
+	(void)state;
+	snprintf(dlog, sizeof dlog, "%s/sn2-atk.log", dir);
+	sub_start(&dsub, "SN2", "SN2", "rampart/v1/d/SN2/cmd", dlog);
+	service_until_seen("rampart/v1/d/SN2/cmd", "svc-cmd-before-atk", dlog);
+	admissions("SN2", before);
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		for (j = 0; j < sizeof ids / sizeof ids[0]; j++) {
+			assert_int_not_equal(mqtt("mosquitto_pub", names[i],
+			                          ids[j], &out, "-q", "1", "-t",
+			                          "rampart/v1/d/SN2/cmd", "-m",
+			                          "atk-cmd-to-sn2", NULL),
+			                     0);
+			free(out);
+			assert_int_not_equal(mqtt("mosquitto_sub", names[i],
+			                          ids[j], &out, "-t",
+			                          "rampart/v1/d/+/telemetry",
+			                          "-C", "1", "-W", "5", NULL),
+			                     0);
+			assert_null(strstr(out, "rampart/v1/d/"));
+			free(out);
+		}
+	}
+	attempts_refused("SN2", as_sn2, sizeof as_sn2 / sizeof as_sn2[0]);
+	service_until_seen("rampart/v1/d/SN2/cmd", "svc-cmd-after-atk", dlog);
+	admissions("SN2", after);
+	assert_int_equal(after[0], before[0]);
+	assert_int_equal(after[1], before[1]);
+	assert_int_equal(count_in(dlog, "atk-cmd-to-sn2"), 0);
+	rpt_stop(&dsub, 2000);
+}
+
+/*
+ * (c) A device-profile certificate with CN rampart-monitor, while the
+ * real monitor watches: refused, reads nothing, the monitor keeps its
+ * session. (d) A service profile for an unreserved id, an old-style
+ * device certificate: bad_profile; a service key not yet pinned: unpinned.
+ */
+static void test_device_profile_monitor_reads_nothing(void **state)
+{
+	static const struct attempt atk[] = {
+	    {"atk-dev-monitor", "bad_profile", "rampart-monitor"},
+	};
+	struct rpt_proc mon;
+	char mlog[760], *out = NULL;
+	int before[2], after[2];
+
+	(void)state;
+	snprintf(mlog, sizeof mlog, "%s/real-mon.log", dir);
+	monitor_start(&mon, mlog);
+	device_until_seen("real-mon-live", mlog);
+	admissions("rampart-monitor", before);
+	attempts_refused("rampart-monitor", atk, 1);
+	/* Under another client id it reads nothing either. */
+	assert_int_not_equal(mqtt("mosquitto_sub", "atk-dev-monitor", "SN9",
+	                          &out, "-t", "rampart/v1/d/+/telemetry", "-C",
+	                          "1", "-W", "5", NULL),
+	                     0);
+	assert_null(strstr(out, "rampart/v1/d/"));
+	free(out);
+	assert_int_equal(mqtt("mosquitto_pub", "SN2", "SN2", NULL, "-t",
+	                      "rampart/v1/d/SN2/telemetry", "-m",
+	                      "real-mon-after-attacks", NULL),
+	                 0);
+	assert_true(rpt_wait_file_contains(mlog, "real-mon-after-attacks",
+	                                   RPT_DEADLINE_MS));
+	admissions("rampart-monitor", after);
+	assert_int_equal(after[0], before[0]);
+	assert_int_equal(after[1], before[1]);
+	rpt_stop(&mon, 2000);
+	connect_refused("atk-svc-SN1", "SN1", "bad_profile", "SN1");
+	connect_refused("atk-old-SN1", "SN1", "bad_profile", "SN1");
+	/* A renewal's key is nothing until the snapshot pins it. */
+	connect_refused("rampartd-new", "rampartd", "unpinned", "rampartd");
+}
+
+/*
+ * (e) rampartd renews its key: the snapshot it writes pins the new key and
+ * it announces the reload from its old session, which is cut (unpinned,
+ * from TICK); the new key connects with the service's rights, the old one
+ * is refused. Back to the old key by the broker's own reload: the new
+ * key's open session is cut at once.
+ */
+static void test_pin_change_cuts_old_key(void **state)
+{
+	const char *kick = "\"reason\":\"unpinned\",\"action\":\"kick\","
+	                   "\"id\":\"rampartd\"";
+	const char *again = "\"reason\":\"unpinned\",\"action\":\"connect\","
+	                    "\"id\":\"rampartd\"";
+	struct rpt_proc pub, svc;
+	char slog[760];
+	int fd, kicks = count_in(wlog, kick), agains = count_in(wlog, again);
+
+	(void)state;
+	service_pub_start(&pub, "rampartd", "renew", &fd);
+	svc_key = "rampartd-new";
+	write_snapshot(base_fleet, NBASE, NULL, 0);
+	assert_int_equal(write(fd, "x\n", 2), 2);
+	assert_true(wait_count(wlog, kick, kicks + 1, RPT_DEADLINE_MS));
+	/* The old key reconnects and is refused. */
+	assert_true(wait_count(wlog, again, agains + 1, RPT_DEADLINE_MS));
+	close(fd);
+	rpt_stop(&pub, 2000);
+	connect_refused("rampartd", "rampartd", "unpinned", "rampartd");
+	/* The new key has the service's rights: reload, read telemetry. */
+	write_snapshot(base_fleet, NBASE, NULL, 0);
+	notify_reload_as("rampartd-new");
+	snprintf(slog, sizeof slog, "%s/new-svc.log", dir);
+	sub_start(&svc, "rampartd-new", "rampartd", "rampart/v1/d/+/telemetry",
+	          slog);
+	device_until_seen("new-svc-live", slog);
+	/* Back to the old key: the open session of the new one is cut. */
+	kicks = count_in(wlog, kick);
+	svc_key = "rampartd";
+	write_snapshot(base_fleet, NBASE, NULL, 0);
+	sighup_reload();
+	assert_true(wait_count(wlog, kick, kicks + 1, RPT_DEADLINE_MS));
+	assert_true(rpt_wait_exit(&svc, RPT_DEADLINE_MS));
+	/* (f) The real service works as before. */
+	notify_reload();
+}
+
+/* The format-1 file of the last release (services bound by name only). */
+#define FORMAT1                                                \
+	"rampart-broker-snapshot 1\nseq 1\nservice rampartd\n" \
+	"monitor rampart-monitor\ndevice SN1 active\nend 3\n"
+
+/*
+ * A broker as shipped but with the snapshot text given: it must not start
+ * (fail closed), and its log must say why (needle).
+ */
+static void broker_refuses_to_start(const char *tag, const char *snapshot,
+                                    const char *needle)
 {
 	char c2[760], s2[760], l2[760], *text, *out = NULL;
 	struct rpt_proc b2;
 	FILE *f;
 	int p2 = rpt_free_port();
 
-	(void)state;
-	snprintf(c2, sizeof c2, "%s/broken.conf", dir);
-	snprintf(s2, sizeof s2, "%s/broken.snapshot", dir);
-	snprintf(l2, sizeof l2, "%s/broken.out", dir);
-	assert_int_equal(rpt_write_file(s2,
-	                                "rampart-broker-snapshot 1\nseq 1"
-	                                "\ndevice SN1 active\n",
-	                                strlen("rampart-broker-snapshot 1\nseq "
-	                                       "1\ndevice SN1 active\n"),
-	                                0644),
+	snprintf(c2, sizeof c2, "%s/%s.conf", dir, tag);
+	snprintf(s2, sizeof s2, "%s/%s.snapshot", dir, tag);
+	snprintf(l2, sizeof l2, "%s/%s.out", dir, tag);
+	assert_int_equal(rpt_write_file(s2, snapshot, strlen(snapshot), 0644),
 	                 0);
 	text = rpt_read_file(conf, NULL);
 	assert_non_null(text);
 	f = fopen(c2, "w");
 	assert_non_null(f);
-	/* Same configuration, other port, stdout log, broken snapshot. */
+	/* Same configuration, other port, stdout log, that snapshot. */
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
 		if (strncmp(line, "listener ", 9) == 0)
 			fprintf(f, "listener %d 127.0.0.1\n", p2);
@@ -893,9 +1208,68 @@ static void test_broken_snapshot_fails_closed(void **state)
 	assert_true(rpt_wait_exit(&b2, RPT_DEADLINE_MS));
 	assert_false(WIFEXITED(b2.status) && WEXITSTATUS(b2.status) == 0);
 	out = rpt_read_file(l2, NULL);
+	assert_non_null(out);
 	assert_non_null(strstr(out, "rampart: cannot load snapshot"));
+	if (strstr(out, needle) == NULL)
+		fprintf(stderr, "'%s' not in:\n%s\n", needle, out);
+	assert_non_null(strstr(out, needle));
 	free(out);
 	assert_false(rpt_port_open(p2));
+}
+
+/* A broken snapshot at start: the broker does not start (fails closed). */
+static void test_broken_snapshot_fails_closed(void **state)
+{
+	char want[128];
+
+	(void)state;
+	broker_refuses_to_start("broken",
+	                        "rampart-broker-snapshot 2\nseq 1\n"
+	                        "device SN1 active\n",
+	                        rp_strerror(RP_E_TRUNCATED));
+	/* Format 1 is refused whole, with what to do about it. */
+	snprintf(want, sizeof want, "%s (line 1; not format 2",
+	         rp_strerror(RP_E_UNSUPPORTED));
+	broker_refuses_to_start("format1", FORMAT1, want);
+}
+
+/*
+ * A format-1 snapshot at a reload: refused (reload_failed), the snapshot
+ * already loaded stays in force (SN2, which the file does not list, still
+ * connects; the service too).
+ */
+static void test_format1_reload_keeps_snapshot(void **state)
+{
+	char want[64];
+	char why[96];
+	int fails = count_in(wlog, "\"event\":\"reload_failed\""), logged;
+
+	(void)state;
+	snprintf(why, sizeof why, "not reloaded (%s, line 1; not format 2",
+	         rp_strerror(RP_E_UNSUPPORTED));
+	logged = count_in(blog, why);
+	assert_int_equal(rpt_write_file(snap, FORMAT1, strlen(FORMAT1), 0640),
+	                 0);
+	assert_int_equal(mqtt("mosquitto_pub", "rampartd", "rampartd", NULL,
+	                      "-t", RP_BROKER_TOPIC_RELOAD, "-n", NULL),
+	                 0);
+	assert_true(wait_count(wlog, "\"event\":\"reload_failed\"", fails + 1,
+	                       RPT_DEADLINE_MS));
+	assert_true(wait_count(blog, why, logged + 1, RPT_DEADLINE_MS));
+	/* The failed event names the seq in force: the last one written. */
+	snprintf(want, sizeof want,
+	         "\"event\":\"reload_failed\",\"trigger\":"
+	         "\"notify\",\"seq\":%llu,",
+	         seq);
+	assert_true(wait_count(wlog, want, 1, RPT_DEADLINE_MS));
+	assert_int_equal(mqtt("mosquitto_pub", "SN2", "SN2", NULL, "-t",
+	                      "rampart/v1/d/SN2/telemetry", "-m",
+	                      "sn2-after-format1", NULL),
+	                 0);
+	assert_true(
+	    rpt_wait_file_contains(wlog, "sn2-after-format1", RPT_DEADLINE_MS));
+	write_snapshot(base_fleet, NBASE, NULL, 0);
+	notify_reload();
 }
 
 /*
@@ -1078,7 +1452,12 @@ int main(void)
 	    cmocka_unit_test(test_service_topics_are_the_service_s),
 	    cmocka_unit_test(test_monitor_reads_only),
 	    cmocka_unit_test(test_service_cut_by_its_own_reload),
+	    cmocka_unit_test(test_device_profile_rampartd_is_not_the_service),
+	    cmocka_unit_test(test_mis_issued_cannot_command_devices),
+	    cmocka_unit_test(test_device_profile_monitor_reads_nothing),
+	    cmocka_unit_test(test_pin_change_cuts_old_key),
 	    cmocka_unit_test(test_broken_snapshot_fails_closed),
+	    cmocka_unit_test(test_format1_reload_keeps_snapshot),
 	    cmocka_unit_test(test_storm_poll_and_sighup),
 	    cmocka_unit_test(test_broker_config_refuses_bad_input),
 	};
