@@ -25,7 +25,7 @@
 #   6. the certificates rampartd issued carry their profiles, and the
 #      snapshot's pins are the SHA-256 of service.pem's / monitor.pem's key;
 #   7. a store holding a reserved device: rampartd refuses to start and
-#      names it.
+#      names it; started with --decommission ID it retires the row.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
 . "$here/mq_lib.sh"
@@ -114,7 +114,7 @@ for id in rampartd rampart-monitor RAMPART-x; do
 	st=0
 	cli allowlist import "$T/reserved.csv" >"$T/out" 2>&1 || st=$?
 	[ $st -ne 0 ] || fail "allowlist import of '$id' succeeded: $(cat "$T/out")"
-	grep -qF "'$id'" "$T/out" && grep -q 'reserved' "$T/out" ||
+	{ grep -qF "'$id'" "$T/out" && grep -q reserved "$T/out"; } ||
 		fail "allowlist import of '$id': the error does not name the reserved id: $(cat "$T/out")"
 done
 # a reserved id among good ones: the file is refused as a whole
@@ -156,9 +156,11 @@ is "SELECT state FROM devices WHERE serial='rampartd'" 0 || fail "the row of ram
 code=$(est POST simplereenroll "$T/dev-svc.pem" "$T/dev-svc.key" \
 	"$T/est-svc.b64" "$T/est-re.p7")
 case $code in 4??) ;; *) fail "EST simplereenroll with a forged CN=rampartd device certificate: HTTP $code" ;; esac
+refusal_re=$(last_refusal "$DB")
+case $refusal_re in RP_E_RESERVED\|*simplereenroll) ;; *) fail "EST renewal refusal recorded as '$refusal_re', not RP_E_RESERVED" ;; esac
 ! grep -qi '^device rampart' "$SNAP" || fail "the snapshot lists rampartd as a device: $(cat "$SNAP")"
 w "DELETE FROM devices WHERE serial='rampartd'"
-ok "EST: an existing 'rampartd' row with a valid claim: HTTP 4xx ($refusal), no certificate; renewal with a forged one: HTTP 4xx"
+ok "EST: an existing 'rampartd' row with a valid claim: HTTP 4xx ($refusal), no certificate; renewal with a forged one: HTTP 4xx ($refusal_re)"
 
 # --- the watchers: the real monitor (telemetry, refusals), the victim
 mosquitto_sub -h 127.0.0.1 -p "$MP" --cafile "$CAF" --cert "$D/pki/monitor.pem" \
@@ -228,7 +230,7 @@ ok "service-profile CN=rampartd with a key the snapshot does not pin: CONNACK no
 	fail "rampartd's session was taken over: $(grep 'already connected' "$D/broker/mosquitto.log")"
 ! grep -q 'Client rampart-monitor already connected' "$D/broker/mosquitto.log" ||
 	fail "the monitor's session was taken over"
-connected_n 1 && ! connected_n 2 || fail "rampartd had to reconnect to the broker"
+{ connected_n 1 && ! connected_n 2; } || fail "rampartd had to reconnect to the broker"
 ! grep -q 'mqtt: connection lost' "$T/rd.log" || fail "rampartd lost its broker connection"
 kill -0 "$MON_PID" || fail "the monitor's session ended: $(cat "$T/mon.log")"
 kill -0 "$VICTIM_PID" || fail "the victim's session ended: $(cat "$T/victim.log")"
@@ -290,10 +292,16 @@ st=0
 wait "$RD_PID" || st=$?
 RD_PID=
 [ $st -ne 0 ] || fail "rampartd with a 'rampartd' device in its store: exit 0: $(cat "$T/refuse.log")"
-grep -q 'refusing to start' "$T/refuse.log" && grep -q -- '--decommission rampartd' "$T/refuse.log" ||
+{ grep -q 'refusing to start' "$T/refuse.log" && grep -q -- '--decommission rampartd' "$T/refuse.log"; } ||
 	fail "the refusal to start does not name rampartd: $(cat "$T/refuse.log")"
 ! grep -q Sanitizer "$T/refuse.log" || fail "sanitizer report: $(cat "$T/refuse.log")"
-w "DELETE FROM devices WHERE serial='rampartd'"
-ok "a store holding device 'rampartd': rampartd refuses to start (exit $st) and names it"
+# the operator's way out that the refusal names
+start_rd "$D" --decommission rampartd
+is "SELECT state FROM devices WHERE serial='rampartd'" 2 ||
+	fail "--decommission rampartd: state $(q "SELECT state FROM devices WHERE serial='rampartd'")"
+! grep -qi '^device rampart' "$SNAP" || fail "the snapshot lists rampartd as a device: $(cat "$SNAP")"
+grep -q "^service rampartd $(pin "$D/pki/service.pem")\$" "$SNAP" || fail "service pin after restart: $(cat "$SNAP")"
+stop_rd
+ok "a store holding device 'rampartd': rampartd refuses to start (exit $st) and names it; --decommission rampartd lets it start"
 
 mq_stop
