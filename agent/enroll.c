@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "enroll.h"
+#include "rampart/broker.h"
 #include "est.h"
 #include "rampart/http.h"
 #include "rampart/log.h"
@@ -32,11 +33,41 @@ rp_err agent_cert_cn(X509 *x, char *out, size_t cap)
 	return n > 0 && (size_t)n < cap ? RP_OK : RP_E_KEYSTORE_CERT;
 }
 
+rp_err agent_cert_is_device(X509 *x, const char *serial, char *detail,
+                            size_t cap)
+{
+	struct rp_broker_peer peer;
+	unsigned char *der = NULL;
+	const char *why = NULL;
+	int len = i2d_X509(x, &der);
+	rp_err rc = RP_E_KEYSTORE_CERT;
+
+	if (len <= 0) {
+		snprintf(detail, cap, "it cannot be encoded");
+		goto out;
+	}
+	if (rp_broker_peer_from_der(der, (size_t)len, &peer, &why) != RP_OK ||
+	    peer.profile != RP_BROKER_ROLE_DEVICE) {
+		snprintf(detail, cap, "it is not a device certificate (%s)",
+		         why != NULL ? why : "another profile");
+		goto out;
+	}
+	if (strcmp(peer.id, serial) != 0) {
+		snprintf(detail, cap, "its CN is not the serial");
+		goto out;
+	}
+	rc = RP_OK;
+out:
+	OPENSSL_free(der);
+	return rc;
+}
+
 /*
  * Check the issued certificate: it chains to a trust anchor (ca_file,
  * else the self-signed certificates of /cacerts) through the /cacerts
- * intermediates, it is for TLS clients, and its CN is the serial. Why it
- * does not verify goes into res->detail.
+ * intermediates, it is for TLS clients, and it is this device's in the
+ * device profile (agent_cert_is_device). Why it does not verify goes into
+ * res->detail.
  */
 static rp_err check_issued(X509 *leaf, STACK_OF(X509) * cacerts,
                            const char *ca_file, const char *serial,
@@ -44,7 +75,6 @@ static rp_err check_issued(X509 *leaf, STACK_OF(X509) * cacerts,
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *vctx = X509_STORE_CTX_new();
-	char cn[80];
 	int i;
 	rp_err rc = RP_E_KEYSTORE_CERT;
 
@@ -71,13 +101,8 @@ static rp_err check_issued(X509 *leaf, STACK_OF(X509) * cacerts,
 		             X509_STORE_CTX_get_error(vctx)));
 		goto out;
 	}
-	if (agent_cert_cn(leaf, cn, sizeof cn) != RP_OK ||
-	    strcmp(cn, serial) != 0) {
-		snprintf(res->detail, sizeof res->detail,
-		         "its CN is not the serial");
-		goto out;
-	}
-	rc = RP_OK;
+	rc =
+	    agent_cert_is_device(leaf, serial, res->detail, sizeof res->detail);
 out:
 	ERR_clear_error();
 	X509_STORE_CTX_free(vctx);
@@ -125,6 +150,13 @@ rp_err agent_enroll(const struct agent_enroll_opts *o, rp_keystore *ks,
 	if (res == NULL)
 		res = &dummy;
 	memset(res, 0, sizeof *res);
+	/* The device-id rule first: a reserved id is refused here, with
+	 * the reason, rather than by the server with a generic answer. */
+	res->step = "serial";
+	rc = rp_broker_device_id_check(o->serial, strlen(o->serial),
+	                               res->detail, sizeof res->detail);
+	if (rc != RP_OK)
+		goto out;
 	res->step = "keystore";
 	if (rp_keystore_cert_load(ks, &old, NULL) == RP_OK) {
 		rc = RP_E_EXISTS;

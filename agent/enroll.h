@@ -53,14 +53,24 @@ struct agent_enroll_result {
  * certificate (nothing is done: renew, or erase first), RP_E_EST_REFUSED
  * (res->status says what the server answered), RP_E_EST_UNREACHABLE,
  * RP_E_EST_REPLY, RP_E_KEYSTORE_CERT (the issued certificate does not
- * chain to the trust anchor, is not for TLS clients, or its CN is not the
- * serial), keystore and TLS errors.
+ * chain to the trust anchor, is not for TLS clients, is not in the device
+ * profile, or its CN is not the serial), RP_E_SYNTAX / RP_E_RESERVED (the
+ * serial breaks the device-id rule: res->detail says how, before anything
+ * is done), keystore and TLS errors.
  */
 rp_err agent_enroll(const struct agent_enroll_opts *o, rp_keystore *ks,
                     struct agent_enroll_result *res) RP_WARN_UNUSED;
 
 /* The certificate's CN into out (cap bytes). RP_E_KEYSTORE_CERT. */
 rp_err agent_cert_cn(X509 *x, char *out, size_t cap) RP_WARN_UNUSED;
+
+/*
+ * RP_OK if x is a device certificate for serial: the device profile of
+ * include/rampart/broker.h (what the broker admits as a device) and CN =
+ * serial. Else RP_E_KEYSTORE_CERT, and detail (cap bytes) says why.
+ */
+rp_err agent_cert_is_device(X509 *x, const char *serial, char *detail,
+                            size_t cap) RP_WARN_UNUSED;
 
 /* Store leaf, then every certificate of chain (may be NULL) that is not
  * self-signed, into ks (PEM). */

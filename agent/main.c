@@ -454,10 +454,11 @@ static rp_err renew_now(const struct opts *o, rp_keystore *ks, X509 *cur,
 			rp_log(RP_LOG_ERROR, "server answered %d", status);
 		goto out;
 	}
-	/* The same device; the key is checked by rp_keystore_cert_store. */
-	char got[80];
-	if (agent_cert_cn(leaf, got, sizeof got) != RP_OK ||
-	    strcmp(got, cn) != 0) {
+	/* The same device, still in the device profile; the key is checked
+	 * by rp_keystore_cert_store. */
+	char why[128];
+	if (agent_cert_is_device(leaf, cn, why, sizeof why) != RP_OK) {
+		rp_log(RP_LOG_ERROR, "renewed certificate refused: %s", why);
 		rc = RP_E_KEYSTORE_CERT;
 		goto out;
 	}

@@ -139,6 +139,17 @@ cli claim create --group line-a --expires 1d --out "$T/claim" >/dev/null ||
 CLAIM=$T/claim.pem,$T/claim.key
 
 # --- enroll
+# A reserved serial is refused by the agent itself, with the reason,
+# before a key is made or the server is asked (issue 9).
+st=0
+"$AGENT" enroll --server "$URL" --claim "$CLAIM" --keystore "file:$T/ks-r" \
+	--serial rampartd --ca-file "$CA" >"$T/out" 2>&1 || st=$?
+[ $st = 2 ] || fail "reserved serial: exit $st ($(cat "$T/out"))"
+grep -q "serial: 'rampartd' is reserved for the server" "$T/out" ||
+	fail "reserved serial said: $(cat "$T/out")"
+[ -z "$(ls -A "$T/ks-r" 2>/dev/null)" ] ||
+	fail "reserved serial: the keystore was written: $(ls "$T/ks-r")"
+ok "$BACKEND: a reserved serial is refused by the agent before anything"
 if [ "$BACKEND" = tpm ]; then
 	# SN-B's allowlisted token is not this TPM's: refused, and recorded.
 	st=0
