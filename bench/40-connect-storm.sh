@@ -54,19 +54,24 @@ wait_port() {
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# PKI (root, issuing CA, server) as in the tests, plus one device per worker.
+# PKI (root, issuing CA, server) as in the tests, plus one device per worker
+# with the device profile (include/rampart/broker.h; the plugin refuses any
+# other as bad_profile) and a format-2 snapshot (the service line pins the
+# test PKI's rampartd key).
 sh "$SRC/tests/integration/broker_pki.sh" "$T" >/dev/null
 ca=$T/pki/root.pem
-printf 'basicConstraints=CA:false\nextendedKeyUsage=clientAuth\n' >"$T/c.ext"
 {
-	printf 'rampart-broker-snapshot 1\nseq 1\nservice rampartd\n'
+	printf 'rampart-broker-snapshot 2\nseq 1\nservice rampartd %s\n' \
+		"$(cat "$T/certs/rampartd.pin")"
 	for i in $(seq 0 $((W - 1))); do
+		printf 'basicConstraints=CA:false\nextendedKeyUsage=clientAuth\nsubjectAltName=URI:urn:rampart:device:bench%d\n' \
+			"$i" >"$T/c$i.ext"
 		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
 			-nodes -keyout "$T/certs/bench$i.key" \
 			-out "$T/bench$i.csr" -subj "/CN=bench$i" 2>/dev/null
 		openssl x509 -req -in "$T/bench$i.csr" -CA "$T/pki/issuing.pem" \
 			-CAkey "$T/pki/issuing.key" -CAcreateserial -days 2 \
-			-extfile "$T/c.ext" -out "$T/certs/bench$i.pem" 2>/dev/null
+			-extfile "$T/c$i.ext" -out "$T/certs/bench$i.pem" 2>/dev/null
 		echo "device bench$i active"
 	done
 	echo "end $((W + 1))"
