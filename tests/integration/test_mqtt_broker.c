@@ -15,9 +15,9 @@
  * CN, an old-style certificate without SAN) get nothing and never take
  * the real identity's session over; a changed pin cuts the old key's
  * session; a format-1 snapshot is refused. The PKI comes from
- * broker_pki.sh (openssl), snapshots carry its keys' pins. In a sanitizer build
- * the broker runs with the sanitizer runtime preloaded (RP_PLUGIN_PRELOAD),
- * so the plugin is checked by ASan/UBSan too.
+ * broker_pki.sh (openssl); the snapshots carry its keys' pins. In a
+ * sanitizer build the broker runs with the sanitizer runtime preloaded
+ * (RP_PLUGIN_PRELOAD), so the plugin is checked by ASan/UBSan too.
  */
 #define _GNU_SOURCE
 #include <pwd.h>
@@ -877,29 +877,39 @@ static void sighup_reload(void)
 	assert_true(wait_count(wlog, want, 1, RPT_DEADLINE_MS));
 }
 
-/*
- * rampartd's own identity removed by the reload it sends itself: its
- * session is not cut inside its own publish but on the next TICK.
- */
-static void test_service_cut_by_its_own_reload(void **state)
-{
-	const char *kick = "\"reason\":\"unpinned\",\"action\":\"kick\","
-	                   "\"id\":\"rampartd\"";
-	const char *again = "\"reason\":\"unpinned\",\"action\":\"connect\","
-	                    "\"id\":\"rampartd\"";
-	struct rpt_proc pub;
-	int fd, kicks = count_in(wlog, kick), agains = count_in(wlog, again);
+/* The refusal events of rampartd's service key, cut and refused again. */
+#define SVC_KICK \
+	"\"reason\":\"unpinned\",\"action\":\"kick\",\"id\":\"rampartd\""
+#define SVC_AGAIN \
+	"\"reason\":\"unpinned\",\"action\":\"connect\",\"id\":\"rampartd\""
 
-	(void)state;
-	service_pub_start(&pub, "rampartd", "svc", &fd);
-	n_svcs = 1;
+/*
+ * rampartd's session (its key in certs/rampartd.*) writes the snapshot as
+ * the test set it (n_svcs, svc_key) and announces it: a snapshot that no
+ * longer admits the key cuts that session, not inside its own publish but
+ * on the next TICK, and its reconnection is refused.
+ */
+static void service_cut_by_own_reload(const char *tag)
+{
+	struct rpt_proc pub;
+	int fd, kicks = count_in(wlog, SVC_KICK),
+	        agains = count_in(wlog, SVC_AGAIN);
+
+	service_pub_start(&pub, "rampartd", tag, &fd);
 	write_snapshot(base_fleet, NBASE, NULL, 0);
 	assert_int_equal(write(fd, "x\n", 2), 2);
-	assert_true(wait_count(wlog, kick, kicks + 1, RPT_DEADLINE_MS));
-	/* Cut: it reconnects and is refused, its line being gone. */
-	assert_true(wait_count(wlog, again, agains + 1, RPT_DEADLINE_MS));
+	assert_true(wait_count(wlog, SVC_KICK, kicks + 1, RPT_DEADLINE_MS));
+	assert_true(wait_count(wlog, SVC_AGAIN, agains + 1, RPT_DEADLINE_MS));
 	close(fd);
 	rpt_stop(&pub, 2000);
+}
+
+/* rampartd's own identity removed by the reload it sends itself. */
+static void test_service_cut_by_its_own_reload(void **state)
+{
+	(void)state;
+	n_svcs = 1;
+	service_cut_by_own_reload("svc");
 	n_svcs = 2;
 	write_snapshot(base_fleet, NBASE, NULL, 0);
 	sighup_reload(); /* the service is back */
@@ -962,6 +972,25 @@ static void admissions(const char *id, int n[2])
 	n[1] = count_in(blog, takeover);
 }
 
+/*
+ * The session of id (whose subscriber writes log and receives SN2's
+ * telemetry) survived: a message published now arrives, and the broker
+ * admitted no client with that id and took no session over since before.
+ */
+static void session_kept(const char *id, const char *log, const int before[2],
+                         const char *marker)
+{
+	int after[2];
+
+	assert_int_equal(mqtt("mosquitto_pub", "SN2", "SN2", NULL, "-t",
+	                      "rampart/v1/d/SN2/telemetry", "-m", marker, NULL),
+	                 0);
+	assert_true(rpt_wait_file_contains(log, marker, RPT_DEADLINE_MS));
+	admissions(id, after);
+	assert_int_equal(after[0], before[0]);
+	assert_int_equal(after[1], before[1]);
+}
+
 /* An attempt: certificate, the reason it is refused, the event's id. */
 struct attempt {
 	const char *cert, *reason, *event_id;
@@ -993,7 +1022,7 @@ static void test_device_profile_rampartd_is_not_the_service(void **state)
 	};
 	struct rpt_proc svc;
 	char slog[760];
-	int before[2], after[2];
+	int before[2];
 
 	(void)state;
 	snprintf(slog, sizeof slog, "%s/real-svc.log", dir);
@@ -1003,15 +1032,7 @@ static void test_device_profile_rampartd_is_not_the_service(void **state)
 	admissions("rampartd", before);
 	attempts_refused("rampartd", atk, sizeof atk / sizeof atk[0]);
 	/* The real service still receives what a device publishes. */
-	assert_int_equal(mqtt("mosquitto_pub", "SN2", "SN2", NULL, "-t",
-	                      "rampart/v1/d/SN2/telemetry", "-m",
-	                      "real-svc-after-attacks", NULL),
-	                 0);
-	assert_true(rpt_wait_file_contains(slog, "real-svc-after-attacks",
-	                                   RPT_DEADLINE_MS));
-	admissions("rampartd", after);
-	assert_int_equal(after[0], before[0]);
-	assert_int_equal(after[1], before[1]);
+	session_kept("rampartd", slog, before, "real-svc-after-attacks");
 	/* Nothing the attempts sent arrived anywhere. */
 	assert_int_equal(count_in(slog, "must-not-arrive"), 0);
 	assert_int_equal(count_in(wlog, "must-not-arrive"), 0);
@@ -1084,7 +1105,7 @@ static void test_device_profile_monitor_reads_nothing(void **state)
 	};
 	struct rpt_proc mon;
 	char mlog[760], *out = NULL;
-	int before[2], after[2];
+	int before[2];
 
 	(void)state;
 	snprintf(mlog, sizeof mlog, "%s/real-mon.log", dir);
@@ -1099,15 +1120,7 @@ static void test_device_profile_monitor_reads_nothing(void **state)
 	                     0);
 	assert_null(strstr(out, "rampart/v1/d/"));
 	free(out);
-	assert_int_equal(mqtt("mosquitto_pub", "SN2", "SN2", NULL, "-t",
-	                      "rampart/v1/d/SN2/telemetry", "-m",
-	                      "real-mon-after-attacks", NULL),
-	                 0);
-	assert_true(rpt_wait_file_contains(mlog, "real-mon-after-attacks",
-	                                   RPT_DEADLINE_MS));
-	admissions("rampart-monitor", after);
-	assert_int_equal(after[0], before[0]);
-	assert_int_equal(after[1], before[1]);
+	session_kept("rampart-monitor", mlog, before, "real-mon-after-attacks");
 	rpt_stop(&mon, 2000);
 	connect_refused("atk-svc-SN1", "SN1", "bad_profile", "SN1");
 	connect_refused("atk-old-SN1", "SN1", "bad_profile", "SN1");
@@ -1124,24 +1137,13 @@ static void test_device_profile_monitor_reads_nothing(void **state)
  */
 static void test_pin_change_cuts_old_key(void **state)
 {
-	const char *kick = "\"reason\":\"unpinned\",\"action\":\"kick\","
-	                   "\"id\":\"rampartd\"";
-	const char *again = "\"reason\":\"unpinned\",\"action\":\"connect\","
-	                    "\"id\":\"rampartd\"";
-	struct rpt_proc pub, svc;
+	struct rpt_proc svc;
 	char slog[760];
-	int fd, kicks = count_in(wlog, kick), agains = count_in(wlog, again);
+	int kicks;
 
 	(void)state;
-	service_pub_start(&pub, "rampartd", "renew", &fd);
 	svc_key = "rampartd-new";
-	write_snapshot(base_fleet, NBASE, NULL, 0);
-	assert_int_equal(write(fd, "x\n", 2), 2);
-	assert_true(wait_count(wlog, kick, kicks + 1, RPT_DEADLINE_MS));
-	/* The old key reconnects and is refused. */
-	assert_true(wait_count(wlog, again, agains + 1, RPT_DEADLINE_MS));
-	close(fd);
-	rpt_stop(&pub, 2000);
+	service_cut_by_own_reload("renew");
 	connect_refused("rampartd", "rampartd", "unpinned", "rampartd");
 	/* The new key has the service's rights: reload, read telemetry. */
 	write_snapshot(base_fleet, NBASE, NULL, 0);
@@ -1151,11 +1153,11 @@ static void test_pin_change_cuts_old_key(void **state)
 	          slog);
 	device_until_seen("new-svc-live", slog);
 	/* Back to the old key: the open session of the new one is cut. */
-	kicks = count_in(wlog, kick);
+	kicks = count_in(wlog, SVC_KICK);
 	svc_key = "rampartd";
 	write_snapshot(base_fleet, NBASE, NULL, 0);
 	sighup_reload();
-	assert_true(wait_count(wlog, kick, kicks + 1, RPT_DEADLINE_MS));
+	assert_true(wait_count(wlog, SVC_KICK, kicks + 1, RPT_DEADLINE_MS));
 	assert_true(rpt_wait_exit(&svc, RPT_DEADLINE_MS));
 	/* (f) The real service works as before. */
 	notify_reload();
