@@ -150,10 +150,10 @@ rp_err lifecycle_check_reserved(struct rampartd *rd)
 		return rc;
 	if (r.n == 0)
 		return RP_OK;
-	rp_log_error("to go on, decommission %s (their valid certificates are "
-	             "revoked, reason cessationOfOperation; the rows stay for "
-	             "the record), then start as usual:",
-	             r.n == 1 ? "it" : "them");
+	rp_log_error("to go on, start once with --decommission for each: it "
+	             "is set decommissioned and its valid certificates are "
+	             "revoked (reason cessationOfOperation; the rows stay for "
+	             "the record), then rampartd starts as usual:");
 	rp_log_error("  rampartd --data-dir %s%s%s", rd->data_dir, r.cmd,
 	             r.cut ? " ... (one --decommission ID per device above)"
 	                   : "");
