@@ -334,6 +334,7 @@ static rp_err identity(struct rampartd *rd, const char *cert_rel,
 	BIO *b = NULL;
 	char *pem = NULL, *kdata = NULL;
 	long klen = 0;
+	int64_t life;
 	int old_profile = 0;
 	rp_err rc = RP_E_CRYPTO;
 
@@ -354,8 +355,20 @@ static rp_err identity(struct rampartd *rd, const char *cert_rel,
 	key = EVP_EC_gen("P-256");
 	if (key == NULL)
 		goto out;
-	rc = ca_issue_principal(rd->ca, key, role, id, rd->cfg.device_lifetime,
-	                        &cert);
+	/* Never born inside its renewal window: else every tick would make
+	 * a new key, a new pin and a reconnect (renew_window set at or past
+	 * device_lifetime). */
+	life = rd->cfg.device_lifetime;
+	if (life <= rd->cfg.renew_window) {
+		life = rd->cfg.renew_window + rd->cfg.device_lifetime;
+		rp_log_warn("broker: renew_window (%llds) is not shorter than "
+		            "device_lifetime (%llds): the MQTT %s certificate "
+		            "is issued for %llds",
+		            (long long)rd->cfg.renew_window,
+		            (long long)rd->cfg.device_lifetime, what,
+		            (long long)life);
+	}
+	rc = ca_issue_principal(rd->ca, key, role, id, life, &cert);
 	if (rc != RP_OK)
 		goto out;
 	/* what the plugin will read, checked before anything is written */

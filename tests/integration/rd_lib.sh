@@ -95,6 +95,21 @@ csr_b64() {
 		base64
 }
 
+# devprof_cert DATA_DIR CN KEY OUT SERIAL: a certificate OUT for KEY with
+# CN in the device profile (EKU clientAuth, SAN urn:rampart:device:CN),
+# signed outside rampartd with DATA_DIR's issuing CA key, serial SERIAL
+# (0x...), valid 80 days (past the default renew_window): what an old
+# rampartd issued to a device "rampartd" or as its own identities.
+devprof_cert() {
+	local d=$1 cn=$2 key=$3 out=$4 serial=$5
+	printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectAltName=URI:urn:rampart:device:%s\n' \
+		"$cn" >"$out.ext"
+	openssl req -new -key "$key" -subj "/CN=$cn" -out "$out.csr"
+	openssl x509 -req -in "$out.csr" -CA "$d/pki/issuing.pem" \
+		-CAkey "$d/pki/issuing.key" -set_serial "$serial" -days 80 \
+		-extfile "$out.ext" -out "$out" 2>/dev/null
+}
+
 # est POST|GET ROUTE CERT KEY BODYFILE OUT: curl as an EST client; prints
 # the HTTP status. CERT/KEY may be "-" for none.
 est() {

@@ -182,13 +182,8 @@ ok "SN-A's telemetry reaches a subscriber holding rampartd's service certificate
 # --- issue 9: a certificate with CN rampartd in the DEVICE profile, as
 # rampartd issued its own before (and as an enrolled device "rampartd"
 # held), signed by the real issuing CA: no service right, no connection
-printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectAltName=URI:urn:rampart:device:rampartd\n' \
-	>"$T/devprof.ext"
 new_key "$T/oldsvc.key"
-openssl req -new -key "$T/oldsvc.key" -subj /CN=rampartd -out "$T/oldsvc.csr"
-openssl x509 -req -in "$T/oldsvc.csr" -CA "$D/pki/issuing.pem" \
-	-CAkey "$D/pki/issuing.key" -CAcreateserial -CAserial "$T/oldsvc.srl" \
-	-days 80 -extfile "$T/devprof.ext" -out "$T/oldsvc.pem" 2>/dev/null
+devprof_cert "$D" rampartd "$T/oldsvc.key" "$T/oldsvc.pem" 0x5e7701
 openssl verify -CAfile "$CA" -untrusted "$D/pki/issuing.pem" \
 	-purpose sslclient "$T/oldsvc.pem" >/dev/null ||
 	fail "the device-profile rampartd certificate does not chain"
