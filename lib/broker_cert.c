@@ -236,14 +236,48 @@ out:
 	return rc;
 }
 
+/* What both entry points read from a parsed certificate. */
+static rp_err peer_read(X509 *cert, struct rp_broker_peer *out,
+                        const char **reason)
+{
+	enum rp_broker_role profile = RP_BROKER_ROLE_NONE;
+	rp_err rc, rc_serial;
+
+	/* Both serial and CN, as far as they read, for the refusal event. */
+	rc_serial = read_serial(cert, out, reason);
+	rc = read_cn(cert, out, reason);
+	if (rc == RP_OK)
+		rc = rc_serial;
+	if (rc == RP_OK)
+		rc = read_profile(cert, out->id, &profile, reason);
+	if (rc == RP_OK)
+		rc = read_pin(cert, out->pin, reason);
+	if (rc == RP_OK)
+		out->profile = profile;
+	return rc;
+}
+
+/* A failure leaves no profile and no pin; *why (if asked) says why. */
+static rp_err peer_done(rp_err rc, struct rp_broker_peer *out,
+                        const char *reason, const char **why)
+{
+	if (rc != RP_OK) {
+		out->profile = RP_BROKER_ROLE_NONE;
+		memset(out->pin, 0, sizeof out->pin);
+		if (why != NULL)
+			*why = reason;
+	}
+	ERR_clear_error();
+	return rc;
+}
+
 rp_err rp_broker_peer_from_der(const uint8_t *der, size_t len,
                                struct rp_broker_peer *out, const char **why)
 {
 	const unsigned char *p = der;
 	const char *reason = NULL;
-	enum rp_broker_role profile = RP_BROKER_ROLE_NONE;
 	X509 *cert = NULL; /* ours, freed at out */
-	rp_err rc, rc_serial;
+	rp_err rc;
 
 	if (why != NULL)
 		*why = NULL;
@@ -266,28 +300,24 @@ rp_err rp_broker_peer_from_der(const uint8_t *der, size_t len,
 		rc = RP_E_SYNTAX;
 		goto out;
 	}
-	/* Both serial and CN, as far as they read, for the refusal event. */
-	rc_serial = read_serial(cert, out, &reason);
-	rc = read_cn(cert, out, &reason);
-	if (rc == RP_OK)
-		rc = rc_serial;
-	if (rc != RP_OK)
-		goto out;
-	rc = read_profile(cert, out->id, &profile, &reason);
-	if (rc != RP_OK)
-		goto out;
-	rc = read_pin(cert, out->pin, &reason);
-	if (rc != RP_OK)
-		goto out;
-	out->profile = profile;
+	rc = peer_read(cert, out, &reason);
 out:
-	if (rc != RP_OK) {
-		out->profile = RP_BROKER_ROLE_NONE;
-		memset(out->pin, 0, sizeof out->pin);
-		if (why != NULL)
-			*why = reason;
-	}
 	X509_free(cert);
-	ERR_clear_error();
-	return rc;
+	return peer_done(rc, out, reason, why);
+}
+
+rp_err rp_broker_peer_from_x509(struct x509_st *cert,
+                                struct rp_broker_peer *out, const char **why)
+{
+	const char *reason = "no certificate";
+	rp_err rc = RP_E_SYNTAX;
+
+	if (why != NULL)
+		*why = NULL;
+	if (out == NULL)
+		return RP_E_INVAL;
+	memset(out, 0, sizeof *out);
+	if (cert != NULL)
+		rc = peer_read(cert, out, &reason);
+	return peer_done(rc, out, reason, why);
 }

@@ -161,6 +161,17 @@ RP_API RP_WARN_UNUSED rp_err rp_broker_peer_from_der(const uint8_t *der,
                                                      struct rp_broker_peer *out,
                                                      const char **why);
 
+/*
+ * The same from a certificate OpenSSL has already parsed (OpenSSL's X509,
+ * e.g. Mosquitto's verified peer certificate in the plugin): the same
+ * rules and results, without encoding and decoding it again — decoding
+ * the public key alone costs about 150 us, some 8 % of a broker's CPU per
+ * TLS connection (docs/transport.md, "Benchmark"). cert NULL: RP_E_SYNTAX.
+ */
+struct x509_st;
+RP_API RP_WARN_UNUSED rp_err rp_broker_peer_from_x509(
+    struct x509_st *cert, struct rp_broker_peer *out, const char **why);
+
 /* ---- the snapshot ---------------------------------------------------- */
 
 /*

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_broker_cert.c - libFuzzer harness for the broker's client
- * certificate reader (lib/broker_cert.c, rp_broker_peer_from_der) and the
+ * certificate reader (lib/broker_cert.c, rp_broker_peer_from_der, and
+ * rp_broker_peer_from_x509, which must agree with it) and the
  * connect decision on what it reads. Any input is refused cleanly
  * (profile NONE, id and serial strings, a reason) or read into a
  * consistent peer: a valid id, a canonical serial, a device profile only
@@ -16,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "rampart/broker.h"
 
@@ -117,6 +121,33 @@ static enum rp_broker_role decide_listed(const struct rp_broker_peer *p,
 	return got;
 }
 
+/*
+ * When the input parses as one certificate, the plugin's entry
+ * (rp_broker_peer_from_x509, on the parsed certificate) reads exactly what
+ * rp_broker_peer_from_der read: the same result, peer and reason.
+ */
+static void same_from_x509(const uint8_t *data, size_t size, rp_err rc,
+                           const struct rp_broker_peer *p, const char *why)
+{
+	const unsigned char *q = data;
+	X509 *x = d2i_X509(NULL, &q, (long)size); /* ours */
+	struct rp_broker_peer o;
+	const char *owhy = NULL;
+
+	if (x != NULL && q == data + size) {
+		memset(&o, 0x5a, sizeof o);
+		if (rp_broker_peer_from_x509(x, &o, &owhy) != rc ||
+		    o.profile != p->profile || strcmp(o.id, p->id) != 0 ||
+		    strcmp(o.serial, p->serial) != 0 ||
+		    memcmp(o.pin, p->pin, sizeof o.pin) != 0 ||
+		    (owhy == NULL) != (why == NULL) ||
+		    (owhy != NULL && strcmp(owhy, why) != 0))
+			abort();
+	}
+	X509_free(x);
+	ERR_clear_error();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const rp_broker_snapshot *s = fixed();
@@ -128,6 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&p, 0xa5, sizeof p);
 	rc = rp_broker_peer_from_der(data, size, &p, &why);
+	same_from_x509(data, size, rc, &p, why);
 	if (memchr(p.id, '\0', sizeof p.id) == NULL ||
 	    memchr(p.serial, '\0', sizeof p.serial) == NULL)
 		abort();

@@ -921,6 +921,33 @@ static void key_pin(EVP_PKEY *k, uint8_t pin[RP_BROKER_PIN_LEN])
 #define OID_SVC RP_BROKER_OID_SERVICE
 #define OID_MON RP_BROKER_OID_MONITOR
 
+/*
+ * rp_broker_peer_from_x509 (the plugin's entry) on the parsed DER gives
+ * what rp_broker_peer_from_der gave: want_rc, *want, the same reason.
+ */
+static void same_from_x509(const uint8_t *der, size_t len, rp_err want_rc,
+                           const struct rp_broker_peer *want,
+                           const char *want_why)
+{
+	const unsigned char *q = der;
+	X509 *x = d2i_X509(NULL, &q, (long)len); /* ours */
+	struct rp_broker_peer p;
+	const char *why = "x";
+
+	assert_non_null(x);
+	memset(&p, 0x55, sizeof p);
+	assert_int_equal(rp_broker_peer_from_x509(x, &p, &why), want_rc);
+	assert_int_equal(p.profile, want->profile);
+	assert_string_equal(p.id, want->id);
+	assert_string_equal(p.serial, want->serial);
+	assert_memory_equal(p.pin, want->pin, sizeof p.pin);
+	if (want_why == NULL)
+		assert_null(why);
+	else
+		assert_string_equal(why, want_why);
+	X509_free(x);
+}
+
 static void test_peer_profiles(void **state)
 {
 	static const struct {
@@ -980,6 +1007,7 @@ static void test_peer_profiles(void **state)
 		assert_string_equal(p.id, ok[i].l.cn);
 		assert_string_equal(p.serial, ok[i].serial);
 		assert_memory_equal(p.pin, i % 2 ? pin2 : pin, sizeof pin);
+		same_from_x509(der, len, RP_OK, &p, NULL);
 		/* why may be NULL */
 		assert_int_equal(rp_broker_peer_from_der(der, len, &p, NULL),
 		                 RP_OK);
@@ -1009,6 +1037,7 @@ static void refused(const struct leaf *l, rp_err rc, const char *id,
 	assert_true(strlen(why) > 5);
 	assert_string_equal(p.id, id);
 	assert_string_equal(p.serial, serial);
+	same_from_x509(der, len, rc, &p, why);
 	OPENSSL_free(der);
 }
 
