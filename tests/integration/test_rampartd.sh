@@ -139,8 +139,10 @@ sql "$DB4" "INSERT INTO devices (serial, hw_type, grp, state, created_at, update
 now=$(date +%s)
 sql "$DB4" "INSERT INTO certs (serial, subject, kind, not_before, not_after, pem) VALUES ('7e5702', 'rampartd', 'device', $((now - 60)), $((now + 86400)), 'PEM')"
 snap_before=$(sha256sum <"$SNAP4")
+# (under timeout: a rampartd that wrongly starts fails the test at once)
 st=0
-"$BIN/rampartd" --foreground --data-dir "$D4" --port 0 >"$T/o" 2>&1 || st=$?
+timeout "$DEADLINE_S" "$BIN/rampartd" --foreground --data-dir "$D4" --port 0 \
+	>"$T/o" 2>&1 || st=$?
 [ $st = 1 ] || fail "reserved ids in the store: exit $st, want 1: $(cat "$T/o")"
 grep -q 'refusing to start: the store holds devices whose ids are reserved' "$T/o" ||
 	fail "no refusal message: $(cat "$T/o")"
@@ -152,7 +154,7 @@ grep -qF "rampartd --data-dir $D4 --decommission rampart-x --decommission rampar
 ! grep -q 'listening on' "$T/o" || fail "rampartd listened"
 [ "$(sha256sum <"$SNAP4")" = "$snap_before" ] || fail "a snapshot was written"
 st=0
-"$BIN/rampartd" --foreground --data-dir "$D4" --port 0 \
+timeout "$DEADLINE_S" "$BIN/rampartd" --foreground --data-dir "$D4" --port 0 \
 	--decommission rampartd --decommission SN-404 >"$T/o" 2>&1 || st=$?
 [ $st = 1 ] || fail "--decommission of an unknown id: exit $st"
 grep -q -- '--decommission SN-404: no such device in the store' "$T/o" ||
