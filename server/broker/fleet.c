@@ -228,21 +228,6 @@ void broker_sync(struct rampartd *rd, const char *why)
 	fleet_free(&fl);
 }
 
-/* What a certificate presents to the plugin (rp_broker_peer_from_der). */
-static rp_err cert_peer(X509 *c, struct rp_broker_peer *p, const char **why)
-{
-	unsigned char *der = NULL;
-	int n = i2d_X509(c, &der);
-	rp_err rc = RP_E_CRYPTO;
-
-	*why = "cannot encode the certificate";
-	memset(p, 0, sizeof *p);
-	if (n > 0)
-		rc = rp_broker_peer_from_der(der, (size_t)n, p, why);
-	OPENSSL_free(der);
-	return rc;
-}
-
 /* The private key at path matches cert; 0 when not (or unreadable). */
 static int key_matches(const char *path, X509 *cert)
 {
@@ -263,7 +248,8 @@ static const char *role_name(enum rp_broker_role role)
 
 /*
  * The certificate at cert_path if it is usable until past the renewal
- * window AND presents role's profile with id (what the plugin will read):
+ * window AND presents role's profile with id (what the plugin will read,
+ * rp_broker_peer_from_x509):
  * *peer gets what it presents, with its pin. Otherwise NULL and *why says
  * why a fresh identity is needed; *old_profile is set when the only
  * fault is the profile (a data directory from before the role profiles,
@@ -300,7 +286,7 @@ static X509 *svc_load(struct rampartd *rd, const char *cert_path,
 		*why = "the key is missing or does not match the certificate";
 		goto bad;
 	}
-	rc = cert_peer(c, peer, &pwhy);
+	rc = rp_broker_peer_from_x509(c, peer, &pwhy);
 	if (rc != RP_OK || peer->profile != role || strcmp(peer->id, id) != 0) {
 		*old_profile = 1;
 		*why =
@@ -372,7 +358,7 @@ static rp_err identity(struct rampartd *rd, const char *cert_rel,
 	if (rc != RP_OK)
 		goto out;
 	/* what the plugin will read, checked before anything is written */
-	rc = cert_peer(cert, &peer, &pwhy);
+	rc = rp_broker_peer_from_x509(cert, &peer, &pwhy);
 	if (rc == RP_OK && (peer.profile != role || strcmp(peer.id, id) != 0))
 		rc = RP_E_CERT_PROFILE;
 	if (rc != RP_OK) {

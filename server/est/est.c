@@ -205,7 +205,7 @@ static rp_err claim_known(struct enroll *e, X509 *peer)
 /*
  * simplereenroll's certificate must be a device's: its CN a device id
  * (rp_broker_device_id_check, so never reserved) and its extensions the
- * device profile (rp_broker_peer_from_der), so that no service or monitor
+ * device profile (rp_broker_peer_from_x509), so that no service or monitor
  * certificate, which chains to the same CA, renews as a device. e->who
  * holds its CN. RP_E_RESERVED / RP_E_CERT_SUBJECT / RP_E_CERT_PROFILE
  * with e->why.
@@ -214,9 +214,7 @@ static rp_err device_profile(struct enroll *e, X509 *peer)
 {
 	struct rp_broker_peer p;
 	const char *pwhy = NULL;
-	unsigned char *der = NULL;
 	char idwhy[160];
-	int n;
 	rp_err rc = rp_broker_device_id_check(e->who, strlen(e->who), idwhy,
 	                                      sizeof idwhy);
 
@@ -225,10 +223,7 @@ static rp_err device_profile(struct enroll *e, X509 *peer)
 		         e->cur_serial, idwhy);
 		return rc == RP_E_RESERVED ? RP_E_RESERVED : RP_E_CERT_SUBJECT;
 	}
-	n = i2d_X509(peer, &der);
-	rc = n > 0 ? rp_broker_peer_from_der(der, (size_t)n, &p, &pwhy)
-	           : RP_E_CRYPTO;
-	OPENSSL_free(der);
+	rc = rp_broker_peer_from_x509(peer, &p, &pwhy);
 	if (rc == RP_OK && p.profile != RP_BROKER_ROLE_DEVICE) {
 		rc = RP_E_CERT_PROFILE;
 		pwhy = "it has a service or monitor profile";
