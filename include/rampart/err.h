@@ -96,6 +96,7 @@
 	X(RP_E_RESERVED, 324, "id reserved for Rampart's own identities")      \
 	X(RP_E_CERT_SUBJECT, 325, "certificate subject not accepted")          \
 	X(RP_E_CERT_PROFILE, 326, "certificate profile not accepted")          \
+	X(RP_E_STORE_VERSION, 327, "store schema newer than this program")     \
 	/* device keystore and agent: 400..449 */                              \
 	X(RP_E_KEYSTORE_SPEC, 400, "malformed keystore spec")                  \
 	X(RP_E_KEYSTORE_NO_KEY, 401, "keystore holds no key")                  \
