@@ -4,9 +4,9 @@
  * (server/mqtt/msg.c): the input's first byte picks topic classification,
  * the plugin's refusal event or its status message; the rest is the
  * topic (NUL-terminated copy) or the JSON. Checks: a device kind always
- * comes with an id that rp_broker_id_valid accepts and that rebuilds the
- * topic exactly; decoded strings are NUL-terminated within their fields;
- * a failed decode leaves the output zeroed.
+ * comes with an id that rp_broker_device_id_check accepts (valid, not
+ * reserved) and that rebuilds the topic exactly; decoded strings are
+ * NUL-terminated within their fields; a failed decode leaves the output zeroed.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -29,7 +29,8 @@ static void topic(const uint8_t *data, size_t size)
 	t[size] = '\0';
 	k = mqtt_topic_parse(t, id);
 	if (k == MQTT_T_TELEMETRY || k == MQTT_T_EVENTS || k == MQTT_T_RESULT) {
-		if (!rp_broker_id_valid(id, strlen(id)))
+		/* a device id: valid and never reserved (issue 9) */
+		if (rp_broker_device_id_check(id, strlen(id), NULL, 0) != RP_OK)
 			abort();
 		sfx = k == MQTT_T_TELEMETRY ? "telemetry"
 		      : k == MQTT_T_EVENTS  ? "events"
