@@ -4,7 +4,12 @@
  * against a real rampartd: answers with any status come back whole; the
  * server certificate and host name are checked; the response is bounded;
  * bad URLs and methods are refused before connecting; a closed port and a
- * server that never answers fail with their own codes.
+ * server that never answers fail with their own codes. The name check on
+ * its own: `openssl s_server` presents certificates that rampartd's own
+ * issuing CA signed for other names (made with openssl x509), so the chain
+ * is trusted and only the URL's host name or IP can make the handshake
+ * fail; each server is also reached by the name it does carry, so a
+ * failure cannot come from anything but the name.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <netinet/in.h>
@@ -21,6 +26,7 @@
 #include "rpt.h"
 
 static char dir[512], root[600], claim_ca[600], token[128], base[64];
+static char issuing[600], issuing_key[600];
 static int port;
 static struct rpt_proc rd;
 
@@ -52,6 +58,8 @@ static int start(void **state)
 	free(tok);
 	snprintf(root, sizeof root, "%s/pki/root.pem", data);
 	snprintf(claim_ca, sizeof claim_ca, "%s/pki/claim-ca.pem", data);
+	snprintf(issuing, sizeof issuing, "%s/pki/issuing.pem", data);
+	snprintf(issuing_key, sizeof issuing_key, "%s/pki/issuing.key", data);
 	snprintf(base, sizeof base, "https://127.0.0.1:%d", port);
 	return 0;
 }
@@ -187,12 +195,138 @@ static void test_refusals(void **state)
 	SSL_CTX_free(ctx);
 }
 
+/* run argv (openssl) to completion; its output on failure. */
+static void run(char *const argv[])
+{
+	char *out = NULL;
+	int rc = rpt_run(argv, NULL, 0, &out, RPT_DEADLINE_MS);
+
+	if (rc != 0)
+		fprintf(stderr, "%s %s: %s\n", argv[0], argv[1],
+		        out ? out : "");
+	free(out);
+	assert_int_equal(rc, 0);
+}
+
+/*
+ * A TLS server certificate NAME.pem (key NAME.key) from rampartd's issuing
+ * CA with subject CN=cn and subjectAltName san, and `openssl s_server -www`
+ * presenting it (with the issuing CA as its chain) on a free sport.
+ */
+static int serve_as(struct rpt_proc *p, const char *name, const char *cn,
+                    const char *san)
+{
+	char cert[600], key[600], csr[600], ext[600], log[600], subj[128];
+	char text[512], accept[32];
+	int sport = rpt_free_port();
+
+	snprintf(cert, sizeof cert, "%s/%s.pem", dir, name);
+	snprintf(key, sizeof key, "%s/%s.key", dir, name);
+	snprintf(csr, sizeof csr, "%s/%s.csr", dir, name);
+	snprintf(ext, sizeof ext, "%s/%s.ext", dir, name);
+	snprintf(log, sizeof log, "%s/%s.log", dir, name);
+	snprintf(subj, sizeof subj, "/CN=%s", cn);
+	snprintf(text, sizeof text,
+	         "basicConstraints=critical,CA:FALSE\n"
+	         "keyUsage=critical,digitalSignature\n"
+	         "extendedKeyUsage=serverAuth\n"
+	         "subjectAltName=%s\n",
+	         san);
+	assert_int_equal(rpt_write_file(ext, text, strlen(text), 0600), 0);
+	char *req[] = {"openssl",
+	               "req",
+	               "-new",
+	               "-newkey",
+	               "ec",
+	               "-pkeyopt",
+	               "ec_paramgen_curve:P-256",
+	               "-nodes",
+	               "-keyout",
+	               key,
+	               "-subj",
+	               subj,
+	               "-out",
+	               csr,
+	               NULL};
+	run(req);
+	char *sign[] = {
+	    "openssl", "x509",  "-req",     "-in",       csr,
+	    "-CA",     issuing, "-CAkey",   issuing_key, "-CAcreateserial",
+	    "-days",   "2",     "-extfile", ext,         "-out",
+	    cert,      NULL};
+	run(sign);
+	snprintf(accept, sizeof accept, "127.0.0.1:%d", sport);
+	char *srv[] = {"openssl",     "s_server", "-quiet", "-www", "-accept",
+	               accept,        "-cert",    cert,     "-key", key,
+	               "-cert_chain", issuing,    NULL};
+	assert_int_equal(rpt_start(p, srv, log, NULL), 0);
+	assert_true(rpt_wait_port(p, sport, RPT_DEADLINE_MS));
+	return sport;
+}
+
+/* GET https://HOST:sport/ with rampartd's root as the only trust. */
+static rp_err get_at(SSL_CTX *ctx, const char *host, int sport, int *status)
+{
+	struct rp_http_response r;
+	char url[128];
+	rp_err rc;
+
+	snprintf(url, sizeof url, "https://%s:%d/", host, sport);
+	*status = 0;
+	rc = get(ctx, url, 0, &r);
+	if (rc == RP_OK) {
+		*status = r.status;
+		rp_http_response_free(&r);
+	}
+	return rc;
+}
+
+/*
+ * The client checks the certificate against the URL's host: a trusted
+ * certificate for another name, or without the IP asked for, is refused
+ * (RP_E_TLS); the subject CN does not count where there is a SAN.
+ */
+static void test_wrong_names(void **state)
+{
+	SSL_CTX *ctx = NULL;
+	struct rpt_proc p;
+	int sport, status;
+
+	(void)state;
+	assert_int_equal(rp_http_tls_ctx(root, NULL, NULL, &ctx), RP_OK);
+	/* another host name; CN=localhost is ignored beside the SAN */
+	sport = serve_as(&p, "other-name", "localhost", "DNS:rampart.invalid");
+	assert_int_equal(get_at(ctx, "localhost", sport, &status), RP_E_TLS);
+	assert_int_equal(get_at(ctx, "127.0.0.1", sport, &status), RP_E_TLS);
+	rpt_stop(&p, 5000);
+	/* a host name only: localhost is fine, its IP is not in the SAN */
+	sport = serve_as(&p, "dns-only", "rampart", "DNS:localhost");
+	assert_int_equal(get_at(ctx, "localhost", sport, &status), RP_OK);
+	assert_int_equal(status, 200);
+	assert_int_equal(get_at(ctx, "127.0.0.1", sport, &status), RP_E_TLS);
+	rpt_stop(&p, 5000);
+	/* another IP (and a DNS SAN that is no host here) */
+	sport = serve_as(&p, "other-ip", "127.0.0.1",
+	                 "IP:127.0.0.2,DNS:rampart.invalid");
+	assert_int_equal(get_at(ctx, "127.0.0.1", sport, &status), RP_E_TLS);
+	assert_int_equal(get_at(ctx, "localhost", sport, &status), RP_E_TLS);
+	rpt_stop(&p, 5000);
+	/* the IP only: 127.0.0.1 is fine, the name localhost is not in it */
+	sport = serve_as(&p, "ip-only", "rampart", "IP:127.0.0.1");
+	assert_int_equal(get_at(ctx, "127.0.0.1", sport, &status), RP_OK);
+	assert_int_equal(status, 200);
+	assert_int_equal(get_at(ctx, "localhost", sport, &status), RP_E_TLS);
+	rpt_stop(&p, 5000);
+	SSL_CTX_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_get_and_bound),
 	    cmocka_unit_test(test_bearer_post),
 	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_wrong_names),
 	};
 	return cmocka_run_group_tests(tests, start, stop);
 }
