@@ -3,16 +3,15 @@
  * rampart_auth.c - the Mosquitto 2.0 plugin (API v5) that makes the broker
  * Rampart's. The identity is the client certificate's profile (the role it
  * may ask for: device, service or monitor, read from its EKU and SAN by
- * lib/broker_cert.c) plus its CN, plus for a service or monitor the pin of
- * its public key; never the CN alone. It is decided against the
- * fleet-state snapshot rampartd writes (lib/broker_snapshot.c) by one
- * function, at connect and again for every open session at each reload.
- * The client id must equal the CN; topics follow the one ACL table
- * (lib/broker_acl.c); a reload (notified on RP_BROKER_TOPIC_RELOAD, or the
- * file seen changed) cuts every open session that lost its right; every
- * refusal is counted and published, rate-limited, on
- * RP_BROKER_TOPIC_REFUSALS. docs/transport.md is the contract ("What binds
- * each role").
+ * lib/proto/broker_cert.c) plus its CN, plus for a service or monitor the pin
+ * of its public key; never the CN alone. It is decided against the fleet-state
+ * snapshot rampartd writes (lib/proto/broker_snapshot.c) by one function, at
+ * connect and again for every open session at each reload. The client id must
+ * equal the CN; topics follow the one ACL table (lib/proto/broker_acl.c); a
+ * reload (notified on RP_BROKER_TOPIC_RELOAD, or the file seen changed) cuts
+ * every open session that lost its right; every refusal is counted and
+ * published, rate-limited, on RP_BROKER_TOPIC_REFUSALS. docs/transport.md is
+ * the contract ("What binds each role").
  *
  * Relies on (Mosquitto 2.0.11, see docs/transport.md): require_certificate
  * true and use_identity_as_username false (else BASIC_AUTH never runs),

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fleet.c - the running simulated fleet (docs/sim.md): one libevent loop
- * carries every device's rp_agent session (lib/agent.c, the code of
+ * carries every device's rp_agent session (lib/device/agent.c, the code of
  * rampart-agent run). A 50 ms tick starts sessions at the ramp rate,
  * drops and brings back devices (churn), injects failed local logins,
  * prints the progress line and ends the run (duration, SIGINT, SIGTERM)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * backoff.h - the retry schedule shared by rampart-agent's EST renewal
- * (agent/renew.c) and the MQTT session's reconnect (agent.h): exponential
+ * (lib/device/renew.c) and the MQTT session's reconnect (agent.h): exponential
  * with "equal jitter". Pure: the caller passes the random number.
  */
 #ifndef RAMPART_BACKOFF_H

@@ -3,7 +3,7 @@
  * broker.h - what rampartd and the Mosquitto plugin (plugin/rampart_auth.so)
  * share: the fleet-state snapshot (a text file rampartd writes atomically
  * after every state change and the plugin loads into a hash table), and the
- * topic ACL (one table of templates, lib/broker_acl.c, mirrored in
+ * topic ACL (one table of templates, lib/proto/broker_acl.c, mirrored in
  * docs/transport.md). Pure C, no Mosquitto headers: unit-tested and fuzzed
  * on its own.
  */
@@ -96,7 +96,7 @@ RP_API RP_WARN_UNUSED rp_err rp_broker_serial_hex(
     const uint8_t *be, size_t len, char out[RP_BROKER_SERIAL_MAX + 1]);
 
 /*
- * The ACL decision (one table of templates, lib/broker_acl.c). id is the
+ * The ACL decision (one table of templates, lib/proto/broker_acl.c). id is the
  * client's own id (its CN, already validated); topic is the topic of a
  * publish/delivery or the filter of a subscription. O(length of topic):
  * no lookup proportional to the fleet. Only ACTIVE and QUARANTINED devices,

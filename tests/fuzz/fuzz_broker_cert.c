@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_broker_cert.c - libFuzzer harness for the broker's client
- * certificate reader (lib/broker_cert.c, rp_broker_peer_from_der, and
+ * certificate reader (lib/proto/broker_cert.c, rp_broker_peer_from_der, and
  * rp_broker_peer_from_x509, which must agree with it) and the
  * connect decision on what it reads. Any input is refused cleanly
  * (profile NONE, id and serial strings, a reason) or read into a

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_chainlog.c - libFuzzer harness for the event-log verifier and the
- * head recovery of rp_chainlog_open (lib/chainlog.c). The input is a log:
+ * head recovery of rp_chainlog_open (lib/proto/chainlog.c). The input is a log:
  * rp_chainlog_verify_buf must report consistently (records = bad_line - 1,
  * a reason exactly when it fails), and the same bytes in a file must give
  * rp_chainlog_verify the same answer; where the chain verifies (or is only

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_est_reply.c - libFuzzer harness for rampart-agent's parser of EST
- * answers (agent/est.c: base64 PKCS#7 certs-only, from the network): any
+ * answers (lib/device/est.c: base64 PKCS#7 certs-only, from the network): any
  * input yields a non-empty certificate list or RP_E_EST_REPLY and nothing.
  */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../agent/est.h"
+#include "../../lib/device/est.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

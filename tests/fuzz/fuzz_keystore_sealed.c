@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_keystore_sealed.c - libFuzzer harness for the sealed key file
- * parser of the file keystore (lib/keystore_file.c): any input opens under
- * the test-vector KEK or is refused with a format or authentication error,
- * with the output wiped; and sealing input-chosen bytes always opens again
- * to the same bytes.
+ * parser of the file keystore (lib/device/keystore_file.c): any input opens
+ * under the test-vector KEK or is refused with a format or authentication
+ * error, with the output wiped; and sealing input-chosen bytes always opens
+ * again to the same bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/keystore_int.h"
+#include "../../lib/device/keystore_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_keystore_spec.c - libFuzzer harness for the keystore spec parser
- * (rp_keystore_spec_parse, lib/keystore.c): any input parses or is refused
- * with RP_E_KEYSTORE_SPEC leaving a zeroed struct; what parses satisfies
- * the documented invariants (docs/keystore.md).
+ * (rp_keystore_spec_parse, lib/device/keystore.c): any input parses or is
+ * refused with RP_E_KEYSTORE_SPEC leaving a zeroed struct; what parses
+ * satisfies the documented invariants (docs/keystore.md).
  */
 #include <stdint.h>
 #include <stdlib.h>

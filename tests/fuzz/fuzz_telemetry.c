@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_telemetry.c - libFuzzer harness for the four MQTT message decoders
- * (lib/telemetry.c): every input goes to all four; a refusal leaves *out
+ * (lib/proto/telemetry.c): every input goes to all four; a refusal leaves *out
  * zeroed, and whatever one accepts encodes again (the encoder never
  * refuses what the decoder accepted), decodes to the same struct, and
  * encodes to the same bytes (the canonical form is a fixed point).

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_agent_session.c - rp_agent (lib/agent.c) against a real Mosquitto
+ * test_agent_session.c - rp_agent (lib/device/agent.c) against a real Mosquitto
  * 2.0 over mutual TLS (PKI from broker_pki.sh; no plugin, so any client id
  * may connect): many agents on one libevent loop sharing one SSL_CTX
  * connect and send their agent_start event and telemetry; the broker's

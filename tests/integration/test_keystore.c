@@ -29,7 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 
-#include "../../lib/keystore_int.h"
+#include "../../lib/device/keystore_int.h"
 #include "cmocka_all.h"
 #include "rampart/encode.h"
 #include "rampart/keystore.h"

@@ -2,7 +2,7 @@
 /*
  * bootimg.h - signed test images for the boot tests, built here from the
  * wire layout of include/rampart/image.h with libsodium's Ed25519 (an
- * implementation independent of lib/sign.c), a trusted key set for them,
+ * implementation independent of lib/sign/sign.c), a trusted key set for them,
  * and a libsodium struct rp_crypto.
  */
 #ifndef RAMPART_TEST_BOOTIMG_H

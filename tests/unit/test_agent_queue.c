@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_agent_queue.c - the agent's offline queue (lib/agent_queue.c): FIFO
- * order, the oldest telemetry dropped first when full, events and results
+ * test_agent_queue.c - the agent's offline queue (lib/device/agent_queue.c):
+ * FIFO order, the oldest telemetry dropped first when full, events and results
  * kept in preference to telemetry, the oldest event dropped only when
  * nothing but events is queued, the counters, unpop, clear.
  */

@@ -6,7 +6,7 @@
  */
 #include <stdint.h>
 
-#include "../../agent/renew.h"
+#include "../../lib/device/renew.h"
 #include "cmocka_all.h"
 
 static void test_backoff_schedule(void **state)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_broker.c - the broker plugin's pure parts (lib/broker_acl.c,
- * lib/broker_snapshot.c, lib/broker_cert.c): every ACL template, in and
- * out, per role and state, and the namespaces kept apart; reserved ids and
+ * test_broker.c - the broker plugin's pure parts (lib/proto/broker_acl.c,
+ * lib/proto/broker_snapshot.c, lib/proto/broker_cert.c): every ACL template, in
+ * and out, per role and state, and the namespaces kept apart; reserved ids and
  * the device-id rule; the snapshot test vectors of docs/transport.md both
  * ways; every kind of malformed snapshot refused with its line; the
  * connect decision (profile, table, pin); client certificates made here

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_chainlog.c - the hash-chained event log (lib/chainlog.c): append,
+ * test_chainlog.c - the hash-chained event log (lib/proto/chainlog.c): append,
  * reopen and verify; the head after reopening equals the head before,
  * recovered from the tail only; every kind of tampering found at its
  * line (edited payload, deleted, swapped or renumbered record, edited

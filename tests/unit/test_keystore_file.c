@@ -18,7 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "../../lib/keystore_int.h"
+#include "../../lib/device/keystore_int.h"
 #include "cmocka_all.h"
 #include "rampart/encode.h"
 #include "rampart/keystore.h"

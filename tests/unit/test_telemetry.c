@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_telemetry.c - the MQTT messages (lib/telemetry.c): the test vector
+ * test_telemetry.c - the MQTT messages (lib/proto/telemetry.c): the test vector
  * of each kind in docs/telemetry.md decoded, checked field by field and
  * re-encoded byte for byte; every kind of malformed input refused with
  * *out zeroed (missing, wrong type, unknown, duplicate, out of range, bad

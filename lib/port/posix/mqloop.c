@@ -27,7 +27,7 @@
  *   a clean DISCONNECT closes it with MOSQ_ERR_SUCCESS. The fd may differ
  *   after each (re)connect, so the watches are made per connection.
  *
- * mosquitto_lib_init() is called by rp_init() (lib/mem.c), once per
+ * mosquitto_lib_init() is called by rp_init() (lib/base/mem.c), once per
  * process, before any client exists.
  */
 #define _POSIX_C_SOURCE 200809L

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * renew.c - the renewal schedule and the retry backoff of rampart-agent
- * (renew.h; the backoff itself is rp_backoff_ms, lib/backoff.c). No
+ * (renew.h; the backoff itself is rp_backoff_ms, lib/base/backoff.c). No
  * clock, no randomness, no I/O: all of it comes in as arguments.
  */
 #include "renew.h"
@@ -10,7 +10,8 @@
 uint64_t agent_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_t cap_ms,
                           uint32_t rnd)
 {
-	/* One schedule for renewal and the MQTT reconnect (lib/backoff.c). */
+	/* One schedule for renewal and the MQTT reconnect (lib/base/backoff.c).
+	 */
 	return rp_backoff_ms(attempt, base_ms, cap_ms, rnd);
 }
 

@@ -128,7 +128,7 @@ static bool serial_valid(const char *s)
 /*
  * The pin's hex, here rather than rp_hex_decode/rp_hex_encode (encode.h):
  * the format allows lower case only, which rp_hex_decode does not check,
- * and the plugin carries lib/broker_*.c without libsodium, on which
+ * and the plugin links lib/proto/broker_*.c without libsodium, on which
  * encode.c stands. A pin is public: no constant time needed.
  */
 static int hex_digit(char c)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agent_queue.h - the agent's bounded offline queue (internal to
- * librampart; lib/agent.c uses it, tests/unit/test_agent_queue.c pins the
- * policy). Messages wait here while the session is not connected and are
+ * librampart; lib/device/agent.c uses it, tests/unit/test_agent_queue.c pins
+ * the policy). Messages wait here while the session is not connected and are
  * sent in order after the next CONNACK. When the queue is full:
  *
  *   1. the oldest telemetry message goes (dropped_telemetry + 1);
