@@ -9,7 +9,8 @@
  * issuing CA signed for other names (made with openssl x509), so the chain
  * is trusted and only the URL's host name or IP can make the handshake
  * fail; each server is also reached by the name it does carry, so a
- * failure cannot come from anything but the name.
+ * failure cannot come from anything but the name. rampartd's own
+ * certificate carries [pki] server_names after its fixed names.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <netinet/in.h>
@@ -33,8 +34,13 @@ static struct rpt_proc rd;
 static int start(void **state)
 {
 	char bin[600], data[560], tokfile[560], log[560], portstr[16];
+	char conf[560];
 	char *tok;
 	size_t n;
+	/* extra names for rampartd's certificate (test_server_names) */
+	static const char ini[] = "[pki]\n"
+	                          "server_names = rampart-a.invalid,,"
+	                          "rampart-b.invalid\n";
 
 	(void)state;
 	rpt_tmpdir(dir, sizeof dir);
@@ -42,11 +48,15 @@ static int start(void **state)
 	snprintf(data, sizeof data, "%s/data", dir);
 	snprintf(tokfile, sizeof tokfile, "%s/token", dir);
 	snprintf(log, sizeof log, "%s/rd.log", dir);
+	snprintf(conf, sizeof conf, "%s/rampartd.conf", dir);
+	if (rpt_write_file(conf, ini, strlen(ini), 0600) != 0)
+		return -1;
 	port = rpt_free_port();
 	snprintf(portstr, sizeof portstr, "%d", port);
-	char *argv[] = {bin,      "--foreground", "--data-dir",         data,
-	                "--port", portstr,        "--setup-token-file", tokfile,
-	                NULL};
+	char *argv[] = {
+	    bin,     "--foreground",       "--data-dir", data,       "--port",
+	    portstr, "--setup-token-file", tokfile,      "--config", conf,
+	    NULL};
 	if (rpt_start(&rd, argv, log, NULL) != 0 ||
 	    !rpt_wait_port(&rd, port, RPT_DEADLINE_MS))
 		return -1;
@@ -320,6 +330,24 @@ static void test_wrong_names(void **state)
 	SSL_CTX_free(ctx);
 }
 
+/* rampartd's certificate: its fixed names, then [pki] server_names
+ * (empty items skipped), as openssl reads them. */
+static void test_server_names(void **state)
+{
+	char pem[600], *out = NULL;
+
+	(void)state;
+	snprintf(pem, sizeof pem, "%s/data/pki/server.pem", dir);
+	char *argv[] = {"openssl", "x509",           "-in", pem, "-noout",
+	                "-ext",    "subjectAltName", NULL};
+	assert_int_equal(rpt_run(argv, NULL, 0, &out, RPT_DEADLINE_MS), 0);
+	assert_non_null(strstr(out, "DNS:localhost, IP Address:127.0.0.1, "
+	                            "IP Address:0:0:0:0:0:0:0:1, "
+	                            "DNS:rampart-a.invalid, "
+	                            "DNS:rampart-b.invalid\n"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +355,7 @@ int main(void)
 	    cmocka_unit_test(test_bearer_post),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_wrong_names),
+	    cmocka_unit_test(test_server_names),
 	};
 	return cmocka_run_group_tests(tests, start, stop);
 }
