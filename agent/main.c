@@ -196,7 +196,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->backoff_cap_ms = AGENT_BACKOFF_CAP_MS;
 	o->boot_sector = 4096; /* rampart-boot's default */
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "", long_opts, NULL);
+		if (c == -1)
+			break;
 		switch (c) {
 		case OPT_SERVER:
 			o->server = optarg;
@@ -366,8 +369,12 @@ static int cmd_enroll(const struct opts *o)
 		                "--hw-token-from-tpm, not both\n");
 		return EXIT_ERR;
 	}
-	if (strlen(o->claim) >= sizeof cert ||
-	    (key = strchr(strcpy(cert, o->claim), ',')) == NULL) {
+	key = NULL;
+	if (strlen(o->claim) < sizeof cert) {
+		snprintf(cert, sizeof cert, "%s", o->claim);
+		key = strchr(cert, ',');
+	}
+	if (key == NULL) {
 		fprintf(stderr, "rampart-agent: --claim wants CERT,KEY\n");
 		return EXIT_ERR;
 	}

@@ -232,7 +232,10 @@ static int cmd_install(const struct opts *o)
 		goto out;
 	}
 	rc = rp_flash_erase_range(&ff.f, l.slot_off[slot], l.slot_size);
-	while (rc == RP_OK && (got = fread(buf, 1, 65536, in)) > 0) {
+	while (rc == RP_OK) {
+		got = fread(buf, 1, 65536, in);
+		if (got == 0)
+			break;
 		if (total + got > l.slot_size) {
 			fprintf(stderr,
 			        PROG " install: %s does not fit slot %c "
@@ -586,7 +589,10 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	argc--;
 	argv++;
-	while ((ch = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+	for (;;) {
+		ch = getopt_long(argc, argv, "h", lopts, NULL);
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'S':
 			if (parse_u64(optarg, &v, 1) != 0 || v < 64 ||

@@ -87,19 +87,6 @@ static bool conf_path(const char *what, const char *v)
 	return true;
 }
 
-static bool num(const char *v, long lo, long hi, long *out)
-{
-	char *end;
-	long x;
-
-	errno = 0;
-	x = strtol(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || x < lo || x > hi)
-		return false;
-	*out = x;
-	return true;
-}
-
 /* Concatenate files into out (mode 0644), replacing it atomically. */
 static int bundle(const char *out, const char *a, const char *b)
 {
@@ -131,8 +118,12 @@ static int bundle(const char *out, const char *a, const char *b)
 			ok = 0;
 			break;
 		}
-		while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		for (;;) {
+			n = fread(buf, 1, sizeof buf, f);
+			if (n == 0)
+				break;
 			ok &= fwrite(buf, 1, n, o) == n;
+		}
 		ok &= !ferror(f);
 		fclose(f);
 	}
@@ -228,10 +219,14 @@ int cmd_broker_config(int argc, char **argv)
 	unsigned char addr[16];
 	char *dir = NULL;
 	FILE *f = NULL;
+	uint64_t v;
 	int c, fd, ret = CLI_ERROR;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "", opts, NULL);
+		if (c == -1)
+			break;
 		switch (c) {
 		case 'd':
 			o.data_dir = optarg;
@@ -240,11 +235,12 @@ int cmd_broker_config(int argc, char **argv)
 			o.out = optarg;
 			break;
 		case 'p':
-			if (!num(optarg, 1, 65535, &o.port)) {
+			if (!cli_uint(optarg, 65535, &v) || v == 0) {
 				fprintf(stderr, "rampart broker-config: bad "
 				                "port\n");
 				return CLI_ERROR;
 			}
+			o.port = (long)v;
 			break;
 		case 'b':
 			o.bind = optarg;
@@ -272,12 +268,15 @@ int cmd_broker_config(int argc, char **argv)
 			break;
 		case 'r':
 		case 'B':
-			if (!num(optarg, 1, 1000000,
-			         c == 'r' ? &o.rate : &o.burst)) {
+			if (!cli_uint(optarg, 1000000, &v) || v == 0) {
 				fprintf(stderr, "rampart broker-config: bad "
 				                "refusal rate or burst\n");
 				return CLI_ERROR;
 			}
+			if (c == 'r')
+				o.rate = (long)v;
+			else
+				o.burst = (long)v;
 			break;
 		case 'h':
 			usage(stdout);

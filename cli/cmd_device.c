@@ -77,7 +77,10 @@ static void tidy(json_t *j)
 			if (c < 0x20 || c >= 0x7f || c == '\\')
 				break;
 		}
-		if (i == n || (e = malloc(n * 4 + 1)) == NULL)
+		if (i == n)
+			return;
+		e = malloc(n * 4 + 1);
+		if (e == NULL)
 			return;
 		(void)rp_escape(e, n * 4 + 1, s, n);
 		json_string_set(j, e);
@@ -319,8 +322,8 @@ out:
 int cmd_device(int argc, char **argv)
 {
 	struct admin_opts o;
-	const char *sub = NULL, *id = NULL, *reason = NULL, *serial = NULL,
-	           *limit = NULL, *wait = NULL;
+	const char *sub = NULL, *id = NULL, *reason = NULL, *serial = NULL;
+	uint64_t limit = 100, wait = 0;
 	char path[256];
 	char *body = NULL;
 	json_t *j = NULL, *in = NULL;
@@ -340,10 +343,21 @@ int cmd_device(int argc, char **argv)
 			serial = argv[i + 1];
 			i += 2;
 		} else if (i + 1 < argc && strcmp(argv[i], "--limit") == 0) {
-			limit = argv[i + 1];
+			/* what rampartd serves (server/admin/admin.c) */
+			if (!cli_uint(argv[i + 1], 10000, &limit) ||
+			    limit == 0) {
+				fprintf(stderr, "rampart: --limit wants 1 to "
+				                "10000\n");
+				return CLI_ERROR;
+			}
 			i += 2;
 		} else if (i + 1 < argc && strcmp(argv[i], "--wait") == 0) {
-			wait = argv[i + 1];
+			if (!cli_uint(argv[i + 1], 86400, &wait)) {
+				fprintf(stderr,
+				        "rampart: --wait wants 0 to 86400 "
+				        "seconds\n");
+				return CLI_ERROR;
+			}
 			i += 2;
 		} else if (argv[i][0] != '-' && sub == NULL) {
 			sub = argv[i++];
@@ -379,7 +393,7 @@ int cmd_device(int argc, char **argv)
 	}
 	if (strcmp(sub, "refusals") == 0 && id == NULL) {
 		snprintf(path, sizeof path, "/api/v1/refusals?limit=%d",
-		         limit ? atoi(limit) : 100);
+		         (int)limit);
 		code = admin_call(&o, "GET", path, NULL, NULL, 0, &j);
 		if (code == CLI_OK)
 			print_json(j);
@@ -399,7 +413,7 @@ int cmd_device(int argc, char **argv)
 			print_json(j);
 		goto out;
 	} else if (strcmp(sub, "ping") == 0) {
-		code = ping(&o, id, wait ? atoi(wait) : 0);
+		code = ping(&o, id, (int)wait);
 		goto out;
 	} else if (strcmp(sub, "revoke") == 0 ||
 	           strcmp(sub, "decommission") == 0) {

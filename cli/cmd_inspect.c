@@ -100,7 +100,10 @@ int cmd_inspect(int argc, char **argv)
 
 	memset(&rep, 0, sizeof rep);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "", opts, NULL);
+		if (c == -1)
+			break;
 		if (c == 'j') {
 			json = true;
 		} else {

@@ -41,7 +41,10 @@ int cmd_keygen(int argc, char **argv)
 	rp_err rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "", opts, NULL);
+		if (c == -1)
+			break;
 		switch (c) {
 		case 'a':
 			alg = optarg;
@@ -130,7 +133,10 @@ int cmd_pubkey(int argc, char **argv)
 	rp_err rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "", opts, NULL);
+		if (c == -1)
+			break;
 		switch (c) {
 		case 'o':
 			out = optarg;

@@ -6,7 +6,6 @@
  * revocation.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -145,20 +144,9 @@ struct args {
 	const char *key[RP_IMAGE_MAX_SIGS];
 	size_t npub, nrev, nkey;
 	const char *prev, *passfile;
-	unsigned long threshold, epoch;
+	uint64_t threshold, epoch;
 	bool has_epoch, json;
 };
-
-static bool num(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno == 0 && *end == '\0' && *out <= max;
-}
 
 /* Parse options into a; false on a usage error. */
 static bool parse(int argc, char **argv, struct args *a)
@@ -167,7 +155,10 @@ static bool parse(int argc, char **argv, struct args *a)
 
 	memset(a, 0, sizeof *a);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "", opts, NULL);
+		if (c == -1)
+			break;
 		switch (c) {
 		case 'u':
 			if (a->npub == RP_KEYSET_MAX_KEYS)
@@ -185,11 +176,12 @@ static bool parse(int argc, char **argv, struct args *a)
 			a->key[a->nkey++] = optarg;
 			break;
 		case 'k':
-			if (!num(optarg, RP_KEYSET_MAX_KEYS, &a->threshold))
+			if (!cli_uint(optarg, RP_KEYSET_MAX_KEYS,
+			              &a->threshold))
 				return false;
 			break;
 		case 'e':
-			if (!num(optarg, UINT32_MAX, &a->epoch))
+			if (!cli_uint(optarg, UINT32_MAX, &a->epoch))
 				return false;
 			a->has_epoch = true;
 			break;

@@ -4,7 +4,6 @@
  * or more keys (key files or pkcs11: URIs), docs/cli.md.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,22 +29,6 @@ static void usage(FILE *f)
 	        "                    IN OUT\n");
 }
 
-/* A decimal unsigned number up to max, nothing else. */
-static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool parse_version(const char *s, struct rp_image_hdr *h)
 {
 	char buf[64], *a, *b;
@@ -53,7 +36,7 @@ static bool parse_version(const char *s, struct rp_image_hdr *h)
 
 	if (strlen(s) >= sizeof buf)
 		return false;
-	strcpy(buf, s);
+	snprintf(buf, sizeof buf, "%s", s);
 	a = strchr(buf, '.');
 	if (a == NULL)
 		return false;
@@ -62,9 +45,8 @@ static bool parse_version(const char *s, struct rp_image_hdr *h)
 	if (b == NULL)
 		return false;
 	*b++ = '\0';
-	if (!parse_u64(buf, UINT32_MAX, &v[0]) ||
-	    !parse_u64(a, UINT32_MAX, &v[1]) ||
-	    !parse_u64(b, UINT32_MAX, &v[2]))
+	if (!cli_uint(buf, UINT32_MAX, &v[0]) ||
+	    !cli_uint(a, UINT32_MAX, &v[1]) || !cli_uint(b, UINT32_MAX, &v[2]))
 		return false;
 	h->ver_major = (uint32_t)v[0];
 	h->ver_minor = (uint32_t)v[1];
@@ -109,7 +91,10 @@ int cmd_sign(int argc, char **argv)
 
 	memset(&h, 0, sizeof h);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "", opts, NULL);
+		if (c == -1)
+			break;
 		switch (c) {
 		case 'k':
 			if (nkeys == RP_IMAGE_MAX_SIGS) {
@@ -129,7 +114,7 @@ int cmd_sign(int argc, char **argv)
 				        RP_IMAGE_HW_MAX - 1);
 				goto out;
 			}
-			strcpy(h.hw, optarg);
+			snprintf(h.hw, sizeof h.hw, "%s", optarg);
 			break;
 		case 'v':
 			have_ver = parse_version(optarg, &h);
@@ -140,7 +125,7 @@ int cmd_sign(int argc, char **argv)
 			}
 			break;
 		case 'c':
-			have_ctr = parse_u64(optarg, UINT32_MAX, &v);
+			have_ctr = cli_uint(optarg, UINT32_MAX, &v);
 			if (!have_ctr) {
 				fprintf(stderr, "rampart sign: --counter wants "
 				                "0..4294967295\n");
@@ -152,8 +137,7 @@ int cmd_sign(int argc, char **argv)
 			passfile = optarg;
 			break;
 		case 't':
-			have_time =
-			    parse_u64(optarg, UINT64_MAX, &h.build_time);
+			have_time = cli_uint(optarg, UINT64_MAX, &h.build_time);
 			if (!have_time) {
 				fprintf(stderr, "rampart sign: bad "
 				                "--build-time\n");
@@ -194,7 +178,7 @@ int cmd_sign(int argc, char **argv)
 	if (!have_time) {
 		/* Reproducible builds: SOURCE_DATE_EPOCH when set. */
 		sde = getenv("SOURCE_DATE_EPOCH");
-		if (sde == NULL || !parse_u64(sde, UINT64_MAX, &h.build_time))
+		if (sde == NULL || !cli_uint(sde, UINT64_MAX, &h.build_time))
 			h.build_time = (uint64_t)time(NULL);
 	}
 	if (passfile != NULL) {

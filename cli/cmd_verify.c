@@ -5,7 +5,6 @@
  * 2 could not decide (docs/cli.md).
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,17 +23,6 @@ static void usage(FILE *f)
 	           "[--slot] [--json] IMAGE\n"
 	           "exit: 0 valid, 1 refused (the reason is printed), 2 "
 	           "could not decide\n");
-}
-
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno == 0 && *end == '\0' && *out <= max;
 }
 
 static void print_json(const char *path, const struct rp_keyset *ks,
@@ -108,7 +96,7 @@ int cmd_verify(int argc, char **argv)
 	static struct rp_keyset ks;
 	const char *trust[RP_KEYSET_MAX_KEYS];
 	size_t ntrust = 0, i;
-	unsigned long k = 0, v;
+	uint64_t k = 0, v;
 	bool json = false, is_set = false, any_set = false;
 	uint8_t *work = NULL;
 	int c, ret = CLI_ERROR;
@@ -117,7 +105,10 @@ int cmd_verify(int argc, char **argv)
 	memset(&ks, 0, sizeof ks);
 	memset(&rep, 0, sizeof rep);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "", opts, NULL);
+		if (c == -1)
+			break;
 		switch (c) {
 		case 't':
 			if (ntrust == RP_KEYSET_MAX_KEYS)
@@ -125,15 +116,14 @@ int cmd_verify(int argc, char **argv)
 			trust[ntrust++] = optarg;
 			break;
 		case 'k':
-			if (!parse_uint(optarg, RP_KEYSET_MAX_KEYS, &k) ||
-			    k == 0)
+			if (!cli_uint(optarg, RP_KEYSET_MAX_KEYS, &k) || k == 0)
 				goto usage;
 			break;
 		case 'w':
 			pol.hw = optarg;
 			break;
 		case 'c':
-			if (!parse_uint(optarg, UINT32_MAX, &v))
+			if (!cli_uint(optarg, UINT32_MAX, &v))
 				goto usage;
 			pol.min_counter = (uint32_t)v;
 			break;
@@ -171,9 +161,9 @@ int cmd_verify(int argc, char **argv)
 		/* A key set's threshold may be raised here, never lowered. */
 		if (k != 0 && k < ks.threshold) {
 			fprintf(stderr,
-			        "rampart verify: --threshold %lu is "
+			        "rampart verify: --threshold %u is "
 			        "below the key set's %u\n",
-			        k, ks.threshold);
+			        (unsigned)k, ks.threshold);
 			rc = RP_E_KEYSET;
 			goto out;
 		}

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main.c - the rampart command line: finds the subcommand and runs it.
- * Each subcommand lives in its own cmd_*.c and is listed in cmds[] below.
+ * Each subcommand lives in its own cmd_*.c and is listed in cmds[] below;
+ * cli_uint, the number parser they share (cli.h), is here too.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
@@ -32,6 +35,23 @@ static const struct cli_cmd cmds[] = {
     {"broker-config", "write the Mosquitto configuration (TLS, plugin)",
      cmd_broker_config},
 };
+
+bool cli_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	/* strtoull alone takes leading space, a sign ("-1" is ULLONG_MAX)
+	 * and trailing garbage */
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
 
 static int cmd_version(int argc, char **argv)
 {

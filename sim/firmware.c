@@ -80,7 +80,7 @@ static rp_err make_image(const char *key, const char *bin, const char *img)
 	h.hdr_len = RP_IMAGE_HDR_SIZE;
 	h.kind = RP_IMAGE_FULL;
 	h.counter = FW_COUNTER;
-	strcpy(h.hw, SIM_HW);
+	snprintf(h.hw, sizeof h.hw, "%s", SIM_HW);
 	h.ver_major = 1;
 	h.build_time = (uint64_t)time(NULL);
 	rc = write_payload(bin);
@@ -101,8 +101,10 @@ static rp_err read_file(const char *path, uint8_t **out, size_t *len)
 
 	if (f == NULL)
 		return errno == ENOENT ? RP_E_NOT_FOUND : RP_E_IO;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0)
+	if (fseek(f, 0, SEEK_END) != 0)
+		goto out;
+	n = ftell(f);
+	if (n < 0 || fseek(f, 0, SEEK_SET) != 0)
 		goto out;
 	if (n == 0 || n > 64 * 1024) {
 		rc = RP_E_TOO_BIG;

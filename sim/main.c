@@ -146,8 +146,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	c->stats_s = 10;
 	o->group = "sim";
 	optind = 1;
-	while (!bad &&
-	       (ch = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+	while (!bad) {
+		ch = getopt_long(argc, argv, "", long_opts, NULL);
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case OPT_SERVER:
 			c->server = optarg;

@@ -243,7 +243,7 @@ rp_err sim_prepare(const struct sim_conf *c, struct sim_dev *devs,
 	p->stop = stop;
 	pthread_mutex_init(&p->mu, NULL);
 	if (c->claim != NULL && strlen(c->claim) < sizeof p->cert) {
-		strcpy(p->cert, c->claim);
+		snprintf(p->cert, sizeof p->cert, "%s", c->claim);
 		p->key = strchr(p->cert, ',');
 		if (p->key != NULL)
 			*p->key++ = '\0';

@@ -351,6 +351,7 @@ static X509 *make_server_cert(struct ca *ca, EVP_PKEY *key, const char *names,
 {
 	char san[1024] = "DNS:localhost,IP:127.0.0.1,IP:::1";
 	char tmp[256];
+	size_t used = strlen(san), len;
 	const char *p = names ? names : "";
 	struct ext_spec exts[] = {
 	    {NID_basic_constraints, "critical,CA:FALSE"},
@@ -366,8 +367,11 @@ static X509 *make_server_cert(struct ca *ca, EVP_PKEY *key, const char *names,
 
 		if (n > 0 && n < 200) {
 			snprintf(tmp, sizeof tmp, ",DNS:%.*s", (int)n, p);
-			if (strlen(san) + strlen(tmp) < sizeof san)
-				strcat(san, tmp);
+			len = strlen(tmp);
+			if (used + len < sizeof san) {
+				memcpy(san + used, tmp, len + 1);
+				used += len;
+			}
 		}
 		p += n;
 		if (*p == ',')
@@ -378,10 +382,18 @@ static X509 *make_server_cert(struct ca *ca, EVP_PKEY *key, const char *names,
 	                 sizeof exts / sizeof exts[0]);
 }
 
+/* A file of the PKI directory: a certificate, or else a key. */
+struct pki_file {
+	const char *name;
+	X509 *cert;
+	EVP_PKEY *key;
+};
+
 /* First run: build every CA in dir.new, then rename it to dir. */
 static rp_err create_pki(const char *dir, const struct ca_opts *o)
 {
 	char tmpdir[PATH_MAX], p[PATH_MAX];
+	size_t i;
 	EVP_PKEY *root_key = NULL, *iss_key = NULL, *claim_key = NULL,
 	         *srv_key = NULL;
 	X509 *root = NULL, *iss = NULL, *claim = NULL, *srv = NULL;
@@ -424,8 +436,10 @@ static rp_err create_pki(const char *dir, const struct ca_opts *o)
 		              "Rampart", 20 * YEAR, root_exts, 3);
 		if (root == NULL)
 			goto out;
-		path_in(p, sizeof p, tmpdir, "root.key");
-		if ((rc = write_key(p, root_key)) != RP_OK)
+		rc = path_in(p, sizeof p, tmpdir, "root.key");
+		if (rc == RP_OK)
+			rc = write_key(p, root_key);
+		if (rc != RP_OK)
 			goto out;
 		rc = RP_E_CRYPTO;
 	}
@@ -446,27 +460,27 @@ static rp_err create_pki(const char *dir, const struct ca_opts *o)
 	                       o->server_lifetime);
 	if (srv == NULL)
 		goto out;
-	path_in(p, sizeof p, tmpdir, "root.pem");
-	if ((rc = write_cert(p, root)) != RP_OK)
-		goto out;
-	path_in(p, sizeof p, tmpdir, "issuing.pem");
-	if ((rc = write_cert(p, iss)) != RP_OK)
-		goto out;
-	path_in(p, sizeof p, tmpdir, "issuing.key");
-	if ((rc = write_key(p, iss_key)) != RP_OK)
-		goto out;
-	path_in(p, sizeof p, tmpdir, "claim-ca.pem");
-	if ((rc = write_cert(p, claim)) != RP_OK)
-		goto out;
-	path_in(p, sizeof p, tmpdir, "claim-ca.key");
-	if ((rc = write_key(p, claim_key)) != RP_OK)
-		goto out;
-	path_in(p, sizeof p, tmpdir, "server.pem");
-	if ((rc = write_cert(p, srv)) != RP_OK)
-		goto out;
-	path_in(p, sizeof p, tmpdir, "server.key");
-	if ((rc = write_key(p, srv_key)) != RP_OK)
-		goto out;
+	{
+		const struct pki_file files[] = {
+		    {"root.pem", root, NULL},
+		    {"issuing.pem", iss, NULL},
+		    {"issuing.key", NULL, iss_key},
+		    {"claim-ca.pem", claim, NULL},
+		    {"claim-ca.key", NULL, claim_key},
+		    {"server.pem", srv, NULL},
+		    {"server.key", NULL, srv_key},
+		};
+
+		for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+			rc = path_in(p, sizeof p, tmpdir, files[i].name);
+			if (rc == RP_OK && files[i].cert != NULL)
+				rc = write_cert(p, files[i].cert);
+			else if (rc == RP_OK)
+				rc = write_key(p, files[i].key);
+			if (rc != RP_OK)
+				goto out;
+		}
+	}
 	if (rename(tmpdir, dir) != 0) {
 		rp_log_error("pki: cannot rename %s: %s", tmpdir,
 		             strerror(errno));
