@@ -26,6 +26,7 @@
 #include <openssl/sha.h>
 
 #include "http/http.h"
+#include "jobs/rd_jobs.h"
 #include "lifecycle/lifecycle.h"
 #include "mqtt/mqtt.h"
 #include "rampart/encode.h"
@@ -261,39 +262,9 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	rd->cfg.renew_window = n.renew_window;
 	rd->cfg.claim_max_lifetime = n.claim_max_lifetime;
 	rd->cfg.crl_lifetime = n.crl_lifetime;
+	jobs_reschedule(rd->jobs); /* a lifetime or window moves due times */
 	rd_config_free(&n);
 	rp_log_info("SIGHUP: configuration re-read");
-}
-
-/* Re-publish the CRL when half of its validity has passed. */
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct rampartd *rd = arg;
-	int64_t now = (int64_t)time(NULL);
-
-	(void)fd;
-	(void)what;
-	if (now >= rd->crl_next_update - rd->cfg.crl_lifetime / 2 &&
-	    crl_publish(rd) != RP_OK)
-		rp_log_error("CRL re-publication failed; retrying at the next "
-		             "tick");
-	if (now >= rd->service_not_after - rd->cfg.renew_window ||
-	    now >= rd->monitor_not_after - rd->cfg.renew_window) {
-		struct rp_broker_principal svc = rd->service, mon = rd->monitor;
-
-		if (broker_service_identity(rd) != RP_OK)
-			rp_log_error("service or monitor certificate renewal "
-			             "failed; retrying at the next tick");
-		/* a new key has a new pin: the snapshot must list it before
-		 * the renewed certificate can connect */
-		if (memcmp(svc.pin, rd->service.pin, sizeof svc.pin) != 0 ||
-		    memcmp(mon.pin, rd->monitor.pin, sizeof mon.pin) != 0)
-			broker_sync(rd, "a renewal of rampartd's MQTT "
-			                "identities");
-	}
-	/* Revoked serials expire out of the snapshot too: rewrite daily. */
-	if (rd->snap_dirty || (uint64_t)now >= rd->snap_seq / 1000000u + 86400u)
-		broker_sync(rd, rd->snap_dirty ? "a failed write" : "a day");
 }
 
 /*
@@ -359,9 +330,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct rp_config_diag diag;
 	struct ca_opts co;
-	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL,
-	             *ev_tick = NULL;
-	struct timeval tick = {60, 0};
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	char dbpath[4200];
 	int created = 0, status = 1, bound = 0;
 	rp_err rc;
@@ -453,10 +422,12 @@ int main(int argc, char **argv)
 	ev_term = evsignal_new(rd.base, SIGTERM, on_stop, &rd);
 	ev_int = evsignal_new(rd.base, SIGINT, on_stop, &rd);
 	ev_hup = evsignal_new(rd.base, SIGHUP, on_hup, &rd);
-	ev_tick = event_new(rd.base, -1, EV_PERSIST, on_tick, &rd);
-	if (!ev_term || !ev_int || !ev_hup || !ev_tick ||
-	    evsignal_add(ev_term, NULL) || evsignal_add(ev_int, NULL) ||
-	    evsignal_add(ev_hup, NULL) || event_add(ev_tick, &tick))
+	if (!ev_term || !ev_int || !ev_hup || evsignal_add(ev_term, NULL) ||
+	    evsignal_add(ev_int, NULL) || evsignal_add(ev_hup, NULL))
+		goto out;
+	/* periodic work: CRL, identities, snapshot (jobs/rd_jobs.h) */
+	if (jobs_new(rd.base, NULL, &rd.jobs) != RP_OK ||
+	    rd_jobs_add(rd.jobs, &rd) != RP_OK)
 		goto out;
 	rp_log_info("listening on https://%s:%d/ (data in %s, schema %d)",
 	            o.listen ? o.listen : rd.cfg.listen, bound, rd.data_dir,
@@ -475,8 +446,8 @@ out:
 		event_free(ev_int);
 	if (ev_hup)
 		event_free(ev_hup);
-	if (ev_tick)
-		event_free(ev_tick);
+	jobs_free(rd.jobs);
+	rd.jobs = NULL;
 	if (rd.http)
 		evhttp_free(rd.http);
 	SSL_CTX_free(rd.tls);

@@ -20,6 +20,8 @@
 #include "rampart/err.h"
 #include "store/store.h"
 
+struct jobs;
+
 struct rd_config {
 	char *listen;                 /* [server] listen, default 127.0.0.1 */
 	int64_t port;                 /* [server] port, default 8443 */
@@ -72,6 +74,9 @@ struct rampartd {
 	int snap_dirty;            /* the last write failed: retry */
 	/* mqtt/: the service client; NULL when no broker is configured */
 	struct mqtt *mqtt;
+	/* jobs/: the periodic work (rd_jobs.h); NULL before the loop runs
+	 * and in tests that link the modules without main */
+	struct jobs *jobs;
 	const char *broker_flag; /* --broker HOST:PORT */
 };
 
@@ -97,14 +102,16 @@ int est_is_claim(struct ca *ca, X509 *cert);
 void admin_handle(struct rampartd *rd, struct evhttp_request *req,
                   const char *path);
 
-/* pki/crl.c: build, record and publish a fresh CRL. */
+/* pki/crl.c: build, record and publish a fresh CRL. A failure triggers
+ * the CRL job (jobs/rd_jobs.h), which retries with backoff. */
 rp_err crl_publish(struct rampartd *rd) RP_WARN_UNUSED;
 
 /*
  * broker/fleet.c: rebuild the fleet snapshot from the store and write it
  * (call after a committed change that matters to the broker; why names
  * it in the log). A failure is logged as an error and sets snap_dirty,
- * so the next tick retries; the committed change stays.
+ * and the snapshot job retries with backoff (jobs/rd_jobs.h); the
+ * committed change stays.
  */
 void broker_sync(struct rampartd *rd, const char *why);
 /*

@@ -28,6 +28,7 @@
 #include <openssl/x509.h>
 
 #include "broker/fleet.h"
+#include "jobs/rd_jobs.h"
 #include "mqtt/mqtt.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
@@ -193,8 +194,9 @@ void broker_sync(struct rampartd *rd, const char *why)
 		             "be issued or loaded, and a snapshot without its "
 		             "pin would lock rampartd out of the broker; the "
 		             "broker keeps enforcing the previous state; "
-		             "retrying at the next change or tick",
+		             "retrying at the next change or with backoff",
 		             why, FLEET_SVC_CERT);
+		jobs_trigger(rd->jobs, RD_JOB_SNAPSHOT);
 		return;
 	}
 	if (!rd->monitor_pinned)
@@ -214,8 +216,10 @@ void broker_sync(struct rampartd *rd, const char *why)
 		rd->snap_dirty = 1;
 		rp_log_error("broker: FLEET SNAPSHOT NOT WRITTEN after %s: %s "
 		             "(%s); the broker keeps enforcing the previous "
-		             "state; retrying at the next change or tick",
+		             "state; retrying at the next change or with "
+		             "backoff",
 		             why, path, rp_strerror(rc));
+		jobs_trigger(rd->jobs, RD_JOB_SNAPSHOT);
 	} else {
 		rd->snap_dirty = 0;
 		rd->snap_seq = seq;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jobs/rd_jobs.h"
 #include "rampart/log.h"
 #include "rampartd.h"
 
@@ -99,9 +100,11 @@ rp_err crl_publish(struct rampartd *rd)
 	            "certificate(s)",
 	            (long long)number, k.n);
 out:
-	if (rc != RP_OK)
+	if (rc != RP_OK) {
 		rp_log_error("pki: could not publish the CRL: %s",
 		             rp_strerror(rc));
+		jobs_trigger(rd->jobs, RD_JOB_CRL); /* retried with backoff */
+	}
 	free(der);
 	free(pem);
 	free(k.r);
