@@ -613,7 +613,10 @@ static rp_err parse_pem_certs(const char *pem, size_t len, X509 **leaf,
 		rc = RP_E_NOMEM;
 		goto out;
 	}
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+	for (;;) {
+		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		if (x == NULL)
+			break;
 		if (*leaf == NULL) {
 			*leaf = x;
 		} else if (!sk_X509_push(*chain, x)) {

@@ -375,7 +375,7 @@ static rp_err module_get(const char *path, struct p11_module **out)
 		dlclose(m->dl);
 		return RP_E_PKCS11;
 	}
-	strcpy(m->path, path);
+	snprintf(m->path, sizeof m->path, "%s", path); /* fits: checked */
 	m->refs = 1;
 	*out = m;
 	return RP_OK;

@@ -169,9 +169,10 @@ rp_err rp_http_request(struct ssl_ctx_st *ctx, const struct rp_http_request *r,
 	    !method_of(r->method, &m))
 		return RP_E_INVAL;
 	uri = evhttp_uri_parse(r->url);
+	host = uri != NULL ? evhttp_uri_get_host(uri) : NULL;
 	if (uri == NULL || evhttp_uri_get_scheme(uri) == NULL ||
-	    strcmp(evhttp_uri_get_scheme(uri), "https") != 0 ||
-	    (host = evhttp_uri_get_host(uri)) == NULL || host[0] == '\0') {
+	    strcmp(evhttp_uri_get_scheme(uri), "https") != 0 || host == NULL ||
+	    host[0] == '\0') {
 		st.rc = RP_E_INVAL;
 		goto out;
 	}

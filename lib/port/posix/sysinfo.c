@@ -594,8 +594,10 @@ static rp_err drain(rp_authwatch *w, size_t *budget, uint64_t *failures,
 		*budget -= (size_t)got;
 		p = w->buf;
 		n = (size_t)got;
-		while ((lf = memchr(p, '\n', n - (size_t)(p - w->buf))) !=
-		       NULL) {
+		for (;;) {
+			lf = memchr(p, '\n', n - (size_t)(p - w->buf));
+			if (lf == NULL)
+				break;
 			if (!w->skip &&
 			    rp_authwatch_line_is_failure(p, (size_t)(lf - p))) {
 				(*failures)++;
