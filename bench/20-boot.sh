@@ -18,8 +18,6 @@ src=${RP_SRC_DIR:-$(dirname "$here")}
 work=$(mktemp -d "${TMPDIR:-/tmp}/rampart-bench-boot-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
-median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-
 # A signed image filling a 4 MiB slot (payload 4 MiB - 4 KiB).
 "$bin/rampart" keygen --alg ed25519 --out "$work/rel.key" >/dev/null
 head -c $((4 * 1024 * 1024 - 4096)) /dev/urandom >"$work/fw.bin"

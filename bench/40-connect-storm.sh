@@ -52,7 +52,6 @@ wait_port() {
 		sleep 0.05
 	done
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # PKI (root, issuing CA, server) as in the tests, plus one device per worker
 # with the device profile (include/rampart/broker.h; the plugin refuses any

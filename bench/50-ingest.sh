@@ -58,7 +58,6 @@ on_exit() {
 	cleanup
 }
 trap on_exit EXIT
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 now() { date +%s.%N; }
 
 # a descriptor per client in the broker, a few per device in a generator

@@ -16,6 +16,9 @@ bench_report() {
 		"$name" "$ours" "$unit" "$bname" "$base" "$unit" "$ratio"
 }
 
+# median: the median of the numbers on stdin, one a line.
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
 # bench_secs CMD...: wall-clock seconds of one run of CMD (stdout dropped).
 bench_secs() {
 	local t0 t1

@@ -4,7 +4,8 @@
  * real Mosquitto 2.0 configured by `rampart broker-config`, driven with
  * mosquitto_pub/mosquitto_sub and openssl s_client: what a device may and
  * may not do, who is refused at connect, how quarantine confines, that a
- * revocation cuts an open session within a second of the notification,
+ * revocation cuts an open session on the notification (how fast:
+ * bench/70-revocation-latency.sh),
  * that every refusal shows up on the refusal topic, that the read-only
  * monitor identity watches but publishes nothing, and that the shipped
  * configuration has no crlfile an expired CRL could lock the fleet out
@@ -580,15 +581,14 @@ static void test_quarantine(void **state)
 }
 
 /*
- * Revocation of a device with an open session: the session is cut within
- * a second of rampartd's notification.
+ * Revocation of a device with an open session: rampartd's notification
+ * makes the plugin kick it (its latency is measured in bench/, not here).
  */
 static void test_revocation_cuts_open_session(void **state)
 {
 	struct rpt_proc sub;
 	char log[760];
 	struct rp_broker_device r[NBASE];
-	long long t0;
 	int n;
 
 	(void)state;
@@ -618,18 +618,13 @@ static void test_revocation_cuts_open_session(void **state)
 	memcpy(r, base_fleet, sizeof r);
 	r[5].state = RP_BROKER_REVOKED; /* SNK */
 	write_snapshot(r, NBASE, NULL, 0);
-	t0 = rpt_now_ms();
 	assert_int_equal(mqtt("mosquitto_pub", "rampartd", "rampartd", NULL,
 	                      "-t", RP_BROKER_TOPIC_RELOAD, "-n", NULL),
 	                 0);
-	/* The requirement, as a deadline: cut within one second. */
 	assert_true(wait_count(wlog,
 	                       "\"reason\":\"revoked\",\"action\":\"kick\","
 	                       "\"id\":\"SNK\"",
-	                       1, (int)(t0 + 1000 - rpt_now_ms())));
-	printf("revocation: session cut %lld ms after the notification was "
-	       "published\n",
-	       rpt_now_ms() - t0);
+	                       1, RPT_DEADLINE_MS));
 	/* The client sees the disconnection; a new connection is refused. */
 	assert_true(rpt_wait_exit(&sub, RPT_DEADLINE_MS));
 	connect_refused("SNK", "SNK", "revoked", "SNK");
@@ -643,7 +638,6 @@ static void test_serial_revocation_cuts_open_session(void **state)
 	struct rpt_proc sub;
 	char log[760], *ser = slurp_serial("SN1");
 	const char *rev[] = {ser};
-	long long t0;
 	int n;
 
 	(void)state;
@@ -668,14 +662,13 @@ static void test_serial_revocation_cuts_open_session(void **state)
 	assert_int_equal(rpt_start(&sub, s, log, NULL), 0);
 	assert_true(wait_count(blog, "as SN1 ", n + 1, RPT_DEADLINE_MS));
 	write_snapshot(base_fleet, NBASE, rev, 1);
-	t0 = rpt_now_ms();
 	assert_int_equal(mqtt("mosquitto_pub", "rampartd", "rampartd", NULL,
 	                      "-t", RP_BROKER_TOPIC_RELOAD, "-n", NULL),
 	                 0);
 	assert_true(wait_count(wlog,
 	                       "\"reason\":\"cert_revoked\",\"action\":"
 	                       "\"kick\",\"id\":\"SN1\"",
-	                       1, (int)(t0 + 1000 - rpt_now_ms())));
+	                       1, RPT_DEADLINE_MS));
 	assert_true(rpt_wait_exit(&sub, RPT_DEADLINE_MS));
 	free(ser);
 	write_snapshot(base_fleet, NBASE, NULL, 0);
