@@ -1,15 +1,42 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * store.h - rampartd's persistent state behind one small interface: the
- * allowlist/device registry, issued certificates, refusals, CRLs, what
- * devices report over MQTT (status, history, events, command results) and
- * a few key/value facts. store_sqlite.c implements it on SQLite (WAL); a
- * PostgreSQL engine would implement the same functions.
+ * store.h - rampartd's persistent state behind one engine-neutral
+ * interface: the allowlist/device registry, issued certificates,
+ * refusals, CRLs, what devices report over MQTT (status, history, events,
+ * command results) and a few key/value facts.
  *
- * Writes that must survive a crash together are wrapped by the caller in
- * store_begin()/store_commit(); a single call outside a transaction is
- * atomic by itself. Every function returns RP_OK or an rp_err
- * (RP_E_NOT_FOUND, RP_E_EXISTS, RP_E_STORE).
+ * An engine (server/store/ENGINE/) implements it; store_open() picks one
+ * from the spec, "ENGINE:WHERE" ("sqlite:/var/lib/rampart/rampart.db").
+ * Every engine passes the conformance suite (tests/store/), which tests
+ * this file's contract and nothing else; docs/store.md says how to add
+ * one. Nothing here names an engine's mechanism (locks, row ids, upsert
+ * syntax): where order matters it is stated in terms of the data.
+ *
+ * The contract that holds for every function below:
+ *
+ * - Durability: a write outside a transaction is atomic and durable when
+ *   it returns RP_OK (it survives a crash of rampartd and a power loss);
+ *   inside store_begin()/store_commit() nothing is durable before
+ *   store_commit() returns RP_OK, and then all of it is.
+ * - Isolation: one struct store is one connection, used by one thread at
+ *   a time. Other connections (other processes) see a transaction's
+ *   writes all at once, at commit.
+ * - Errors: RP_OK, or RP_E_INVAL (a NULL, empty or out-of-range argument:
+ *   nothing was done), RP_E_NOT_FOUND (no such key), RP_E_EXISTS (the key
+ *   is taken), RP_E_STATE (the entity is not in a state that allows it),
+ *   RP_E_NOMEM, RP_E_BUFFER (store_meta_get), or RP_E_STORE (the engine
+ *   failed: I/O, a full disk, corruption, or another connection held the
+ *   write lock for longer than store_opts.lock_wait_ms; the reason is
+ *   logged). A failed write changed nothing, except inside a transaction,
+ *   where the caller must store_rollback() (which undoes all of it).
+ * - Strings: keys and fields are NUL-terminated text; results are copied
+ *   into the caller's structs and cut to their fields' sizes.
+ * - Callbacks (the _each functions): called in the stated order with a
+ *   struct that is valid during the call only; a non-zero return stops
+ *   the walk and the function returns RP_OK. A callback may not call the
+ *   store.
+ * - Time: created_at/updated_at and the "now" of status lists come from
+ *   rampartd's clock, Unix seconds; every other time is the caller's.
  */
 #ifndef RAMPARTD_STORE_H
 #define RAMPARTD_STORE_H
@@ -51,14 +78,14 @@ struct store_device {
 	int64_t quarantined_at;
 };
 
-/* Certificate kinds kept in the certs table. */
+/* Certificate kinds (store_cert.kind): nothing else is stored. */
 #define STORE_CERT_DEVICE "device"
 #define STORE_CERT_CLAIM  "claim"
 
 struct store_cert {
 	char serial[41]; /* lower-case hex, no leading zeros stripped */
 	char subject[STORE_SERIAL_MAX + 1]; /* device serial or claim group */
-	char kind[8];
+	char kind[8];                       /* STORE_CERT_* */
 	int64_t not_before, not_after;
 	int64_t revoked_at; /* 0: not revoked */
 	int reason;         /* CRL reason code (RFC 5280 5.3.1) */
@@ -66,104 +93,178 @@ struct store_cert {
 	int64_t last_used_at;
 };
 
+/* "allowlisted", "enrolled", "decommissioned"; "unknown" otherwise. */
 const char *store_dev_state_name(int state);
 
+/* --- opening ------------------------------------------------------------ */
+
+/* Rows kept in refusals by default: the broker's refusal events come at
+ * up to its refusal_rate (20/s by default) for as long as anyone keeps
+ * dialling, so the table is bounded. */
+#define STORE_REFUSALS_KEEP 1000000
+
+/* Options every engine honours; store_opts_init() sets the defaults. */
+struct store_opts {
+	/* How long a write waits for another connection that holds the
+	 * store's write lock before it fails with RP_E_STORE (default 5000;
+	 * 0: fail at once). */
+	int lock_wait_ms;
+	/* Refusals kept: the newest refusals_keep (default
+	 * STORE_REFUSALS_KEEP; 0: all). Older rows are deleted every
+	 * min(refusals_keep, 64) refusals, so at most refusals_keep + 63 are
+	 * held. */
+	int64_t refusals_keep;
+};
+
+void store_opts_init(struct store_opts *o);
+
 /*
- * Open (creating if needed) the database at path and apply the numbered
- * migrations. *out is owned by the caller; release with store_close().
+ * Open the store named by spec, creating it if needed, and bring its
+ * schema up to date: the engine's migrations are applied in order, each
+ * in its own transaction with its record, so a crash leaves the store at
+ * one version or the next, never between. opts NULL: the defaults.
+ *
+ * spec: "ENGINE:WHERE"; ENGINE is an engine's name ("sqlite"; WHERE: a
+ * file path). A spec without ':', or whose first '/' comes before its
+ * first ':', is a path for the sqlite engine.
+ *
+ * *out is owned by the caller; release with store_close(). Errors:
+ * RP_E_INVAL (an unknown engine, an empty WHERE), RP_E_STORE_VERSION (the
+ * store was migrated by a newer program: it is left untouched, and the
+ * versions are logged), RP_E_STORE, RP_E_NOMEM.
  */
-rp_err store_open(const char *path, struct store **out) RP_WARN_UNUSED;
+rp_err store_open(const char *spec, struct store **out) RP_WARN_UNUSED;
+rp_err store_open_with(const char *spec, const struct store_opts *opts,
+                       struct store **out) RP_WARN_UNUSED;
+/* Closes; an open transaction is rolled back. s may be NULL. */
 void store_close(struct store *s);
 
-/* How long a call waits for another connection's lock before it fails
- * with RP_E_STORE (store_open sets 5000 ms). */
-void store_busy_timeout(struct store *s, int ms);
+/* The engine's name, as in the spec ("sqlite"). */
+const char *store_engine_name(const struct store *s);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+/*
+ * Transactions: store_begin() takes the store's write lock (waiting up to
+ * lock_wait_ms for another connection: RP_E_STORE after that) and starts
+ * a transaction; RP_E_STATE if one is open already (they do not nest).
+ * store_commit(): RP_OK when everything since store_begin() is durable;
+ * RP_E_STATE without a transaction; on RP_E_STORE the transaction is
+ * rolled back (nothing of it is stored). store_rollback() undoes
+ * everything since store_begin(); without a transaction it does nothing.
+ */
 rp_err store_begin(struct store *s) RP_WARN_UNUSED;
 rp_err store_commit(struct store *s) RP_WARN_UNUSED;
 void store_rollback(struct store *s);
 
-/* Schema version after migrations. */
+/* The number of migrations applied (1, 2, ...); -1 on failure. */
 int store_schema_version(struct store *s);
 
-/* PRAGMA integrity_check: RP_OK when "ok". */
+/* The engine's own consistency check of everything stored: RP_OK when it
+ * finds nothing wrong, RP_E_STORE (logged) otherwise. */
 rp_err store_check(struct store *s) RP_WARN_UNUSED;
 
-/* --- devices / allowlist --- */
+/* --- devices / allowlist ------------------------------------------------ */
+
+/*
+ * Add d->serial with d's hw_type, hw_token, group, tags and state;
+ * allow_reprovision, force_renew and the quarantine start cleared,
+ * created_at = updated_at = now. RP_E_EXISTS if the serial is known.
+ */
 rp_err store_device_add(struct store *s,
                         const struct store_device *d) RP_WARN_UNUSED;
+/* RP_E_NOT_FOUND if serial is not known. */
 rp_err store_device_get(struct store *s, const char *serial,
                         struct store_device *out) RP_WARN_UNUSED;
-/* Removes the entry; RP_E_STATE unless it is only allowlisted. */
+/* Removes the entry: RP_E_NOT_FOUND, or RP_E_STATE unless it is only
+ * allowlisted (an enrolled device is decommissioned, never removed). */
 rp_err store_device_remove(struct store *s, const char *serial) RP_WARN_UNUSED;
+/* Sets the state (RP_E_INVAL: not an enum store_dev_state) and
+ * updated_at; becoming STORE_DEV_ENROLLED consumes allow_reprovision.
+ * RP_E_NOT_FOUND. */
 rp_err store_device_set_state(struct store *s, const char *serial,
                               int state) RP_WARN_UNUSED;
+/* Sets both flags (non-zero: set) and updated_at. RP_E_NOT_FOUND. */
 rp_err store_device_set_flags(struct store *s, const char *serial,
                               int allow_reprovision,
                               int force_renew) RP_WARN_UNUSED;
-/* Set (on != 0, with reason and time) or clear the quarantine flag. */
+/* Sets (on != 0: with reason, NULL for "", and time at) or clears (reason
+ * "" and time 0) the quarantine, and updated_at. RP_E_NOT_FOUND. */
 rp_err store_device_set_quarantine(struct store *s, const char *serial, int on,
                                    const char *reason,
                                    int64_t at) RP_WARN_UNUSED;
 typedef int (*store_device_cb)(void *arg, const struct store_device *d);
-/* Calls cb for each entry in serial order; a non-zero return stops. */
+/* Calls cb for each entry in serial order (bytewise). */
 rp_err store_device_each(struct store *s, store_device_cb cb,
                          void *arg) RP_WARN_UNUSED;
 
-/* --- certificates --- */
-/* RP_E_EXISTS when the serial was issued before. pem is copied. */
+/* --- certificates ------------------------------------------------------- */
+
+/*
+ * Record an issued certificate, not revoked, unused, with its PEM (copied;
+ * kept for the record, never read back through this interface).
+ * RP_E_EXISTS when the serial was recorded before; RP_E_INVAL when kind is
+ * not a STORE_CERT_* kind. Each certificate takes its place in the order
+ * of addition, which the listings below use (an explicit sequence kept by
+ * the engine: never a physical row order).
+ */
 rp_err store_cert_add(struct store *s, const struct store_cert *c,
                       const char *pem) RP_WARN_UNUSED;
+/* RP_E_NOT_FOUND. */
 rp_err store_cert_get(struct store *s, const char *serial,
                       struct store_cert *out) RP_WARN_UNUSED;
-/* RP_E_STATE if already revoked. */
+/* Records revocation at time at with reason. RP_E_NOT_FOUND; RP_E_STATE if
+ * it is revoked already (the first revocation stands). */
 rp_err store_cert_revoke(struct store *s, const char *serial, int reason,
                          int64_t at) RP_WARN_UNUSED;
-/* Count one use of a (claim) certificate. */
+/* Count one use of a (claim) certificate: uses + 1, last_used_at = at.
+ * RP_E_NOT_FOUND. */
 rp_err store_cert_mark_used(struct store *s, const char *serial,
                             int64_t at) RP_WARN_UNUSED;
 typedef int (*store_cert_cb)(void *arg, const struct store_cert *c);
-/* Every certificate of a kind, oldest first. */
+/* Every certificate of a kind, in the order they were added. */
 rp_err store_cert_each_kind(struct store *s, const char *kind, store_cert_cb cb,
                             void *arg) RP_WARN_UNUSED;
-/* Certificates of one subject (device serial), newest first. */
+/* The device certificates of one subject (device serial), newest first:
+ * by not_after, latest first, then the last added first. */
 rp_err store_cert_each_of(struct store *s, const char *subject,
                           store_cert_cb cb, void *arg) RP_WARN_UNUSED;
-/* Revoked certificates of a kind that have not yet expired at now. */
+/* Revoked certificates of a kind with not_after > now, in serial order
+ * (bytewise). */
 rp_err store_cert_each_revoked(struct store *s, const char *kind, int64_t now,
                                store_cert_cb cb, void *arg) RP_WARN_UNUSED;
 
-/* --- refusals: what the detectors read --- */
-/* Rows kept: the broker's refusal events come at up to its refusal_rate
- * (20/s by default) for as long as anyone keeps dialling, so the table
- * is bounded. */
-#define STORE_REFUSALS_KEEP 1000000
-/* Keep the newest keep refusals (STORE_REFUSALS_KEEP at store_open, 0:
- * all); older rows are deleted every min(keep, 64) inserts, so at most
- * keep + 63 are held. */
-void store_refusals_keep(struct store *s, int64_t keep);
+/* --- refusals: what the detectors read ---------------------------------- */
+
+/*
+ * Record a refused request at now: route (required), peer, subject and
+ * detail (NULL for ""), reason (its name and number are kept). It gets
+ * the next id: ids grow by one with each refusal recorded and are never
+ * reused. The table is then trimmed to store_opts.refusals_keep.
+ */
 rp_err store_refusal_add(struct store *s, const char *route, const char *peer,
                          const char *subject, rp_err reason,
                          const char *detail) RP_WARN_UNUSED;
 struct store_refusal {
 	int64_t id, at;
 	char route[64], peer[64], subject[STORE_SERIAL_MAX + 1];
-	char reason[48], detail[256];
+	char reason[48]; /* rp_errname() of the reason */
+	char detail[256];
 };
 typedef int (*store_refusal_cb)(void *arg, const struct store_refusal *r);
-/* The newest limit refusals, newest first. */
+/* The newest limit (>= 1) refusals, newest (highest id) first. */
 rp_err store_refusal_each(struct store *s, int limit, store_refusal_cb cb,
                           void *arg) RP_WARN_UNUSED;
 
-/* --- CRLs --- */
-/* Next CRL number (1, 2, ...), recorded with the CRL in one call. */
+/* --- CRLs --------------------------------------------------------------- */
+
+/* The next CRL number: 1 + the highest recorded, 1 for none. Take it and
+ * record the CRL in one transaction, so that numbers only grow. */
 rp_err store_crl_next_number(struct store *s, int64_t *out) RP_WARN_UNUSED;
+/* Record a published CRL (der copied). RP_E_EXISTS if number was used. */
 rp_err store_crl_add(struct store *s, int64_t number, int64_t this_update,
                      int64_t next_update, const uint8_t *der,
                      size_t len) RP_WARN_UNUSED;
 
-/* --- ingest: what devices report over MQTT (server/mqtt/) --- */
+/* --- ingest: what devices report over MQTT (server/mqtt/) --------------- */
 
 /* One decoded message (or a rejection) from a device, as queued. */
 enum store_in_kind {
@@ -219,22 +320,34 @@ struct store_counter {
 };
 
 /*
- * Write n queued items and add the counters in ONE transaction (begun and
- * committed here; rolled back on any failure, then nothing is written and
- * the caller keeps its items). For each item of an enrolled device: a
- * history row (telemetry, event or result), the device's status row
- * (last_seen, per-kind counts; for telemetry its latest facts) updated;
- * then each device's history trimmed to keep. Items of other serials are
- * skipped and counted in res->unknown; items of an enrolled device that
- * has no valid, unrevoked device certificate, or is quarantined and the
- * item is not an event (what the broker's ACL allows), are skipped and
- * counted in res->not_allowed. A refusal is recorded as by
- * store_refusal_add (at = received_at), whatever its subject, in the same
- * transaction: a storm of refusals costs one commit per batch, not one
- * per refusal, on rampartd's loop. The counters stored_telemetry,
- * stored_events, stored_results, unknown_device and not_allowed grow by
- * *res in the
- * same transaction. counters may be NULL when n_counters is 0.
+ * Write n queued items and add the counters in ONE transaction, begun and
+ * committed here: when it returns RP_OK all of it is durable; on any
+ * error nothing is written and the caller keeps its items. RP_E_STATE
+ * (nothing done, the open transaction untouched) when a transaction is
+ * open; RP_E_INVAL when an item's kind is not an enum store_in_kind.
+ *
+ * For each item, in order: STORE_IN_NONE is skipped. A refusal is
+ * recorded as by store_refusal_add (at = received_at), whatever its
+ * subject (a storm of refusals costs one commit per batch, not one per
+ * refusal, on rampartd's loop). Any other item counts only if its serial
+ * is an enrolled device holding a device certificate that is not revoked
+ * and has not_after > received_at, and, when the device is quarantined,
+ * the item is an event or a rejection (what the broker's ACL allows,
+ * checked again because the broker enforces its last snapshot); items of
+ * a serial that is not enrolled are skipped and counted in res->unknown,
+ * the others that may not be sent now in res->not_allowed. A counted item
+ * adds a history row (telemetry, event or command result; a rejection
+ * adds none) and updates the device's status (first_seen once, last_seen
+ * = the latest received_at, the per-kind count; for telemetry its facts
+ * and telemetry_at); a result also completes the device's command of
+ * that id if it has no result yet. Then that history is trimmed to keep:
+ * the newest keep rows per device and kind stay, older ones are deleted
+ * every min(keep, 64) rows of that kind, so at most keep + 63 are held.
+ *
+ * The counters stored_telemetry, stored_events, stored_results,
+ * unknown_device and not_allowed grow by *res, and counters[] by their
+ * amounts, in the same transaction. counters may be NULL when n_counters
+ * is 0; items may be NULL when n is 0. *res is zeroed on error.
  */
 rp_err store_ingest_write(struct store *s, const struct store_in *items,
                           size_t n, const struct store_retention *keep,
@@ -248,30 +361,33 @@ struct store_status {
 	int64_t telemetry_at;          /* when the last telemetry came */
 	struct rp_telemetry tel;       /* the last telemetry (zero: none) */
 	int64_t n_telemetry, n_events, n_results, n_rejected;
-	/* store_device_status_each only: device certificates valid now, and
-	 * revoked ones not yet expired */
+	/* store_device_status_each only: device certificates with not_after
+	 * > now, not revoked and revoked */
 	int64_t certs_valid, certs_revoked;
 };
 
-/* RP_E_NOT_FOUND when the device never reported. */
+/* RP_E_NOT_FOUND when the device never had an item counted. */
 rp_err store_status_get(struct store *s, const char *serial,
                         struct store_status *out) RP_WARN_UNUSED;
 typedef int (*store_dev_status_cb)(void *arg, const struct store_device *d,
                                    const struct store_status *st);
-/* Every device in serial order with its status (zeroed when none). */
+/* Every device in serial order with its status (the report and counts
+ * zero when it never had an item counted; certs_* always). */
 rp_err store_device_status_each(struct store *s, store_dev_status_cb cb,
                                 void *arg) RP_WARN_UNUSED;
 
 struct store_event {
-	int64_t id, received_at;
+	int64_t id; /* grows with each event stored */
+	int64_t received_at;
 	struct rp_event ev;
 };
 typedef int (*store_event_cb)(void *arg, const struct store_event *e);
-/* A device's newest limit events, newest first. */
+/* A device's newest limit (>= 1) events, newest (highest id) first. */
 rp_err store_event_each(struct store *s, const char *serial, int limit,
                         store_event_cb cb, void *arg) RP_WARN_UNUSED;
 
-/* A command rampartd sent (rampart/v1/d/ID/cmd). */
+/* Record a command rampartd sent (rampart/v1/d/ID/cmd), issued at c->ts,
+ * with no result. RP_E_EXISTS if its id was used. */
 rp_err store_command_add(struct store *s, const char *serial,
                          const struct rp_command *c) RP_WARN_UNUSED;
 struct store_command {
@@ -281,19 +397,24 @@ struct store_command {
 	struct rp_command_result res;
 };
 typedef int (*store_command_cb)(void *arg, const struct store_command *c);
-/* A device's newest limit commands with their results, newest first. */
+/* A device's newest limit (>= 1) commands with their results, newest
+ * first: by issued time, latest first, then the last added first. */
 rp_err store_command_each(struct store *s, const char *serial, int limit,
                           store_command_cb cb, void *arg) RP_WARN_UNUSED;
 
-/* Every ingest counter (name, value) in name order. */
+/* Every ingest counter (name, value) in name order (bytewise); a counter
+ * exists once something was added to it. */
 typedef int (*store_counter_cb)(void *arg, const char *name, int64_t value);
 rp_err store_counter_each(struct store *s, store_counter_cb cb,
                           void *arg) RP_WARN_UNUSED;
 
-/* --- small facts (setup-token hash, ...) --- */
-/* *len in: capacity of val, out: length. RP_E_NOT_FOUND if absent. */
+/* --- small facts (setup-token hash, ...) -------------------------------- */
+
+/* *len in: capacity of val, out: length. RP_E_NOT_FOUND if absent;
+ * RP_E_BUFFER (*len unchanged) if the value is longer than *len. */
 rp_err store_meta_get(struct store *s, const char *key, uint8_t *val,
                       size_t *len) RP_WARN_UNUSED;
+/* Put: key holds val (copied) afterwards, whether it existed or not. */
 rp_err store_meta_set(struct store *s, const char *key, const uint8_t *val,
                       size_t len) RP_WARN_UNUSED;
 

@@ -240,10 +240,15 @@ static void test_refusal_client_strings(void **state)
 static void test_store_locked(void **state)
 {
 	struct store *other = NULL;
+	struct store_opts o;
 
 	(void)state;
 	setup_store(4, 4, 1000);
-	store_busy_timeout(rd.store, 0);
+	/* writes fail at once while the other connection holds the lock */
+	store_opts_init(&o);
+	o.lock_wait_ms = 0;
+	store_close(rd.store);
+	assert_int_equal(store_open_with(path, &o, &rd.store), RP_OK);
 	assert_int_equal(store_open(path, &other), RP_OK);
 	assert_int_equal(store_begin(other), RP_OK);
 

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_rampartd_store.c - the contract of rampartd's store interface
- * (server/store/store.h) on a real SQLite file: migrations applied once
- * and idempotent on reopen, key clashes reported as RP_E_EXISTS, state
- * rules, transactions that roll back, revocation bookkeeping, refusals in
- * order, CRL numbers that only grow. A second engine (PostgreSQL) must
- * pass the same file.
+ * test_rampartd_store.c - the SQLite engine of rampartd's store, where the
+ * conformance suite (tests/store/, which runs every store.h contract on
+ * it) cannot look: its migrations (every .sql file of
+ * server/store/sqlite/migrations/ embedded and applied once, each in its
+ * own transaction, a store newer than the binary refused and left
+ * untouched), the stores written by the code of before the engine split
+ * (tests/store/fixtures/, made by make-fixtures.sh) opening, migrating and
+ * keeping every row, the schema they end with equal to a new store's,
+ * and the spec forms that name a SQLite file.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sqlite3.h>
 
 #include "cmocka_all.h"
 #include "rpt.h"
@@ -17,198 +23,429 @@
 
 static char path[600];
 
-static struct store *open_fresh(void)
+static void new_path(void)
 {
 	char dir[512];
-	struct store *s = NULL;
 
 	rpt_tmpdir(dir, sizeof dir);
 	snprintf(path, sizeof path, "%s/rampart.db", dir);
-	assert_int_equal(store_open(path, &s), RP_OK);
-	return s;
 }
 
-static struct store_device dev(const char *serial, const char *group)
+/* Run sql on path with SQLite itself (not through the store). */
+static void sql(const char *p, const char *text)
 {
-	struct store_device d;
+	sqlite3 *db = NULL;
+	char *msg = NULL;
 
-	memset(&d, 0, sizeof d);
-	snprintf(d.serial, sizeof d.serial, "%s", serial);
-	snprintf(d.hw_type, sizeof d.hw_type, "tpm2");
-	snprintf(d.group, sizeof d.group, "%s", group);
-	return d;
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", text, msg);
+	sqlite3_close(db);
 }
 
-static struct store_cert cert(const char *serial, const char *subject,
-                              int64_t not_after)
+static long long one(const char *p, const char *text)
 {
-	struct store_cert c;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long n = -1;
 
-	memset(&c, 0, sizeof c);
-	snprintf(c.serial, sizeof c.serial, "%s", serial);
-	snprintf(c.subject, sizeof c.subject, "%s", subject);
-	snprintf(c.kind, sizeof c.kind, STORE_CERT_DEVICE);
-	c.not_before = 1000;
-	c.not_after = not_after;
-	return c;
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, text, -1, &st, NULL),
+	                 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* The schema as SQLite describes it, not as its CREATE text reads: each
+ * table's columns (name, type, not null, default, key) and its indexes
+ * with their columns, in name order, one line each. */
+static void schema_of(const char *p, char *out, size_t cap)
+{
+	static const char q[] =
+	    "SELECT m.name || '(' || group_concat(c.name || ' ' || c.type "
+	    "|| ' ' || c.\"notnull\" || ' ' || ifnull(c.dflt_value, '-') "
+	    "|| ' ' || c.pk, ', ') || ')' FROM sqlite_schema m, "
+	    "pragma_table_info(m.name) c WHERE m.type = 'table' GROUP BY "
+	    "m.name UNION ALL SELECT 'index ' || m.name || ' ON ' || "
+	    "m.tbl_name || '(' || group_concat(i.name, ', ') || ')' FROM "
+	    "sqlite_schema m, pragma_index_info(m.name) i WHERE m.type = "
+	    "'index' GROUP BY m.name ORDER BY 1";
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t o = 0;
+
+	out[0] = '\0';
+	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW && o < cap)
+		o += (size_t)snprintf(out + o, cap - o, "%s\n",
+		                      (const char *)sqlite3_column_text(st, 0));
+	assert_true(o < cap);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* The number of NNNN_*.sql files in the source tree's migrations/. */
+static int sql_files(void)
+{
+	char dir[600];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(dir, sizeof dir, "%s/server/store/sqlite/migrations",
+	         rpt_src_dir());
+	d = opendir(dir);
+	assert_non_null(d);
+	for (e = readdir(d); e != NULL; e = readdir(d)) {
+		size_t l = strlen(e->d_name);
+
+		if (l > 9 && strcmp(e->d_name + l - 4, ".sql") == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* A fixture (tests/store/fixtures/vN.sql) loaded into path. */
+static void load_fixture(int v)
+{
+	char f[700];
+	char *text;
+
+	snprintf(f, sizeof f, "%s/tests/store/fixtures/v%d.sql", rpt_src_dir(),
+	         v);
+	text = rpt_read_file(f, NULL);
+	assert_non_null(text);
+	new_path();
+	sql(path, text);
+	free(text);
+	assert_int_equal(one(path, "PRAGMA user_version"), v);
 }
 
 static void test_migrations(void **state)
 {
-	struct store *s = open_fresh();
-	int v = store_schema_version(s);
+	struct store *s = NULL;
+	char spec[700];
+	int n = sql_files();
 
 	(void)state;
-	assert_true(v >= 2);
+	new_path();
+	snprintf(spec, sizeof spec, "sqlite:%s", path);
+	assert_int_equal(store_open(spec, &s), RP_OK);
+	/* every file is embedded and applied */
+	assert_true(n >= 5);
+	assert_int_equal(store_schema_version(s), n);
 	assert_int_equal(store_check(s), RP_OK);
 	store_close(s);
-	/* reopening applies nothing and keeps the version */
-	assert_int_equal(store_open(path, &s), RP_OK);
-	assert_int_equal(store_schema_version(s), v);
+	assert_int_equal(one(path, "PRAGMA user_version"), n);
+	assert_int_equal(one(path, "SELECT count(*) FROM pragma_journal_mode "
+	                           "WHERE journal_mode = 'wal'"),
+	                 1);
+	/* reopening applies nothing */
+	assert_int_equal(store_open(spec, &s), RP_OK);
+	assert_int_equal(store_schema_version(s), n);
 	store_close(s);
 }
 
-static void test_devices(void **state)
+static void test_spec_forms(void **state)
 {
-	struct store *s = open_fresh();
-	struct store_device d = dev("SN-1", "g"), got;
+	struct store *s = NULL;
+	struct store_device d, got;
+	char spec[700], dir[512];
 
 	(void)state;
+	memset(&d, 0, sizeof d);
+	snprintf(d.serial, sizeof d.serial, "SN-1");
+	snprintf(d.hw_type, sizeof d.hw_type, "tpm2");
+	/* a bare path and "sqlite:" + the path are one store */
+	new_path();
+	assert_int_equal(store_open(path, &s), RP_OK);
+	assert_string_equal(store_engine_name(s), "sqlite");
 	assert_int_equal(store_device_add(s, &d), RP_OK);
-	assert_int_equal(store_device_add(s, &d), RP_E_EXISTS);
-	assert_int_equal(store_device_get(s, "SN-1", &got), RP_OK);
-	assert_string_equal(got.group, "g");
-	assert_int_equal(got.state, STORE_DEV_ALLOWLISTED);
-	assert_int_equal(store_device_get(s, "SN-2", &got), RP_E_NOT_FOUND);
-
-	/* re-provisioning is consumed by the next enrollment */
-	assert_int_equal(store_device_set_flags(s, "SN-1", 1, 1), RP_OK);
-	assert_int_equal(store_device_set_state(s, "SN-1", STORE_DEV_ENROLLED),
-	                 RP_OK);
-	assert_int_equal(store_device_get(s, "SN-1", &got), RP_OK);
-	assert_int_equal(got.allow_reprovision, 0);
-	assert_int_equal(got.force_renew, 1);
-	/* an enrolled device cannot be removed, only decommissioned */
-	assert_int_equal(store_device_remove(s, "SN-1"), RP_E_STATE);
-	assert_int_equal(store_device_set_state(s, "nope", 1), RP_E_NOT_FOUND);
-	d = dev("SN-2", "g");
-	assert_int_equal(store_device_add(s, &d), RP_OK);
-	assert_int_equal(store_device_remove(s, "SN-2"), RP_OK);
-	assert_int_equal(store_device_remove(s, "SN-2"), RP_E_NOT_FOUND);
 	store_close(s);
+	snprintf(spec, sizeof spec, "sqlite:%s", path);
+	assert_int_equal(store_open(spec, &s), RP_OK);
+	assert_int_equal(store_device_get(s, "SN-1", &got), RP_OK);
+	store_close(s);
+	/* a ':' after the first '/' is part of a path */
+	rpt_tmpdir(dir, sizeof dir);
+	snprintf(spec, sizeof spec, "%s/a:b.db", dir);
+	assert_int_equal(store_open(spec, &s), RP_OK);
+	store_close(s);
+	assert_int_equal(one(spec, "PRAGMA user_version"), sql_files());
+	/* an empty place, an unknown engine */
+	assert_int_equal(store_open("sqlite:", &s), RP_E_INVAL);
+	assert_int_equal(store_open("postgres:dbname=x", &s), RP_E_INVAL);
+	assert_null(s);
 }
 
-static void test_rollback(void **state)
+/* A store migrated by a newer rampartd is refused, and left as it is. */
+static void test_newer_refused(void **state)
 {
-	struct store *s = open_fresh();
-	struct store_device d = dev("SN-1", "g"), got;
-	struct store_cert c = cert("ab01", "SN-1", 5000);
+	struct store *s = NULL;
+	int n = sql_files();
+	char q[64];
 
 	(void)state;
-	assert_int_equal(store_begin(s), RP_OK);
-	assert_int_equal(store_device_add(s, &d), RP_OK);
-	assert_int_equal(store_cert_add(s, &c, "PEM"), RP_OK);
-	store_rollback(s);
-	assert_int_equal(store_device_get(s, "SN-1", &got), RP_E_NOT_FOUND);
-	assert_int_equal(store_cert_get(s, "ab01", &c), RP_E_NOT_FOUND);
-	/* committed work survives a reopen */
-	assert_int_equal(store_begin(s), RP_OK);
-	assert_int_equal(store_device_add(s, &d), RP_OK);
-	assert_int_equal(store_commit(s), RP_OK);
-	store_close(s);
+	new_path();
 	assert_int_equal(store_open(path, &s), RP_OK);
-	assert_int_equal(store_device_get(s, "SN-1", &got), RP_OK);
+	store_close(s);
+	snprintf(q, sizeof q, "PRAGMA user_version = %d", n + 1);
+	sql(path, q);
+	sql(path, "CREATE TABLE from_the_future (x)");
+	assert_int_equal(store_open(path, &s), RP_E_STORE_VERSION);
+	assert_null(s);
+	assert_int_equal(one(path, "PRAGMA user_version"), n + 1);
+	/* a new file with only a version: nothing is created in it */
+	new_path();
+	sql(path, "PRAGMA user_version = 1000");
+	assert_int_equal(store_open(path, &s), RP_E_STORE_VERSION);
+	assert_int_equal(one(path, "SELECT count(*) FROM sqlite_schema"), 0);
+}
+
+/* A migration that fails leaves the store at the version before it. */
+static void test_migration_atomic(void **state)
+{
+	struct store *s = NULL;
+	char before[8192], after[8192];
+
+	(void)state;
+	load_fixture(4);
+	/* migration 5 adds certs.added_seq: make that clash */
+	sql(path, "ALTER TABLE certs ADD COLUMN added_seq INTEGER");
+	schema_of(path, before, sizeof before);
+	assert_int_equal(store_open(path, &s), RP_E_STORE);
+	assert_null(s);
+	assert_int_equal(one(path, "PRAGMA user_version"), 4);
+	schema_of(path, after, sizeof after);
+	assert_string_equal(before, after); /* nothing of 5 was kept */
+	sql(path, "ALTER TABLE certs DROP COLUMN added_seq");
+	assert_int_equal(store_open(path, &s), RP_OK);
+	assert_int_equal(store_schema_version(s), sql_files());
 	store_close(s);
 }
 
-static int count_cb(void *arg, const struct store_cert *c)
+/* Whatever version a store starts from, it ends with a new one's schema. */
+static void test_same_schema(void **state)
 {
-	(void)c;
-	(*(int *)arg)++;
+	struct store *s = NULL;
+	char fresh[8192], from1[8192], from4[8192];
+
+	(void)state;
+	new_path();
+	assert_int_equal(store_open(path, &s), RP_OK);
+	store_close(s);
+	schema_of(path, fresh, sizeof fresh);
+	load_fixture(1);
+	assert_int_equal(store_open(path, &s), RP_OK);
+	store_close(s);
+	schema_of(path, from1, sizeof from1);
+	load_fixture(4);
+	assert_int_equal(store_open(path, &s), RP_OK);
+	store_close(s);
+	schema_of(path, from4, sizeof from4);
+	assert_string_equal(from1, fresh);
+	assert_string_equal(from4, fresh);
+	assert_non_null(strstr(fresh, "index certs_added ON certs(added_seq)"));
+}
+
+static void app(char *buf, size_t cap, const char *text)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, cap - n, "%s;", text);
+}
+
+static int cert_cb(void *arg, const struct store_cert *c)
+{
+	app(arg, 256, c->serial);
 	return 0;
 }
 
-static void test_certs(void **state)
+static int dev_cb(void *arg, const struct store_device *d)
 {
-	struct store *s = open_fresh();
-	struct store_cert c = cert("ab01", "SN-1", 5000), got;
-	int n = 0;
+	char t[128];
 
-	(void)state;
-	assert_int_equal(store_cert_add(s, &c, "PEM"), RP_OK);
-	/* the same serial twice is impossible */
-	assert_int_equal(store_cert_add(s, &c, "PEM"), RP_E_EXISTS);
-	c = cert("ab02", "SN-1", 9000);
-	assert_int_equal(store_cert_add(s, &c, "PEM"), RP_OK);
-	assert_int_equal(store_cert_revoke(s, "ab01", 1, 2000), RP_OK);
-	assert_int_equal(store_cert_revoke(s, "ab01", 1, 2000), RP_E_STATE);
-	assert_int_equal(store_cert_revoke(s, "ffff", 1, 2000), RP_E_NOT_FOUND);
-	assert_int_equal(store_cert_get(s, "ab01", &got), RP_OK);
-	assert_int_equal(got.revoked_at, 2000);
-	assert_int_equal(got.reason, 1);
-	/* the CRL lists revoked certificates until they expire */
-	assert_int_equal(
-	    store_cert_each_revoked(s, STORE_CERT_DEVICE, 4000, count_cb, &n),
-	    RP_OK);
-	assert_int_equal(n, 1);
-	n = 0;
-	assert_int_equal(
-	    store_cert_each_revoked(s, STORE_CERT_DEVICE, 6000, count_cb, &n),
-	    RP_OK);
-	assert_int_equal(n, 0);
-	n = 0;
-	assert_int_equal(store_cert_each_of(s, "SN-1", count_cb, &n), RP_OK);
-	assert_int_equal(n, 2);
-	assert_int_equal(store_cert_mark_used(s, "ab02", 3000), RP_OK);
-	assert_int_equal(store_cert_mark_used(s, "ab02", 3001), RP_OK);
-	assert_int_equal(store_cert_get(s, "ab02", &got), RP_OK);
-	assert_int_equal(got.uses, 2);
-	assert_int_equal(got.last_used_at, 3001);
-	store_close(s);
+	snprintf(t, sizeof t, "%s:%d:%d:%d:%d", d->serial, d->state,
+	         d->allow_reprovision, d->force_renew, d->quarantined);
+	app(arg, 256, t);
+	return 0;
 }
 
 static int refusal_cb(void *arg, const struct store_refusal *r)
 {
-	char *out = arg;
+	char t[128];
 
-	strcat(out, r->reason);
-	strcat(out, ";");
+	snprintf(t, sizeof t, "%lld:%s:%s", (long long)r->id, r->route,
+	         r->reason);
+	app(arg, 256, t);
 	return 0;
 }
 
-static void test_refusals_crl_meta(void **state)
+static int command_cb(void *arg, const struct store_command *c)
 {
-	struct store *s = open_fresh();
+	char t[128];
+
+	snprintf(t, sizeof t, "%s:%lld:%s", c->cmd.id, (long long)c->result_at,
+	         c->res.detail);
+	app(arg, 256, t);
+	return 0;
+}
+
+static int event_cb(void *arg, const struct store_event *e)
+{
+	app(arg, 256, e->ev.detail);
+	return 0;
+}
+
+static int counter_cb(void *arg, const char *name, int64_t value)
+{
+	char t[128];
+
+	snprintf(t, sizeof t, "%s=%lld", name, (long long)value);
+	app(arg, 256, t);
+	return 0;
+}
+
+/* Schema version 1, as rampartd wrote it: migrated, every row kept. */
+static void test_fixture_v1(void **state)
+{
+	struct store *s = NULL;
+	struct store_device d;
+	struct store_cert c;
 	char seen[256] = "";
-	uint8_t buf[8], der[3] = {1, 2, 3};
-	size_t len = sizeof buf;
-	int64_t n1 = 0, n2 = 0;
+	uint8_t val[8];
+	size_t len = sizeof val;
+	int64_t n = 0;
 
 	(void)state;
-	assert_int_equal(store_refusal_add(s, "/r", "127.0.0.1:1", "SN-1",
-	                                   RP_E_NOT_ALLOWLISTED, "detail"),
-	                 RP_OK);
-	assert_int_equal(
-	    store_refusal_add(s, "/r", NULL, NULL, RP_E_AUTH, NULL), RP_OK);
+	load_fixture(1);
+	assert_int_equal(store_open(path, &s), RP_OK);
+	assert_int_equal(store_schema_version(s), sql_files());
+	assert_int_equal(store_device_get(s, "SN-OLD-1", &d), RP_OK);
+	assert_string_equal(d.hw_token, "tok-1");
+	assert_string_equal(d.group, "line-a");
+	assert_string_equal(d.tags, "a,b");
+	assert_int_equal(d.state, STORE_DEV_ENROLLED);
+	assert_int_equal(d.force_renew, 1);
+	assert_int_equal(d.created_at, 1700000000);
+	assert_int_equal(d.updated_at, 1700000100);
+	assert_int_equal(d.quarantined, 0); /* migration 3's default */
+	assert_int_equal(store_device_each(s, dev_cb, seen), RP_OK);
+	assert_string_equal(seen, "SN-OLD-0:0:1:0:0;SN-OLD-1:1:0:1:0;");
+	assert_int_equal(store_cert_get(s, "c0ffee01", &c), RP_OK);
+	assert_string_equal(c.kind, STORE_CERT_CLAIM);
+	assert_int_equal(c.revoked_at, 1700000050);
+	assert_int_equal(c.reason, 4);
+	assert_int_equal(c.uses, 0); /* migration 2's default */
+	seen[0] = '\0';
 	assert_int_equal(store_refusal_each(s, 10, refusal_cb, seen), RP_OK);
-	assert_string_equal(seen, "RP_E_AUTH;RP_E_NOT_ALLOWLISTED;");
-
-	assert_int_equal(store_crl_next_number(s, &n1), RP_OK);
-	assert_int_equal(n1, 1);
-	assert_int_equal(store_crl_add(s, n1, 1, 2, der, sizeof der), RP_OK);
-	assert_int_equal(store_crl_add(s, n1, 1, 2, der, sizeof der),
-	                 RP_E_EXISTS);
-	assert_int_equal(store_crl_next_number(s, &n2), RP_OK);
-	assert_int_equal(n2, 2);
-
-	assert_int_equal(store_meta_get(s, "k", buf, &len), RP_E_NOT_FOUND);
-	assert_int_equal(store_meta_set(s, "k", der, sizeof der), RP_OK);
-	len = 2;
-	assert_int_equal(store_meta_get(s, "k", buf, &len), RP_E_BUFFER);
-	len = sizeof buf;
-	assert_int_equal(store_meta_get(s, "k", buf, &len), RP_OK);
+	assert_string_equal(seen, "1:/.well-known/est/simpleenroll:"
+	                          "RP_E_NOT_ALLOWLISTED;");
+	assert_int_equal(store_meta_get(s, "setup_token_sha256", val, &len),
+	                 RP_OK);
 	assert_int_equal(len, 3);
-	assert_memory_equal(buf, der, 3);
+	assert_memory_equal(val, "\x00\xff\x10", 3);
+	assert_int_equal(store_crl_next_number(s, &n), RP_OK);
+	assert_int_equal(n, 2);
+	/* new rows follow the old ones */
+	memset(&c, 0, sizeof c);
+	snprintf(c.serial, sizeof c.serial, "00aa");
+	snprintf(c.subject, sizeof c.subject, "line-a");
+	snprintf(c.kind, sizeof c.kind, STORE_CERT_CLAIM);
+	assert_int_equal(store_cert_add(s, &c, "PEM"), RP_OK);
+	seen[0] = '\0';
+	assert_int_equal(
+	    store_cert_each_kind(s, STORE_CERT_CLAIM, cert_cb, seen), RP_OK);
+	assert_string_equal(seen, "c0ffee01;00aa;");
+	assert_int_equal(store_refusal_add(s, "/x", "", "", RP_E_AUTH, ""),
+	                 RP_OK);
+	seen[0] = '\0';
+	assert_int_equal(store_refusal_each(s, 1, refusal_cb, seen), RP_OK);
+	assert_string_equal(seen, "2:/x:RP_E_AUTH;");
+	assert_int_equal(store_check(s), RP_OK);
+	store_close(s);
+}
+
+/* Schema version 4, written through the old interface: every table. */
+static void test_fixture_v4(void **state)
+{
+	struct store *s = NULL;
+	struct store_device d;
+	struct store_cert c;
+	struct store_status st;
+	struct rp_command cmd;
+	char seen[256] = "";
+
+	(void)state;
+	load_fixture(4);
+	assert_int_equal(store_open(path, &s), RP_OK);
+	assert_int_equal(store_schema_version(s), sql_files());
+	assert_int_equal(store_device_each(s, dev_cb, seen), RP_OK);
+	assert_string_equal(seen, "SN-A:1:0:0:0;SN-B:1:1:1:1;SN-C:2:0:0:0;");
+	assert_int_equal(store_device_get(s, "SN-B", &d), RP_OK);
+	assert_string_equal(d.quarantine_reason, "odd");
+	assert_int_equal(d.quarantined_at, 1700000500);
+	assert_string_equal(d.hw_token, "tok-b");
+	/* the old order of addition (its rowids), not serial order */
+	seen[0] = '\0';
+	assert_int_equal(
+	    store_cert_each_kind(s, STORE_CERT_DEVICE, cert_cb, seen), RP_OK);
+	assert_string_equal(seen, "ff03;aa01;cc02;");
+	seen[0] = '\0';
+	assert_int_equal(
+	    store_cert_each_kind(s, STORE_CERT_CLAIM, cert_cb, seen), RP_OK);
+	assert_string_equal(seen, "9902;1101;");
+	seen[0] = '\0';
+	assert_int_equal(store_cert_each_of(s, "SN-A", cert_cb, seen), RP_OK);
+	assert_string_equal(seen, "aa01;ff03;"); /* same expiry: last first */
+	assert_int_equal(store_cert_get(s, "cc02", &c), RP_OK);
+	assert_int_equal(c.revoked_at, 1700000600);
+	assert_int_equal(store_cert_get(s, "9902", &c), RP_OK);
+	assert_int_equal(c.uses, 1);
+	assert_int_equal(c.last_used_at, 1700000700);
+	seen[0] = '\0';
+	assert_int_equal(store_refusal_each(s, 10, refusal_cb, seen), RP_OK);
+	assert_string_equal(seen, "2:mqtt/connect:RP_E_NOT_ALLOWLISTED;"
+	                          "1:/api/v1/allowlist:RP_E_AUTH;");
+	assert_int_equal(store_status_get(s, "SN-A", &st), RP_OK);
+	assert_int_equal(st.first_seen, 1700000900);
+	assert_int_equal(st.last_seen, 1700000903);
+	assert_int_equal(st.n_telemetry, 1);
+	assert_int_equal(st.n_events, 1);
+	assert_int_equal(st.n_results, 1);
+	assert_int_equal(st.n_rejected, 1);
+	assert_string_equal(st.tel.fw_version, "1.2.3");
+	assert_int_equal(st.tel.n_tcp, 2);
+	assert_int_equal(st.tel.tcp[1], 8883);
+	seen[0] = '\0';
+	assert_int_equal(store_event_each(s, "SN-A", 10, event_cb, seen),
+	                 RP_OK);
+	assert_string_equal(seen, "sshd;");
+	/* same issue time: the one added last first, as before */
+	seen[0] = '\0';
+	assert_int_equal(store_command_each(s, "SN-A", 10, command_cb, seen),
+	                 RP_OK);
+	assert_string_equal(seen, "cmd-a:0:;cmd-z:1700000902:pong;");
+	seen[0] = '\0';
+	assert_int_equal(store_counter_each(s, counter_cb, seen), RP_OK);
+	assert_string_equal(seen, "batches=1;received=7;stored_events=1;"
+	                          "stored_results=1;stored_telemetry=1;");
+	/* a command added now comes after the old ones of its time */
+	memset(&cmd, 0, sizeof cmd);
+	cmd.type = RP_CMD_PING;
+	cmd.ts = 1700000800;
+	snprintf(cmd.id, sizeof cmd.id, "cmd-0");
+	assert_int_equal(store_command_add(s, "SN-A", &cmd), RP_OK);
+	seen[0] = '\0';
+	assert_int_equal(store_command_each(s, "SN-A", 10, command_cb, seen),
+	                 RP_OK);
+	assert_string_equal(seen, "cmd-0:0:;cmd-a:0:;cmd-z:1700000902:pong;");
+	assert_int_equal(store_check(s), RP_OK);
 	store_close(s);
 }
 
@@ -216,10 +453,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_migrations),
-	    cmocka_unit_test(test_devices),
-	    cmocka_unit_test(test_rollback),
-	    cmocka_unit_test(test_certs),
-	    cmocka_unit_test(test_refusals_crl_meta),
+	    cmocka_unit_test(test_spec_forms),
+	    cmocka_unit_test(test_newer_refused),
+	    cmocka_unit_test(test_migration_atomic),
+	    cmocka_unit_test(test_same_schema),
+	    cmocka_unit_test(test_fixture_v1),
+	    cmocka_unit_test(test_fixture_v4),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

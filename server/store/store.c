@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * store.c - the engine-neutral half of the store (store.h): picks the
+ * engine named by the spec, checks arguments, keeps the clock and the
+ * transaction state, and holds the ingest policy (who may send what, the
+ * counters, one transaction per batch); every read and write goes to the
+ * engine's table of functions (engine.h).
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rampart/log.h"
+#include "store/engine.h"
+
+/* The engines built in; a new one is one line here (docs/store.md). */
+static const struct store_engine *const engines[] = {
+    &store_engine_sqlite,
+};
+
+struct store {
+	const struct store_engine *eng;
+	void *e;    /* the engine's connection: owned, eng->close */
+	bool in_tx; /* between store_begin and commit/rollback */
+};
+
+/* The spec's engine, with where pointing after its "ENGINE:". */
+static const struct store_engine *engine_of(const char *spec,
+                                            const char **where)
+{
+	const char *colon = strchr(spec, ':');
+	const char *slash = strchr(spec, '/');
+	size_t n;
+
+	if (colon == NULL || (slash != NULL && slash < colon)) {
+		*where = spec; /* a bare path: the sqlite engine's */
+		return &store_engine_sqlite;
+	}
+	n = (size_t)(colon - spec);
+	*where = colon + 1;
+	for (size_t i = 0; i < sizeof engines / sizeof engines[0]; i++)
+		if (strlen(engines[i]->name) == n &&
+		    memcmp(engines[i]->name, spec, n) == 0)
+			return engines[i];
+	return NULL;
+}
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static const char *or_empty(const char *t)
+{
+	return t != NULL ? t : "";
+}
+
+const char *store_dev_state_name(int state)
+{
+	switch (state) {
+	case STORE_DEV_ALLOWLISTED:
+		return "allowlisted";
+	case STORE_DEV_ENROLLED:
+		return "enrolled";
+	case STORE_DEV_DECOMMISSIONED:
+		return "decommissioned";
+	default:
+		return "unknown";
+	}
+}
+
+void store_opts_init(struct store_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->lock_wait_ms = 5000;
+	o->refusals_keep = STORE_REFUSALS_KEEP;
+}
+
+rp_err store_open(const char *spec, struct store **out)
+{
+	return store_open_with(spec, NULL, out);
+}
+
+rp_err store_open_with(const char *spec, const struct store_opts *opts,
+                       struct store **out)
+{
+	struct store_opts o;
+	struct store *s = NULL; /* owned here until *out */
+	const char *where = NULL;
+	rp_err rc = RP_E_INVAL;
+
+	if (out == NULL)
+		return RP_E_INVAL;
+	*out = NULL;
+	if (spec == NULL)
+		goto out;
+	if (opts != NULL)
+		o = *opts;
+	else
+		store_opts_init(&o);
+	if (o.lock_wait_ms < 0 || o.refusals_keep < 0)
+		goto out;
+	s = calloc(1, sizeof *s);
+	if (s == NULL) {
+		rc = RP_E_NOMEM;
+		goto out;
+	}
+	s->eng = engine_of(spec, &where);
+	if (s->eng == NULL || where[0] == '\0') {
+		rp_log_error("store: %s: no such engine or no place "
+		             "(ENGINE:WHERE, e.g. sqlite:PATH)",
+		             spec);
+		goto out;
+	}
+	rc = s->eng->open(where, &o, &s->e);
+	if (rc == RP_OK) {
+		*out = s;
+		s = NULL;
+	}
+out:
+	free(s);
+	return rc;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->in_tx)
+		s->eng->rollback(s->e);
+	s->eng->close(s->e);
+	free(s);
+}
+
+const char *store_engine_name(const struct store *s)
+{
+	return s->eng->name;
+}
+
+rp_err store_begin(struct store *s)
+{
+	rp_err rc;
+
+	if (s->in_tx)
+		return RP_E_STATE;
+	rc = s->eng->begin(s->e);
+	s->in_tx = rc == RP_OK;
+	return rc;
+}
+
+rp_err store_commit(struct store *s)
+{
+	rp_err rc;
+
+	if (!s->in_tx)
+		return RP_E_STATE;
+	rc = s->eng->commit(s->e);
+	if (rc != RP_OK)
+		s->eng->rollback(s->e);
+	s->in_tx = false;
+	return rc;
+}
+
+void store_rollback(struct store *s)
+{
+	if (!s->in_tx)
+		return;
+	s->eng->rollback(s->e);
+	s->in_tx = false;
+}
+
+int store_schema_version(struct store *s)
+{
+	return s->eng->schema_version(s->e);
+}
+
+rp_err store_check(struct store *s)
+{
+	return s->eng->check(s->e);
+}
+
+static bool state_valid(int state)
+{
+	return state == STORE_DEV_ALLOWLISTED || state == STORE_DEV_ENROLLED ||
+	       state == STORE_DEV_DECOMMISSIONED;
+}
+
+static bool kind_valid(const char *kind)
+{
+	return kind != NULL && (strcmp(kind, STORE_CERT_DEVICE) == 0 ||
+	                        strcmp(kind, STORE_CERT_CLAIM) == 0);
+}
+
+static bool key_valid(const char *key)
+{
+	return key != NULL && key[0] != '\0';
+}
+
+/* --- devices ------------------------------------------------------------ */
+
+rp_err store_device_add(struct store *s, const struct store_device *d)
+{
+	if (d == NULL || !key_valid(d->serial) || !state_valid(d->state))
+		return RP_E_INVAL;
+	return s->eng->device_add(s->e, d, now_s());
+}
+
+rp_err store_device_get(struct store *s, const char *serial,
+                        struct store_device *out)
+{
+	if (!key_valid(serial) || out == NULL)
+		return RP_E_INVAL;
+	return s->eng->device_get(s->e, serial, out);
+}
+
+rp_err store_device_remove(struct store *s, const char *serial)
+{
+	if (!key_valid(serial))
+		return RP_E_INVAL;
+	return s->eng->device_remove(s->e, serial);
+}
+
+rp_err store_device_set_state(struct store *s, const char *serial, int state)
+{
+	if (!key_valid(serial) || !state_valid(state))
+		return RP_E_INVAL;
+	return s->eng->device_set_state(s->e, serial, state, now_s());
+}
+
+rp_err store_device_set_flags(struct store *s, const char *serial,
+                              int allow_reprovision, int force_renew)
+{
+	if (!key_valid(serial))
+		return RP_E_INVAL;
+	return s->eng->device_set_flags(s->e, serial, allow_reprovision != 0,
+	                                force_renew != 0, now_s());
+}
+
+rp_err store_device_set_quarantine(struct store *s, const char *serial, int on,
+                                   const char *reason, int64_t at)
+{
+	if (!key_valid(serial))
+		return RP_E_INVAL;
+	return s->eng->device_set_quarantine(s->e, serial, on != 0,
+	                                     on ? or_empty(reason) : "",
+	                                     on ? at : 0, now_s());
+}
+
+rp_err store_device_each(struct store *s, store_device_cb cb, void *arg)
+{
+	if (cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->device_each(s->e, cb, arg);
+}
+
+/* --- certificates ------------------------------------------------------- */
+
+rp_err store_cert_add(struct store *s, const struct store_cert *c,
+                      const char *pem)
+{
+	if (c == NULL || !key_valid(c->serial) || !kind_valid(c->kind) ||
+	    pem == NULL)
+		return RP_E_INVAL;
+	return s->eng->cert_add(s->e, c, pem);
+}
+
+rp_err store_cert_get(struct store *s, const char *serial,
+                      struct store_cert *out)
+{
+	if (!key_valid(serial) || out == NULL)
+		return RP_E_INVAL;
+	return s->eng->cert_get(s->e, serial, out);
+}
+
+rp_err store_cert_revoke(struct store *s, const char *serial, int reason,
+                         int64_t at)
+{
+	if (!key_valid(serial))
+		return RP_E_INVAL;
+	return s->eng->cert_revoke(s->e, serial, reason, at);
+}
+
+rp_err store_cert_mark_used(struct store *s, const char *serial, int64_t at)
+{
+	if (!key_valid(serial))
+		return RP_E_INVAL;
+	return s->eng->cert_mark_used(s->e, serial, at);
+}
+
+rp_err store_cert_each_kind(struct store *s, const char *kind, store_cert_cb cb,
+                            void *arg)
+{
+	if (!kind_valid(kind) || cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->cert_each_kind(s->e, kind, cb, arg);
+}
+
+rp_err store_cert_each_of(struct store *s, const char *subject,
+                          store_cert_cb cb, void *arg)
+{
+	if (subject == NULL || cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->cert_each_of(s->e, subject, cb, arg);
+}
+
+rp_err store_cert_each_revoked(struct store *s, const char *kind, int64_t now,
+                               store_cert_cb cb, void *arg)
+{
+	if (!kind_valid(kind) || cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->cert_each_revoked(s->e, kind, now, cb, arg);
+}
+
+/* --- refusals, CRLs, facts ---------------------------------------------- */
+
+rp_err store_refusal_add(struct store *s, const char *route, const char *peer,
+                         const char *subject, rp_err reason, const char *detail)
+{
+	if (route == NULL)
+		return RP_E_INVAL;
+	return s->eng->refusal_add(s->e, now_s(), route, or_empty(peer),
+	                           or_empty(subject), reason, or_empty(detail));
+}
+
+rp_err store_refusal_each(struct store *s, int limit, store_refusal_cb cb,
+                          void *arg)
+{
+	if (limit < 1 || cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->refusal_each(s->e, limit, cb, arg);
+}
+
+rp_err store_crl_next_number(struct store *s, int64_t *out)
+{
+	if (out == NULL)
+		return RP_E_INVAL;
+	return s->eng->crl_next_number(s->e, out);
+}
+
+rp_err store_crl_add(struct store *s, int64_t number, int64_t this_update,
+                     int64_t next_update, const uint8_t *der, size_t len)
+{
+	if (number < 1 || (der == NULL && len > 0) || len > INT32_MAX)
+		return RP_E_INVAL;
+	return s->eng->crl_add(s->e, number, this_update, next_update,
+	                       der != NULL ? der : (const uint8_t *)"", len);
+}
+
+rp_err store_meta_get(struct store *s, const char *key, uint8_t *val,
+                      size_t *len)
+{
+	if (!key_valid(key) || len == NULL || (val == NULL && *len > 0))
+		return RP_E_INVAL;
+	return s->eng->meta_get(s->e, key, val, len);
+}
+
+rp_err store_meta_set(struct store *s, const char *key, const uint8_t *val,
+                      size_t len)
+{
+	if (!key_valid(key) || (val == NULL && len > 0) || len > INT32_MAX)
+		return RP_E_INVAL;
+	return s->eng->meta_set(s->e, key,
+	                        val != NULL ? val : (const uint8_t *)"", len);
+}
+
+/* --- ingest ------------------------------------------------------------- */
+
+/* May this item of an admitted serial be counted (store.h)? */
+static bool admitted(const struct store_admit *a, int kind)
+{
+	if (!a->certified)
+		return false;
+	return !a->quarantined || kind == STORE_IN_EVENT ||
+	       kind == STORE_IN_REJECT;
+}
+
+static void tally(struct store_in_result *r, int kind)
+{
+	switch (kind) {
+	case STORE_IN_TELEMETRY:
+		r->telemetry++;
+		break;
+	case STORE_IN_EVENT:
+		r->events++;
+		break;
+	case STORE_IN_RESULT:
+		r->results++;
+		break;
+	default:
+		r->rejects++;
+		break;
+	}
+}
+
+static rp_err ingest_one(struct store *s, const struct store_in *it,
+                         const struct store_retention *keep,
+                         struct store_in_result *r)
+{
+	const struct store_in_refusal *f = &it->u.ref;
+	struct store_admit a;
+	rp_err rc;
+
+	if (it->kind < STORE_IN_NONE || it->kind > STORE_IN_REFUSAL)
+		return RP_E_INVAL;
+	if (it->kind == STORE_IN_NONE)
+		return RP_OK;
+	if (it->kind == STORE_IN_REFUSAL) {
+		rc = s->eng->refusal_add(s->e, it->received_at, f->route,
+		                         f->peer, f->subject, f->reason,
+		                         f->detail);
+		r->refusals += rc == RP_OK;
+		return rc;
+	}
+	memset(&a, 0, sizeof a);
+	rc = s->eng->ingest_admit(s->e, it->serial, it->received_at, &a);
+	if (rc == RP_E_NOT_FOUND ||
+	    (rc == RP_OK && a.state != STORE_DEV_ENROLLED)) {
+		r->unknown++;
+		return RP_OK;
+	}
+	if (rc != RP_OK)
+		return rc;
+	if (!admitted(&a, it->kind)) {
+		r->not_allowed++;
+		return RP_OK;
+	}
+	rc = s->eng->ingest_put(s->e, it, keep);
+	if (rc == RP_OK)
+		tally(r, it->kind);
+	return rc;
+}
+
+rp_err store_ingest_write(struct store *s, const struct store_in *items,
+                          size_t n, const struct store_retention *keep,
+                          const struct store_counter *counters,
+                          size_t n_counters, struct store_in_result *res)
+{
+	struct store_counter own[] = {{"stored_telemetry", 0},
+	                              {"stored_events", 0},
+	                              {"stored_results", 0},
+	                              {"unknown_device", 0},
+	                              {"not_allowed", 0}};
+	enum { NOWN = sizeof own / sizeof own[0] };
+	struct store_in_result r;
+	rp_err rc;
+	size_t i;
+
+	if (res == NULL)
+		return RP_E_INVAL;
+	memset(res, 0, sizeof *res);
+	memset(&r, 0, sizeof r);
+	if (keep == NULL || (items == NULL && n > 0) ||
+	    (counters == NULL && n_counters > 0))
+		return RP_E_INVAL;
+	/* a transaction already open is the caller's: never touch it */
+	rc = store_begin(s);
+	if (rc != RP_OK)
+		return rc;
+	for (i = 0; rc == RP_OK && i < n; i++)
+		rc = ingest_one(s, &items[i], keep, &r);
+	own[0].add = (int64_t)r.telemetry;
+	own[1].add = (int64_t)r.events;
+	own[2].add = (int64_t)r.results;
+	own[3].add = (int64_t)r.unknown;
+	own[4].add = (int64_t)r.not_allowed;
+	for (i = 0; rc == RP_OK && i < NOWN + n_counters; i++) {
+		const struct store_counter *c =
+		    i < NOWN ? &own[i] : &counters[i - NOWN];
+
+		if (c->name == NULL)
+			rc = RP_E_INVAL;
+		else if (c->add != 0)
+			rc = s->eng->counter_add(s->e, c->name, c->add);
+	}
+	if (rc == RP_OK)
+		rc = store_commit(s);
+	else
+		store_rollback(s);
+	if (rc == RP_OK)
+		*res = r;
+	return rc;
+}
+
+rp_err store_status_get(struct store *s, const char *serial,
+                        struct store_status *out)
+{
+	if (!key_valid(serial) || out == NULL)
+		return RP_E_INVAL;
+	return s->eng->status_get(s->e, serial, out);
+}
+
+rp_err store_device_status_each(struct store *s, store_dev_status_cb cb,
+                                void *arg)
+{
+	if (cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->device_status_each(s->e, now_s(), cb, arg);
+}
+
+rp_err store_event_each(struct store *s, const char *serial, int limit,
+                        store_event_cb cb, void *arg)
+{
+	if (!key_valid(serial) || limit < 1 || cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->event_each(s->e, serial, limit, cb, arg);
+}
+
+rp_err store_command_add(struct store *s, const char *serial,
+                         const struct rp_command *c)
+{
+	if (!key_valid(serial) || c == NULL || c->id[0] == '\0')
+		return RP_E_INVAL;
+	return s->eng->command_add(s->e, serial, c);
+}
+
+rp_err store_command_each(struct store *s, const char *serial, int limit,
+                          store_command_cb cb, void *arg)
+{
+	if (!key_valid(serial) || limit < 1 || cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->command_each(s->e, serial, limit, cb, arg);
+}
+
+rp_err store_counter_each(struct store *s, store_counter_cb cb, void *arg)
+{
+	if (cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->counter_each(s->e, cb, arg);
+}
