@@ -143,6 +143,17 @@ static int matches(sqlite3_stmt *st)
 	return m;
 }
 
+/* A commit point about to run: dies now if it is the chosen one and the
+ * kill comes before it; 1 if the kill comes after it. */
+static int at_commit(void)
+{
+	if (!chosen())
+		return 0;
+	if (f.at == BEFORE)
+		die("before");
+	return 1;
+}
+
 /* the two interposed functions (the build hides symbols by default) */
 #define INTERPOSE __attribute__((visibility("default")))
 
@@ -153,13 +164,10 @@ INTERPOSE int sqlite3_exec(sqlite3 *db, const char *sql,
 	int kill_after = 0, r;
 
 	setup();
-	if (is_commit(sql) && chosen()) {
-		if (f.at == BEFORE)
-			die("before");
-		kill_after = 1;
-	} else if (starts(sql, "ROLLBACK")) {
+	if (is_commit(sql))
+		kill_after = at_commit();
+	else if (starts(sql, "ROLLBACK"))
 		f.armed = 0;
-	}
 	f.inside++;
 	r = f.exec(db, sql, cb, arg, err);
 	f.inside--;
@@ -171,27 +179,21 @@ INTERPOSE int sqlite3_exec(sqlite3 *db, const char *sql,
 INTERPOSE int sqlite3_step(sqlite3_stmt *st)
 {
 	const char *sql;
-	int kill_after = 0, own = 0, r;
+	int kill_after = 0, r;
 
 	setup();
 	if (f.inside)
 		return f.step(st);
 	sql = sqlite3_sql(st);
-	if (is_commit(sql) && chosen()) {
-		if (f.at == BEFORE)
-			die("before");
-		kill_after = 1;
+	if (is_commit(sql)) {
+		kill_after = at_commit();
 	} else if (starts(sql, "ROLLBACK")) {
 		f.armed = 0;
 	} else if (matches(st)) {
 		f.armed = 1;
 		/* outside a transaction the statement commits itself */
-		own = sqlite3_get_autocommit(sqlite3_db_handle(st));
-		if (own && chosen()) {
-			if (f.at == BEFORE)
-				die("before");
-			kill_after = 1;
-		}
+		if (sqlite3_get_autocommit(sqlite3_db_handle(st)))
+			kill_after = at_commit();
 	}
 	r = f.step(st);
 	if (kill_after && (r == SQLITE_DONE || r == SQLITE_ROW))
