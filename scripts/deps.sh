@@ -16,12 +16,14 @@ packages=(
 	libjansson-dev     # JSON
 	libevent-dev       # rampartd's loop and HTTPS
 	libsqlite3-dev sqlite3 # the store
+	libcap-ng-dev      # rampartd --user: change user, keep one capability until bound
 	libzstd-dev        # delta images
 	liboath-dev oathtool # TOTP (oathtool: independent test vectors)
 	mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients # MQTT
 	# tests: real peers and hardware stand-ins
 	libcmocka-dev
 	curl
+	systemd strace     # systemd-analyze/-sysusers on the units; rampartd's system calls
 	python3 python3-cryptography # independent recipes for test vectors, test helpers
 	python3-jsonschema # telemetry_doc: the JSON Schemas of docs/telemetry.md
 	softhsm2 opensc libengine-pkcs11-openssl # HSM (PKCS#11)

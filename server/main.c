@@ -5,6 +5,8 @@
  * on the console only), then serves HTTPS (and, with a broker configured,
  * its MQTT service client, mqtt/) from one libevent loop until
  * SIGTERM/SIGINT. SIGHUP re-reads the settings that are safe to change.
+ * Periodic work runs as jobs on the same loop (jobs/rd_jobs.h); started
+ * as root with --user it becomes that user first (priv/priv.h).
  * A store that holds a device with a reserved id is refused at start
  * until --decommission retires it (lifecycle/). docs/rampartd.md
  * describes flags, keys and the data directory.
@@ -29,6 +31,7 @@
 #include "jobs/rd_jobs.h"
 #include "lifecycle/lifecycle.h"
 #include "mqtt/mqtt.h"
+#include "priv/priv.h"
 #include "rampart/encode.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
@@ -49,6 +52,7 @@ struct opts {
 	const char *broker;
 	const char *decommission[DECOMMISSION_MAX]; /* --decommission IDs */
 	size_t n_decommission;
+	const char *user; /* --user NAME (priv/priv.h) */
 };
 
 static void usage(FILE *f)
@@ -62,6 +66,7 @@ static void usage(FILE *f)
 	        "                [--import-root CERT --import-root-key KEY]\n"
 	        "                [--broker HOST:PORT] "
 	        "[--decommission ID]...\n"
+	        "                [--user NAME]\n"
 	        "See docs/rampartd.md.\n");
 }
 
@@ -80,6 +85,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    {"import-root-key", required_argument, NULL, 'k'},
 	    {"broker", required_argument, NULL, 'b'},
 	    {"decommission", required_argument, NULL, 'D'},
+	    {"user", required_argument, NULL, 'u'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -139,6 +145,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return 2;
 			}
 			o->decommission[o->n_decommission++] = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -366,6 +375,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	snprintf(rd.data_dir, sizeof rd.data_dir, "%s", o.data_dir);
+	/* as the user that owns the data, before anything touches it */
+	rc = priv_drop(o.user, rd.data_dir, (long long)rd.cfg.port);
+	if (rc != RP_OK) {
+		status = rc == RP_E_INVAL ? 2 : 1;
+		goto out;
+	}
 	if (ensure_dir(rd.data_dir) != 0)
 		goto out;
 	snprintf(dbpath, sizeof dbpath, "%s/rampart.db", rd.data_dir);
@@ -414,10 +429,8 @@ int main(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
-	rc = http_listen(rd.base, rd.tls, o.listen ? o.listen : rd.cfg.listen,
-	                 (int)rd.cfg.port, routes_dispatch, &rd, &rd.http,
-	                 &bound);
-	if (rc != RP_OK)
+	rc = routes_listen(&rd, o.listen ? o.listen : rd.cfg.listen, &bound);
+	if (rc != RP_OK || priv_bound() != RP_OK)
 		goto out;
 	ev_term = evsignal_new(rd.base, SIGTERM, on_stop, &rd);
 	ev_int = evsignal_new(rd.base, SIGINT, on_stop, &rd);
@@ -448,8 +461,7 @@ out:
 		event_free(ev_hup);
 	jobs_free(rd.jobs);
 	rd.jobs = NULL;
-	if (rd.http)
-		evhttp_free(rd.http);
+	routes_close(&rd); /* answers the refusals waiting for their batch */
 	SSL_CTX_free(rd.tls);
 	if (rd.base)
 		event_base_free(rd.base);

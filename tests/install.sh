@@ -35,3 +35,13 @@ libdir=$(pkg-config --variable=libdir rampart)
 out=$(LD_LIBRARY_PATH=$libdir "$stage/t")
 [ "$out" = "bad signature" ] || { echo "unexpected output: $out"; exit 1; }
 echo "install: headers, library and rampart.pc work from DESTDIR"
+# The systemd units and their users (dist/; tests/systemd_units.sh checks
+# them with systemd-analyze): under the prefix, naming it, not DESTDIR.
+for u in rampartd rampart-broker; do
+	f=$stage/usr/local/lib/systemd/system/$u.service
+	[ -f "$f" ] || { echo "$u.service not installed"; exit 1; }
+	! grep -qF "$stage" "$f" || { echo "$u.service names DESTDIR"; exit 1; }
+done
+[ -f "$stage/usr/local/lib/sysusers.d/rampart.conf" ] ||
+	{ echo "sysusers.d/rampart.conf not installed"; exit 1; }
+echo "install: systemd units in PREFIX/lib/systemd/system, users in PREFIX/lib/sysusers.d"
