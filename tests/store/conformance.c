@@ -31,6 +31,7 @@
 
 #include "cmocka_all.h"
 #include "conformance.h"
+#include "items.h"
 #include "store/store.h"
 
 static const struct store_target *T;
@@ -816,36 +817,6 @@ static void test_tx_isolation(void **state)
 
 /* --- ingest -------------------------------------------------------------- */
 
-static struct store_in tel(const char *serial, uint64_t seq, int64_t at)
-{
-	struct store_in it;
-
-	memset(&it, 0, sizeof it);
-	it.kind = STORE_IN_TELEMETRY;
-	snprintf(it.serial, sizeof it.serial, "%s", serial);
-	it.received_at = at;
-	it.u.tel.seq = seq;
-	it.u.tel.ts = at - 1;
-	it.u.tel.uptime_s = 100 + seq;
-	it.u.tel.cpu_permille = 250;
-	it.u.tel.mem_total_kb = 1024;
-	it.u.tel.mem_avail_kb = 512;
-	it.u.tel.n_tcp = 2;
-	it.u.tel.tcp[0] = 22;
-	it.u.tel.tcp[1] = 8883;
-	it.u.tel.n_udp = 1;
-	it.u.tel.udp[0] = 53;
-	snprintf(it.u.tel.fw_version, sizeof it.u.tel.fw_version, "1.4.%llu",
-	         (unsigned long long)seq);
-	memset(it.u.tel.fw_sha256, 'a', 64);
-	it.u.tel.msgs_sent = seq;
-	it.u.tel.dropped = 3;
-	it.u.tel.interval_s = 10;
-	it.u.tel.log_seq = 7;
-	memset(it.u.tel.log_head, 'b', 64);
-	return it;
-}
-
 static struct store_in ev(const char *serial, int64_t at, const char *detail)
 {
 	struct store_in it;
@@ -912,11 +883,11 @@ static void test_ingest_batch(void **state)
 	assert_int_equal(
 	    store_device_set_state(s, "SN-OLD", STORE_DEV_DECOMMISSIONED),
 	    RP_OK);
-	items[0] = tel("SN-1", 1, 1000);
-	items[1] = tel("SN-1", 2, 1010);
+	items[0] = store_test_tel("SN-1", 1, 1000);
+	items[1] = store_test_tel("SN-1", 2, 1010);
 	items[2] = ev("SN-1", 1005, "sshd: 4 failures"); /* older arrival */
-	items[3] = tel("SN-ALLOW", 1, 1000);             /* not enrolled */
-	items[4] = tel("SN-NONE", 1, 1000);              /* unknown */
+	items[3] = store_test_tel("SN-ALLOW", 1, 1000);  /* not enrolled */
+	items[4] = store_test_tel("SN-NONE", 1, 1000);   /* unknown */
 	items[5] = other_kind(STORE_IN_REJECT, "SN-2", 1020);
 	items[6] = other_kind(STORE_IN_NONE, "SN-1", 5000); /* skipped */
 	items[7] = ev("SN-OLD", 1000, "x");                 /* decommissioned */
@@ -1005,7 +976,8 @@ static void test_ingest_allowed(void **state)
 	c = cert("0a05", "SN-R", STORE_CERT_CLAIM, Y2100);
 	assert_int_equal(store_cert_add(s, &c, "PEM"), RP_OK);
 
-	items[0] = tel("SN-Q", 1, 1600); /* quarantined: not telemetry */
+	items[0] =
+	    store_test_tel("SN-Q", 1, 1600); /* quarantined: not telemetry */
 	items[1] = ev("SN-Q", 1600, "while quarantined");
 	items[2] = other_kind(STORE_IN_REJECT, "SN-Q", 1600);
 	items[3] = ev("SN-R", 1600, "revoked");
@@ -1042,9 +1014,9 @@ static void test_ingest_atomic(void **state)
 
 	(void)state;
 	enrolled(s, "SN-1", "0a01");
-	items[0] = tel("SN-1", 1, 1000);
+	items[0] = store_test_tel("SN-1", 1, 1000);
 	items[1] = ev("SN-1", 1000, "e");
-	items[2] = tel("SN-1", 2, 1000);
+	items[2] = store_test_tel("SN-1", 2, 1000);
 	items[2].kind = 99;
 	memset(&r, 0xff, sizeof r);
 	assert_int_equal(store_ingest_write(s, items, 3, &keep_all, &c, 1, &r),
@@ -1381,7 +1353,7 @@ static void test_device_status_each(void **state)
 	assert_int_equal(store_cert_add(s, &c, "PEM"), RP_OK);
 	c = cert("0a06", "SN-1", STORE_CERT_CLAIM, Y2100);
 	assert_int_equal(store_cert_add(s, &c, "PEM"), RP_OK);
-	it = tel("SN-2", 5, 4000);
+	it = store_test_tel("SN-2", 5, 4000);
 	assert_int_equal(store_ingest_write(s, &it, 1, &keep_all, NULL, 0, &r),
 	                 RP_OK);
 	memset(&x, 0, sizeof x);

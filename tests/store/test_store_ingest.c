@@ -16,6 +16,7 @@
 
 #include "cmocka_all.h"
 #include "rpt.h"
+#include "items.h"
 #include "store/store.h"
 
 static char path[600];
@@ -58,36 +59,6 @@ static struct store *open_fresh(void)
 		}
 	}
 	return s;
-}
-
-static struct store_in tel(const char *serial, uint64_t seq, int64_t at)
-{
-	struct store_in it;
-
-	memset(&it, 0, sizeof it);
-	it.kind = STORE_IN_TELEMETRY;
-	snprintf(it.serial, sizeof it.serial, "%s", serial);
-	it.received_at = at;
-	it.u.tel.seq = seq;
-	it.u.tel.ts = at - 1;
-	it.u.tel.uptime_s = 100 + seq;
-	it.u.tel.cpu_permille = 250;
-	it.u.tel.mem_total_kb = 1024;
-	it.u.tel.mem_avail_kb = 512;
-	it.u.tel.n_tcp = 2;
-	it.u.tel.tcp[0] = 22;
-	it.u.tel.tcp[1] = 8883;
-	it.u.tel.n_udp = 1;
-	it.u.tel.udp[0] = 53;
-	snprintf(it.u.tel.fw_version, sizeof it.u.tel.fw_version, "1.4.%llu",
-	         (unsigned long long)seq);
-	memset(it.u.tel.fw_sha256, 'a', 64);
-	it.u.tel.msgs_sent = seq;
-	it.u.tel.dropped = 3;
-	it.u.tel.interval_s = 10;
-	it.u.tel.log_seq = 7;
-	memset(it.u.tel.log_head, 'b', 64);
-	return it;
 }
 
 static struct store_in ev(const char *serial, uint64_t seq, const char *d)
@@ -133,11 +104,11 @@ static void test_batch_and_status(void **state)
 	struct store_counter c[] = {{"received", 6}, {"rejected", 1}};
 
 	(void)state;
-	items[0] = tel("SN-1", 1, 1000);
-	items[1] = tel("SN-1", 2, 1010);
+	items[0] = store_test_tel("SN-1", 1, 1000);
+	items[1] = store_test_tel("SN-1", 2, 1010);
 	items[2] = ev("SN-1", 3, "sshd: 4 failures");
-	items[3] = tel("SN-ALLOW", 1, 1000); /* not enrolled */
-	items[4] = tel("SN-NONE", 1, 1000);  /* not in the registry */
+	items[3] = store_test_tel("SN-ALLOW", 1, 1000); /* not enrolled */
+	items[4] = store_test_tel("SN-NONE", 1, 1000); /* not in the registry */
 	memset(&items[5], 0, sizeof items[5]);
 	items[5].kind = STORE_IN_REJECT;
 	snprintf(items[5].serial, sizeof items[5].serial, "SN-2");
@@ -196,8 +167,8 @@ static void test_batch_atomic(void **state)
 	struct store_in_result r;
 
 	(void)state;
-	items[0] = tel("SN-1", 1, 1000);
-	items[1] = tel("SN-1", 2, 1000);
+	items[0] = store_test_tel("SN-1", 1, 1000);
+	items[1] = store_test_tel("SN-1", 2, 1000);
 	items[1].kind = 99; /* not a kind: the write fails */
 	assert_int_not_equal(
 	    store_ingest_write(s, items, 2, &keep_all, NULL, 0, &r), RP_OK);
@@ -235,7 +206,7 @@ static void test_retention(void **state)
 
 	(void)state;
 	for (uint64_t i = 1; i <= 200; i++) {
-		it = tel("SN-1", i, 1000 + (int64_t)i);
+		it = store_test_tel("SN-1", i, 1000 + (int64_t)i);
 		assert_int_equal(
 		    store_ingest_write(s, &it, 1, &keep, NULL, 0, &r), RP_OK);
 		it = ev("SN-1", i, "e");
@@ -245,10 +216,24 @@ static void test_retention(void **state)
 		assert_true(n <= 10 + 9);
 		n = count("SELECT COUNT(*) FROM events");
 		assert_true(n <= 5 + 4);
+		memset(&it, 0, sizeof it);
+		it.kind = STORE_IN_RESULT;
+		snprintf(it.serial, sizeof it.serial, "SN-1");
+		it.received_at = 1000 + (int64_t)i;
+		it.u.res.seq = i;
+		snprintf(it.u.res.id, sizeof it.u.res.id, "c-%llu",
+		         (unsigned long long)i);
+		assert_int_equal(
+		    store_ingest_write(s, &it, 1, &keep, NULL, 0, &r), RP_OK);
+		n = count("SELECT COUNT(*) FROM command_results");
+		assert_true(n <= 5 + 4);
 	}
 	/* the newest rows are the ones kept */
 	assert_int_equal(count("SELECT MAX(seq) FROM telemetry"), 200);
 	assert_true(count("SELECT MIN(seq) FROM telemetry") >= 200 - 18);
+	assert_int_equal(count("SELECT MAX(seq) FROM command_results"), 200);
+	assert_true(count("SELECT MIN(seq) FROM command_results") >= 200 - 8);
+	assert_true(count("SELECT COUNT(*) FROM command_results") >= 5);
 	store_close(s);
 }
 
@@ -332,7 +317,7 @@ static void test_events_commands_list(void **state)
 	assert_int_equal(count("SELECT COUNT(*) FROM command_results"), 1);
 
 	out[0] = '\0';
-	items[0] = tel("SN-2", 5, 4000);
+	items[0] = store_test_tel("SN-2", 5, 4000);
 	assert_int_equal(
 	    store_ingest_write(s, items, 1, &keep_all, NULL, 0, &r), RP_OK);
 	assert_int_equal(store_device_status_each(s, dev_cb, out), RP_OK);
@@ -358,8 +343,9 @@ static void test_state_allows(void **state)
 	assert_int_equal(
 	    store_device_set_quarantine(s, "SN-1", 1, "odd", 1767225600),
 	    RP_OK);
-	items[0] = tel("SN-2", 1, 1767225601); /* revoked: dropped */
-	items[1] = tel("SN-1", 1, 1767225601); /* quarantined: dropped */
+	items[0] = store_test_tel("SN-2", 1, 1767225601); /* revoked: dropped */
+	items[1] =
+	    store_test_tel("SN-1", 1, 1767225601); /* quarantined: dropped */
 	items[2] = ev("SN-1", 2, "while quarantined");
 	assert_int_equal(store_ingest_write(s, items, 3, &keep, NULL, 0, &res),
 	                 RP_OK);
@@ -378,7 +364,7 @@ static void test_state_allows(void **state)
 static void test_batch_nested(void **state)
 {
 	struct store *s = open_fresh();
-	struct store_in it = tel("SN-1", 1, 1767225600);
+	struct store_in it = store_test_tel("SN-1", 1, 1767225600);
 	struct store_in_result res;
 	int64_t n[2];
 
