@@ -95,7 +95,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof *o);
 	o->port = -1;
 
-	while ((c = getopt_long(argc, argv, "c:d:fh", lo, NULL)) != -1) {
+	for (;;) {
+		c = getopt_long(argc, argv, "c:d:fh", lo, NULL);
+		if (c == -1)
+			break;
 		switch (c) {
 		case 'c':
 			o->config = optarg;
