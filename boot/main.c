@@ -20,7 +20,6 @@
 #include "rampart/flash_file.h"
 #include "rampart/crypto_host.h"
 #include "rampart/mem.h"
-#include "rampart/sign.h"
 
 enum { EXIT_DONE = 0, EXIT_NO = 1, EXIT_ERR = 2 };
 

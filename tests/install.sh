@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # make install DESTDIR=... must give a librampart that a program finds with
-# 'pkg-config --cflags --libs rampart', compiles against and runs with.
+# 'pkg-config --cflags --libs rampart', compiles against and runs with; the
+# device SDK only: without the tools' and the broker's headers (sign.h,
+# broker.h), and a program that calls a signing function does not link.
 # usage: install.sh BUILD_DIR [CC] [EXTRA_CFLAGS]
 set -euo pipefail
 build=$1 cc=${2:-cc} extra=${3:-}
@@ -31,10 +33,35 @@ int main(void)
 C
 # shellcheck disable=SC2086
 "$cc" -std=c11 -Wall -Werror $extra "$stage/t.c" -o "$stage/t" $flags
+incdir=$(pkg-config --variable=includedir rampart)/rampart
+[ -f "$incdir/image.h" ] || { echo "no rampart/image.h in $incdir"; exit 1; }
+for h in sign.h broker.h; do
+	[ ! -e "$incdir/$h" ] || { echo "the SDK installs $h"; exit 1; }
+done
+cat >"$stage/sign.c" <<'C'
+#include <rampart/err.h>
+rp_err rp_signer_open(const char *spec, const char *pass, void **out);
+int main(void)
+{
+	void *s;
+	return rp_signer_open("key.pem", 0, &s) == RP_OK;
+}
+C
+# shellcheck disable=SC2086
+if "$cc" -std=c11 $extra "$stage/sign.c" -o "$stage/sign" $flags \
+	2>"$stage/sign.err"; then
+	echo "a program calling rp_signer_open links against the SDK"
+	exit 1
+fi
+grep -q "rp_signer_open" "$stage/sign.err" || {
+	cat "$stage/sign.err"
+	exit 1
+}
 libdir=$(pkg-config --variable=libdir rampart)
 out=$(LD_LIBRARY_PATH=$libdir "$stage/t")
 [ "$out" = "bad signature" ] || { echo "unexpected output: $out"; exit 1; }
-echo "install: headers, library and rampart.pc work from DESTDIR"
+echo "install: headers, library and rampart.pc work from DESTDIR; no" \
+	"signing in the SDK"
 # The systemd units and their users (dist/; tests/systemd_units.sh checks
 # them with systemd-analyze): under the prefix, naming it, not DESTDIR.
 for u in rampartd rampart-broker; do

@@ -2,7 +2,8 @@
 /*
  * crypto_host.h - the hosted (Linux) ports of the image verifier: the
  * struct rp_crypto backed by OpenSSL (SHA-256, ECDSA P-256) and libsodium
- * (Ed25519), and a struct rp_image_src backed by a file.
+ * (Ed25519), a struct rp_image_src backed by a file (lib/port/posix/
+ * image_file.c), and release public keys read from PEM files.
  */
 #ifndef RAMPART_CRYPTO_HOST_H
 #define RAMPART_CRYPTO_HOST_H
@@ -23,6 +24,14 @@ RP_API const struct rp_crypto *rp_crypto_host(void);
 RP_API rp_err rp_image_src_file_open(struct rp_image_src *src,
                                      const char *path) RP_WARN_UNUSED;
 RP_API void rp_image_src_file_close(struct rp_image_src *src);
+
+/*
+ * Read every PEM public key in path (Ed25519 or P-256) into out[0..max).
+ * OUT: *n. RP_E_KEY_FORMAT for another key type or a file with none,
+ * RP_E_TOO_BIG for more than max.
+ */
+RP_API rp_err rp_pubkey_load_pem(const char *path, struct rp_pubkey *out,
+                                 size_t max, size_t *n) RP_WARN_UNUSED;
 
 /* SHA-256 of len bytes with the host port (a convenience). */
 RP_API rp_err rp_sha256(const void *data, size_t len,

@@ -4,7 +4,8 @@
  * optionally passphrase-encrypted, or keys inside a PKCS#11 token named by
  * an RFC 7512 "pkcs11:" URI), public key files, and building signed images
  * and key sets (docs/image-format.md). Hosted only: OpenSSL, libsodium,
- * dlopen.
+ * dlopen. The tools' header (lib/sign/, not in the device SDK); reading
+ * public key files is the verify side's, in crypto_host.h.
  */
 #ifndef RAMPART_SIGN_H
 #define RAMPART_SIGN_H
@@ -12,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* rp_pubkey_load_pem, which the tools use with the signers */
+#include "rampart/crypto_host.h"
 #include "rampart/image.h"
 
 typedef struct rp_signer rp_signer;
@@ -29,14 +32,6 @@ RP_API rp_err rp_key_generate(uint8_t alg, const char *path,
 /* Write pub to path as a PEM public key (mode 0644, replacing path). */
 RP_API rp_err rp_pubkey_write_pem(const struct rp_pubkey *pub,
                                   const char *path) RP_WARN_UNUSED;
-
-/*
- * Read every PEM public key in path (Ed25519 or P-256) into out[0..max).
- * OUT: *n. RP_E_KEY_FORMAT for another key type or a file with none,
- * RP_E_TOO_BIG for more than max.
- */
-RP_API rp_err rp_pubkey_load_pem(const char *path, struct rp_pubkey *out,
-                                 size_t max, size_t *n) RP_WARN_UNUSED;
 
 /*
  * Open a signing key: a PEM private key file (passphrase: NULL if not

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sign.c - release keys and signing on a host: key generation into PEM
- * PKCS#8 files (OpenSSL; encrypted PKCS#8 with a passphrase), public key
- * PEM files, signers over a key file or a PKCS#11 key (pkcs11.c), and the
- * builders of signed images and key sets (docs/image-format.md).
+ * PKCS#8 files (OpenSSL; encrypted PKCS#8 with a passphrase), writing
+ * public key PEM files (reading them is the verify side's, in
+ * lib/base/pubkey_pem.c), signers over a key file or a PKCS#11 key
+ * (pkcs11.c), and the builders of signed images and key sets
+ * (docs/image-format.md).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
+#include "base/pubkey_int.h"
 #include "rampart/bytes.h"
 #include "rampart/crypto_host.h"
 #include "rampart/log.h"
@@ -34,38 +37,6 @@ struct rp_signer {
 	struct p11_key *p11; /* a PKCS#11 key, or NULL */
 	struct rp_pubkey pub;
 };
-
-/* Raw public key of an Ed25519 or P-256 EVP_PKEY into pub. */
-static rp_err pkey_to_pub(EVP_PKEY *pkey, struct rp_pubkey *pub)
-{
-	uint8_t raw[RP_PUBKEY_MAX];
-	char group[32];
-	size_t n = sizeof raw;
-	rp_err rc = RP_E_KEY_FORMAT;
-
-	if (EVP_PKEY_is_a(pkey, "ED25519")) {
-		if (EVP_PKEY_get_raw_public_key(pkey, raw, &n) == 1)
-			rc = rp_pubkey_init(pub, RP_ALG_ED25519, raw, n,
-			                    rp_crypto_host());
-	} else if (EVP_PKEY_is_a(pkey, "EC")) {
-		if (EVP_PKEY_get_utf8_string_param(
-		        pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-		        NULL) != 1 ||
-		    strcmp(group, "prime256v1") != 0)
-			goto out;
-		if (EVP_PKEY_set_utf8_string_param(
-		        pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
-		        "uncompressed") != 1 ||
-		    EVP_PKEY_get_octet_string_param(
-		        pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, raw,
-		        sizeof raw, &n) != 1)
-			goto out;
-		rc = rp_pubkey_init(pub, RP_ALG_P256_SHA256, raw, n,
-		                    rp_crypto_host());
-	}
-out:
-	return rc;
-}
 
 /* An EVP_PKEY holding pub (public only); caller frees; NULL if bad. */
 static EVP_PKEY *pub_to_pkey(const struct rp_pubkey *pub)
@@ -185,7 +156,7 @@ rp_err rp_key_generate(uint8_t alg, const char *path, const char *passphrase,
 		rc = RP_E_CRYPTO;
 		goto out;
 	}
-	rc = pkey_to_pub(pkey, pub);
+	rc = pubkey_from_evp(pkey, pub);
 	if (rc != RP_OK)
 		goto out;
 	if ((size_t)snprintf(pubpath, sizeof pubpath, "%s.pub", path) >=
@@ -210,53 +181,6 @@ rp_err rp_key_generate(uint8_t alg, const char *path, const char *passphrase,
 out:
 	BIO_free(bio);
 	EVP_PKEY_free(pkey);
-	return rc;
-}
-
-rp_err rp_pubkey_load_pem(const char *path, struct rp_pubkey *out, size_t max,
-                          size_t *n)
-{
-	char text[65536], *p;
-	EVP_PKEY *pkey;
-	BIO *bio = NULL;
-	FILE *f;
-	size_t len, blocks = 0;
-	rp_err rc = RP_OK;
-
-	*n = 0;
-	f = fopen(path, "re");
-	if (f == NULL)
-		return errno == ENOENT ? RP_E_NOT_FOUND : RP_E_IO;
-	len = fread(text, 1, sizeof text - 1, f);
-	if (ferror(f) || !feof(f))
-		rc = ferror(f) ? RP_E_IO : RP_E_TOO_BIG;
-	fclose(f);
-	if (rc != RP_OK)
-		goto out;
-	text[len] = '\0';
-	/* Every PEM block must be a public key we read: count them. */
-	for (p = text; (p = strstr(p, "-----BEGIN ")) != NULL; p++)
-		blocks++;
-	bio = BIO_new_mem_buf(text, (int)len);
-	if (bio == NULL) {
-		rc = RP_E_NOMEM;
-		goto out;
-	}
-	while (rc == RP_OK &&
-	       (pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) != NULL) {
-		if (*n == max) {
-			rc = RP_E_TOO_BIG;
-		} else {
-			rc = pkey_to_pub(pkey, &out[*n]);
-			(*n)++;
-		}
-		EVP_PKEY_free(pkey);
-	}
-	if (rc == RP_OK && (*n == 0 || *n != blocks))
-		rc = RP_E_KEY_FORMAT;
-out:
-	ERR_clear_error();
-	BIO_free(bio);
 	return rc;
 }
 
@@ -324,7 +248,7 @@ rp_err rp_signer_open(const char *spec, const char *passphrase, rp_signer **out)
 	} else {
 		rc = load_key_file(spec, passphrase, &s->pkey);
 		if (rc == RP_OK)
-			rc = pkey_to_pub(s->pkey, &s->pub);
+			rc = pubkey_from_evp(s->pkey, &s->pub);
 	}
 	if (rc != RP_OK)
 		goto out;
@@ -522,7 +446,10 @@ rp_err rp_image_sign_file(const char *in_path, const char *out_path,
 		goto out;
 	}
 	h.payload_len = 0;
-	while ((r = read(in, buf, RP_IMAGE_HOST_WORK)) != 0) {
+	for (;;) {
+		r = read(in, buf, RP_IMAGE_HOST_WORK);
+		if (r == 0)
+			break;
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
