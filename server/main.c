@@ -432,9 +432,7 @@ int main(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
-	rc = http_listen(rd.base, rd.tls, o.listen ? o.listen : rd.cfg.listen,
-	                 (int)rd.cfg.port, routes_dispatch, &rd, &rd.http,
-	                 &bound);
+	rc = routes_listen(&rd, o.listen ? o.listen : rd.cfg.listen, &bound);
 	if (rc != RP_OK || priv_bound() != RP_OK)
 		goto out;
 	ev_term = evsignal_new(rd.base, SIGTERM, on_stop, &rd);
@@ -466,8 +464,7 @@ out:
 		event_free(ev_hup);
 	jobs_free(rd.jobs);
 	rd.jobs = NULL;
-	if (rd.http)
-		evhttp_free(rd.http);
+	routes_close(&rd); /* answers the refusals waiting for their batch */
 	SSL_CTX_free(rd.tls);
 	if (rd.base)
 		event_base_free(rd.base);

@@ -2,7 +2,7 @@
 /*
  * rampartd.h - what the concerns of rampartd share: the configuration,
  * the server context handed to every route, and the cross-file functions
- * (routes, EST, admin API, CRL publication).
+ * (routes, EST, CRL publication; the admin API is api/api.h).
  */
 #ifndef RAMPARTD_H
 #define RAMPARTD_H
@@ -42,6 +42,8 @@ struct rd_config {
 	int64_t mqtt_batch_ms;        /* [mqtt] batch_ms */
 	int64_t mqtt_telemetry_keep;  /* [mqtt] telemetry_keep (per device) */
 	int64_t mqtt_events_keep;     /* [mqtt] events_keep (per device) */
+	int64_t refusal_rate;         /* [server] refusal_rate (per peer, /s) */
+	int64_t refusal_burst;        /* [server] refusal_burst (per peer) */
 };
 
 /* Fill c with defaults, then read path (may be NULL). diag on error. */
@@ -51,7 +53,8 @@ void rd_config_free(struct rd_config *c);
 
 struct rampartd {
 	struct event_base *base;
-	struct evhttp *http;
+	struct http_server *http;    /* routes.c: the listener (http/http.h) */
+	struct refusals *refusals;   /* ... and its refusal recorder */
 	SSL_CTX *tls;
 	struct store *store;
 	struct ca *ca;
@@ -80,27 +83,43 @@ struct rampartd {
 	const char *broker_flag; /* --broker HOST:PORT */
 };
 
-/* routes.c: the one request callback (dispatch, claim fencing). */
-void routes_dispatch(struct evhttp_request *req, void *arg);
+/* routes.c: the route table on an HTTPS listener at addr:[server] port
+ * (*bound: the port bound), with its refusal recorder; routes_close
+ * answers what waits for the recorder, then closes. */
+rp_err routes_listen(struct rampartd *rd, const char *addr,
+                     int *bound) RP_WARN_UNUSED;
+void routes_close(struct rampartd *rd);
 
 /*
- * Record a refusal (log with the precise reason, store row) and answer
- * the generic message with status code. subject may be NULL.
+ * Record a refusal (log with the precise reason, store row: batched and
+ * rate-limited per peer, http/refusal.h) and answer the generic message
+ * with status code. subject may be NULL.
  */
 void rd_refuse(struct rampartd *rd, struct evhttp_request *req,
                const char *route, const char *subject, rp_err reason, int code,
                const char *detail);
 
-/* est/est.c */
-void est_cacerts(struct rampartd *rd, struct evhttp_request *req);
-void est_enroll(struct rampartd *rd, struct evhttp_request *req, int re);
-void est_crl(struct rampartd *rd, struct evhttp_request *req);
+/* est/est.c: the EST routes of the table (http/router.h). */
+struct router_req;
+struct router_principal;
+void est_cacerts(struct rampartd *rd, struct evhttp_request *req,
+                 const struct router_req *rr);
+void est_simpleenroll(struct rampartd *rd, struct evhttp_request *req,
+                      const struct router_req *rr);
+void est_simplereenroll(struct rampartd *rd, struct evhttp_request *req,
+                        const struct router_req *rr);
+void est_crl(struct rampartd *rd, struct evhttp_request *req,
+             const struct router_req *rr);
+/*
+ * The claim (re = 0) or device (re = 1) permission: the TLS client's
+ * certificate checked for simpleenroll or simplereenroll; *who gets the
+ * claim's group or the device id, the serial and (device) not_after. On
+ * failure the refusal is recorded with its reason and answered.
+ */
+rp_err est_authenticate(struct rampartd *rd, struct evhttp_request *req,
+                        int re, struct router_principal *who) RP_WARN_UNUSED;
 /* Non-zero if cert is a claim certificate (claim CA issuer or claim EKU). */
 int est_is_claim(struct ca *ca, X509 *cert);
-
-/* admin/admin.c: everything under /api/v1/. */
-void admin_handle(struct rampartd *rd, struct evhttp_request *req,
-                  const char *path);
 
 /* pki/crl.c: build, record and publish a fresh CRL. A failure triggers
  * the CRL job (jobs/rd_jobs.h), which retries with backoff. */

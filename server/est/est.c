@@ -20,6 +20,7 @@
 
 #include "csr.h"
 #include "http/http.h"
+#include "http/router.h"
 #include "rampart/broker.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
@@ -147,15 +148,19 @@ static void reply_p7(struct evhttp_request *req, X509 *const *certs, size_t n)
 }
 
 /* RFC 7030 4.1.3: the current CA certificates. */
-void est_cacerts(struct rampartd *rd, struct evhttp_request *req)
+void est_cacerts(struct rampartd *rd, struct evhttp_request *req,
+                 const struct router_req *rr)
 {
 	X509 *certs[2] = {rd->ca->issuing, rd->ca->root};
 
+	(void)rr;
 	reply_p7(req, certs, 2);
 }
 
-void est_crl(struct rampartd *rd, struct evhttp_request *req)
+void est_crl(struct rampartd *rd, struct evhttp_request *req,
+             const struct router_req *rr)
 {
+	(void)rr;
 	if (rd->crl_der == NULL) {
 		http_reply_text(req, 503, "no CRL yet");
 		return;
@@ -469,8 +474,36 @@ out:
 	return code;
 }
 
-/* RFC 7030 4.2.1 (re = 0) and 4.2.2 (re = 1). */
-void est_enroll(struct rampartd *rd, struct evhttp_request *req, int re)
+static const char *const est_route[2] = {"/.well-known/est/simpleenroll",
+                                         "/.well-known/est/simplereenroll"};
+
+rp_err est_authenticate(struct rampartd *rd, struct evhttp_request *req, int re,
+                        struct router_principal *who)
+{
+	struct enroll e;
+	rp_err rc;
+
+	memset(&e, 0, sizeof e);
+	e.rd = rd;
+	e.req = req;
+	e.re = re;
+	e.route = est_route[re != 0];
+	rc = authenticate(&e);
+	if (rc == RP_OK) {
+		_Static_assert(sizeof who->id >= sizeof e.who, "who");
+		_Static_assert(sizeof who->serial >= sizeof e.cur_serial, "sn");
+		who->perm = re ? ROUTER_PERM_DEVICE : ROUTER_PERM_CLAIM;
+		snprintf(who->id, sizeof who->id, "%s", e.who);
+		snprintf(who->serial, sizeof who->serial, "%s", e.cur_serial);
+		who->not_after = e.cur_not_after;
+	}
+	return rc;
+}
+
+/* RFC 7030 4.2.1 (re = 0) and 4.2.2 (re = 1), for the principal that
+ * est_authenticate proved. */
+static void enroll(struct rampartd *rd, struct evhttp_request *req, int re,
+                   const struct router_principal *who)
 {
 	struct enroll e;
 	const char *ct;
@@ -486,10 +519,10 @@ void est_enroll(struct rampartd *rd, struct evhttp_request *req, int re)
 	e.rd = rd;
 	e.req = req;
 	e.re = re;
-	e.route = re ? "/.well-known/est/simplereenroll"
-	             : "/.well-known/est/simpleenroll";
-	if (authenticate(&e) != RP_OK)
-		goto out;
+	e.route = est_route[re != 0];
+	snprintf(e.who, sizeof e.who, "%s", who->id);
+	snprintf(e.cur_serial, sizeof e.cur_serial, "%s", who->serial);
+	e.cur_not_after = who->not_after;
 	ct = http_header(req, "Content-Type");
 	if (ct == NULL || strncmp(ct, "application/pkcs10", 18) != 0 ||
 	    (ct[18] != '\0' && ct[18] != ';')) {
@@ -548,4 +581,16 @@ out:
 	X509_free(cert);
 	X509_REQ_free(csr);
 	free(body);
+}
+
+void est_simpleenroll(struct rampartd *rd, struct evhttp_request *req,
+                      const struct router_req *rr)
+{
+	enroll(rd, req, 0, &rr->who);
+}
+
+void est_simplereenroll(struct rampartd *rd, struct evhttp_request *req,
+                        const struct router_req *rr)
+{
+	enroll(rd, req, 1, &rr->who);
 }

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http.c - the HTTPS listener of rampartd (http.h) on libevent 2.1 evhttp
- * and bufferevent_openssl.
+ * and bufferevent_openssl: the TLS context, one bufferevent per
+ * connection with the state that sets each request's body limit from its
+ * request line, the reply helpers.
  */
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +22,7 @@
 #include <openssl/ssl.h>
 
 #include "http.h"
+#include "router.h"
 #include "rampart/log.h"
 
 /* TLS 1.2 floor: ECDHE key exchange and AEAD ciphers only. */
@@ -82,46 +87,261 @@ out:
 	return rc;
 }
 
+/* The request line is looked for in this many bytes (method, path). */
+#define LINE_PEEK 600
+
+struct http_server {
+	struct evhttp *evhttp;
+	SSL_CTX *ctx; /* borrowed */
+	struct http_hooks hooks;
+	int ex_idx; /* of struct conn in each connection's SSL */
+};
+
+/*
+ * One connection's view of the request evhttp is reading. Owned by the
+ * connection's SSL (ex_data, freed with it by conn_free).
+ */
+struct conn {
+	struct http_server *srv;
+	struct bufferevent *bev;
+	bool nodelay;    /* TCP_NODELAY set on the socket */
+	bool line_seen;  /* this request's line was read: limit set */
+	bool dispatched; /* ... and the request reached the route table */
+	size_t limit;
+	char path[65]; /* of this request (cut), for a 413's refusal row */
+};
+
+static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+                      long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	free(ptr);
+}
+
+/*
+ * The evhttp connection of bev: evhttp registers its bufferevent
+ * callbacks with the connection as their argument (libevent 2.1 http.c,
+ * every bufferevent_setcb); checked against evhttp's own accessor. NULL
+ * before evhttp has set them.
+ */
+static struct evhttp_connection *conn_evcon(const struct conn *c)
+{
+	void *arg = NULL;
+	struct evhttp_connection *evcon;
+
+	bufferevent_getcb(c->bev, NULL, NULL, NULL, &arg);
+	evcon = arg;
+	if (evcon == NULL || evhttp_connection_get_bufferevent(evcon) != c->bev)
+		return NULL;
+	return evcon;
+}
+
+static void conn_set_limit(struct conn *c, size_t limit)
+{
+	struct evhttp_connection *evcon = conn_evcon(c);
+
+	c->limit = limit;
+	if (evcon != NULL)
+		evhttp_connection_set_max_body_size(evcon, (ev_ssize_t)limit);
+}
+
+/*
+ * If the request line of the request evhttp reads next is complete at
+ * the front of in, set the connection's body limit for its route.
+ */
+static void conn_scan_line(struct conn *c, struct evbuffer *in)
+{
+	char line[LINE_PEEK + 1];
+	size_t eol_len = 0, n, ml, pl;
+	struct evbuffer_ptr eol =
+	    evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+	char *target;
+	ev_ssize_t got;
+
+	if (eol.pos < 0) {
+		/* evhttp refuses a line longer than its header limit; until
+		 * then nothing after it can be a body */
+		return;
+	}
+	n = (size_t)eol.pos < LINE_PEEK ? (size_t)eol.pos : LINE_PEEK;
+	got = evbuffer_copyout(in, line, n);
+	if (got < 0)
+		got = 0;
+	line[got] = '\0';
+	ml = strcspn(line, " ");
+	target = line[ml] == ' ' ? line + ml + 1 : line + ml;
+	pl = strcspn(target, "? ");
+	/* a path cut by LINE_PEEK is refused (414) by the route table */
+	snprintf(c->path, sizeof c->path, "%.*s", (int)pl, target);
+	c->line_seen = true;
+	c->dispatched = false;
+	line[ml] = '\0';
+	target[pl] = '\0';
+	conn_set_limit(c, c->srv->hooks.body_limit(c->srv->hooks.arg,
+	                                           router_method(line, ml),
+	                                           target));
+}
+
+/* Input callback: bytes arrived (before evhttp's read callback runs). */
+static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
+                     void *arg)
+{
+	struct conn *c = arg;
+	int one = 1;
+
+	if (info->n_added == 0)
+		return;
+	if (!c->nodelay) {
+		/* an answer goes out as several TLS records: without this,
+		 * Nagle holds the second for the client's delayed ACK (40 ms
+		 * a request on a kept-alive connection) */
+		c->nodelay = true;
+		(void)setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP,
+		                 TCP_NODELAY, &one, sizeof one);
+	}
+	if (!c->line_seen)
+		conn_scan_line(c, in);
+}
+
+/*
+ * Output callback: evhttp writing an answer that no route produced is
+ * its own refusal of the request. A 413 is reported, before the loop
+ * sends the bytes (the TLS bufferevent writes from its write event).
+ */
+static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
+                      void *arg)
+{
+	struct conn *c = arg;
+	struct evhttp_connection *evcon;
+	char head[16], peer[80];
+	char *host = NULL;
+	ev_uint16_t port = 0;
+	ev_ssize_t got;
+
+	if (info->n_added == 0 || info->orig_size != 0 || c->dispatched ||
+	    !c->line_seen)
+		return;
+	got = evbuffer_copyout(out, head, sizeof head - 1);
+	if (got < 12)
+		return;
+	head[got] = '\0';
+	if (strncmp(head, "HTTP/1.", 7) != 0 || strncmp(head + 8, " 413", 4))
+		return;
+	c->dispatched = true; /* reported once */
+	evcon = conn_evcon(c);
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, &host, &port);
+	snprintf(peer, sizeof peer, "%s:%u", host ? host : "?", (unsigned)port);
+	c->srv->hooks.too_big(c->srv->hooks.arg, c->path, peer, c->limit);
+}
+
 /* evhttp asks for one bufferevent per accepted connection. */
 static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
-	SSL_CTX *ctx = arg;
-	SSL *ssl = SSL_new(ctx);
-	struct bufferevent *bev;
+	struct http_server *srv = arg;
+	SSL *ssl = SSL_new(srv->ctx);
+	struct conn *c = calloc(1, sizeof *c); /* owned by ssl, then */
+	struct bufferevent *bev = NULL;
 
-	if (ssl == NULL)
+	if (ssl == NULL || c == NULL ||
+	    SSL_set_ex_data(ssl, srv->ex_idx, c) != 1) {
+		free(c);
+		SSL_free(ssl);
 		return NULL;
+	}
+	c->srv = srv;
 	bev = bufferevent_openssl_socket_new(
 	    base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev != NULL)
-		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	if (bev == NULL) {
+		SSL_free(ssl); /* and c */
+		return NULL;
+	}
+	c->bev = bev;
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	if (evbuffer_add_cb(bufferevent_get_input(bev), on_input, c) == NULL ||
+	    evbuffer_add_cb(bufferevent_get_output(bev), on_output, c) ==
+	        NULL) {
+		bufferevent_free(bev);
+		return NULL;
+	}
 	return bev;
 }
 
-rp_err http_listen(struct event_base *base, SSL_CTX *ctx, const char *addr,
-                   int port, void (*cb)(struct evhttp_request *, void *),
-                   void *arg, struct evhttp **out, int *bound)
+static struct conn *req_conn(struct http_server *srv,
+                             struct evhttp_request *req)
 {
-	struct evhttp *http = evhttp_new(base);
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	struct bufferevent *bev =
+	    c ? evhttp_connection_get_bufferevent(c) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	return ssl ? SSL_get_ex_data(ssl, srv->ex_idx) : NULL;
+}
+
+/* The answer to the connection's request is written: evhttp reads the
+ * next request, whose line may be at the front of the input already. */
+static void on_complete(struct evhttp_request *req, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)req;
+	c->line_seen = false;
+	c->dispatched = false;
+	conn_set_limit(c, 0);
+	conn_scan_line(c, bufferevent_get_input(c->bev));
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct http_server *srv = arg;
+	struct conn *c = req_conn(srv, req);
+
+	if (c != NULL) {
+		c->dispatched = true;
+		evhttp_request_set_on_complete_cb(req, on_complete, c);
+	}
+	srv->hooks.request(req, srv->hooks.arg);
+}
+
+rp_err http_listen(struct event_base *base, SSL_CTX *ctx, const char *addr,
+                   int port, const struct http_hooks *hooks,
+                   struct http_server **out, int *bound)
+{
+	struct http_server *srv = calloc(1, sizeof *srv); /* *out's */
 	struct evhttp_bound_socket *h;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
+	rp_err rc = RP_E_NOMEM;
 
 	*out = NULL;
-	if (http == NULL)
-		return RP_E_NOMEM;
-	evhttp_set_bevcb(http, make_bev, ctx);
-	evhttp_set_gencb(http, cb, arg);
-	evhttp_set_max_body_size(http, HTTP_MAX_BODY);
-	evhttp_set_max_headers_size(http, 16 * 1024);
-	evhttp_set_timeout(http, 30);
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	                                     EVHTTP_REQ_DELETE);
-	h = evhttp_bind_socket_with_handle(http, addr, (ev_uint16_t)port);
+	if (srv == NULL)
+		goto out;
+	srv->ctx = ctx;
+	srv->hooks = *hooks;
+	srv->ex_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);
+	srv->evhttp = srv->ex_idx >= 0 ? evhttp_new(base) : NULL;
+	if (srv->evhttp == NULL)
+		goto out;
+	evhttp_set_bevcb(srv->evhttp, make_bev, srv);
+	evhttp_set_gencb(srv->evhttp, on_request, srv);
+	/* the default of a connection before its first request line */
+	evhttp_set_max_body_size(srv->evhttp, (ev_ssize_t)hooks->max_body);
+	evhttp_set_max_headers_size(srv->evhttp, 16 * 1024);
+	evhttp_set_timeout(srv->evhttp, 30);
+	/* PUT and PATCH reach the route table, which answers 405 or 404 */
+	evhttp_set_allowed_methods(
+	    srv->evhttp, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
+	                     EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH);
+	h = evhttp_bind_socket_with_handle(srv->evhttp, addr,
+	                                   (ev_uint16_t)port);
 	if (h == NULL) {
 		rp_log_error("http: cannot listen on %s:%d", addr, port);
-		evhttp_free(http);
-		return RP_E_IO;
+		rc = RP_E_IO;
+		goto out;
 	}
 	*bound = port;
 	if (getsockname(evhttp_bound_socket_get_fd(h), (struct sockaddr *)&ss,
@@ -131,8 +351,21 @@ rp_err http_listen(struct event_base *base, SSL_CTX *ctx, const char *addr,
 		else if (ss.ss_family == AF_INET6)
 			*bound = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
-	*out = http;
-	return RP_OK;
+	*out = srv;
+	srv = NULL;
+	rc = RP_OK;
+out:
+	http_free(srv);
+	return rc;
+}
+
+void http_free(struct http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	if (srv->evhttp != NULL)
+		evhttp_free(srv->evhttp);
+	free(srv);
 }
 
 static SSL *req_ssl(struct evhttp_request *req)
@@ -160,6 +393,17 @@ void http_peer_addr(struct evhttp_request *req, char *out, size_t cap)
 	if (c != NULL)
 		evhttp_connection_get_peer(c, &host, &port);
 	snprintf(out, cap, "%s:%u", host ? host : "?", (unsigned)port);
+}
+
+void http_peer_host(struct evhttp_request *req, char *out, size_t cap)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	char *host = NULL;
+	ev_uint16_t port = 0;
+
+	if (c != NULL)
+		evhttp_connection_get_peer(c, &host, &port);
+	snprintf(out, cap, "%s", host ? host : "?");
 }
 
 rp_err http_body(struct evhttp_request *req, size_t max, char **out,
@@ -213,4 +457,31 @@ void http_reply_text(struct evhttp_request *req, int code, const char *msg)
 
 	http_reply(req, code, "text/plain; charset=utf-8", line,
 	           n < (int)sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+void http_reply_refused(struct evhttp_request *req, int code)
+{
+	const char *msg;
+
+	switch (code) {
+	case 400:
+		msg = "bad request";
+		break;
+	case 401:
+		msg = "authentication required";
+		break;
+	case 404:
+		msg = "not found";
+		break;
+	case 413:
+		msg = "request too large";
+		break;
+	case 415:
+		msg = "unsupported media type";
+		break;
+	default:
+		msg = "request refused";
+		break;
+	}
+	http_reply_text(req, code, msg);
 }

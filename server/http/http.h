@@ -2,13 +2,23 @@
 /*
  * http.h - rampartd's HTTPS listener: libevent's evhttp over OpenSSL
  * bufferevents, the TLS policy (TLS 1.3, TLS 1.2 ECDHE+AEAD as the floor),
- * optional client certificates, bounded bodies and reply helpers.
+ * optional client certificates, per-route body limits and reply helpers.
  *
  * The TLS layer asks every client for a certificate but accepts any (or
  * none): each route decides what it needs and checks the chain itself, so
  * that a refusal can be recorded with its precise reason instead of
  * vanishing in a failed handshake. Possession of the key is still proven
  * by the TLS handshake.
+ *
+ * Body limits are enforced before evhttp buffers a body: when a request
+ * line has arrived (and before evhttp reads the headers after it) the
+ * listener asks the route table for that method and path's limit and
+ * sets it on the connection, so that evhttp answers 413 from the headers
+ * when Content-Length is over it, and counts a chunked body against it
+ * chunk by chunk. libevent 2.1 has no per-request hook before the body
+ * (evhttp_set_newreqcb is 2.2's): the request line is read, without being
+ * consumed, from the connection's input buffer, where evhttp leaves the
+ * next request at the front once it has answered the previous one.
  */
 #ifndef RAMPARTD_HTTP_H
 #define RAMPARTD_HTTP_H
@@ -22,26 +32,48 @@
 #include "pki/ca.h"
 #include "rampart/err.h"
 
-/* Hard cap on any request body; routes set lower limits of their own. */
-#define HTTP_MAX_BODY (16 * 1024 * 1024)
-
 /* The server TLS context for ca's server certificate; caller frees. */
 rp_err http_tls_ctx(struct ca *ca, SSL_CTX **out) RP_WARN_UNUSED;
 
+/* What the listener asks of the route table's owner (all with arg). */
+struct http_hooks {
+	/* every request, once evhttp has read it (headers and body) */
+	void (*request)(struct evhttp_request *req, void *arg);
+	/* the body limit in bytes of a request line's method (EVHTTP_REQ_*,
+	 * 0 for an unknown one) and path (no query; possibly cut) */
+	size_t (*body_limit)(void *arg, unsigned method, const char *path);
+	/* evhttp refused a request from its headers with 413 (its body over
+	 * limit): path and peer ("ADDR:PORT") as above; called before the
+	 * answer is written */
+	void (*too_big)(void *arg, const char *path, const char *peer,
+	                size_t limit);
+	void *arg;
+	size_t max_body; /* the largest limit body_limit gives */
+};
+
+struct http_server;
+
 /*
- * Listen on addr:port (0: any free port) with TLS; every request goes to
- * cb(req, arg). *out owned by the caller (evhttp_free); *bound gets the
- * port actually bound.
+ * Listen on addr:port (0: any free port) with TLS (ctx, borrowed: it
+ * must outlive the server); every request goes to hooks->request. *out
+ * owned by the caller (http_free); *bound gets the port actually bound.
  */
 rp_err http_listen(struct event_base *base, SSL_CTX *ctx, const char *addr,
-                   int port, void (*cb)(struct evhttp_request *, void *),
-                   void *arg, struct evhttp **out, int *bound) RP_WARN_UNUSED;
+                   int port, const struct http_hooks *hooks,
+                   struct http_server **out, int *bound) RP_WARN_UNUSED;
+
+/* Close the listener and every connection (a request still waiting for
+ * its answer is freed unanswered: answer first). srv may be NULL. */
+void http_free(struct http_server *srv);
 
 /* The client's certificate (borrowed; NULL when none was sent). */
 X509 *http_peer_cert(struct evhttp_request *req);
 
 /* "ADDR:PORT" of the client into out. */
 void http_peer_addr(struct evhttp_request *req, char *out, size_t cap);
+
+/* The client's address alone ("127.0.0.1", "2001:db8::1") into out. */
+void http_peer_host(struct evhttp_request *req, char *out, size_t cap);
 
 /*
  * The request body as a malloc'd NUL-terminated string (*out, caller
@@ -55,6 +87,10 @@ void http_reply(struct evhttp_request *req, int code, const char *ctype,
 
 /* text/plain reply of msg plus a line end. */
 void http_reply_text(struct evhttp_request *req, int code, const char *msg);
+
+/* The generic text/plain answer of a refusal with code (401 "authentication
+ * required", ...): it never says why. */
+void http_reply_refused(struct evhttp_request *req, int code);
 
 /* The value of header name, or NULL. */
 const char *http_header(struct evhttp_request *req, const char *name);

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * api.h - the admin REST API under /api/v1/ (docs/admin-api.md), one file
+ * per resource: allowlist.c, devices.c, claims.c, refusals.c, ingest.c;
+ * auth.c is the admin permission (the bearer setup token until operator
+ * accounts exist) and reply.c the JSON answers. The handlers are entries
+ * of rampartd's route table (routes.c), which has checked the permission,
+ * the body limit and, for routes that name a device, its id, before they
+ * run. Changes that matter to the broker rewrite its fleet snapshot after
+ * the commit (broker_sync).
+ */
+#ifndef RAMPARTD_API_H
+#define RAMPARTD_API_H
+
+#include <stdbool.h>
+
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "http/router.h"
+#include "rampart/err.h"
+#include "store/store.h"
+
+struct rampartd;
+
+/* Bodies of the JSON calls are at most this long (the route table's
+ * limit for them). */
+#define API_JSON_MAX (64 * 1024)
+
+/* reply.c: j (consumed; NULL: 500) as application/json with code. */
+void api_reply_json(struct evhttp_request *req, int code, json_t *j);
+/* {"error": msg} with code. */
+void api_reply_error(struct evhttp_request *req, int code, const char *msg);
+/* 404 {"error": "no such API route"}, 405 {"error": "method not allowed"}
+ * with Allow: allow (EVHTTP_REQ_* bits). */
+void api_not_found(struct evhttp_request *req);
+void api_bad_method(struct evhttp_request *req, unsigned allow);
+
+/* auth.c: RP_OK when the Authorization header carries the setup token;
+ * else *why says what was wrong (RP_E_AUTH). */
+rp_err api_auth_admin(struct rampartd *rd, struct evhttp_request *req,
+                      const char **why) RP_WARN_UNUSED;
+
+/* devices.c: an entry as the API shows it (caller json_decref). */
+json_t *api_device_json(const struct store_device *d);
+
+/* The handlers; rr->param[0] is the {id} or {serial} where the pattern
+ * has one. */
+#define API_HANDLER(name)                                          \
+	void name(struct rampartd *rd, struct evhttp_request *req, \
+	          const struct router_req *rr)
+
+/* allowlist.c */
+API_HANDLER(api_allowlist_import);
+API_HANDLER(api_allowlist_list);
+API_HANDLER(api_allowlist_remove);
+/* devices.c */
+API_HANDLER(api_devices_list);
+API_HANDLER(api_device_show);
+API_HANDLER(api_device_revoke);
+API_HANDLER(api_device_decommission);
+API_HANDLER(api_device_reprovision);
+API_HANDLER(api_device_renew);
+API_HANDLER(api_device_quarantine);
+API_HANDLER(api_device_release);
+API_HANDLER(api_device_ping);
+/* claims.c */
+API_HANDLER(api_claims_create);
+API_HANDLER(api_claims_list);
+API_HANDLER(api_claim_revoke);
+/* refusals.c */
+API_HANDLER(api_refusals_list);
+/* ingest.c */
+API_HANDLER(api_ingest_status);
+
+#endif

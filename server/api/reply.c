@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * reply.c - the admin API's JSON answers (api.h): a value, an error
+ * object, and the route table's 404 and 405 in the API's form.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "http/http.h"
+
+void api_reply_json(struct evhttp_request *req, int code, json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL; /* ours */
+
+	if (s == NULL) {
+		http_reply_text(req, 500, "internal error");
+	} else {
+		http_reply(req, code, "application/json", s, strlen(s));
+		free(s);
+	}
+	json_decref(j);
+}
+
+void api_reply_error(struct evhttp_request *req, int code, const char *msg)
+{
+	api_reply_json(req, code, json_pack("{s:s}", "error", msg));
+}
+
+void api_not_found(struct evhttp_request *req)
+{
+	api_reply_error(req, 404, "no such API route");
+}
+
+void api_bad_method(struct evhttp_request *req, unsigned allow)
+{
+	char list[64];
+
+	router_allow_list(allow, list, sizeof list);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+	                  list);
+	api_reply_error(req, 405, "method not allowed");
+}
