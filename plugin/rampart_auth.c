@@ -63,6 +63,7 @@ struct session {
 	const struct mosquitto *client; /* compared, never dereferenced */
 	struct rp_broker_peer peer;     /* profile, id (the key), serial, pin */
 	char addr[48];                  /* client address at connect */
+	bool offline; /* disconnected, its persistent (MQTT 3.x) session kept */
 };
 
 struct plugin {
@@ -271,6 +272,7 @@ static bool session_put(struct plugin *p, const struct mosquitto *client,
 		p->nsessions++;
 	}
 	s->client = client;
+	s->offline = false;
 	s->peer = *peer;
 	snprintf(s->addr, sizeof s->addr, "%s", addr ? addr : "");
 	if (p->nsessions > 2 * p->nbuckets)
@@ -316,6 +318,10 @@ static bool admit(const struct plugin *p, const struct rp_broker_peer *peer,
 	return false;
 }
 
+static bool snapshot_changed(const struct plugin *p);
+static void reload(struct plugin *p, const char *why,
+                   const struct mosquitto *self);
+
 static int on_basic_auth(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_basic_auth *e = event_data;
@@ -327,6 +333,7 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	const char *detail = NULL;
 	enum reason why;
 	int rc = MOSQ_ERR_AUTH;
+	bool ok;
 	rp_err err;
 
 	(void)event;
@@ -357,7 +364,19 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	 * (connect__on_authorised): a refused connection never cuts the
 	 * session that holds the id it asked for.
 	 */
-	if (!admit(p, &peer, &why)) {
+	/*
+	 * A service or monitor key the snapshot does not pin yet: rampartd
+	 * may have just written its new pin while it could not announce it
+	 * (it announces over the very session this key opens; with the file
+	 * poll off nothing else would). Load a replaced file once, then
+	 * decide again: the cost is a stat(2) per such refusal.
+	 */
+	ok = admit(p, &peer, &why);
+	if (!ok && why == R_UNPINNED && snapshot_changed(p)) {
+		reload(p, "unpinned", NULL);
+		ok = admit(p, &peer, &why);
+	}
+	if (!ok) {
 		refuse(p, why, "connect", peer.id, addr, NULL, NULL);
 		goto out;
 	}
@@ -373,39 +392,85 @@ out:
 	return rc;
 }
 
+/*
+ * The session admit() let in for this very client, or NULL: a client the
+ * plugin never admitted (e.g. one on a listener where BASIC_AUTH does not
+ * run, such as use_identity_as_username, whose username Mosquitto took
+ * from the certificate) has none, whatever its username or client id.
+ */
+static struct session *admitted(struct plugin *p,
+                                const struct mosquitto *client)
+{
+	const char *cid = mosquitto_client_id(client);
+	struct session *s;
+
+	if (cid == NULL)
+		return NULL;
+	s = *session_slot(p, cid);
+	return s != NULL && s->client == client ? s : NULL;
+}
+
+/*
+ * The role and state a client holds now: its admitted session's peer
+ * decided again against the current snapshot (O(1)), so a reload that
+ * takes a right away takes it at the next message, before the kick.
+ */
+static void client_role(struct plugin *p, const struct mosquitto *client,
+                        const char **id, enum rp_broker_role *role,
+                        enum rp_broker_state *st)
+{
+	struct session *s = admitted(p, client);
+	enum reason why;
+
+	*role = RP_BROKER_ROLE_NONE;
+	*st = RP_BROKER_UNKNOWN;
+	*id = s != NULL ? s->peer.id : mosquitto_client_username(client);
+	if (s != NULL && admit(p, &s->peer, &why))
+		rp_broker_snapshot_decide(p->snap, &s->peer, role, st);
+}
+
 static int on_acl_check(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_acl_check *e = event_data;
 	struct plugin *p = userdata;
-	const char *user = mosquitto_client_username(e->client);
 	enum rp_broker_role role;
 	enum rp_broker_state st;
-	const char *action;
+	const char *action, *id;
 
 	(void)event;
 	/*
-	 * By username, which the plugin set to the CN of a certificate that
-	 * admit() let in (Mosquitto runs no ACL check before BASIC_AUTH, and
-	 * the client's own username was replaced). That is safe although the
-	 * profile is not looked at again here: service and monitor ids are
-	 * reserved and device ids never are (the snapshot parser refuses a
-	 * file that mixes them), so the role listed for an admitted id is the
-	 * one its profile and key earned. A session that lost it is cut at
-	 * the reload that took it away.
+	 * Never by the username or client id alone: only a session admit()
+	 * let in has rights, and they are what its certificate's profile and
+	 * key earn under the current snapshot (issue 9). The persistent
+	 * session of a disconnected MQTT 3.x client (rampartd's) stays
+	 * admitted, so that the broker keeps queueing its messages.
 	 */
-	rp_broker_snapshot_lookup(p->snap, user, &role, &st);
-	if (rp_broker_acl_allows(role, st, user, e->topic, e->access))
+	client_role(p, e->client, &id, &role, &st);
+	if (role != RP_BROKER_ROLE_NONE &&
+	    rp_broker_acl_allows(role, st, id, e->topic, e->access))
 		return MOSQ_ERR_SUCCESS;
 	action = e->access == MOSQ_ACL_WRITE       ? "publish"
 	         : e->access == MOSQ_ACL_SUBSCRIBE ? "subscribe"
 	         : e->access == MOSQ_ACL_READ      ? "read"
 	                                           : "other";
-	refuse(p, R_ACL, action, user, mosquitto_client_address(e->client),
+	refuse(p, R_ACL, action, id, mosquitto_client_address(e->client),
 	       e->topic, NULL);
 	return MOSQ_ERR_ACL_DENIED;
 }
 
 /* ---- reload and kick ------------------------------------------------ */
+
+/* True if the snapshot file was replaced since it was last loaded. */
+static bool snapshot_changed(const struct plugin *p)
+{
+	struct stat st;
+
+	return stat(p->path, &st) == 0 &&
+	       (st.st_ino != p->snap_st.st_ino ||
+	        st.st_mtim.tv_sec != p->snap_st.st_mtim.tv_sec ||
+	        st.st_mtim.tv_nsec != p->snap_st.st_mtim.tv_nsec ||
+	        st.st_size != p->snap_st.st_size);
+}
 
 /* What to add to a load error's log line so that an operator can act. */
 static const char *load_hint(rp_err rc)
@@ -489,8 +554,10 @@ static void reload(struct plugin *p, const char *why,
 		for (s = p->buckets[i]; s != NULL; s = s->next) {
 			enum reason why_not;
 
-			if (admit(p, &s->peer, &why_not))
-				continue;
+			if (admit(p, &s->peer, &why_not) || s->offline)
+				continue; /* an offline one has nothing to cut:
+				             its rights end with admit()
+				             (client_role) */
 			refuse(p, why_not, "kick", s->peer.id, s->addr, NULL,
 			       NULL);
 			if (s->client == self) {
@@ -535,14 +602,14 @@ static int on_message(int event, void *event_data, void *userdata)
 	struct plugin *p = userdata;
 	enum rp_broker_role role;
 	enum rp_broker_state st;
+	const char *id;
 
 	(void)event;
 	if (e->topic == NULL || strcmp(e->topic, RP_BROKER_TOPIC_RELOAD) != 0)
 		return MOSQ_ERR_SUCCESS;
 	/* The ACL already allows this topic to the service only (never to a
 	 * monitor or device); be sure. */
-	rp_broker_snapshot_lookup(p->snap, mosquitto_client_username(e->client),
-	                          &role, &st);
+	client_role(p, e->client, &id, &role, &st);
 	if (role == RP_BROKER_ROLE_SERVICE)
 		reload(p, "notify", e->client);
 	return MOSQ_ERR_SUCCESS;
@@ -552,7 +619,6 @@ static int on_tick(int event, void *event_data, void *userdata)
 {
 	struct plugin *p = userdata;
 	struct timespec t;
-	struct stat st;
 	size_t i, n;
 
 	(void)event;
@@ -578,11 +644,7 @@ static int on_tick(int event, void *event_data, void *userdata)
 		return MOSQ_ERR_SUCCESS;
 	p->last_poll = t;
 	/* A missed notification is caught here: the file was replaced. */
-	if (stat(p->path, &st) == 0 &&
-	    (st.st_ino != p->snap_st.st_ino ||
-	     st.st_mtim.tv_sec != p->snap_st.st_mtim.tv_sec ||
-	     st.st_mtim.tv_nsec != p->snap_st.st_mtim.tv_nsec ||
-	     st.st_size != p->snap_st.st_size))
+	if (snapshot_changed(p))
 		reload(p, "poll", NULL);
 	return MOSQ_ERR_SUCCESS;
 }
@@ -599,8 +661,19 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 	if (id != NULL) {
 		slot = session_slot(p, id);
 		s = *slot;
-		/* A takeover leaves the newer session in place. */
+		/* A takeover leaves the newer session in place. An MQTT 3.x
+		 * session without clean session outlives the connection (the
+		 * broker keeps queueing for it, and it never expires in the
+		 * configuration broker-config writes): it stays admitted until
+		 * its client reconnects (session_put replaces it) or a reload
+		 * takes its right. An MQTT 5 session's expiry is not visible
+		 * here, so it ends with the connection. */
 		if (s != NULL && s->client == e->client) {
+			if (!mosquitto_client_clean_session(e->client) &&
+			    mosquitto_client_protocol_version(e->client) < 5) {
+				s->offline = true;
+				return MOSQ_ERR_SUCCESS;
+			}
 			*slot = s->next;
 			mosquitto_free(s);
 			p->nsessions--;
