@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "rampart/broker.h"
 #include "rampart/log.h"
 #include "rampart/mqloop.h"
 #include "rampart/mem.h"
@@ -131,6 +132,7 @@ struct opts {
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
+	char sample[SIM_ID_MAX + 16], why[160];
 	struct sim_conf *c = &o->c;
 	int ch, bad = 0;
 
@@ -222,15 +224,20 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (bad)
 		return -1;
-	/* The ids must be valid CSR CNs (keystore.h): check the prefix. */
-	if (strlen(c->prefix) > SIM_ID_MAX - 6 ||
-	    strspn(c->prefix,
-	           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	           "0123456789._-") != strlen(c->prefix)) {
-		fprintf(stderr,
-		        PROG ": --prefix: at most %d of A-Z a-z 0-9 "
-		             ". _ -\n",
+	/* The ids must be device ids (the one rule, broker.h): check the
+	 * first one; the others differ only in their digits. */
+	if (strlen(c->prefix) > SIM_ID_MAX - 6) {
+		fprintf(stderr, PROG ": --prefix: at most %d characters\n",
 		        SIM_ID_MAX - 6);
+		return -1;
+	}
+	snprintf(sample, sizeof sample, "%s%05u", c->prefix, c->first);
+	if (rp_broker_device_id_check(sample, strlen(sample), why,
+	                              sizeof why) != RP_OK) {
+		fprintf(stderr,
+		        PROG ": --prefix: the device ids it makes break the "
+		             "device-id rule: %s\n",
+		        why);
 		return -1;
 	}
 	if ((unsigned long)c->first + c->devices > 100000) {

@@ -47,6 +47,13 @@ S=$T/sim
 start_rd "$D"
 
 # --- allowlist from the sim itself, and a claim
+# A prefix that makes reserved ids is refused up front (issue 9).
+st=0
+"$BIN/rampart-sim" allowlist --devices 2 --prefix rampart- >"$T/out" 2>&1 ||
+	st=$?
+[ $st = 2 ] || fail "reserved prefix: exit $st"
+grep -q "'rampart-00001' is reserved" "$T/out" ||
+	fail "reserved prefix said: $(head -3 "$T/out")"
 "$BIN/rampart-sim" allowlist --devices $N --prefix SIM- --group line-s \
 	>"$T/allow.csv" || fail "rampart-sim allowlist"
 [ "$(wc -l <"$T/allow.csv")" = $((N + 1)) ] || fail "allowlist: $(cat "$T/allow.csv")"
