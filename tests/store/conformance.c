@@ -294,6 +294,13 @@ static void test_device_crud(void **state)
 	snprintf(d.serial, sizeof d.serial, "SN-9");
 	assert_int_equal(store_device_add(s, &d), RP_E_INVAL);
 	assert_int_equal(store_device_get(s, "SN-9", &got), RP_E_NOT_FOUND);
+	assert_string_equal(store_dev_state_name(STORE_DEV_ALLOWLISTED),
+	                    "allowlisted");
+	assert_string_equal(store_dev_state_name(STORE_DEV_ENROLLED),
+	                    "enrolled");
+	assert_string_equal(store_dev_state_name(STORE_DEV_DECOMMISSIONED),
+	                    "decommissioned");
+	assert_string_equal(store_dev_state_name(9), "unknown");
 	store_close(s);
 }
 
