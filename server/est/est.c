@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * est.c - the EST routes of RFC 7030 (cacerts 4.1, simpleenroll 4.2.1,
- * simplereenroll 4.2.2) and the CRL download. Who may enroll is decided
- * here: the claim or device certificate of the TLS connection, the CSR
- * checks of csr.c, then the allowlist entry, all inside one store
- * transaction with the issued certificate, so a crash leaves either no
- * trace or the whole enrollment.
+ * simplereenroll 4.2.2) and the CRL download, handlers of rampartd's
+ * route table (routes.c). Who may enroll is decided here: the claim or
+ * device certificate of the TLS connection (est_authenticate, the table's
+ * claim and device permissions), the CSR checks of csr.c, then the
+ * allowlist entry, all inside one store transaction with the issued
+ * certificate, so a crash leaves either no trace or the whole enrollment.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,17 +478,23 @@ out:
 static const char *const est_route[2] = {"/.well-known/est/simpleenroll",
                                          "/.well-known/est/simplereenroll"};
 
+static void enroll_init(struct enroll *e, struct rampartd *rd,
+                        struct evhttp_request *req, int re)
+{
+	memset(e, 0, sizeof *e);
+	e->rd = rd;
+	e->req = req;
+	e->re = re;
+	e->route = est_route[re != 0];
+}
+
 rp_err est_authenticate(struct rampartd *rd, struct evhttp_request *req, int re,
                         struct router_principal *who)
 {
 	struct enroll e;
 	rp_err rc;
 
-	memset(&e, 0, sizeof e);
-	e.rd = rd;
-	e.req = req;
-	e.re = re;
-	e.route = est_route[re != 0];
+	enroll_init(&e, rd, req, re);
 	rc = authenticate(&e);
 	if (rc == RP_OK) {
 		_Static_assert(sizeof who->id >= sizeof e.who, "who");
@@ -515,11 +522,7 @@ static void enroll(struct rampartd *rd, struct evhttp_request *req, int re,
 	rp_err rc;
 	int code;
 
-	memset(&e, 0, sizeof e);
-	e.rd = rd;
-	e.req = req;
-	e.re = re;
-	e.route = est_route[re != 0];
+	enroll_init(&e, rd, req, re);
 	snprintf(e.who, sizeof e.who, "%s", who->id);
 	snprintf(e.cur_serial, sizeof e.cur_serial, "%s", who->serial);
 	e.cur_not_after = who->not_after;

@@ -395,17 +395,6 @@ void http_peer_addr(struct evhttp_request *req, char *out, size_t cap)
 	snprintf(out, cap, "%s:%u", host ? host : "?", (unsigned)port);
 }
 
-void http_peer_host(struct evhttp_request *req, char *out, size_t cap)
-{
-	struct evhttp_connection *c = evhttp_request_get_connection(req);
-	char *host = NULL;
-	ev_uint16_t port = 0;
-
-	if (c != NULL)
-		evhttp_connection_get_peer(c, &host, &port);
-	snprintf(out, cap, "%s", host ? host : "?");
-}
-
 rp_err http_body(struct evhttp_request *req, size_t max, char **out,
                  size_t *len)
 {

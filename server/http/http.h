@@ -72,9 +72,6 @@ X509 *http_peer_cert(struct evhttp_request *req);
 /* "ADDR:PORT" of the client into out. */
 void http_peer_addr(struct evhttp_request *req, char *out, size_t cap);
 
-/* The client's address alone ("127.0.0.1", "2001:db8::1") into out. */
-void http_peer_host(struct evhttp_request *req, char *out, size_t cap);
-
 /*
  * The request body as a malloc'd NUL-terminated string (*out, caller
  * frees) and its length. RP_E_BODY_TOO_BIG when longer than max.

@@ -49,8 +49,10 @@ void router_allow_list(unsigned allow, char *out, size_t cap)
 			continue;
 		n = snprintf(out + o, cap - o, "%s%s", o ? ", " : "",
 		             methods[i].name);
-		if (n < 0 || (size_t)n >= cap - o)
+		if (n < 0 || (size_t)n >= cap - o) {
+			out[o] = '\0'; /* whole names only */
 			break;
+		}
 		o += (size_t)n;
 	}
 }
