@@ -53,8 +53,8 @@ void rd_config_free(struct rd_config *c);
 
 struct rampartd {
 	struct event_base *base;
-	struct http_server *http;    /* routes.c: the listener (http/http.h) */
-	struct refusals *refusals;   /* ... and its refusal recorder */
+	struct http_server *http;  /* routes.c: the listener (http/http.h) */
+	struct refusals *refusals; /* ... and its refusal recorder */
 	SSL_CTX *tls;
 	struct store *store;
 	struct ca *ca;
@@ -116,8 +116,8 @@ void est_crl(struct rampartd *rd, struct evhttp_request *req,
  * claim's group or the device id, the serial and (device) not_after. On
  * failure the refusal is recorded with its reason and answered.
  */
-rp_err est_authenticate(struct rampartd *rd, struct evhttp_request *req,
-                        int re, struct router_principal *who) RP_WARN_UNUSED;
+rp_err est_authenticate(struct rampartd *rd, struct evhttp_request *req, int re,
+                        struct router_principal *who) RP_WARN_UNUSED;
 /* Non-zero if cert is a claim certificate (claim CA issuer or claim EKU). */
 int est_is_claim(struct ca *ca, X509 *cert);
 
