@@ -16,7 +16,7 @@ cd "$1"
 # The home of each public header: the folder that implements it.
 declare -A home=(
 	[err.h]=core [export.h]=core [bytes.h]=core [image.h]=core
-	[boot.h]=core [flash.h]=core
+	[boot.h]=core [flash.h]=core [id.h]=core
 	[mem.h]=base [encode.h]=base [config.h]=base [log.h]=base
 	[crypto_host.h]=base [backoff.h]=base
 	[telemetry.h]=proto [broker.h]=proto [chainlog.h]=proto

@@ -36,6 +36,7 @@
 #include "agent_queue.h"
 #include "rampart/agent.h"
 #include "rampart/backoff.h"
+#include "rampart/id.h"
 #include "rampart/log.h"
 #include "rampart/mqloop.h"
 
@@ -74,21 +75,11 @@ static void topic(const rp_agent *a, const char *leaf, char out[TOPIC_MAX])
 	snprintf(out, TOPIC_MAX, "rampart/v1/d/%s/%s", a->id, leaf);
 }
 
+_Static_assert(RP_CMD_ID_MAX == RP_ID_MAX, "a command id is an id");
+
 static bool id_valid(const char *id)
 {
-	size_t n = strlen(id), i;
-
-	if (n == 0 || n > RP_CMD_ID_MAX)
-		return false;
-	for (i = 0; i < n; i++) {
-		char ch = id[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		      ch == '-'))
-			return false;
-	}
-	return true;
+	return rp_id_valid(id, strlen(id));
 }
 
 /*

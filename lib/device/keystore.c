@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "keystore_int.h"
+#include "rampart/id.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
 
@@ -781,21 +782,10 @@ out:
 /* docs/enrollment.md: the CSR extension carrying the hardware token. */
 #define HWTOKEN_OID "2.25.137553760100012191238587036453560585111.2"
 
+/* A CSR's CN is an id (rampart/id.h). */
 static bool cn_ok(const char *cn)
 {
-	size_t n = strlen(cn), i;
-
-	if (n == 0 || n > 64)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = cn[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == '-'))
-			return false;
-	}
-	return true;
+	return rp_id_valid(cn, strlen(cn));
 }
 
 /* The extension request (RFC 2986 5.4.2) with the hardware token. */

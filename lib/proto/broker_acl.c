@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rampart/broker.h"
+#include "rampart/id.h"
 
 #define ST(s)       (1u << (s))
 #define ACTIVE      ST(RP_BROKER_ACTIVE)
@@ -65,23 +66,13 @@ static const struct acl_rule acl_rules[] = {
     {RP_BROKER_ROLE_MONITOR, ACTIVE, SUB, RP_BROKER_TOPIC_STATUS},
 };
 
-static bool id_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
+_Static_assert(RP_BROKER_ID_MAX == RP_ID_MAX,
+               "a broker id is an id (rampart/id.h)");
 
+/* The broker's name for the one id rule (lib/core/id.c). */
 bool rp_broker_id_valid(const char *s, size_t len)
 {
-	size_t i;
-
-	if (s == NULL || len == 0 || len > RP_BROKER_ID_MAX)
-		return false;
-	for (i = 0; i < len; i++) {
-		if (!id_char(s[i]))
-			return false;
-	}
-	return true;
+	return rp_id_valid(s, len);
 }
 
 bool rp_broker_id_reserved(const char *s, size_t len)
@@ -122,7 +113,6 @@ rp_err rp_broker_device_id_check(const char *s, size_t len, char *why,
 {
 	char shown[RP_BROKER_ID_MAX + 4];
 	const char *what = NULL;
-	size_t i;
 	rp_err rc = RP_E_SYNTAX;
 
 	if (why != NULL && cap > 0)
@@ -137,12 +127,10 @@ rp_err rp_broker_device_id_check(const char *s, size_t len, char *why,
 		what = "is not a valid id: it is longer than 64 characters";
 		goto out;
 	}
-	for (i = 0; i < len; i++) {
-		if (!id_char(s[i])) {
-			what = "is not a valid id: only A-Z a-z 0-9 . _ - "
-			       "may appear in one";
-			goto out;
-		}
+	if (!rp_id_valid(s, len)) {
+		what = "is not a valid id: only A-Z a-z 0-9 . _ - "
+		       "may appear in one";
+		goto out;
 	}
 	rc = RP_OK;
 	if (!rp_broker_id_reserved(s, len))

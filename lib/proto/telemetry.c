@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "rampart/id.h"
 #include "rampart/telemetry.h"
 
 enum kind {
@@ -233,12 +234,6 @@ static const struct msg result_msg = {result_fields, NFIELDS(result_fields),
                                       NULL, sizeof(struct rp_command_result),
                                       RP_E_COMMAND};
 
-static bool is_id_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
-
 /* s[0..len) against its class. */
 static bool str_ok(const char *s, size_t len, enum cls cls)
 {
@@ -262,7 +257,7 @@ static bool str_ok(const char *s, size_t len, enum cls cls)
 			break;
 		case C_ID:
 		case C_ID_OPT:
-			if (!is_id_char(c))
+			if (!rp_id_char((unsigned char)c))
 				return false;
 			break;
 		}

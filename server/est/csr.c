@@ -19,20 +19,15 @@
 #include "pki/ca.h"
 #include "rampart/broker.h"
 #include "rampart/encode.h"
-
-static int id_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
+#include "rampart/id.h"
 
 _Static_assert(CSR_ID_MAX == RP_BROKER_ID_MAX,
                "a CSR's CN holds exactly a broker id");
 
-/* One charset rule for ids, librampart's (rampart/broker.h). */
+/* The one id rule (rampart/id.h). */
 int csr_id_valid(const char *s)
 {
-	return rp_broker_id_valid(s, strlen(s));
+	return rp_id_valid(s, strlen(s));
 }
 
 int csr_token_valid(const char *s)
@@ -41,8 +36,8 @@ int csr_token_valid(const char *s)
 
 	for (i = 0; s[i] != '\0'; i++) {
 		if (i >= CSR_TOKEN_MAX ||
-		    !(id_char(s[i]) || s[i] == ':' || s[i] == '+' ||
-		      s[i] == '/' || s[i] == '='))
+		    !(rp_id_char((unsigned char)s[i]) || s[i] == ':' ||
+		      s[i] == '+' || s[i] == '/' || s[i] == '='))
 			return 0;
 	}
 	return i > 0;
@@ -148,7 +143,7 @@ static rp_err check_subject(X509_REQ *req, struct csr_info *info, char *why,
 	info->id[len] = '\0';
 	if (!csr_id_valid(info->id)) {
 		for (n = 0; info->id[n]; n++)
-			if (!id_char(info->id[n]))
+			if (!rp_id_char((unsigned char)info->id[n]))
 				info->id[n] = '?';
 		snprintf(why, cap,
 		         "CSR subject CN '%s' has characters "

@@ -11,6 +11,7 @@
 #include "csv.h"
 #include "est/csr.h"
 #include "rampart/broker.h"
+#include "rampart/id.h"
 
 #define NFIELDS 5
 
@@ -22,11 +23,10 @@ struct field {
 	const char *name;
 };
 
+/* Tags: ids (rampart/id.h) separated by ';'. */
 static int tag_char(char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
-	       c == ';';
+	return rp_id_char((unsigned char)c) || c == ';';
 }
 
 /*

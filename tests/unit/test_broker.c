@@ -23,6 +23,7 @@
 
 #include "cmocka_all.h"
 #include "rampart/broker.h"
+#include "rampart/id.h"
 
 #define D   RP_BROKER_ROLE_DEVICE
 #define S   RP_BROKER_ROLE_SERVICE
@@ -304,6 +305,40 @@ static void test_acl_namespaces(void **state)
 	                                 "rampart/v1/d/SN1/cmd", W));
 	assert_true(rp_broker_acl_allows(M, RP_BROKER_ACTIVE, "rampart",
 	                                 "rampart/v1/d/+/events", SUB));
+}
+
+/*
+ * The one id rule (rampart/id.h), byte by byte: exactly A-Z a-z 0-9 . _ -
+ * pass, every other byte value (NUL and >= 0x80 included) fails, alone and
+ * inside an id, through rp_id_valid and the broker's names for it.
+ */
+static void test_id_rule_bytes(void **state)
+{
+	char id65[66];
+	char why[160];
+	int b;
+
+	(void)state;
+	for (b = 0; b < 256; b++) {
+		char one[1] = {(char)b};
+		char mid[3] = {'a', (char)b, 'z'};
+		bool want = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') ||
+		            (b >= '0' && b <= '9') || b == '.' || b == '_' ||
+		            b == '-';
+
+		assert_int_equal(rp_id_char(b), want);
+		assert_int_equal(rp_id_valid(one, 1), want);
+		assert_int_equal(rp_id_valid(mid, 3), want);
+		assert_int_equal(rp_broker_id_valid(mid, 3), want);
+		assert_int_equal(
+		    rp_broker_device_id_check(mid, 3, why, sizeof why) == RP_OK,
+		    want);
+	}
+	memset(id65, 'a', sizeof id65);
+	assert_true(rp_id_valid(id65, RP_ID_MAX));
+	assert_false(rp_id_valid(id65, RP_ID_MAX + 1));
+	assert_false(rp_id_valid(id65, 0));
+	assert_false(rp_id_valid(NULL, 1));
 }
 
 static void test_id_and_serial(void **state)
@@ -1395,6 +1430,7 @@ int main(void)
 	    cmocka_unit_test(test_acl_monitor),
 	    cmocka_unit_test(test_acl_namespaces),
 	    cmocka_unit_test(test_id_and_serial),
+	    cmocka_unit_test(test_id_rule_bytes),
 	    cmocka_unit_test(test_id_reserved),
 	    cmocka_unit_test(test_snapshot_vector),
 	    cmocka_unit_test(test_snapshot_vector_monitor),
