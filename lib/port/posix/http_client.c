@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_client.c - the HTTPS client of librampart (rampart/http.h): one
- * private libevent base per request, evhttp over an OpenSSL bufferevent,
- * host name or IP checked by OpenSSL, body bounded by evhttp's
- * max_body_size.
+ * request on the caller's libevent base (rp_http_start), evhttp over an
+ * OpenSSL bufferevent, host name or IP checked by OpenSSL, the body
+ * streamed to the caller in the order it arrives, an overall and an idle
+ * deadline, Range with its 206 checked. rp_http_request is the blocking
+ * wrapper on a private base over the same code.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -22,27 +24,22 @@
 
 #include "rampart/http.h"
 
-struct state {
-	struct event_base *base;
-	struct bufferevent *bev;
-	struct rp_http_response *resp;
+struct rp_http_call {
+	struct event_base *base;        /* borrowed */
+	struct bufferevent *bev;        /* owned by conn */
+	struct evhttp_connection *conn; /* owned */
+	struct evhttp_uri *uri;         /* owned */
+	struct event *deadline;         /* owned */
+	struct event *finish; /* owned: runs on_done off evhttp's stack */
+	struct rp_http_callbacks cb;
+	uint64_t range_start;
+	size_t max_body, got;
+	int status;
+	int ended; /* the result is decided; finish is active */
 	rp_err rc;
-	int done;
 	unsigned long ssl_err;
 	long verify; /* first certificate error seen in the handshake */
-	int timed_out;
 };
-
-/* The whole request's deadline (evhttp's own timeout is per I/O). */
-static void on_deadline(evutil_socket_t fd, short what, void *arg)
-{
-	struct state *st = arg;
-
-	(void)fd;
-	(void)what;
-	st->timed_out = 1;
-	event_base_loopexit(st->base, NULL);
-}
 
 static CRYPTO_ONCE once = CRYPTO_ONCE_STATIC_INIT;
 static int ex_index = -1;
@@ -57,66 +54,175 @@ static int on_verify(int ok, X509_STORE_CTX *x)
 {
 	SSL *ssl =
 	    X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
-	struct state *st = ssl ? SSL_get_ex_data(ssl, ex_index) : NULL;
+	struct rp_http_call *c = ssl ? SSL_get_ex_data(ssl, ex_index) : NULL;
 
-	if (!ok && st != NULL && st->verify == X509_V_OK)
-		st->verify = X509_STORE_CTX_get_error(x);
+	if (!ok && c != NULL && c->verify == X509_V_OK)
+		c->verify = X509_STORE_CTX_get_error(x);
 	return ok;
+}
+
+/* Decide the result once; on_done runs from the finish event. */
+static void call_end(struct rp_http_call *c, rp_err rc)
+{
+	if (c->ended)
+		return;
+	c->ended = 1;
+	c->rc = rc;
+	if (c->bev != NULL)
+		c->ssl_err = bufferevent_get_openssl_error(c->bev);
+	event_active(c->finish, EV_TIMEOUT, 1);
+}
+
+static void call_free(struct rp_http_call *c)
+{
+	if (c == NULL)
+		return;
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	if (c->finish != NULL)
+		event_free(c->finish);
+	if (c->conn != NULL)
+		evhttp_connection_free(c->conn); /* and bev, and its SSL */
+	if (c->uri != NULL)
+		evhttp_uri_free(c->uri);
+	ERR_clear_error();
+	free(c);
+}
+
+static void on_finish(evutil_socket_t fd, short what, void *arg)
+{
+	struct rp_http_call *c = arg;
+	struct rp_http_callbacks cb = c->cb;
+	rp_err rc = c->rc;
+	int status = c->status;
+
+	(void)fd;
+	(void)what;
+	/* A refused connection also leaves a (system) error: only TLS ones
+	 * and certificate verdicts make this a TLS failure. */
+	if (rc == RP_E_HTTP &&
+	    ((c->ssl_err != 0 && ERR_GET_LIB(c->ssl_err) == ERR_LIB_SSL) ||
+	     c->verify != X509_V_OK))
+		rc = RP_E_TLS;
+	call_free(c);
+	if (cb.on_done != NULL)
+		cb.on_done(cb.arg, rc, status);
+}
+
+/* The whole request's deadline (evhttp's own timeout is the idle one). */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	call_end(arg, RP_E_TIMEOUT);
 }
 
 static void on_error(enum evhttp_request_error err, void *arg)
 {
-	struct state *st = arg;
+	struct rp_http_call *c = arg;
 
 	switch (err) {
 	case EVREQ_HTTP_TIMEOUT:
-		st->rc = RP_E_TIMEOUT;
+		call_end(c, RP_E_TIMEOUT);
 		break;
 	case EVREQ_HTTP_DATA_TOO_LONG:
-		st->rc = RP_E_TOO_BIG;
+		call_end(c, RP_E_TOO_BIG);
 		break;
 	default:
-		st->rc = RP_E_HTTP;
+		call_end(c, RP_E_HTTP);
 		break;
 	}
 }
 
+/* "bytes START-END/TOTAL" (RFC 9110 14.4) starting at want. */
+static int range_matches(const char *cr, uint64_t want)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (cr == NULL || strncmp(cr, "bytes ", 6) != 0)
+		return 0;
+	p = cr + 6;
+	if (*p < '0' || *p > '9')
+		return 0;
+	while (*p >= '0' && *p <= '9') {
+		if (v > (UINT64_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(*p - '0');
+		p++;
+	}
+	return *p == '-' && v == want;
+}
+
+static int on_header(struct evhttp_request *req, void *arg)
+{
+	struct rp_http_call *c = arg;
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *ct = evhttp_find_header(h, "Content-Type");
+	uint64_t offset = 0;
+	rp_err rc = RP_OK;
+
+	if (c->ended)
+		return -1;
+	c->status = evhttp_request_get_response_code(req);
+	if (c->range_start > 0 && c->status == 206) {
+		if (!range_matches(evhttp_find_header(h, "Content-Range"),
+		                   c->range_start)) {
+			rc = RP_E_HTTP;
+			goto out;
+		}
+		offset = c->range_start;
+	}
+	if (c->cb.on_head != NULL)
+		rc = c->cb.on_head(c->cb.arg, c->status, ct ? ct : "", offset);
+out:
+	if (rc != RP_OK) {
+		call_end(c, rc);
+		return -1;
+	}
+	return 0;
+}
+
+static void on_chunk(struct evhttp_request *req, void *arg)
+{
+	struct rp_http_call *c = arg;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct evbuffer_iovec v[8];
+	int i, n;
+	rp_err rc = RP_OK;
+
+	while (!c->ended && evbuffer_get_length(in) > 0) {
+		n = evbuffer_peek(in, -1, NULL, v, 8);
+		if (n > 8)
+			n = 8;
+		for (i = 0; i < n && rc == RP_OK; i++) {
+			if (v[i].iov_len > c->max_body - c->got) {
+				rc = RP_E_TOO_BIG;
+				break;
+			}
+			c->got += v[i].iov_len;
+			if (c->cb.on_body != NULL)
+				rc = c->cb.on_body(c->cb.arg, v[i].iov_base,
+				                   v[i].iov_len);
+			evbuffer_drain(in, v[i].iov_len);
+		}
+		if (rc != RP_OK)
+			call_end(c, rc);
+	}
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
 static void on_done(struct evhttp_request *req, void *arg)
 {
-	struct state *st = arg;
-	struct evbuffer *in;
-	const char *ct;
-	size_t n;
+	struct rp_http_call *c = arg;
 
-	st->done = 1;
-	if (st->bev != NULL)
-		st->ssl_err = bufferevent_get_openssl_error(st->bev);
 	if (req == NULL || evhttp_request_get_response_code(req) == 0) {
-		if (st->rc == RP_OK)
-			st->rc = RP_E_HTTP;
-		goto out;
+		call_end(c, RP_E_HTTP);
+		return;
 	}
-	st->resp->status = evhttp_request_get_response_code(req);
-	ct = evhttp_find_header(evhttp_request_get_input_headers(req),
-	                        "Content-Type");
-	snprintf(st->resp->content_type, sizeof st->resp->content_type, "%s",
-	         ct ? ct : "");
-	in = evhttp_request_get_input_buffer(req);
-	n = evbuffer_get_length(in);
-	st->resp->body = malloc(n + 1);
-	if (st->resp->body == NULL) {
-		st->rc = RP_E_NOMEM;
-		goto out;
-	}
-	if (evbuffer_remove(in, st->resp->body, n) != (int)n) {
-		st->rc = RP_E_HTTP;
-		goto out;
-	}
-	st->resp->body[n] = '\0';
-	st->resp->body_len = n;
-	st->rc = RP_OK;
-out:
-	event_base_loopexit(st->base, NULL);
+	on_chunk(req, c); /* whatever evhttp kept for the end */
+	c->status = evhttp_request_get_response_code(req);
+	call_end(c, RP_OK);
 }
 
 static int method_of(const char *m, enum evhttp_cmd_type *out)
@@ -145,156 +251,263 @@ static int set_peer_name(SSL *ssl, const char *host)
 	       SSL_set1_host(ssl, host) == 1;
 }
 
-rp_err rp_http_request(struct ssl_ctx_st *ctx, const struct rp_http_request *r,
-                       struct rp_http_response *resp)
+static struct timeval tv_ms(int ms)
 {
-	struct state st;
-	struct evhttp_uri *uri = NULL;
-	struct evhttp_connection *conn = NULL;
-	struct evhttp_request *req;
-	struct event *deadline = NULL;
 	struct timeval tv;
-	struct evkeyvalq *h;
-	enum evhttp_cmd_type m;
-	const char *host, *path, *query;
-	char target[2048], hostport[300];
-	SSL *ssl = NULL;
-	int port, ms;
 
-	memset(resp, 0, sizeof *resp);
-	memset(&st, 0, sizeof st);
-	st.resp = resp;
-	st.rc = RP_OK;
-	if (ctx == NULL || r == NULL || r->url == NULL || r->method == NULL ||
-	    !method_of(r->method, &m))
-		return RP_E_INVAL;
-	uri = evhttp_uri_parse(r->url);
-	host = uri != NULL ? evhttp_uri_get_host(uri) : NULL;
-	if (uri == NULL || evhttp_uri_get_scheme(uri) == NULL ||
-	    strcmp(evhttp_uri_get_scheme(uri), "https") != 0 || host == NULL ||
-	    host[0] == '\0') {
-		st.rc = RP_E_INVAL;
-		goto out;
-	}
-	port = evhttp_uri_get_port(uri);
-	if (port < 0)
-		port = 443;
-	path = evhttp_uri_get_path(uri);
-	query = evhttp_uri_get_query(uri);
-	if (snprintf(target, sizeof target, "%s%s%s",
-	             path && path[0] ? path : "/", query ? "?" : "",
-	             query ? query : "") >= (int)sizeof target) {
-		st.rc = RP_E_INVAL;
-		goto out;
-	}
-	st.base = event_base_new();
-	ssl = SSL_new(ctx);
-	if (st.base == NULL || ssl == NULL) {
-		st.rc = RP_E_NOMEM;
-		goto out;
-	}
-	if (CRYPTO_THREAD_run_once(&once, init_index) != 1 || ex_index < 0 ||
-	    SSL_set_ex_data(ssl, ex_index, &st) != 1) {
-		st.rc = RP_E_NOMEM;
-		goto out;
-	}
-	SSL_set_verify(ssl, SSL_VERIFY_PEER, on_verify);
-	if (!set_peer_name(ssl, host)) {
-		st.rc = RP_E_TLS;
-		goto out;
-	}
-	st.bev = bufferevent_openssl_socket_new(
-	    st.base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (st.bev == NULL) {
-		st.rc = RP_E_NOMEM;
-		goto out;
-	}
-	ssl = NULL; /* owned by the bufferevent */
-	bufferevent_openssl_set_allow_dirty_shutdown(st.bev, 1);
-	conn = evhttp_connection_base_bufferevent_new(st.base, NULL, st.bev,
-	                                              host, (ev_uint16_t)port);
-	if (conn == NULL) {
-		bufferevent_free(st.bev);
-		st.bev = NULL;
-		st.rc = RP_E_NOMEM;
-		goto out;
-	}
-	ms = r->timeout_ms > 0 ? r->timeout_ms : 30000;
-	/* evhttp's per-I/O timeout only backs up the deadline below. */
-	evhttp_connection_set_timeout_tv(
-	    conn, &(struct timeval){ms / 1000 + 1, (ms % 1000) * 1000});
-	deadline = evtimer_new(st.base, on_deadline, &st);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
-	if (deadline == NULL || evtimer_add(deadline, &tv) != 0) {
-		st.rc = RP_E_NOMEM;
-		goto out;
-	}
-	evhttp_connection_set_max_body_size(
-	    conn, (ev_ssize_t)(r->max_response ? r->max_response
-	                                       : RP_HTTP_MAX_RESPONSE));
-	evhttp_connection_set_retries(conn, 0);
-	req = evhttp_request_new(on_done, &st);
-	if (req == NULL) {
-		st.rc = RP_E_NOMEM;
-		goto out;
-	}
-	evhttp_request_set_error_cb(req, on_error);
-	h = evhttp_request_get_output_headers(req);
+	return tv;
+}
+
+/* The request's headers and body on req. */
+static rp_err fill_request(struct evhttp_request *req,
+                           const struct rp_http_request *r,
+                           const struct rp_http_opts *opts, const char *host,
+                           int port)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	char hostport[300], range[48], auth[512];
+	rp_err rc = RP_E_INVAL;
+
 	if (port == 443)
 		snprintf(hostport, sizeof hostport, "%s", host);
 	else
 		snprintf(hostport, sizeof hostport, "%s:%d", host, port);
-	evhttp_add_header(h, "Host", hostport);
-	evhttp_add_header(h, "Connection", "close");
-	evhttp_add_header(h, "User-Agent", "rampart");
-	if (r->content_type != NULL)
-		evhttp_add_header(h, "Content-Type", r->content_type);
-	if (r->bearer != NULL) {
-		char auth[512];
-
-		if (snprintf(auth, sizeof auth, "Bearer %s", r->bearer) >=
-		    (int)sizeof auth) {
-			evhttp_request_free(req);
-			st.rc = RP_E_INVAL;
+	if (evhttp_add_header(h, "Host", hostport) != 0 ||
+	    evhttp_add_header(h, "Connection", "close") != 0 ||
+	    evhttp_add_header(h, "User-Agent", "rampart") != 0)
+		goto out;
+	if (r->content_type != NULL &&
+	    evhttp_add_header(h, "Content-Type", r->content_type) != 0)
+		goto out;
+	if (opts != NULL && opts->range_start > 0) {
+		snprintf(range, sizeof range, "bytes=%llu-",
+		         (unsigned long long)opts->range_start);
+		if (evhttp_add_header(h, "Range", range) != 0)
 			goto out;
-		}
-		evhttp_add_header(h, "Authorization", auth);
-		OPENSSL_cleanse(auth, sizeof auth);
 	}
-	if (r->body != NULL && r->body_len > 0)
-		evbuffer_add(evhttp_request_get_output_buffer(req), r->body,
-		             r->body_len);
-	if (evhttp_make_request(conn, req, m, target) != 0) {
-		st.rc = RP_E_HTTP;
+	if (r->bearer != NULL) {
+		if (snprintf(auth, sizeof auth, "Bearer %s", r->bearer) >=
+		        (int)sizeof auth ||
+		    evhttp_add_header(h, "Authorization", auth) != 0)
+			goto out;
+	}
+	if (r->body != NULL && r->body_len > 0 &&
+	    evbuffer_add(evhttp_request_get_output_buffer(req), r->body,
+	                 r->body_len) != 0) {
+		rc = RP_E_NOMEM;
 		goto out;
 	}
-	event_base_dispatch(st.base);
-	if (st.timed_out && !st.done)
-		st.rc = RP_E_TIMEOUT;
-	if (!st.done && st.rc == RP_OK)
-		st.rc = RP_E_HTTP;
-	/* A refused connection also leaves a (system) error: only TLS ones
-	 * and certificate verdicts make this a TLS failure. */
-	if (st.rc == RP_E_HTTP &&
-	    ((st.ssl_err != 0 && ERR_GET_LIB(st.ssl_err) == ERR_LIB_SSL) ||
-	     st.verify != X509_V_OK))
-		st.rc = RP_E_TLS;
+	rc = RP_OK;
 out:
-	if (deadline != NULL)
-		event_free(deadline);
-	if (conn != NULL)
-		evhttp_connection_free(conn);
+	OPENSSL_cleanse(auth, sizeof auth);
+	return rc;
+}
+
+rp_err rp_http_start(struct event_base *base, struct ssl_ctx_st *ctx,
+                     const struct rp_http_request *r,
+                     const struct rp_http_opts *opts,
+                     const struct rp_http_callbacks *cb, rp_http_call **out)
+{
+	struct rp_http_call *c = NULL; /* owned here until started */
+	struct evhttp_request *req = NULL;
+	struct timeval tv;
+	enum evhttp_cmd_type m;
+	const char *host, *path, *query;
+	char target[2048];
+	SSL *ssl = NULL;
+	int port, ms;
+	rp_err rc = RP_E_INVAL;
+
+	if (out != NULL)
+		*out = NULL;
+	if (base == NULL || ctx == NULL || r == NULL || r->url == NULL ||
+	    r->method == NULL || cb == NULL || !method_of(r->method, &m))
+		goto out;
+	c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		rc = RP_E_NOMEM;
+		goto out;
+	}
+	c->base = base;
+	c->cb = *cb;
+	c->range_start = opts != NULL ? opts->range_start : 0;
+	c->max_body = r->max_response ? r->max_response : RP_HTTP_MAX_RESPONSE;
+	c->uri = evhttp_uri_parse(r->url);
+	host = c->uri != NULL ? evhttp_uri_get_host(c->uri) : NULL;
+	if (c->uri == NULL || evhttp_uri_get_scheme(c->uri) == NULL ||
+	    strcmp(evhttp_uri_get_scheme(c->uri), "https") != 0 ||
+	    host == NULL || host[0] == '\0')
+		goto out;
+	port = evhttp_uri_get_port(c->uri);
+	if (port < 0)
+		port = 443;
+	path = evhttp_uri_get_path(c->uri);
+	query = evhttp_uri_get_query(c->uri);
+	if (snprintf(target, sizeof target, "%s%s%s",
+	             path && path[0] ? path : "/", query ? "?" : "",
+	             query ? query : "") >= (int)sizeof target)
+		goto out;
+	rc = RP_E_NOMEM;
+	c->finish = event_new(base, -1, 0, on_finish, c);
+	c->deadline = evtimer_new(base, on_deadline, c);
+	ssl = SSL_new(ctx);
+	if (c->finish == NULL || c->deadline == NULL || ssl == NULL)
+		goto out;
+	if (CRYPTO_THREAD_run_once(&once, init_index) != 1 || ex_index < 0 ||
+	    SSL_set_ex_data(ssl, ex_index, c) != 1)
+		goto out;
+	SSL_set_verify(ssl, SSL_VERIFY_PEER, on_verify);
+	if (!set_peer_name(ssl, host)) {
+		rc = RP_E_TLS;
+		goto out;
+	}
+	c->bev = bufferevent_openssl_socket_new(
+	    base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (c->bev == NULL)
+		goto out;
+	ssl = NULL; /* owned by the bufferevent */
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	c->conn = evhttp_connection_base_bufferevent_new(
+	    base, NULL, c->bev, host, (ev_uint16_t)port);
+	if (c->conn == NULL) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		goto out;
+	}
+	ms = r->timeout_ms > 0 ? r->timeout_ms : 30000;
+	/* evhttp's per-I/O timeout is the idle deadline; without one it
+	 * only backs up the overall deadline. */
+	if (opts != NULL && opts->idle_ms > 0)
+		tv = tv_ms(opts->idle_ms);
+	else
+		tv = (struct timeval){ms / 1000 + 1, (ms % 1000) * 1000};
+	evhttp_connection_set_timeout_tv(c->conn, &tv);
+	tv = tv_ms(ms);
+	if (evtimer_add(c->deadline, &tv) != 0)
+		goto out;
+	/* One over the limit: on_chunk is the one that says RP_E_TOO_BIG
+	 * for a body of unknown length; evhttp for a Content-Length. */
+	evhttp_connection_set_max_body_size(c->conn, (ev_ssize_t)c->max_body);
+	evhttp_connection_set_retries(c->conn, 0);
+	req = evhttp_request_new(on_done, c);
+	if (req == NULL)
+		goto out;
+	evhttp_request_set_error_cb(req, on_error);
+	evhttp_request_set_header_cb(req, on_header);
+	evhttp_request_set_chunked_cb(req, on_chunk);
+	rc = fill_request(req, r, opts, host, port);
+	if (rc != RP_OK)
+		goto out;
+	if (evhttp_make_request(c->conn, req, m, target) != 0) {
+		req = NULL; /* evhttp_make_request frees it on failure */
+		rc = RP_E_HTTP;
+		goto out;
+	}
+	req = NULL; /* owned by conn */
+	if (out != NULL)
+		*out = c;
+	c = NULL; /* owned by the running request: freed before on_done */
+	rc = RP_OK;
+out:
+	if (req != NULL)
+		evhttp_request_free(req);
 	SSL_free(ssl);
-	if (st.base != NULL)
-		event_base_free(st.base);
-	if (uri != NULL)
-		evhttp_uri_free(uri);
-	ERR_clear_error();
-	if (st.rc != RP_OK)
+	call_free(c);
+	return rc;
+}
+
+void rp_http_cancel(rp_http_call *call)
+{
+	call_free(call);
+}
+
+/* The blocking wrapper's gatherer. */
+struct gather {
+	struct event_base *base;
+	struct rp_http_response *resp;
+	size_t cap;
+	rp_err rc;
+	int done;
+};
+
+static rp_err gather_head(void *arg, int status, const char *ct,
+                          uint64_t offset)
+{
+	struct gather *g = arg;
+
+	(void)offset;
+	g->resp->status = status;
+	snprintf(g->resp->content_type, sizeof g->resp->content_type, "%s", ct);
+	return RP_OK;
+}
+
+static rp_err gather_body(void *arg, const void *data, size_t len)
+{
+	struct gather *g = arg;
+	struct rp_http_response *r = g->resp;
+	uint8_t *nb;
+	size_t cap;
+
+	if (r->body_len + len + 1 > g->cap) {
+		cap = g->cap ? g->cap : 4096;
+		while (cap < r->body_len + len + 1)
+			cap *= 2;
+		nb = realloc(r->body, cap);
+		if (nb == NULL)
+			return RP_E_NOMEM;
+		r->body = nb;
+		g->cap = cap;
+	}
+	memcpy(r->body + r->body_len, data, len);
+	r->body_len += len;
+	return RP_OK;
+}
+
+static void gather_done(void *arg, rp_err rc, int status)
+{
+	struct gather *g = arg;
+
+	g->rc = rc;
+	g->done = 1;
+	g->resp->status = status;
+	event_base_loopbreak(g->base);
+}
+
+rp_err rp_http_request(struct ssl_ctx_st *ctx, const struct rp_http_request *r,
+                       struct rp_http_response *resp)
+{
+	struct gather g;
+	struct rp_http_callbacks cb = {gather_head, gather_body, gather_done,
+	                               &g};
+	rp_err rc;
+
+	memset(resp, 0, sizeof *resp);
+	memset(&g, 0, sizeof g);
+	g.resp = resp;
+	g.base = event_base_new(); /* owned here */
+	if (g.base == NULL)
+		return RP_E_NOMEM;
+	rc = rp_http_start(g.base, ctx, r, NULL, &cb, NULL);
+	if (rc == RP_OK) {
+		while (!g.done)
+			if (event_base_dispatch(g.base) != 0)
+				break;
+		rc = g.done ? g.rc : RP_E_HTTP;
+	}
+	if (rc == RP_OK && resp->body == NULL) {
+		resp->body = malloc(1);
+		if (resp->body == NULL)
+			rc = RP_E_NOMEM;
+	}
+	if (rc == RP_OK)
+		resp->body[resp->body_len] = '\0';
+	event_base_free(g.base);
+	if (rc != RP_OK)
 		rp_http_response_free(resp);
-	return st.rc;
+	return rc;
 }
 
 void rp_http_response_free(struct rp_http_response *resp)
