@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# http_stream_server.py - the TLS server test_http_stream talks to: python3's
+# http.server over ssl on 127.0.0.1:PORT with CERT/KEY. Paths:
+#   /cl      200, Content-Length, BODY_LEN bytes of the pattern i % 251
+#   /chunked 200, chunked, the same bytes in 7 chunks, flushed one by one
+#   /range   Range "bytes=N-": 206 + Content-Range from N; else 200 whole
+#   /badrange 206 with a Content-Range starting at 0 whatever was asked
+#   /stall   headers and 10 bytes, then nothing (the idle deadline)
+#   /drip    one byte every 200 ms for ever (the overall deadline)
+import http.server, ssl, sys, time
+
+BODY_LEN = 100000
+BODY = bytes(i % 251 for i in range(BODY_LEN))
+
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def head(self, code, n, extra=()):
+        self.send_response(code)
+        self.send_header("Content-Type", "application/octet-stream")
+        if n is not None:
+            self.send_header("Content-Length", str(n))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+
+    def do_GET(self):
+        p = self.path
+        if p == "/cl":
+            self.head(200, BODY_LEN)
+            self.wfile.write(BODY)
+        elif p == "/chunked":
+            self.head(200, None, [("Transfer-Encoding", "chunked")])
+            step = BODY_LEN // 7 + 1
+            for i in range(0, BODY_LEN, step):
+                c = BODY[i:i + step]
+                self.wfile.write(b"%x\r\n" % len(c) + c + b"\r\n")
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+        elif p in ("/range", "/badrange"):
+            r = self.headers.get("Range", "")
+            if r.startswith("bytes=") and r.endswith("-"):
+                n = int(r[6:-1])
+                if p == "/badrange":
+                    n = 0
+                self.head(206, BODY_LEN - n, [(
+                    "Content-Range", "bytes %d-%d/%d" % (n, BODY_LEN - 1,
+                                                         BODY_LEN))])
+                self.wfile.write(BODY[n:])
+            else:
+                self.head(200, BODY_LEN)
+                self.wfile.write(BODY)
+        elif p == "/stall":
+            self.head(200, BODY_LEN)
+            self.wfile.write(BODY[:10])
+            self.wfile.flush()
+            self.rfile.read(1)  # until the client goes away
+        elif p == "/drip":
+            self.head(200, BODY_LEN)
+            try:
+                for i in range(BODY_LEN):
+                    self.wfile.write(BODY[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                pass
+        else:
+            self.head(404, 0)
+
+
+def main():
+    port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+    srv.daemon_threads = True
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.serve_forever()
+
+
+main()

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_http_stream.c - rp_http_start, the HTTPS client on the caller's
+ * event loop, against a real TLS server (http_stream_server.py, python3's
+ * http.server over ssl): Content-Length and chunked bodies arrive in
+ * order and whole; the body bound; Range resumed with a 206, started over
+ * on a 200, refused on a 206 for another offset; the idle and the overall
+ * deadline; cancellation in flight (ASan sees every byte freed). Each
+ * wait is on the loop until on_done, with the test's deadline as a guard.
+ * The host-name check is test_rampartd_http's (the same code path).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "cmocka_all.h"
+#include "rampart/http.h"
+#include "rpt.h"
+
+#define BODY_LEN 100000
+
+static char dir[512], cert[600], key[600];
+static int port;
+static struct rpt_proc srv;
+static SSL_CTX *ctx;
+
+struct got {
+	struct event_base *base;
+	uint8_t *buf; /* BODY_LEN, owned by the test */
+	size_t len;
+	uint64_t offset;
+	int heads, done, status, pieces;
+	rp_err rc;
+};
+
+static void run(char *const argv[])
+{
+	char *out = NULL;
+	int rc = rpt_run(argv, NULL, 0, &out, RPT_DEADLINE_MS);
+
+	if (rc != 0)
+		fprintf(stderr, "%s: %s\n", argv[0], out ? out : "");
+	free(out);
+	assert_int_equal(rc, 0);
+}
+
+static int start(void **state)
+{
+	char log[600], ps[16], script[600];
+
+	(void)state;
+	rpt_tmpdir(dir, sizeof dir);
+	snprintf(cert, sizeof cert, "%s/srv.pem", dir);
+	snprintf(key, sizeof key, "%s/srv.key", dir);
+	snprintf(log, sizeof log, "%s/srv.log", dir);
+	snprintf(script, sizeof script,
+	         "%s/tests/integration/http_stream_server.py", rpt_src_dir());
+	char *req[] = {"openssl",
+	               "req",
+	               "-x509",
+	               "-newkey",
+	               "ec",
+	               "-pkeyopt",
+	               "ec_paramgen_curve:P-256",
+	               "-nodes",
+	               "-keyout",
+	               key,
+	               "-subj",
+	               "/CN=127.0.0.1",
+	               "-addext",
+	               "subjectAltName=IP:127.0.0.1",
+	               "-days",
+	               "2",
+	               "-out",
+	               cert,
+	               NULL};
+	run(req);
+	port = rpt_free_port();
+	snprintf(ps, sizeof ps, "%d", port);
+	char *argv[] = {"python3", script, ps, cert, key, NULL};
+	if (rpt_start(&srv, argv, log, NULL) != 0 ||
+	    !rpt_wait_port(&srv, port, RPT_DEADLINE_MS))
+		return -1;
+	return rp_http_tls_ctx(cert, NULL, NULL, &ctx) == RP_OK ? 0 : -1;
+}
+
+static int stop(void **state)
+{
+	(void)state;
+	SSL_CTX_free(ctx);
+	return rpt_stop(&srv, 2000);
+}
+
+static rp_err on_head(void *arg, int status, const char *ct, uint64_t off)
+{
+	struct got *g = arg;
+
+	(void)ct;
+	g->heads++;
+	g->status = status;
+	g->offset = off;
+	g->len = 0;
+	return RP_OK;
+}
+
+static rp_err on_body(void *arg, const void *data, size_t len)
+{
+	struct got *g = arg;
+
+	if (g->offset + g->len + len > BODY_LEN)
+		return RP_E_TOO_BIG;
+	memcpy(g->buf + g->offset + g->len, data, len);
+	g->len += len;
+	g->pieces++;
+	return RP_OK;
+}
+
+static void on_done(void *arg, rp_err rc, int status)
+{
+	struct got *g = arg;
+
+	g->done++;
+	g->rc = rc;
+	g->status = status;
+	event_base_loopbreak(g->base);
+}
+
+/* path on the loop until on_done; the loop's guard is the deadline. */
+static void fetch(struct got *g, const char *path, size_t max, uint64_t range,
+                  int idle_ms, int timeout_ms)
+{
+	struct rp_http_request q;
+	struct rp_http_opts o = {idle_ms, range};
+	struct rp_http_callbacks cb = {on_head, on_body, on_done, g};
+	char url[128];
+	long long until = rpt_now_ms() + RPT_DEADLINE_MS;
+
+	memset(g, 0, sizeof *g);
+	g->base = event_base_new();
+	g->buf = calloc(1, BODY_LEN);
+	assert_non_null(g->base);
+	assert_non_null(g->buf);
+	snprintf(url, sizeof url, "https://127.0.0.1:%d%s", port, path);
+	memset(&q, 0, sizeof q);
+	q.method = "GET";
+	q.url = url;
+	q.max_response = max;
+	q.timeout_ms = timeout_ms;
+	assert_int_equal(rp_http_start(g->base, ctx, &q, &o, &cb, NULL), RP_OK);
+	while (!g->done && rpt_now_ms() < until)
+		event_base_loop(g->base, EVLOOP_ONCE);
+	assert_int_equal(g->done, 1);
+}
+
+static void end(struct got *g)
+{
+	event_base_free(g->base);
+	free(g->buf);
+}
+
+static void check_pattern(const struct got *g, size_t from, size_t to)
+{
+	size_t i;
+
+	for (i = from; i < to; i++)
+		assert_int_equal(g->buf[i], i % 251);
+}
+
+static void test_bodies(void **state)
+{
+	static const char *const paths[] = {"/cl", "/chunked"};
+	struct got g;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		fetch(&g, paths[i], BODY_LEN, 0, 0, 0);
+		assert_int_equal(g.rc, RP_OK);
+		assert_int_equal(g.status, 200);
+		assert_int_equal(g.heads, 1);
+		assert_int_equal(g.len, BODY_LEN);
+		/* streamed: more than one piece for 100 kB */
+		assert_true(g.pieces > 1);
+		check_pattern(&g, 0, BODY_LEN);
+		end(&g);
+	}
+}
+
+static void test_max_body(void **state)
+{
+	static const char *const paths[] = {"/cl", "/chunked"};
+	struct got g;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		fetch(&g, paths[i], BODY_LEN - 1, 0, 0, 0);
+		assert_int_equal(g.rc, RP_E_TOO_BIG);
+		assert_true(g.len <= BODY_LEN - 1);
+		end(&g);
+	}
+}
+
+static void test_range(void **state)
+{
+	struct got g;
+
+	(void)state;
+	fetch(&g, "/range", 0, 40000, 0, 0);
+	assert_int_equal(g.rc, RP_OK);
+	assert_int_equal(g.status, 206);
+	assert_int_equal(g.offset, 40000);
+	assert_int_equal(g.len, BODY_LEN - 40000);
+	check_pattern(&g, 40000, BODY_LEN);
+	end(&g);
+	/* a server without Range (here: /cl) answers 200: a fresh body */
+	fetch(&g, "/cl", 0, 40000, 0, 0);
+	assert_int_equal(g.rc, RP_OK);
+	assert_int_equal(g.status, 200);
+	assert_int_equal(g.offset, 0);
+	assert_int_equal(g.len, BODY_LEN);
+	check_pattern(&g, 0, BODY_LEN);
+	end(&g);
+	/* a 206 from elsewhere is refused before any byte is delivered */
+	fetch(&g, "/badrange", 0, 40000, 0, 0);
+	assert_int_equal(g.rc, RP_E_HTTP);
+	assert_int_equal(g.heads, 0);
+	assert_int_equal(g.len, 0);
+	end(&g);
+}
+
+static void test_deadlines(void **state)
+{
+	struct got g;
+
+	(void)state;
+	/* idle: 10 bytes then silence; the overall deadline is far */
+	fetch(&g, "/stall", 0, 0, 300, 60000);
+	assert_int_equal(g.rc, RP_E_TIMEOUT);
+	assert_int_equal(g.len, 10);
+	end(&g);
+	/* overall: a byte every 200 ms never idles 2 s but passes 1 s */
+	fetch(&g, "/drip", 0, 0, 2000, 1000);
+	assert_int_equal(g.rc, RP_E_TIMEOUT);
+	assert_true(g.len > 0 && g.len < BODY_LEN);
+	end(&g);
+}
+
+static void test_cancel(void **state)
+{
+	struct rp_http_request q;
+	struct rp_http_callbacks cb = {on_head, on_body, on_done, NULL};
+	struct got g;
+	rp_http_call *call = NULL;
+	char url[128];
+	long long until = rpt_now_ms() + RPT_DEADLINE_MS;
+
+	(void)state;
+	memset(&g, 0, sizeof g);
+	cb.arg = &g;
+	g.base = event_base_new();
+	g.buf = calloc(1, BODY_LEN);
+	assert_non_null(g.buf);
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/drip", port);
+	memset(&q, 0, sizeof q);
+	q.method = "GET";
+	q.url = url;
+	assert_int_equal(rp_http_start(g.base, ctx, &q, NULL, &cb, &call),
+	                 RP_OK);
+	assert_non_null(call);
+	/* mid-body: the first byte has come */
+	while (g.len == 0 && rpt_now_ms() < until)
+		event_base_loop(g.base, EVLOOP_ONCE);
+	assert_true(g.len > 0);
+	rp_http_cancel(call);
+	/* nothing of it is left on the loop, and on_done never comes */
+	assert_int_equal(event_base_loop(g.base, EVLOOP_NONBLOCK), 1);
+	assert_int_equal(g.done, 0);
+	end(&g);
+	/* before any byte, too */
+	memset(&g, 0, sizeof g);
+	g.base = event_base_new();
+	assert_int_equal(rp_http_start(g.base, ctx, &q, NULL, &cb, &call),
+	                 RP_OK);
+	rp_http_cancel(call);
+	assert_int_equal(event_base_loop(g.base, EVLOOP_NONBLOCK), 1);
+	assert_int_equal(g.done, 0);
+	event_base_free(g.base);
+}
+
+int main(void)
+{
+	const struct CMUnitTest t[] = {
+	    cmocka_unit_test(test_bodies), cmocka_unit_test(test_max_body),
+	    cmocka_unit_test(test_range),  cmocka_unit_test(test_deadlines),
+	    cmocka_unit_test(test_cancel),
+	};
+
+	return cmocka_run_group_tests(t, start, stop);
+}
