@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "cmd_broker.h"
+#include "rampart/file.h"
 
 #ifndef RP_PLUGIN_PATH
 #define RP_PLUGIN_PATH "/usr/local/lib/rampart/rampart_auth.so"
@@ -87,27 +88,39 @@ static bool conf_path(const char *what, const char *v)
 	return true;
 }
 
+/*
+ * The text written to the memory stream m (open_memstream over *p, *n) to
+ * path, mode 0644, replacing it atomically; m is closed, *p freed.
+ */
+static int commit_stream(FILE *m, char **p, size_t *n, const char *path)
+{
+	int ok = fclose(m) == 0;
+
+	if (ok && rp_file_write_atomic(path, *p, *n, 0644) != RP_OK) {
+		fprintf(stderr, "rampart broker-config: %s: %s\n", path,
+		        strerror(errno));
+		ok = 0;
+	} else if (!ok) {
+		fprintf(stderr, "rampart broker-config: cannot write %s\n",
+		        path);
+	}
+	free(*p);
+	*p = NULL;
+	return ok ? 0 : -1;
+}
+
 /* Concatenate files into out (mode 0644), replacing it atomically. */
 static int bundle(const char *out, const char *a, const char *b)
 {
 	const char *in[2] = {a, b};
-	char tmp[4200], buf[8192];
+	char buf[8192], *text = NULL;
+	size_t n, tlen = 0;
 	FILE *o, *f;
-	size_t n;
-	int i, fd, ok = 1;
+	int i, ok = 1;
 
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", out) >= sizeof tmp) {
-		fprintf(stderr, "rampart broker-config: path too long: %s\n",
-		        out);
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	o = fd >= 0 ? fdopen(fd, "w") : NULL;
+	o = open_memstream(&text, &tlen);
 	if (o == NULL) {
-		fprintf(stderr, "rampart broker-config: %s: %s\n", tmp,
-		        strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		fprintf(stderr, "rampart broker-config: %s\n", strerror(errno));
 		return -1;
 	}
 	for (i = 0; i < 2 && ok; i++) {
@@ -127,13 +140,12 @@ static int bundle(const char *out, const char *a, const char *b)
 		ok &= !ferror(f);
 		fclose(f);
 	}
-	ok &= fflush(o) == 0 && fsync(fileno(o)) == 0;
-	ok &= fclose(o) == 0;
-	if (ok && rename(tmp, out) != 0)
-		ok = 0;
-	if (!ok)
-		unlink(tmp);
-	return ok ? 0 : -1;
+	if (!ok) {
+		fclose(o);
+		free(text);
+		return -1;
+	}
+	return commit_stream(o, &text, &tlen, out);
 }
 
 static char *dflt(char *buf, size_t cap, const char *dir, const char *rel)
@@ -215,12 +227,13 @@ int cmd_broker_config(int argc, char **argv)
 	                  .rate = 20,
 	                  .burst = 100};
 	char ca[4200], cert[4200], key[4200], snap[4200], log[4200];
-	char bdir[4200], iss[4200], root[4200], tmp[4200];
+	char bdir[4200], iss[4200], root[4200], *text = NULL;
 	unsigned char addr[16];
 	char *dir = NULL;
 	FILE *f = NULL;
+	size_t tlen = 0;
 	uint64_t v;
-	int c, fd, ret = CLI_ERROR;
+	int c, ret = CLI_ERROR;
 
 	optind = 1;
 	for (;;) {
@@ -332,31 +345,14 @@ int cmd_broker_config(int argc, char **argv)
 		           dflt(root, sizeof root, dir, "pki/root.pem")) != 0)
 			goto out;
 	}
-	snprintf(tmp, sizeof tmp, "%s.tmp", o.out);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	f = open_memstream(&text, &tlen);
 	if (f == NULL) {
-		fprintf(stderr, "rampart broker-config: %s: %s\n", tmp,
-		        strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		fprintf(stderr, "rampart broker-config: %s\n", strerror(errno));
 		goto out;
 	}
 	emit(f, &o);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
-		fprintf(stderr, "rampart broker-config: cannot write %s\n",
-		        tmp);
-		fclose(f);
-		unlink(tmp);
+	if (commit_stream(f, &text, &tlen, o.out) != 0)
 		goto out;
-	}
-	fclose(f);
-	if (rename(tmp, o.out) != 0) {
-		fprintf(stderr, "rampart broker-config: %s: %s\n", o.out,
-		        strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
 	ret = CLI_OK;
 out:
 	free(dir);

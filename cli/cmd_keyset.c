@@ -17,6 +17,7 @@
 #include "image_cli.h"
 #include "rampart/crypto_host.h"
 #include "rampart/encode.h"
+#include "rampart/file.h"
 #include "rampart/mem.h"
 #include "rampart/sign.h"
 
@@ -37,31 +38,6 @@ static void usage(FILE *f)
 	       "create/sign sign with the CURRENT set's keys; verify exits 0 "
 	       "if NEW would be\naccepted over CURRENT (or, without "
 	       "--current, is validly self-signed), 1 if not.\n");
-}
-
-/* Write buf to path through path.tmp and a rename. */
-static rp_err write_file(const char *path, const uint8_t *buf, size_t len)
-{
-	char tmp[4096];
-	ssize_t w;
-	int fd;
-	rp_err rc = RP_OK;
-
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-		return RP_E_TOO_BIG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return RP_E_IO;
-	w = write(fd, buf, len);
-	if (w != (ssize_t)len || fsync(fd) != 0)
-		rc = RP_E_IO;
-	if (close(fd) != 0)
-		rc = RP_E_IO;
-	if (rc == RP_OK && rename(tmp, path) != 0)
-		rc = RP_E_IO;
-	if (rc != RP_OK)
-		unlink(tmp);
-	return rc;
 }
 
 static rp_err load_set(const char *path, struct rp_keyset *ks, uint8_t **buf,
@@ -268,7 +244,7 @@ static int ks_create(int argc, char **argv)
 		goto out;
 	rc = rp_keyset_sign(&ks, s, a.nkey, out, sizeof out, &outlen);
 	if (rc == RP_OK)
-		rc = write_file(argv[optind], out, outlen);
+		rc = rp_file_write_atomic(argv[optind], out, outlen, 0644);
 	if (rc != RP_OK) {
 		fprintf(stderr, "rampart keyset: %s: %s\n", argv[optind],
 		        rp_strerror(rc));
@@ -327,7 +303,7 @@ static int ks_sign(int argc, char **argv)
 		goto out;
 	rc = rp_keyset_cosign(out, &len, sizeof out, s, a.nkey);
 	if (rc == RP_OK)
-		rc = write_file(dst, out, len);
+		rc = rp_file_write_atomic(dst, out, len, 0644);
 	if (rc != RP_OK) {
 		fprintf(stderr, "rampart keyset: %s: %s\n", dst,
 		        rp_strerror(rc));

@@ -12,7 +12,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "rampart/broker.h"
+#include "rampart/file.h"
 
 #define MAGIC_WORD "rampart-broker-snapshot"
 #define MAGIC      MAGIC_WORD " 2"
@@ -648,28 +648,11 @@ out:
 	return RP_OK;
 }
 
-static rp_err write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return RP_E_IO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return RP_OK;
-}
-
 rp_err rp_broker_snapshot_write(const char *path,
                                 const struct rp_broker_fleet *f, unsigned mode)
 {
-	char *text = NULL, *tmp = NULL, *dircopy = NULL;
+	char *text = NULL;
 	size_t len = 0;
-	int fd = -1, dfd = -1;
 	rp_err rc;
 
 	if (path == NULL || (mode & ~0777u) != 0)
@@ -677,54 +660,8 @@ rp_err rp_broker_snapshot_write(const char *path,
 	rc = rp_broker_snapshot_encode(f, &text, &len);
 	if (rc != RP_OK)
 		goto out;
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
-		tmp = NULL;
-		rc = RP_E_NOMEM;
-		goto out;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		free(tmp);
-		tmp = NULL;
-		rc = RP_E_IO;
-		goto out;
-	}
-	if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, text, len) ||
-	    fsync(fd) != 0) {
-		rc = RP_E_IO;
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = RP_E_IO;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		rc = RP_E_IO;
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	/* The rename itself must survive a power cut. */
-	dircopy = strdup(path);
-	if (dircopy == NULL) {
-		rc = RP_E_NOMEM;
-		goto out;
-	}
-	dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) != 0)
-		rc = RP_E_IO;
+	rc = rp_file_write_atomic(path, text, len, mode);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
-	}
-	free(dircopy);
 	free(text);
 	return rc;
 }

@@ -24,6 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "rampart/file.h"
 #include "rampart/keystore.h"
 #include "rampart/log.h"
 
@@ -116,26 +117,8 @@ char *ca_cert_pem(X509 *cert)
 
 rp_err ca_write_file(const char *path, const void *data, size_t len, int mode)
 {
-	char tmp[PATH_MAX];
-	int fd;
-	rp_err rc = RP_E_IO;
+	rp_err rc = rp_file_write_atomic(path, data, len, (unsigned)mode);
 
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-		return RP_E_RANGE;
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0)
-		goto out;
-	if (fchmod(fd, (mode_t)mode) == 0 &&
-	    write(fd, data, len) == (ssize_t)len && fsync(fd) == 0)
-		rc = RP_OK;
-	if (close(fd) != 0)
-		rc = RP_E_IO;
-	if (rc == RP_OK && rename(tmp, path) != 0)
-		rc = RP_E_IO;
-	if (rc != RP_OK)
-		(void)unlink(tmp);
-out:
 	if (rc != RP_OK)
 		rp_log_error("pki: cannot write %s: %s", path, strerror(errno));
 	return rc;

@@ -119,7 +119,7 @@ int64_t ca_time(const ASN1_TIME *t);
 int ca_reason_code(const char *name);
 const char *ca_reason_name(int code);
 
-/* Write data to path atomically (tmp + fsync + rename), mode. */
+/* rp_file_write_atomic (rampart/file.h), logging a failure. */
 rp_err ca_write_file(const char *path, const void *data, size_t len,
                      int mode) RP_WARN_UNUSED;
 

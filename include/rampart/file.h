@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * file.h - the one atomic file write of the host programs (lib/base/file.c):
+ * "temp file, write, fsync, rename, fsync the directory" in one place.
+ * Not part of the device SDK's API (not installed).
+ */
+#ifndef RAMPART_FILE_H
+#define RAMPART_FILE_H
+
+#include <stddef.h>
+
+#include "rampart/err.h"
+
+/*
+ * Replace path with data[0..len), atomically and durably:
+ *  - the bytes go to a new file PATH.tmp.XXXXXX in path's directory
+ *    (mkostemp, O_CLOEXEC), which gets exactly mode (fchmod: the umask does
+ *    not apply; mode & ~0777 must be 0), is written in full and fsync'd,
+ *    then renamed over path, and path's directory is fsync'd;
+ *  - at every moment, a kill or a power cut included, path holds either its
+ *    old content (or does not exist, if it did not) or all of data;
+ *  - on failure before the rename the temp file is removed and path is
+ *    untouched; no temp file stays behind in any failure this function
+ *    sees (a kill -9 mid-write can leave one: PATH.tmp.* is ours to delete).
+ * Returns RP_OK; RP_E_INVAL for a NULL path, NULL data with len > 0 or a
+ * bad mode; RP_E_NOMEM; RP_E_RANGE if the temp name is too long; RP_E_IO
+ * for any failing system call, errno left as it set (for strerror). A
+ * failing directory fsync after the rename is RP_E_IO with the new content
+ * in place but not known to be durable.
+ */
+rp_err rp_file_write_atomic(const char *path, const void *data, size_t len,
+                            unsigned mode);
+
+#endif

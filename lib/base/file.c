@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * file.c - rp_file_write_atomic (include/rampart/file.h): the one "temp
+ * file, write, fsync, rename, fsync the directory" of every host program.
+ */
+#define _GNU_SOURCE /* mkostemp */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rampart/file.h"
+
+/* data[0..len) to fd in full (short writes and EINTR resumed). */
+static int write_full(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* fsync path's directory: the rename itself must survive a power cut. */
+static int sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+	int fd, r, e;
+
+	if (slash == NULL) {
+		dir[0] = '.';
+		n = 1;
+	} else {
+		n = slash == path ? 1 : (size_t)(slash - path);
+		memcpy(dir, path, n);
+	}
+	dir[n] = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	e = errno;
+	(void)close(fd);
+	errno = e;
+	return r;
+}
+
+rp_err rp_file_write_atomic(const char *path, const void *data, size_t len,
+                            unsigned mode)
+{
+	char tmp[PATH_MAX];
+	int fd = -1, e;
+	rp_err rc = RP_E_IO;
+
+	if (path == NULL || (data == NULL && len > 0) || (mode & ~0777u) != 0)
+		return RP_E_INVAL;
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
+		return RP_E_RANGE;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		tmp[0] = '\0';
+		goto out;
+	}
+	if (fchmod(fd, (mode_t)mode) != 0 || write_full(fd, data, len) != 0 ||
+	    fsync(fd) != 0)
+		goto out;
+	e = close(fd);
+	fd = -1;
+	if (e != 0 || rename(tmp, path) != 0)
+		goto out;
+	tmp[0] = '\0'; /* renamed: nothing left to remove */
+	if (sync_dir(path) != 0)
+		goto out;
+	rc = RP_OK;
+out:
+	e = errno;
+	if (fd >= 0)
+		(void)close(fd);
+	if (tmp[0] != '\0')
+		(void)unlink(tmp);
+	errno = e;
+	return rc;
+}
