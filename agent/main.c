@@ -410,23 +410,21 @@ static int cmd_enroll(const struct opts *o)
 }
 
 /*
- * One renewal: simplereenroll with the current certificate, retried with
- * backoff while the server cannot be reached (at most o->retries times).
+ * What a renewal sends: the certificate's CN in cn, the CSR for the
+ * keystore's key in *csr (malloc'd, the caller's) and the EST TLS context
+ * carrying the current certificate in *ctx (the caller's).
  */
-static rp_err renew_now(const struct opts *o, rp_keystore *ks, X509 *cur,
-                        STACK_OF(X509) * chain)
+static rp_err renew_prepare(const struct opts *o, rp_keystore *ks, X509 *cur,
+                            char *cn, size_t cn_cap, uint8_t **csr,
+                            size_t *csr_len, SSL_CTX **ctx)
 {
-	SSL_CTX *ctx = NULL;
 	EVP_PKEY *warm = NULL;
-	X509 *leaf = NULL;
-	uint8_t *csr = NULL;
-	size_t csr_len = 0;
-	char cn[80], token[65];
-	long attempt;
-	int status = 0;
+	char token[65];
 	rp_err rc;
 
-	rc = agent_cert_cn(cur, cn, sizeof cn);
+	*csr = NULL;
+	*ctx = NULL;
+	rc = agent_cert_cn(cur, cn, cn_cap);
 	if (rc != RP_OK)
 		goto out;
 	/* Load the key (and, for a TPM, its provider) before the SSL_CTX. */
@@ -435,12 +433,56 @@ static rp_err renew_now(const struct opts *o, rp_keystore *ks, X509 *cur,
 		rc = rp_keystore_hw_token(ks, token, sizeof token);
 	if (rc == RP_OK)
 		rc = rp_keystore_csr(ks, cn,
-		                     o->hw_token_tpm ? token : o->hw_token,
-		                     &csr, &csr_len);
+		                     o->hw_token_tpm ? token : o->hw_token, csr,
+		                     csr_len);
 	if (rc == RP_OK)
-		rc = rp_http_tls_ctx(o->ca_file, NULL, NULL, &ctx);
+		rc = rp_http_tls_ctx(o->ca_file, NULL, NULL, ctx);
 	if (rc == RP_OK)
-		rc = rp_keystore_ssl_ctx_use(ks, ctx);
+		rc = rp_keystore_ssl_ctx_use(ks, *ctx);
+out:
+	if (rc != RP_OK) {
+		free(*csr);
+		*csr = NULL;
+		SSL_CTX_free(*ctx);
+		*ctx = NULL;
+	}
+	ERR_clear_error();
+	EVP_PKEY_free(warm);
+	return rc;
+}
+
+/* The renewed certificate leaf (borrowed) checked and stored with chain. */
+static rp_err renew_accept(rp_keystore *ks, X509 *leaf, const char *cn,
+                           STACK_OF(X509) * chain)
+{
+	char why[128];
+
+	/* The same device, still in the device profile; the key is checked
+	 * by rp_keystore_cert_store. */
+	if (agent_cert_is_device(leaf, cn, why, sizeof why) != RP_OK) {
+		rp_log(RP_LOG_ERROR, "renewed certificate refused: %s", why);
+		return RP_E_KEYSTORE_CERT;
+	}
+	return agent_store_certs(ks, leaf, chain);
+}
+
+/*
+ * One renewal: simplereenroll with the current certificate, retried with
+ * backoff while the server cannot be reached (at most o->retries times).
+ */
+static rp_err renew_now(const struct opts *o, rp_keystore *ks, X509 *cur,
+                        STACK_OF(X509) * chain)
+{
+	SSL_CTX *ctx = NULL;
+	X509 *leaf = NULL;
+	uint8_t *csr = NULL;
+	size_t csr_len = 0;
+	char cn[80];
+	long attempt;
+	int status = 0;
+	rp_err rc;
+
+	rc = renew_prepare(o, ks, cur, cn, sizeof cn, &csr, &csr_len, &ctx);
 	if (rc != RP_OK)
 		goto out;
 	for (attempt = 0;; attempt++) {
@@ -461,18 +503,9 @@ static rp_err renew_now(const struct opts *o, rp_keystore *ks, X509 *cur,
 			rp_log(RP_LOG_ERROR, "server answered %d", status);
 		goto out;
 	}
-	/* The same device, still in the device profile; the key is checked
-	 * by rp_keystore_cert_store. */
-	char why[128];
-	if (agent_cert_is_device(leaf, cn, why, sizeof why) != RP_OK) {
-		rp_log(RP_LOG_ERROR, "renewed certificate refused: %s", why);
-		rc = RP_E_KEYSTORE_CERT;
-		goto out;
-	}
-	rc = agent_store_certs(ks, leaf, chain);
+	rc = renew_accept(ks, leaf, cn, chain);
 out:
 	ERR_clear_error();
-	EVP_PKEY_free(warm);
 	X509_free(leaf);
 	free(csr);
 	SSL_CTX_free(ctx);
@@ -541,6 +574,9 @@ struct run {
 	struct opts *o;
 	struct event_base *base;
 	struct event *renew_ev, *watch_ev, *sig_ev[2];
+	struct est_call *est;  /* the renewal in flight, or NULL */
+	char renew_cn[80];     /* its certificate's CN */
+	rp_keystore *renew_ks; /* open while est is: its key signs the TLS */
 	unsigned failures;
 	int ret;
 	rp_agent *agent;
@@ -590,7 +626,77 @@ static void run_arm(struct event *ev, uint64_t ms)
 	evtimer_add(ev, &tv);
 }
 
-/* One look at the certificate; renews when due; re-arms itself. */
+/* The new certificate on the broker connection: reconnect. */
+static void run_new_tls(struct run *r)
+{
+	SSL_CTX *ctx = NULL;
+	rp_err rc;
+
+	if (r->agent == NULL)
+		return;
+	rc = run_tls(r->o, &ctx);
+	if (rc == RP_OK)
+		rc = rp_agent_set_tls(r->agent, ctx);
+	if (rc != RP_OK)
+		rp_log(RP_LOG_WARN, "broker TLS after renewal: %s",
+		       rp_strerror(rc));
+	SSL_CTX_free(ctx);
+}
+
+/* A renewal's end: the next look after the backoff or the cap. */
+static void run_renew_end(struct run *r, rp_err rc)
+{
+	uint64_t sleep_for;
+
+	if (rc == RP_OK) {
+		rp_log(RP_LOG_INFO, "renewed");
+		r->failures = 0;
+		/* A window as long as the lifetime must not renew in a
+		 * loop. */
+		sleep_for = r->o->backoff_cap_ms;
+	} else {
+		sleep_for = agent_backoff_ms(
+		    r->failures++, r->o->backoff_base_ms, r->o->backoff_cap_ms,
+		    randombytes_random());
+		rp_log(RP_LOG_WARN, "renewal: %s; next attempt in %llu ms",
+		       rp_strerror(rc), (unsigned long long)sleep_for);
+	}
+	run_arm(r->renew_ev, sleep_for);
+	if (rc == RP_OK)
+		run_new_tls(r);
+}
+
+/* The EST answer, on the loop (est_enroll_start); leaf is ours. */
+static void run_renewed(void *arg, rp_err rc, X509 *leaf, int status)
+{
+	struct run *r = arg;
+	rp_keystore *ks = NULL;
+	X509 *cur = NULL;
+	STACK_OF(X509) *chain = NULL;
+
+	r->est = NULL;
+	ks = r->renew_ks; /* ours now */
+	r->renew_ks = NULL;
+	if (rc != RP_OK) {
+		if (status != 0)
+			rp_log(RP_LOG_ERROR, "server answered %d", status);
+		goto out;
+	}
+	rc = rp_keystore_cert_load(ks, &cur, &chain);
+	if (rc == RP_OK)
+		rc = renew_accept(ks, leaf, r->renew_cn, chain);
+out:
+	X509_free(leaf);
+	X509_free(cur);
+	sk_X509_pop_free(chain, X509_free);
+	rp_keystore_close(ks);
+	run_renew_end(r, rc);
+}
+
+/*
+ * One look at the certificate; when due, starts the renewal on the loop
+ * (run_renewed re-arms); otherwise re-arms itself.
+ */
 static void run_renew(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
@@ -598,13 +704,17 @@ static void run_renew(evutil_socket_t fd, short what, void *arg)
 	rp_keystore *ks = NULL;
 	X509 *cur = NULL;
 	STACK_OF(X509) *chain = NULL;
+	SSL_CTX *ctx = NULL;
+	uint8_t *csr = NULL;
+	size_t csr_len = 0;
 	int64_t nb, na, wait_s = 0;
 	uint64_t sleep_for = 3600000;
-	bool renewed = false;
 	rp_err rc;
 
 	(void)fd;
 	(void)what;
+	if (r->est != NULL)
+		goto out; /* one renewal at a time */
 	rc = rp_keystore_open(o->keystore, &ks);
 	if (rc == RP_OK)
 		rc = rp_keystore_cert_load(ks, &cur, &chain);
@@ -624,40 +734,30 @@ static void run_renew(evutil_socket_t fd, short what, void *arg)
 		goto out;
 	}
 	if (st == AGENT_RENEW_NOW) {
-		rc = renew_now(o, ks, cur, chain);
-		if (rc == RP_OK) {
-			rp_log(RP_LOG_INFO, "renewed");
-			r->failures = 0;
-			renewed = true;
-			/* A window as long as the lifetime must not renew
-			 * in a loop. */
-			sleep_for = o->backoff_cap_ms;
+		rc = renew_prepare(o, ks, cur, r->renew_cn, sizeof r->renew_cn,
+		                   &csr, &csr_len, &ctx);
+		if (rc == RP_OK)
+			rc = est_enroll_start(r->base, ctx, o->server, true,
+			                      csr, csr_len, 0, run_renewed, r,
+			                      &r->est);
+		if (rc != RP_OK) {
+			run_renew_end(r, rc);
 		} else {
-			rp_log(RP_LOG_WARN, "renewal: %s", rp_strerror(rc));
-			sleep_for = agent_backoff_ms(
-			    r->failures++, o->backoff_base_ms,
-			    o->backoff_cap_ms, randombytes_random());
+			rp_log(RP_LOG_INFO, "renewal started");
+			r->renew_ks = ks; /* closed by run_renewed */
+			ks = NULL;
 		}
-	} else if ((uint64_t)wait_s * 1000 < sleep_for) {
-		sleep_for = (uint64_t)wait_s * 1000;
+		goto out;
 	}
+	if ((uint64_t)wait_s * 1000 < sleep_for)
+		sleep_for = (uint64_t)wait_s * 1000;
 	run_arm(r->renew_ev, sleep_for);
 out:
+	free(csr);
+	SSL_CTX_free(ctx); /* the request holds its own reference */
 	X509_free(cur);
 	sk_X509_pop_free(chain, X509_free);
 	rp_keystore_close(ks);
-	/* The new certificate on the broker connection: reconnect. */
-	if (renewed && r->agent != NULL) {
-		SSL_CTX *ctx = NULL;
-
-		rc = run_tls(o, &ctx);
-		if (rc == RP_OK)
-			rc = rp_agent_set_tls(r->agent, ctx);
-		if (rc != RP_OK)
-			rp_log(RP_LOG_WARN, "broker TLS after renewal: %s",
-			       rp_strerror(rc));
-		SSL_CTX_free(ctx);
-	}
 }
 
 /* Lower-case hex SHA-256 of the file at path; "" when it is unreadable. */
@@ -879,6 +979,8 @@ static int cmd_run(struct opts *o)
 	run_arm(r.renew_ev, 0);
 	event_base_dispatch(r.base);
 out:
+	est_enroll_cancel(r.est);
+	rp_keystore_close(r.renew_ks);
 	rp_agent_free(r.agent);
 	rp_authwatch_free(r.aw);
 	rp_sysinfo_free(r.si);

@@ -126,51 +126,17 @@ rp_err est_cacerts(SSL_CTX *ctx, const char *base, STACK_OF(X509) * *certs)
 	return rc;
 }
 
-rp_err est_enroll(SSL_CTX *ctx, const char *base, bool reenroll,
-                  const uint8_t *csr, size_t csr_len, X509 **cert, int *status)
+/* The answer to simple(re)enroll: one certificate in *cert. */
+static rp_err enroll_answer(int status, const uint8_t *body, size_t len,
+                            X509 **cert)
 {
-	struct rp_http_request req;
-	struct rp_http_response resp;
 	STACK_OF(X509) *certs = NULL;
-	char url[1024], *b64 = NULL;
-	size_t blen;
-	rp_err rc;
+	rp_err rc = RP_E_EST_REFUSED;
 
 	*cert = NULL;
-	*status = 0;
-	memset(&resp, 0, sizeof resp);
-	rc = est_url(base, reenroll ? "simplereenroll" : "simpleenroll", url,
-	             sizeof url);
-	if (rc != RP_OK)
-		return rc;
-	/* RFC 7030 4.2.1: the body is the base64 of the DER PKCS#10. */
-	blen = rp_b64_len(csr_len, RP_B64_STD);
-	b64 = malloc(blen);
-	if (b64 == NULL)
-		return RP_E_NOMEM;
-	rc = rp_b64_encode(csr, csr_len, RP_B64_STD, b64, blen);
-	if (rc != RP_OK)
+	if (status != 200)
 		goto out;
-	memset(&req, 0, sizeof req);
-	req.method = "POST";
-	req.url = url;
-	req.content_type = "application/pkcs10";
-	req.body = b64;
-	req.body_len = strlen(b64);
-	req.max_response = EST_MAX_REPLY;
-	rc = rp_http_request(ctx, &req, &resp);
-	if (rc != RP_OK) {
-		rp_log(RP_LOG_WARN, "EST %s: %s", url, rp_strerror(rc));
-		if (rc != RP_E_INVAL)
-			rc = RP_E_EST_UNREACHABLE;
-		goto out;
-	}
-	*status = resp.status;
-	if (resp.status != 200) {
-		rc = RP_E_EST_REFUSED;
-		goto out;
-	}
-	rc = est_parse_certs(resp.body, resp.body_len, &certs);
+	rc = est_parse_certs(body, len, &certs);
 	if (rc != RP_OK)
 		goto out;
 	/* RFC 7030 4.2.3: the answer holds the issued certificate only. */
@@ -181,7 +147,146 @@ rp_err est_enroll(SSL_CTX *ctx, const char *base, bool reenroll,
 	*cert = sk_X509_shift(certs);
 out:
 	sk_X509_pop_free(certs, X509_free);
+	return rc;
+}
+
+/* The request of simple(re)enroll: *req's url in url, body in *b64
+ * (malloc'd, the caller's). */
+static rp_err enroll_request(const char *base, bool reenroll,
+                             const uint8_t *csr, size_t csr_len, char *url,
+                             size_t cap, char **b64,
+                             struct rp_http_request *req)
+{
+	size_t blen;
+	rp_err rc;
+
+	*b64 = NULL;
+	rc = est_url(base, reenroll ? "simplereenroll" : "simpleenroll", url,
+	             cap);
+	if (rc != RP_OK)
+		return rc;
+	/* RFC 7030 4.2.1: the body is the base64 of the DER PKCS#10. */
+	blen = rp_b64_len(csr_len, RP_B64_STD);
+	*b64 = malloc(blen);
+	if (*b64 == NULL)
+		return RP_E_NOMEM;
+	rc = rp_b64_encode(csr, csr_len, RP_B64_STD, *b64, blen);
+	if (rc != RP_OK)
+		return rc;
+	memset(req, 0, sizeof *req);
+	req->method = "POST";
+	req->url = url;
+	req->content_type = "application/pkcs10";
+	req->body = *b64;
+	req->body_len = strlen(*b64);
+	req->max_response = EST_MAX_REPLY;
+	return RP_OK;
+}
+
+rp_err est_enroll(SSL_CTX *ctx, const char *base, bool reenroll,
+                  const uint8_t *csr, size_t csr_len, X509 **cert, int *status)
+{
+	struct rp_http_request req;
+	struct rp_http_response resp;
+	char url[1024], *b64 = NULL;
+	rp_err rc;
+
+	*cert = NULL;
+	*status = 0;
+	memset(&resp, 0, sizeof resp);
+	rc = enroll_request(base, reenroll, csr, csr_len, url, sizeof url, &b64,
+	                    &req);
+	if (rc != RP_OK)
+		goto out;
+	rc = rp_http_request(ctx, &req, &resp);
+	if (rc != RP_OK) {
+		rp_log(RP_LOG_WARN, "EST %s: %s", url, rp_strerror(rc));
+		if (rc != RP_E_INVAL)
+			rc = RP_E_EST_UNREACHABLE;
+		goto out;
+	}
+	*status = resp.status;
+	rc = enroll_answer(resp.status, resp.body, resp.body_len, cert);
+out:
 	rp_http_response_free(&resp);
 	free(b64);
 	return rc;
+}
+
+struct est_call {
+	rp_http_call *http; /* owned by the HTTP client until it ends */
+	est_enroll_cb cb;
+	void *arg;
+	uint8_t body[EST_MAX_REPLY];
+	size_t len;
+	char url[1024];
+};
+
+static rp_err call_body(void *arg, const void *data, size_t len)
+{
+	struct est_call *c = arg;
+
+	/* the client bounds the body by max_response = sizeof body */
+	if (len > sizeof c->body - c->len)
+		return RP_E_TOO_BIG;
+	memcpy(c->body + c->len, data, len);
+	c->len += len;
+	return RP_OK;
+}
+
+static void call_done(void *arg, rp_err rc, int status)
+{
+	struct est_call *c = arg;
+	X509 *cert = NULL;
+
+	if (rc != RP_OK) {
+		rp_log(RP_LOG_WARN, "EST %s: %s", c->url, rp_strerror(rc));
+		rc = RP_E_EST_UNREACHABLE;
+	} else {
+		rc = enroll_answer(status, c->body, c->len, &cert);
+	}
+	c->cb(c->arg, rc, cert, status);
+	free(c);
+}
+
+rp_err est_enroll_start(struct event_base *evb, SSL_CTX *ctx, const char *base,
+                        bool reenroll, const uint8_t *csr, size_t csr_len,
+                        int timeout_ms, est_enroll_cb cb, void *arg,
+                        struct est_call **out)
+{
+	struct est_call *c = NULL; /* owned here until started */
+	struct rp_http_request req;
+	struct rp_http_callbacks hc = {NULL, call_body, call_done, NULL};
+	char *b64 = NULL;
+	rp_err rc = RP_E_NOMEM;
+
+	*out = NULL;
+	c = calloc(1, sizeof *c);
+	if (c == NULL)
+		goto out;
+	c->cb = cb;
+	c->arg = arg;
+	hc.arg = c;
+	rc = enroll_request(base, reenroll, csr, csr_len, c->url, sizeof c->url,
+	                    &b64, &req);
+	if (rc != RP_OK)
+		goto out;
+	req.timeout_ms = timeout_ms;
+	rc = rp_http_start(evb, ctx, &req, NULL, &hc, &c->http);
+	if (rc != RP_OK)
+		goto out;
+	*out = c;
+	c = NULL; /* freed by call_done or est_enroll_cancel */
+out:
+	free(b64);
+	free(c);
+	return rc;
+}
+
+void est_enroll_cancel(struct est_call *c)
+{
+	if (c == NULL)
+		return;
+	rp_http_cancel(c->http);
+	free(c);
 }

@@ -3,7 +3,8 @@
  * est.h - the EST client of rampart-agent (RFC 7030; docs/enrollment.md
  * has the server's side): /cacerts, /simpleenroll, /simplereenroll over
  * rp_http_request, and the parser of their base64 PKCS#7 certs-only
- * answers.
+ * answers; est_enroll_start runs simple(re)enroll on the caller's
+ * event loop.
  */
 #ifndef RAMPART_AGENT_EST_H
 #define RAMPART_AGENT_EST_H
@@ -48,5 +49,27 @@ rp_err est_cacerts(SSL_CTX *ctx, const char *base,
 rp_err est_enroll(SSL_CTX *ctx, const char *base, bool reenroll,
                   const uint8_t *csr, size_t csr_len, X509 **cert,
                   int *status) RP_WARN_UNUSED;
+
+struct event_base;
+struct est_call;
+
+/* est_enroll's result: cert owned by the callee (NULL unless RP_OK). */
+typedef void (*est_enroll_cb)(void *arg, rp_err rc, X509 *cert, int status);
+
+/*
+ * est_enroll on the caller's event loop (rp_http_start): cb runs exactly
+ * once on evb with est_enroll's codes, unless est_enroll_cancel is called
+ * first; csr is copied. timeout_ms: the whole request (0: 30 s). *out is
+ * the handle, owned by the EST client, valid until cb has run or
+ * est_enroll_cancel; not to be cancelled from inside cb. On an error
+ * returned here cb is never called.
+ */
+rp_err est_enroll_start(struct event_base *evb, SSL_CTX *ctx, const char *base,
+                        bool reenroll, const uint8_t *csr, size_t csr_len,
+                        int timeout_ms, est_enroll_cb cb, void *arg,
+                        struct est_call **out) RP_WARN_UNUSED;
+
+/* Stop a started enrollment and free it; cb is not called. NULL: no-op. */
+void est_enroll_cancel(struct est_call *c);
 
 #endif
