@@ -31,4 +31,12 @@
 rp_err rp_file_write_atomic(const char *path, const void *data, size_t len,
                             unsigned mode);
 
+/*
+ * The same, but path must not exist: the complete file appears at path
+ * (link of the fsync'd temp file, which is then removed) or nothing does.
+ * RP_E_EXISTS if path exists, its content untouched; else as above.
+ */
+rp_err rp_file_create_atomic(const char *path, const void *data, size_t len,
+                             unsigned mode);
+
 #endif

@@ -57,39 +57,72 @@ static int sync_dir(const char *path)
 	return r;
 }
 
-rp_err rp_file_write_atomic(const char *path, const void *data, size_t len,
-                            unsigned mode)
+/*
+ * data[0..len) into a new temp file PATH.tmp.XXXXXX with exactly mode,
+ * fsync'd and closed; its name in tmp (cap bytes). RP_OK, or an error with
+ * nothing left behind and errno kept.
+ */
+static rp_err write_temp(const char *path, const void *data, size_t len,
+                         unsigned mode, char *tmp, size_t cap)
 {
-	char tmp[PATH_MAX];
-	int fd = -1, e;
+	int fd, e;
 	rp_err rc = RP_E_IO;
 
 	if (path == NULL || (data == NULL && len > 0) || (mode & ~0777u) != 0)
 		return RP_E_INVAL;
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
+	if (snprintf(tmp, cap, "%s.tmp.XXXXXX", path) >= (int)cap)
 		return RP_E_RANGE;
 	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		tmp[0] = '\0';
-		goto out;
-	}
-	if (fchmod(fd, (mode_t)mode) != 0 || write_full(fd, data, len) != 0 ||
-	    fsync(fd) != 0)
-		goto out;
-	e = close(fd);
-	fd = -1;
-	if (e != 0 || rename(tmp, path) != 0)
-		goto out;
-	tmp[0] = '\0'; /* renamed: nothing left to remove */
-	if (sync_dir(path) != 0)
-		goto out;
-	rc = RP_OK;
-out:
+	if (fd < 0)
+		return RP_E_IO;
+	if (fchmod(fd, (mode_t)mode) == 0 && write_full(fd, data, len) == 0 &&
+	    fsync(fd) == 0)
+		rc = RP_OK;
 	e = errno;
-	if (fd >= 0)
-		(void)close(fd);
-	if (tmp[0] != '\0')
+	if (close(fd) != 0 && rc == RP_OK) {
+		e = errno;
+		rc = RP_E_IO;
+	}
+	if (rc != RP_OK)
 		(void)unlink(tmp);
 	errno = e;
 	return rc;
+}
+
+rp_err rp_file_write_atomic(const char *path, const void *data, size_t len,
+                            unsigned mode)
+{
+	char tmp[PATH_MAX];
+	int e;
+	rp_err rc = write_temp(path, data, len, mode, tmp, sizeof tmp);
+
+	if (rc != RP_OK)
+		return rc;
+	if (rename(tmp, path) != 0) {
+		e = errno;
+		(void)unlink(tmp);
+		errno = e;
+		return RP_E_IO;
+	}
+	return sync_dir(path) == 0 ? RP_OK : RP_E_IO;
+}
+
+rp_err rp_file_create_atomic(const char *path, const void *data, size_t len,
+                             unsigned mode)
+{
+	char tmp[PATH_MAX];
+	int e;
+	rp_err rc = write_temp(path, data, len, mode, tmp, sizeof tmp);
+
+	if (rc != RP_OK)
+		return rc;
+	/* link() never replaces: a path that appeared meanwhile stays */
+	if (link(tmp, path) != 0) {
+		e = errno;
+		(void)unlink(tmp);
+		errno = e;
+		return e == EEXIST ? RP_E_EXISTS : RP_E_IO;
+	}
+	(void)unlink(tmp);
+	return sync_dir(path) == 0 ? RP_OK : RP_E_IO;
 }

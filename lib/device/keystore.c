@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "keystore_int.h"
+#include "rampart/file.h"
 #include "rampart/id.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
@@ -334,53 +335,9 @@ static rp_err write_all(int fd, const void *data, size_t len)
 rp_err ks_write_file(const char *path, const void *data, size_t len, int mode,
                      bool excl)
 {
-	char tmp[PATH_MAX];
-	int fd = -1, n;
-	rp_err rc;
-
-	n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	if (n < 0 || (size_t)n >= sizeof tmp)
-		return RP_E_INVAL;
-	if (excl && access(path, F_OK) == 0)
-		return RP_E_EXISTS;
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	          (mode_t)mode);
-	if (fd < 0) {
-		rc = RP_E_IO;
-		goto out;
-	}
-	/* The umask may have narrowed the mode; never widen past mode. */
-	if (fchmod(fd, (mode_t)mode) != 0) {
-		rc = RP_E_IO;
-		goto out;
-	}
-	rc = write_all(fd, data, len);
-	if (rc == RP_OK && fsync(fd) != 0)
-		rc = RP_E_IO;
-	if (close(fd) != 0 && rc == RP_OK)
-		rc = RP_E_IO;
-	fd = -1;
-	if (rc != RP_OK)
-		goto out;
-	if (excl) {
-		/* link() fails if path appeared meanwhile: no overwrite. */
-		if (link(tmp, path) != 0) {
-			rc = errno == EEXIST ? RP_E_EXISTS : RP_E_IO;
-			goto out;
-		}
-		(void)unlink(tmp);
-	} else if (rename(tmp, path) != 0) {
-		rc = RP_E_IO;
-		goto out;
-	}
-	fsync_dir(path);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc != RP_OK)
-		(void)unlink(tmp);
-	return rc;
+	if (excl)
+		return rp_file_create_atomic(path, data, len, (unsigned)mode);
+	return rp_file_write_atomic(path, data, len, (unsigned)mode);
 }
 
 rp_err ks_read_file(const char *path, uint8_t *buf, size_t max, size_t *len,

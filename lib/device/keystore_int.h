@@ -30,9 +30,9 @@ extern const struct ks_ops ks_pkcs11_ops;
 extern const struct ks_ops ks_tpm_ops;
 
 /*
- * Write data[0..len) to path atomically (temporary file, fsync, rename,
- * fsync of the folder) with the given mode. excl: fail with RP_E_EXISTS if
- * path exists.
+ * Write data[0..len) to path atomically with the given mode:
+ * rp_file_write_atomic, or with excl rp_file_create_atomic (RP_E_EXISTS if
+ * path exists), rampart/file.h.
  */
 rp_err ks_write_file(const char *path, const void *data, size_t len, int mode,
                      bool excl);

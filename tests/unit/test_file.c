@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_file.c - rp_file_write_atomic's contract (rampart/file.h): the
+ * test_file.c - the atomic writes' contract (rampart/file.h): the
  * content and the exact mode (umask ignored), no temp file left, the old
  * file intact when a write fails (RLIMIT_FSIZE makes write fail with EFBIG)
  * or the directory cannot be written, and a child killed with SIGKILL at
@@ -181,6 +181,25 @@ static void test_dir_not_writable(void **state)
 	assert_int_equal(rmdir(sub), 0);
 }
 
+/* Create-only: the whole file or nothing, never over an existing one. */
+static void test_create_atomic(void **state)
+{
+	char path[600], buf[64];
+	struct stat st;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/n", dir);
+	assert_int_equal(rp_file_create_atomic(path, "first", 5, 0640), RP_OK);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(rp_file_create_atomic(path, "other", 5, 0600),
+	                 RP_E_EXISTS);
+	assert_int_equal(slurp(path, buf, sizeof buf), 5);
+	assert_memory_equal(buf, "first", 5);
+	assert_int_equal(entries(), 1); /* the temp file is gone */
+	assert_int_equal(unlink(path), 0);
+}
+
 /*
  * kill -9 at random points while a child rewrites the file between two
  * contents of different lengths: every time, the file is exactly one of
@@ -247,6 +266,7 @@ int main(void)
 	    cmocka_unit_test(test_content_mode_no_temp),
 	    cmocka_unit_test(test_write_fails_old_intact),
 	    cmocka_unit_test(test_dir_not_writable),
+	    cmocka_unit_test(test_create_atomic),
 	    cmocka_unit_test(test_kill_while_rewriting),
 	};
 
