@@ -20,6 +20,7 @@
 
 #include "admin.h"
 #include "cli.h"
+#include "rampart/file.h"
 
 static void usage(void)
 {
@@ -32,23 +33,12 @@ static void usage(void)
 	                "(0600) and PREFIX.pem.\n");
 }
 
-/* Write buf to path, which must not exist, with mode. */
+/* Write buf to path, which must not exist, with mode (all of it or none). */
 static int write_new(const char *path, const char *buf, size_t len, int mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	int ok;
-
-	if (fd < 0) {
+	if (rp_file_create_atomic(path, buf, len, (unsigned)mode) != RP_OK) {
 		fprintf(stderr, "rampart: cannot create %s: %s\n", path,
 		        strerror(errno));
-		return -1;
-	}
-	ok = write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
-	if (close(fd) != 0)
-		ok = 0;
-	if (!ok) {
-		fprintf(stderr, "rampart: cannot write %s\n", path);
-		unlink(path);
 		return -1;
 	}
 	return 0;
