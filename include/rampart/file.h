@@ -39,4 +39,20 @@ rp_err rp_file_write_atomic(const char *path, const void *data, size_t len,
 rp_err rp_file_create_atomic(const char *path, const void *data, size_t len,
                              unsigned mode);
 
+/*
+ * The same write for a file made piece by piece (e.g. an image streamed
+ * and then its header written at offset 0):
+ *  - rp_file_temp_open: a new temp file PATH.tmp.XXXXXX beside path with
+ *    exactly mode, its name in tmp[0..cap) (PATH_MAX is enough), its
+ *    descriptor in *fd (O_CLOEXEC). Errors as above, *fd = -1.
+ *  - rp_file_temp_commit: fsync fd, close it, rename tmp over path, fsync
+ *    the directory; the same guarantees as rp_file_write_atomic. fd is
+ *    closed and tmp gone whatever it returns.
+ *  - rp_file_temp_abort: close fd (if >= 0) and remove tmp; errno kept.
+ */
+rp_err rp_file_temp_open(const char *path, unsigned mode, char *tmp, size_t cap,
+                         int *fd);
+rp_err rp_file_temp_commit(int fd, const char *tmp, const char *path);
+void rp_file_temp_abort(int fd, const char *tmp);
+
 #endif

@@ -57,70 +57,115 @@ static int sync_dir(const char *path)
 	return r;
 }
 
-/*
- * data[0..len) into a new temp file PATH.tmp.XXXXXX with exactly mode,
- * fsync'd and closed; its name in tmp (cap bytes). RP_OK, or an error with
- * nothing left behind and errno kept.
- */
-static rp_err write_temp(const char *path, const void *data, size_t len,
-                         unsigned mode, char *tmp, size_t cap)
+rp_err rp_file_temp_open(const char *path, unsigned mode, char *tmp, size_t cap,
+                         int *fd)
 {
-	int fd, e;
-	rp_err rc = RP_E_IO;
+	int e;
 
-	if (path == NULL || (data == NULL && len > 0) || (mode & ~0777u) != 0)
+	*fd = -1;
+	if (path == NULL || tmp == NULL || (mode & ~0777u) != 0)
 		return RP_E_INVAL;
 	if (snprintf(tmp, cap, "%s.tmp.XXXXXX", path) >= (int)cap)
 		return RP_E_RANGE;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
+	*fd = mkostemp(tmp, O_CLOEXEC);
+	if (*fd < 0)
 		return RP_E_IO;
-	if (fchmod(fd, (mode_t)mode) == 0 && write_full(fd, data, len) == 0 &&
-	    fsync(fd) == 0)
-		rc = RP_OK;
-	e = errno;
-	if (close(fd) != 0 && rc == RP_OK) {
+	if (fchmod(*fd, (mode_t)mode) != 0) {
 		e = errno;
-		rc = RP_E_IO;
+		rp_file_temp_abort(*fd, tmp);
+		*fd = -1;
+		errno = e;
+		return RP_E_IO;
 	}
-	if (rc != RP_OK)
-		(void)unlink(tmp);
+	return RP_OK;
+}
+
+void rp_file_temp_abort(int fd, const char *tmp)
+{
+	int e = errno;
+
+	if (fd >= 0)
+		(void)close(fd);
+	(void)unlink(tmp);
 	errno = e;
-	return rc;
+}
+
+/* fsync and close the temp file fd; on failure it is removed. */
+static rp_err temp_finish(int fd, const char *tmp)
+{
+	int e;
+
+	if (fsync(fd) != 0) {
+		rp_file_temp_abort(fd, tmp);
+		return RP_E_IO;
+	}
+	if (close(fd) != 0) {
+		e = errno;
+		(void)unlink(tmp);
+		errno = e;
+		return RP_E_IO;
+	}
+	return RP_OK;
+}
+
+rp_err rp_file_temp_commit(int fd, const char *tmp, const char *path)
+{
+	rp_err rc = temp_finish(fd, tmp);
+
+	if (rc != RP_OK)
+		return rc;
+	if (rename(tmp, path) != 0) {
+		rp_file_temp_abort(-1, tmp);
+		return RP_E_IO;
+	}
+	return sync_dir(path) == 0 ? RP_OK : RP_E_IO;
+}
+
+/* data[0..len) into a new temp file with exactly mode, fsync'd, closed. */
+static rp_err write_temp(const char *path, const void *data, size_t len,
+                         unsigned mode, char *tmp, size_t cap, int *fd)
+{
+	rp_err rc;
+
+	if (data == NULL && len > 0)
+		return RP_E_INVAL;
+	rc = rp_file_temp_open(path, mode, tmp, cap, fd);
+	if (rc != RP_OK)
+		return rc;
+	if (write_full(*fd, data, len) != 0) {
+		rp_file_temp_abort(*fd, tmp);
+		return RP_E_IO;
+	}
+	return RP_OK;
 }
 
 rp_err rp_file_write_atomic(const char *path, const void *data, size_t len,
                             unsigned mode)
 {
 	char tmp[PATH_MAX];
-	int e;
-	rp_err rc = write_temp(path, data, len, mode, tmp, sizeof tmp);
+	int fd;
+	rp_err rc = write_temp(path, data, len, mode, tmp, sizeof tmp, &fd);
 
 	if (rc != RP_OK)
 		return rc;
-	if (rename(tmp, path) != 0) {
-		e = errno;
-		(void)unlink(tmp);
-		errno = e;
-		return RP_E_IO;
-	}
-	return sync_dir(path) == 0 ? RP_OK : RP_E_IO;
+	return rp_file_temp_commit(fd, tmp, path);
 }
 
 rp_err rp_file_create_atomic(const char *path, const void *data, size_t len,
                              unsigned mode)
 {
 	char tmp[PATH_MAX];
-	int e;
-	rp_err rc = write_temp(path, data, len, mode, tmp, sizeof tmp);
+	int fd, e;
+	rp_err rc = write_temp(path, data, len, mode, tmp, sizeof tmp, &fd);
 
+	if (rc == RP_OK)
+		rc = temp_finish(fd, tmp);
 	if (rc != RP_OK)
 		return rc;
 	/* link() never replaces: a path that appeared meanwhile stays */
 	if (link(tmp, path) != 0) {
 		e = errno;
-		(void)unlink(tmp);
-		errno = e;
+		rp_file_temp_abort(-1, tmp);
 		return e == EEXIST ? RP_E_EXISTS : RP_E_IO;
 	}
 	(void)unlink(tmp);

@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "base/pubkey_int.h"
 #include "rampart/bytes.h"
 #include "rampart/crypto_host.h"
+#include "rampart/file.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
 #include "rampart/sign.h"
@@ -402,8 +404,7 @@ rp_err rp_image_sign_file(const char *in_path, const char *out_path,
 {
 	uint8_t sec[RP_SIGSEC_MAX], hdr[RP_IMAGE_HDR_SIZE];
 	struct rp_image_hdr h = *tmpl, chk;
-	char tmp[4096] = "";
-	bool made_tmp = false;
+	char tmp[PATH_MAX] = "";
 	uint8_t *buf = NULL;
 	EVP_MD_CTX *md = NULL;
 	size_t seclen = 0;
@@ -413,11 +414,6 @@ rp_err rp_image_sign_file(const char *in_path, const char *out_path,
 
 	if (nsigners == 0 || nsigners > RP_IMAGE_MAX_SIGS) {
 		rc = RP_E_INVAL;
-		goto out;
-	}
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", out_path) >=
-	    sizeof tmp) {
-		rc = RP_E_TOO_BIG;
 		goto out;
 	}
 	buf = malloc(RP_IMAGE_HOST_WORK);
@@ -431,12 +427,12 @@ rp_err rp_image_sign_file(const char *in_path, const char *out_path,
 		rc = errno == ENOENT ? RP_E_NOT_FOUND : RP_E_IO;
 		goto out;
 	}
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		rc = RP_E_IO;
+	rc = rp_file_temp_open(out_path, 0644, tmp, sizeof tmp, &out);
+	if (rc != RP_OK) {
+		if (rc == RP_E_RANGE)
+			rc = RP_E_TOO_BIG; /* an output path too long */
 		goto out;
 	}
-	made_tmp = true;
 	/* Room for the header, then the payload copied and hashed at once:
 	 * what is signed is what was written. */
 	memset(hdr, 0, sizeof hdr);
@@ -480,24 +476,19 @@ rp_err rp_image_sign_file(const char *in_path, const char *out_path,
 	rc = write_all(out, sec, seclen);
 	if (rc != RP_OK)
 		goto out;
-	if (pwrite(out, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr ||
-	    fsync(out) != 0 || close(out) != 0) {
-		out = -1;
+	if (pwrite(out, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr) {
 		rc = RP_E_IO;
 		goto out;
 	}
+	rc = rp_file_temp_commit(out, tmp, out_path); /* closes out */
 	out = -1;
-	if (rename(tmp, out_path) != 0) {
-		rc = RP_E_IO;
+	if (rc != RP_OK)
 		goto out;
-	}
 	if (hdr_out != NULL)
 		*hdr_out = chk;
 out:
 	if (out >= 0)
-		close(out);
-	if (rc != RP_OK && made_tmp)
-		unlink(tmp);
+		rp_file_temp_abort(out, tmp);
 	if (in >= 0)
 		close(in);
 	EVP_MD_CTX_free(md);

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +201,36 @@ static void test_create_atomic(void **state)
 	assert_int_equal(unlink(path), 0);
 }
 
+/* Piece by piece: abort leaves nothing, commit puts all of it in place. */
+static void test_temp_commit_abort(void **state)
+{
+	char path[600], tmp[PATH_MAX], buf[64];
+	struct stat st;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/t", dir);
+	assert_int_equal(rp_file_temp_open(path, 0600, tmp, sizeof tmp, &fd),
+	                 RP_OK);
+	assert_int_equal(write(fd, "xx", 2), 2);
+	rp_file_temp_abort(fd, tmp);
+	assert_int_equal(entries(), 0);
+	assert_int_equal(rp_file_temp_open(path, 0604, tmp, sizeof tmp, &fd),
+	                 RP_OK);
+	assert_int_equal(write(fd, "..tail", 6), 6);
+	assert_int_equal(pwrite(fd, "hd", 2, 0), 2);
+	assert_int_equal(rp_file_temp_commit(fd, tmp, path), RP_OK);
+	assert_int_equal(slurp(path, buf, sizeof buf), 6);
+	assert_memory_equal(buf, "hdtail", 6);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0604);
+	assert_int_equal(entries(), 1);
+	assert_int_equal(rp_file_temp_open(path, 01000, tmp, sizeof tmp, &fd),
+	                 RP_E_INVAL);
+	assert_int_equal(fd, -1);
+	assert_int_equal(unlink(path), 0);
+}
+
 /*
  * kill -9 at random points while a child rewrites the file between two
  * contents of different lengths: every time, the file is exactly one of
@@ -267,6 +298,7 @@ int main(void)
 	    cmocka_unit_test(test_write_fails_old_intact),
 	    cmocka_unit_test(test_dir_not_writable),
 	    cmocka_unit_test(test_create_atomic),
+	    cmocka_unit_test(test_temp_commit_abort),
 	    cmocka_unit_test(test_kill_while_rewriting),
 	};
 
