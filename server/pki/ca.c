@@ -5,6 +5,7 @@
  * serials, and the issuing CA's CRL.
  */
 #define _DEFAULT_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -484,25 +485,28 @@ out:
 	return rc;
 }
 
-/* Remove a half-built pki.new/ left by a crash during first run. */
+/*
+ * Remove a half-built pki.new/ left by a crash during first run: every
+ * file in it (the CA files and any temp file of rp_file_write_atomic,
+ * NAME.tmp.XXXXXX, a kill left), then the folder.
+ */
 static void remove_partial(const char *dir)
 {
-	static const char *const files[] = {
-	    "root.key",        "root.pem",         "issuing.pem",
-	    "issuing.key",     "claim-ca.pem",     "claim-ca.key",
-	    "server.pem",      "server.key",       "root.key.tmp",
-	    "issuing.key.tmp", "claim-ca.key.tmp", "server.key.tmp",
-	    "root.pem.tmp",    "issuing.pem.tmp",  "claim-ca.pem.tmp",
-	    "server.pem.tmp",
-	};
-	char tmpdir[PATH_MAX], p[PATH_MAX + 32];
-	size_t i;
+	char tmpdir[PATH_MAX], p[PATH_MAX + 300];
+	struct dirent *e;
+	DIR *d;
 
 	snprintf(tmpdir, sizeof tmpdir, "%s.new", dir);
-	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
-		snprintf(p, sizeof p, "%s/%s", tmpdir, files[i]);
+	d = opendir(tmpdir);
+	if (d == NULL)
+		return;
+	for (e = readdir(d); e != NULL; e = readdir(d)) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
 		(void)unlink(p);
 	}
+	closedir(d);
 	(void)rmdir(tmpdir);
 }
 

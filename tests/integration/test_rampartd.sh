@@ -8,7 +8,8 @@
 # (an old data directory; rows inserted with sqlite3) is refused at start
 # with the ids, their states and the command that clears them;
 # --decommission clears them (certificates revoked in the CRL, never in
-# the snapshot), and an unknown --decommission id stops start-up.
+# the snapshot), and an unknown --decommission id stops start-up. A
+# half-built pki/ (a crash during the first run) is removed, temp files too.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
 
@@ -183,4 +184,20 @@ start_console "$D4"
 ! grep -qi 'device rampart' "$SNAP4" || fail "a reserved id in the snapshot"
 stop_rd
 ok "--decommission: both retired in the store, the certificate revoked in the CRL, the snapshot never lists them, the next start is normal"
+
+# A first run killed while writing the CAs leaves pki.new/ with the files
+# written so far and a temp file of the atomic write (NAME.tmp.XXXXXX, a
+# part of a private key): the next first run removes all of it.
+D5=$T/data5
+mkdir -p "$D5/pki.new"
+echo partial >"$D5/pki.new/root.key"
+echo partial >"$D5/pki.new/issuing.key.tmp.Ab12Cd"
+: >"$T/stdout"
+start_console "$D5"
+stop_rd
+[ -s "$D5/pki/root.pem" ] || fail "no CA after a half-built pki.new"
+[ ! -e "$D5/pki.new" ] || fail "pki.new left behind"
+[ -z "$(find "$D5/pki" -name '*.tmp*')" ] ||
+	fail "a crash's temp file kept in pki/: $(ls "$D5/pki")"
+ok "first run after a crash during the CA setup: the half-built pki.new and its temp files removed"
 echo "test_rampartd: all $CHECKS checks passed"
