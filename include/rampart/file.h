@@ -55,4 +55,11 @@ rp_err rp_file_temp_open(const char *path, unsigned mode, char *tmp, size_t cap,
 rp_err rp_file_temp_commit(int fd, const char *tmp, const char *path);
 void rp_file_temp_abort(int fd, const char *tmp);
 
+/*
+ * fsync the directory holding path (a file name alone: the current one),
+ * so that a rename, link or unlink in it survives a power cut. 0, or -1
+ * with errno.
+ */
+int rp_file_sync_dir(const char *path);
+
 #endif

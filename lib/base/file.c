@@ -32,7 +32,7 @@ static int write_full(int fd, const char *p, size_t len)
 }
 
 /* fsync path's directory: the rename itself must survive a power cut. */
-static int sync_dir(const char *path)
+int rp_file_sync_dir(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
@@ -44,6 +44,10 @@ static int sync_dir(const char *path)
 		n = 1;
 	} else {
 		n = slash == path ? 1 : (size_t)(slash - path);
+		if (n >= sizeof dir) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
 		memcpy(dir, path, n);
 	}
 	dir[n] = '\0';
@@ -118,7 +122,7 @@ rp_err rp_file_temp_commit(int fd, const char *tmp, const char *path)
 		rp_file_temp_abort(-1, tmp);
 		return RP_E_IO;
 	}
-	return sync_dir(path) == 0 ? RP_OK : RP_E_IO;
+	return rp_file_sync_dir(path) == 0 ? RP_OK : RP_E_IO;
 }
 
 /* data[0..len) into a new temp file with exactly mode, fsync'd, closed. */
@@ -169,5 +173,5 @@ rp_err rp_file_create_atomic(const char *path, const void *data, size_t len,
 		return e == EEXIST ? RP_E_EXISTS : RP_E_IO;
 	}
 	(void)unlink(tmp);
-	return sync_dir(path) == 0 ? RP_OK : RP_E_IO;
+	return rp_file_sync_dir(path) == 0 ? RP_OK : RP_E_IO;
 }

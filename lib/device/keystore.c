@@ -284,37 +284,6 @@ out:
 
 /* ---- file helpers ----------------------------------------------------- */
 
-static rp_err dir_of(const char *path, char *out, size_t cap)
-{
-	const char *slash = strrchr(path, '/');
-	size_t n;
-
-	if (slash == NULL) {
-		snprintf(out, cap, ".");
-		return RP_OK;
-	}
-	n = slash == path ? 1 : (size_t)(slash - path);
-	if (n >= cap)
-		return RP_E_INVAL;
-	memcpy(out, path, n);
-	out[n] = '\0';
-	return RP_OK;
-}
-
-static void fsync_dir(const char *path)
-{
-	char d[PATH_MAX];
-	int fd;
-
-	if (dir_of(path, d, sizeof d) != RP_OK)
-		return;
-	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
 static rp_err write_all(int fd, const void *data, size_t len)
 {
 	const uint8_t *p = data;
@@ -423,7 +392,7 @@ out:
 	close(fd);
 	if (unlink(path) != 0 && rc == RP_OK)
 		rc = RP_E_IO;
-	fsync_dir(path);
+	(void)rp_file_sync_dir(path);
 	return rc;
 }
 

@@ -108,6 +108,9 @@ static void test_content_mode_no_temp(void **state)
 	assert_int_equal(unlink(path), 0);
 	snprintf(path, sizeof path, "%s/a", dir);
 	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rp_file_sync_dir(path), 0);
+	assert_int_equal(rp_file_sync_dir("a"), 0);
+	assert_int_equal(rp_file_sync_dir("/nodir/a"), -1);
 }
 
 /* A write the file-size limit refuses (EFBIG): the old file stays whole. */
