@@ -17,33 +17,9 @@
 #include <unistd.h>
 
 #include "evlog.h"
+#include "rampart/file.h"
 
 #define SUFFIX_MAX 99
-
-/* Best effort: the rename reaches the disk before a new log is made. */
-static void sync_dir(const char *path)
-{
-	char dir[AGENT_EVLOG_SAVED_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t n = slash == NULL ? 1 : (size_t)(slash - path);
-	int fd;
-
-	if (n >= sizeof dir)
-		return;
-	if (slash == NULL) {
-		memcpy(dir, ".", 2);
-	} else if (n == 0) {
-		memcpy(dir, "/", 2);
-	} else {
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
 
 /* Move path to a free path.tampered-STAMP[.N]; OUT: rep->saved. */
 static rp_err save_as(const char *path, time_t now,
@@ -77,7 +53,8 @@ static rp_err save_as(const char *path, time_t now,
 			}
 		}
 		if (r == 0) {
-			sync_dir(path);
+			/* best effort: the rename on disk before a new log */
+			(void)rp_file_sync_dir(path);
 			rc = RP_OK;
 			goto out;
 		}
