@@ -139,7 +139,24 @@ curl -s --cacert "$CA" -o /dev/null -w '%{http_code} %{num_connects}\n' \
 	"$URL/.well-known/est/simpleenroll" >"$T/ka" || true
 [ "$(cat "$T/ka")" = "$(printf '200 1\n200 0\n413 0\n')" ] ||
 	fail "kept-alive GET, POST allowlist (24 KB), POST simpleenroll (20 KB): $(cat "$T/ka")"
-ok "one kept-alive connection: GET cacerts, a 24 KB allowlist import (200), then a 20 KB simpleenroll (413: its own limit)"
+# pipelined: the second request is in the input, whole, when the first
+# is answered; it gets its own limit (not the GET's 0)
+printf 'serial,hw_type,hw_token,group,tags\nPL-1,tpm2,,line-a,\n' >"$T/pl.csv"
+{
+	printf 'GET /.well-known/est/cacerts HTTP/1.1\r\nHost: x\r\n\r\n'
+	printf 'POST /api/v1/allowlist HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n' "$TOKEN"
+	printf 'Content-Type: text/csv\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' \
+		"$(stat -c %s "$T/pl.csv")"
+	cat "$T/pl.csv"
+} >"$T/pl.req"
+timeout 20 openssl s_client -quiet -ign_eof -connect "127.0.0.1:$PORT" \
+	-CAfile "$CA" <"$T/pl.req" 2>/dev/null | tr -d '\r' |
+	grep '^HTTP/1.1 ' >"$T/pl.out" || true
+[ "$(cat "$T/pl.out")" = "$(printf 'HTTP/1.1 200 OK\nHTTP/1.1 200 OK')" ] ||
+	fail "pipelined GET cacerts + POST allowlist: $(cat "$T/pl.out")"
+[ "$(sql "$DB" "SELECT count(*) FROM devices WHERE serial='PL-1'")" = 1 ] ||
+	fail "the pipelined import did not happen"
+ok "one kept-alive connection: GET cacerts, a 24 KB allowlist import (200), then a 20 KB simpleenroll (413: its own limit); a POST pipelined behind a GET gets its own limit"
 
 # --- the flood: a new TLS connection for each request, from one curl
 cli claim create --group line-a --expires 1d --out "$T/claim" >/dev/null ||
