@@ -8,7 +8,8 @@
 #   /badrange 206 with a Content-Range starting at 0 whatever was asked
 #   /stall   headers and 10 bytes, then nothing (the idle deadline)
 #   /drip    one byte every 200 ms for ever (the overall deadline)
-import http.server, ssl, sys, time
+# on 127.0.0.1 and 127.0.0.2 (the certificate names 127.0.0.1 only).
+import http.server, ssl, sys, threading, time
 
 BODY_LEN = 100000
 BODY = bytes(i % 251 for i in range(BODY_LEN))
@@ -77,10 +78,16 @@ def main():
     port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
-    srv.daemon_threads = True
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    srv.serve_forever()
+    # 127.0.0.2 too, with the same certificate (IP:127.0.0.1 only): the
+    # name check's case.
+    srvs = []
+    for host in ("127.0.0.2", "127.0.0.1"):
+        srv = http.server.ThreadingHTTPServer((host, port), H)
+        srv.daemon_threads = True
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        srvs.append(srv)
+    threading.Thread(target=srvs[0].serve_forever, daemon=True).start()
+    srvs[1].serve_forever()
 
 
 main()

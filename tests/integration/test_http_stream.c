@@ -7,7 +7,7 @@
  * on a 200, refused on a 206 for another offset; the idle and the overall
  * deadline; cancellation in flight (ASan sees every byte freed). Each
  * wait is on the loop until on_done, with the test's deadline as a guard.
- * The host-name check is test_rampartd_http's (the same code path).
+ * The same server at an IP its certificate does not name: RP_E_TLS.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -129,14 +129,13 @@ static void on_done(void *arg, rp_err rc, int status)
 	event_base_loopbreak(g->base);
 }
 
-/* path on the loop until on_done; the loop's guard is the deadline. */
-static void fetch(struct got *g, const char *path, size_t max, uint64_t range,
-                  int idle_ms, int timeout_ms)
+/* url on the loop until on_done; the loop's guard is the deadline. */
+static void fetch_url(struct got *g, const char *url, size_t max,
+                      uint64_t range, int idle_ms, int timeout_ms)
 {
 	struct rp_http_request q;
 	struct rp_http_opts o = {idle_ms, range};
 	struct rp_http_callbacks cb = {on_head, on_body, on_done, g};
-	char url[128];
 	long long until = rpt_now_ms() + RPT_DEADLINE_MS;
 
 	memset(g, 0, sizeof *g);
@@ -144,7 +143,6 @@ static void fetch(struct got *g, const char *path, size_t max, uint64_t range,
 	g->buf = calloc(1, BODY_LEN);
 	assert_non_null(g->base);
 	assert_non_null(g->buf);
-	snprintf(url, sizeof url, "https://127.0.0.1:%d%s", port, path);
 	memset(&q, 0, sizeof q);
 	q.method = "GET";
 	q.url = url;
@@ -154,6 +152,15 @@ static void fetch(struct got *g, const char *path, size_t max, uint64_t range,
 	while (!g->done && rpt_now_ms() < until)
 		event_base_loop(g->base, EVLOOP_ONCE);
 	assert_int_equal(g->done, 1);
+}
+
+static void fetch(struct got *g, const char *path, size_t max, uint64_t range,
+                  int idle_ms, int timeout_ms)
+{
+	char url[128];
+
+	snprintf(url, sizeof url, "https://127.0.0.1:%d%s", port, path);
+	fetch_url(g, url, max, range, idle_ms, timeout_ms);
 }
 
 static void end(struct got *g)
@@ -292,12 +299,26 @@ static void test_cancel(void **state)
 	event_base_free(g.base);
 }
 
+/* The same server at 127.0.0.2: its certificate names 127.0.0.1 only. */
+static void test_wrong_ip(void **state)
+{
+	struct got g;
+	char url[128];
+
+	(void)state;
+	snprintf(url, sizeof url, "https://127.0.0.2:%d/cl", port);
+	fetch_url(&g, url, 0, 0, 0, 0);
+	assert_int_equal(g.rc, RP_E_TLS);
+	assert_int_equal(g.heads, 0);
+	end(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
 	    cmocka_unit_test(test_bodies), cmocka_unit_test(test_max_body),
 	    cmocka_unit_test(test_range),  cmocka_unit_test(test_deadlines),
-	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_cancel), cmocka_unit_test(test_wrong_ip),
 	};
 
 	return cmocka_run_group_tests(t, start, stop);
