@@ -62,4 +62,8 @@ void rp_file_temp_abort(int fd, const char *tmp);
  */
 int rp_file_sync_dir(const char *path);
 
+/* data[0..len) to fd in full (short writes and EINTR resumed): RP_OK or
+ * RP_E_IO with errno (a write returning 0 leaves errno as it was). */
+rp_err rp_file_write_all(int fd, const void *data, size_t len);
+
 #endif

@@ -15,20 +15,21 @@
 
 #include "rampart/file.h"
 
-/* data[0..len) to fd in full (short writes and EINTR resumed). */
-static int write_full(int fd, const char *p, size_t len)
+rp_err rp_file_write_all(int fd, const void *data, size_t len)
 {
+	const char *p = data;
+
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return -1;
+			return RP_E_IO;
 		p += w;
 		len -= (size_t)w;
 	}
-	return 0;
+	return RP_OK;
 }
 
 /* fsync path's directory: the rename itself must survive a power cut. */
@@ -136,7 +137,7 @@ static rp_err write_temp(const char *path, const void *data, size_t len,
 	rc = rp_file_temp_open(path, mode, tmp, cap, fd);
 	if (rc != RP_OK)
 		return rc;
-	if (write_full(*fd, data, len) != 0) {
+	if (rp_file_write_all(*fd, data, len) != RP_OK) {
 		rp_file_temp_abort(*fd, tmp);
 		return RP_E_IO;
 	}

@@ -284,23 +284,6 @@ out:
 
 /* ---- file helpers ----------------------------------------------------- */
 
-static rp_err write_all(int fd, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return RP_E_IO;
-		p += w;
-		len -= (size_t)w;
-	}
-	return RP_OK;
-}
-
 rp_err ks_write_file(const char *path, const void *data, size_t len, int mode,
                      bool excl)
 {
@@ -382,7 +365,7 @@ rp_err ks_shred(const char *path)
 				randombytes_buf(block, n);
 			else
 				memset(block, 0, n);
-			rc = write_all(fd, block, n);
+			rc = rp_file_write_all(fd, block, n);
 			done += (off_t)n;
 		}
 		if (rc == RP_OK && fsync(fd) != 0)

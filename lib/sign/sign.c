@@ -380,23 +380,6 @@ static rp_err sign_all(const uint8_t *msg, size_t len,
 	return rc;
 }
 
-static rp_err write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return RP_E_IO;
-		p += w;
-		len -= (size_t)w;
-	}
-	return RP_OK;
-}
-
 rp_err rp_image_sign_file(const char *in_path, const char *out_path,
                           const struct rp_image_hdr *tmpl,
                           rp_signer *const *signers, size_t nsigners,
@@ -436,7 +419,7 @@ rp_err rp_image_sign_file(const char *in_path, const char *out_path,
 	/* Room for the header, then the payload copied and hashed at once:
 	 * what is signed is what was written. */
 	memset(hdr, 0, sizeof hdr);
-	rc = write_all(out, hdr, sizeof hdr);
+	rc = rp_file_write_all(out, hdr, sizeof hdr);
 	if (rc != RP_OK || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
 		rc = rc != RP_OK ? rc : RP_E_CRYPTO;
 		goto out;
@@ -456,7 +439,7 @@ rp_err rp_image_sign_file(const char *in_path, const char *out_path,
 			rc = RP_E_CRYPTO;
 			goto out;
 		}
-		rc = write_all(out, buf, (size_t)r);
+		rc = rp_file_write_all(out, buf, (size_t)r);
 		if (rc != RP_OK)
 			goto out;
 		h.payload_len += (uint64_t)r;
@@ -473,7 +456,7 @@ rp_err rp_image_sign_file(const char *in_path, const char *out_path,
 	              sizeof sec);
 	if (rc != RP_OK)
 		goto out;
-	rc = write_all(out, sec, seclen);
+	rc = rp_file_write_all(out, sec, seclen);
 	if (rc != RP_OK)
 		goto out;
 	if (pwrite(out, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr) {
