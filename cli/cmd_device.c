@@ -343,7 +343,7 @@ int cmd_device(int argc, char **argv)
 			serial = argv[i + 1];
 			i += 2;
 		} else if (i + 1 < argc && strcmp(argv[i], "--limit") == 0) {
-			/* what rampartd serves (server/admin/admin.c) */
+			/* what rampartd serves (server/api/devices.c) */
 			if (!cli_uint(argv[i + 1], 10000, &limit) ||
 			    limit == 0) {
 				fprintf(stderr, "rampart: --limit wants 1 to "

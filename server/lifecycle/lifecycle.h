@@ -6,7 +6,7 @@
  * whole change or nothing. Today: revocation and decommissioning, and the
  * start-up check for devices that carry a reserved id. The other
  * transitions (enroll in est/est.c, quarantine and re-provisioning in
- * admin/admin.c) are to move here.
+ * server/api/devices.c) are to move here.
  */
 #ifndef RAMPARTD_LIFECYCLE_H
 #define RAMPARTD_LIFECYCLE_H
