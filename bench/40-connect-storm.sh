@@ -25,14 +25,7 @@ D=${STORM_SECONDS:-2}
 ROUNDS=${STORM_ROUNDS:-7}
 ST=${STORM_STIME_SECONDS:-10} # s_time counts whole seconds: not too short
 T=$(mktemp -d /tmp/rp-bench-storm.XXXXXX)
-pids=()
-stop() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	pids=()
-}
-trap 'stop; [ -n "${STORM_KEEP:-}" ] || rm -rf "$T"' EXIT
+trap 'bench_stop; [ -n "${STORM_KEEP:-}" ] || rm -rf "$T"' EXIT
 
 used_ports=
 free_port() { # VAR: a loopback port nothing listens on, none given out yet
@@ -134,7 +127,7 @@ if command -v perf >/dev/null 2>&1; then
 		-g none 2>/dev/null | awk '/rampart_auth/ {s += $1}
 		END {printf "%.2f", s}')
 fi
-stop
+bench_stop
 a=$(cut -d' ' -f1 "$T/a" | median)
 b=$(cut -d' ' -f1 "$T/b" | median)
 acpu=$(cut -d' ' -f2 "$T/a" | median)
@@ -161,7 +154,7 @@ c=$(cat "$T"/s_time.* | awk '/connections in [0-9.]+ real seconds/ {
 	END {printf "%.1f", s}')
 d=$("$BIN/connect_storm" tls 127.0.0.1 "$sport" "$ca" "$cert" "$key" x "$ST" \
 	"$W" | cut -d' ' -f1)
-stop
+bench_stop
 
 echo "workers $W, $ROUNDS alternating ${D}s slices; conn/s and broker CPU" \
 	"ms/conn: plugin [$(tr '\n' ',' <"$T/a")] bare [$(tr '\n' ',' <"$T/b")]"

@@ -24,14 +24,7 @@ IV=${SIM_INTERVAL:-1}
 WIN=${SIM_WINDOW:-10}
 PUBN=${SIM_PUB_N:-20000}
 T=$(mktemp -d /tmp/rp-bench-sim.XXXXXX)
-pids=()
-stop() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	pids=()
-}
-trap 'stop; [ -n "${SIM_KEEP:-}" ] || rm -rf "$T"' EXIT
+trap 'bench_stop; [ -n "${SIM_KEEP:-}" ] || rm -rf "$T"' EXIT
 fail() { echo "60-sim: $*" >&2; exit 1; }
 wait_until() { # SECONDS CMD...
 	local end=$((SECONDS + $1))

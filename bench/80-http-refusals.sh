@@ -27,14 +27,7 @@ ROUNDS=${REFUSAL_ROUNDS:-5}
 P=${REFUSAL_CLIENTS:-4}
 M=${REFUSAL_ENROLL:-40}
 T=$(mktemp -d /tmp/rp-bench-refusals.XXXXXX)
-pids=()
-stop() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	pids=()
-}
-trap 'stop; rm -rf "$T"' EXIT
+trap 'bench_stop; rm -rf "$T"' EXIT
 
 "$BIN/rampartd" --foreground --data-dir "$T/d" --port 0 \
 	--setup-token-file "$T/token" >"$T/log" 2>&1 &

@@ -27,3 +27,13 @@ bench_secs() {
 	t1=$(date +%s.%N)
 	awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.6f", b-a}'
 }
+
+# The background processes a bench started: add each $! to pids, and
+# bench_stop (from the EXIT trap) kills and reaps them all.
+pids=()
+bench_stop() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	pids=()
+}
