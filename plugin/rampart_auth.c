@@ -289,17 +289,36 @@ static bool session_put(struct plugin *p, const struct mosquitto *client,
  * a device certificate is never looked up among services or monitors,
  * whatever its CN, and a service or monitor needs its key pinned.
  */
+static bool admit_as(const struct plugin *p, const struct rp_broker_peer *peer,
+                     enum reason *why, enum rp_broker_role *rolep,
+                     enum rp_broker_state *stp);
+
 static bool admit(const struct plugin *p, const struct rp_broker_peer *peer,
                   enum reason *why)
 {
 	enum rp_broker_role role;
 	enum rp_broker_state st;
 
+	return admit_as(p, peer, why, &role, &st);
+}
+
+/* admit(), also giving the role and state it decided (the ACL check's). */
+static bool admit_as(const struct plugin *p, const struct rp_broker_peer *peer,
+                     enum reason *why, enum rp_broker_role *rolep,
+                     enum rp_broker_state *stp)
+{
+	enum rp_broker_role role;
+	enum rp_broker_state st;
+
+	*rolep = RP_BROKER_ROLE_NONE;
+	*stp = RP_BROKER_UNKNOWN;
 	if (rp_broker_snapshot_serial_revoked(p->snap, peer->serial)) {
 		*why = R_CERT_REVOKED;
 		return false;
 	}
 	rp_broker_snapshot_decide(p->snap, peer, &role, &st);
+	*rolep = role;
+	*stp = st;
 	if (peer->profile == RP_BROKER_ROLE_SERVICE ||
 	    peer->profile == RP_BROKER_ROLE_MONITOR) {
 		if (role == peer->profile)
@@ -425,8 +444,10 @@ static void client_role(struct plugin *p, const struct mosquitto *client,
 	*role = RP_BROKER_ROLE_NONE;
 	*st = RP_BROKER_UNKNOWN;
 	*id = s != NULL ? s->peer.id : mosquitto_client_username(client);
-	if (s != NULL && admit(p, &s->peer, &why))
-		rp_broker_snapshot_decide(p->snap, &s->peer, role, st);
+	if (s != NULL && !admit_as(p, &s->peer, &why, role, st)) {
+		*role = RP_BROKER_ROLE_NONE;
+		*st = RP_BROKER_UNKNOWN;
+	}
 }
 
 static int on_acl_check(int event, void *event_data, void *userdata)
