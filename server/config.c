@@ -23,6 +23,11 @@ static const struct rp_config_key keys[] = {
      offsetof(struct rd_config, refusal_rate), 1, 100000, NULL, NULL, 0},
     {"server", "refusal_burst", RP_CONFIG_INT,
      offsetof(struct rd_config, refusal_burst), 1, 1000000, NULL, NULL, 0},
+    {"server", "refusal_total_rate", RP_CONFIG_INT,
+     offsetof(struct rd_config, refusal_total_rate), 1, 1000000, NULL, NULL, 0},
+    {"server", "refusal_total_burst", RP_CONFIG_INT,
+     offsetof(struct rd_config, refusal_total_burst), 1, 10000000, NULL, NULL,
+     0},
     {"est", "max_body", RP_CONFIG_SIZE,
      offsetof(struct rd_config, est_max_body), 1024, 1024 * 1024, NULL, NULL,
      0},
@@ -66,8 +71,10 @@ static void defaults(struct rd_config *c)
 {
 	memset(c, 0, sizeof *c);
 	c->port = 8443;
-	c->refusal_rate = 10;   /* refusals recorded per peer and second */
-	c->refusal_burst = 100; /* ... and at once */
+	c->refusal_rate = 10;        /* refusals recorded per peer and second */
+	c->refusal_burst = 100;      /* ... and at once */
+	c->refusal_total_rate = 200; /* ... all peers together */
+	c->refusal_total_burst = 1000; /* ... and at once */
 	c->est_max_body = 16 * 1024;
 	c->admin_max_body = 4 * 1024 * 1024;
 	c->device_lifetime = 90 * DAY;

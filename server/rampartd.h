@@ -44,6 +44,8 @@ struct rd_config {
 	int64_t mqtt_events_keep;     /* [mqtt] events_keep (per device) */
 	int64_t refusal_rate;         /* [server] refusal_rate (per peer, /s) */
 	int64_t refusal_burst;        /* [server] refusal_burst (per peer) */
+	int64_t refusal_total_rate;   /* [server] ... all peers, /s */
+	int64_t refusal_total_burst;  /* [server] ... all peers */
 };
 
 /* Fill c with defaults, then read path (may be NULL). diag on error. */

@@ -3,7 +3,9 @@
  * refusal.c - the HTTP refusal recorder (refusal.h): a token bucket per
  * peer in a bounded open-addressing table, a bounded queue of refusal
  * rows written in batches by store_ingest_write, the requests waiting for
- * their batch, and the summaries of what was counted but not recorded.
+ * their batch, and the summaries of what was counted but not recorded;
+ * one more bucket, of all peers together, bounds the rows written when
+ * many peers each stay within their own rate.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
@@ -53,6 +55,7 @@ struct refusals {
 	struct waiting *w; /* requests answered with their batch (owned) */
 	size_t n_w;
 	struct peer *peers; /* PEERS_MAX (owned) */
+	struct peer all;    /* the bucket of all peers together */
 	bool failing;
 	int64_t pend_rows, pend_suppressed; /* not yet added to the store */
 	uint64_t recorded, suppressed, summaries, dropped, failures;
@@ -108,12 +111,12 @@ static size_t key_hash(const char *k)
 	return h;
 }
 
-static void refill(const struct refusals *r, struct peer *p, int64_t now)
+static void refill_at(struct peer *p, int64_t now, int64_t rate, int64_t burst)
 {
-	double t = p->tokens +
-	           (double)(now - p->last_ms) * (double)r->conf.rate / 1000.0;
+	double t =
+	    p->tokens + (double)(now - p->last_ms) * (double)rate / 1000.0;
 
-	p->tokens = t < (double)r->conf.burst ? t : (double)r->conf.burst;
+	p->tokens = t < (double)burst ? t : (double)burst;
 	p->last_ms = now;
 }
 
@@ -176,11 +179,14 @@ static void summarize(struct refusals *r, struct peer *p)
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(since, sizeof since, "%lld", (long long)p->since);
-	snprintf(detail, sizeof detail,
-	         "%llu refusals since %s not recorded (over %lld/s, burst "
-	         "%lld)",
-	         (unsigned long long)p->suppressed, since,
-	         (long long)r->conf.rate, (long long)r->conf.burst);
+	snprintf(
+	    detail, sizeof detail,
+	    "%llu refusals since %s not recorded (over %lld/s, burst "
+	    "%lld%s)",
+	    (unsigned long long)p->suppressed, since,
+	    (long long)(p == &r->all ? r->conf.total_rate : r->conf.rate),
+	    (long long)(p == &r->all ? r->conf.total_burst : r->conf.burst),
+	    p == &r->all ? ", all peers together" : "");
 	rp_log_warn("refused %llu more requests from %s since %s: not "
 	            "recorded or logged (rate limit)",
 	            (unsigned long long)p->suppressed, p->key, since);
@@ -246,11 +252,18 @@ static bool admit(struct refusals *r, const struct refusal *f)
 	peer_host(f->peer, host, sizeof host);
 	peer_key(host, key, sizeof key);
 	p = peer_get(r, key, now);
-	refill(r, p, now);
-	if (p->tokens >= 1.0) {
+	refill_at(p, now, r->conf.rate, r->conf.burst);
+	refill_at(&r->all, now, r->conf.total_rate, r->conf.total_burst);
+	if (p->tokens >= 1.0 && r->all.tokens >= 1.0) {
 		p->tokens -= 1.0;
+		r->all.tokens -= 1.0;
 		return true;
 	}
+	/* Within its own rate but not within all peers' together: counted
+	 * in the summary of all peers, so that many peers each under their
+	 * rate cannot make rampartd write a row each. */
+	if (p->tokens >= 1.0)
+		p = &r->all;
 	if (p->suppressed++ == 0)
 		p->since = (int64_t)time(NULL);
 	r->suppressed++;
@@ -322,6 +335,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (i = 0; i < PEERS_MAX; i++)
 		summarize(r, &r->peers[i]);
+	summarize(r, &r->all);
 }
 
 /* Queue f (within its peer's rate) and log it; true when queued. */
@@ -350,8 +364,7 @@ void refusals_add(struct refusals *r, const struct refusal *f,
 
 void refusals_add_now(struct refusals *r, const struct refusal *f)
 {
-	if (record(r, f))
-		(void)flush(r);
+	(void)record(r, f); /* written with its batch, like every other */
 }
 
 json_t *refusals_json(const struct refusals *r)
@@ -377,7 +390,8 @@ rp_err refusals_new(struct event_base *base, struct store *store,
 	rp_err rc = RP_E_INVAL;
 
 	*out = NULL;
-	if (conf->rate < 1 || conf->burst < 1)
+	if (conf->rate < 1 || conf->burst < 1 || conf->total_rate < 1 ||
+	    conf->total_burst < 1)
 		goto out;
 	rc = RP_E_NOMEM;
 	r = calloc(1, sizeof *r);
@@ -385,6 +399,9 @@ rp_err refusals_new(struct event_base *base, struct store *store,
 		goto out;
 	r->store = store;
 	r->conf = *conf;
+	snprintf(r->all.key, sizeof r->all.key, "%s", REFUSAL_ALL_PEERS);
+	r->all.tokens = (double)conf->total_burst;
+	r->all.last_ms = mono_ms();
 	r->q = calloc(QUEUE_MAX, sizeof *r->q);
 	r->w = calloc(QUEUE_MAX, sizeof *r->w);
 	r->peers = calloc(PEERS_MAX, sizeof *r->peers);
@@ -410,6 +427,7 @@ void refusals_free(struct refusals *r)
 	if (r->peers != NULL && r->q != NULL) {
 		for (i = 0; i < PEERS_MAX; i++)
 			summarize(r, &r->peers[i]);
+		summarize(r, &r->all);
 	}
 	if (r->q != NULL && r->w != NULL && flush(r) != RP_OK)
 		rp_log_error("refusals: %zu refusals could not be recorded at "

@@ -4,9 +4,11 @@
  * cannot drive: each refusal row joins a batch written in ONE store
  * transaction (store_ingest_write, the writer the broker's refusals use),
  * and each peer address (an IPv6 one by its /64) may have at most burst
- * refusals, then rate a second, recorded and logged; past that they are
+ * refusals, then rate a second, recorded and logged, and all peers
+ * together total_burst, then total_rate a second; past that they are
  * counted, answered and neither stored nor logged, and every SUMMARY_S
- * seconds a summary row and log line per peer say how many were not.
+ * seconds a summary row and log line per peer (and one for all peers,
+ * REFUSAL_ALL_PEERS) say how many were not.
  *
  * A refused request whose row is queued gets its answer once the batch
  * is written (a few milliseconds), so that the row exists when the client
@@ -30,9 +32,15 @@
 /* The summary row's route: it names no request. */
 #define REFUSAL_SUMMARY_ROUTE "(rate limit)"
 
+/* The summary row's peer for what all peers together sent past
+ * refusal_conf.total_rate. */
+#define REFUSAL_ALL_PEERS "(all peers)"
+
 struct refusal_conf {
-	int64_t rate;  /* refusals recorded per second and peer (>= 1) */
-	int64_t burst; /* ... and at once (>= 1) */
+	int64_t rate;        /* refusals recorded per second and peer (>= 1) */
+	int64_t burst;       /* ... and at once (>= 1) */
+	int64_t total_rate;  /* ... per second, all peers together (>= 1) */
+	int64_t total_burst; /* ... and at once, all peers together (>= 1) */
 };
 
 /* One refusal: route (the path) and peer ("ADDR:PORT") required, subject
@@ -63,8 +71,10 @@ void refusals_add(struct refusals *r, const struct refusal *f,
 
 /*
  * Record f for an answer that is being sent already (evhttp's own 413):
- * within the peer's rate it is written, with the queue, before this
- * returns.
+ * within the rates it is queued and written with its batch (within
+ * BATCH_MS), so a client may see this answer a few milliseconds before
+ * the row exists; a refusal answered after it (refusals_add) is answered
+ * only once both are written.
  */
 void refusals_add_now(struct refusals *r, const struct refusal *f);
 

@@ -133,9 +133,19 @@ sql() {
 	sqlite3 -batch -noheader "$1" "$2"
 }
 
-# last_refusal DB: "reason|subject|route" of the newest refusal.
+# last_refusal DB [SKIP]: "reason|subject|route" of the newest refusal
+# (with SKIP, of the one SKIP rows older).
 last_refusal() {
-	sql "$1" "SELECT reason || '|' || subject || '|' || route FROM refusals ORDER BY id DESC LIMIT 1"
+	sql "$1" "SELECT reason || '|' || subject || '|' || route FROM refusals ORDER BY id DESC LIMIT 1 OFFSET ${2:-0}"
+}
+
+# sync_refusals: returns once every refusal rampartd has answered so far
+# is in the store. A 413 that evhttp answers from the headers is queued
+# and written with the next batch, a few ms later; a refused request (no
+# token here) is answered only after its own batch is written, which
+# holds every row queued before it. Its own row is then the newest.
+sync_refusals() {
+	curl -s --cacert "$CA" -o /dev/null --max-time 20 "$URL/api/v1/devices" || true
 }
 
 # cli ARGS...: the rampart CLI against the running rampartd.
