@@ -140,7 +140,44 @@ static rp_err change(const struct passwd *pw, int keep_bind)
 	return RP_OK;
 }
 
+/*
+ * Any user: a data directory others may write is refused (OpenSSH's
+ * StrictModes): they could replace its keys, snapshot or store. One that
+ * does not exist yet is made 0700 later.
+ */
+static rp_err check_mode(const char *dir)
+{
+	struct stat st;
+	const char *who;
+
+	if (stat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			return RP_OK;
+		rp_log_error("cannot read %s: %s", dir, strerror(errno));
+		return RP_E_IO;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+		return RP_OK;
+	who = (st.st_mode & S_IWOTH) ? "every user" : "its group";
+	rp_log_error("refusing the data directory %s: it is writable by %s "
+	             "(mode %04o), who could replace its keys and store; "
+	             "chmod go-w %s",
+	             dir, who, (unsigned)(st.st_mode & 07777), dir);
+	return RP_E_PERM;
+}
+
+static rp_err drop(const char *user, const char *data_dir, long long port);
+
 rp_err priv_drop(const char *user, const char *data_dir, long long port)
+{
+	rp_err rc = drop(user, data_dir, port);
+
+	if (rc == RP_OK)
+		rc = check_mode(data_dir);
+	return rc;
+}
+
+static rp_err drop(const char *user, const char *data_dir, long long port)
 {
 	struct passwd pw, *res = NULL;
 	char buf[PW_BUF], me[256];

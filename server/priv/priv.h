@@ -23,8 +23,9 @@
  * when not given); port the port rampartd will bind (0: a free one).
  * Logs what it did or why it refused. RP_E_INVAL: a usage error (no such
  * user; --user another user without root); RP_E_PERM: refused (data
- * directory owned by another user); RP_E_IO: cannot create or read the
- * data directory, or the change of user failed.
+ * directory owned by another user, or writable by its group or others,
+ * whoever runs rampartd); RP_E_IO: cannot create or read the data
+ * directory, or the change of user failed.
  */
 rp_err priv_drop(const char *user, const char *data_dir,
                  long long port) RP_WARN_UNUSED;

@@ -14,7 +14,8 @@
 #     AmbientCapabilities=): dropped once the port is bound;
 #  3. the refusals: root without --user on nobody's data directory (and
 #     nothing there touched), an unknown user, --user without root, a data
-#     directory of another user; root on its own directory only warns.
+#     directory of another user, a data directory its group or every
+#     user may write; root on its own directory only warns.
 #  4. (part of 1) under strace, every system call rampartd makes is in
 #     the SystemCallFilter of rampartd.service.
 # Needs root (setpriv, --user); without it the test says so and is
@@ -288,6 +289,17 @@ refused 1 "--user nobody: the data directory $T/rootdir belongs to root, not to 
 [ -z "$(ls -A "$T/rootdir")" ] || fail "the refused start wrote into $T/rootdir"
 [ ! -e "$U/x" ] || fail "a refused start created $U/x"
 ok "refused: an unknown --user (2), --user without root (2), --user NAME on another user's directory (1)"
+
+# a data directory others may write: refused whoever starts rampartd
+install -d -o nobody -g nogroup -m 0770 "$U/gw"
+refused 1 "refusing the data directory $U/gw: it is writable by its group (mode 0770)" \
+	"$BIN/rampartd" --foreground --data-dir "$U/gw" --port 0 --user nobody
+install -d -o nobody -g nogroup -m 0703 "$U/ow"
+refused 1 "refusing the data directory $U/ow: it is writable by every user (mode 0703)" \
+	setpriv --reuid="$NB_UID" --regid="$NB_GID" --clear-groups \
+	"$BIN/rampartd" --foreground --data-dir "$U/ow" --port 0
+[ -z "$(find "$U/gw" "$U/ow" -mindepth 1)" ] || fail "a refused start wrote into a writable directory"
+ok "refused: a data directory writable by its group (--user nobody) or by every user (as nobody), nothing written"
 
 # root on its own data directory: runs on, with a warning (stopped here
 # by an unknown --decommission id, after the store is open)
