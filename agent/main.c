@@ -30,9 +30,9 @@
 #include "bootinfo.h"
 #include "cmd_log.h"
 #include "enroll.h"
-#include "est.h"
 #include "evlog.h"
-#include "renew.h"
+#include "rampart/backoff.h"
+#include "rampart/enroll.h"
 #include "rampart/crypto_host.h"
 #include "rampart/http.h"
 #include "rampart/keystore.h"
@@ -42,6 +42,12 @@
 #include "rampart/agent.h"
 #include "rampart/chainlog.h"
 #include "rampart/sysinfo.h"
+
+/* Renewal defaults (docs/agent.md): the SDK's window, 5 s first retry,
+ * 1 h cap. */
+#define AGENT_RENEW_WINDOW_S  RP_RENEW_WINDOW_S
+#define AGENT_BACKOFF_BASE_MS 5000ULL
+#define AGENT_BACKOFF_CAP_MS  3600000ULL
 
 /* Exit codes as the rampart CLI: yes, no (the server refused), error. */
 enum { EXIT_YES = 0, EXIT_NO = 1, EXIT_ERR = 2 };
@@ -354,8 +360,8 @@ static rp_err cert_times(X509 *x, int64_t *nb, int64_t *na)
 
 static int cmd_enroll(const struct opts *o)
 {
-	struct agent_enroll_opts eo;
-	struct agent_enroll_result res;
+	struct rp_enroll_opts eo;
+	struct rp_enroll_result res;
 	rp_keystore *ks = NULL;
 	char cert[1024], *key;
 	int ret = EXIT_ERR;
@@ -389,7 +395,7 @@ static int cmd_enroll(const struct opts *o)
 	eo.claim_key = key;
 	eo.hw_token = o->hw_token;
 	eo.hw_token_tpm = o->hw_token_tpm != 0;
-	rc = agent_enroll(&eo, ks, &res);
+	rc = rp_enroll(&eo, ks, &res);
 	if (rc == RP_E_EXISTS) {
 		fprintf(stderr, "rampart-agent: the keystore already holds a "
 		                "certificate (renew, or erase first)\n");
@@ -409,106 +415,42 @@ static int cmd_enroll(const struct opts *o)
 	return ret;
 }
 
-/*
- * What a renewal sends: the certificate's CN in cn, the CSR for the
- * keystore's key in *csr (malloc'd, the caller's) and the EST TLS context
- * carrying the current certificate in *ctx (the caller's).
- */
-static rp_err renew_prepare(const struct opts *o, rp_keystore *ks, X509 *cur,
-                            char *cn, size_t cn_cap, uint8_t **csr,
-                            size_t *csr_len, SSL_CTX **ctx)
+/* What rampart-agent's renewal asks of the SDK (rp_renew). */
+static void renew_opts(const struct opts *o, struct rp_renew_opts *ro)
 {
-	EVP_PKEY *warm = NULL;
-	char token[65];
-	rp_err rc;
-
-	*csr = NULL;
-	*ctx = NULL;
-	rc = agent_cert_cn(cur, cn, cn_cap);
-	if (rc != RP_OK)
-		goto out;
-	/* Load the key (and, for a TPM, its provider) before the SSL_CTX. */
-	rc = rp_keystore_key(ks, &warm);
-	if (rc == RP_OK && o->hw_token_tpm)
-		rc = rp_keystore_hw_token(ks, token, sizeof token);
-	if (rc == RP_OK)
-		rc = rp_keystore_csr(ks, cn,
-		                     o->hw_token_tpm ? token : o->hw_token, csr,
-		                     csr_len);
-	if (rc == RP_OK)
-		rc = rp_http_tls_ctx(o->ca_file, NULL, NULL, ctx);
-	if (rc == RP_OK)
-		rc = rp_keystore_ssl_ctx_use(ks, *ctx);
-out:
-	if (rc != RP_OK) {
-		free(*csr);
-		*csr = NULL;
-		SSL_CTX_free(*ctx);
-		*ctx = NULL;
-	}
-	ERR_clear_error();
-	EVP_PKEY_free(warm);
-	return rc;
-}
-
-/* The renewed certificate leaf (borrowed) checked and stored with chain. */
-static rp_err renew_accept(rp_keystore *ks, X509 *leaf, const char *cn,
-                           STACK_OF(X509) * chain)
-{
-	char why[128];
-
-	/* The same device, still in the device profile; the key is checked
-	 * by rp_keystore_cert_store. */
-	if (agent_cert_is_device(leaf, cn, why, sizeof why) != RP_OK) {
-		rp_log(RP_LOG_ERROR, "renewed certificate refused: %s", why);
-		return RP_E_KEYSTORE_CERT;
-	}
-	return agent_store_certs(ks, leaf, chain);
+	memset(ro, 0, sizeof *ro);
+	ro->server = o->server;
+	ro->ca_file = o->ca_file;
+	ro->hw_token = o->hw_token;
+	ro->hw_token_tpm = o->hw_token_tpm != 0;
 }
 
 /*
  * One renewal: simplereenroll with the current certificate, retried with
  * backoff while the server cannot be reached (at most o->retries times).
  */
-static rp_err renew_now(const struct opts *o, rp_keystore *ks, X509 *cur,
-                        STACK_OF(X509) * chain)
+static rp_err renew_now(const struct opts *o, rp_keystore *ks)
 {
-	SSL_CTX *ctx = NULL;
-	X509 *leaf = NULL;
-	uint8_t *csr = NULL;
-	size_t csr_len = 0;
-	char cn[80];
+	struct rp_renew_opts ro;
 	long attempt;
 	int status = 0;
 	rp_err rc;
 
-	rc = renew_prepare(o, ks, cur, cn, sizeof cn, &csr, &csr_len, &ctx);
-	if (rc != RP_OK)
-		goto out;
+	renew_opts(o, &ro);
 	for (attempt = 0;; attempt++) {
-		rc = est_enroll(ctx, o->server, true, csr, csr_len, &leaf,
-		                &status);
+		rc = rp_renew(&ro, ks, &status);
 		if (rc != RP_E_EST_UNREACHABLE || attempt >= o->retries)
 			break;
 		uint64_t ms =
-		    agent_backoff_ms((unsigned)attempt, o->backoff_base_ms,
-		                     o->backoff_cap_ms, randombytes_random());
+		    rp_backoff_ms((unsigned)attempt, o->backoff_base_ms,
+		                  o->backoff_cap_ms, randombytes_random());
 		rp_log(RP_LOG_WARN,
 		       "EST server unreachable; retry %ld of %ld in %llu ms",
 		       attempt + 1, o->retries, (unsigned long long)ms);
 		sleep_ms(ms);
 	}
-	if (rc != RP_OK) {
-		if (status != 0)
-			rp_log(RP_LOG_ERROR, "server answered %d", status);
-		goto out;
-	}
-	rc = renew_accept(ks, leaf, cn, chain);
-out:
-	ERR_clear_error();
-	X509_free(leaf);
-	free(csr);
-	SSL_CTX_free(ctx);
+	if (rc != RP_OK && status != 0)
+		rp_log(RP_LOG_ERROR, "server answered %d", status);
 	return rc;
 }
 
@@ -518,7 +460,7 @@ static int cmd_renew(const struct opts *o)
 	X509 *cur = NULL;
 	STACK_OF(X509) *chain = NULL;
 	int64_t nb, na, wait_s = 0;
-	enum agent_renew_state st;
+	enum rp_renew_state st;
 	int ret = EXIT_ERR;
 	rp_err rc;
 
@@ -533,20 +475,20 @@ static int cmd_renew(const struct opts *o)
 		ret = fail(rc, "current certificate");
 		goto out;
 	}
-	st = agent_renew_due((int64_t)time(NULL), nb, na, o->window_s,
-	                     randombytes_random(), &wait_s);
-	if (st == AGENT_RENEW_EXPIRED) {
+	st = rp_renew_due((int64_t)time(NULL), nb, na, o->window_s,
+	                  randombytes_random(), &wait_s);
+	if (st == RP_RENEW_EXPIRED) {
 		fprintf(stderr, "rampart-agent: the certificate has expired: "
 		                "enroll again\n");
 		ret = EXIT_NO;
 		goto out;
 	}
-	if (st == AGENT_RENEW_WAIT && !o->force) {
+	if (st == RP_RENEW_WAIT && !o->force) {
 		printf("renewal not due for %lld s\n", (long long)wait_s);
 		ret = EXIT_YES;
 		goto out;
 	}
-	rc = renew_now(o, ks, cur, chain);
+	rc = renew_now(o, ks);
 	if (rc != RP_OK) {
 		ret = fail(rc, "EST simplereenroll");
 		goto out;
@@ -574,8 +516,7 @@ struct run {
 	struct opts *o;
 	struct event_base *base;
 	struct event *renew_ev, *watch_ev, *sig_ev[2];
-	struct est_call *est;  /* the renewal in flight, or NULL */
-	char renew_cn[80];     /* its certificate's CN */
+	rp_renew_call *est;    /* the renewal in flight, or NULL */
 	rp_keystore *renew_ks; /* open while est is: its key signs the TLS */
 	unsigned failures;
 	int ret;
@@ -655,9 +596,9 @@ static void run_renew_end(struct run *r, rp_err rc)
 		 * loop. */
 		sleep_for = r->o->backoff_cap_ms;
 	} else {
-		sleep_for = agent_backoff_ms(
-		    r->failures++, r->o->backoff_base_ms, r->o->backoff_cap_ms,
-		    randombytes_random());
+		sleep_for =
+		    rp_backoff_ms(r->failures++, r->o->backoff_base_ms,
+		                  r->o->backoff_cap_ms, randombytes_random());
 		rp_log(RP_LOG_WARN, "renewal: %s; next attempt in %llu ms",
 		       rp_strerror(rc), (unsigned long long)sleep_for);
 	}
@@ -666,30 +607,16 @@ static void run_renew_end(struct run *r, rp_err rc)
 		run_new_tls(r);
 }
 
-/* The EST answer, on the loop (est_enroll_start); leaf is ours. */
-static void run_renewed(void *arg, rp_err rc, X509 *leaf, int status)
+/* The renewal's end, on the loop (rp_renew_start): stored or not. */
+static void run_renewed(void *arg, rp_err rc, int status)
 {
 	struct run *r = arg;
-	rp_keystore *ks = NULL;
-	X509 *cur = NULL;
-	STACK_OF(X509) *chain = NULL;
 
 	r->est = NULL;
-	ks = r->renew_ks; /* ours now */
+	rp_keystore_close(r->renew_ks);
 	r->renew_ks = NULL;
-	if (rc != RP_OK) {
-		if (status != 0)
-			rp_log(RP_LOG_ERROR, "server answered %d", status);
-		goto out;
-	}
-	rc = rp_keystore_cert_load(ks, &cur, &chain);
-	if (rc == RP_OK)
-		rc = renew_accept(ks, leaf, r->renew_cn, chain);
-out:
-	X509_free(leaf);
-	X509_free(cur);
-	sk_X509_pop_free(chain, X509_free);
-	rp_keystore_close(ks);
+	if (rc != RP_OK && status != 0)
+		rp_log(RP_LOG_ERROR, "server answered %d", status);
 	run_renew_end(r, rc);
 }
 
@@ -704,9 +631,6 @@ static void run_renew(evutil_socket_t fd, short what, void *arg)
 	rp_keystore *ks = NULL;
 	X509 *cur = NULL;
 	STACK_OF(X509) *chain = NULL;
-	SSL_CTX *ctx = NULL;
-	uint8_t *csr = NULL;
-	size_t csr_len = 0;
 	int64_t nb, na, wait_s = 0;
 	uint64_t sleep_for = 3600000;
 	rp_err rc;
@@ -725,21 +649,19 @@ static void run_renew(evutil_socket_t fd, short what, void *arg)
 		run_quit(r, EXIT_ERR);
 		goto out;
 	}
-	enum agent_renew_state st =
-	    agent_renew_due((int64_t)time(NULL), nb, na, o->window_s,
-	                    randombytes_random(), &wait_s);
-	if (st == AGENT_RENEW_EXPIRED) {
+	enum rp_renew_state st =
+	    rp_renew_due((int64_t)time(NULL), nb, na, o->window_s,
+	                 randombytes_random(), &wait_s);
+	if (st == RP_RENEW_EXPIRED) {
 		rp_log(RP_LOG_ERROR, "certificate expired: enroll again");
 		run_quit(r, EXIT_NO);
 		goto out;
 	}
-	if (st == AGENT_RENEW_NOW) {
-		rc = renew_prepare(o, ks, cur, r->renew_cn, sizeof r->renew_cn,
-		                   &csr, &csr_len, &ctx);
-		if (rc == RP_OK)
-			rc = est_enroll_start(r->base, ctx, o->server, true,
-			                      csr, csr_len, 0, run_renewed, r,
-			                      &r->est);
+	if (st == RP_RENEW_NOW) {
+		struct rp_renew_opts ro;
+
+		renew_opts(o, &ro);
+		rc = rp_renew_start(r->base, &ro, ks, run_renewed, r, &r->est);
 		if (rc != RP_OK) {
 			run_renew_end(r, rc);
 		} else {
@@ -753,8 +675,6 @@ static void run_renew(evutil_socket_t fd, short what, void *arg)
 		sleep_for = (uint64_t)wait_s * 1000;
 	run_arm(r->renew_ev, sleep_for);
 out:
-	free(csr);
-	SSL_CTX_free(ctx); /* the request holds its own reference */
 	X509_free(cur);
 	sk_X509_pop_free(chain, X509_free);
 	rp_keystore_close(ks);
@@ -979,7 +899,7 @@ static int cmd_run(struct opts *o)
 	run_arm(r.renew_ev, 0);
 	event_base_dispatch(r.base);
 out:
-	est_enroll_cancel(r.est);
+	rp_renew_cancel(r.est);
 	rp_keystore_close(r.renew_ks);
 	rp_agent_free(r.agent);
 	rp_authwatch_free(r.aw);
@@ -1067,17 +987,17 @@ static int cmd_status(const struct opts *o)
 	if (rp_keystore_cert_load(ks, &cur, NULL) == RP_OK &&
 	    agent_cert_cn(cur, cn, sizeof cn) == RP_OK &&
 	    cert_times(cur, &nb, &na) == RP_OK) {
-		enum agent_renew_state st = agent_renew_due(
+		enum rp_renew_state st = rp_renew_due(
 		    (int64_t)time(NULL), nb, na, o->window_s, 0, &wait_s);
 
 		printf("certificate: CN=%s notAfter=%lld\n", cn, (long long)na);
-		printf("renewal: %s", st == AGENT_RENEW_NOW ? "due now\n"
-		                      : st == AGENT_RENEW_EXPIRED
+		printf("renewal: %s", st == RP_RENEW_NOW ? "due now\n"
+		                      : st == RP_RENEW_EXPIRED
 		                          ? "expired: enroll again\n"
 		                          : "in ");
-		if (st == AGENT_RENEW_WAIT)
+		if (st == RP_RENEW_WAIT)
 			printf("%lld s\n", (long long)wait_s);
-		ret = st == AGENT_RENEW_EXPIRED ? EXIT_NO : EXIT_YES;
+		ret = st == RP_RENEW_EXPIRED ? EXIT_NO : EXIT_YES;
 	} else {
 		printf("certificate: none\n");
 	}

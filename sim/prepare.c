@@ -3,7 +3,7 @@
  * prepare.c - everything a simulated device needs before its session,
  * done by K threads (--enroll-parallel): its file keystore
  * (DIR/devices/ID), its enrollment over EST with the claim certificate
- * through rampart-agent's agent_enroll (skipped when the keystore already
+ * through the SDK's rp_enroll (skipped when the keystore already
  * holds a certificate), its TLS client context (rp_agent_tls_ctx, with one
  * X509_STORE of the broker CA shared by every device), and its flash and
  * boot (firmware.c). Progress goes to stderr.
@@ -20,12 +20,12 @@
 #include <openssl/x509_vfy.h>
 #include <sodium.h>
 
-#include "enroll.h"
 #include "est.h"
+#include "rampart/backoff.h"
+#include "rampart/enroll.h"
 #include "rampart/http.h"
 #include "rampart/keystore.h"
 #include "rampart/log.h"
-#include "renew.h"
 #include "sim.h"
 
 #define ENROLL_TRIES   6  /* attempts while the EST server is away */
@@ -117,8 +117,8 @@ out:
 
 static rp_err enroll(struct prep *p, struct sim_dev *d, rp_keystore *ks)
 {
-	struct agent_enroll_opts eo;
-	struct agent_enroll_result res;
+	struct rp_enroll_opts eo;
+	struct rp_enroll_result res;
 	unsigned attempt;
 	rp_err rc;
 
@@ -132,12 +132,12 @@ static rp_err enroll(struct prep *p, struct sim_dev *d, rp_keystore *ks)
 	eo.claim_ctx = p->claim_ctx;
 	eo.cacerts = p->cacerts;
 	for (attempt = 0;; attempt++) {
-		rc = agent_enroll(&eo, ks, &res);
+		rc = rp_enroll(&eo, ks, &res);
 		if (rc != RP_E_EST_UNREACHABLE || attempt + 1 >= ENROLL_TRIES ||
 		    *p->stop)
 			break;
 		sleep_ms(
-		    agent_backoff_ms(attempt, 500, 8000, randombytes_random()));
+		    rp_backoff_ms(attempt, 500, 8000, randombytes_random()));
 	}
 	if (rc != RP_OK)
 		dev_fail(p, d, res.step != NULL ? res.step : "enroll", rc,

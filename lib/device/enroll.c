@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * enroll.c - a device's first enrollment over EST (enroll.h): the key is
+ * enroll.c - a device's first enrollment over EST (rampart/enroll.h
+ * rp_enroll; enroll.h has the certificate helpers): the key is
  * made inside the keystore, the CSR signed by it, simpleenroll done with
  * the claim certificate, the issued certificate checked against the trust
  * anchor and stored with its chain. Prints nothing: the caller reports
- * from struct agent_enroll_result. Shared by rampart-agent and
+ * from struct rp_enroll_result. Shared by rampart-agent and
  * rampart-sim.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -20,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "enroll.h"
+#include "rampart/enroll.h"
 #include "rampart/broker.h"
 #include "est.h"
 #include "rampart/http.h"
@@ -71,7 +73,7 @@ out:
  */
 static rp_err check_issued(X509 *leaf, STACK_OF(X509) * cacerts,
                            const char *ca_file, const char *serial,
-                           struct agent_enroll_result *res)
+                           struct rp_enroll_result *res)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *vctx = X509_STORE_CTX_new();
@@ -135,10 +137,10 @@ out:
 	return rc;
 }
 
-rp_err agent_enroll(const struct agent_enroll_opts *o, rp_keystore *ks,
-                    struct agent_enroll_result *res)
+rp_err rp_enroll(const struct rp_enroll_opts *o, rp_keystore *ks,
+                 struct rp_enroll_result *res)
 {
-	struct agent_enroll_result dummy;
+	struct rp_enroll_result dummy;
 	SSL_CTX *ctx = NULL, *plain = NULL;
 	STACK_OF(X509) *fetched = NULL, *cacerts = o->cacerts;
 	X509 *leaf = NULL, *old = NULL;

@@ -1,29 +1,27 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * renew.c - the renewal schedule and the retry backoff of rampart-agent
- * (renew.h; the backoff itself is rp_backoff_ms, lib/base/backoff.c). No
- * clock, no randomness, no I/O: all of it comes in as arguments.
+ * renew.c - when a device renews its certificate (rampart/enroll.h
+ * rp_renew_due, rp_renew_when): a pure schedule, the clock and the random
+ * number come in as arguments; the retry backoff is rp_backoff_ms
+ * (lib/base/backoff.c). The renewal itself is reenroll.c.
  */
-#include "renew.h"
-#include "rampart/backoff.h"
+#define _DEFAULT_SOURCE /* timegm */
+#include <time.h>
 
-uint64_t agent_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_t cap_ms,
-                          uint32_t rnd)
-{
-	/* One schedule for renewal and the MQTT reconnect (lib/base/backoff.c).
-	 */
-	return rp_backoff_ms(attempt, base_ms, cap_ms, rnd);
-}
+#include <openssl/asn1.h>
+#include <openssl/x509.h>
 
-enum agent_renew_state agent_renew_due(int64_t now, int64_t not_before,
-                                       int64_t not_after, int64_t window_s,
-                                       uint32_t rnd, int64_t *wait_s)
+#include "rampart/enroll.h"
+
+enum rp_renew_state rp_renew_due(int64_t now, int64_t not_before,
+                                 int64_t not_after, int64_t window_s,
+                                 uint32_t rnd, int64_t *wait_s)
 {
 	int64_t start, spread;
 
 	*wait_s = 0;
 	if (now >= not_after)
-		return AGENT_RENEW_EXPIRED;
+		return RP_RENEW_EXPIRED;
 	if (window_s < 0)
 		window_s = 0;
 	if (window_s >= not_after - not_before) {
@@ -36,7 +34,38 @@ enum agent_renew_state agent_renew_due(int64_t now, int64_t not_before,
 	if (spread > 0)
 		start += (int64_t)(rnd % (uint64_t)(spread + 1));
 	if (now >= start)
-		return AGENT_RENEW_NOW;
+		return RP_RENEW_NOW;
 	*wait_s = start - now;
-	return AGENT_RENEW_WAIT;
+	return RP_RENEW_WAIT;
+}
+
+static rp_err asn1_unix(const ASN1_TIME *a, int64_t *out)
+{
+	struct tm t;
+
+	if (a == NULL || ASN1_TIME_to_tm(a, &t) != 1)
+		return RP_E_KEYSTORE_CERT;
+	*out = (int64_t)timegm(&t);
+	return RP_OK;
+}
+
+rp_err rp_renew_when(rp_keystore *ks, int64_t now, int64_t window_s,
+                     uint32_t rnd, enum rp_renew_state *state, int64_t *wait_s,
+                     int64_t *not_after)
+{
+	X509 *cur = NULL;
+	int64_t nb = 0, na = 0;
+	rp_err rc = rp_keystore_cert_load(ks, &cur, NULL);
+
+	if (rc == RP_OK)
+		rc = asn1_unix(X509_get0_notBefore(cur), &nb);
+	if (rc == RP_OK)
+		rc = asn1_unix(X509_get0_notAfter(cur), &na);
+	if (rc == RP_OK) {
+		*state = rp_renew_due(now, nb, na, window_s, rnd, wait_s);
+		if (not_after != NULL)
+			*not_after = na;
+	}
+	X509_free(cur);
+	return rc;
 }
