@@ -108,7 +108,8 @@ struct conn {
 	bool line_seen;  /* this request's line was read: limit set */
 	bool dispatched; /* ... and the request reached the route table */
 	size_t limit;
-	char path[65]; /* of this request (cut), for a 413's refusal row */
+	size_t scanned; /* input bytes already searched for the line's end */
+	char path[65];  /* of this request (cut), for a 413's refusal row */
 };
 
 static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
@@ -157,16 +158,27 @@ static void conn_scan_line(struct conn *c, struct evbuffer *in)
 {
 	char line[LINE_PEEK + 1];
 	size_t eol_len = 0, n, ml, pl;
-	struct evbuffer_ptr eol =
-	    evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+	struct evbuffer_ptr start, eol;
 	char *target;
 	ev_ssize_t got;
 
+	/* Search only what arrived since the last look (one byte back, for
+	 * a CR whose LF came later): a line sent a byte a record costs its
+	 * length, not its length squared. */
+	if (evbuffer_ptr_set(in, &start, c->scanned > 0 ? c->scanned - 1 : 0,
+	                     EVBUFFER_PTR_SET) != 0)
+		eol =
+		    evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+	else
+		eol = evbuffer_search_eol(in, &start, &eol_len,
+		                          EVBUFFER_EOL_CRLF);
 	if (eol.pos < 0) {
 		/* evhttp refuses a line longer than its header limit; until
 		 * then nothing after it can be a body */
+		c->scanned = evbuffer_get_length(in);
 		return;
 	}
+	c->scanned = 0;
 	n = (size_t)eol.pos < LINE_PEEK ? (size_t)eol.pos : LINE_PEEK;
 	got = evbuffer_copyout(in, line, n);
 	if (got < 0)
@@ -193,6 +205,11 @@ static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 	struct conn *c = arg;
 	int one = 1;
 
+	/* evhttp drains from the front: what was searched moves with it */
+	if (info->n_deleted > 0)
+		c->scanned = c->scanned > info->n_deleted
+		                 ? c->scanned - info->n_deleted
+		                 : 0;
 	if (info->n_added == 0)
 		return;
 	if (!c->nodelay) {
@@ -291,6 +308,7 @@ static void on_complete(struct evhttp_request *req, void *arg)
 	(void)req;
 	c->line_seen = false;
 	c->dispatched = false;
+	c->scanned = 0;
 	conn_set_limit(c, 0);
 	conn_scan_line(c, bufferevent_get_input(c->bev));
 }

@@ -159,6 +159,28 @@ timeout 20 openssl s_client -quiet -ign_eof -connect "127.0.0.1:$PORT" \
 	fail "the pipelined import did not happen"
 ok "one kept-alive connection: GET cacerts, a 24 KB allowlist import (200), then a 20 KB simpleenroll (413: its own limit); a POST pipelined behind a GET gets its own limit"
 
+# --- a request line that arrives a byte per TLS record (CR and LF in
+# records of their own) still gets its route's limit: the body is read
+# (here: not JSON, 400), not refused 413 from a limit of 0
+dribble=$(python3 - "$PORT" "$CA" "$TOKEN" <<'PY'
+import socket, ssl, sys
+port, ca, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.check_hostname = False
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), 20))
+for b in b"POST /api/v1/claims HTTP/1.1\r\n":
+    s.send(bytes([b]))  # one TLS record each
+body = b"x" * 1000
+s.send(b"Host: x\r\nAuthorization: Bearer " + token.encode() +
+       b"\r\nContent-Type: application/json\r\nContent-Length: " +
+       str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+print(s.recv(64).split(b"\r\n")[0].decode())
+PY
+) || fail "the dribbling client failed"
+[ "$dribble" = "HTTP/1.1 400 Bad Request" ] ||
+	fail "a request line sent a byte a record: '$dribble', want 400 (body read)"
+ok "a request line sent one byte per TLS record gets its route's body limit"
+
 # --- the flood: a new TLS connection for each request, from one curl
 cli claim create --group line-a --expires 1d --out "$T/claim" >/dev/null ||
 	fail "claim create"
