@@ -100,6 +100,10 @@ void routes_close(struct rampartd *rd);
 void rd_refuse(struct rampartd *rd, struct evhttp_request *req,
                const char *route, const char *subject, rp_err reason, int code,
                const char *detail);
+/* Record a refusal whose answer is being sent already (evhttp's own 413,
+ * http/refusal.h refusals_add_now). Both: server/refuse.c. */
+struct refusal;
+void rd_refused(struct rampartd *rd, const struct refusal *f);
 
 /* est/est.c: the EST routes of the table (http/router.h). */
 struct router_req;

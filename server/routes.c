@@ -118,29 +118,6 @@ static size_t body_limit(void *arg, unsigned method, const char *path)
 	return r != NULL ? class_limit(arg, r->body) : 0;
 }
 
-static void log_refusal(const struct refusal *f)
-{
-	rp_log_warn("refused %s from %s%s%s: %s (%s)", f->route, f->peer,
-	            f->subject ? " for " : "", f->subject ? f->subject : "",
-	            rp_errname(f->reason), f->detail ? f->detail : "");
-}
-
-void rd_refuse(struct rampartd *rd, struct evhttp_request *req,
-               const char *route, const char *subject, rp_err reason, int code,
-               const char *detail)
-{
-	char peer[80];
-	struct refusal f = {route, peer, subject, detail, reason};
-
-	http_peer_addr(req, peer, sizeof peer);
-	if (rd->refusals != NULL) {
-		refusals_add(rd->refusals, &f, req, code);
-		return;
-	}
-	log_refusal(&f); /* no recorder: a core linked without a listener */
-	http_reply_refused(req, code);
-}
-
 /* http_hooks.too_big: evhttp answers 413 from the headers. */
 static void too_big(void *arg, const char *path, const char *peer, size_t limit)
 {
@@ -153,10 +130,7 @@ static void too_big(void *arg, const char *path, const char *peer, size_t limit)
 	         "body over the route's limit of %zu bytes, refused from its "
 	         "headers",
 	         limit);
-	if (rd->refusals != NULL)
-		refusals_add_now(rd->refusals, &f);
-	else
-		log_refusal(&f);
+	rd_refused(rd, &f);
 }
 
 /* The permission of r: true when proved (rr->who filled); else the
