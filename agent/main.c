@@ -1033,6 +1033,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rampart-agent: cannot initialise crypto\n");
 		return EXIT_ERR;
 	}
+	/* A peer that closes while we write (TLS through OpenSSL's socket
+	 * BIO, libmosquitto) must be an error to handle, not a kill. */
+	signal(SIGPIPE, SIG_IGN);
 	rp_log_init("rampart-agent", RP_LOG_STDERR, RP_LOG_INFO);
 	if (argc < 2) {
 		usage(stderr);

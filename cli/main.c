@@ -5,6 +5,7 @@
  * cli_uint, the number parser they share (cli.h), is here too.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,9 @@ int main(int argc, char **argv)
 		                "library\n");
 		return CLI_ERROR;
 	}
+	/* A peer that closes while we write (TLS through OpenSSL's socket
+	 * BIO, libmosquitto) must be an error to handle, not a kill. */
+	signal(SIGPIPE, SIG_IGN);
 	rp_log_init("rampart", RP_LOG_STDERR, RP_LOG_WARN);
 	if (argc < 2) {
 		cmd_help(0, NULL);

@@ -98,6 +98,8 @@
 	X(RP_E_CERT_PROFILE, 326, "certificate profile not accepted")          \
 	X(RP_E_STORE_VERSION, 327, "store schema newer than this program")     \
 	X(RP_E_RATE_LIMITED, 328, "refused too often: counted, not recorded")  \
+	X(RP_E_TLS_UNTRUSTED, 329,                                             \
+	  "server certificate not trusted or not for this host")               \
 	/* device keystore and agent: 400..449 */                              \
 	X(RP_E_KEYSTORE_SPEC, 400, "malformed keystore spec")                  \
 	X(RP_E_KEYSTORE_NO_KEY, 401, "keystore holds no key")                  \

@@ -169,7 +169,7 @@ static void test_refusals(void **state)
 	/* a server certificate outside the trusted CA */
 	assert_int_equal(rp_http_tls_ctx(claim_ca, NULL, NULL, &other), RP_OK);
 	snprintf(url, sizeof url, "%s/pki/crl", base);
-	assert_int_equal(get(other, url, 0, &r), RP_E_TLS);
+	assert_int_equal(get(other, url, 0, &r), RP_E_TLS_UNTRUSTED);
 	/* a key that does not match the certificate */
 	SSL_CTX_free(other);
 	other = NULL;
@@ -294,7 +294,8 @@ static rp_err get_at(SSL_CTX *ctx, const char *host, int sport)
 /*
  * The client checks the certificate against the URL's host: a trusted
  * certificate for another name, or without the IP asked for, is refused
- * (RP_E_TLS); the subject CN does not count where there is a SAN.
+ * (RP_E_TLS_UNTRUSTED); the subject CN does not count where there is a
+ * SAN.
  */
 static void test_wrong_names(void **state)
 {
@@ -304,16 +305,16 @@ static void test_wrong_names(void **state)
 		    by_ip; /* https://localhost, https://127.0.0.1 */
 	} cases[] = {
 	    /* another host name; CN=localhost is ignored beside the SAN */
-	    {"other-name", "localhost", "DNS:rampart.invalid", RP_E_TLS,
-	     RP_E_TLS},
+	    {"other-name", "localhost", "DNS:rampart.invalid", RP_E_TLS_UNTRUSTED,
+	     RP_E_TLS_UNTRUSTED},
 	    /* a host name only: localhost is fine, its IP is not in the SAN */
-	    {"dns-only", "rampart", "DNS:localhost", RP_OK, RP_E_TLS},
+	    {"dns-only", "rampart", "DNS:localhost", RP_OK, RP_E_TLS_UNTRUSTED},
 	    /* another IP (and a DNS SAN that is no host here) */
 	    {"other-ip", "127.0.0.1", "IP:127.0.0.2,DNS:rampart.invalid",
-	     RP_E_TLS, RP_E_TLS},
+	     RP_E_TLS_UNTRUSTED, RP_E_TLS_UNTRUSTED},
 	    /* the IP only: 127.0.0.1 is fine, the name localhost is not in it
 	     */
-	    {"ip-only", "rampart", "IP:127.0.0.1", RP_E_TLS, RP_OK},
+	    {"ip-only", "rampart", "IP:127.0.0.1", RP_E_TLS_UNTRUSTED, RP_OK},
 	};
 	SSL_CTX *ctx = NULL;
 	struct rpt_proc p;

@@ -99,10 +99,12 @@ static void on_finish(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	/* A refused connection also leaves a (system) error: only TLS ones
-	 * and certificate verdicts make this a TLS failure. */
-	if (rc == RP_E_HTTP &&
-	    ((c->ssl_err != 0 && ERR_GET_LIB(c->ssl_err) == ERR_LIB_SSL) ||
-	     c->verify != X509_V_OK))
+	 * make this a TLS failure, and a certificate verdict (the chain, the
+	 * host name or IP) the one a user fixes with a trust anchor. */
+	if (rc == RP_E_HTTP && c->verify != X509_V_OK)
+		rc = RP_E_TLS_UNTRUSTED;
+	else if (rc == RP_E_HTTP && c->ssl_err != 0 &&
+	         ERR_GET_LIB(c->ssl_err) == ERR_LIB_SSL)
 		rc = RP_E_TLS;
 	call_free(c);
 	if (cb.on_done != NULL)
