@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -20,6 +21,7 @@
 
 #include "admin.h"
 #include "cli.h"
+#include "human.h"
 #include "rampart/file.h"
 
 static void usage(void)
@@ -82,6 +84,7 @@ static int create(struct admin_opts *o, const char *group, long long life,
 	char *csr = NULL, *body = NULL, *kdata, keypath[1024], certpath[1024];
 	json_t *req = NULL, *j = NULL;
 	const char *cert;
+	char when[64];
 	long klen;
 	int code = CLI_ERROR;
 
@@ -130,10 +133,11 @@ static int create(struct admin_opts *o, const char *group, long long life,
 		unlink(keypath);
 		goto out;
 	}
-	printf("claim %s for group %s, expires at %lld (unix time)\n"
+	printf("claim %s for group %s, expires %s\n"
 	       "wrote %s (key, 0600) and %s\n",
 	       json_string_value(json_object_get(j, "serial")), group,
-	       (long long)json_integer_value(json_object_get(j, "not_after")),
+	       human_time(json_integer_value(json_object_get(j, "not_after")),
+	                  (int64_t)time(NULL), when, sizeof when),
 	       keypath, certpath);
 	code = CLI_OK;
 out:
@@ -147,6 +151,44 @@ out:
 }
 
 /* "claim list" and "claim revoke SERIAL". */
+static int64_t num(json_t *o, const char *k)
+{
+	return (int64_t)json_integer_value(json_object_get(o, k));
+}
+
+/* claim list, for a person: one row a claim certificate. */
+static void print_claims(json_t *j)
+{
+	static const char *heads[] = {"SERIAL", "GROUP",     "EXPIRES",
+	                              "USES",   "LAST USED", "STATE"};
+	struct human_table *t = human_table_new(6, heads);
+	int64_t now = (int64_t)time(NULL);
+	size_t k;
+
+	for (k = 0; k < json_array_size(j); k++) {
+		json_t *e = json_array_get(j, k);
+		char exp[64], used[64], uses[24];
+		const char *state = num(e, "revoked_at") > 0     ? "revoked"
+		                    : num(e, "not_after") <= now ? "expired"
+		                                                 : "valid";
+		const char *row[] = {
+		    json_string_value(json_object_get(e, "serial")),
+		    json_string_value(json_object_get(e, "group")),
+		    human_time(num(e, "not_after"), now, exp, sizeof exp),
+		    uses,
+		    num(e, "last_used_at") > 0
+		        ? human_time(num(e, "last_used_at"), now, used,
+		                     sizeof used)
+		        : "never",
+		    state};
+
+		snprintf(uses, sizeof uses, "%lld", (long long)num(e, "uses"));
+		(void)human_table_add(t, row);
+	}
+	human_table_print(t, stdout);
+	human_table_free(t);
+}
+
 static int list_or_revoke(struct admin_opts *o, int argc, char **argv)
 {
 	const char *serial = NULL;
@@ -177,8 +219,13 @@ static int list_or_revoke(struct admin_opts *o, int argc, char **argv)
 		snprintf(path, sizeof path, "/api/v1/claims/%s/revoke", serial);
 		code = admin_call(o, "POST", path, NULL, NULL, 0, &j);
 	}
-	if (code == CLI_OK) {
-		s = json_dumps(j, JSON_INDENT(2));
+	if (code == CLI_OK && argv[1][0] == 'l' && !o->json) {
+		print_claims(j);
+	} else if (code == CLI_OK && !o->json) {
+		printf("revoked claim %s\n",
+		       json_string_value(json_object_get(j, "revoked")));
+	} else if (code == CLI_OK) {
+		s = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		if (s != NULL)
 			printf("%s\n", s);
 		free(s);

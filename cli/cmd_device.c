@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "human.h"
 #include "rampart/encode.h"
 #include "cli.h"
 
@@ -100,69 +101,40 @@ static long long num(json_t *o, const char *k)
 	return (long long)json_integer_value(json_object_get(o, k));
 }
 
-/* "12s ago", "5m ago", "3h ago", "2d ago"; "never" for null. */
-static const char *ago(json_t *v, char *buf, size_t cap)
+/* How long ago the "..._ago" seconds v were, "never" for null. */
+static const char *ago(json_t *v, int64_t now, char *buf, size_t cap)
 {
-	long long s = (long long)json_integer_value(v);
-
-	if (!json_is_integer(v))
-		return "never";
-	if (s < 0)
-		s = 0;
-	if (s < 120)
-		snprintf(buf, cap, "%llds ago", s);
-	else if (s < 7200)
-		snprintf(buf, cap, "%lldm ago", s / 60);
-	else if (s < 2 * 86400)
-		snprintf(buf, cap, "%lldh ago", s / 3600);
-	else
-		snprintf(buf, cap, "%lldd ago", s / 86400);
-	return buf;
-}
-
-/* "3d 4h", "2h 5m", "4m 10s", "42s". */
-static const char *dur(long long s, char *buf, size_t cap)
-{
-	if (s >= 86400)
-		snprintf(buf, cap, "%lldd %lldh", s / 86400, s % 86400 / 3600);
-	else if (s >= 3600)
-		snprintf(buf, cap, "%lldh %lldm", s / 3600, s % 3600 / 60);
-	else if (s >= 60)
-		snprintf(buf, cap, "%lldm %llds", s / 60, s % 60);
-	else
-		snprintf(buf, cap, "%llds", s);
-	return buf;
-}
-
-static const char *utc(long long t, char *buf, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
-		return "-";
-	strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm);
-	return buf;
+	if (!json_is_integer(v)) {
+		snprintf(buf, cap, "never");
+		return buf;
+	}
+	return human_rel(now - (int64_t)json_integer_value(v), now, buf, cap);
 }
 
 static void print_list(json_t *j)
 {
-	char b[32];
+	static const char *heads[] = {"SERIAL",   "STATE",     "ONLINE",
+	                              "FIRMWARE", "LAST SEEN", "GROUP"};
+	struct human_table *t = human_table_new(6, heads);
+	int64_t now = (int64_t)time(NULL);
+	char b[48];
 
-	printf("%-24s %-14s %-7s %-16s %-10s %s\n", "SERIAL", "STATE", "ONLINE",
-	       "FIRMWARE", "LAST SEEN", "GROUP");
 	for (size_t k = 0; k < json_array_size(j); k++) {
 		json_t *e = json_array_get(j, k);
 		const char *fw = str(e, "fw_version");
+		const char *row[] = {
+		    str(e, "serial"),
+		    str(e, "inventory_state"),
+		    json_is_true(json_object_get(e, "online")) ? "online"
+		                                               : "offline",
+		    fw[0] ? fw : "-",
+		    ago(json_object_get(e, "last_seen_ago"), now, b, sizeof b),
+		    str(e, "group")};
 
-		printf("%-24s %-14s %-7s %-16s %-10s %s\n", str(e, "serial"),
-		       str(e, "inventory_state"),
-		       json_is_true(json_object_get(e, "online")) ? "online"
-		                                                  : "offline",
-		       fw[0] ? fw : "-",
-		       ago(json_object_get(e, "last_seen_ago"), b, sizeof b),
-		       str(e, "group"));
+		(void)human_table_add(t, row);
 	}
+	human_table_print(t, stdout);
+	human_table_free(t);
 }
 
 static void print_ports(const char *name, json_t *a)
@@ -180,7 +152,8 @@ static void print_show(json_t *j)
 	json_t *t = json_object_get(j, "telemetry");
 	json_t *c = json_object_get(j, "counts");
 	json_t *a;
-	char b[32], u[40];
+	char u[64];
+	int64_t now = (int64_t)time(NULL);
 	size_t i;
 
 	printf("device %s\n", str(j, "serial"));
@@ -193,16 +166,18 @@ static void print_show(json_t *j)
 	printf("  group         %s (hw_type %s%s%s)\n", str(j, "group"),
 	       str(j, "hw_type"), str(j, "tags")[0] ? ", tags " : "",
 	       str(j, "tags"));
-	printf("  last seen     %s (%s)\n",
-	       ago(json_object_get(j, "last_seen_ago"), b, sizeof b),
-	       utc(num(j, "last_seen"), u, sizeof u));
+	printf("  last seen     %s\n",
+	       num(j, "last_seen") > 0
+	           ? human_time(num(j, "last_seen"), now, u, sizeof u)
+	           : "never");
 	if (json_is_object(t)) {
 		printf("  firmware      %s\n",
 		       str(t, "fw_version")[0] ? str(t, "fw_version") : "-");
 		printf("  fw sha256     %s\n", str(t, "fw_sha256"));
 		printf("  telemetry     seq %lld, up %s, cpu %.1f %%, memory "
 		       "%lld of %lld kB free, every %llds\n",
-		       num(t, "seq"), dur(num(t, "uptime_s"), u, sizeof u),
+		       num(t, "seq"),
+		       human_span(num(t, "uptime_s"), u, sizeof u),
 		       (double)num(t, "cpu_permille") / 10.0,
 		       num(t, "mem_avail_kb"), num(t, "mem_total_kb"),
 		       num(t, "interval_s"));
@@ -229,7 +204,7 @@ static void print_show(json_t *j)
 		json_t *e = json_array_get(a, i);
 
 		printf("    %s until %s%s%s\n", str(e, "serial"),
-		       utc(num(e, "not_after"), u, sizeof u),
+		       human_time(num(e, "not_after"), now, u, sizeof u),
 		       num(e, "revoked_at") ? ", revoked: " : "",
 		       str(e, "reason"));
 	}
@@ -239,7 +214,7 @@ static void print_show(json_t *j)
 		json_t *e = json_array_get(a, i);
 
 		printf("    %s  %-8s %-14s x%lld  %s\n",
-		       utc(num(e, "received_at"), u, sizeof u),
+		       human_time(num(e, "received_at"), now, u, sizeof u),
 		       str(e, "severity"), str(e, "type"), num(e, "count"),
 		       str(e, "detail"));
 	}
@@ -250,8 +225,9 @@ static void print_show(json_t *j)
 		json_t *r = json_object_get(e, "result");
 
 		printf("    %s  %s %s: %s%s%s\n",
-		       utc(num(e, "issued_at"), u, sizeof u), str(e, "type"),
-		       str(e, "id"), r ? str(r, "status") : "no result yet",
+		       human_time(num(e, "issued_at"), now, u, sizeof u),
+		       str(e, "type"), str(e, "id"),
+		       r ? str(r, "status") : "no result yet",
 		       r && str(r, "detail")[0] ? " " : "",
 		       r ? str(r, "detail") : "");
 	}

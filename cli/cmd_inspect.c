@@ -10,11 +10,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "human.h"
 #include "image_cli.h"
 #include "rampart/bytes.h"
 #include "rampart/crypto_host.h"
+
+/* An image's build time for a person (one call at a time). */
+static const char *build_time(uint64_t t)
+{
+	static char buf[64];
+
+	if (t == 0 || t > INT64_MAX)
+		return "-";
+	return human_time((int64_t)t, (int64_t)time(NULL), buf, sizeof buf);
+}
 
 static void usage(FILE *f)
 {
@@ -193,8 +205,8 @@ int cmd_inspect(int argc, char **argv)
 				icli_hex(stdout, h->result_sha256,
 				         RP_SHA256_LEN);
 			}
-			printf("\n  build time:   %" PRIu64 "\n",
-			       h->build_time);
+			printf("\n  build time:   %s\n",
+			       build_time(h->build_time));
 			icli_print_sigs(stdout, &rep, false);
 		}
 		if (rc != RP_OK)

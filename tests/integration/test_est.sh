@@ -338,8 +338,14 @@ ok "the registered hardware token is accepted"
 ca_serial=$(openssl x509 -in "$T/claim-a.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
 [ "$(sql "$DB" "SELECT uses FROM certs WHERE serial='$ca_serial'")" = 2 ] ||
 	fail "claim uses not counted"
-cli claim list >"$T/claims.json" || fail "claim list"
+cli claim list --json >"$T/claims.json" || fail "claim list --json"
 grep -q "\"uses\": 2" "$T/claims.json" || fail "claim list lacks uses: $(cat "$T/claims.json")"
+# for a person: a table, the expiry as a UTC time with its distance
+cli claim list >"$T/claims.txt" || fail "claim list"
+head -1 "$T/claims.txt" | grep -Eq '^SERIAL +GROUP +EXPIRES +USES +LAST USED +STATE$' ||
+	fail "claim list heading: $(head -1 "$T/claims.txt")"
+grep -Eq "^$ca_serial +line-a +20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9:]{8}Z \(in (23 h|[0-9]+ min|[0-9]+ days)\) +2 +20[0-9-]+ [0-9:]{8}Z \(([0-9]+ s ago|now)\) +valid$" "$T/claims.txt" ||
+	fail "claim list row: $(cat "$T/claims.txt")"
 [ "$(sql "$DB" 'PRAGMA user_version')" -ge 3 ] || fail "schema below 3"
 ok "claim uses counted (migration 2); claim list shows them"
 

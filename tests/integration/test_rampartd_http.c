@@ -305,8 +305,8 @@ static void test_wrong_names(void **state)
 		    by_ip; /* https://localhost, https://127.0.0.1 */
 	} cases[] = {
 	    /* another host name; CN=localhost is ignored beside the SAN */
-	    {"other-name", "localhost", "DNS:rampart.invalid", RP_E_TLS_UNTRUSTED,
-	     RP_E_TLS_UNTRUSTED},
+	    {"other-name", "localhost", "DNS:rampart.invalid",
+	     RP_E_TLS_UNTRUSTED, RP_E_TLS_UNTRUSTED},
 	    /* a host name only: localhost is fine, its IP is not in the SAN */
 	    {"dns-only", "rampart", "DNS:localhost", RP_OK, RP_E_TLS_UNTRUSTED},
 	    /* another IP (and a DNS SAN that is no host here) */
