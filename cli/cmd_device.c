@@ -233,6 +233,71 @@ static void print_show(json_t *j)
 	}
 }
 
+/* device refusals, for a person: newest first, one row a refusal. */
+static void print_refusals(json_t *j)
+{
+	static const char *heads[] = {"AT",      "ROUTE",  "PEER",
+	                              "SUBJECT", "REASON", "DETAIL"};
+	struct human_table *t = human_table_new(6, heads);
+	int64_t now = (int64_t)time(NULL);
+	json_t *a = json_is_array(j) ? j : json_object_get(j, "refusals");
+	size_t k;
+
+	for (k = 0; k < json_array_size(a); k++) {
+		json_t *e = json_array_get(a, k);
+		char at[64];
+		const char *row[] = {
+		    human_time(num(e, "at"), now, at, sizeof at),
+		    str(e, "route"),
+		    str(e, "peer"),
+		    str(e, "subject")[0] ? str(e, "subject") : "-",
+		    str(e, "reason"),
+		    str(e, "detail")};
+
+		(void)human_table_add(t, row);
+	}
+	human_table_print(t, stdout);
+	human_table_free(t);
+}
+
+/* What a revoke, decommission, reprovision, renew, quarantine or release
+ * did, in one line (the API's answer: docs/admin-api.md). */
+static void print_action(const char *sub, const char *id, json_t *j)
+{
+	json_t *rev = json_object_get(j, "revoked");
+	size_t i;
+
+	if (json_is_array(rev)) {
+		printf("%s %s: %zu certificate%s revoked (%s)", sub, id,
+		       json_array_size(rev),
+		       json_array_size(rev) == 1 ? "" : "s", str(j, "reason"));
+		for (i = 0; i < json_array_size(rev); i++)
+			printf("%s%s", i ? ", " : ": ",
+			       json_string_value(json_array_get(rev, i)));
+		printf("; %s\n",
+		       json_is_true(json_object_get(j, "crl_published"))
+		           ? "new CRL published"
+		           : "the CRL was NOT published: see rampartd's "
+		             "log");
+		return;
+	}
+	if (strcmp(sub, "quarantine") == 0)
+		printf("%s quarantined: %s (events only; commands still reach "
+		       "it)\n",
+		       id, str(j, "quarantine_reason"));
+	else if (strcmp(sub, "release") == 0)
+		printf("%s released: %s\n", id, str(j, "inventory_state"));
+	else if (strcmp(sub, "reprovision") == 0)
+		printf("%s may enroll once more (now %s)\n", id,
+		       str(j, "inventory_state"));
+	else if (strcmp(sub, "renew") == 0)
+		printf("%s must renew its certificate at its next connection "
+		       "(now %s)\n",
+		       id, str(j, "inventory_state"));
+	else
+		printf("%s %s: done\n", sub, id);
+}
+
 /* The result of command cid in a device_show answer, or NULL. */
 static json_t *result_of(json_t *show, const char *cid)
 {
@@ -258,8 +323,12 @@ static int ping(const struct admin_opts *o, const char *id, int wait)
 	snprintf(path, sizeof path, "/api/v1/devices/%s/ping", id);
 	code = admin_call(o, "POST", path, NULL, NULL, 0, &j);
 	if (code != CLI_OK || wait <= 0) {
-		if (code == CLI_OK)
+		if (code == CLI_OK && o->json)
 			print_json(j);
+		else if (code == CLI_OK)
+			printf("ping %s sent to %s (add --wait SECONDS to wait "
+			       "for the answer)\n",
+			       str(j, "command"), id);
 		goto out;
 	}
 	snprintf(path, sizeof path, "/api/v1/devices/%s", id);
@@ -371,8 +440,10 @@ int cmd_device(int argc, char **argv)
 		snprintf(path, sizeof path, "/api/v1/refusals?limit=%d",
 		         (int)limit);
 		code = admin_call(&o, "GET", path, NULL, NULL, 0, &j);
-		if (code == CLI_OK)
+		if (code == CLI_OK && o.json)
 			print_json(j);
+		else if (code == CLI_OK)
+			print_refusals(j);
 		goto out;
 	}
 	if (id == NULL || strlen(id) > 64) {
@@ -424,8 +495,12 @@ int cmd_device(int argc, char **argv)
 		usage();
 		goto out;
 	}
-	if (code == CLI_OK)
+	if (code == CLI_OK && o.json)
 		print_json(j);
+	else if (code == CLI_OK) {
+		tidy(j);
+		print_action(sub, id, j);
+	}
 out:
 	free(body);
 	json_decref(in);

@@ -439,8 +439,14 @@ cli allowlist remove SN-1 >/dev/null 2>&1 || st=$?
 cli allowlist remove SN-5 >/dev/null || fail "remove SN-5"
 [ -z "$(sql "$DB" "SELECT serial FROM devices WHERE serial='SN-5'")" ] ||
 	fail "SN-5 still on the allowlist"
+cli device refusals --limit 3 --json >"$T/ref" || fail "device refusals --json"
+grep -q '"reason": "RP_E_ENROLLED"' "$T/ref" || fail "refusals view (JSON)"
 cli device refusals --limit 3 >"$T/ref" || fail "device refusals"
-grep -q '"reason": "RP_E_ENROLLED"' "$T/ref" || fail "refusals view"
+head -1 "$T/ref" | grep -Eq '^AT +ROUTE +PEER +SUBJECT +REASON +DETAIL$' ||
+	fail "refusals heading: $(head -1 "$T/ref")"
+[ "$(wc -l <"$T/ref")" = 4 ] || fail "refusals --limit 3: $(cat "$T/ref")"
+grep -Eq '^20[0-9-]+ [0-9:]{8}Z \(([0-9]+ (s|min) ago|now)\) +/\.well-known/est/simpleenroll +127\.0\.0\.1:[0-9]+ +SN-[0-9]+ +RP_E_ENROLLED ' "$T/ref" ||
+	fail "refusals view: $(cat "$T/ref")"
 ok "reprovision allows exactly one more enrollment; list/show/remove/refusals"
 
 # --- the CLI's HTTPS client checks the server: another CA is refused
