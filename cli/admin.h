@@ -43,6 +43,10 @@ int admin_call(const struct admin_opts *o, const char *method, const char *path,
 /* "90", "90s", "15m", "12h", "30d" -> seconds; -1 if malformed. */
 long long admin_duration(const char *s);
 
+/* rampart device watch (cmd_watch.c): refresh every interval seconds,
+ * count times (0: until Ctrl-C, which exits CLI_OK). */
+int device_watch(const struct admin_opts *o, int interval, int count);
+
 /* The subcommands (cmd_allowlist.c, cmd_claim.c, cmd_device.c). */
 int cmd_allowlist(int argc, char **argv);
 int cmd_claim(int argc, char **argv);

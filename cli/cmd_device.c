@@ -31,6 +31,7 @@ static void usage(void)
 	        "       rampart device quarantine ID --reason TEXT\n"
 	        "       rampart device release ID\n"
 	        "       rampart device ping ID [--wait SECONDS]\n"
+	        "       rampart device watch [--interval SECONDS] [--count N]\n"
 	        "       rampart device ingest\n"
 	        "       rampart device refusals [--limit N]\n"
 	        "options: --server URL --token-file FILE [--ca ROOT.pem] "
@@ -368,7 +369,7 @@ int cmd_device(int argc, char **argv)
 {
 	struct admin_opts o;
 	const char *sub = NULL, *id = NULL, *reason = NULL, *serial = NULL;
-	uint64_t limit = 100, wait = 0;
+	uint64_t limit = 100, wait = 0, interval = 2, count = 0;
 	char path[256];
 	char *body = NULL;
 	json_t *j = NULL, *in = NULL;
@@ -404,6 +405,26 @@ int cmd_device(int argc, char **argv)
 				return CLI_ERROR;
 			}
 			i += 2;
+		} else if (i + 1 < argc && strcmp(argv[i], "--interval") == 0) {
+			if (!cli_uint(argv[i + 1], 3600, &interval) ||
+			    interval == 0) {
+				fprintf(stderr,
+				        "rampart: --interval wants 1 to "
+				        "3600 seconds, not '%s'\n",
+				        argv[i + 1]);
+				return CLI_ERROR;
+			}
+			i += 2;
+		} else if (i + 1 < argc && strcmp(argv[i], "--count") == 0) {
+			if (!cli_uint(argv[i + 1], 1000000, &count) ||
+			    count == 0) {
+				fprintf(stderr,
+				        "rampart: --count wants a number "
+				        "of refreshes from 1, not '%s'\n",
+				        argv[i + 1]);
+				return CLI_ERROR;
+			}
+			i += 2;
 		} else if (argv[i][0] != '-' && sub == NULL) {
 			sub = argv[i++];
 		} else if (argv[i][0] != '-' && id == NULL) {
@@ -427,6 +448,10 @@ int cmd_device(int argc, char **argv)
 			tidy(j);
 			print_list(j);
 		}
+		goto out;
+	}
+	if (strcmp(sub, "watch") == 0 && id == NULL) {
+		code = device_watch(&o, (int)interval, (int)count);
 		goto out;
 	}
 	if (strcmp(sub, "ingest") == 0 && id == NULL) {

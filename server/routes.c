@@ -90,6 +90,7 @@ static const struct route table[] = {
 	 api_claim_revoke},
 	{GET,  API "ingest",    P_ADMIN, BODY_NONE, 0, api_ingest_status},
 	{GET,  API "refusals",  P_ADMIN, BODY_NONE, 0, api_refusals_list},
+	{GET,  API "events",    P_ADMIN, BODY_NONE, 0, api_events_list},
 };
 /* clang-format on */
 

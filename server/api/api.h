@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api.h - the admin REST API under /api/v1/ (docs/admin-api.md), one file
- * per resource: allowlist.c, devices.c, claims.c, refusals.c, ingest.c;
+ * per resource: allowlist.c, devices.c, claims.c, refusals.c, events.c,
+ * ingest.c;
  * auth.c is the admin permission (the bearer setup token until operator
  * accounts exist) and reply.c the JSON answers. The handlers are entries
  * of rampartd's route table (routes.c), which has checked the permission,
@@ -13,6 +14,8 @@
 #define RAMPARTD_API_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <event2/http.h>
 #include <jansson.h>
@@ -35,6 +38,14 @@ void api_reply_error(struct evhttp_request *req, int code, const char *msg);
  * with Allow: allow (EVHTTP_REQ_* bits). */
 void api_not_found(struct evhttp_request *req);
 void api_bad_method(struct evhttp_request *req, unsigned allow);
+/*
+ * The query parameter name of req as a decimal number from min to max
+ * into *out (left as it is when the parameter is absent): true; false
+ * when it is malformed or out of range, with why (cap bytes) saying so
+ * for a 400 answer.
+ */
+bool api_query_int(struct evhttp_request *req, const char *name, int64_t min,
+                   int64_t max, int64_t *out, char *why, size_t cap);
 
 /* auth.c: RP_OK when the Authorization header carries the setup token;
  * else *why says what was wrong (RP_E_AUTH). */
@@ -70,6 +81,8 @@ API_HANDLER(api_claims_list);
 API_HANDLER(api_claim_revoke);
 /* refusals.c */
 API_HANDLER(api_refusals_list);
+/* events.c */
+API_HANDLER(api_events_list);
 /* ingest.c */
 API_HANDLER(api_ingest_status);
 

@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * refusals.c - the refusals resource of the admin API (api.h):
- * GET /refusals?limit=N lists the newest refused requests (HTTP, the
- * broker's, and the rate limit's summaries), newest first.
+ * GET /refusals?limit=N (1..10000; else 400) lists the newest refused
+ * requests (HTTP, the broker's, and the rate limit's summaries), newest
+ * first.
  */
-#include <errno.h>
-#include <stdlib.h>
-
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "api/api.h"
 #include "rampartd.h"
@@ -38,35 +35,20 @@ static int refusal_one(void *arg, const struct store_refusal *r)
 	                          row_string(r->detail))) != 0;
 }
 
-/* The limit=N of the query: 1..LIMIT_MAX in decimal, else the default. */
-static int query_limit(struct evhttp_request *req)
-{
-	const char *q =
-	    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	struct evkeyvalq kv;
-	const char *v;
-	char *end = NULL;
-	long n = LIMIT_DEFAULT;
-
-	if (q == NULL || evhttp_parse_query_str(q, &kv) != 0)
-		return LIMIT_DEFAULT;
-	v = evhttp_find_header(&kv, "limit");
-	if (v != NULL && *v >= '0' && *v <= '9') {
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (errno != 0 || *end != '\0' || n < 1 || n > LIMIT_MAX)
-			n = LIMIT_DEFAULT;
-	}
-	evhttp_clear_headers(&kv);
-	return (int)n;
-}
-
 API_HANDLER(api_refusals_list)
 {
 	json_t *arr = json_array();
+	int64_t limit = LIMIT_DEFAULT;
+	char why[128];
 
 	(void)rr;
-	if (store_refusal_each(rd->store, query_limit(req), refusal_one, arr) !=
+	if (!api_query_int(req, "limit", 1, LIMIT_MAX, &limit, why,
+	                   sizeof why)) {
+		json_decref(arr);
+		api_reply_error(req, 400, why);
+		return;
+	}
+	if (store_refusal_each(rd->store, (int)limit, refusal_one, arr) !=
 	    RP_OK) {
 		json_decref(arr);
 		api_reply_error(req, 503, "store failure");

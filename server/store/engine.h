@@ -110,6 +110,8 @@ struct store_engine {
 	                             store_dev_status_cb cb, void *arg);
 	rp_err (*event_each)(void *e, const char *serial, int limit,
 	                     store_event_cb cb, void *arg);
+	rp_err (*event_feed)(void *e, int64_t after, int limit,
+	                     store_event_cb cb, void *arg);
 	rp_err (*command_add)(void *e, const char *serial,
 	                      const struct rp_command *c);
 	rp_err (*command_each)(void *e, const char *serial, int limit,

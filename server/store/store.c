@@ -506,6 +506,14 @@ rp_err store_event_each(struct store *s, const char *serial, int limit,
 	return s->eng->event_each(s->e, serial, limit, cb, arg);
 }
 
+rp_err store_event_feed(struct store *s, int64_t after, int limit,
+                        store_event_cb cb, void *arg)
+{
+	if (limit < 1 || cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->event_feed(s->e, after < 0 ? -1 : after, limit, cb, arg);
+}
+
 rp_err store_command_add(struct store *s, const char *serial,
                          const struct rp_command *c)
 {

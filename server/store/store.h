@@ -377,13 +377,23 @@ rp_err store_device_status_each(struct store *s, store_dev_status_cb cb,
                                 void *arg) RP_WARN_UNUSED;
 
 struct store_event {
-	int64_t id; /* grows with each event stored */
+	int64_t id;                        /* grows with each event stored */
+	char serial[STORE_SERIAL_MAX + 1]; /* the device's */
 	int64_t received_at;
 	struct rp_event ev;
 };
 typedef int (*store_event_cb)(void *arg, const struct store_event *e);
 /* A device's newest limit (>= 1) events, newest (highest id) first. */
 rp_err store_event_each(struct store *s, const char *serial, int limit,
+                        store_event_cb cb, void *arg) RP_WARN_UNUSED;
+/*
+ * Every device's events with an id above after (>= 0), oldest (lowest
+ * id) first, at most limit (>= 1): a feed to follow by passing the last
+ * id seen (rampart device watch, GET /api/v1/events). Events trimmed by
+ * retention before they were read are not in it. after < 0: the newest
+ * limit events, oldest first (where a follower starts).
+ */
+rp_err store_event_feed(struct store *s, int64_t after, int limit,
                         store_event_cb cb, void *arg) RP_WARN_UNUSED;
 
 /* Record a command rampartd sent (rampart/v1/d/ID/cmd), issued at c->ts,

@@ -145,6 +145,34 @@ grep -q 'warning  auth_failure   x3  Failed password for root' "$T/out" ||
 	fail "show events: $(cat "$T/out")"
 ok "an event lands in the events table and in device show"
 
+# --- rampart device watch: plain lines when not a terminal (the counts
+# when they change, each event once), a redrawn screen on one, Ctrl-C
+# ends it with exit 0
+"$BIN/rampart" device watch --interval 1 --server "$URL" --token-file "$T/token" \
+	--ca "$CA" >"$T/watch" 2>"$T/watch.err" &
+WATCH=$!
+wait_until "watch's first look" grep -Eq '^[0-9]+ devices: .*; [0-9]+ online$' "$T/watch"
+grep -Eq 'Z \(.*\)  SN-A  warning auth_failure x3  Failed password for root$' "$T/watch" ||
+	fail "watch: the newest events at start: $(cat "$T/watch")"
+mq mosquitto_pub SN-A SN-A -q 1 -t rampart/v1/d/SN-A/events \
+	-m '{"v":1,"seq":9,"ts":1767225609,"type":"config_change","severity":"info","count":1,"detail":"watched \\ live"}' ||
+	fail "publish event"
+wait_until "the new event in watch" grep -q 'SN-A  info config_change x1  watched \\x5c live$' "$T/watch"
+kill -INT "$WATCH"
+st=0
+wait "$WATCH" || st=$?
+[ $st = 0 ] || fail "watch after Ctrl-C: exit $st ($(cat "$T/watch.err"))"
+[ "$(grep -c 'watched' "$T/watch")" = 1 ] || fail "an event shown twice: $(cat "$T/watch")"
+! grep -q $'\033' "$T/watch" || fail "a control sequence in watch's plain output"
+script -qec "$BIN/rampart device watch --count 1 --server $URL --token-file $T/token --ca $CA" \
+	/dev/null >"$T/watch.tty" || fail "watch on a terminal: $(cat "$T/watch.tty")"
+grep -q $'\033\[H\033\[2J' "$T/watch.tty" || fail "watch on a terminal: no redraw"
+grep -Eq '^SERIAL +STATE +ONLINE +FIRMWARE +LAST SEEN' "$T/watch.tty" ||
+	fail "watch on a terminal: no device table: $(cat -v "$T/watch.tty")"
+grep -q 'SN-A  info config_change x1  watched \\x5c live' "$T/watch.tty" ||
+	fail "watch on a terminal: the newest events: $(cat -v "$T/watch.tty")"
+ok "device watch: counts and each new event once as plain lines (escaped), a redrawn table on a terminal, Ctrl-C exits 0"
+
 # --- ping: command to the device, result back into the store
 mq_args SN-A SN-A
 mosquitto_sub "${MQA[@]}" -q 1 -t rampart/v1/d/SN-A/cmd -C 1 >"$T/cmd.out" 2>&1 &
@@ -210,7 +238,7 @@ q "SELECT detail FROM refusals WHERE route='mqtt/publish' ORDER BY id DESC LIMIT
 # a row that is not UTF-8 (cut inside a sequence) neither breaks the
 # refusal list nor hides the rows older than it
 sqlite3 -batch -cmd '.timeout 5000' "$DB" "INSERT INTO refusals (at, route, peer, subject, reason, code, detail) VALUES (1, 'mqtt/publish', '', '', 'RP_E_PERM', 0, 'broker: acl ' || CAST(X'c3' AS TEXT))"
-cli device refusals --limit 1000 >"$T/out" || fail "device refusals"
+cli device refusals --limit 1000 --json >"$T/out" || fail "device refusals"
 grep -q '"detail": "(not UTF-8)"' "$T/out" || fail "refusals: $(head -30 "$T/out")"
 grep -q 'broker: acl rampart/v1/d/SN-B/telemetry' "$T/out" ||
 	fail "older refusals hidden: $(head -30 "$T/out")"

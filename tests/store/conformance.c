@@ -1109,6 +1109,81 @@ static void test_ingest_refusals(void **state)
 	store_close(s);
 }
 
+/* The feed: a detail with its serial, and the id to go on after. */
+struct feed {
+	char buf[512];
+	int64_t last;
+	int n;
+};
+
+static int feed_cb(void *arg, const struct store_event *e)
+{
+	struct feed *f = arg;
+	char t[120];
+
+	if (e->id <= f->last) /* ids grow along the feed */
+		snprintf(t, sizeof t, "OUT-OF-ORDER;");
+	else
+		snprintf(t, sizeof t, "%s:%s;", e->serial, e->ev.detail);
+	snprintf(f->buf + strlen(f->buf), sizeof f->buf - strlen(f->buf), "%s",
+	         t);
+	f->last = e->id;
+	f->n++;
+	return 0;
+}
+
+/* Every device's events after an id, oldest first, in pages. */
+static void test_event_feed(void **state)
+{
+	struct store *s = fresh();
+	struct store_in it;
+	struct store_in_result r;
+	struct feed f;
+	int64_t mark;
+
+	(void)state;
+	enrolled(s, "SN-1", "0a01");
+	enrolled(s, "SN-2", "0a02");
+	memset(&f, 0, sizeof f);
+	assert_int_equal(store_event_feed(s, 0, 10, feed_cb, &f), RP_OK);
+	assert_int_equal(f.n, 0); /* none yet */
+	it = ev("SN-1", 1000, "a");
+	assert_int_equal(store_ingest_write(s, &it, 1, &keep_all, NULL, 0, &r),
+	                 RP_OK);
+	it = ev("SN-2", 900, "b"); /* received earlier, stored later */
+	assert_int_equal(store_ingest_write(s, &it, 1, &keep_all, NULL, 0, &r),
+	                 RP_OK);
+	it = ev("SN-1", 1100, "c");
+	assert_int_equal(store_ingest_write(s, &it, 1, &keep_all, NULL, 0, &r),
+	                 RP_OK);
+	assert_int_equal(store_event_feed(s, 0, 10, feed_cb, &f), RP_OK);
+	assert_string_equal(f.buf, "SN-1:a;SN-2:b;SN-1:c;");
+	/* in pages of two, going on from the last id seen */
+	memset(&f, 0, sizeof f);
+	assert_int_equal(store_event_feed(s, 0, 2, feed_cb, &f), RP_OK);
+	assert_string_equal(f.buf, "SN-1:a;SN-2:b;");
+	mark = f.last;
+	assert_int_equal(store_event_feed(s, mark, 2, feed_cb, &f), RP_OK);
+	assert_string_equal(f.buf, "SN-1:a;SN-2:b;SN-1:c;");
+	/* nothing after the newest; a new event is */
+	f.n = 0;
+	assert_int_equal(store_event_feed(s, f.last, 2, feed_cb, &f), RP_OK);
+	assert_int_equal(f.n, 0);
+	it = ev("SN-2", 1200, "d");
+	assert_int_equal(store_ingest_write(s, &it, 1, &keep_all, NULL, 0, &r),
+	                 RP_OK);
+	assert_int_equal(store_event_feed(s, f.last, 2, feed_cb, &f), RP_OK);
+	assert_int_equal(f.n, 1);
+	assert_string_equal(f.buf, "SN-1:a;SN-2:b;SN-1:c;SN-2:d;");
+	/* where a follower starts: the newest two, oldest first */
+	memset(&f, 0, sizeof f);
+	assert_int_equal(store_event_feed(s, -1, 2, feed_cb, &f), RP_OK);
+	assert_string_equal(f.buf, "SN-1:c;SN-2:d;");
+	assert_int_equal(store_event_feed(s, 0, 0, feed_cb, &f), RP_E_INVAL);
+	assert_int_equal(store_event_feed(s, 0, 1, NULL, &f), RP_E_INVAL);
+	store_close(s);
+}
+
 static void test_events_and_retention(void **state)
 {
 	struct store *s = fresh();
@@ -1631,6 +1706,7 @@ int store_conformance_run(const struct store_target *t)
 	    cmocka_unit_test(test_ingest_atomic),
 	    cmocka_unit_test(test_ingest_refusals),
 	    cmocka_unit_test(test_events_and_retention),
+	    cmocka_unit_test(test_event_feed),
 	    cmocka_unit_test(test_event_fields),
 	    cmocka_unit_test(test_commands),
 	    cmocka_unit_test(test_command_fields),

@@ -309,6 +309,7 @@ const struct store_engine store_engine_sqlite = {
     .status_get = sq_status_get,
     .device_status_each = sq_device_status_each,
     .event_each = sq_event_each,
+    .event_feed = sq_event_feed,
     .command_add = sq_command_add,
     .command_each = sq_command_each,
     .counter_each = sq_counter_each,

@@ -481,42 +481,73 @@ static const char *cmd_status_name(int v)
 	return rp_command_status_name((enum rp_command_status)v);
 }
 
-rp_err sq_event_each(void *e, const char *serial, int limit, store_event_cb cb,
-                     void *arg)
+/* Walk the rows of st: (id, serial, received_at, ts, seq, type,
+ * severity, count, detail). */
+static rp_err event_walk(struct sq *q, sqlite3_stmt *st, store_event_cb cb,
+                         void *arg)
 {
-	struct sq *q = e;
-	sqlite3_stmt *st = sq_prep(q, "SELECT id, received_at, ts, seq, type, "
-	                              "severity, count, detail FROM events "
-	                              "WHERE serial = ? ORDER BY id DESC "
-	                              "LIMIT ?");
 	struct store_event ev;
 	rp_err rc;
 	int r;
 
-	if (st == NULL)
-		return RP_E_STORE;
-	sq_bind_text(st, 1, serial);
-	sqlite3_bind_int(st, 2, limit);
 	for (r = sqlite3_step(st); r == SQLITE_ROW; r = sqlite3_step(st)) {
 		memset(&ev, 0, sizeof ev);
 		ev.id = sqlite3_column_int64(st, 0);
-		ev.received_at = sqlite3_column_int64(st, 1);
-		ev.ev.ts = sqlite3_column_int64(st, 2);
-		ev.ev.seq = (uint64_t)sqlite3_column_int64(st, 3);
+		sq_text(ev.serial, sizeof ev.serial, st, 1);
+		ev.received_at = sqlite3_column_int64(st, 2);
+		ev.ev.ts = sqlite3_column_int64(st, 3);
+		ev.ev.seq = (uint64_t)sqlite3_column_int64(st, 4);
 		ev.ev.type = (enum rp_event_type)enum_of(
-		    ev_type_name, (const char *)sqlite3_column_text(st, 4), 1,
+		    ev_type_name, (const char *)sqlite3_column_text(st, 5), 1,
 		    32);
 		ev.ev.severity = (enum rp_severity)enum_of(
-		    ev_sev_name, (const char *)sqlite3_column_text(st, 5), 0,
+		    ev_sev_name, (const char *)sqlite3_column_text(st, 6), 0,
 		    8);
-		ev.ev.count = (uint64_t)sqlite3_column_int64(st, 6);
-		sq_text(ev.ev.detail, sizeof ev.ev.detail, st, 7);
+		ev.ev.count = (uint64_t)sqlite3_column_int64(st, 7);
+		sq_text(ev.ev.detail, sizeof ev.ev.detail, st, 8);
 		if (cb(arg, &ev) != 0)
 			break;
 	}
 	rc = sq_walk_end(q, r, "event list");
 	sqlite3_finalize(st);
 	return rc;
+}
+
+rp_err sq_event_each(void *e, const char *serial, int limit, store_event_cb cb,
+                     void *arg)
+{
+	struct sq *q = e;
+	sqlite3_stmt *st = sq_prep(q, "SELECT id, serial, received_at, ts, "
+	                              "seq, type, severity, count, detail "
+	                              "FROM events WHERE serial = ? ORDER BY "
+	                              "id DESC LIMIT ?");
+
+	if (st == NULL)
+		return RP_E_STORE;
+	sq_bind_text(st, 1, serial);
+	sqlite3_bind_int(st, 2, limit);
+	return event_walk(q, st, cb, arg);
+}
+
+rp_err sq_event_feed(void *e, int64_t after, int limit, store_event_cb cb,
+                     void *arg)
+{
+	struct sq *q = e;
+	sqlite3_stmt *st =
+	    after >= 0
+	        ? sq_prep(q, "SELECT id, serial, received_at, ts, seq, type, "
+	                     "severity, count, detail FROM events WHERE id > "
+	                     "? ORDER BY id LIMIT ?")
+	        : sq_prep(q, "SELECT * FROM (SELECT id, serial, received_at, "
+	                     "ts, seq, type, severity, count, detail FROM "
+	                     "events WHERE id > ? ORDER BY id DESC LIMIT ?) "
+	                     "ORDER BY id");
+
+	if (st == NULL)
+		return RP_E_STORE;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, limit);
+	return event_walk(q, st, cb, arg);
 }
 
 rp_err sq_command_add(void *e, const char *serial, const struct rp_command *c)

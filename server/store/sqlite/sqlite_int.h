@@ -111,6 +111,8 @@ rp_err sq_device_status_each(void *e, int64_t now, store_dev_status_cb cb,
                              void *arg);
 rp_err sq_event_each(void *e, const char *serial, int limit, store_event_cb cb,
                      void *arg);
+rp_err sq_event_feed(void *e, int64_t after, int limit, store_event_cb cb,
+                     void *arg);
 rp_err sq_command_add(void *e, const char *serial, const struct rp_command *c);
 rp_err sq_command_each(void *e, const char *serial, int limit,
                        store_command_cb cb, void *arg);
