@@ -229,6 +229,41 @@ static void test_migration_atomic(void **state)
 	store_close(s);
 }
 
+/*
+ * A refusal whose table trim fails inside a caller's transaction in a way
+ * that makes SQLite roll the whole transaction back (here a trigger's
+ * RAISE(ROLLBACK), as SQLITE_FULL or SQLITE_IOERR can): the add must
+ * fail, so that the caller does not write on outside its transaction.
+ */
+static void test_trim_rollback(void **state)
+{
+	struct store *s = NULL;
+	struct store_opts o;
+
+	(void)state;
+	new_path();
+	store_opts_init(&o);
+	o.refusals_keep = 1; /* a trim at every row past the first */
+	assert_int_equal(store_open_with(path, &o, &s), RP_OK);
+	sql(path, "CREATE TRIGGER no_trim BEFORE DELETE ON refusals BEGIN "
+	          "SELECT RAISE(ROLLBACK, 'injected'); END");
+	assert_int_equal(store_begin(s), RP_OK);
+	assert_int_equal(store_refusal_add(s, "/a", "p", NULL, RP_E_AUTH, NULL),
+	                 RP_OK);
+	assert_int_equal(store_refusal_add(s, "/b", "p", NULL, RP_E_AUTH, NULL),
+	                 RP_E_STORE);
+	store_rollback(s);
+	assert_int_equal(one(path, "SELECT count(*) FROM refusals"), 0);
+	/* outside a transaction the row is kept, the trim retried later */
+	assert_int_equal(store_refusal_add(s, "/c", "p", NULL, RP_E_AUTH, NULL),
+	                 RP_OK);
+	assert_int_equal(store_refusal_add(s, "/d", "p", NULL, RP_E_AUTH, NULL),
+	                 RP_OK);
+	assert_int_equal(one(path, "SELECT count(*) FROM refusals"), 2);
+	sql(path, "DROP TRIGGER no_trim");
+	store_close(s);
+}
+
 /* Whatever version a store starts from, it ends with a new one's schema. */
 static void test_same_schema(void **state)
 {
@@ -456,6 +491,7 @@ int main(void)
 	    cmocka_unit_test(test_spec_forms),
 	    cmocka_unit_test(test_newer_refused),
 	    cmocka_unit_test(test_migration_atomic),
+	    cmocka_unit_test(test_trim_rollback),
 	    cmocka_unit_test(test_same_schema),
 	    cmocka_unit_test(test_fixture_v1),
 	    cmocka_unit_test(test_fixture_v4),

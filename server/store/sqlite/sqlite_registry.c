@@ -5,6 +5,7 @@
  * contract of each function is in store.h; store.c has checked the
  * arguments and passes the clock.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -314,6 +315,7 @@ rp_err sq_refusal_add(void *e, int64_t at, const char *route, const char *peer,
 	                              "subject, reason, code, detail) "
 	                              "VALUES (?,?,?,?,?,?,?)");
 	int64_t id, every;
+	bool in_tx = !sqlite3_get_autocommit(q->db);
 	rp_err rc;
 
 	if (st == NULL)
@@ -337,8 +339,12 @@ rp_err sq_refusal_add(void *e, int64_t at, const char *route, const char *peer,
 	if (st == NULL)
 		goto out;
 	sqlite3_bind_int64(st, 1, id - q->refusals_keep);
-	/* the refusal is recorded; a failed trim is retried 64 rows on */
-	(void)sq_done(q, st);
+	/* the refusal is recorded; a failed trim is retried 64 rows on,
+	 * unless SQLite rolled the caller's transaction back with it (a full
+	 * disk, an I/O error): then the row is gone too, and what the caller
+	 * writes next would go out on its own */
+	if (sq_done(q, st) != RP_OK && in_tx && sqlite3_get_autocommit(q->db))
+		rc = RP_E_STORE;
 out:
 	return rc;
 }
