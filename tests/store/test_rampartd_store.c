@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -227,6 +229,54 @@ static void test_migration_atomic(void **state)
 	assert_int_equal(store_open(path, &s), RP_OK);
 	assert_int_equal(store_schema_version(s), sql_files());
 	store_close(s);
+}
+
+/*
+ * Programs that open an old store at once (rampartd and a CLI during an
+ * upgrade): each reads the version before it takes the write lock, so
+ * each must look again under the lock, or the second applies a migration
+ * the first has applied and fails. Eight processes released together,
+ * five rounds: every open succeeds and the store ends at the newest
+ * version, each migration applied once.
+ */
+static void test_migration_race(void **state)
+{
+	enum { KIDS = 8, ROUNDS = 5 };
+
+	(void)state;
+	for (int round = 0; round < ROUNDS; round++) {
+		int go[2], i, st, failed = 0;
+		pid_t pid[KIDS];
+
+		load_fixture(4);
+		/* as rampartd left it: in WAL mode (journal_mode is persistent) */
+		sql(path, "PRAGMA journal_mode = WAL");
+		assert_int_equal(pipe(go), 0);
+		for (i = 0; i < KIDS; i++) {
+			pid[i] = fork();
+			assert_true(pid[i] >= 0);
+			if (pid[i] == 0) {
+				struct store *s = NULL;
+				char c;
+
+				close(go[1]);
+				/* the barrier: all start when the pipe closes
+				 */
+				(void)read(go[0], &c, 1);
+				st = store_open(path, &s) == RP_OK ? 0 : 1;
+				store_close(s);
+				_exit(st);
+			}
+		}
+		close(go[0]);
+		close(go[1]); /* go */
+		for (i = 0; i < KIDS; i++) {
+			assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+			failed += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+		}
+		assert_int_equal(failed, 0);
+		assert_int_equal(one(path, "PRAGMA user_version"), sql_files());
+	}
 }
 
 /*
@@ -492,6 +542,7 @@ int main(void)
 	    cmocka_unit_test(test_newer_refused),
 	    cmocka_unit_test(test_migration_atomic),
 	    cmocka_unit_test(test_trim_rollback),
+	    cmocka_unit_test(test_migration_race),
 	    cmocka_unit_test(test_same_schema),
 	    cmocka_unit_test(test_fixture_v1),
 	    cmocka_unit_test(test_fixture_v4),

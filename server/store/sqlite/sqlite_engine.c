@@ -152,10 +152,23 @@ static rp_err migrate(struct sq *q, int v)
 
 	for (; rc == RP_OK && v < n; v++) {
 		const struct store_migration *m = &store_sqlite_migrations[v];
+		int now;
 
 		rc = sq_exec(q, "BEGIN IMMEDIATE");
 		if (rc != RP_OK)
 			break;
+		/* under the write lock: another process may have applied it
+		 * since we looked (two programs opening an old store) */
+		now = sq_schema_version(q);
+		if (now < 0 || now > v) {
+			(void)sq_exec(q, "ROLLBACK");
+			if (now < 0) {
+				rc = sq_fail(q, "user_version");
+				break;
+			}
+			v = now - 1; /* the loop goes on after it */
+			continue;
+		}
 		snprintf(bump, sizeof bump, "PRAGMA user_version = %d",
 		         m->version);
 		rc = sq_exec(q, m->sql);
@@ -173,6 +186,42 @@ static rp_err migrate(struct sq *q, int v)
 		            m->name);
 	}
 	return rc;
+}
+
+/* The text of one-row PRAGMA name into out ("" when none). */
+static void pragma_text(struct sq *q, const char *name, char *out, size_t cap)
+{
+	char sql[64];
+	sqlite3_stmt *st = NULL;
+
+	out[0] = '\0';
+	snprintf(sql, sizeof sql, "PRAGMA %s", name);
+	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, cap, "%s",
+		         (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+/*
+ * store.h's durability is WAL with synchronous=FULL: SQLite answers a
+ * journal_mode it cannot set with the mode it kept (a file system without
+ * shared memory, a read-only folder), so read both back.
+ */
+static rp_err check_durable(struct sq *q, const char *where)
+{
+	char mode[16], sync[16];
+
+	pragma_text(q, "journal_mode", mode, sizeof mode);
+	pragma_text(q, "synchronous", sync, sizeof sync);
+	if (strcmp(mode, "wal") == 0 && strcmp(sync, "2") == 0)
+		return RP_OK;
+	rp_log_error("store: %s runs with journal_mode %s, synchronous %s; "
+	             "rampartd needs wal and 2 (FULL) so that what it "
+	             "acknowledges survives a power loss (is the data "
+	             "directory on a local file system?)",
+	             where, mode[0] ? mode : "?", sync[0] ? sync : "?");
+	return RP_E_STORE;
 }
 
 static void sq_close(void *e)
@@ -223,6 +272,8 @@ static rp_err sq_open(const char *where, const struct store_opts *o, void **e)
 	}
 	rc = sq_exec(q, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 	                "PRAGMA foreign_keys = ON;");
+	if (rc == RP_OK)
+		rc = check_durable(q, where);
 	if (rc == RP_OK)
 		rc = migrate(q, v);
 out:
