@@ -249,7 +249,8 @@ static void test_migration_race(void **state)
 		pid_t pid[KIDS];
 
 		load_fixture(4);
-		/* as rampartd left it: in WAL mode (journal_mode is persistent) */
+		/* as rampartd left it: in WAL mode (journal_mode is persistent)
+		 */
 		sql(path, "PRAGMA journal_mode = WAL");
 		assert_int_equal(pipe(go), 0);
 		for (i = 0; i < KIDS; i++) {
@@ -262,7 +263,8 @@ static void test_migration_race(void **state)
 				close(go[1]);
 				/* the barrier: all start when the pipe closes
 				 */
-				(void)read(go[0], &c, 1);
+				if (read(go[0], &c, 1) < 0)
+					_exit(2);
 				st = store_open(path, &s) == RP_OK ? 0 : 1;
 				store_close(s);
 				_exit(st);
