@@ -8,7 +8,7 @@
  * Periodic work runs as jobs on the same loop (jobs/rd_jobs.h); started
  * as root with --user it becomes that user first (priv/priv.h).
  * A store that holds a device with a reserved id is refused at start
- * until --decommission retires it (lifecycle/). docs/rampartd.md
+ * until --decommission retires it (registry/). docs/rampartd.md
  * describes flags, keys and the data directory.
  */
 #define _DEFAULT_SOURCE
@@ -29,13 +29,13 @@
 
 #include "http/http.h"
 #include "jobs/rd_jobs.h"
-#include "lifecycle/lifecycle.h"
 #include "mqtt/mqtt.h"
 #include "priv/priv.h"
 #include "rampart/encode.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
 #include "rampartd.h"
+#include "registry/lifecycle.h"
 
 #define DECOMMISSION_MAX 1024 /* --decommission flags in one start */
 
@@ -289,6 +289,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
  */
 static rp_err decommission_all(struct rampartd *rd, const struct opts *o)
 {
+	static const struct registry_actor cli = {REG_ACTOR_CLI,
+	                                          "--decommission"};
 	struct lifecycle_done done;
 	struct store_device d;
 	char shown[4 * STORE_SERIAL_MAX + 1];
@@ -309,9 +311,8 @@ static rp_err decommission_all(struct rampartd *rd, const struct opts *o)
 		}
 	}
 	for (i = 0; rc == RP_OK && i < o->n_decommission; i++) {
-		rc = lifecycle_revoke(rd, o->decommission[i], NULL,
-		                      LIFECYCLE_REASON_CESSATION, true,
-		                      "--decommission", &done);
+		rc = lifecycle_revoke(rd, &cli, o->decommission[i], NULL,
+		                      LIFECYCLE_REASON_CESSATION, true, &done);
 		lifecycle_done_free(&done);
 		if (rc != RP_OK)
 			rp_log_error("--decommission: %s; nothing started",
@@ -389,6 +390,9 @@ int main(int argc, char **argv)
 	snprintf(dbpath, sizeof dbpath, "%s/rampart.db", rd.data_dir);
 	if (store_open(dbpath, &rd.store) != RP_OK)
 		goto out;
+	/* Every lifecycle transition is told to one hook (registry/): today
+	 * one log line each; the audit log (issue 15) is written there. */
+	registry_set_audit(registry_audit_log, NULL);
 	/* Before anything is created, listens or writes a snapshot: no
 	 * device may carry a reserved id (docs/rampartd.md). */
 	if (decommission_all(&rd, &o) != RP_OK)

@@ -2,8 +2,9 @@
 /*
  * allowlist.c - the allowlist resource of the admin API (api.h):
  * POST /allowlist imports a CSV (registry/csv.c) in one transaction, all
- * or nothing; GET /allowlist lists the entries; DELETE /allowlist/ID
- * removes one that is only allowlisted.
+ * or nothing; GET /allowlist lists the entries with the one displayed
+ * state; DELETE /allowlist/ID removes one that is only allowlisted. The
+ * changes are the registry's transitions (registry/lifecycle.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,33 +13,15 @@
 #include "http/http.h"
 #include "rampart/log.h"
 #include "rampartd.h"
-#include "registry/csv.h"
+#include "registry/lifecycle.h"
 
-struct import {
-	struct rampartd *rd;
-	char *why;
-	size_t cap;
-};
-
-static int import_one(void *arg, unsigned line, const struct store_device *d)
-{
-	struct import *im = arg;
-	rp_err rc = store_device_add(im->rd->store, d);
-
-	if (rc == RP_E_EXISTS)
-		snprintf(im->why, im->cap,
-		         "line %u: serial %s is already on the allowlist", line,
-		         d->serial);
-	else if (rc != RP_OK)
-		snprintf(im->why, im->cap, "line %u: store failure", line);
-	return rc != RP_OK;
-}
+/* The admin API's actor: the bearer token is the operator's. */
+static const struct registry_actor admin = {REG_ACTOR_OPERATOR, "admin"};
 
 API_HANDLER(api_allowlist_import)
 {
 	char *body = NULL, why[256] = ""; /* body: ours */
 	size_t len = 0, rows = 0;
-	struct import im = {rd, why, sizeof why};
 	rp_err rc;
 
 	(void)rr;
@@ -48,16 +31,8 @@ API_HANDLER(api_allowlist_import)
 		                rp_strerror(rc));
 		goto out;
 	}
-	if (store_begin(rd->store) != RP_OK) {
-		api_reply_error(req, 503, "store busy");
-		goto out;
-	}
-	rc = allowlist_csv_parse(body, len, import_one, &im, &rows, why,
-	                         sizeof why);
-	if (rc == RP_OK)
-		rc = store_commit(rd->store);
+	rc = registry_add_csv(rd, &admin, body, len, &rows, why, sizeof why);
 	if (rc != RP_OK) {
-		store_rollback(rd->store);
 		rp_log_warn("admin: allowlist import refused: %s", why);
 		api_reply_error(req, rc == RP_E_CSV ? 400 : 503,
 		                why[0] ? why : rp_strerror(rc));
@@ -70,9 +45,12 @@ out:
 	free(body);
 }
 
-static int list_one(void *arg, const struct store_device *d)
+static int list_one(void *arg, const struct store_device *d,
+                    const struct store_status *st)
 {
-	return json_array_append_new(arg, api_device_json(d)) != 0;
+	return json_array_append_new(arg, api_device_json(d, st->certs_valid,
+	                                                  st->certs_revoked)) !=
+	       0;
 }
 
 API_HANDLER(api_allowlist_list)
@@ -80,7 +58,7 @@ API_HANDLER(api_allowlist_list)
 	json_t *arr = json_array();
 
 	(void)rr;
-	if (store_device_each(rd->store, list_one, arr) != RP_OK) {
+	if (store_device_status_each(rd->store, list_one, arr) != RP_OK) {
 		json_decref(arr);
 		api_reply_error(req, 503, "store failure");
 		return;
@@ -91,10 +69,10 @@ API_HANDLER(api_allowlist_list)
 API_HANDLER(api_allowlist_remove)
 {
 	const char *id = rr->param[0];
-	rp_err rc = store_device_remove(rd->store, id);
+	struct lifecycle_done done;
+	rp_err rc = registry_remove(rd, &admin, id, &done);
 
 	if (rc == RP_OK) {
-		rp_log_info("admin: removed %s from the allowlist", id);
 		api_reply_json(req, 200, json_pack("{s:s}", "removed", id));
 		return;
 	}
@@ -102,8 +80,5 @@ API_HANDLER(api_allowlist_remove)
 	                rc == RP_E_NOT_FOUND ? 404
 	                : rc == RP_E_STATE   ? 409
 	                                     : 503,
-	                rc == RP_E_STATE ? "device is enrolled or "
-	                                   "decommissioned; decommission it "
-	                                   "instead"
-	                                 : rp_strerror(rc));
+	                rc == RP_E_STATE ? done.why : rp_strerror(rc));
 }

@@ -52,8 +52,11 @@ bool api_query_int(struct evhttp_request *req, const char *name, int64_t min,
 rp_err api_auth_admin(struct rampartd *rd, struct evhttp_request *req,
                       const char **why) RP_WARN_UNUSED;
 
-/* devices.c: an entry as the API shows it (caller json_decref). */
-json_t *api_device_json(const struct store_device *d);
+/* devices.c: an entry as the API shows it (caller json_decref); valid
+ * and revoked: its unexpired device certificates, for the one displayed
+ * state (registry_state). */
+json_t *api_device_json(const struct store_device *d, int64_t valid,
+                        int64_t revoked);
 
 /* The handlers; rr->param[0] is the {id} or {serial} where the pattern
  * has one. */

@@ -5,8 +5,9 @@
  * MQTT: online, firmware, last seen), one device with its certificates,
  * events and commands (GET /devices/ID, alias /allowlist/ID), and the
  * actions POST /devices/ID/{revoke, decommission, reprovision, renew,
- * quarantine, release, ping}. Revocation and decommissioning are
- * lifecycle_revoke's transition (the one rampartd --decommission makes).
+ * quarantine, release, ping}. Every change of a device's lifecycle is
+ * the registry's (registry/lifecycle.h): the handlers here parse the
+ * request and translate the result to HTTP.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,44 +16,33 @@
 
 #include "api/api.h"
 #include "http/http.h"
-#include "lifecycle/lifecycle.h"
 #include "mqtt/mqtt.h"
 #include "rampart/log.h"
 #include "rampartd.h"
+#include "registry/lifecycle.h"
 
-json_t *api_device_json(const struct store_device *d)
+/* The admin API's actor: the bearer token is the operator's. */
+static const struct registry_actor admin = {REG_ACTOR_OPERATOR, "admin"};
+
+json_t *api_device_json(const struct store_device *d, int64_t valid,
+                        int64_t revoked)
 {
 	return json_pack(
 	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:b, s:s, s:I}",
 	    "serial", d->serial, "hw_type", d->hw_type, "hw_token", d->hw_token,
 	    "group", d->group, "tags", d->tags, "state",
-	    store_dev_state_name(d->state), "allow_reprovision",
-	    d->allow_reprovision, "force_renew", d->force_renew, "created_at",
-	    (json_int_t)d->created_at, "updated_at", (json_int_t)d->updated_at,
-	    "quarantined", d->quarantined, "quarantine_reason",
-	    d->quarantine_reason, "quarantined_at",
-	    (json_int_t)d->quarantined_at);
+	    registry_state_name(registry_state(d, valid, revoked)),
+	    "allow_reprovision", d->allow_reprovision, "force_renew",
+	    d->force_renew, "created_at", (json_int_t)d->created_at,
+	    "updated_at", (json_int_t)d->updated_at, "quarantined",
+	    d->quarantined, "quarantine_reason", d->quarantine_reason,
+	    "quarantined_at", (json_int_t)d->quarantined_at);
 }
 
 /* A device counts as online when it reported within this many of its
  * telemetry periods (DEFAULT_INTERVAL_S before its first telemetry). */
 #define ONLINE_PERIODS     3
 #define DEFAULT_INTERVAL_S 60
-
-/*
- * The one state name of the inventory: allowlisted, enrolled,
- * quarantined, revoked (enrolled, no valid certificate, one revoked),
- * expired (enrolled, no valid certificate, none revoked), decommissioned.
- */
-static const char *inventory_state(const struct store_device *d, int64_t valid,
-                                   int64_t revoked)
-{
-	if (d->state != STORE_DEV_ENROLLED)
-		return store_dev_state_name(d->state);
-	if (valid == 0)
-		return revoked > 0 ? "revoked" : "expired";
-	return d->quarantined ? "quarantined" : "enrolled";
-}
 
 /* Add what the device last reported to its JSON object j. */
 static void status_json(json_t *j, const char *state,
@@ -116,9 +106,11 @@ static void status_json(json_t *j, const char *state,
 static int inventory_one(void *arg, const struct store_device *d,
                          const struct store_status *st)
 {
-	json_t *j = api_device_json(d);
+	json_t *j = api_device_json(d, st->certs_valid, st->certs_revoked);
 
-	status_json(j, inventory_state(d, st->certs_valid, st->certs_revoked),
+	status_json(j,
+	            registry_state_name(
+	                registry_state(d, st->certs_valid, st->certs_revoked)),
 	            st, 0);
 	return json_array_append_new(arg, j) != 0;
 }
@@ -167,27 +159,18 @@ static int cert_one(void *arg, const struct store_cert *c)
 	       0;
 }
 
-/*
- * Finish the transaction of a device change: commit it when rc is RP_OK,
- * else roll it back and answer 404 (no such device), 409 with state_msg
- * (the device's state forbids the change) or 503. True when committed.
- */
-static bool device_commit(struct rampartd *rd, struct evhttp_request *req,
-                          rp_err rc, const char *state_msg)
+/* Answer a transition the registry refused: 404 (no such device), 409
+ * with the registry's message naming the state, 400, or 503. */
+static void reply_refused(struct evhttp_request *req, rp_err rc,
+                          const struct lifecycle_done *done)
 {
-	if (rc == RP_OK)
-		rc = store_commit(rd->store);
-	if (rc == RP_OK)
-		return true;
-	store_rollback(rd->store);
 	api_reply_error(req,
 	                rc == RP_E_NOT_FOUND ? 404
 	                : rc == RP_E_STATE   ? 409
+	                : rc == RP_E_INVAL   ? 400
 	                                     : 503,
-	                rc == RP_E_STATE && state_msg != NULL
-	                    ? state_msg
-	                    : rp_strerror(rc));
-	return false;
+	                rc == RP_E_STATE && done->why[0] ? done->why
+	                                                 : rp_strerror(rc));
 }
 
 /* The newest events and commands shown by device_show. */
@@ -213,7 +196,6 @@ static void device_show(struct rampartd *rd, struct evhttp_request *req,
 		                rp_strerror(rc));
 		return;
 	}
-	j = api_device_json(&d);
 	rc = store_cert_each_of(rd->store, id, cert_one, certs);
 	if (rc == RP_OK) {
 		rc = store_status_get(rd->store, id, &st);
@@ -229,7 +211,6 @@ static void device_show(struct rampartd *rd, struct evhttp_request *req,
 		rc = store_command_each(rd->store, id, SHOW_COMMANDS,
 		                        command_one, cmds);
 	if (rc != RP_OK) {
-		json_decref(j);
 		json_decref(certs);
 		json_decref(evs);
 		json_decref(cmds);
@@ -246,7 +227,9 @@ static void device_show(struct rampartd *rd, struct evhttp_request *req,
 		else
 			valid++;
 	}
-	status_json(j, inventory_state(&d, valid, revoked), &st, 1);
+	j = api_device_json(&d, valid, revoked);
+	status_json(j, registry_state_name(registry_state(&d, valid, revoked)),
+	            &st, 1);
 	json_object_set_new(j, "certificates", certs);
 	json_object_set_new(j, "events", evs);
 	json_object_set_new(j, "commands", cmds);
@@ -326,16 +309,10 @@ static void device_revoke(struct rampartd *rd, struct evhttp_request *req,
 		                "names: keyCompromise, superseded, ...)");
 		goto out;
 	}
-	rc = lifecycle_revoke(rd, id, serial, reason, decommission != 0,
-	                      "admin", &done);
+	rc = lifecycle_revoke(rd, &admin, id, serial, reason, decommission != 0,
+	                      &done);
 	if (rc != RP_OK) {
-		api_reply_error(req,
-		                rc == RP_E_NOT_FOUND ? 404
-		                : rc == RP_E_STATE   ? 409
-		                                     : 503,
-		                rc == RP_E_STATE
-		                    ? "no valid certificate to revoke"
-		                    : rp_strerror(rc));
+		reply_refused(req, rc, &done);
 		goto out;
 	}
 	for (i = 0; i < done.n; i++)
@@ -357,32 +334,15 @@ out:
 static void device_flag(struct rampartd *rd, struct evhttp_request *req,
                         const char *id, int renew)
 {
-	struct store_device d;
-	rp_err rc;
+	struct lifecycle_done done;
+	rp_err rc = renew ? registry_force_renew(rd, &admin, id, &done)
+	                  : registry_reprovision(rd, &admin, id, &done);
 
-	if (store_begin(rd->store) != RP_OK) {
-		api_reply_error(req, 503, "store busy");
+	if (rc != RP_OK) {
+		reply_refused(req, rc, &done);
 		return;
 	}
-	rc = store_device_get(rd->store, id, &d);
-	if (rc == RP_OK && renew) {
-		rc = d.state == STORE_DEV_ENROLLED
-		         ? store_device_set_flags(rd->store, id,
-		                                  d.allow_reprovision, 1)
-		         : RP_E_STATE;
-	} else if (rc == RP_OK && d.state == STORE_DEV_DECOMMISSIONED) {
-		/* a fresh approval: back to the allowlist */
-		rc = store_device_set_state(rd->store, id,
-		                            STORE_DEV_ALLOWLISTED);
-	} else if (rc == RP_OK) {
-		rc = store_device_set_flags(rd->store, id, 1, d.force_renew);
-	}
-	if (!device_commit(rd, req, rc, "device is not enrolled"))
-		return;
-	rp_log_info("admin: %s %s",
-	            renew ? "forced renewal of" : "allowed re-provisioning of",
-	            id);
-	if (!renew && d.state == STORE_DEV_DECOMMISSIONED)
+	if (!renew && done.from == REG_DECOMMISSIONED)
 		broker_sync(rd, "a re-provisioning");
 	device_show(rd, req, id);
 }
@@ -395,11 +355,11 @@ static void device_flag(struct rampartd *rd, struct evhttp_request *req,
 static void device_quarantine(struct rampartd *rd, struct evhttp_request *req,
                               const char *id, int on)
 {
-	struct store_device d;
+	struct lifecycle_done done;
 	json_t *in = NULL;
 	json_error_t jerr;
 	char *body = NULL;
-	const char *reason = NULL, *why = NULL;
+	const char *reason = NULL;
 	size_t len = 0;
 	rp_err rc;
 
@@ -419,27 +379,11 @@ static void device_quarantine(struct rampartd *rd, struct evhttp_request *req,
 			goto out;
 		}
 	}
-	if (store_begin(rd->store) != RP_OK) {
-		api_reply_error(req, 503, "store busy");
+	rc = registry_quarantine(rd, &admin, id, on != 0, reason, &done);
+	if (rc != RP_OK) {
+		reply_refused(req, rc, &done);
 		goto out;
 	}
-	rc = store_device_get(rd->store, id, &d);
-	if (rc == RP_OK && on && d.state != STORE_DEV_ENROLLED) {
-		rc = RP_E_STATE;
-		why = "device is not enrolled";
-	} else if (rc == RP_OK && on && d.quarantined) {
-		rc = RP_E_STATE;
-		why = "device is already quarantined";
-	} else if (rc == RP_OK && !on && !d.quarantined) {
-		rc = RP_E_STATE;
-		why = "device is not quarantined";
-	}
-	if (rc == RP_OK)
-		rc = store_device_set_quarantine(rd->store, id, on, reason,
-		                                 (int64_t)time(NULL));
-	if (!device_commit(rd, req, rc, why))
-		goto out;
-	rp_log_info("admin: %s %s", on ? "quarantined" : "released", id);
 	broker_sync(rd, on ? "a quarantine" : "a release");
 	device_show(rd, req, id);
 out:

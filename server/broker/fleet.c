@@ -33,6 +33,7 @@
 #include "rampart/log.h"
 #include "rampart/mem.h"
 #include "rampartd.h"
+#include "registry/lifecycle.h"
 
 void fleet_free(struct fleet *fl)
 {
@@ -66,7 +67,8 @@ static int grow(void **p, size_t *cap, size_t n, size_t sz)
 	return 0;
 }
 
-/* The mapping of rampartd's device states to the broker's. */
+/* The mapping of rampartd's device states to the broker's: the
+ * registry's (registry/lifecycle.h, docs/lifecycle.md). */
 static int device_one(void *arg, const struct store_device *d)
 {
 	struct build *b = arg;
@@ -75,11 +77,7 @@ static int device_one(void *arg, const struct store_device *d)
 	char why[160];
 	size_t cap;
 
-	if (d->state == STORE_DEV_ENROLLED)
-		st = d->quarantined ? RP_BROKER_QUARANTINED : RP_BROKER_ACTIVE;
-	else if (d->state == STORE_DEV_DECOMMISSIONED)
-		st = RP_BROKER_DECOMMISSIONED;
-	else
+	if (!registry_broker_state(d, &st))
 		return 0; /* allowlisted only: unknown to the broker */
 	/* THE device-id rule; the plugin decides by the certificate's
 	 * profile, and a device profile never carries such an id */

@@ -26,6 +26,7 @@
 #include "rampart/log.h"
 #include "rampart/mem.h"
 #include "rampartd.h"
+#include "registry/lifecycle.h"
 
 #define P7_TYPE "application/pkcs7-mime; smime-type=certs-only"
 
@@ -332,147 +333,111 @@ static rp_err authenticate(struct enroll *e)
 	return RP_OK;
 }
 
+/* What est_issue needs besides the device record. */
+struct issuing {
+	struct enroll *e;
+	X509_REQ *csr;
+	const struct csr_info *info;
+	X509 *cert; /* the last one issued (ours) */
+};
+
 /*
- * The allowlist decision and the issuance, in one transaction. Returns
- * the HTTP status to refuse with (0: issued, *cert set).
+ * The EST checks of an allowlisted device (registry_enroll calls it
+ * inside its transaction, after the state checks): the claim's group, the
+ * renewal window and the hardware token; then the issuance.
+ */
+static rp_err est_issue(void *arg, const struct store_device *d,
+                        struct store_cert *sc, char **pem, char *why,
+                        size_t cap)
+{
+	struct issuing *is = arg;
+	struct enroll *e = is->e;
+	const struct csr_info *info = is->info;
+	int64_t now = (int64_t)time(NULL);
+	rp_err rc;
+
+	if (!e->re && strcmp(d->group, e->who) != 0) {
+		snprintf(why, cap,
+		         "claim is for group %s, serial %s is in group %s",
+		         e->who, info->id, d->group);
+		return RP_E_CLAIM_GROUP;
+	}
+	if (e->re && e->cur_not_after - now > e->rd->cfg.renew_window &&
+	    !d->force_renew) {
+		snprintf(why, cap,
+		         "certificate %s expires in %lld s, renewal opens "
+		         "%lld s before expiry",
+		         e->cur_serial, (long long)(e->cur_not_after - now),
+		         (long long)e->rd->cfg.renew_window);
+		return RP_E_RENEW_EARLY;
+	}
+	if (d->hw_token[0] != '\0') {
+		size_t a = strlen(d->hw_token), b = strlen(info->hwtoken);
+
+		if (!info->has_hwtoken || a != b ||
+		    !rp_memeq(d->hw_token, info->hwtoken, a)) {
+			snprintf(why, cap, "%s hardware token for serial %s",
+			         info->has_hwtoken ? "wrong" : "missing",
+			         info->id);
+			return RP_E_HWTOKEN;
+		}
+	}
+	X509_free(is->cert);
+	is->cert = NULL;
+	rc = ca_issue_device(e->rd->ca, is->csr, info->id,
+	                     e->rd->cfg.device_lifetime, &is->cert);
+	if (rc != RP_OK)
+		return rc;
+	rc = ca_serial_hex(is->cert, sc->serial);
+	*pem = ca_cert_pem(is->cert);
+	if (rc != RP_OK || *pem == NULL)
+		return RP_E_CRYPTO;
+	snprintf(sc->subject, sizeof sc->subject, "%s", info->id);
+	snprintf(sc->kind, sizeof sc->kind, "%s", STORE_CERT_DEVICE);
+	sc->not_before = ca_time(X509_get0_notBefore(is->cert));
+	sc->not_after = ca_time(X509_get0_notAfter(is->cert));
+	return RP_OK;
+}
+
+/*
+ * The allowlist decision and the issuance: the registry's enroll or renew
+ * transition (registry/lifecycle.h), one transaction. Returns the HTTP
+ * status to refuse with (0: issued, *cert set).
  */
 static int decide_and_issue(struct enroll *e, X509_REQ *csr,
                             const struct csr_info *info, X509 **cert,
                             rp_err *reason)
 {
-	struct rampartd *rd = e->rd;
-	struct store_device d;
-	struct store_cert sc;
-	int64_t now = (int64_t)time(NULL);
-	char *pem = NULL;
-	int tries, code = 403;
+	struct registry_actor who = {REG_ACTOR_DEVICE, info->id};
+	struct issuing is = {e, csr, info, NULL};
 	rp_err rc;
 
 	*cert = NULL;
-	*reason = RP_E_STORE;
-	if (store_begin(rd->store) != RP_OK)
+	rc = registry_enroll(e->rd, &who, info->id, e->re != 0,
+	                     e->re ? NULL : e->cur_serial, est_issue, &is,
+	                     e->why, sizeof e->why);
+	*reason = rc;
+	if (rc == RP_OK) {
+		*cert = is.cert;
+		broker_sync(e->rd, e->re ? "a renewal" : "an enrollment");
+		return 0;
+	}
+	X509_free(is.cert);
+	switch (rc) {
+	case RP_E_NOT_ALLOWLISTED:
+	case RP_E_DECOMMISSIONED:
+	case RP_E_CLAIM_GROUP:
+	case RP_E_ENROLLED:
+	case RP_E_STATE:
+	case RP_E_RENEW_EARLY:
+	case RP_E_HWTOKEN:
+		return 403;
+	default:
+		if (e->why[0] == '\0')
+			snprintf(e->why, sizeof e->why, "issuance failed: %s",
+			         rp_strerror(rc));
 		return 503;
-	rc = store_device_get(rd->store, info->id, &d);
-	if (rc == RP_E_NOT_FOUND) {
-		*reason = RP_E_NOT_ALLOWLISTED;
-		snprintf(e->why, sizeof e->why,
-		         "serial %s is not on the "
-		         "allowlist",
-		         info->id);
-		goto out;
 	}
-	if (rc != RP_OK) {
-		code = 503;
-		goto out;
-	}
-	if (d.state == STORE_DEV_DECOMMISSIONED) {
-		*reason = RP_E_DECOMMISSIONED;
-		snprintf(e->why, sizeof e->why, "serial %s is decommissioned",
-		         info->id);
-		goto out;
-	}
-	if (!e->re) {
-		if (strcmp(d.group, e->who) != 0) {
-			*reason = RP_E_CLAIM_GROUP;
-			snprintf(e->why, sizeof e->why,
-			         "claim is for group %s, serial %s is in "
-			         "group %s",
-			         e->who, info->id, d.group);
-			goto out;
-		}
-		if (d.state == STORE_DEV_ENROLLED && !d.allow_reprovision) {
-			*reason = RP_E_ENROLLED;
-			snprintf(e->why, sizeof e->why,
-			         "serial %s is already enrolled and "
-			         "re-provisioning is not allowed",
-			         info->id);
-			goto out;
-		}
-	} else {
-		if (d.state != STORE_DEV_ENROLLED) {
-			*reason = RP_E_STATE;
-			snprintf(e->why, sizeof e->why,
-			         "serial %s is %s, not enrolled", info->id,
-			         store_dev_state_name(d.state));
-			goto out;
-		}
-		if (e->cur_not_after - now > rd->cfg.renew_window &&
-		    !d.force_renew) {
-			*reason = RP_E_RENEW_EARLY;
-			snprintf(e->why, sizeof e->why,
-			         "certificate %s expires in %lld s, renewal "
-			         "opens %lld s before expiry",
-			         e->cur_serial,
-			         (long long)(e->cur_not_after - now),
-			         (long long)rd->cfg.renew_window);
-			goto out;
-		}
-	}
-	if (d.hw_token[0] != '\0') {
-		size_t a = strlen(d.hw_token), b = strlen(info->hwtoken);
-
-		if (!info->has_hwtoken || a != b ||
-		    !rp_memeq(d.hw_token, info->hwtoken, a)) {
-			*reason = RP_E_HWTOKEN;
-			snprintf(e->why, sizeof e->why,
-			         "%s hardware token for serial %s",
-			         info->has_hwtoken ? "wrong" : "missing",
-			         info->id);
-			goto out;
-		}
-	}
-	/* Issue; a serial clash (2^-128) is retried with a new serial. */
-	for (tries = 0; tries < 3; tries++) {
-		X509_free(*cert);
-		free(pem);
-		pem = NULL;
-		rc = ca_issue_device(rd->ca, csr, info->id,
-		                     rd->cfg.device_lifetime, cert);
-		if (rc != RP_OK)
-			break;
-		memset(&sc, 0, sizeof sc);
-		rc = ca_serial_hex(*cert, sc.serial);
-		pem = ca_cert_pem(*cert);
-		if (rc != RP_OK || pem == NULL) {
-			rc = RP_E_CRYPTO;
-			break;
-		}
-		snprintf(sc.subject, sizeof sc.subject, "%s", info->id);
-		snprintf(sc.kind, sizeof sc.kind, "%s", STORE_CERT_DEVICE);
-		sc.not_before = ca_time(X509_get0_notBefore(*cert));
-		sc.not_after = ca_time(X509_get0_notAfter(*cert));
-		rc = store_cert_add(rd->store, &sc, pem);
-		if (rc != RP_E_EXISTS)
-			break;
-	}
-	if (rc == RP_OK)
-		rc = store_device_set_state(rd->store, info->id,
-		                            STORE_DEV_ENROLLED);
-	if (rc == RP_OK && d.force_renew)
-		rc = store_device_set_flags(rd->store, info->id, 0, 0);
-	if (rc == RP_OK && !e->re)
-		rc = store_cert_mark_used(rd->store, e->cur_serial, now);
-	if (rc == RP_OK)
-		rc = store_commit(rd->store);
-	if (rc != RP_OK) {
-		code = 503;
-		*reason = rc;
-		snprintf(e->why, sizeof e->why, "issuance failed: %s",
-		         rp_strerror(rc));
-		goto out;
-	}
-	rp_log_info("%s: issued certificate %s to %s (%s)", e->route, sc.serial,
-	            info->id, e->re ? "renewal" : "first enrollment");
-	broker_sync(rd, e->re ? "a renewal" : "an enrollment");
-	code = 0;
-out:
-	free(pem);
-	if (code != 0) {
-		store_rollback(rd->store);
-		X509_free(*cert);
-		*cert = NULL;
-	}
-	return code;
 }
 
 static const char *const est_route[2] = {"/.well-known/est/simpleenroll",
