@@ -6,9 +6,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <inttypes.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "cli.h"
@@ -27,6 +29,46 @@ static void usage(FILE *f)
 	        "                    [--build-time UNIX] [--delta-base SHA256 "
 	        "--delta-result SHA256]\n"
 	        "                    IN OUT\n");
+}
+
+/* True when the file at path holds a PEM public key (and no private one). */
+static bool is_public_pem(const char *path)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, "-----BEGIN PUBLIC KEY-----") != NULL &&
+	       strstr(buf, "PRIVATE KEY-----") == NULL;
+}
+
+/* Why --key spec could not be used, naming it and what to do. */
+static void key_error(const char *spec, rp_err rc, bool have_pass)
+{
+	bool token = strncmp(spec, "pkcs11:", 7) == 0;
+
+	if (!token && access(spec, F_OK) != 0)
+		fprintf(stderr, "rampart sign: --key %s: %s\n", spec,
+		        strerror(errno));
+	else if (!token && rc == RP_E_KEY_FORMAT && is_public_pem(spec))
+		fprintf(
+		    stderr,
+		    "rampart sign: --key %s is a public key; sign with the "
+		    "private key (rampart keygen wrote it beside the .pub)\n",
+		    spec);
+	else if (!token && rc == RP_E_PASSPHRASE && !have_pass)
+		fprintf(stderr,
+		        "rampart sign: --key %s is encrypted: give its "
+		        "passphrase with --passphrase-file FILE\n",
+		        spec);
+	else
+		fprintf(stderr, "rampart sign: --key %s: %s (%s)\n", spec,
+		        rp_strerror(rc), rp_errname(rc));
 }
 
 static bool parse_version(const char *s, struct rp_image_hdr *h)
@@ -192,15 +234,22 @@ int cmd_sign(int argc, char **argv)
 	for (i = 0; i < nkeys; i++) {
 		rc = rp_signer_open(keyspec[i], pass, &signers[i]);
 		if (rc != RP_OK) {
-			fprintf(stderr, "rampart sign: key %zu: %s (%s)\n",
-			        i + 1, rp_strerror(rc), rp_errname(rc));
+			key_error(keyspec[i], rc, pass != NULL);
 			goto out;
 		}
+	}
+	/* name the file that is missing, not just "not found" */
+	if (access(argv[optind], R_OK) != 0) {
+		fprintf(stderr,
+		        "rampart sign: cannot read the payload %s: %s\n",
+		        argv[optind], strerror(errno));
+		goto out;
 	}
 	rc = rp_image_sign_file(argv[optind], argv[optind + 1], &h, signers,
 	                        nkeys, &out);
 	if (rc != RP_OK) {
-		fprintf(stderr, "rampart sign: %s (%s)\n", rp_strerror(rc),
+		fprintf(stderr, "rampart sign: %s -> %s: %s (%s)\n",
+		        argv[optind], argv[optind + 1], rp_strerror(rc),
 		        rp_errname(rc));
 		goto out;
 	}

@@ -72,8 +72,15 @@ expect 2 - $R keygen --alg rsa --out x
 head -c 300000 /dev/urandom >fw.bin
 $R sign --key ed --key ec --hw board-a --version 1.4.2 --counter 9 \
 	fw.bin fw.img >/dev/null
-expect 2 RP_E_PASSPHRASE $R sign --key enc --hw b --version 1.0.0 \
-	--counter 1 fw.bin x.img
+expect 2 "key enc is encrypted: give its passphrase with --passphrase-file FILE" \
+	$R sign --key enc --hw b --version 1.0.0 --counter 1 fw.bin x.img
+# the errors name the file and say what to do
+expect 2 "rampart sign: --key missing.key: No such file or directory" \
+	$R sign --key missing.key --hw b --version 1.0.0 --counter 1 fw.bin x.img
+expect 2 "rampart sign: --key ed.pub is a public key; sign with the private key" \
+	$R sign --key ed.pub --hw b --version 1.0.0 --counter 1 fw.bin x.img
+expect 2 "rampart sign: cannot read the payload no-such.bin: No such file or directory" \
+	$R sign --key ed --hw b --version 1.0.0 --counter 1 no-such.bin x.img
 echo wrong >wrongpass
 expect 2 RP_E_PASSPHRASE $R sign --key enc --passphrase-file wrongpass \
 	--hw b --version 1.0.0 --counter 1 fw.bin x.img
