@@ -243,13 +243,21 @@ static void device_ping(struct rampartd *rd, struct evhttp_request *req,
 {
 	struct store_device d;
 	struct rp_command c;
-	rp_err rc = store_device_get(rd->store, id, &d);
+	enum registry_state st;
+	rp_err rc = registry_get(rd, id, &d, &st);
 
-	if (rc == RP_OK && (d.state != STORE_DEV_ENROLLED || d.quarantined)) {
-		/* a quarantined device gets update and lock commands only */
+	if (rc == RP_OK && st == REG_ABSENT)
+		rc = RP_E_NOT_FOUND;
+	if (rc == RP_OK && st != REG_ENROLLED) {
+		/* a quarantined device gets update and lock commands only;
+		 * a revoked or expired one cannot connect */
+		char why[128];
+
+		snprintf(why, sizeof why, "device is %s, not enrolled",
+		         registry_state_name(st));
 		api_reply_error(req, 409,
-		                d.quarantined ? "device is quarantined"
-		                              : "device is not enrolled");
+		                st == REG_QUARANTINED ? "device is quarantined"
+		                                      : why);
 		return;
 	}
 	if (rc == RP_OK)

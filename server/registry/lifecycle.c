@@ -145,6 +145,12 @@ static rp_err load(struct rampartd *rd, const char *id, int64_t now,
 	return rc;
 }
 
+rp_err registry_get(struct rampartd *rd, const char *id, struct store_device *d,
+                    enum registry_state *st)
+{
+	return load(rd, id, (int64_t)time(NULL), d, st);
+}
+
 /* Begin, load and check t against the table: RP_OK with the transaction
  * open, or an error with it rolled back (done->why set for RP_E_STATE). */
 static rp_err open_checked(struct rampartd *rd, const char *id,
@@ -191,7 +197,7 @@ static void done_init(struct lifecycle_done *done)
 	memset(done, 0, sizeof *done);
 }
 
-/* --- revocation and decommissioning -------------------------------------- */
+/* --- revocation and decommissioning --------------------------------------- */
 
 struct collect {
 	const char *only; /* serial or NULL: all */
@@ -269,8 +275,7 @@ rp_err lifecycle_revoke(struct rampartd *rd, const struct registry_actor *who,
 	return rc;
 }
 
-/* --- operator flags ---------------------------------------------------------
- */
+/* --- operator flags ------------------------------------------------------- */
 
 rp_err registry_quarantine(struct rampartd *rd,
                            const struct registry_actor *who, const char *id,
@@ -329,8 +334,7 @@ rp_err registry_force_renew(struct rampartd *rd,
 	return close_audited(rd, who, id, REG_T_FORCE_RENEW, now, "", rc, done);
 }
 
-/* --- the allowlist
- * ------------------------------------------------------------ */
+/* --- the allowlist -------------------------------------------------------- */
 
 struct import {
 	struct rampartd *rd;
@@ -430,8 +434,7 @@ rp_err registry_remove(struct rampartd *rd, const struct registry_actor *who,
 	return close_audited(rd, who, id, REG_T_REMOVE, now, "", rc, done);
 }
 
-/* --- EST
- * ------------------------------------------------------------------------ */
+/* --- EST ------------------------------------------------------------------ */
 
 rp_err registry_enroll(struct rampartd *rd, const struct registry_actor *who,
                        const char *id, bool renew, const char *claim,
@@ -503,8 +506,7 @@ out_done:
 	return rc;
 }
 
-/* --- start-up
- * ------------------------------------------------------------------ */
+/* --- start-up ------------------------------------------------------------- */
 
 struct reserved {
 	size_t n;

@@ -29,7 +29,7 @@
 
 struct rampartd;
 
-/* --- the state model (pure) ---------------------------------------------- */
+/* --- the state model (pure) ----------------------------------------------- */
 
 /* The displayed states; REG_ABSENT: no such device (only an allowlist
  * add starts there). Order is the table's, not a progression. */
@@ -98,8 +98,7 @@ void registry_why(char *buf, size_t cap, const char *id, enum registry_state s,
 bool registry_broker_state(const struct store_device *d,
                            enum rp_broker_state *out);
 
-/* --- who, and the audit hook -----------------------------------------------
- */
+/* --- who, and the audit hook ---------------------------------------------- */
 
 enum registry_actor_kind {
 	REG_ACTOR_OPERATOR = 0, /* the admin API's bearer token */
@@ -138,8 +137,12 @@ void registry_set_audit(registry_audit_fn fn, void *arg);
  * "[audit actor=KIND:NAME device=ID transition=T from=S to=S]". */
 void registry_audit_log(void *arg, const struct registry_audit *a);
 
-/* --- the transitions -------------------------------------------------------
- */
+/* Read device id and its displayed state (outside a transition): RP_OK
+ * with *st REG_ABSENT when there is no such device; RP_E_STORE. */
+rp_err registry_get(struct rampartd *rd, const char *id, struct store_device *d,
+                    enum registry_state *st) RP_WARN_UNUSED;
+
+/* --- the transitions ------------------------------------------------------ */
 
 /* CRL reason of a decommission (RFC 5280 5.3.1). */
 #define LIFECYCLE_REASON_CESSATION 5 /* cessationOfOperation */

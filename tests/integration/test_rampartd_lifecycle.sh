@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# test_rampartd_lifecycle.sh - one device through its whole life against a real
-# rampartd (docs/lifecycle.md), by the CLI and the admin API: CSV import,
+# test_rampartd_lifecycle.sh - one device through its whole life against
+# a real rampartd (docs/lifecycle.md), by the CLI and the admin API: CSV import,
 # first enrollment (openssl req + curl, with a claim), quarantine,
 # release, forced renewal and renewal, revocation, re-provisioning and a
 # second enrollment, decommissioning, re-provisioning back to the
 # allowlist, removal. At every step the JSON "state" (GET /devices/ID),
 # the state in `rampart device list` and in `rampart allowlist list`
-# agree; refused transitions (quarantine, force renewal and release of a
-# revoked device, removal of an enrolled or decommissioned one) answer
-# 409 naming the state and the CLI exits 1, changing nothing; and the
-# audit hook (its log line) saw each transition exactly once, with the
-# right actor and the states before and after.
+# agree; refused transitions (quarantine, force renewal, release, ping
+# and removal of a revoked device, removal of a decommissioned one)
+# answer 409 naming the state and the CLI exits 1, changing nothing; and
+# the audit hook (its log line) saw each transition exactly once, with
+# the right actor and the states before and after.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
 
@@ -66,7 +66,7 @@ printf 'serial,hw_type,hw_token,group,tags\n%s,tpm2,,line-a,\n' "$ID" >"$T/a.csv
 cli allowlist import "$T/a.csv" >/dev/null || fail "allowlist import"
 expect allowlisted
 audited 1 operator:admin add absent allowlisted
-refused "remove-less: quarantine of an allowlisted device" \
+refused "quarantine of an allowlisted device" \
 	device quarantine "$ID" --reason x
 grep -qF "device $ID is allowlisted" "$T/out" || fail "quarantine: $(cat "$T/out")"
 ok "CSV import: allowlisted in all three views, one audit line by operator:admin; quarantine refused (409, exit 1)"
@@ -120,10 +120,12 @@ refused "force renewal of a revoked device" device renew "$ID"
 refused "release of a revoked device" device release "$ID"
 refused "second revocation" device revoke "$ID" --reason keyCompromise
 refused "removal of a revoked device" allowlist remove "$ID"
+refused "ping of a revoked device" device ping "$ID"
+grep -qF "device is revoked, not enrolled" "$T/out" || fail "ping: $(cat "$T/out")"
 expect revoked
 [ "$(grep -cF "device=$ID transition=quarantine" "$T/rd.log")" = 1 ] ||
 	fail "a refused quarantine was audited"
-ok "revoke: revoked everywhere; quarantine/renew/release/revoke/remove refused with 409 naming the state, exit 1, nothing changed or audited"
+ok "revoke: revoked everywhere; quarantine/renew/release/revoke/remove/ping refused with 409 naming the state, exit 1, nothing changed or audited"
 
 code=$(est POST simpleenroll "$T/claim.pem" "$T/claim.key" "$T/c1" "$T/o")
 [ "$code" = 403 ] || fail "enrollment of a revoked device without approval: $code"
