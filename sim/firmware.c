@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bootcore.h"
+#include "rampart/alloc.h"
 #include "rampart/crypto_host.h"
 #include "rampart/encode.h"
 #include "rampart/log.h"
@@ -110,7 +111,7 @@ static rp_err read_file(const char *path, uint8_t **out, size_t *len)
 		rc = RP_E_TOO_BIG;
 		goto out;
 	}
-	buf = malloc((size_t)n);
+	buf = rp_malloc((size_t)n);
 	if (buf == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;
@@ -304,7 +305,7 @@ rp_err sim_dev_boot(struct sim_dev *d, const struct sim_fw *fw)
 	rp_err rc;
 
 	memset(fl, 0, sizeof *fl);
-	fl->mem = malloc(size);
+	fl->mem = rp_malloc(size);
 	if (fl->mem == NULL)
 		return RP_E_NOMEM;
 	memset(fl->mem, 0xff, size); /* a new chip reads erased */

@@ -21,6 +21,7 @@
 
 #include <event2/event.h>
 
+#include "rampart/alloc.h"
 #include "rampart/log.h"
 #include "rampart/mqloop.h"
 #include "sim.h"
@@ -414,7 +415,7 @@ int sim_fleet_run(const struct sim_conf *c, struct sim_dev *devs,
 		rp_log(RP_LOG_ERROR, "--broker wants HOST:PORT (numeric host)");
 		return 2;
 	}
-	f.order = calloc(c->devices > 0 ? c->devices : 1, sizeof f.order[0]);
+	f.order = rp_calloc(c->devices > 0 ? c->devices : 1, sizeof f.order[0]);
 	f.base = event_base_new();
 	if (f.order == NULL || f.base == NULL)
 		goto out;

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "est.h"
+#include "rampart/alloc.h"
 #include "rampart/backoff.h"
 #include "rampart/enroll.h"
 #include "rampart/http.h"
@@ -228,7 +229,7 @@ rp_err sim_prepare(const struct sim_conf *c, struct sim_dev *devs,
                    const struct sim_fw *fw, struct sim_prep_stats *st,
                    volatile sig_atomic_t *stop)
 {
-	struct prep *p = calloc(1, sizeof *p);
+	struct prep *p = rp_calloc(1, sizeof *p);
 	pthread_t th[64];
 	unsigned i, nth = 0, want;
 	double t0 = now_s(), last = t0;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rampart/alloc.h"
 #include "rampart/config.h"
 #include "rampart/mem.h"
 
@@ -154,7 +155,7 @@ static rp_err set_value(struct parser *p, size_t k, const char *v, size_t len)
 
 	switch (key->type) {
 	case RP_CONFIG_STRING:
-		copy = malloc(len + 1);
+		copy = rp_malloc(len + 1);
 		if (copy == NULL)
 			return RP_E_NOMEM;
 		memcpy(copy, v, len);
@@ -458,7 +459,7 @@ static rp_err finish(struct parser *p)
 		}
 		if (key->type == RP_CONFIG_STRING && key->def != NULL) {
 			sp = (char **)field(p, k);
-			*sp = strdup(key->def);
+			*sp = rp_strdup(key->def);
 			if (*sp == NULL)
 				return RP_E_NOMEM;
 		}
@@ -490,8 +491,8 @@ rp_err rp_config_parse(const struct rp_config_key *keys, size_t nkeys,
 		         RP_CONFIG_MAX_BYTES);
 		return RP_E_TOO_BIG;
 	}
-	p.key_line = calloc(nkeys + 1, sizeof *p.key_line);
-	p.sect_line = calloc(nkeys + 1, sizeof *p.sect_line);
+	p.key_line = rp_calloc(nkeys + 1, sizeof *p.key_line);
+	p.sect_line = rp_calloc(nkeys + 1, sizeof *p.sect_line);
 	if (p.key_line == NULL || p.sect_line == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;
@@ -549,7 +550,7 @@ rp_err rp_config_load(const struct rp_config_key *keys, size_t nkeys,
 		rc = RP_E_TOO_BIG;
 		goto out;
 	}
-	buf = malloc((size_t)st.st_size + 1);
+	buf = rp_malloc((size_t)st.st_size + 1);
 	if (buf == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;

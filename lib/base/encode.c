@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "rampart/alloc.h"
 #include "rampart/encode.h"
 
 size_t rp_escape(char *dst, size_t cap, const char *src, size_t len)
@@ -111,7 +112,7 @@ rp_err rp_b64_decode(const char *b64, size_t b64len, enum rp_b64 variant,
 	 * decode into a buffer that is surely large enough, then check. */
 	bound = b64len / 4 * 3 + 3;
 	if (cap < bound) {
-		tmp = malloc(bound);
+		tmp = rp_malloc(bound);
 		if (tmp == NULL)
 			return RP_E_NOMEM;
 	}

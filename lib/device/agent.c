@@ -35,6 +35,7 @@
 
 #include "agent_queue.h"
 #include "rampart/agent.h"
+#include "rampart/alloc.h"
 #include "rampart/backoff.h"
 #include "rampart/id.h"
 #include "rampart/log.h"
@@ -540,7 +541,7 @@ rp_err rp_agent_new(const struct rp_agent_conf *conf, rp_agent **out)
 	    conf->keepalive_s > 65535)
 		goto out;
 	rc = RP_E_NOMEM;
-	a = calloc(1, sizeof *a);
+	a = rp_calloc(1, sizeof *a);
 	if (a == NULL)
 		goto out;
 	a->c = *conf;

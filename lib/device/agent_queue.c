@@ -8,6 +8,8 @@
 
 #include "agent_queue.h"
 
+#include "rampart/alloc.h"
+
 void agentq_init(struct agentq *q, uint32_t max)
 {
 	memset(q, 0, sizeof *q);
@@ -53,7 +55,7 @@ rp_err agentq_push(struct agentq *q, enum agentq_kind kind, const char *data,
 			q->dropped_events++;
 		}
 	}
-	m = malloc(sizeof *m + len + 1);
+	m = rp_malloc(sizeof *m + len + 1);
 	if (m == NULL)
 		return RP_E_NOMEM;
 	m->next = NULL;

@@ -14,6 +14,7 @@
 #include <openssl/pkcs7.h>
 
 #include "est.h"
+#include "rampart/alloc.h"
 #include "rampart/encode.h"
 #include "rampart/http.h"
 #include "rampart/log.h"
@@ -40,7 +41,7 @@ rp_err est_parse_certs(const uint8_t *body, size_t len, STACK_OF(X509) * *certs)
 	while (end > start && (body[end - 1] == ' ' || body[end - 1] == '\r' ||
 	                       body[end - 1] == '\n' || body[end - 1] == '\t'))
 		end--;
-	der = malloc(len);
+	der = rp_malloc(len);
 	if (der == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;
@@ -167,7 +168,7 @@ static rp_err enroll_request(const char *base, bool reenroll,
 		return rc;
 	/* RFC 7030 4.2.1: the body is the base64 of the DER PKCS#10. */
 	blen = rp_b64_len(csr_len, RP_B64_STD);
-	*b64 = malloc(blen);
+	*b64 = rp_malloc(blen);
 	if (*b64 == NULL)
 		return RP_E_NOMEM;
 	rc = rp_b64_encode(csr, csr_len, RP_B64_STD, *b64, blen);
@@ -261,7 +262,7 @@ rp_err est_enroll_start(struct event_base *evb, SSL_CTX *ctx, const char *base,
 	rp_err rc = RP_E_NOMEM;
 
 	*out = NULL;
-	c = calloc(1, sizeof *c);
+	c = rp_calloc(1, sizeof *c);
 	if (c == NULL)
 		goto out;
 	c->cb = cb;

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "keystore_int.h"
+#include "rampart/alloc.h"
 #include "rampart/file.h"
 #include "rampart/id.h"
 #include "rampart/log.h"
@@ -431,7 +432,7 @@ rp_err rp_keystore_open(const char *spec, rp_keystore **out)
 	if (spec == NULL || out == NULL)
 		return RP_E_INVAL;
 	*out = NULL;
-	ks = calloc(1, sizeof *ks);
+	ks = rp_calloc(1, sizeof *ks);
 	if (ks == NULL)
 		return RP_E_NOMEM;
 	rc = rp_keystore_spec_parse(spec, strlen(spec), &ks->spec);
@@ -609,7 +610,7 @@ out:
 
 static rp_err read_pem_file(const char *path, char **out, size_t *len)
 {
-	char *buf = malloc(CERT_MAX);
+	char *buf = rp_malloc(CERT_MAX);
 	rp_err rc;
 
 	if (buf == NULL)
@@ -825,7 +826,7 @@ rp_err rp_keystore_csr(rp_keystore *ks, const char *cn, const char *hwtoken,
 	n = i2d_X509_REQ(req, NULL);
 	if (n <= 0)
 		goto out;
-	*der = malloc((size_t)n);
+	*der = rp_malloc((size_t)n);
 	if (*der == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;

@@ -15,6 +15,7 @@
 
 #include "enroll.h"
 #include "est.h"
+#include "rampart/alloc.h"
 #include "rampart/enroll.h"
 #include "rampart/http.h"
 #include "rampart/log.h"
@@ -150,7 +151,7 @@ rp_err rp_renew_start(struct event_base *base, const struct rp_renew_opts *o,
 	if (base == NULL || ks == NULL || cb == NULL || out == NULL)
 		goto out;
 	rc = RP_E_NOMEM;
-	c = calloc(1, sizeof *c);
+	c = rp_calloc(1, sizeof *c);
 	if (c == NULL)
 		goto out;
 	c->ks = ks;

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rampart/alloc.h"
 #include "rampart/broker.h"
 #include "rampart/file.h"
 
@@ -46,7 +47,7 @@ struct rp_broker_snapshot {
 
 static void *def_calloc(size_t n, size_t s)
 {
-	return calloc(n, s);
+	return rp_calloc(n, s);
 }
 
 static void def_free(void *p)
@@ -420,7 +421,7 @@ rp_err rp_broker_snapshot_load(const char *path,
 		rc = RP_E_TOO_BIG;
 		goto out;
 	}
-	buf = malloc((size_t)st.st_size + 1);
+	buf = rp_malloc((size_t)st.st_size + 1);
 	if (buf == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;
@@ -560,7 +561,7 @@ static void sb_add(struct sbuf *b, const char *a, const char *c, const char *d)
 
 			while (cap < b->len + n + 1)
 				cap *= 2;
-			np = realloc(b->p, cap);
+			np = rp_realloc(b->p, cap);
 			if (np == NULL) {
 				b->oom = true;
 				return;

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rampart/alloc.h"
 #include "rampart/chainlog.h"
 #include "rampart/crypto_host.h"
 #include "rampart/encode.h"
@@ -220,7 +221,7 @@ rp_err rp_chainlog_verify_buf(const char *buf, size_t len,
 	if (buf == NULL && len > 0)
 		goto out;
 	rc = RP_E_NOMEM;
-	w = malloc(sizeof *w);
+	w = rp_malloc(sizeof *w);
 	if (w == NULL)
 		goto out;
 	walk_init(w);
@@ -255,7 +256,7 @@ rp_err rp_chainlog_verify(const char *path, struct rp_chainlog_report *report)
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		goto out;
 	rc = RP_E_NOMEM;
-	w = malloc(sizeof *w);
+	w = rp_malloc(sizeof *w);
 	if (w == NULL)
 		goto out;
 	walk_init(w);
@@ -328,7 +329,7 @@ static rp_err recover(rp_chainlog *l, off_t size, int *torn)
 	win = size < WIN ? (size_t)size : WIN;
 	base = size - (off_t)win;
 	rc = RP_E_NOMEM;
-	buf = malloc(win);
+	buf = rp_malloc(win);
 	if (buf == NULL)
 		goto out;
 	rc = pread_all(l->fd, buf, win, base);
@@ -387,7 +388,7 @@ rp_err rp_chainlog_open(const char *path, rp_chainlog **out, int *torn)
 	if (path == NULL)
 		goto out;
 	rc = RP_E_NOMEM;
-	l = calloc(1, sizeof *l);
+	l = rp_calloc(1, sizeof *l);
 	if (l == NULL)
 		goto out;
 	l->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,

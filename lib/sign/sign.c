@@ -26,6 +26,7 @@
 #include <openssl/x509.h>
 
 #include "base/pubkey_int.h"
+#include "rampart/alloc.h"
 #include "rampart/bytes.h"
 #include "rampart/crypto_host.h"
 #include "rampart/file.h"
@@ -240,7 +241,7 @@ rp_err rp_signer_open(const char *spec, const char *passphrase, rp_signer **out)
 	rp_err rc;
 
 	*out = NULL;
-	s = calloc(1, sizeof *s);
+	s = rp_calloc(1, sizeof *s);
 	if (s == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;
@@ -399,7 +400,7 @@ rp_err rp_image_sign_file(const char *in_path, const char *out_path,
 		rc = RP_E_INVAL;
 		goto out;
 	}
-	buf = malloc(RP_IMAGE_HOST_WORK);
+	buf = rp_malloc(RP_IMAGE_HOST_WORK);
 	md = EVP_MD_CTX_new();
 	if (buf == NULL || md == NULL) {
 		rc = RP_E_NOMEM;

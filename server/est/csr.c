@@ -17,6 +17,7 @@
 
 #include "csr.h"
 #include "pki/ca.h"
+#include "rampart/alloc.h"
 #include "rampart/broker.h"
 #include "rampart/encode.h"
 #include "rampart/id.h"
@@ -59,7 +60,7 @@ rp_err csr_decode(const char *body, size_t len, X509_REQ **out, char *why,
 		         len);
 		return RP_E_TOO_BIG;
 	}
-	der = malloc(len / 4 * 3 + 3);
+	der = rp_malloc(len / 4 * 3 + 3);
 	if (der == NULL)
 		return RP_E_NOMEM;
 	rc = rp_b64_decode(body, len, RP_B64_STD, " \t\r\n", der,

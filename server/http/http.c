@@ -23,6 +23,7 @@
 
 #include "http.h"
 #include "router.h"
+#include "rampart/alloc.h"
 #include "rampart/log.h"
 
 /* TLS 1.2 floor: ECDHE key exchange and AEAD ciphers only. */
@@ -261,7 +262,7 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
 	struct http_server *srv = arg;
 	SSL *ssl = SSL_new(srv->ctx);
-	struct conn *c = calloc(1, sizeof *c); /* owned by ssl, then */
+	struct conn *c = rp_calloc(1, sizeof *c); /* owned by ssl, then */
 	struct bufferevent *bev = NULL;
 
 	if (ssl == NULL || c == NULL ||
@@ -329,7 +330,7 @@ rp_err http_listen(struct event_base *base, SSL_CTX *ctx, const char *addr,
                    int port, const struct http_hooks *hooks,
                    struct http_server **out, int *bound)
 {
-	struct http_server *srv = calloc(1, sizeof *srv); /* *out's */
+	struct http_server *srv = rp_calloc(1, sizeof *srv); /* *out's */
 	struct evhttp_bound_socket *h;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
@@ -424,7 +425,7 @@ rp_err http_body(struct evhttp_request *req, size_t max, char **out,
 	*len = n;
 	if (n > max)
 		return RP_E_BODY_TOO_BIG;
-	b = malloc(n + 1);
+	b = rp_malloc(n + 1);
 	if (b == NULL)
 		return RP_E_NOMEM;
 	if (evbuffer_copyout(in, b, n) != (ev_ssize_t)n) {

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "rampart/alloc.h"
 #include "rampart/encode.h"
 #include "rampart/log.h"
 #include "refusal.h"
@@ -394,7 +395,7 @@ rp_err refusals_new(struct event_base *base, struct store *store,
 	    conf->total_burst < 1)
 		goto out;
 	rc = RP_E_NOMEM;
-	r = calloc(1, sizeof *r);
+	r = rp_calloc(1, sizeof *r);
 	if (r == NULL)
 		goto out;
 	r->store = store;
@@ -402,9 +403,9 @@ rp_err refusals_new(struct event_base *base, struct store *store,
 	snprintf(r->all.key, sizeof r->all.key, "%s", REFUSAL_ALL_PEERS);
 	r->all.tokens = (double)conf->total_burst;
 	r->all.last_ms = mono_ms();
-	r->q = calloc(QUEUE_MAX, sizeof *r->q);
-	r->w = calloc(QUEUE_MAX, sizeof *r->w);
-	r->peers = calloc(PEERS_MAX, sizeof *r->peers);
+	r->q = rp_calloc(QUEUE_MAX, sizeof *r->q);
+	r->w = rp_calloc(QUEUE_MAX, sizeof *r->w);
+	r->peers = rp_calloc(PEERS_MAX, sizeof *r->peers);
 	r->timer = evtimer_new(base, on_timer, r);
 	r->sweep = evtimer_new(base, on_sweep, r);
 	if (r->q == NULL || r->w == NULL || r->peers == NULL ||

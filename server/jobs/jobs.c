@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "jobs/jobs.h"
+#include "rampart/alloc.h"
 #include "rampart/backoff.h"
 #include "rampart/log.h"
 
@@ -133,7 +134,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 rp_err jobs_new(struct event_base *base, const struct jobs_clock *clk,
                 struct jobs **out)
 {
-	struct jobs *j = calloc(1, sizeof *j); /* owned by the caller */
+	struct jobs *j = rp_calloc(1, sizeof *j); /* owned by the caller */
 	rp_err rc = RP_E_NOMEM;
 
 	*out = NULL;

@@ -30,6 +30,7 @@
 #include "broker/fleet.h"
 #include "mqtt/mqtt.h"
 #include "mqtt/msg.h"
+#include "rampart/alloc.h"
 #include "rampart/backoff.h"
 #include "rampart/log.h"
 #include "rampart/mqloop.h"
@@ -333,7 +334,7 @@ rp_err mqtt_start(struct rampartd *rd)
 	rd->mqtt = NULL;
 	if (b == NULL || b[0] == '\0')
 		return RP_OK;
-	mq = calloc(1, sizeof *mq);
+	mq = rp_calloc(1, sizeof *mq);
 	if (mq == NULL)
 		return RP_E_NOMEM;
 	mq->rd = rd;

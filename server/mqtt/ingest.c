@@ -20,6 +20,7 @@
 
 #include "mqtt/mqtt.h"
 #include "mqtt/msg.h"
+#include "rampart/alloc.h"
 #include "rampart/encode.h"
 #include "rampart/log.h"
 #include "rampartd.h"
@@ -112,7 +113,7 @@ rp_err ingest_init(struct ingest *in, struct rampartd *rd,
 	if (in->conf.queue_max == 0 || in->conf.batch_max == 0 ||
 	    in->conf.batch_max > in->conf.queue_max)
 		return RP_E_INVAL;
-	in->q = calloc(in->conf.queue_max, sizeof *in->q);
+	in->q = rp_calloc(in->conf.queue_max, sizeof *in->q);
 	in->timer = evtimer_new(base, on_timer, in);
 	if (in->q == NULL || in->timer == NULL) {
 		ingest_free(in);

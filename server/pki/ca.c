@@ -25,6 +25,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "rampart/alloc.h"
 #include "rampart/file.h"
 #include "rampart/keystore.h"
 #include "rampart/log.h"
@@ -106,7 +107,7 @@ char *ca_cert_pem(X509 *cert)
 
 	if (b != NULL && PEM_write_bio_X509(b, cert) == 1) {
 		n = BIO_get_mem_data(b, &data);
-		pem = malloc((size_t)n + 1);
+		pem = rp_malloc((size_t)n + 1);
 		if (pem != NULL) {
 			memcpy(pem, data, (size_t)n);
 			pem[n] = '\0';
@@ -579,7 +580,7 @@ static rp_err load_pki(struct ca *ca, const struct ca_opts *o)
 rp_err ca_open(const char *data_dir, const struct ca_opts *o, struct ca **out,
                int *created)
 {
-	struct ca *ca = calloc(1, sizeof *ca);
+	struct ca *ca = rp_calloc(1, sizeof *ca);
 	struct stat st;
 	rp_err rc = RP_OK;
 
@@ -811,8 +812,8 @@ rp_err ca_make_crl(struct ca *ca, const struct ca_revoked *r, size_t n,
 	if (dlen <= 0 || b == NULL || PEM_write_bio_X509_CRL(b, crl) != 1)
 		goto out;
 	len = BIO_get_mem_data(b, &data);
-	*pem = malloc((size_t)len + 1);
-	*der = malloc((size_t)dlen);
+	*pem = rp_malloc((size_t)len + 1);
+	*der = rp_malloc((size_t)dlen);
 	if (*pem == NULL || *der == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;

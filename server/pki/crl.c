@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "jobs/rd_jobs.h"
+#include "rampart/alloc.h"
 #include "rampart/log.h"
 #include "rampartd.h"
 
@@ -27,7 +28,7 @@ static int add_one(void *arg, const struct store_cert *c)
 
 	if (k->n == k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 64;
-		struct ca_revoked *r = realloc(k->r, cap * sizeof *r);
+		struct ca_revoked *r = rp_realloc(k->r, cap * sizeof *r);
 		char(*s)[41];
 
 		if (r == NULL) {
@@ -35,7 +36,7 @@ static int add_one(void *arg, const struct store_cert *c)
 			return 1;
 		}
 		k->r = r;
-		s = realloc(k->serials, cap * sizeof *s);
+		s = rp_realloc(k->serials, cap * sizeof *s);
 		if (s == NULL) {
 			k->oom = 1;
 			return 1;

@@ -22,6 +22,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "rampart/alloc.h"
 #include "rampart/http.h"
 
 struct rp_http_call {
@@ -327,7 +328,7 @@ rp_err rp_http_start(struct event_base *base, struct ssl_ctx_st *ctx,
 	if (base == NULL || ctx == NULL || r == NULL || r->url == NULL ||
 	    r->method == NULL || cb == NULL || !method_of(r->method, &m))
 		goto out;
-	c = calloc(1, sizeof *c);
+	c = rp_calloc(1, sizeof *c);
 	if (c == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;
@@ -457,7 +458,7 @@ static rp_err gather_body(void *arg, const void *data, size_t len)
 		cap = g->cap ? g->cap : 4096;
 		while (cap < r->body_len + len + 1)
 			cap *= 2;
-		nb = realloc(r->body, cap);
+		nb = rp_realloc(r->body, cap);
 		if (nb == NULL)
 			return RP_E_NOMEM;
 		r->body = nb;
@@ -500,7 +501,7 @@ rp_err rp_http_request(struct ssl_ctx_st *ctx, const struct rp_http_request *r,
 		rc = g.done ? g.rc : RP_E_HTTP;
 	}
 	if (rc == RP_OK && resp->body == NULL) {
-		resp->body = malloc(1);
+		resp->body = rp_malloc(1);
 		if (resp->body == NULL)
 			rc = RP_E_NOMEM;
 	}

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rampart/alloc.h"
 #include "rampart/crypto_host.h"
 
 struct file_src {
@@ -62,7 +63,7 @@ rp_err rp_image_src_file_open(struct rp_image_src *src, const char *path)
 		rc = RP_E_INVAL;
 		goto out;
 	}
-	f = malloc(sizeof *f);
+	f = rp_malloc(sizeof *f);
 	if (f == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;

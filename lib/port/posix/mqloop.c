@@ -42,6 +42,7 @@
 #include <mosquitto.h>
 #include <openssl/ssl.h>
 
+#include "rampart/alloc.h"
 #include "rampart/mqloop.h"
 
 struct rp_mqloop {
@@ -199,7 +200,7 @@ rp_err rp_mqloop_new(struct event_base *base, struct mosquitto *m,
 	if (base == NULL || m == NULL || on_lost == NULL)
 		goto out;
 	rc = RP_E_NOMEM;
-	l = calloc(1, sizeof *l);
+	l = rp_calloc(1, sizeof *l);
 	if (l == NULL)
 		goto out;
 	l->base = base;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rampart/alloc.h"
 #include "rampart/crypto_host.h"
 #include "rampart/encode.h"
 #include "rampart/sysinfo.h"
@@ -201,7 +202,7 @@ static rp_err slurp(const char *path, size_t max, char **out, size_t *len)
 			rc = RP_E_NOMEM;
 			if (buf != NULL)
 				cap *= 2;
-			nb = realloc(buf, cap + 1);
+			nb = rp_realloc(buf, cap + 1);
 			if (nb == NULL)
 				goto out;
 			buf = nb;
@@ -425,10 +426,10 @@ rp_err rp_sysinfo_new(const struct rp_sysinfo_conf *c, rp_sysinfo **out)
 			goto out;
 	}
 	rc = RP_E_NOMEM;
-	s = calloc(1, sizeof *s);
+	s = rp_calloc(1, sizeof *s);
 	if (s == NULL)
 		goto out;
-	s->proc_root = strdup(root);
+	s->proc_root = rp_strdup(root);
 	if (s->proc_root == NULL)
 		goto out;
 	memcpy(s->fw_version, ver, n + 1);
@@ -690,11 +691,11 @@ rp_err rp_authwatch_open(const char *path, rp_authwatch **out)
 	if (path == NULL)
 		goto out;
 	rc = RP_E_NOMEM;
-	w = calloc(1, sizeof *w);
+	w = rp_calloc(1, sizeof *w);
 	if (w == NULL)
 		goto out;
 	w->fd = -1;
-	w->path = strdup(path);
+	w->path = rp_strdup(path);
 	if (w->path == NULL)
 		goto out;
 	fd = open_log(path, &st, &rc);
