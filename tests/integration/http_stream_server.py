@@ -8,11 +8,21 @@
 #   /badrange 206 with a Content-Range starting at 0 whatever was asked
 #   /stall   headers and 10 bytes, then nothing (the idle deadline)
 #   /drip    one byte every 200 ms for ever (the overall deadline)
+#   /cont    a 100 Continue, then a 200: the interim one is no answer
+#   /neg /big a status of -7 / 999
 # on 127.0.0.1 and 127.0.0.2 (the certificate names 127.0.0.1 only).
 import http.server, ssl, sys, threading, time
 
 BODY_LEN = 100000
 BODY = bytes(i % 251 for i in range(BODY_LEN))
+
+
+RAW = {
+    "/cont": (b"HTTP/1.1 100 Continue\r\n\r\n",
+              b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    "/neg": (b"HTTP/1.1 -7 Odd\r\nContent-Length: 2\r\n\r\nok",),
+    "/big": (b"HTTP/1.1 999 Odd\r\nContent-Length: 2\r\n\r\nok",),
+}
 
 
 class H(http.server.BaseHTTPRequestHandler):
@@ -70,6 +80,12 @@ class H(http.server.BaseHTTPRequestHandler):
                     time.sleep(0.2)
             except OSError:
                 pass
+        elif p in RAW:
+            for part in RAW[p]:
+                self.wfile.write(part)
+                self.wfile.flush()
+                time.sleep(0.3)  # the pieces apart, in their own reads
+            self.close_connection = True
         else:
             self.head(404, 0)
 

@@ -8,7 +8,7 @@
  * deadline; cancellation in flight (ASan sees every byte freed). Each
  * wait is on the loop until on_done, with the test's deadline as a guard.
  * The same server at an IP its certificate does not name:
- * RP_E_TLS_UNTRUSTED.
+ * RP_E_TLS_UNTRUSTED. Only a final status (200..599) is an answer.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -300,6 +300,23 @@ static void test_cancel(void **state)
 	event_base_free(g.base);
 }
 
+/* Only a final status in 200..599 is an answer: a 100 Continue before a
+ * 200, a negative and a 999 status fail before on_head. */
+static void test_status(void **state)
+{
+	static const char *const paths[] = {"/cont", "/neg", "/big"};
+	struct got g;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		fetch(&g, paths[i], 0, 0, 0, 0);
+		assert_int_equal(g.rc, RP_E_HTTP);
+		assert_int_equal(g.heads, 0);
+		end(&g);
+	}
+}
+
 /* The same server at 127.0.0.2: its certificate names 127.0.0.1 only. */
 static void test_wrong_ip(void **state)
 {
@@ -320,6 +337,7 @@ int main(void)
 	    cmocka_unit_test(test_bodies), cmocka_unit_test(test_max_body),
 	    cmocka_unit_test(test_range),  cmocka_unit_test(test_deadlines),
 	    cmocka_unit_test(test_cancel), cmocka_unit_test(test_wrong_ip),
+	    cmocka_unit_test(test_status),
 	};
 
 	return cmocka_run_group_tests(t, start, stop);

@@ -168,6 +168,12 @@ static int on_header(struct evhttp_request *req, void *arg)
 	if (c->ended)
 		return -1;
 	c->status = evhttp_request_get_response_code(req);
+	/* A final status only: a 1xx is interim (RFC 9110 15.2), and
+	 * anything outside 200..599 is no HTTP status at all. */
+	if (c->status < 200 || c->status > 599) {
+		rc = RP_E_HTTP;
+		goto out;
+	}
 	if (c->range_start > 0 && c->status == 206) {
 		if (!range_matches(evhttp_find_header(h, "Content-Range"),
 		                   c->range_start)) {
