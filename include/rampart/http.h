@@ -24,6 +24,7 @@ struct ssl_ctx_st; /* OpenSSL's SSL_CTX */
 struct event_base; /* libevent's */
 
 #define RP_HTTP_MAX_RESPONSE (1024 * 1024) /* default response ceiling */
+#define RP_HTTP_MAX_HEADERS  (16 * 1024)   /* status line and headers */
 
 struct rp_http_request {
 	const char *method;       /* "GET", "POST" or "DELETE" */

@@ -10,6 +10,7 @@
 #   /drip    one byte every 200 ms for ever (the overall deadline)
 #   /cont    a 100 Continue, then a 200: the interim one is no answer
 #   /neg /big a status of -7 / 999
+#   /bigheaders 1 MB of headers (the client's bound is 16 KiB)
 # on 127.0.0.1 and 127.0.0.2 (the certificate names 127.0.0.1 only).
 import http.server, ssl, sys, threading, time
 
@@ -80,6 +81,16 @@ class H(http.server.BaseHTTPRequestHandler):
                     time.sleep(0.2)
             except OSError:
                 pass
+        elif p == "/bigheaders":
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                for i in range(128):
+                    self.wfile.write(b"X-Pad-%d: %s\r\n" % (i, b"a" * 8000))
+                    self.wfile.flush()
+                self.wfile.write(b"Content-Length: 2\r\n\r\nok")
+            except OSError:
+                pass
+            self.close_connection = True
         elif p in RAW:
             for part in RAW[p]:
                 self.wfile.write(part)

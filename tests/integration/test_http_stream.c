@@ -317,6 +317,18 @@ static void test_status(void **state)
 	}
 }
 
+/* 1 MB of headers: refused at RP_HTTP_MAX_HEADERS, not gathered. */
+static void test_big_headers(void **state)
+{
+	struct got g;
+
+	(void)state;
+	fetch(&g, "/bigheaders", 0, 0, 0, 0);
+	assert_int_equal(g.rc, RP_E_HTTP);
+	assert_int_equal(g.heads, 0);
+	end(&g);
+}
+
 /* The same server at 127.0.0.2: its certificate names 127.0.0.1 only. */
 static void test_wrong_ip(void **state)
 {
@@ -337,7 +349,7 @@ int main(void)
 	    cmocka_unit_test(test_bodies), cmocka_unit_test(test_max_body),
 	    cmocka_unit_test(test_range),  cmocka_unit_test(test_deadlines),
 	    cmocka_unit_test(test_cancel), cmocka_unit_test(test_wrong_ip),
-	    cmocka_unit_test(test_status),
+	    cmocka_unit_test(test_status), cmocka_unit_test(test_big_headers),
 	};
 
 	return cmocka_run_group_tests(t, start, stop);

@@ -128,7 +128,7 @@ static void on_error(enum evhttp_request_error err, void *arg)
 	case EVREQ_HTTP_TIMEOUT:
 		call_end(c, RP_E_TIMEOUT);
 		break;
-	case EVREQ_HTTP_DATA_TOO_LONG:
+	case EVREQ_HTTP_DATA_TOO_LONG: /* the body */
 		call_end(c, RP_E_TOO_BIG);
 		break;
 	default:
@@ -400,6 +400,11 @@ rp_err rp_http_start(struct event_base *base, struct ssl_ctx_st *ctx,
 	/* One over the limit: on_chunk is the one that says RP_E_TOO_BIG
 	 * for a body of unknown length; evhttp for a Content-Length. */
 	evhttp_connection_set_max_body_size(c->conn, (ev_ssize_t)c->max_body);
+	/* libevent's default is no bound: a server's endless headers would
+	 * be gathered in memory. Past this (libevent says
+	 * EVREQ_HTTP_INVALID_HEADER, as for a malformed one): RP_E_HTTP before
+	 * on_head. */
+	evhttp_connection_set_max_headers_size(c->conn, RP_HTTP_MAX_HEADERS);
 	evhttp_connection_set_retries(c->conn, 0);
 	req = evhttp_request_new(on_done, c);
 	if (req == NULL)
