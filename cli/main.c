@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main.c - the rampart command line: finds the subcommand and runs it.
- * Each subcommand lives in its own cmd_*.c and is listed in cmds[] below;
- * cli_uint, the number parser they share (cli.h), is here too.
+ * Each subcommand lives in its own cmd_*.c and is listed in cmds[] below,
+ * the table of lib/tool/cmdline.h (unknown commands, --help, --version).
  */
 #include <errno.h>
 #include <signal.h>
@@ -17,69 +17,98 @@
 #include "rampart/log.h"
 #include "rampart/mem.h"
 
-static int cmd_version(int argc, char **argv);
-static int cmd_help(int argc, char **argv);
+/* Each subcommand keeps its own argv parser for now (TOOL_RAW); the
+ * command words, --help, --version and the mistakes in them are the
+ * table's (lib/tool/cmdline.h). */
+#define RAW(fn)                                       \
+	static int raw_##fn(const struct tool_ctx *c) \
+	{                                             \
+		return fn(c->argc, c->argv);          \
+	}
+RAW(cmd_keygen)
+RAW(cmd_pubkey)
+RAW(cmd_sign)
+RAW(cmd_verify)
+RAW(cmd_inspect)
+RAW(cmd_keyset)
+RAW(cmd_allowlist)
+RAW(cmd_claim)
+RAW(cmd_device)
+RAW(cmd_broker_config)
 
-static const struct cli_cmd cmds[] = {
-    {"help", "show the commands", cmd_help},
-    {"version", "print the version", cmd_version},
-    {"keygen", "generate a release key pair", cmd_keygen},
-    {"pubkey", "show and export a signing key's public key", cmd_pubkey},
-    {"sign", "build a signed firmware image", cmd_sign},
-    {"verify", "verify a signed image against trusted keys", cmd_verify},
-    {"inspect", "show an image's or key set's contents", cmd_inspect},
-    {"keyset", "create, co-sign and check trusted key sets", cmd_keyset},
-    {"allowlist", "import, list, show, remove allowlisted devices",
-     cmd_allowlist},
-    {"claim", "create a claim certificate for factory enrollment", cmd_claim},
-    {"device", "inventory, show, revoke, quarantine, ping devices", cmd_device},
-    {"broker-config", "write the Mosquitto configuration (TLS, plugin)",
-     cmd_broker_config},
-};
-
-bool cli_uint(const char *s, uint64_t max, uint64_t *out)
+static int run_version(const struct tool_ctx *c)
 {
-	unsigned long long v;
-	char *end;
-
-	/* strtoull alone takes leading space, a sign ("-1" is ULLONG_MAX)
-	 * and trailing garbage */
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return false;
-	*out = (uint64_t)v;
-	return true;
-}
-
-static int cmd_version(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
+	(void)c;
 	printf("rampart %s\n", RP_VERSION_STRING);
 	return CLI_OK;
 }
 
-static int cmd_help(int argc, char **argv)
-{
-	size_t i;
+static int run_help(const struct tool_ctx *c);
 
-	(void)argc;
-	(void)argv;
-	printf("usage: rampart COMMAND [ARGS]\n\ncommands:\n");
-	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		printf("  %-12s %s\n", cmds[i].name, cmds[i].summary);
-	printf("\n'rampart COMMAND --help' shows a command's options; "
-	       "docs/cli.md has them all.\n");
+static const struct tool_cmd cmds[] = {
+    {.name = "help", .summary = "show the commands", .run = run_help},
+    {.name = "version", .summary = "print the version", .run = run_version},
+    {.name = "keygen",
+     .summary = "generate a release key pair",
+     .run = raw_cmd_keygen,
+     .flags = TOOL_RAW},
+    {.name = "pubkey",
+     .summary = "show and export a signing key's public key",
+     .run = raw_cmd_pubkey,
+     .flags = TOOL_RAW},
+    {.name = "sign",
+     .summary = "build a signed firmware image",
+     .run = raw_cmd_sign,
+     .flags = TOOL_RAW},
+    {.name = "verify",
+     .summary = "verify a signed image against trusted keys",
+     .run = raw_cmd_verify,
+     .flags = TOOL_RAW},
+    {.name = "inspect",
+     .summary = "show an image's or key set's contents",
+     .run = raw_cmd_inspect,
+     .flags = TOOL_RAW},
+    {.name = "keyset",
+     .summary = "create, co-sign and check trusted key sets",
+     .run = raw_cmd_keyset,
+     .flags = TOOL_RAW},
+    {.name = "allowlist",
+     .summary = "import, list, show, remove allowlisted devices",
+     .run = raw_cmd_allowlist,
+     .flags = TOOL_RAW},
+    {.name = "claim",
+     .summary = "create a claim certificate for factory enrollment",
+     .run = raw_cmd_claim,
+     .flags = TOOL_RAW},
+    {.name = "device",
+     .summary = "inventory, show, revoke, quarantine, ping devices",
+     .run = raw_cmd_device,
+     .flags = TOOL_RAW},
+    {.name = "broker-config",
+     .summary = "write the Mosquitto configuration (TLS, plugin)",
+     .run = raw_cmd_broker_config,
+     .flags = TOOL_RAW},
+    {0},
+};
+
+static const struct tool_cmd root = {
+    .summary = "Rampart's release and fleet tool: sign and verify firmware, "
+               "run the fleet through rampartd's admin API (docs/cli.md).",
+    .subs = cmds,
+};
+
+static const struct tool_prog prog = {
+    .name = "rampart", .version = RP_VERSION_STRING, .root = &root};
+
+static int run_help(const struct tool_ctx *c)
+{
+	(void)c;
+	tool_help(&root, "rampart", stdout);
 	return CLI_OK;
 }
 
 int main(int argc, char **argv)
 {
-	size_t i;
-
 	if (rp_init() != RP_OK) {
 		fprintf(stderr, "rampart: cannot initialise the crypto "
 		                "library\n");
@@ -89,19 +118,5 @@ int main(int argc, char **argv)
 	 * BIO, libmosquitto) must be an error to handle, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
 	rp_log_init("rampart", RP_LOG_STDERR, RP_LOG_WARN);
-	if (argc < 2) {
-		cmd_help(0, NULL);
-		return CLI_ERROR;
-	}
-	if (strcmp(argv[1], "--version") == 0)
-		return cmd_version(0, NULL);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return cmd_help(0, NULL);
-	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].run(argc - 1, argv + 1);
-	}
-	fprintf(stderr, "rampart: unknown command '%s' (try 'rampart help')\n",
-	        argv[1]);
-	return CLI_ERROR;
+	return tool_main(&prog, argc, argv, NULL);
 }

@@ -38,9 +38,15 @@ enum tool_kind {
 
 /* Flags of an option, an argument or a command. */
 #define TOOL_REQUIRED 0x1u /* option or argument must be given */
-#define TOOL_REPEAT 0x2u   /* may be given more than once (last argument:
-                              takes the rest) */
-#define TOOL_HIDDEN 0x4u   /* left out of --help and completion */
+#define TOOL_REPEAT                                                     \
+	0x2u             /* may be given more than once (last argument: \
+	                    takes the rest) */
+#define TOOL_HIDDEN 0x4u /* left out of --help and completion */
+#define TOOL_RAW                                          \
+	0x8u /* command: the words after it are handed to \
+	        run() unparsed in c->argv (c->argv[0] is  \
+	        the command's name), for a command whose  \
+	        options are not in the table yet */
 
 struct tool_opt {
 	const char *name; /* long name without "--"; NULL ends a table */
@@ -68,15 +74,15 @@ struct tool_cmd {
 	const struct tool_opt *shared; /* a second table several commands
 	                                  share (e.g. --server, --ca) */
 	const struct tool_arg *args;
-	const struct tool_cmd *subs; /* nested commands, or NULL */
+	const struct tool_cmd *subs;          /* nested commands, or NULL */
 	int (*run)(const struct tool_ctx *c); /* returns an enum tool_exit */
 	const char *more; /* text after the options in --help, or NULL */
 	unsigned flags;   /* TOOL_HIDDEN */
 };
 
 struct tool_prog {
-	const char *name;    /* "rampart" */
-	const char *version; /* printed by --version */
+	const char *name;            /* "rampart" */
+	const char *version;         /* printed by --version */
 	const struct tool_cmd *root; /* name ignored; its subs, opts, run */
 };
 

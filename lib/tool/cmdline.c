@@ -1,0 +1,630 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cmdline.c - the programs' one command-line parser (cmdline.h): walks a
+ * program's table of nested commands, collects options (--opt value,
+ * --opt=value, -o value, -ovalue; "--" ends options; options and
+ * arguments may mix), checks kinds, ranges, required options and
+ * arguments, and names every mistake with a suggestion by edit distance.
+ * Relies on libc only.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cmdline.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tool_val {
+	const struct tool_opt *opt;
+	const char *s; /* NULL for a flag */
+	uint64_t u;
+};
+
+bool tool_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	/* strtoull alone takes leading space, a sign ("-1" is ULLONG_MAX)
+	 * and trailing garbage */
+	if (s == NULL || s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
+unsigned tool_distance(const char *a, const char *b)
+{
+	unsigned row[64], prev, cur;
+	size_t la = strlen(a), lb = strlen(b), i, j;
+
+	if (la >= 63 || lb >= 63)
+		return 255;
+	for (j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = (unsigned)i;
+		for (j = 1; j <= lb; j++) {
+			cur = row[j];
+			row[j] = prev + (a[i - 1] != b[j - 1]);
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (cur + 1 < row[j])
+				row[j] = cur + 1;
+			prev = cur;
+		}
+	}
+	return row[lb] > 255 ? 255 : row[lb];
+}
+
+/* Close enough to suggest: at most 2 edits, and fewer than half the
+ * word (a one-letter typo of "ls" is no hint). */
+static bool near(const char *typed, const char *cand, unsigned *best)
+{
+	unsigned d = tool_distance(typed, cand);
+
+	if (d > 2 || d * 2 >= strlen(cand) || d >= *best)
+		return false;
+	*best = d;
+	return true;
+}
+
+static const char *const builtin_help = "help";
+
+static void try_line(const struct tool_ctx *c, FILE *err)
+{
+	fprintf(err, "try '%s --help'\n", c->path);
+}
+
+static int mistake(const struct tool_ctx *c, FILE *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int mistake(const struct tool_ctx *c, FILE *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(err, "%s: ", c->prog->name);
+	va_start(ap, fmt);
+	vfprintf(err, fmt, ap);
+	va_end(ap);
+	fputc('\n', err);
+	try_line(c, err);
+	return 2;
+}
+
+int tool_usage_error(const struct tool_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", c->prog->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	try_line(c, stderr);
+	return TOOL_ERROR;
+}
+
+/* The option of cmd called name (len bytes), or NULL. */
+static const struct tool_opt *find_long(const struct tool_cmd *cmd,
+                                        const char *name, size_t len)
+{
+	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
+
+	for (int k = 0; k < 2; k++)
+		for (const struct tool_opt *o = t[k]; o && o->name; o++)
+			if (strlen(o->name) == len &&
+			    strncmp(o->name, name, len) == 0)
+				return o;
+	return NULL;
+}
+
+static const struct tool_opt *find_short(const struct tool_cmd *cmd, char ch)
+{
+	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
+
+	for (int k = 0; k < 2; k++)
+		for (const struct tool_opt *o = t[k]; o && o->name; o++)
+			if (o->shortname == ch)
+				return o;
+	return NULL;
+}
+
+static int unknown_option(const struct tool_ctx *c, const char *arg, FILE *err)
+{
+	const struct tool_opt *t[2] = {c->cmd->opts, c->cmd->shared};
+	const char *eq = strchr(arg, '=');
+	char typed[64];
+	const char *sugg = NULL;
+	unsigned best = 3;
+
+	snprintf(typed, sizeof typed, "%.*s",
+	         (int)(eq ? (size_t)(eq - arg) : strlen(arg)), arg);
+	if (typed[0] == '-' && typed[1] == '-') {
+		for (int k = 0; k < 2; k++)
+			for (const struct tool_opt *o = t[k]; o && o->name; o++)
+				if (!(o->flags & TOOL_HIDDEN) &&
+				    near(typed + 2, o->name, &best))
+					sugg = o->name;
+		if (sugg == NULL && near(typed + 2, builtin_help, &best))
+			sugg = builtin_help;
+	}
+	if (sugg != NULL)
+		return mistake(c, err,
+		               "unknown option '%s' (did you mean '--%s'?)",
+		               typed, sugg);
+	return mistake(c, err, "unknown option '%s'", typed);
+}
+
+static void describe_uint(const struct tool_opt *o, char *b, size_t cap)
+{
+	if (o->unit != NULL)
+		snprintf(b, cap, "a number of %s from %llu to %llu", o->unit,
+		         (unsigned long long)o->min,
+		         (unsigned long long)o->max);
+	else
+		snprintf(b, cap, "a number from %llu to %llu",
+		         (unsigned long long)o->min,
+		         (unsigned long long)o->max);
+}
+
+/* Check and store one value of o. */
+static int take(struct tool_ctx *c, const struct tool_opt *o, const char *v,
+                FILE *err)
+{
+	struct tool_val *n;
+	uint64_t u = 0;
+	char what[96];
+	size_t i;
+
+	if (!(o->flags & TOOL_REPEAT))
+		for (i = 0; i < c->nvals; i++)
+			if (c->vals[i].opt == o)
+				return mistake(c, err, "--%s given twice",
+				               o->name);
+	if (o->kind == TOOL_UINT &&
+	    (!tool_parse_uint(v, o->max, &u) || u < o->min)) {
+		describe_uint(o, what, sizeof what);
+		return mistake(c, err, "--%s wants %s, not '%s'", o->name, what,
+		               v);
+	}
+	if (o->kind == TOOL_ENUM) {
+		for (i = 0; o->words[i] != NULL; i++)
+			if (strcmp(o->words[i], v) == 0)
+				break;
+		if (o->words[i] == NULL) {
+			fprintf(err, "%s: --%s wants one of", c->prog->name,
+			        o->name);
+			for (i = 0; o->words[i] != NULL; i++)
+				fprintf(err, "%s %s", i ? "," : "",
+				        o->words[i]);
+			fprintf(err, "; not '%s'\n", v);
+			try_line(c, err);
+			return 2;
+		}
+	}
+	if ((o->kind == TOOL_STRING || o->kind == TOOL_PATH) && v[0] == '\0')
+		return mistake(c, err, "--%s wants a %s, not an empty string",
+		               o->name, o->value ? o->value : "value");
+	n = realloc(c->vals, (c->nvals + 1) * sizeof *n);
+	if (n == NULL)
+		return mistake(c, err, "out of memory");
+	c->vals = n;
+	c->vals[c->nvals++] = (struct tool_val){o, v, u};
+	return 0;
+}
+
+static void set_path(struct tool_ctx *c, const char *word)
+{
+	size_t l = strlen(c->path);
+
+	snprintf(c->path + l, sizeof c->path - l, "%s%s", l ? " " : "", word);
+}
+
+static const struct tool_cmd *find_sub(const struct tool_cmd *cmd,
+                                       const char *name)
+{
+	for (const struct tool_cmd *s = cmd->subs; s && s->name; s++)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	return NULL;
+}
+
+static int unknown_command(const struct tool_ctx *c, const char *w, FILE *err)
+{
+	const char *sugg = NULL;
+	unsigned best = 3;
+
+	for (const struct tool_cmd *s = c->cmd->subs; s && s->name; s++)
+		if (!(s->flags & TOOL_HIDDEN) && near(w, s->name, &best))
+			sugg = s->name;
+	if (sugg != NULL)
+		return mistake(c, err,
+		               "unknown command '%s' (did you mean '%s'?)", w,
+		               sugg);
+	return mistake(c, err, "unknown command '%s'", w);
+}
+
+static bool has_own(const struct tool_cmd *cmd, const char *name)
+{
+	return find_long(cmd, name, strlen(name)) != NULL;
+}
+
+int tool_parse(const struct tool_prog *p, int argc, char **argv,
+               struct tool_ctx *c, FILE *out, FILE *err)
+{
+	bool opts_done = false;
+	int i, rc, npos = 0;
+	const struct tool_arg *a;
+	size_t nargs = 0, nreq = 0;
+
+	memset(c, 0, sizeof *c);
+	c->prog = p;
+	c->cmd = p->root;
+	set_path(c, p->name);
+	c->argv = calloc((size_t)argc + 1, sizeof *c->argv);
+	if (c->argv == NULL)
+		return mistake(c, err, "out of memory");
+	for (i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		const struct tool_opt *o;
+		const char *v;
+
+		if (opts_done || s[0] != '-' || s[1] == '\0') {
+			/* a command word, while the command has subs and
+			 * no argument was taken yet */
+			if (c->cmd->subs != NULL && npos == 0 && !opts_done) {
+				const struct tool_cmd *sub =
+				    find_sub(c->cmd, s);
+
+				if (sub == NULL)
+					return unknown_command(c, s, err);
+				c->cmd = sub;
+				set_path(c, s);
+				if (sub->flags & TOOL_RAW) {
+					for (; i < argc; i++)
+						c->argv[npos++] = argv[i];
+					c->argc = npos;
+					return sub->run != NULL ? 0 : 2;
+				}
+				continue;
+			}
+			c->argv[npos++] = argv[i];
+			continue;
+		}
+		if (strcmp(s, "--") == 0) {
+			opts_done = true;
+			continue;
+		}
+		if (s[1] == '-') {
+			const char *eq = strchr(s + 2, '=');
+			size_t len = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
+
+			o = find_long(c->cmd, s + 2, len);
+			if (o == NULL && eq == NULL &&
+			    strcmp(s, "--help") == 0) {
+				tool_help(c->cmd, c->path, out);
+				return 1;
+			}
+			if (o == NULL && eq == NULL &&
+			    strcmp(s, "--version") == 0) {
+				fprintf(out, "%s %s\n", p->name, p->version);
+				return 1;
+			}
+			if (o == NULL)
+				return unknown_option(c, s, err);
+			if (o->kind == TOOL_FLAG) {
+				if (eq != NULL)
+					return mistake(c, err,
+					               "--%s takes no value",
+					               o->name);
+				v = NULL;
+			} else if (eq != NULL) {
+				v = eq + 1;
+			} else if (i + 1 < argc) {
+				v = argv[++i];
+			} else {
+				return mistake(c, err, "--%s wants a %s",
+				               o->name,
+				               o->value ? o->value : "value");
+			}
+		} else {
+			o = find_short(c->cmd, s[1]);
+			if (o == NULL && strcmp(s, "-h") == 0) {
+				tool_help(c->cmd, c->path, out);
+				return 1;
+			}
+			if (o == NULL)
+				return unknown_option(c, s, err);
+			if (o->kind == TOOL_FLAG) {
+				if (s[2] != '\0')
+					return mistake(c, err,
+					               "-%c takes no value "
+					               "(in '%s')",
+					               s[1], s);
+				v = NULL;
+			} else if (s[2] != '\0') {
+				v = s + 2;
+			} else if (i + 1 < argc) {
+				v = argv[++i];
+			} else {
+				return mistake(c, err, "--%s wants a %s",
+				               o->name,
+				               o->value ? o->value : "value");
+			}
+		}
+		rc = take(c, o, v, err);
+		if (rc != 0)
+			return rc;
+	}
+	c->argc = npos;
+	if (c->cmd->run == NULL) {
+		if (c->cmd == p->root) {
+			tool_help(c->cmd, c->path, err);
+			return 2;
+		}
+		return mistake(c, err, "missing command");
+	}
+	/* required options, then arguments */
+	{
+		const struct tool_opt *t[2] = {c->cmd->opts, c->cmd->shared};
+
+		for (int k = 0; k < 2; k++)
+			for (const struct tool_opt *o = t[k]; o && o->name; o++)
+				if ((o->flags & TOOL_REQUIRED) &&
+				    tool_count(c, o->name) == 0)
+					return mistake(c, err, "missing --%s",
+					               o->name);
+	}
+	for (a = c->cmd->args; a && a->name; a++, nargs++) {
+		if (a->flags & TOOL_REQUIRED)
+			nreq++;
+		if ((size_t)npos < nreq)
+			return mistake(c, err, "missing argument %s", a->name);
+		if ((a->flags & TOOL_REPEAT) && a[1].name == NULL)
+			return 0;
+	}
+	if ((size_t)npos > nargs)
+		return mistake(c, err, "unexpected argument '%s'",
+		               c->argv[nargs]);
+	return 0;
+}
+
+void tool_ctx_free(struct tool_ctx *c)
+{
+	free(c->vals);
+	free(c->argv);
+	c->vals = NULL;
+	c->argv = NULL;
+	c->nvals = 0;
+}
+
+static const struct tool_val *last(const struct tool_ctx *c, const char *name)
+{
+	for (size_t i = c->nvals; i > 0; i--)
+		if (strcmp(c->vals[i - 1].opt->name, name) == 0)
+			return &c->vals[i - 1];
+	return NULL;
+}
+
+bool tool_flag(const struct tool_ctx *c, const char *name)
+{
+	return last(c, name) != NULL;
+}
+
+const char *tool_str(const struct tool_ctx *c, const char *name)
+{
+	const struct tool_val *v = last(c, name);
+
+	return v != NULL ? v->s : NULL;
+}
+
+uint64_t tool_uint(const struct tool_ctx *c, const char *name, uint64_t dflt)
+{
+	const struct tool_val *v = last(c, name);
+
+	return v != NULL ? v->u : dflt;
+}
+
+size_t tool_count(const struct tool_ctx *c, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nvals; i++)
+		n += strcmp(c->vals[i].opt->name, name) == 0;
+	return n;
+}
+
+const char *tool_nth(const struct tool_ctx *c, const char *name, size_t i)
+{
+	for (size_t k = 0; k < c->nvals; k++)
+		if (strcmp(c->vals[k].opt->name, name) == 0 && i-- == 0)
+			return c->vals[k].s;
+	return NULL;
+}
+
+static const char *value_name(const struct tool_opt *o)
+{
+	if (o->value != NULL)
+		return o->value;
+	switch (o->kind) {
+	case TOOL_UINT:
+		return "N";
+	case TOOL_PATH:
+		return "FILE";
+	default:
+		return "VALUE";
+	}
+}
+
+static void usage_line(const struct tool_cmd *cmd, const char *path, FILE *f)
+{
+	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
+	bool optional = false;
+
+	fprintf(f, "usage: %s", path);
+	if (cmd->subs != NULL && cmd->run == NULL) {
+		fprintf(f, " COMMAND [ARGS]\n");
+		return;
+	}
+	for (int k = 0; k < 2; k++)
+		for (const struct tool_opt *o = t[k]; o && o->name; o++) {
+			if (o->flags & TOOL_HIDDEN)
+				continue;
+			if (!(o->flags & TOOL_REQUIRED)) {
+				optional = true;
+				continue;
+			}
+			if (o->kind == TOOL_FLAG)
+				fprintf(f, " --%s", o->name);
+			else
+				fprintf(f, " --%s %s", o->name, value_name(o));
+		}
+	if (optional)
+		fprintf(f, " [OPTIONS]");
+	for (const struct tool_arg *a = cmd->args; a && a->name; a++)
+		fprintf(f, (a->flags & TOOL_REQUIRED) ? " %s%s" : " [%s%s]",
+		        a->name, (a->flags & TOOL_REPEAT) ? "..." : "");
+	fputc('\n', f);
+}
+
+static void help_opt(const struct tool_opt *o, FILE *f)
+{
+	char left[64], what[96];
+
+	if (o->flags & TOOL_HIDDEN)
+		return;
+	snprintf(left, sizeof left, "%s%c%s--%s%s%s", o->shortname ? "-" : "",
+	         o->shortname ? o->shortname : ' ', o->shortname ? ", " : "  ",
+	         o->name, o->kind == TOOL_FLAG ? "" : " ",
+	         o->kind == TOOL_FLAG ? "" : value_name(o));
+	if (!o->shortname)
+		memmove(left, left + 2, strlen(left + 2) + 1);
+	fprintf(f, "  %-28s %s", left, o->help ? o->help : "");
+	if (o->kind == TOOL_UINT) {
+		describe_uint(o, what, sizeof what);
+		fprintf(f, " (%s)", what + 2); /* "number of ..." */
+	}
+	if (o->kind == TOOL_ENUM) {
+		fprintf(f, " (");
+		for (size_t i = 0; o->words[i] != NULL; i++)
+			fprintf(f, "%s%s", i ? ", " : "", o->words[i]);
+		fprintf(f, ")");
+	}
+	if (o->flags & TOOL_REQUIRED)
+		fprintf(f, " [required]");
+	if (o->flags & TOOL_REPEAT)
+		fprintf(f, " [repeatable]");
+	fputc('\n', f);
+}
+
+void tool_help(const struct tool_cmd *cmd, const char *path, FILE *f)
+{
+	usage_line(cmd, path, f);
+	if (cmd->summary != NULL)
+		fprintf(f, "\n%s\n", cmd->summary);
+	if (cmd->subs != NULL) {
+		fprintf(f, "\ncommands:\n");
+		for (const struct tool_cmd *s = cmd->subs; s->name; s++)
+			if (!(s->flags & TOOL_HIDDEN))
+				fprintf(f, "  %-14s %s\n", s->name,
+				        s->summary ? s->summary : "");
+	}
+	fprintf(f, "\noptions:\n");
+	for (const struct tool_opt *o = cmd->opts; o && o->name; o++)
+		help_opt(o, f);
+	for (const struct tool_opt *o = cmd->shared; o && o->name; o++)
+		help_opt(o, f);
+	fprintf(f, "  %-28s %s\n", "-h, --help", "show this help");
+	if (!has_own(cmd, "version"))
+		fprintf(f, "  %-28s %s\n", "--version", "print the version");
+	if (cmd->more != NULL)
+		fprintf(f, "\n%s\n", cmd->more);
+	if (cmd->subs != NULL)
+		fprintf(f, "\n'%s COMMAND --help' shows a command's options.\n",
+		        path);
+}
+
+static const char *kind_name(enum tool_kind k)
+{
+	static const char *const n[] = {"flag", "string", "path", "uint",
+	                                "enum"};
+
+	return n[k];
+}
+
+static void list_cmd(const struct tool_cmd *cmd, char *path, size_t cap,
+                     FILE *f)
+{
+	size_t l = strlen(path);
+	bool need = false;
+
+	if (cmd->run != NULL) {
+		const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
+
+		fputs(path, f);
+		for (int k = 0; k < 2; k++)
+			for (const struct tool_opt *o = t[k]; o && o->name;
+			     o++) {
+				fprintf(f, "\topt=--%s:%s", o->name,
+				        kind_name(o->kind));
+				if ((o->flags & TOOL_REQUIRED) && !need) {
+					fprintf(f, "\tneed=--%s", o->name);
+					need = true;
+				}
+			}
+		for (const struct tool_arg *a = cmd->args; a && a->name; a++)
+			if ((a->flags & TOOL_REQUIRED) && !need) {
+				fprintf(f, "\tneed=%s", a->name);
+				need = true;
+			}
+		fputc('\n', f);
+	}
+	for (const struct tool_cmd *s = cmd->subs; s && s->name; s++) {
+		snprintf(path + l, cap - l, " %s", s->name);
+		list_cmd(s, path, cap, f);
+		path[l] = '\0';
+	}
+}
+
+int tool_generate(const struct tool_prog *p, const char *what, FILE *f)
+{
+	char path[256];
+
+	if (strcmp(what, "list") != 0)
+		return TOOL_ERROR;
+	snprintf(path, sizeof path, "%s", p->name);
+	list_cmd(p->root, path, sizeof path, f);
+	return TOOL_OK;
+}
+
+int tool_main(const struct tool_prog *p, int argc, char **argv, void *user)
+{
+	struct tool_ctx c;
+	int rc;
+
+	if (argc == 3 && strcmp(argv[1], "--generate") == 0) {
+		rc = tool_generate(p, argv[2], stdout);
+		if (rc != TOOL_OK)
+			fprintf(stderr,
+			        "%s: --generate: '%s' is not made yet "
+			        "(list)\n",
+			        p->name, argv[2]);
+		return rc;
+	}
+	rc = tool_parse(p, argc, argv, &c, stdout, stderr);
+	if (rc == 0) {
+		c.user = user;
+		rc = c.cmd->run(&c);
+	} else {
+		rc = rc == 1 ? TOOL_OK : TOOL_ERROR;
+	}
+	tool_ctx_free(&c);
+	return rc;
+}
