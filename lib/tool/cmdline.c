@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rampart/alloc.h"
+
 struct tool_val {
 	const struct tool_opt *opt;
 	const char *s; /* NULL for a flag */
@@ -76,6 +78,8 @@ static bool near(const char *typed, const char *cand, unsigned *best)
 }
 
 static const char *const builtin_help = "help";
+
+static const char *value_name(const struct tool_opt *o);
 
 static void try_line(const struct tool_ctx *c, FILE *err)
 {
@@ -212,7 +216,7 @@ static int take(struct tool_ctx *c, const struct tool_opt *o, const char *v,
 	if ((o->kind == TOOL_STRING || o->kind == TOOL_PATH) && v[0] == '\0')
 		return mistake(c, err, "--%s wants a %s, not an empty string",
 		               o->name, o->value ? o->value : "value");
-	n = realloc(c->vals, (c->nvals + 1) * sizeof *n);
+	n = rp_realloc(c->vals, (c->nvals + 1) * sizeof *n);
 	if (n == NULL)
 		return mistake(c, err, "out of memory");
 	c->vals = n;
@@ -268,7 +272,7 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 	c->prog = p;
 	c->cmd = p->root;
 	set_path(c, p->name);
-	c->argv = calloc((size_t)argc + 1, sizeof *c->argv);
+	c->argv = rp_calloc((size_t)argc + 1, sizeof *c->argv);
 	if (c->argv == NULL)
 		return mistake(c, err, "out of memory");
 	for (i = 1; i < argc; i++) {
@@ -330,9 +334,9 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 			} else if (i + 1 < argc) {
 				v = argv[++i];
 			} else {
-				return mistake(c, err, "--%s wants a %s",
-				               o->name,
-				               o->value ? o->value : "value");
+				return mistake(c, err,
+				               "--%s wants a value (%s)",
+				               o->name, value_name(o));
 			}
 		} else {
 			o = find_short(c->cmd, s[1]);
@@ -354,9 +358,9 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 			} else if (i + 1 < argc) {
 				v = argv[++i];
 			} else {
-				return mistake(c, err, "--%s wants a %s",
-				               o->name,
-				               o->value ? o->value : "value");
+				return mistake(c, err,
+				               "--%s wants a value (%s)",
+				               o->name, value_name(o));
 			}
 		}
 		rc = take(c, o, v, err);
