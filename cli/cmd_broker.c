@@ -60,6 +60,50 @@ static void usage(FILE *f)
 	           " DIR/broker/mosquitto.log.\n");
 }
 
+/*
+ * Without --plugin: the first rampart_auth.so that exists of, in order,
+ * the build tree's (beside this rampart binary, /proc/self/exe), a
+ * relocated install's (EXE_DIR/../lib/rampart/, EXE_DIR/../lib/) and the
+ * installed RP_PLUGIN_PATH. Its path to out[0..cap), what it is to *how.
+ * 0, or -1 after an error naming every path tried.
+ */
+static int find_plugin(char *out, size_t cap, const char **how)
+{
+	static const char *const rel[] = {"rampart_auth.so",
+	                                  "../lib/rampart/rampart_auth.so",
+	                                  "../lib/rampart_auth.so"};
+	char exe[4096], tried[4 * 4200] = "";
+	size_t i, used = 0;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	char *dir = NULL;
+
+	if (n > 0) {
+		exe[n] = '\0';
+		dir = dirname(exe);
+	}
+	for (i = 0; dir != NULL && i < sizeof rel / sizeof rel[0]; i++) {
+		snprintf(out, cap, "%s/%s", dir, rel[i]);
+		if (access(out, R_OK) == 0) {
+			*how = "next to this rampart binary";
+			return 0;
+		}
+		used += (size_t)snprintf(tried + used, sizeof tried - used,
+		                         "%s, ", out);
+		used = used < sizeof tried ? used : sizeof tried - 1;
+	}
+	snprintf(out, cap, "%s", RP_PLUGIN_PATH);
+	if (access(out, R_OK) == 0) {
+		*how = "installed";
+		return 0;
+	}
+	fprintf(stderr,
+	        "rampart broker-config: no rampart_auth.so found (tried %s%s); "
+	        "build it (make) or install it (make install), or give "
+	        "--plugin PATH\n",
+	        tried, out);
+	return -1;
+}
+
 /* A value that goes into mosquitto.conf: one line, no surrounding space. */
 static bool conf_safe(const char *what, const char *v)
 {
@@ -221,13 +265,13 @@ int cmd_broker_config(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct bopts o = {.bind = "127.0.0.1",
-	                  .plugin = RP_PLUGIN_PATH,
 	                  .user = "mosquitto",
 	                  .port = 8883,
 	                  .rate = 20,
 	                  .burst = 100};
 	char ca[4200], cert[4200], key[4200], snap[4200], log[4200];
-	char bdir[4200], iss[4200], root[4200], *text = NULL;
+	char bdir[4200], iss[4200], root[4200], plug[4200], *text = NULL;
+	const char *plug_how = NULL; /* how the plugin was found, or NULL */
 	unsigned char addr[16];
 	char *dir = NULL;
 	FILE *f = NULL;
@@ -327,6 +371,11 @@ int cmd_broker_config(int argc, char **argv)
 		o.cert = dflt(cert, sizeof cert, dir, "pki/server.pem");
 	if (o.key == NULL)
 		o.key = dflt(key, sizeof key, dir, "pki/server.key");
+	if (o.plugin == NULL) {
+		if (find_plugin(plug, sizeof plug, &plug_how) != 0)
+			goto out;
+		o.plugin = plug;
+	}
 	if (!conf_path("--cert", o.cert) || !conf_path("--key", o.key) ||
 	    !conf_path("--snapshot", o.snapshot) ||
 	    !conf_path("--log", o.log) || !conf_path("--plugin", o.plugin) ||
@@ -353,6 +402,10 @@ int cmd_broker_config(int argc, char **argv)
 	emit(f, &o);
 	if (commit_stream(f, &text, &tlen, o.out) != 0)
 		goto out;
+	if (plug_how != NULL)
+		printf("rampart broker-config: plugin %s (%s; --plugin to "
+		       "choose another)\n",
+		       o.plugin, plug_how);
 	ret = CLI_OK;
 out:
 	free(dir);

@@ -8,11 +8,15 @@
  * Periodic work runs as jobs on the same loop (jobs/rd_jobs.h); started
  * as root with --user it becomes that user first (priv/priv.h).
  * A store that holds a device with a reserved id is refused at start
- * until --decommission retires it (registry/). docs/rampartd.md
- * describes flags, keys and the data directory.
+ * until --decommission retires it (registry/). Before it creates
+ * anything it checks that it can bind its address and that no live
+ * rampartd holds its pidfile (start/start.h); detached, it logs to a file
+ * (or syslog) and writes the pidfile. docs/rampartd.md describes flags,
+ * keys and the data directory.
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +35,7 @@
 #include "jobs/rd_jobs.h"
 #include "mqtt/mqtt.h"
 #include "priv/priv.h"
+#include "start/start.h"
 #include "rampart/encode.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
@@ -52,7 +57,11 @@ struct opts {
 	const char *broker;
 	const char *decommission[DECOMMISSION_MAX]; /* --decommission IDs */
 	size_t n_decommission;
-	const char *user; /* --user NAME (priv/priv.h) */
+	const char *user;     /* --user NAME (priv/priv.h) */
+	const char *pidfile;  /* --pidfile PATH (start/start.h) */
+	const char *log_file; /* --log-file PATH */
+	int syslog;           /* --syslog */
+	int check_config;     /* --check-config */
 };
 
 static void usage(FILE *f)
@@ -66,7 +75,9 @@ static void usage(FILE *f)
 	        "                [--import-root CERT --import-root-key KEY]\n"
 	        "                [--broker HOST:PORT] "
 	        "[--decommission ID]...\n"
-	        "                [--user NAME]\n"
+	        "                [--user NAME] [--pidfile PATH]\n"
+	        "                [--log-file PATH | --syslog] "
+	        "[--check-config]\n"
 	        "See docs/rampartd.md.\n");
 }
 
@@ -86,6 +97,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    {"broker", required_argument, NULL, 'b'},
 	    {"decommission", required_argument, NULL, 'D'},
 	    {"user", required_argument, NULL, 'u'},
+	    {"pidfile", required_argument, NULL, 'P'},
+	    {"log-file", required_argument, NULL, 'F'},
+	    {"syslog", no_argument, NULL, 'S'},
+	    {"check-config", no_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -152,6 +167,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'u':
 			o->user = optarg;
 			break;
+		case 'P':
+			o->pidfile = optarg;
+			break;
+		case 'F':
+			o->log_file = optarg;
+			break;
+		case 'S':
+			o->syslog = 1;
+			break;
+		case 'C':
+			o->check_config = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -160,7 +187,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return 2;
 		}
 	}
-	if (optind != argc || (!o->import_cert != !o->import_key)) {
+	if (optind != argc || (!o->import_cert != !o->import_key) ||
+	    (o->log_file != NULL && o->syslog)) {
 		usage(stderr);
 		return 2;
 	}
@@ -244,6 +272,10 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	memset(&n, 0, sizeof n);
+	if (rp_log_reopen() != RP_OK) /* logrotate moved the log file */
+		rp_log_error("SIGHUP: cannot reopen the log file (%s); "
+		             "still writing the old one",
+		             strerror(errno));
 	if (rd->config_path == NULL) {
 		rp_log_info("SIGHUP: no configuration file to re-read");
 		return;
@@ -337,6 +369,81 @@ static int ensure_dir(const char *d)
 	return 0;
 }
 
+/* path made absolute against the working directory, as daemon(3) moves
+ * to /. 0, or -1 when it does not fit or the directory is unknown. */
+static int absolute(const char *path, char *out, size_t cap)
+{
+	char cwd[4096];
+	int n;
+
+	if (path[0] == '/')
+		n = snprintf(out, cap, "%s", path);
+	else if (getcwd(cwd, sizeof cwd) == NULL)
+		return -1;
+	else
+		n = snprintf(out, cap, "%s/%s", cwd, path);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/*
+ * Where the pidfile and the log go (docs/rampartd.md "Pidfile and log"):
+ * --pidfile, else DATA_DIR/rampartd.pid when detached, else none;
+ * --log-file, else DATA_DIR/rampartd.log when detached without --syslog,
+ * else none (stderr, or syslog). Both absolute. Empty: none.
+ */
+static int start_paths(const struct opts *o, const char *data_dir, char *pid,
+                       char *log, size_t cap)
+{
+	int rc = 0;
+
+	pid[0] = log[0] = '\0';
+	if (o->pidfile != NULL)
+		rc |= absolute(o->pidfile, pid, cap);
+	else if (!o->foreground)
+		rc |=
+		    snprintf(pid, cap, "%s/rampartd.pid", data_dir) >= (int)cap;
+	if (o->log_file != NULL)
+		rc |= absolute(o->log_file, log, cap);
+	else if (!o->foreground && !o->syslog)
+		rc |=
+		    snprintf(log, cap, "%s/rampartd.log", data_dir) >= (int)cap;
+	if (rc != 0)
+		fprintf(stderr, "rampartd: --pidfile or --log-file path too "
+		                "long\n");
+	return rc != 0 ? -1 : 0;
+}
+
+/* Can the log file be opened (made, when missing) as this user? */
+static int log_file_ok(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		rp_log_error("cannot open log file %s: %s (see --log-file)",
+		             path, strerror(errno));
+		return -1;
+	}
+	(void)close(fd);
+	return 0;
+}
+
+/* From here on the log goes to the file, or syslog, if asked. */
+static rp_err log_switch(const struct opts *o, const struct rd_config *cfg,
+                         const char *log)
+{
+	rp_err rc = RP_OK;
+
+	if (o->syslog)
+		rp_log_init("rampartd", RP_LOG_SYSLOG, RP_LOG_INFO);
+	else if (log[0] != '\0')
+		rc = rp_log_file(log);
+	(void)set_level(o->log_level ? o->log_level : cfg->log_level);
+	if (rc != RP_OK)
+		rp_log_error("cannot open log file %s: %s", log,
+		             strerror(errno));
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static struct rampartd rd;
@@ -344,8 +451,9 @@ int main(int argc, char **argv)
 	struct rp_config_diag diag;
 	struct ca_opts co;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
-	char dbpath[4200];
-	int created = 0, status = 1, bound = 0;
+	char dbpath[4200], pidpath[4200], logpath[4200];
+	int created = 0, status = 1, bound = 0, pid_written = 0;
+	const char *listen;
 	rp_err rc;
 
 	if (parse_args(argc, argv, &o) != 0)
@@ -363,7 +471,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (set_level(o.log_level ? o.log_level : rd.cfg.log_level) != RP_OK) {
-		fprintf(stderr, "rampartd: bad log level\n");
+		fprintf(stderr,
+		        "rampartd: bad log level '%s' (error, warn, "
+		        "info or debug)\n",
+		        o.log_level ? o.log_level : rd.cfg.log_level);
+		status = 2;
+		goto out;
+	}
+	if (o.check_config) { /* parsed, every value in range: done */
+		printf("rampartd: %s: configuration is valid\n",
+		       o.config ? o.config : "(no file: the defaults)");
+		status = 0;
 		goto out;
 	}
 	if (o.port >= 0)
@@ -379,6 +497,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	snprintf(rd.data_dir, sizeof rd.data_dir, "%s", o.data_dir);
+	listen = o.listen ? o.listen : rd.cfg.listen;
+	/* before anything is created: the port is free (start/start.h) */
+	if (start_bind_check(listen, (int)rd.cfg.port) != RP_OK) {
+		status = 2;
+		goto out;
+	}
 	/* as the user that owns the data, before anything touches it */
 	rc = priv_drop(o.user, rd.data_dir, (long long)rd.cfg.port);
 	if (rc != RP_OK) {
@@ -387,6 +511,28 @@ int main(int argc, char **argv)
 	}
 	if (ensure_dir(rd.data_dir) != 0)
 		goto out;
+	if (!o.foreground) { /* daemon(3) moves to /: an absolute path */
+		char *abs = realpath(rd.data_dir, NULL);
+
+		if (abs == NULL || strlen(abs) >= sizeof rd.data_dir) {
+			fprintf(stderr, "rampartd: %s: %s\n", rd.data_dir,
+			        abs ? "path too long" : strerror(errno));
+			free(abs);
+			goto out;
+		}
+		snprintf(rd.data_dir, sizeof rd.data_dir, "%s", abs);
+		free(abs);
+	}
+	if (start_paths(&o, rd.data_dir, pidpath, logpath, sizeof pidpath) !=
+	    0) {
+		status = 2;
+		goto out;
+	}
+	if ((pidpath[0] != '\0' && start_pidfile_check(pidpath) != RP_OK) ||
+	    (logpath[0] != '\0' && log_file_ok(logpath) != 0)) {
+		status = 2;
+		goto out;
+	}
 	snprintf(dbpath, sizeof dbpath, "%s/rampart.db", rd.data_dir);
 	if (store_open(dbpath, &rd.store) != RP_OK)
 		goto out;
@@ -411,6 +557,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!o.foreground) {
+		rp_log_info("detaching: log in %s, pid in %s",
+		            o.syslog ? "syslog" : logpath, pidpath);
 		/* SQLite's POSIX locks do not survive fork(): reopen after. */
 		store_close(rd.store);
 		rd.store = NULL;
@@ -418,11 +566,16 @@ int main(int argc, char **argv)
 			rp_log_error("cannot daemonize: %s", strerror(errno));
 			goto out;
 		}
-		rp_log_init("rampartd", RP_LOG_SYSLOG, RP_LOG_INFO);
-		(void)set_level(o.log_level ? o.log_level : rd.cfg.log_level);
-		if (store_open(dbpath, &rd.store) != RP_OK)
-			goto out;
 	}
+	if (log_switch(&o, &rd.cfg, logpath) != RP_OK)
+		goto out;
+	if (pidpath[0] != '\0') {
+		if (start_pidfile_write(pidpath) != RP_OK)
+			goto out;
+		pid_written = 1;
+	}
+	if (rd.store == NULL && store_open(dbpath, &rd.store) != RP_OK)
+		goto out;
 	rd.base = event_base_new();
 	if (rd.base == NULL || http_tls_ctx(rd.ca, &rd.tls) != RP_OK)
 		goto out;
@@ -436,7 +589,7 @@ int main(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
-	rc = routes_listen(&rd, o.listen ? o.listen : rd.cfg.listen, &bound);
+	rc = routes_listen(&rd, listen, &bound);
 	if (rc != RP_OK || priv_bound() != RP_OK)
 		goto out;
 	ev_term = evsignal_new(rd.base, SIGTERM, on_stop, &rd);
@@ -450,15 +603,14 @@ int main(int argc, char **argv)
 	    rd_jobs_add(rd.jobs, &rd) != RP_OK)
 		goto out;
 	rp_log_info("listening on https://%s:%d/ (data in %s, schema %d)",
-	            o.listen ? o.listen : rd.cfg.listen, bound, rd.data_dir,
-	            store_schema_version(rd.store));
+	            listen, bound, rd.data_dir, store_schema_version(rd.store));
 	if (event_base_dispatch(rd.base) != 0)
 		goto out;
 	status = 0;
 out:
 	/* before the store closes: what was received is written first */
 	mqtt_stop(&rd);
-	if (status == 0)
+	if (status == 0 && !o.check_config)
 		rp_log_info("stopped");
 	if (ev_term)
 		event_free(ev_term);
@@ -475,6 +627,8 @@ out:
 	ca_free(rd.ca);
 	store_close(rd.store);
 	free(rd.crl_der);
+	if (pid_written)
+		start_pidfile_remove(pidpath);
 	rd_config_free(&rd.cfg);
 	return status;
 }

@@ -2,7 +2,8 @@
 /*
  * log.h - the logging of every Rampart program.
  *
- * One line per message, to stderr (with a UTC timestamp) or to syslog.
+ * One line per message, to stderr or a file (with a UTC timestamp) or to
+ * syslog.
  * Control characters in a message are escaped (\n becomes \x0a), so a
  * device-supplied string cannot forge log lines. Never pass a secret: log
  * a key id or a hash prefix instead (docs/logging.md).
@@ -24,6 +25,7 @@ enum rp_log_level {
 enum rp_log_dest {
 	RP_LOG_STDERR = 0,
 	RP_LOG_SYSLOG = 1,
+	RP_LOG_FILE = 2, /* the file of rp_log_file; stderr before it */
 };
 
 /* Longest message kept; longer ones are cut and end in "...". */
@@ -38,6 +40,23 @@ RP_API void rp_log_init(const char *ident, enum rp_log_dest dest,
                         enum rp_log_level min);
 
 RP_API void rp_log_set_level(enum rp_log_level min);
+
+/*
+ * From now on, lines are appended to the file path (created 0600 when
+ * missing, the umask applies; O_APPEND, so several writers do not
+ * interleave). Call after rp_log_init (which, with a destination other
+ * than RP_LOG_FILE, closes the file). RP_E_INVAL for a NULL, empty or
+ * over-long path; otherwise the rp_err of the failing open(2), errno kept
+ * for strerror, and lines keep going where they went.
+ */
+RP_API rp_err rp_log_file(const char *path) RP_WARN_UNUSED;
+
+/*
+ * Open the file of rp_log_file again by its path (after logrotate moved
+ * it away): RP_OK, also when lines do not go to a file; the open's rp_err
+ * (errno kept) and the old file stays in use.
+ */
+RP_API rp_err rp_log_reopen(void) RP_WARN_UNUSED;
 
 RP_API void rp_log(enum rp_log_level level, const char *fmt, ...)
     RP_PRINTF(2, 3);

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * log.c - rp_log: one escaped line per message to stderr or syslog(3).
- * The line is built in full and written with one write(2), so lines from
- * several threads or processes sharing stderr do not interleave.
+ * log.c - rp_log: one escaped line per message to stderr, to a file or
+ * to syslog(3). The line is built in full and written with one write(2)
+ * (a file is opened O_APPEND), so lines from several threads or processes
+ * sharing stderr or the file do not interleave. rp_log_reopen opens the
+ * file's path again, for logrotate's SIGHUP.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -18,6 +22,8 @@
 static char log_ident[64] = "rampart";
 static enum rp_log_dest log_dest = RP_LOG_STDERR;
 static enum rp_log_level log_min = RP_LOG_INFO;
+static int log_fd = -1;     /* RP_LOG_FILE: owned here, or -1 */
+static char log_path[4096]; /* RP_LOG_FILE: what rp_log_reopen opens */
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -28,10 +34,55 @@ void rp_log_init(const char *ident, enum rp_log_dest dest,
 		snprintf(log_ident, sizeof log_ident, "%s", ident);
 	if (log_dest == RP_LOG_SYSLOG && dest != RP_LOG_SYSLOG)
 		closelog();
-	log_dest = dest;
+	if (dest != RP_LOG_FILE && log_fd >= 0) {
+		(void)close(log_fd);
+		log_fd = -1;
+		log_path[0] = '\0';
+	}
+	/* RP_LOG_FILE without a file (rp_log_file not called): stderr */
+	log_dest = dest == RP_LOG_FILE && log_fd < 0 ? RP_LOG_STDERR : dest;
 	log_min = min;
 	if (dest == RP_LOG_SYSLOG)
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+static int open_log(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	            0600);
+}
+
+rp_err rp_log_file(const char *path)
+{
+	int fd;
+
+	if (path == NULL || path[0] == '\0' || strlen(path) >= sizeof log_path)
+		return RP_E_INVAL;
+	fd = open_log(path);
+	if (fd < 0)
+		return rp_err_errno(errno);
+	if (log_dest == RP_LOG_SYSLOG)
+		closelog();
+	if (log_fd >= 0)
+		(void)close(log_fd);
+	log_fd = fd;
+	snprintf(log_path, sizeof log_path, "%s", path);
+	log_dest = RP_LOG_FILE;
+	return RP_OK;
+}
+
+rp_err rp_log_reopen(void)
+{
+	int fd;
+
+	if (log_dest != RP_LOG_FILE)
+		return RP_OK;
+	fd = open_log(log_path);
+	if (fd < 0)
+		return rp_err_errno(errno); /* the old file stays in use */
+	(void)close(log_fd);
+	log_fd = fd;
+	return RP_OK;
 }
 
 void rp_log_set_level(enum rp_log_level min)
@@ -87,8 +138,9 @@ void rp_logv(enum rp_log_level level, const char *fmt, va_list ap)
 		return;
 	if ((size_t)n >= sizeof line)
 		n = (int)sizeof line - 1;
-	/* Nothing sensible to do if stderr is gone. */
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+	/* Nothing sensible to do if stderr or the file is gone. */
+	if (write(log_dest == RP_LOG_FILE ? log_fd : STDERR_FILENO, line,
+	          (size_t)n) < 0)
 		return;
 }
 
