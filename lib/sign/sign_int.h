@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sign_int.h - what sign.c shares with pkcs11.c: a key inside a PKCS#11
- * token, used through the PKCS#11 API directly (module dlopen'd).
+ * token, used through the PKCS#11 API (lib/base/p11.c: p11-kit parses the
+ * URI and loads the module).
  */
 #ifndef RAMPART_SIGN_INT_H
 #define RAMPART_SIGN_INT_H
