@@ -183,7 +183,7 @@ n=$(grep -c 'as SN-A' "$D/broker/mosquitto.log" || true)
 wait_until "SN-A's command subscription" sub_on "$n"
 # the connection line comes before SUBSCRIBE: retry until one arrives
 ping_arrives() {
-	cli device ping SN-A >"$T/ping.json" || return 1
+	cli device ping SN-A --json >"$T/ping.json" || return 1
 	poll_for 2 test -s "$T/cmd.out"
 }
 wait_until "a ping command delivered to SN-A" ping_arrives

@@ -187,7 +187,7 @@ wait_until "the victim's session" more_than "$D/broker/mosquitto.log" 'as SN-A' 
 # the connection line comes before SUBSCRIBE: ping until one arrives
 ping_arrives() {
 	kill -0 "$VICTIM_PID" || die "the victim's subscriber exited: $(cat "$T/victim.log")"
-	cli device ping SN-A >"$T/ping.json" || return 1
+	cli device ping SN-A --json >"$T/ping.json" || return 1
 	poll_for 2 test -s "$T/victim.log"
 }
 wait_until "a first ping delivered to SN-A" ping_arrives
@@ -236,7 +236,7 @@ kill -0 "$MON_PID" || fail "the monitor's session ended: $(cat "$T/mon.log")"
 kill -0 "$VICTIM_PID" || fail "the victim's session ended: $(cat "$T/victim.log")"
 # the marker: a real ping sent after every forged attempt
 n=$(wc -l <"$T/victim.log")
-cli device ping SN-A >"$T/ping2.json" || fail "ping after the attacks"
+cli device ping SN-A --json >"$T/ping2.json" || fail "ping after the attacks"
 cid=$(sed -n 's/.*"command": *"\([^"]*\)".*/\1/p' "$T/ping2.json")
 [ -n "$cid" ] || fail "no command id in $(cat "$T/ping2.json")"
 wait_until "the marker ping $cid delivered" has "$T/victim.log" "\"id\":\"$cid\""
