@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "bootcore.h"
+#include "rampart/alloc.h"
 #include "rampart/flash_file.h"
 #include "rampart/crypto_host.h"
 #include "rampart/mem.h"
@@ -225,7 +226,7 @@ static int cmd_install(const struct opts *o)
 			goto out;
 		}
 	}
-	buf = malloc(65536);
+	buf = rp_malloc(65536);
 	if (buf == NULL) {
 		ret = fail("install", RP_E_NOMEM);
 		goto out;
@@ -498,7 +499,7 @@ static int cmd_boot(const struct opts *o)
 		return EXIT_ERR;
 	if (open_flash(o, &ff, &l) != 0)
 		return EXIT_ERR;
-	work = malloc(RP_IMAGE_HOST_WORK);
+	work = rp_malloc(RP_IMAGE_HOST_WORK);
 	if (work == NULL) {
 		ret = fail("boot", RP_E_NOMEM);
 		goto out;

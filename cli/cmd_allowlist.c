@@ -12,6 +12,8 @@
 #include "admin.h"
 #include "cli.h"
 
+#include "rampart/alloc.h"
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -42,7 +44,7 @@ static char *read_all(const char *path, size_t *len)
 				errno = EFBIG;
 				break;
 			}
-			nb = realloc(buf, cap);
+			nb = rp_realloc(buf, cap);
 			if (nb == NULL)
 				break;
 			buf = nb;

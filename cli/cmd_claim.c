@@ -22,6 +22,7 @@
 #include "admin.h"
 #include "cli.h"
 #include "human.h"
+#include "rampart/alloc.h"
 #include "rampart/file.h"
 
 static void usage(void)
@@ -64,7 +65,7 @@ static char *make_csr(EVP_PKEY *key, const char *group)
 	    X509_REQ_sign(req, key, EVP_sha256()) > 0 &&
 	    PEM_write_bio_X509_REQ(b, req) == 1) {
 		len = BIO_get_mem_data(b, &data);
-		out = malloc((size_t)len + 1);
+		out = rp_malloc((size_t)len + 1);
 		if (out != NULL) {
 			memcpy(out, data, (size_t)len);
 			out[len] = '\0';

@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "human.h"
+#include "rampart/alloc.h"
 #include "rampart/encode.h"
 #include "cli.h"
 
@@ -81,7 +82,7 @@ static void tidy(json_t *j)
 		}
 		if (i == n)
 			return;
-		e = malloc(n * 4 + 1);
+		e = rp_malloc(n * 4 + 1);
 		if (e == NULL)
 			return;
 		(void)rp_escape(e, n * 4 + 1, s, n);

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "image_cli.h"
+#include "rampart/alloc.h"
 #include "rampart/crypto_host.h"
 
 static void usage(FILE *f)
@@ -188,7 +189,7 @@ int cmd_verify(int argc, char **argv)
 		        rp_strerror(rc));
 		goto out;
 	}
-	work = malloc(RP_IMAGE_HOST_WORK);
+	work = rp_malloc(RP_IMAGE_HOST_WORK);
 	if (work == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;

@@ -21,6 +21,7 @@
 #include "admin.h"
 #include "cli.h"
 #include "human.h"
+#include "rampart/alloc.h"
 #include "rampart/encode.h"
 
 #define EVENTS_SHOWN 10 /* newest events kept on the screen */
@@ -198,7 +199,7 @@ out:
 
 int device_watch(const struct admin_opts *o, int interval, int count)
 {
-	struct screen *s = calloc(1, sizeof *s); /* ours */
+	struct screen *s = rp_calloc(1, sizeof *s); /* ours */
 	struct sigaction sa;
 	bool tty = isatty(STDOUT_FILENO) == 1;
 	int code = CLI_ERROR, n;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "human.h"
+#include "rampart/alloc.h"
 #include "rampart/encode.h"
 
 #define DAY 86400
@@ -103,7 +104,7 @@ struct human_table {
 static char *cell_copy(const char *s)
 {
 	size_t n = s != NULL ? strlen(s) : 0, cap = n * 4 + 1;
-	char *e = malloc(cap);
+	char *e = rp_malloc(cap);
 
 	if (e != NULL)
 		(void)rp_escape(e, cap, s != NULL ? s : "", n);
@@ -117,7 +118,7 @@ static int row_add(struct human_table *t, const char *const *cells)
 
 	if (t->nrows + 1 == t->cap) {
 		grown =
-		    realloc(t->cells, t->cap * 2 * t->ncols * sizeof *grown);
+		    rp_realloc(t->cells, t->cap * 2 * t->ncols * sizeof *grown);
 		if (grown == NULL)
 			return -1;
 		t->cells = grown;
@@ -144,14 +145,14 @@ static int row_add(struct human_table *t, const char *const *cells)
 
 struct human_table *human_table_new(size_t ncols, const char *const *heads)
 {
-	struct human_table *t = calloc(1, sizeof *t); /* the caller's */
+	struct human_table *t = rp_calloc(1, sizeof *t); /* the caller's */
 
 	if (t == NULL || ncols == 0)
 		goto fail;
 	t->ncols = ncols;
 	t->cap = 16;
-	t->cells = calloc(t->cap * ncols, sizeof *t->cells);
-	t->width = calloc(ncols, sizeof *t->width);
+	t->cells = rp_calloc(t->cap * ncols, sizeof *t->cells);
+	t->width = rp_calloc(ncols, sizeof *t->width);
 	if (t->cells == NULL || t->width == NULL || row_add(t, heads) != 0)
 		goto fail;
 	return t;

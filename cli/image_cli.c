@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "image_cli.h"
+#include "rampart/alloc.h"
 #include "rampart/crypto_host.h"
 #include "rampart/mem.h"
 #include "rampart/sign.h"
@@ -62,7 +63,7 @@ rp_err icli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
 	f = fopen(path, "rbe");
 	if (f == NULL)
 		return errno == ENOENT ? RP_E_NOT_FOUND : RP_E_IO;
-	b = malloc(max + 1);
+	b = rp_malloc(max + 1);
 	if (b == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;

@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "rampart/alloc.h"
 #include "rampart/broker.h"
 #include "rampart/log.h"
 #include "rampart/mqloop.h"
@@ -359,7 +360,7 @@ static int cmd_run(const struct opts *o)
 		        rp_strerror(rc));
 		goto out;
 	}
-	devs = calloc(c->devices, sizeof devs[0]);
+	devs = rp_calloc(c->devices, sizeof devs[0]);
 	if (devs == NULL)
 		goto out;
 	for (i = 0; i < c->devices; i++)

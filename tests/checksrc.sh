@@ -10,6 +10,12 @@
 #   banned-call  a call (the name, then optional space, then "(") of
 #                strcpy strcat sprintf vsprintf gets atoi atol atoll atof;
 #                a member call (x.atoi(), p->atoi()) is not one.
+#   bare-alloc   a call of malloc calloc realloc strdup strndup: product
+#                code allocates through rampart/alloc.h (rp_malloc...), so
+#                that a faultsim build can make allocation N fail; only
+#                lib/base/alloc.c, the hook itself, calls them (and
+#                boot/mcu, freestanding, has no heap). free() is allowed:
+#                the hook's memory is malloc's.
 #   cond-assign  an assignment operator (= += -= *= /= %= &= |= ^= <<= >>=)
 #                anywhere inside the parentheses of if (...), while (...)
 #                (do-while too) or switch (...), nested parentheses
@@ -39,6 +45,9 @@ import sys
 BANNED = ("strcpy", "strcat", "sprintf", "vsprintf", "gets", "atoi", "atol",
           "atoll", "atof")
 call_re = re.compile(r"\b(" + "|".join(BANNED) + r")\s*\(")
+ALLOC = ("malloc", "calloc", "realloc", "strdup", "strndup")
+alloc_re = re.compile(r"\b(" + "|".join(ALLOC) + r")\s*\(")
+ALLOC_OK = ("lib/base/alloc.c",)
 cond_re = re.compile(r"\b(if|while|switch|for)\s*\(")
 
 
@@ -108,6 +117,14 @@ def check(path, findings):
         findings.append((path, line(m.start()), "banned-call",
                          "%s() (use a bounded, checked alternative)"
                          % m.group(1)))
+    for m in alloc_re.finditer(code):
+        before = code[:m.start()].rstrip()
+        if path in ALLOC_OK or path.startswith("boot/mcu/") or \
+                before.endswith(".") or before.endswith("->"):
+            continue
+        findings.append((path, line(m.start()), "bare-alloc",
+                         "%s() (allocate through rampart/alloc.h: rp_%s)"
+                         % (m.group(1), m.group(1))))
     for m in cond_re.finditer(code):
         before = code[:m.start()].rstrip()
         if before.endswith("#"):
@@ -188,6 +205,13 @@ void f(char *a, const char *b, char *s, va_list ap, FILE *fp, int n)
 	x = atoi(s) + atol(s); /* bad banned-call */ /* (twice on one line) */
 	x = (int)atoll(s); /* bad banned-call */
 	x = (int)atof(s); /* bad banned-call */
+	p = malloc(n); /* bad bare-alloc */
+	p = calloc (1, n); /* bad bare-alloc */
+	p = realloc(p, n); /* bad bare-alloc */
+	p = strdup(s); /* bad bare-alloc */
+	p = strndup(s, n); /* bad bare-alloc */
+	p = rp_malloc(n) + rp_strdup(s) + my_calloc(n) + o.malloc(n);
+	free(p);
 	if ((x = g()) != 0) /* bad cond-assign */
 		return;
 	if (x = g()) /* bad cond-assign */

@@ -125,7 +125,7 @@ rp_err p11_open(const char *uri, const char *pin, struct p11_key **out,
 	rp_err rc;
 
 	*out = NULL;
-	k = calloc(1, sizeof *k);
+	k = rp_calloc(1, sizeof *k);
 	if (k == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;

@@ -30,6 +30,7 @@
 #include "broker/fleet.h"
 #include "jobs/rd_jobs.h"
 #include "mqtt/mqtt.h"
+#include "rampart/alloc.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
 #include "rampartd.h"
@@ -59,7 +60,7 @@ static int grow(void **p, size_t *cap, size_t n, size_t sz)
 
 	if (n < *cap)
 		return 0;
-	q = realloc(*p, nc * sz);
+	q = rp_realloc(*p, nc * sz);
 	if (q == NULL)
 		return -1;
 	*p = q;

@@ -22,6 +22,7 @@
 #include "csr.h"
 #include "http/http.h"
 #include "http/router.h"
+#include "rampart/alloc.h"
 #include "rampart/broker.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
@@ -122,7 +123,7 @@ static char *p7_b64(X509 *const *certs, size_t n, size_t *len)
 	if (i2d_PKCS7_bio(b64, p7) != 1 || BIO_flush(b64) != 1)
 		goto out;
 	m = BIO_get_mem_data(mem, &data);
-	out = malloc((size_t)m + 1);
+	out = rp_malloc((size_t)m + 1);
 	if (out != NULL) {
 		memcpy(out, data, (size_t)m);
 		out[m] = '\0';

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rampart/alloc.h"
 #include "rampart/broker.h"
 #include "rampart/encode.h"
 #include "rampart/log.h"
@@ -219,7 +220,7 @@ static int collect_one(void *arg, const struct store_cert *c)
 		return 0;
 	if (d->n == k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 8;
-		char(*s)[41] = realloc(d->serials, cap * sizeof *s);
+		char(*s)[41] = rp_realloc(d->serials, cap * sizeof *s);
 
 		if (s == NULL) {
 			k->oom = 1;
@@ -353,12 +354,12 @@ static int import_one(void *arg, unsigned line, const struct store_device *d)
 	if (im->n == im->n_cap) {
 		size_t cap = im->n_cap ? im->n_cap * 2 : 64;
 		char(*ids)[STORE_SERIAL_MAX + 1] =
-		    realloc(im->ids, cap * sizeof *ids);
+		    rp_realloc(im->ids, cap * sizeof *ids);
 		unsigned *lines;
 
 		if (ids != NULL)
 			im->ids = ids;
-		lines = ids ? realloc(im->lines, cap * sizeof *lines) : NULL;
+		lines = ids ? rp_realloc(im->lines, cap * sizeof *lines) : NULL;
 		if (lines == NULL) {
 			snprintf(im->why, im->cap, "line %u: out of memory",
 			         line);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rampart/alloc.h"
 #include "rampart/log.h"
 #include "store/engine.h"
 
@@ -101,7 +102,7 @@ rp_err store_open_with(const char *spec, const struct store_opts *opts,
 		store_opts_init(&o);
 	if (o.lock_wait_ms < 0 || o.refusals_keep < 0)
 		goto out;
-	s = calloc(1, sizeof *s);
+	s = rp_calloc(1, sizeof *s);
 	if (s == NULL) {
 		rc = RP_E_NOMEM;
 		goto out;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rampart/alloc.h"
 #include "rampart/log.h"
 #include "sqlite_int.h"
 
@@ -238,7 +239,7 @@ static void sq_close(void *e)
 
 static rp_err sq_open(const char *where, const struct store_opts *o, void **e)
 {
-	struct sq *q = calloc(1, sizeof *q); /* owned until *e */
+	struct sq *q = rp_calloc(1, sizeof *q); /* owned until *e */
 	rp_err rc = RP_E_STORE;
 	int v;
 
