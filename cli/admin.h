@@ -47,9 +47,8 @@ long long admin_duration(const char *s);
  * count times (0: until Ctrl-C, which exits CLI_OK). */
 int device_watch(const struct admin_opts *o, int interval, int count);
 
-/* The subcommands (cmd_allowlist.c, cmd_claim.c, cmd_device.c). */
+/* The subcommands (cmd_allowlist.c, cmd_claim.c; device: cli.h). */
 int cmd_allowlist(int argc, char **argv);
 int cmd_claim(int argc, char **argv);
-int cmd_device(int argc, char **argv);
 
 #endif

@@ -29,4 +29,13 @@ static inline bool cli_uint(const char *s, uint64_t max, uint64_t *out)
 	return tool_parse_uint(s, max, out);
 }
 
+/* The admin commands' shared options (--server, --token-file, --ca,
+ * --json) and their values over the environment's (cmd_device.c). */
+struct admin_opts;
+extern const struct tool_opt cli_admin_opts[];
+void cli_admin_opts_get(const struct tool_ctx *c, struct admin_opts *o);
+
+/* rampart device ... (cmd_device.c) */
+extern const struct tool_cmd device_cmds[];
+
 #endif

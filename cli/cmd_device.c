@@ -19,28 +19,6 @@
 #include "rampart/encode.h"
 #include "cli.h"
 
-static void usage(void)
-{
-	fprintf(stderr,
-	        "usage: rampart device list\n"
-	        "       rampart device show ID\n"
-	        "       rampart device revoke ID --reason REASON "
-	        "[--serial HEX]\n"
-	        "       rampart device decommission ID [--reason REASON]\n"
-	        "       rampart device reprovision ID\n"
-	        "       rampart device renew ID\n"
-	        "       rampart device quarantine ID --reason TEXT\n"
-	        "       rampart device release ID\n"
-	        "       rampart device ping ID [--wait SECONDS]\n"
-	        "       rampart device watch [--interval SECONDS] [--count N]\n"
-	        "       rampart device ingest\n"
-	        "       rampart device refusals [--limit N]\n"
-	        "options: --server URL --token-file FILE [--ca ROOT.pem] "
-	        "[--json]\n"
-	        "REASON: an RFC 5280 name (keyCompromise, superseded, "
-	        "cessationOfOperation, ...)\n");
-}
-
 /* JSON_ENSURE_ASCII: a device-supplied U+009B (CSI) or other C1 control
  * reaches the terminal as \u009b, not as a control sequence (jansson
  * escapes the C0 controls itself). */
@@ -366,80 +344,139 @@ out:
 	return code;
 }
 
-int cmd_device(int argc, char **argv)
+/* --server, --token-file, --ca, --json: every admin command's. */
+const struct tool_opt cli_admin_opts[] = {
+    {.name = "server",
+     .kind = TOOL_STRING,
+     .value = "URL",
+     .help = "rampartd's https://HOST:PORT (or RAMPART_SERVER)"},
+    {.name = "token-file",
+     .kind = TOOL_PATH,
+     .value = "FILE",
+     .help = "the admin token's file (or RAMPART_TOKEN_FILE)"},
+    {.name = "ca",
+     .kind = TOOL_PATH,
+     .value = "ROOT.pem",
+     .help = "the fleet root to trust (or RAMPART_CA)"},
+    {.name = "json", .kind = TOOL_FLAG, .help = "print the API's JSON"},
+    {0},
+};
+
+void cli_admin_opts_get(const struct tool_ctx *c, struct admin_opts *o)
+{
+	admin_opts_init(o);
+	if (tool_str(c, "server") != NULL)
+		o->server = tool_str(c, "server");
+	if (tool_str(c, "token-file") != NULL)
+		o->token_file = tool_str(c, "token-file");
+	if (tool_str(c, "ca") != NULL)
+		o->ca = tool_str(c, "ca");
+	o->json = tool_flag(c, "json");
+}
+
+static int device_run(const struct tool_ctx *c);
+
+static const struct tool_arg id_arg[] = {{"ID", TOOL_REQUIRED}, {0}};
+static const struct tool_opt revoke_opts[] = {
+    {.name = "reason",
+     .kind = TOOL_STRING,
+     .value = "REASON",
+     .help = "an RFC 5280 name (keyCompromise, superseded, "
+             "cessationOfOperation, ...)",
+     .flags = TOOL_REQUIRED},
+    {.name = "serial",
+     .kind = TOOL_STRING,
+     .value = "HEX",
+     .help = "only this certificate"},
+    {0},
+};
+static const struct tool_opt decom_opts[] = {
+    {.name = "reason",
+     .kind = TOOL_STRING,
+     .value = "REASON",
+     .help = "an RFC 5280 name (default cessationOfOperation)"},
+    {0},
+};
+static const struct tool_opt quar_opts[] = {
+    {.name = "reason",
+     .kind = TOOL_STRING,
+     .value = "TEXT",
+     .help = "why, kept with the device",
+     .flags = TOOL_REQUIRED},
+    {0},
+};
+static const struct tool_opt ping_opts[] = {
+    {.name = "wait",
+     .kind = TOOL_UINT,
+     .value = "SECONDS",
+     .help = "wait for the answer",
+     .max = 86400,
+     .unit = "seconds"},
+    {0},
+};
+static const struct tool_opt watch_opts[] = {
+    {.name = "interval",
+     .kind = TOOL_UINT,
+     .value = "SECONDS",
+     .help = "refresh every SECONDS (default 2)",
+     .min = 1,
+     .max = 3600,
+     .unit = "seconds"},
+    {.name = "count",
+     .kind = TOOL_UINT,
+     .help = "stop after N refreshes (default: until Ctrl-C)",
+     .min = 1,
+     .max = 1000000},
+    {0},
+};
+static const struct tool_opt refusals_opts[] = {
+    /* what rampartd serves (server/api/refusals.c) */
+    {.name = "limit",
+     .kind = TOOL_UINT,
+     .help = "the newest N (default 100)",
+     .min = 1,
+     .max = 10000},
+    {0},
+};
+
+#define DEV(n, s, o, a)                                                       \
+	{                                                                     \
+		.name = n, .summary = s, .opts = o, .shared = cli_admin_opts, \
+		.args = a, .run = device_run                                  \
+	}
+const struct tool_cmd device_cmds[] = {
+    DEV("list", "the inventory, one line per device", NULL, NULL),
+    DEV("show", "everything a device last reported", NULL, id_arg),
+    DEV("revoke", "revoke a device's certificates (a new CRL at once)",
+        revoke_opts, id_arg),
+    DEV("decommission", "retire a device for good", decom_opts, id_arg),
+    DEV("reprovision", "let a device enroll once more", NULL, id_arg),
+    DEV("renew", "make a device renew at its next connection", NULL, id_arg),
+    DEV("quarantine", "isolate a device (events only)", quar_opts, id_arg),
+    DEV("release", "end a quarantine", NULL, id_arg),
+    DEV("ping", "ask a device to answer over MQTT", ping_opts, id_arg),
+    DEV("watch", "a live view of the fleet", watch_opts, NULL),
+    DEV("ingest", "rampartd's MQTT ingest status", NULL, NULL),
+    DEV("refusals", "the newest refused requests and why", refusals_opts, NULL),
+    {0},
+};
+
+static int device_run(const struct tool_ctx *c)
 {
 	struct admin_opts o;
-	const char *sub = NULL, *id = NULL, *reason = NULL, *serial = NULL;
-	uint64_t limit = 100, wait = 0, interval = 2, count = 0;
+	const char *sub = c->cmd->name, *id = c->argc ? c->argv[0] : NULL;
+	const char *reason = tool_str(c, "reason");
+	const char *serial = tool_str(c, "serial");
+	uint64_t limit = tool_uint(c, "limit", 100);
+	uint64_t wait = tool_uint(c, "wait", 0);
+	uint64_t interval = tool_uint(c, "interval", 2);
+	uint64_t count = tool_uint(c, "count", 0);
 	char path[256];
 	char *body = NULL;
 	json_t *j = NULL, *in = NULL;
-	int i = 1, r, code = CLI_ERROR;
+	int code = CLI_ERROR;
 
-	admin_opts_init(&o);
-	while (i < argc) {
-		r = admin_opt(&o, argc, argv, &i);
-		if (r < 0)
-			return CLI_ERROR;
-		if (r > 0)
-			continue;
-		if (i + 1 < argc && strcmp(argv[i], "--reason") == 0) {
-			reason = argv[i + 1];
-			i += 2;
-		} else if (i + 1 < argc && strcmp(argv[i], "--serial") == 0) {
-			serial = argv[i + 1];
-			i += 2;
-		} else if (i + 1 < argc && strcmp(argv[i], "--limit") == 0) {
-			/* what rampartd serves (server/api/devices.c) */
-			if (!cli_uint(argv[i + 1], 10000, &limit) ||
-			    limit == 0) {
-				fprintf(stderr, "rampart: --limit wants 1 to "
-				                "10000\n");
-				return CLI_ERROR;
-			}
-			i += 2;
-		} else if (i + 1 < argc && strcmp(argv[i], "--wait") == 0) {
-			if (!cli_uint(argv[i + 1], 86400, &wait)) {
-				fprintf(stderr,
-				        "rampart: --wait wants 0 to 86400 "
-				        "seconds\n");
-				return CLI_ERROR;
-			}
-			i += 2;
-		} else if (i + 1 < argc && strcmp(argv[i], "--interval") == 0) {
-			if (!cli_uint(argv[i + 1], 3600, &interval) ||
-			    interval == 0) {
-				fprintf(stderr,
-				        "rampart: --interval wants 1 to "
-				        "3600 seconds, not '%s'\n",
-				        argv[i + 1]);
-				return CLI_ERROR;
-			}
-			i += 2;
-		} else if (i + 1 < argc && strcmp(argv[i], "--count") == 0) {
-			if (!cli_uint(argv[i + 1], 1000000, &count) ||
-			    count == 0) {
-				fprintf(stderr,
-				        "rampart: --count wants a number "
-				        "of refreshes from 1, not '%s'\n",
-				        argv[i + 1]);
-				return CLI_ERROR;
-			}
-			i += 2;
-		} else if (argv[i][0] != '-' && sub == NULL) {
-			sub = argv[i++];
-		} else if (argv[i][0] != '-' && id == NULL) {
-			id = argv[i++];
-		} else {
-			usage();
-			return strcmp(argv[i], "--help") == 0 ? CLI_OK
-			                                      : CLI_ERROR;
-		}
-	}
-	if (sub == NULL) {
-		usage();
-		return CLI_ERROR;
-	}
+	cli_admin_opts_get(c, &o);
 	if (strcmp(sub, "list") == 0 && id == NULL) {
 		code =
 		    admin_call(&o, "GET", "/api/v1/devices", NULL, NULL, 0, &j);
@@ -473,7 +510,8 @@ int cmd_device(int argc, char **argv)
 		goto out;
 	}
 	if (id == NULL || strlen(id) > 64) {
-		usage();
+		code = tool_usage_error(c, "a device ID has 1 to 64 "
+		                           "characters");
 		goto out;
 	}
 	if (strcmp(sub, "show") == 0) {
@@ -518,7 +556,7 @@ int cmd_device(int argc, char **argv)
 		code = admin_call(&o, "POST", path, "application/json", body,
 		                  body ? strlen(body) : 0, &j);
 	} else {
-		usage();
+		code = tool_usage_error(c, "unknown command '%s'", sub);
 		goto out;
 	}
 	if (code == CLI_OK && o.json)

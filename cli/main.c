@@ -33,7 +33,6 @@ RAW(cmd_inspect)
 RAW(cmd_keyset)
 RAW(cmd_allowlist)
 RAW(cmd_claim)
-RAW(cmd_device)
 RAW(cmd_broker_config)
 
 static int run_version(const struct tool_ctx *c)
@@ -82,8 +81,7 @@ static const struct tool_cmd cmds[] = {
      .flags = TOOL_RAW},
     {.name = "device",
      .summary = "inventory, show, revoke, quarantine, ping devices",
-     .run = raw_cmd_device,
-     .flags = TOOL_RAW},
+     .subs = device_cmds},
     {.name = "broker-config",
      .summary = "write the Mosquitto configuration (TLS, plugin)",
      .run = raw_cmd_broker_config,

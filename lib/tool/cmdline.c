@@ -504,12 +504,14 @@ static void help_opt(const struct tool_opt *o, FILE *f)
 
 	if (o->flags & TOOL_HIDDEN)
 		return;
-	snprintf(left, sizeof left, "%s%c%s--%s%s%s", o->shortname ? "-" : "",
-	         o->shortname ? o->shortname : ' ', o->shortname ? ", " : "  ",
-	         o->name, o->kind == TOOL_FLAG ? "" : " ",
-	         o->kind == TOOL_FLAG ? "" : value_name(o));
-	if (!o->shortname)
-		memmove(left, left + 2, strlen(left + 2) + 1);
+	if (o->shortname)
+		snprintf(left, sizeof left, "-%c, --%s%s%s", o->shortname,
+		         o->name, o->kind == TOOL_FLAG ? "" : " ",
+		         o->kind == TOOL_FLAG ? "" : value_name(o));
+	else
+		snprintf(left, sizeof left, "    --%s%s%s", o->name,
+		         o->kind == TOOL_FLAG ? "" : " ",
+		         o->kind == TOOL_FLAG ? "" : value_name(o));
 	fprintf(f, "  %-28s %s", left, o->help ? o->help : "");
 	if (o->kind == TOOL_UINT) {
 		describe_uint(o, what, sizeof what);
@@ -547,7 +549,8 @@ void tool_help(const struct tool_cmd *cmd, const char *path, FILE *f)
 		help_opt(o, f);
 	fprintf(f, "  %-28s %s\n", "-h, --help", "show this help");
 	if (!has_own(cmd, "version"))
-		fprintf(f, "  %-28s %s\n", "--version", "print the version");
+		fprintf(f, "  %-28s %s\n", "    --version",
+		        "print the version");
 	if (cmd->more != NULL)
 		fprintf(f, "\n%s\n", cmd->more);
 	if (cmd->subs != NULL)
@@ -573,6 +576,8 @@ static void list_cmd(const struct tool_cmd *cmd, char *path, size_t cap,
 		const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
 
 		fputs(path, f);
+		if (cmd->flags & TOOL_RAW)
+			fputs("\traw", f);
 		for (int k = 0; k < 2; k++)
 			for (const struct tool_opt *o = t[k]; o && o->name;
 			     o++) {

@@ -138,7 +138,8 @@ void tool_help(const struct tool_cmd *cmd, const char *path, FILE *f);
 /*
  * What the table holds, for tests and (later) man pages and completion:
  * "list" prints one line per runnable command: its path, then tab-
- * separated "opt=--NAME:KIND" and "need=--NAME|ARG" (required) fields.
+ * separated "raw" (TOOL_RAW), "opt=--NAME:KIND" and "need=--NAME|ARG"
+ * (the first required option or argument) fields.
  * Returns TOOL_OK, or TOOL_ERROR for a format not (yet) produced.
  */
 int tool_generate(const struct tool_prog *p, const char *what, FILE *f);
