@@ -116,7 +116,9 @@ typedef struct rp_http_call rp_http_call;
  * req->max_response bounds the body delivered (0: RP_HTTP_MAX_RESPONSE),
  * RP_E_TOO_BIG beyond it; req->timeout_ms is the overall deadline from
  * this call (0: 30 s). *out (may be NULL) gets the handle, owned by the
- * library: valid until on_done runs or rp_http_cancel is called. Errors
+ * library: valid until on_done runs or rp_http_cancel is called. A host
+ * name is resolved with evdns on base, under the deadline (never a
+ * blocking getaddrinfo; docs/http-client.md). Errors
  * found before anything is sent (RP_E_INVAL, RP_E_NOMEM, RP_E_TLS for a
  * host name that cannot be set) are returned here and on_done is then
  * never called.
@@ -129,7 +131,9 @@ RP_API rp_err rp_http_start(struct event_base *base, struct ssl_ctx_st *ctx,
 
 /*
  * Stop a started request and free everything it holds; on_done is not
- * called. Not from inside the request's own callbacks (return an error
+ * called (during a name's resolution, evdns's answer still runs once on
+ * base to free the lookup: run the loop before freeing base). Not from
+ * inside the request's own callbacks (return an error
  * from on_head/on_body instead). NULL is a no-op.
  */
 RP_API void rp_http_cancel(rp_http_call *call);

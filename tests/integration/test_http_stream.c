@@ -8,9 +8,14 @@
  * deadline; cancellation in flight (ASan sees every byte freed). Each
  * wait is on the loop until on_done, with the test's deadline as a guard.
  * The same server at an IP its certificate does not name:
- * RP_E_TLS_UNTRUSTED. Only a final status (200..599) is an answer.
+ * RP_E_TLS_UNTRUSTED. A host name is resolved without the C library's
+ * blocking getaddrinfo (this program's own getaddrinfo counts the calls
+ * for names). Only a final status (200..599) is an answer.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* RTLD_NEXT */
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +33,27 @@ static char dir[512], cert[600], key[600];
 static int port;
 static struct rpt_proc srv;
 static SSL_CTX *ctx;
+
+/* Calls of the blocking resolver for a name (not a numeric address): a
+ * caller's loop stops for as long as one takes. The client must make
+ * none. Interposed on libc's for the whole process. */
+static int blocking_lookups;
+
+__attribute__((visibility("default"))) int
+getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+            struct addrinfo **res)
+{
+	int (*real)(const char *, const char *, const struct addrinfo *,
+	            struct addrinfo **);
+	unsigned char a[16];
+	void *sym = dlsym(RTLD_NEXT, "getaddrinfo");
+
+	if (node != NULL && inet_pton(AF_INET, node, a) != 1 &&
+	    inet_pton(AF_INET6, node, a) != 1)
+		blocking_lookups++;
+	memcpy(&real, &sym, sizeof real);
+	return real(node, service, hints, res);
+}
 
 struct got {
 	struct event_base *base;
@@ -73,7 +99,7 @@ static int start(void **state)
 	               "-subj",
 	               "/CN=127.0.0.1",
 	               "-addext",
-	               "subjectAltName=IP:127.0.0.1",
+	               "subjectAltName=IP:127.0.0.1,DNS:localhost",
 	               "-days",
 	               "2",
 	               "-out",
@@ -329,6 +355,49 @@ static void test_big_headers(void **state)
 	end(&g);
 }
 
+/* localhost (/etc/hosts) works as before, resolved on the loop; a name
+ * no resolver here knows fails through on_done (the deadline, or the
+ * resolver's no) and a cancel with its lookup in flight leaves nothing
+ * once the loop has run (ASan). No blocking getaddrinfo for either. */
+static void test_names(void **state)
+{
+	struct rp_http_request q;
+	struct rp_http_callbacks cb = {on_head, on_body, on_done, NULL};
+	struct got g;
+	rp_http_call *call = NULL;
+	char url[128];
+
+	(void)state;
+	blocking_lookups = 0;
+	snprintf(url, sizeof url, "https://localhost:%d/cl", port);
+	fetch_url(&g, url, 0, 0, 0, 0);
+	assert_int_equal(g.rc, RP_OK);
+	assert_int_equal(g.status, 200);
+	assert_int_equal(g.len, BODY_LEN);
+	check_pattern(&g, 0, BODY_LEN);
+	end(&g);
+	snprintf(url, sizeof url, "https://rampart-test.invalid:%d/cl", port);
+	fetch_url(&g, url, 0, 0, 0, 300);
+	assert_true(g.rc == RP_E_TIMEOUT || g.rc == RP_E_HTTP);
+	assert_int_equal(g.heads, 0);
+	end(&g);
+	memset(&g, 0, sizeof g);
+	cb.arg = &g;
+	g.base = event_base_new();
+	assert_non_null(g.base);
+	memset(&q, 0, sizeof q);
+	q.method = "GET";
+	q.url = url;
+	assert_int_equal(rp_http_start(g.base, ctx, &q, NULL, &cb, &call),
+	                 RP_OK);
+	rp_http_cancel(call);
+	while (event_base_loop(g.base, EVLOOP_NONBLOCK) == 0)
+		; /* evdns's answer to the cancel frees the lookup */
+	assert_int_equal(g.done, 0);
+	event_base_free(g.base);
+	assert_int_equal(blocking_lookups, 0);
+}
+
 /* The same server at 127.0.0.2: its certificate names 127.0.0.1 only. */
 static void test_wrong_ip(void **state)
 {
@@ -350,6 +419,7 @@ int main(void)
 	    cmocka_unit_test(test_range),  cmocka_unit_test(test_deadlines),
 	    cmocka_unit_test(test_cancel), cmocka_unit_test(test_wrong_ip),
 	    cmocka_unit_test(test_status), cmocka_unit_test(test_big_headers),
+	    cmocka_unit_test(test_names),
 	};
 
 	return cmocka_run_group_tests(t, start, stop);

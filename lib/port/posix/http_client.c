@@ -4,10 +4,14 @@
  * request on the caller's libevent base (rp_http_start), evhttp over an
  * OpenSSL bufferevent, host name or IP checked by OpenSSL, the body
  * streamed to the caller in the order it arrives, an overall and an idle
- * deadline, Range with its 206 checked. rp_http_request is the blocking
+ * deadline, Range with its 206 checked. A host name is resolved with
+ * evdns on the same loop (never a blocking getaddrinfo on the caller's
+ * loop), under the same deadline. rp_http_request is the blocking
  * wrapper on a private base over the same code.
  */
+#define _POSIX_C_SOURCE 200809L /* getaddrinfo's struct addrinfo */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +19,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <openssl/err.h>
@@ -25,13 +30,21 @@
 #include "rampart/alloc.h"
 #include "rampart/http.h"
 
+struct lookup;
+
 struct rp_http_call {
 	struct event_base *base;        /* borrowed */
-	struct bufferevent *bev;        /* owned by conn */
+	struct bufferevent *bev;        /* owned by conn, by this until conn */
 	struct evhttp_connection *conn; /* owned */
-	struct evhttp_uri *uri;         /* owned */
-	struct event *deadline;         /* owned */
-	struct event *finish; /* owned: runs on_done off evhttp's stack */
+	struct evhttp_request *req;     /* owned until made on conn */
+	struct lookup *lookup; /* the host name's, while it runs; its own */
+	enum evhttp_cmd_type method;
+	int port;
+	struct timeval io_tv; /* evhttp's per-I/O timeout */
+	char target[2048];
+	struct evhttp_uri *uri; /* owned */
+	struct event *deadline; /* owned */
+	struct event *finish;   /* owned: runs on_done off evhttp's stack */
 	struct rp_http_callbacks cb;
 	uint64_t range_start;
 	size_t max_body, got;
@@ -74,16 +87,57 @@ static void call_end(struct rp_http_call *c, rp_err rc)
 	event_active(c->finish, EV_TIMEOUT, 1);
 }
 
+/*
+ * One host name's resolution with evdns on the call's base. Owned by
+ * itself: evdns answers exactly once (EVUTIL_EAI_CANCEL after
+ * evdns_getaddrinfo_cancel), and then lookup_done, an event of its own on
+ * the base outside evdns's stack, frees the evdns_base and it. c is NULL
+ * once the call has gone (rp_http_cancel); while c is there, c->lookup
+ * is this, and on_done waits for lookup_done.
+ */
+struct lookup {
+	struct event_base *base;                   /* borrowed */
+	struct evdns_base *dns;                    /* owned */
+	struct evdns_getaddrinfo_request *pending; /* evdns's; NULL: answered */
+	struct rp_http_call *c;                    /* borrowed; NULL: gone */
+};
+
+static void lookup_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct lookup *lk = arg;
+	struct rp_http_call *c = lk->c;
+
+	(void)fd;
+	(void)what;
+	evdns_base_free(lk->dns, 0); /* nothing of it pending any more */
+	free(lk);
+	if (c != NULL) {
+		c->lookup = NULL;
+		if (c->ended) /* on_finish waited for this */
+			event_active(c->finish, EV_TIMEOUT, 1);
+	}
+}
+
 static void call_free(struct rp_http_call *c)
 {
 	if (c == NULL)
 		return;
+	if (c->lookup != NULL) {
+		c->lookup->c = NULL; /* it now only frees itself */
+		if (c->lookup->pending != NULL)
+			evdns_getaddrinfo_cancel(c->lookup->pending);
+		c->lookup = NULL;
+	}
+	if (c->req != NULL)
+		evhttp_request_free(c->req);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
 	if (c->finish != NULL)
 		event_free(c->finish);
 	if (c->conn != NULL)
 		evhttp_connection_free(c->conn); /* and bev, and its SSL */
+	else if (c->bev != NULL)
+		bufferevent_free(c->bev); /* and its SSL */
 	if (c->uri != NULL)
 		evhttp_uri_free(c->uri);
 	ERR_clear_error();
@@ -99,6 +153,14 @@ static void on_finish(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->lookup != NULL) {
+		/* ended during the name's resolution (the deadline): evdns's
+		 * answer and lookup_done first, then on_done, so that nothing
+		 * of the call is left on the base when on_done runs */
+		if (c->lookup->pending != NULL)
+			evdns_getaddrinfo_cancel(c->lookup->pending);
+		return;
+	}
 	/* A refused connection also leaves a (system) error: only TLS ones
 	 * make this a TLS failure, and a certificate verdict (the chain, the
 	 * host name or IP) the one a user fixes with a trust anchor. */
@@ -247,6 +309,14 @@ static int method_of(const char *m, enum evhttp_cmd_type *out)
 	return 1;
 }
 
+static int is_ip(const char *host)
+{
+	unsigned char addr[16];
+
+	return inet_pton(AF_INET, host, addr) == 1 ||
+	       inet_pton(AF_INET6, host, addr) == 1;
+}
+
 /* Check the host name, or the IP address when host is one. */
 static int set_peer_name(SSL *ssl, const char *host)
 {
@@ -314,17 +384,105 @@ out:
 	return rc;
 }
 
+/* The connection to addr (numeric) and the request made on it. */
+static rp_err connect_to(struct rp_http_call *c, const char *addr)
+{
+	struct evhttp_request *req = c->req;
+
+	c->conn = evhttp_connection_base_bufferevent_new(
+	    c->base, NULL, c->bev, addr, (ev_uint16_t)c->port);
+	if (c->conn == NULL)
+		return RP_E_NOMEM; /* bev still ours: call_free frees it */
+	evhttp_connection_set_timeout_tv(c->conn, &c->io_tv);
+	/* One over the limit: on_chunk is the one that says RP_E_TOO_BIG
+	 * for a body of unknown length; evhttp for a Content-Length. */
+	evhttp_connection_set_max_body_size(c->conn, (ev_ssize_t)c->max_body);
+	/* libevent's default is no bound: a server's endless headers would
+	 * be gathered in memory. Past this (libevent says
+	 * EVREQ_HTTP_INVALID_HEADER, as for a malformed one): RP_E_HTTP before
+	 * on_head. */
+	evhttp_connection_set_max_headers_size(c->conn, RP_HTTP_MAX_HEADERS);
+	evhttp_connection_set_retries(c->conn, 0);
+	c->req = NULL; /* owned by conn, or freed by evhttp on failure */
+	if (evhttp_make_request(c->conn, req, c->method, c->target) != 0)
+		return RP_E_HTTP;
+	return RP_OK;
+}
+
+/* evdns's answer: connect to its first address, or fail the call. */
+static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct lookup *lk = arg;
+	struct rp_http_call *c = lk->c;
+	struct timeval zero = {0, 0};
+	char addr[64];
+	const void *a = NULL;
+	rp_err rc = RP_E_HTTP;
+
+	lk->pending = NULL;
+	if (c == NULL || c->ended)
+		goto out; /* cancelled, or the deadline passed */
+	if (result != 0 || res == NULL)
+		goto out;
+	if (res->ai_family == AF_INET)
+		a = &((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr;
+	else if (res->ai_family == AF_INET6)
+		a = &((struct sockaddr_in6 *)(void *)res->ai_addr)->sin6_addr;
+	if (a != NULL &&
+	    evutil_inet_ntop(res->ai_family, a, addr, sizeof addr) != NULL)
+		rc = connect_to(c, addr);
+out:
+	if (c != NULL && !c->ended && rc != RP_OK)
+		call_end(c, rc);
+	if (res != NULL)
+		evutil_freeaddrinfo(res);
+	if (event_base_once(lk->base, -1, EV_TIMEOUT, lookup_done, lk, &zero) !=
+	    0)
+		lookup_done(-1, 0, lk); /* no event: here, as a last resort */
+}
+
+/* host, a name, resolved on c's base; connect_to once it is. */
+static rp_err resolve(struct rp_http_call *c, const char *host)
+{
+	struct evutil_addrinfo hints;
+	struct lookup *lk = rp_calloc(1, sizeof *lk); /* its own once started */
+	struct evdns_getaddrinfo_request *p;
+	char port[8];
+
+	if (lk == NULL)
+		return RP_E_NOMEM;
+	lk->base = c->base;
+	lk->c = c;
+	/* resolv.conf's name servers and /etc/hosts, read here, at once */
+	lk->dns = evdns_base_new(c->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (lk->dns == NULL) {
+		free(lk);
+		return RP_E_HTTP;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+	snprintf(port, sizeof port, "%d", c->port);
+	c->lookup = lk;
+	/* may answer at once (a name in /etc/hosts): on_resolved has then
+	 * run (lookup_done is to come) and p is NULL */
+	p = evdns_getaddrinfo(lk->dns, host, port, &hints, on_resolved, lk);
+	if (p != NULL && c->lookup == lk)
+		lk->pending = p;
+	return RP_OK;
+}
+
 rp_err rp_http_start(struct event_base *base, struct ssl_ctx_st *ctx,
                      const struct rp_http_request *r,
                      const struct rp_http_opts *opts,
                      const struct rp_http_callbacks *cb, rp_http_call **out)
 {
 	struct rp_http_call *c = NULL; /* owned here until started */
-	struct evhttp_request *req = NULL;
 	struct timeval tv;
 	enum evhttp_cmd_type m;
 	const char *host, *path, *query;
-	char target[2048];
 	SSL *ssl = NULL;
 	int port, ms;
 	rp_err rc = RP_E_INVAL;
@@ -341,6 +499,7 @@ rp_err rp_http_start(struct event_base *base, struct ssl_ctx_st *ctx,
 	}
 	c->base = base;
 	c->cb = *cb;
+	c->method = m;
 	c->range_start = opts != NULL ? opts->range_start : 0;
 	c->max_body = r->max_response ? r->max_response : RP_HTTP_MAX_RESPONSE;
 	c->uri = evhttp_uri_parse(r->url);
@@ -354,9 +513,10 @@ rp_err rp_http_start(struct event_base *base, struct ssl_ctx_st *ctx,
 		port = 443;
 	path = evhttp_uri_get_path(c->uri);
 	query = evhttp_uri_get_query(c->uri);
-	if (snprintf(target, sizeof target, "%s%s%s",
+	c->port = port;
+	if (snprintf(c->target, sizeof c->target, "%s%s%s",
 	             path && path[0] ? path : "/", query ? "?" : "",
-	             query ? query : "") >= (int)sizeof target)
+	             query ? query : "") >= (int)sizeof c->target)
 		goto out;
 	rc = RP_E_NOMEM;
 	c->finish = event_new(base, -1, 0, on_finish, c);
@@ -379,55 +539,37 @@ rp_err rp_http_start(struct event_base *base, struct ssl_ctx_st *ctx,
 		goto out;
 	ssl = NULL; /* owned by the bufferevent */
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	c->conn = evhttp_connection_base_bufferevent_new(
-	    base, NULL, c->bev, host, (ev_uint16_t)port);
-	if (c->conn == NULL) {
-		bufferevent_free(c->bev);
-		c->bev = NULL;
-		goto out;
-	}
 	ms = r->timeout_ms > 0 ? r->timeout_ms : 30000;
 	/* evhttp's per-I/O timeout is the idle deadline; without one it
 	 * only backs up the overall deadline. */
 	if (opts != NULL && opts->idle_ms > 0)
-		tv = tv_ms(opts->idle_ms);
+		c->io_tv = tv_ms(opts->idle_ms);
 	else
-		tv = (struct timeval){ms / 1000 + 1, (ms % 1000) * 1000};
-	evhttp_connection_set_timeout_tv(c->conn, &tv);
+		c->io_tv = (struct timeval){ms / 1000 + 1, (ms % 1000) * 1000};
 	tv = tv_ms(ms);
 	if (evtimer_add(c->deadline, &tv) != 0)
 		goto out;
-	/* One over the limit: on_chunk is the one that says RP_E_TOO_BIG
-	 * for a body of unknown length; evhttp for a Content-Length. */
-	evhttp_connection_set_max_body_size(c->conn, (ev_ssize_t)c->max_body);
-	/* libevent's default is no bound: a server's endless headers would
-	 * be gathered in memory. Past this (libevent says
-	 * EVREQ_HTTP_INVALID_HEADER, as for a malformed one): RP_E_HTTP before
-	 * on_head. */
-	evhttp_connection_set_max_headers_size(c->conn, RP_HTTP_MAX_HEADERS);
-	evhttp_connection_set_retries(c->conn, 0);
-	req = evhttp_request_new(on_done, c);
-	if (req == NULL)
+	c->req = evhttp_request_new(on_done, c);
+	if (c->req == NULL)
 		goto out;
-	evhttp_request_set_error_cb(req, on_error);
-	evhttp_request_set_header_cb(req, on_header);
-	evhttp_request_set_chunked_cb(req, on_chunk);
-	rc = fill_request(req, r, opts, host, port);
+	evhttp_request_set_error_cb(c->req, on_error);
+	evhttp_request_set_header_cb(c->req, on_header);
+	evhttp_request_set_chunked_cb(c->req, on_chunk);
+	rc = fill_request(c->req, r, opts, host, port);
 	if (rc != RP_OK)
 		goto out;
-	if (evhttp_make_request(c->conn, req, m, target) != 0) {
-		req = NULL; /* evhttp_make_request frees it on failure */
-		rc = RP_E_HTTP;
+	/* the deadline runs from here: through the name's resolution too */
+	if (is_ip(host))
+		rc = connect_to(c, host);
+	else
+		rc = resolve(c, host);
+	if (rc != RP_OK)
 		goto out;
-	}
-	req = NULL; /* owned by conn */
 	if (out != NULL)
 		*out = c;
 	c = NULL; /* owned by the running request: freed before on_done */
 	rc = RP_OK;
 out:
-	if (req != NULL)
-		evhttp_request_free(req);
 	SSL_free(ssl);
 	call_free(c);
 	return rc;
