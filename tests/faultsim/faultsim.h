@@ -16,8 +16,4 @@
  */
 bool rp_faultsim_hook_libraries(void);
 
-/* SQLite too (SQLITE_CONFIG_MALLOC): before sqlite3_initialize, that is
- * before the first store is opened. false if SQLite refused. */
-bool rp_faultsim_hook_sqlite(void);
-
 #endif
