@@ -10,6 +10,10 @@
 #   /drip    one byte every 200 ms for ever (the overall deadline)
 #   /cont    a 100 Continue, then a 200: the interim one is no answer
 #   /neg /big a status of -7 / 999
+#   /shortrange /backwards /overrange a 206 for "bytes=N-" whose
+#            Content-Length is not END-START+1 / whose END < START /
+#            whose chunked body runs past END
+#   /unsolicited a 206 whatever was asked (Range or not)
 #   /bigheaders 1 MB of headers (the client's bound is 16 KiB)
 # on 127.0.0.1 and 127.0.0.2 (the certificate names 127.0.0.1 only).
 import http.server, ssl, sys, threading, time
@@ -81,6 +85,23 @@ class H(http.server.BaseHTTPRequestHandler):
                     time.sleep(0.2)
             except OSError:
                 pass
+        elif p in ("/shortrange", "/backwards", "/overrange"):
+            r = self.headers.get("Range", "bytes=0-")
+            n = int(r[6:-1])
+            end = {"/shortrange": BODY_LEN - 1, "/backwards": n - 5,
+                   "/overrange": n + 9}[p]
+            cr = [("Content-Range", "bytes %d-%d/%d" % (n, end, BODY_LEN))]
+            if p == "/overrange":
+                self.head(206, None, cr + [("Transfer-Encoding", "chunked")])
+                c = BODY[n:]
+                self.wfile.write(b"%x\r\n" % len(c) + c + b"\r\n0\r\n\r\n")
+            else:
+                self.head(206, 10, cr)
+                self.wfile.write(BODY[n:n + 10])
+        elif p == "/unsolicited":
+            self.head(206, 10, [("Content-Range", "bytes %d-%d/%d" % (
+                BODY_LEN - 10, BODY_LEN - 1, BODY_LEN))])
+            self.wfile.write(BODY[-10:])
         elif p == "/bigheaders":
             try:
                 self.wfile.write(b"HTTP/1.1 200 OK\r\n")

@@ -267,6 +267,29 @@ static void test_range(void **state)
 	end(&g);
 }
 
+/* A 206 must be the Range asked, all of it: refused when its
+ * Content-Length is not END-START+1, its END is below START, its body
+ * runs past END, or no Range was asked at all. */
+static void test_bad_206(void **state)
+{
+	static const char *const paths[] = {"/shortrange", "/backwards",
+	                                    "/overrange"};
+	struct got g;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		fetch(&g, paths[i], 0, 40000, 0, 0);
+		assert_int_equal(g.rc, RP_E_HTTP);
+		assert_true(g.len <= 10);
+		end(&g);
+	}
+	fetch(&g, "/unsolicited", 0, 0, 0, 0);
+	assert_int_equal(g.rc, RP_E_HTTP);
+	assert_int_equal(g.heads, 0);
+	end(&g);
+}
+
 static void test_deadlines(void **state)
 {
 	struct got g;
@@ -419,7 +442,7 @@ int main(void)
 	    cmocka_unit_test(test_range),  cmocka_unit_test(test_deadlines),
 	    cmocka_unit_test(test_cancel), cmocka_unit_test(test_wrong_ip),
 	    cmocka_unit_test(test_status), cmocka_unit_test(test_big_headers),
-	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_names),  cmocka_unit_test(test_bad_206),
 	};
 
 	return cmocka_run_group_tests(t, start, stop);

@@ -28,6 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "rampart/alloc.h"
+#include "http_range.h"
 #include "rampart/http.h"
 
 struct lookup;
@@ -47,6 +48,7 @@ struct rp_http_call {
 	struct event *finish;   /* owned: runs on_done off evhttp's stack */
 	struct rp_http_callbacks cb;
 	uint64_t range_start;
+	uint64_t range_len; /* a 206's END - START + 1: the body's bound */
 	size_t max_body, got;
 	int status;
 	int ended; /* the result is decided; finish is active */
@@ -199,24 +201,25 @@ static void on_error(enum evhttp_request_error err, void *arg)
 	}
 }
 
-/* "bytes START-END/TOTAL" (RFC 9110 14.4) starting at want. */
-static int range_matches(const char *cr, uint64_t want)
+/*
+ * A 206 answers the Range asked: a Content-Range (http_range.c) starting
+ * at want, a Content-Length (if any) of exactly END - START + 1; the body
+ * is then held to that length (on_chunk).
+ */
+static int range_matches(struct rp_http_call *c, struct evkeyvalq *h)
 {
-	uint64_t v = 0;
-	const char *p;
+	const char *cl = evhttp_find_header(h, "Content-Length");
+	uint64_t start, end, total;
+	char len[24];
 
-	if (cr == NULL || strncmp(cr, "bytes ", 6) != 0)
+	if (c->range_start == 0 ||
+	    rp_http_content_range_parse(evhttp_find_header(h, "Content-Range"),
+	                                &start, &end, &total) != RP_OK ||
+	    start != c->range_start || end - start == UINT64_MAX)
 		return 0;
-	p = cr + 6;
-	if (*p < '0' || *p > '9')
-		return 0;
-	while (*p >= '0' && *p <= '9') {
-		if (v > (UINT64_MAX - 9) / 10)
-			return 0;
-		v = v * 10 + (uint64_t)(*p - '0');
-		p++;
-	}
-	return *p == '-' && v == want;
+	c->range_len = end - start + 1;
+	snprintf(len, sizeof len, "%llu", (unsigned long long)c->range_len);
+	return cl == NULL || strcmp(cl, len) == 0;
 }
 
 static int on_header(struct evhttp_request *req, void *arg)
@@ -236,9 +239,8 @@ static int on_header(struct evhttp_request *req, void *arg)
 		rc = RP_E_HTTP;
 		goto out;
 	}
-	if (c->range_start > 0 && c->status == 206) {
-		if (!range_matches(evhttp_find_header(h, "Content-Range"),
-		                   c->range_start)) {
+	if (c->status == 206) { /* and none unasked for */
+		if (!range_matches(c, h)) {
 			rc = RP_E_HTTP;
 			goto out;
 		}
@@ -269,6 +271,11 @@ static void on_chunk(struct evhttp_request *req, void *arg)
 		for (i = 0; i < n && rc == RP_OK; i++) {
 			if (v[i].iov_len > c->max_body - c->got) {
 				rc = RP_E_TOO_BIG;
+				break;
+			}
+			if (c->range_len > 0 &&
+			    v[i].iov_len > c->range_len - c->got) {
+				rc = RP_E_HTTP; /* past the 206's END */
 				break;
 			}
 			c->got += v[i].iov_len;
