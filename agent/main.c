@@ -9,7 +9,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 
 #include "bootinfo.h"
 #include "cmd_log.h"
+#include "cmdline.h"
 #include "enroll.h"
 #include "evlog.h"
 #include "rampart/backoff.h"
@@ -50,7 +50,6 @@
 #define AGENT_BACKOFF_CAP_MS  3600000ULL
 
 /* Exit codes as the rampart CLI: yes, no (the server refused), error. */
-enum { EXIT_YES = 0, EXIT_NO = 1, EXIT_ERR = 2 };
 
 struct opts {
 	const char *server;
@@ -82,233 +81,96 @@ struct opts {
 	long long reconnect_cap_ms;
 };
 
-enum {
-	OPT_SERVER = 256,
-	OPT_CLAIM,
-	OPT_KEYSTORE,
-	OPT_SERIAL,
-	OPT_CA_FILE,
-	OPT_HW_TOKEN,
-	OPT_OUT,
-	OPT_WINDOW,
-	OPT_RETRIES,
-	OPT_BACKOFF_BASE,
-	OPT_BACKOFF_CAP,
-	OPT_FORCE,
-	OPT_HW_TOKEN_TPM,
-	OPT_BROKER,
-	OPT_BROKER_CA,
-	OPT_TELEMETRY,
-	OPT_QUEUE_MAX,
-	OPT_LOG,
-	OPT_AUTH_LOG,
-	OPT_WATCH_CONFIG,
-	OPT_FW_VERSION,
-	OPT_FW_IMAGE,
-	OPT_BOOT_FLASH,
-	OPT_BOOT_SECTOR,
-	OPT_RECONNECT_BASE,
-	OPT_RECONNECT_CAP,
-	OPT_HELP,
-};
-
-static const struct option long_opts[] = {
-    {"server", required_argument, NULL, OPT_SERVER},
-    {"claim", required_argument, NULL, OPT_CLAIM},
-    {"keystore", required_argument, NULL, OPT_KEYSTORE},
-    {"serial", required_argument, NULL, OPT_SERIAL},
-    {"ca-file", required_argument, NULL, OPT_CA_FILE},
-    {"hw-token", required_argument, NULL, OPT_HW_TOKEN},
-    {"out", required_argument, NULL, OPT_OUT},
-    {"window", required_argument, NULL, OPT_WINDOW},
-    {"retries", required_argument, NULL, OPT_RETRIES},
-    {"backoff-base-ms", required_argument, NULL, OPT_BACKOFF_BASE},
-    {"backoff-cap-ms", required_argument, NULL, OPT_BACKOFF_CAP},
-    {"force", no_argument, NULL, OPT_FORCE},
-    {"hw-token-from-tpm", no_argument, NULL, OPT_HW_TOKEN_TPM},
-    {"broker", required_argument, NULL, OPT_BROKER},
-    {"broker-ca", required_argument, NULL, OPT_BROKER_CA},
-    {"telemetry-interval", required_argument, NULL, OPT_TELEMETRY},
-    {"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
-    {"log", required_argument, NULL, OPT_LOG},
-    {"auth-log", required_argument, NULL, OPT_AUTH_LOG},
-    {"watch-config", required_argument, NULL, OPT_WATCH_CONFIG},
-    {"fw-version", required_argument, NULL, OPT_FW_VERSION},
-    {"fw-image", required_argument, NULL, OPT_FW_IMAGE},
-    {"boot-flash", required_argument, NULL, OPT_BOOT_FLASH},
-    {"boot-sector-size", required_argument, NULL, OPT_BOOT_SECTOR},
-    {"reconnect-base-ms", required_argument, NULL, OPT_RECONNECT_BASE},
-    {"reconnect-cap-ms", required_argument, NULL, OPT_RECONNECT_CAP},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-};
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: rampart-agent COMMAND [OPTIONS]\n\n"
-	        "  enroll --server URL --claim CERT,KEY --keystore SPEC "
-	        "--serial ID\n"
-	        "         [--ca-file ROOT.pem] [--hw-token T | "
-	        "--hw-token-from-tpm]\n"
-	        "  renew  --server URL --keystore SPEC [--ca-file ROOT.pem]\n"
-	        "         [--window SECONDS] [--force] [--retries N]\n"
-	        "         [--hw-token T | --hw-token-from-tpm]\n"
-	        "  run    --server URL --keystore SPEC [--ca-file ROOT.pem]\n"
-	        "         [--window SECONDS] [--broker HOST:PORT "
-	        "[--broker-ca FILE]\n"
-	        "         [--telemetry-interval S] [--queue-max N] "
-	        "[--log FILE]\n"
-	        "         [--auth-log FILE] [--watch-config FILE] "
-	        "[--fw-version V]\n"
-	        "         [--fw-image FILE | --boot-flash FLASH "
-	        "[--boot-sector-size N]]\n"
-	        "         [--reconnect-base-ms MS] [--reconnect-cap-ms MS]]\n"
-	        "  erase  --keystore SPEC\n"
-	        "  csr    --keystore SPEC --serial ID [--hw-token T] "
-	        "[--out FILE]\n"
-	        "  status --keystore SPEC [--window SECONDS]\n"
-	        "  hw-token --keystore SPEC   (TPM: the EK hash for the "
-	        "allowlist)\n"
-	        "  log verify FILE   (the hash-chained event log; exit 1 if "
-	        "broken)\n\n"
-	        "SPEC: file:DIR | pkcs11:URI | tpm:handle=0x81......;dir=DIR"
-	        "[;tcti=CONF]\n(docs/keystore.md, docs/agent.md)\n");
-}
-
-static int parse_num(const char *s, long long min, long long max,
-                     long long *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_opts(int argc, char **argv, struct opts *o)
-{
-	long long v;
-	int c;
-
-	memset(o, 0, sizeof *o);
-	o->window_s = AGENT_RENEW_WINDOW_S;
-	o->retries = 8;
-	o->backoff_base_ms = AGENT_BACKOFF_BASE_MS;
-	o->backoff_cap_ms = AGENT_BACKOFF_CAP_MS;
-	o->boot_sector = 4096; /* rampart-boot's default */
-	optind = 1;
-	for (;;) {
-		c = getopt_long(argc, argv, "", long_opts, NULL);
-		if (c == -1)
-			break;
-		switch (c) {
-		case OPT_SERVER:
-			o->server = optarg;
-			break;
-		case OPT_CLAIM:
-			o->claim = optarg;
-			break;
-		case OPT_KEYSTORE:
-			o->keystore = optarg;
-			break;
-		case OPT_SERIAL:
-			o->serial = optarg;
-			break;
-		case OPT_CA_FILE:
-			o->ca_file = optarg;
-			break;
-		case OPT_HW_TOKEN:
-			o->hw_token = optarg;
-			break;
-		case OPT_OUT:
-			o->out = optarg;
-			break;
-		case OPT_WINDOW:
-			if (parse_num(optarg, 0, 10LL * 365 * 86400, &v) != 0)
-				return -1;
-			o->window_s = v;
-			break;
-		case OPT_RETRIES:
-			if (parse_num(optarg, 0, 1000, &v) != 0)
-				return -1;
-			o->retries = (long)v;
-			break;
-		case OPT_BACKOFF_BASE:
-			if (parse_num(optarg, 0, 86400000, &v) != 0)
-				return -1;
-			o->backoff_base_ms = (unsigned long long)v;
-			break;
-		case OPT_BACKOFF_CAP:
-			if (parse_num(optarg, 0, 86400000, &v) != 0)
-				return -1;
-			o->backoff_cap_ms = (unsigned long long)v;
-			break;
-		case OPT_FORCE:
-			o->force = 1;
-			break;
-		case OPT_HW_TOKEN_TPM:
-			o->hw_token_tpm = 1;
-			break;
-		case OPT_BROKER:
-			o->broker = optarg;
-			break;
-		case OPT_BROKER_CA:
-			o->broker_ca = optarg;
-			break;
-		case OPT_LOG:
-			o->log = optarg;
-			break;
-		case OPT_AUTH_LOG:
-			o->auth_log = optarg;
-			break;
-		case OPT_WATCH_CONFIG:
-			o->watch_config = optarg;
-			break;
-		case OPT_FW_VERSION:
-			o->fw_version = optarg;
-			break;
-		case OPT_FW_IMAGE:
-			o->fw_image = optarg;
-			break;
-		case OPT_BOOT_FLASH:
-			o->boot_flash = optarg;
-			break;
-		case OPT_BOOT_SECTOR:
-			if (parse_num(optarg, 64, 1 << 20, &o->boot_sector) !=
-			    0)
-				return -1;
-			break;
-		case OPT_TELEMETRY:
-			if (parse_num(optarg, 1, 86400, &o->telemetry_s) != 0)
-				return -1;
-			break;
-		case OPT_QUEUE_MAX:
-			if (parse_num(optarg, 1, 100000, &o->queue_max) != 0)
-				return -1;
-			break;
-		case OPT_RECONNECT_BASE:
-			if (parse_num(optarg, 1, 3600000,
-			              &o->reconnect_base_ms) != 0)
-				return -1;
-			break;
-		case OPT_RECONNECT_CAP:
-			if (parse_num(optarg, 1, 86400000,
-			              &o->reconnect_cap_ms) != 0)
-				return -1;
-			break;
-		case OPT_HELP:
-			usage(stdout);
-			exit(EXIT_YES);
-		default:
-			return -1;
-		}
+#define S(n, v, h)                                                    \
+	{                                                             \
+		.name = n, .kind = TOOL_STRING, .value = v, .help = h \
 	}
-	return optind == argc ? 0 : -1;
+#define P(n, v, h)                                                  \
+	{                                                           \
+		.name = n, .kind = TOOL_PATH, .value = v, .help = h \
+	}
+#define U(n, v, lo, hi, u, h)                                        \
+	{                                                            \
+		.name = n, .kind = TOOL_UINT, .value = v, .min = lo, \
+		.max = hi, .unit = u, .help = h                      \
+	}
+#define F(n, h)                                         \
+	{                                               \
+		.name = n, .kind = TOOL_FLAG, .help = h \
+	}
+
+/* Every command takes the same options (docs/agent.md says which one
+ * reads which); the table gives their names, kinds and ranges. */
+static const struct tool_opt agent_opts[] = {
+    S("server", "URL", "rampartd's EST URL, https://HOST:PORT"),
+    S("claim", "CERT,KEY", "the claim certificate and key (enroll)"),
+    S("keystore", "SPEC",
+      "file:DIR | pkcs11:URI | tpm:handle=0x81......;dir=DIR[;tcti=CONF]"),
+    S("serial", "ID", "the device's serial (enroll, csr)"),
+    P("ca-file", "ROOT.pem", "the fleet root to trust"),
+    S("hw-token", "T", "the hardware token the allowlist holds"),
+    F("hw-token-from-tpm", "the TPM's EK hash as the hardware token"),
+    P("out", "FILE", "where csr writes the request"),
+    U("window", "SECONDS", 0, 10ULL * 365 * 86400, "seconds",
+      "renew when the certificate expires within this"),
+    U("retries", "N", 0, 1000, NULL, "renew: attempts before giving up"),
+    U("backoff-base-ms", "MS", 0, 86400000, "milliseconds",
+      "renew: the first retry's delay"),
+    U("backoff-cap-ms", "MS", 0, 86400000, "milliseconds",
+      "renew: the longest retry delay"),
+    F("force", "renew now, whatever the window"),
+    S("broker", "HOST:PORT", "run: the MQTT broker (numeric host)"),
+    P("broker-ca", "FILE", "run: the broker's CA"),
+    U("telemetry-interval", "SECONDS", 1, 86400, "seconds",
+      "run: how often telemetry is sent"),
+    U("queue-max", "N", 1, 100000, NULL, "run: messages kept while offline"),
+    P("log", "FILE", "run: the hash-chained event log"),
+    P("auth-log", "FILE", "run: the authentication log to watch"),
+    P("watch-config", "FILE", "run: a configuration file to watch"),
+    S("fw-version", "V", "run: the firmware version to report"),
+    P("fw-image", "FILE", "run: the firmware image to report"),
+    P("boot-flash", "FLASH", "run: rampart-boot's flash file"),
+    U("boot-sector-size", "N", 64, 1 << 20, "bytes",
+      "run: the flash's sector size (default 4096)"),
+    U("reconnect-base-ms", "MS", 1, 3600000, "milliseconds",
+      "run: the first reconnect delay"),
+    U("reconnect-cap-ms", "MS", 1, 86400000, "milliseconds",
+      "run: the longest reconnect delay"),
+    {0},
+};
+
+static void get_opts(const struct tool_ctx *c, struct opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->server = tool_str(c, "server");
+	o->claim = tool_str(c, "claim");
+	o->keystore = tool_str(c, "keystore");
+	o->serial = tool_str(c, "serial");
+	o->ca_file = tool_str(c, "ca-file");
+	o->hw_token = tool_str(c, "hw-token");
+	o->out = tool_str(c, "out");
+	o->window_s = (long long)tool_uint(c, "window", AGENT_RENEW_WINDOW_S);
+	o->retries = (long)tool_uint(c, "retries", 8);
+	o->backoff_base_ms =
+	    tool_uint(c, "backoff-base-ms", AGENT_BACKOFF_BASE_MS);
+	o->backoff_cap_ms =
+	    tool_uint(c, "backoff-cap-ms", AGENT_BACKOFF_CAP_MS);
+	o->force = tool_flag(c, "force");
+	o->hw_token_tpm = tool_flag(c, "hw-token-from-tpm");
+	o->broker = tool_str(c, "broker");
+	o->broker_ca = tool_str(c, "broker-ca");
+	o->log = tool_str(c, "log");
+	o->auth_log = tool_str(c, "auth-log");
+	o->watch_config = tool_str(c, "watch-config");
+	o->fw_version = tool_str(c, "fw-version");
+	o->fw_image = tool_str(c, "fw-image");
+	o->boot_flash = tool_str(c, "boot-flash");
+	/* rampart-boot's default */
+	o->boot_sector = (long long)tool_uint(c, "boot-sector-size", 4096);
+	o->telemetry_s = (long long)tool_uint(c, "telemetry-interval", 0);
+	o->queue_max = (long long)tool_uint(c, "queue-max", 0);
+	o->reconnect_base_ms = (long long)tool_uint(c, "reconnect-base-ms", 0);
+	o->reconnect_cap_ms = (long long)tool_uint(c, "reconnect-cap-ms", 0);
 }
 
 static int need(const char *val, const char *name)
@@ -322,7 +184,7 @@ static int need(const char *val, const char *name)
 static int fail(rp_err rc, const char *what)
 {
 	fprintf(stderr, "rampart-agent: %s: %s\n", what, rp_strerror(rc));
-	return rc == RP_E_EST_REFUSED ? EXIT_NO : EXIT_ERR;
+	return rc == RP_E_EST_REFUSED ? TOOL_NO : TOOL_ERROR;
 }
 
 static rp_err open_store(const char *spec, rp_keystore **ks)
@@ -364,16 +226,16 @@ static int cmd_enroll(const struct opts *o)
 	struct rp_enroll_result res;
 	rp_keystore *ks = NULL;
 	char cert[1024], *key;
-	int ret = EXIT_ERR;
+	int ret = TOOL_ERROR;
 	rp_err rc;
 
 	if (need(o->server, "server") || need(o->claim, "claim") ||
 	    need(o->keystore, "keystore") || need(o->serial, "serial"))
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	if (o->hw_token != NULL && o->hw_token_tpm) {
 		fprintf(stderr, "rampart-agent: --hw-token or "
 		                "--hw-token-from-tpm, not both\n");
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	}
 	key = NULL;
 	if (strlen(o->claim) < sizeof cert) {
@@ -382,11 +244,11 @@ static int cmd_enroll(const struct opts *o)
 	}
 	if (key == NULL) {
 		fprintf(stderr, "rampart-agent: --claim wants CERT,KEY\n");
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	}
 	*key++ = '\0';
 	if (open_store(o->keystore, &ks) != RP_OK)
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	memset(&eo, 0, sizeof eo);
 	eo.server = o->server;
 	eo.serial = o->serial;
@@ -409,7 +271,7 @@ static int cmd_enroll(const struct opts *o)
 		ret = fail(rc, res.step);
 	} else {
 		printf("enrolled %s\n", o->serial);
-		ret = EXIT_YES;
+		ret = TOOL_OK;
 	}
 	rp_keystore_close(ks);
 	return ret;
@@ -461,13 +323,13 @@ static int cmd_renew(const struct opts *o)
 	STACK_OF(X509) *chain = NULL;
 	int64_t nb, na, wait_s = 0;
 	enum rp_renew_state st;
-	int ret = EXIT_ERR;
+	int ret = TOOL_ERROR;
 	rp_err rc;
 
 	if (need(o->server, "server") || need(o->keystore, "keystore"))
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	if (open_store(o->keystore, &ks) != RP_OK)
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	rc = rp_keystore_cert_load(ks, &cur, &chain);
 	if (rc == RP_OK)
 		rc = cert_times(cur, &nb, &na);
@@ -480,12 +342,12 @@ static int cmd_renew(const struct opts *o)
 	if (st == RP_RENEW_EXPIRED) {
 		fprintf(stderr, "rampart-agent: the certificate has expired: "
 		                "enroll again\n");
-		ret = EXIT_NO;
+		ret = TOOL_NO;
 		goto out;
 	}
 	if (st == RP_RENEW_WAIT && !o->force) {
 		printf("renewal not due for %lld s\n", (long long)wait_s);
-		ret = EXIT_YES;
+		ret = TOOL_OK;
 		goto out;
 	}
 	rc = renew_now(o, ks);
@@ -494,7 +356,7 @@ static int cmd_renew(const struct opts *o)
 		goto out;
 	}
 	printf("renewed\n");
-	ret = EXIT_YES;
+	ret = TOOL_OK;
 out:
 	X509_free(cur);
 	sk_X509_pop_free(chain, X509_free);
@@ -646,7 +508,7 @@ static void run_renew(evutil_socket_t fd, short what, void *arg)
 		rc = cert_times(cur, &nb, &na);
 	if (rc != RP_OK) {
 		rp_log(RP_LOG_ERROR, "keystore: %s", rp_strerror(rc));
-		run_quit(r, EXIT_ERR);
+		run_quit(r, TOOL_ERROR);
 		goto out;
 	}
 	enum rp_renew_state st =
@@ -654,7 +516,7 @@ static void run_renew(evutil_socket_t fd, short what, void *arg)
 	                 randombytes_random(), &wait_s);
 	if (st == RP_RENEW_EXPIRED) {
 		rp_log(RP_LOG_ERROR, "certificate expired: enroll again");
-		run_quit(r, EXIT_NO);
+		run_quit(r, TOOL_NO);
 		goto out;
 	}
 	if (st == RP_RENEW_NOW) {
@@ -861,26 +723,26 @@ static int cmd_run(struct opts *o)
 	int i;
 
 	if (need(o->server, "server") || need(o->keystore, "keystore"))
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	memset(&r, 0, sizeof r);
 	r.o = o;
-	r.ret = EXIT_YES;
+	r.ret = TOOL_OK;
 	o->retries = 0; /* the renewal timer does the retrying */
 	r.base = event_base_new();
 	if (r.base == NULL)
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	r.renew_ev = evtimer_new(r.base, run_renew, &r);
 	for (i = 0; i < 2; i++)
 		r.sig_ev[i] = evsignal_new(r.base, sigs[i], run_on_signal, &r);
 	if (r.renew_ev == NULL || r.sig_ev[0] == NULL || r.sig_ev[1] == NULL ||
 	    evsignal_add(r.sig_ev[0], NULL) != 0 ||
 	    evsignal_add(r.sig_ev[1], NULL) != 0) {
-		r.ret = EXIT_ERR;
+		r.ret = TOOL_ERROR;
 		goto out;
 	}
 	if (o->broker != NULL) {
 		if (run_agent_start(&r) != RP_OK) {
-			r.ret = EXIT_ERR;
+			r.ret = TOOL_ERROR;
 			goto out;
 		}
 		{
@@ -891,7 +753,7 @@ static int cmd_run(struct opts *o)
 			    event_new(r.base, -1, EV_PERSIST, run_watch, &r);
 			if (r.watch_ev == NULL ||
 			    event_add(r.watch_ev, &tv) != 0) {
-				r.ret = EXIT_ERR;
+				r.ret = TOOL_ERROR;
 				goto out;
 			}
 		}
@@ -922,15 +784,15 @@ static int cmd_erase(const struct opts *o)
 	rp_err rc;
 
 	if (need(o->keystore, "keystore"))
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	if (open_store(o->keystore, &ks) != RP_OK)
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	rc = rp_keystore_erase(ks);
 	rp_keystore_close(ks);
 	if (rc != RP_OK)
 		return fail(rc, "erase");
 	printf("erased\n");
-	return EXIT_YES;
+	return TOOL_OK;
 }
 
 static int cmd_csr(const struct opts *o)
@@ -940,13 +802,13 @@ static int cmd_csr(const struct opts *o)
 	const unsigned char *p;
 	X509_REQ *req = NULL;
 	FILE *f = stdout;
-	int ret = EXIT_ERR;
+	int ret = TOOL_ERROR;
 	rp_err rc;
 
 	if (need(o->keystore, "keystore") || need(o->serial, "serial"))
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	if (open_store(o->keystore, &ks) != RP_OK)
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	size_t len = 0;
 	rc = rp_keystore_has_key(ks) ? RP_OK : rp_keystore_generate(ks);
 	if (rc == RP_OK)
@@ -961,10 +823,10 @@ static int cmd_csr(const struct opts *o)
 		f = fopen(o->out, "w");
 	if (req == NULL || f == NULL || !PEM_write_X509_REQ(f, req))
 		goto out;
-	ret = EXIT_YES;
+	ret = TOOL_OK;
 out:
 	if (f != NULL && f != stdout && fclose(f) != 0)
-		ret = EXIT_ERR;
+		ret = TOOL_ERROR;
 	X509_REQ_free(req);
 	free(der);
 	rp_keystore_close(ks);
@@ -977,12 +839,12 @@ static int cmd_status(const struct opts *o)
 	X509 *cur = NULL;
 	int64_t nb, na, wait_s = 0;
 	char cn[80];
-	int ret = EXIT_NO;
+	int ret = TOOL_NO;
 
 	if (need(o->keystore, "keystore"))
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	if (open_store(o->keystore, &ks) != RP_OK)
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	printf("key: %s\n", rp_keystore_has_key(ks) ? "present" : "absent");
 	if (rp_keystore_cert_load(ks, &cur, NULL) == RP_OK &&
 	    agent_cert_cn(cur, cn, sizeof cn) == RP_OK &&
@@ -997,7 +859,7 @@ static int cmd_status(const struct opts *o)
 		                          : "in ");
 		if (st == RP_RENEW_WAIT)
 			printf("%lld s\n", (long long)wait_s);
-		ret = st == RP_RENEW_EXPIRED ? EXIT_NO : EXIT_YES;
+		ret = st == RP_RENEW_EXPIRED ? TOOL_NO : TOOL_OK;
 	} else {
 		printf("certificate: none\n");
 	}
@@ -1013,60 +875,79 @@ static int cmd_hw_token(const struct opts *o)
 	rp_err rc;
 
 	if (need(o->keystore, "keystore"))
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	if (open_store(o->keystore, &ks) != RP_OK)
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	rc = rp_keystore_hw_token(ks, token, sizeof token);
 	rp_keystore_close(ks);
 	if (rc != RP_OK)
 		return fail(rc, "hardware token");
 	printf("%s\n", token);
-	return EXIT_YES;
+	return TOOL_OK;
 }
+
+#define RUN(fn)                                       \
+	static int run_##fn(const struct tool_ctx *c) \
+	{                                             \
+		struct opts o;                        \
+		get_opts(c, &o);                      \
+		return fn(&o);                        \
+	}
+RUN(cmd_enroll)
+RUN(cmd_renew)
+RUN(cmd_run)
+RUN(cmd_erase)
+RUN(cmd_csr)
+RUN(cmd_status)
+RUN(cmd_hw_token)
+
+static int run_log(const struct tool_ctx *c)
+{
+	return agent_cmd_log(c->argc, c->argv);
+}
+
+#define CMD(n, fn, s)                                                        \
+	{                                                                    \
+		.name = n, .summary = s, .opts = agent_opts, .run = run_##fn \
+	}
+static const struct tool_cmd agent_cmds[] = {
+    CMD("enroll", cmd_enroll,
+        "enroll over EST with the claim certificate (--server, --claim, "
+        "--keystore, --serial)"),
+    CMD("renew", cmd_renew,
+        "renew the certificate when due (--server, --keystore)"),
+    CMD("run", cmd_run,
+        "the MQTT session: telemetry, events, commands, renewal"),
+    CMD("erase", cmd_erase, "erase the keystore (--keystore)"),
+    CMD("csr", cmd_csr, "write a certificate request (--keystore, --serial)"),
+    CMD("status", cmd_status,
+        "the certificate's state; exit 1 if expired (--keystore)"),
+    CMD("hw-token", cmd_hw_token,
+        "the TPM's EK hash for the allowlist (--keystore)"),
+    {.name = "log",
+     .summary = "verify FILE: the hash-chained event log; exit 1 if broken",
+     .run = run_log,
+     .flags = TOOL_RAW},
+    {0},
+};
+
+static const struct tool_cmd agent_root = {
+    .summary = "Rampart's device agent (docs/agent.md).",
+    .subs = agent_cmds,
+};
 
 int main(int argc, char **argv)
 {
-	struct opts o;
-	const char *cmd;
+	static const struct tool_prog prog = {"rampart-agent",
+	                                      RP_VERSION_STRING, &agent_root};
 
 	if (rp_init() != RP_OK) {
 		fprintf(stderr, "rampart-agent: cannot initialise crypto\n");
-		return EXIT_ERR;
+		return TOOL_ERROR;
 	}
 	/* A peer that closes while we write (TLS through OpenSSL's socket
 	 * BIO, libmosquitto) must be an error to handle, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
 	rp_log_init("rampart-agent", RP_LOG_STDERR, RP_LOG_INFO);
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_ERR;
-	}
-	cmd = argv[1];
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-		usage(stdout);
-		return EXIT_YES;
-	}
-	if (strcmp(cmd, "log") == 0)
-		return agent_cmd_log(argc - 1, argv + 1);
-	if (parse_opts(argc - 1, argv + 1, &o) != 0) {
-		usage(stderr);
-		return EXIT_ERR;
-	}
-	if (strcmp(cmd, "enroll") == 0)
-		return cmd_enroll(&o);
-	if (strcmp(cmd, "renew") == 0)
-		return cmd_renew(&o);
-	if (strcmp(cmd, "run") == 0)
-		return cmd_run(&o);
-	if (strcmp(cmd, "erase") == 0)
-		return cmd_erase(&o);
-	if (strcmp(cmd, "csr") == 0)
-		return cmd_csr(&o);
-	if (strcmp(cmd, "status") == 0)
-		return cmd_status(&o);
-	if (strcmp(cmd, "hw-token") == 0)
-		return cmd_hw_token(&o);
-	fprintf(stderr, "rampart-agent: unknown command '%s'\n", cmd);
-	usage(stderr);
-	return EXIT_ERR;
+	return tool_main(&prog, argc, argv, NULL);
 }

@@ -19,7 +19,7 @@ n=0 bad=0
 # it shrinks as each one is converted and nothing is skipped unseen.
 KNOWN_RAW="rampart keygen|rampart pubkey|rampart sign|rampart verify|\
 rampart inspect|rampart keyset|rampart allowlist|rampart claim|\
-rampart broker-config"
+rampart broker-config|rampart-agent log"
 raw_seen=
 
 # expect NAME CMD...: exit 2, stderr holds NAME and the try line
@@ -41,7 +41,7 @@ expect() {
 	fi
 }
 
-for prog in rampart; do
+for prog in rampart rampart-agent; do
 	"$BIN/$prog" --generate list >"$T/list" ||
 		{ echo "FAIL: $prog --generate list"; exit 1; }
 	[ -s "$T/list" ] || { echo "FAIL: $prog lists no command"; exit 1; }
