@@ -514,8 +514,12 @@ rp_err rp_config_parse(const struct rp_config_key *keys, size_t nkeys,
 	}
 	rc = finish(&p);
 out:
-	if (rc != RP_OK)
+	if (rc != RP_OK) {
+		/* every error says why, running out of memory too */
+		if (diag != NULL && diag->text[0] == '\0')
+			diag_set(diag, name, p.line, "%s", rp_strerror(rc));
 		rp_config_free(keys, nkeys, out);
+	}
 	free(p.key_line);
 	free(p.sect_line);
 	return rc;
