@@ -34,9 +34,10 @@ declare -A may=(
 	[device]="port proto base core"
 	[plugin]="proto core"
 	[bootcore]="core"
-	[boot]="port base core bootcore"
-	[agent]="device port proto base core"
-	[server]="device port proto base core"
+	[boot]="port base core bootcore tool"
+	[agent]="device port proto base core tool"
+	[server]="device port proto base core tool"
+	[tool]=""
 )
 
 # The part a repository path belongs to ("" = not checked).
@@ -49,6 +50,7 @@ part_of() {
 	lib/port/posix/*) echo port ;;
 	lib/sign/*) echo sign ;;
 	lib/device/*) echo device ;;
+	lib/tool/*) echo tool ;; # the programs' command line, libc only
 	lib/*) echo "?" ;;
 	plugin/*) echo plugin ;;
 	boot/bootcore.* | boot/mcu/*) echo bootcore ;;
@@ -64,9 +66,10 @@ part_of() {
 search_of() {
 	case $1 in
 	lib/*) echo "lib" ;;
-	agent/*) echo "agent lib/device" ;;
-	server/*) echo "server" ;;
+	agent/*) echo "agent lib/device lib/tool" ;;
+	server/*) echo "server lib/tool" ;;
 	boot/mcu/*) echo "boot/mcu boot" ;;
+	boot/*) echo "lib/tool" ;;
 	*) echo "" ;;
 	esac
 }
