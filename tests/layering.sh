@@ -37,7 +37,7 @@ declare -A may=(
 	[boot]="port base core bootcore tool"
 	[agent]="device port proto base core tool"
 	[server]="device port proto base core tool"
-	[tool]=""
+	[tool]="base core"
 )
 
 # The part a repository path belongs to ("" = not checked).
@@ -50,7 +50,7 @@ part_of() {
 	lib/port/posix/*) echo port ;;
 	lib/sign/*) echo sign ;;
 	lib/device/*) echo device ;;
-	lib/tool/*) echo tool ;; # the programs' command line, libc only
+	lib/tool/*) echo tool ;; # the programs' command line
 	lib/*) echo "?" ;;
 	plugin/*) echo plugin ;;
 	boot/bootcore.* | boot/mcu/*) echo bootcore ;;
