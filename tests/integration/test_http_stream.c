@@ -421,6 +421,51 @@ static void test_names(void **state)
 	assert_int_equal(blocking_lookups, 0);
 }
 
+/* A caller's bare SSL_CTX (no floor of its own, TLS 1.1 allowed by its
+ * ciphers' security level) against openssl s_server speaking TLS 1.1
+ * only: the client's own floor, TLS 1.2, refuses it. */
+static void test_tls_floor(void **state)
+{
+	struct rpt_proc old;
+	struct got g;
+	SSL_CTX *bare = SSL_CTX_new(TLS_client_method()), *keep = ctx;
+	char url[128], ps[32], log[600];
+	int p = rpt_free_port();
+
+	(void)state;
+	assert_non_null(bare);
+	assert_int_equal(SSL_CTX_set_min_proto_version(bare, 0), 1);
+	assert_int_equal(SSL_CTX_set_cipher_list(bare, "DEFAULT@SECLEVEL=0"),
+	                 1);
+	assert_int_equal(SSL_CTX_load_verify_locations(bare, cert, NULL), 1);
+	snprintf(ps, sizeof ps, "127.0.0.1:%d", p);
+	snprintf(log, sizeof log, "%s/tls11.log", dir);
+	char *argv[] = {"openssl",
+	                "s_server",
+	                "-accept",
+	                ps,
+	                "-cert",
+	                cert,
+	                "-key",
+	                key,
+	                "-tls1_1",
+	                "-cipher",
+	                "DEFAULT@SECLEVEL=0",
+	                "-quiet",
+	                NULL};
+	assert_int_equal(rpt_start(&old, argv, log, NULL), 0);
+	assert_true(rpt_wait_port(&old, p, RPT_DEADLINE_MS));
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/", p);
+	ctx = bare;
+	fetch_url(&g, url, 0, 0, 0, 0);
+	ctx = keep;
+	assert_int_equal(g.rc, RP_E_TLS); /* the handshake, not HTTP after it */
+	assert_int_equal(g.heads, 0);
+	end(&g);
+	SSL_CTX_free(bare);
+	rpt_stop(&old, 2000); /* s_server ends on the signal */
+}
+
 /* The same server at 127.0.0.2: its certificate names 127.0.0.1 only. */
 static void test_wrong_ip(void **state)
 {
@@ -438,11 +483,17 @@ static void test_wrong_ip(void **state)
 int main(void)
 {
 	const struct CMUnitTest t[] = {
-	    cmocka_unit_test(test_bodies), cmocka_unit_test(test_max_body),
-	    cmocka_unit_test(test_range),  cmocka_unit_test(test_deadlines),
-	    cmocka_unit_test(test_cancel), cmocka_unit_test(test_wrong_ip),
-	    cmocka_unit_test(test_status), cmocka_unit_test(test_big_headers),
-	    cmocka_unit_test(test_names),  cmocka_unit_test(test_bad_206),
+	    cmocka_unit_test(test_bodies),
+	    cmocka_unit_test(test_max_body),
+	    cmocka_unit_test(test_range),
+	    cmocka_unit_test(test_deadlines),
+	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_wrong_ip),
+	    cmocka_unit_test(test_status),
+	    cmocka_unit_test(test_big_headers),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_bad_206),
+	    cmocka_unit_test(test_tls_floor),
 	};
 
 	return cmocka_run_group_tests(t, start, stop);

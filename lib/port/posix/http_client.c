@@ -535,6 +535,15 @@ rp_err rp_http_start(struct event_base *base, struct ssl_ctx_st *ctx,
 	    SSL_set_ex_data(ssl, ex_index, c) != 1)
 		goto out;
 	SSL_set_verify(ssl, SSL_VERIFY_PEER, on_verify);
+	/* The floor and the name rules whatever the caller's own SSL_CTX
+	 * says (rp_http_tls_ctx's already do): TLS 1.2 at least, no partial
+	 * wildcards ("f*.example"). A higher floor of ctx is kept. */
+	if (SSL_get_min_proto_version(ssl) < TLS1_2_VERSION &&
+	    SSL_set_min_proto_version(ssl, TLS1_2_VERSION) != 1) {
+		rc = RP_E_TLS;
+		goto out;
+	}
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	if (!set_peer_name(ssl, host)) {
 		rc = RP_E_TLS;
 		goto out;
