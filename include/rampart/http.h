@@ -59,9 +59,10 @@ RP_API rp_err rp_http_tls_ctx(const char *cafile, const char *certfile,
  * verified against ctx's trust store and the URL's host name or IP) and
  * wait for the response. RP_OK when a response arrived, whatever its
  * status; resp->body must then be freed with rp_http_response_free().
- * RP_E_INVAL (bad URL or method), RP_E_TLS (handshake or server
- * certificate), RP_E_TOO_BIG (response above max_response), RP_E_TIMEOUT,
- * RP_E_HTTP (connection or protocol failure).
+ * RP_E_INVAL (bad URL or method), RP_E_TLS (handshake),
+ * RP_E_TLS_UNTRUSTED (329: the server certificate's verdict: its chain,
+ * host name or IP; fixed with a trust anchor), RP_E_TOO_BIG (response above
+ * max_response), RP_E_TIMEOUT, RP_E_HTTP (connection or protocol failure).
  */
 RP_API rp_err rp_http_request(struct ssl_ctx_st *ctx,
                               const struct rp_http_request *req,
