@@ -61,8 +61,10 @@ rp_err csr_decode(const char *body, size_t len, X509_REQ **out, char *why,
 		return RP_E_TOO_BIG;
 	}
 	der = rp_malloc(len / 4 * 3 + 3);
-	if (der == NULL)
+	if (der == NULL) {
+		snprintf(why, cap, "out of memory");
 		return RP_E_NOMEM;
+	}
 	rc = rp_b64_decode(body, len, RP_B64_STD, " \t\r\n", der,
 	                   len / 4 * 3 + 3, &n);
 	if (rc != RP_OK) {
