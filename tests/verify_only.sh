@@ -45,7 +45,7 @@ while IFS= read -r f; do
 done < <(find "$tmp/b" -type f \( -name '*.a' -o -name 'librampart.so*' \
 	-o -name rampart-agent -o -name rampart-boot \) ! -type l)
 lib=$(find "$tmp/b" -name 'librampart.so.*.*' -type f | head -1)
-if [ -z "$lib" ] || ! syms "$lib" | grep -qx rp_image_verify; then
+if [ -z "$lib" ] || ! syms "$lib" | grep -x rp_image_verify >/dev/null; then
 	echo "no librampart.so with rp_image_verify in the verify-only build"
 	exit 1
 fi
