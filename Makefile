@@ -3,6 +3,7 @@
 # this file only names the steps. See docs/building.md.
 
 FUZZ_SECONDS ?= 20
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 export FUZZ_SECONDS
 
@@ -32,8 +33,15 @@ check: deps
 test:
 	@ctest --preset asan
 
-demo: deps build
-	@bash scripts/demo.sh
+# make demo [FRESH=1]: the build's output goes to build/demo-build.log
+# (shown in full only when it fails), one line instead; Ctrl-C ends it, exit 0.
+demo: deps
+	@printf 'demo: building (log: build/demo-build.log) ... '
+	@mkdir -p build
+	@{ cmake --preset default && cmake --build --preset default -j $(JOBS); } \
+		>build/demo-build.log 2>&1 || { echo failed; cat build/demo-build.log; exit 2; }
+	@echo done
+	@FRESH=$(FRESH) bash scripts/demo.sh
 
 # Longer fuzzing than make check: FUZZ_SECONDS per target (default 20).
 fuzz: deps

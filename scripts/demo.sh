@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# make demo: a live simulated fleet on loopback. rampartd with a fresh data
-# directory, Mosquitto with the rampart plugin (rampart broker-config),
+# make demo: a live simulated fleet on loopback. rampartd with its data
+# directory and port kept from the last run (FRESH=1: a new one), Mosquitto with the rampart plugin (rampart broker-config),
 # 50 devices of rampart-sim allowlisted, enrolled over EST, booted from
 # signed firmware and sending telemetry over mutual TLS; an unknown device
 # refused; a revocation cutting a live device out. Then it stays up for you
-# to look around; Ctrl-C stops rampartd, Mosquitto and the simulator.
+# to look around; Ctrl-C stops rampartd, Mosquitto and the simulator
+# (exit 0). demo/env, to source, puts the binaries on PATH and sets what
+# the rampart CLI reads (RAMPART_SERVER, RAMPART_TOKEN_FILE, RAMPART_CA).
+# Without a terminal it stops by itself after the tour, unless
+# RAMPART_DEMO_WAIT=1 (the test, tests/integration/test_demo.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -19,14 +23,27 @@ for p in rampartd rampart rampart-agent rampart-sim rampart_auth.so; do
 	[ -e "$bin/$p" ] || { echo "demo: $bin/$p missing (run make)" >&2; exit 2; }
 done
 
-rm -rf "$demo"
-mkdir -p "$demo"
-chmod 700 "$demo"
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
-port=$(free_port)
-mqport=$(free_port)
+if [ -n "${FRESH:-}" ] || [ ! -s "$demo/ports" ] || [ ! -d "$demo/data" ]; then
+	why="a fresh data directory"
+	[ -n "${FRESH:-}" ] || [ ! -e "$demo" ] || why="$why (the old one was incomplete)"
+	rm -rf "$demo"
+	mkdir -p "$demo"
+	chmod 700 "$demo"
+	port=$(free_port)
+	mqport=$(free_port)
+	echo "$port $mqport" >"$demo/ports"
+	kept=""
+else
+	read -r port mqport <"$demo/ports"
+	why="the data directory and ports of the last run (make demo FRESH=1 for a new one)"
+	# what belongs to one run only; the data directory and token stay
+	rm -rf "$demo/mqtt"
+	kept=1
+fi
+echo "demo: $why: $demo/data, https://127.0.0.1:$port"
 server=https://127.0.0.1:$port
 
 pid="" mqpid="" simpid=""
@@ -52,9 +69,10 @@ wait_for() {
 	done
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 0' INT TERM # Ctrl-C is how the demo ends: exit 0
 
-step "rampartd: first start on $server (data: $demo/data)"
+if [ -n "$kept" ]; then startword="start again"; else startword="first start"; fi
+step "rampartd: $startword on $server (data: $demo/data)"
 "$bin/rampartd" --foreground --data-dir "$demo/data" --port "$port" \
 	--setup-token-file "$demo/token" --broker "127.0.0.1:$mqport" \
 	>"$demo/rampartd.log" 2>&1 &
@@ -65,17 +83,33 @@ up() {
 		"$server/.well-known/est/cacerts"
 }
 wait_for 20 up
-echo "fleet CA created; one-time setup token written to $demo/token (0600)"
+if [ -n "$kept" ]; then
+	echo "fleet CA and setup token ($demo/token) kept from the last run"
+else
+	echo "fleet CA created; one-time setup token written to $demo/token (0600)"
+fi
 
 export RAMPART_SERVER=$server RAMPART_TOKEN_FILE=$demo/token \
 	RAMPART_CA=$demo/data/pki/root.pem
+cat >"$demo/env" <<ENV
+# source this file: the demo's binaries on PATH, and the rampart CLI's server
+export PATH="$bin:\$PATH"
+export RAMPART_SERVER=$server
+export RAMPART_TOKEN_FILE=$demo/token
+export RAMPART_CA=$demo/data/pki/root.pem
+ENV
 
 step "allowlist: $ndev simulated devices (SN-00001..) in group line-a"
-"$bin/rampart-sim" allowlist --devices "$ndev" --prefix SN- --group line-a \
-	>"$demo/allowlist.csv"
-"$bin/rampart" allowlist import "$demo/allowlist.csv"
+if [ -z "$kept" ]; then
+	"$bin/rampart-sim" allowlist --devices "$ndev" --prefix SN- --group line-a \
+		>"$demo/allowlist.csv"
+	"$bin/rampart" allowlist import "$demo/allowlist.csv"
+else
+	echo "  kept from the last run"
+fi
 
 step "claim certificate for the factory image (enrollment only)"
+rm -f "$demo/claim.pem" "$demo/claim.key" # a new one each run
 "$bin/rampart" claim create --group line-a --expires 1d --out "$demo/claim"
 
 step "an unknown device is refused (its reason is recorded)"
@@ -121,7 +155,8 @@ step "a command round trip: rampartd -> broker -> SN-00002 -> result"
 "$bin/rampart" device ping SN-00002 --wait 10 | sed 's/^/  /' || true
 
 step "revoke SN-00001: a fresh CRL, and the broker cuts its live session"
-"$bin/rampart" device revoke SN-00001 --reason keyCompromise >/dev/null
+"$bin/rampart" device revoke SN-00001 --reason keyCompromise >/dev/null 2>&1 ||
+	echo "  (SN-00001 was revoked in an earlier run)"
 mqlog=$demo/mqtt/mosquitto.log
 kicked() { grep -q '"action":"kick","id":"SN-00001"' "$mqlog"; }
 wait_for 10 kicked && echo "SN-00001's live session was cut; its reconnects are refused:"
@@ -149,25 +184,18 @@ cat <<TXT
 
 rampartd is running on $server (log: $demo/rampartd.log), Mosquitto with
 the rampart plugin on 127.0.0.1:$mqport (log: $demo/mqtt/mosquitto.log),
-rampart-sim with $ndev devices (progress: $demo/sim.log; telemetry every 5 s,
-a few devices drop and come back each minute, some failed logins). Try:
-  export RAMPART_SERVER=$server RAMPART_TOKEN_FILE=$demo/token RAMPART_CA=$demo/data/pki/root.pem
-  $bin/rampart device list
-  $bin/rampart device show SN-00002
-  $bin/rampart device ping SN-00003 --wait 10
-  $bin/rampart device refusals --limit 5
-  $bin/rampart device ingest
-  tail -f $demo/sim.log $mqlog
-  $watch
-TXT
-cat <<'TXT'
-    (the read-only monitor identity: watches, publishes nothing; never
-    use rampartd's pki/service.* for this, it takes over rampartd's session)
-TXT
-cat <<TXT
+rampart-sim with $ndev devices (progress: $demo/sim.log). In another shell:
 
-Ctrl-C stops rampart-sim, Mosquitto and rampartd.
+  source $demo/env
+  rampart device list
+  rampart device show SN-00002
+
+More: rampart device ping SN-00003 --wait 10; rampart device refusals --limit 5;
+tail -f $demo/sim.log $mqlog; the read-only monitor: $watch
+
+Ctrl-C stops rampart-sim, Mosquitto and rampartd; make demo again keeps the
+data and port (FRESH=1 starts over).
 TXT
-if [ -t 0 ] && [ -z "${RAMPART_DEMO_NOWAIT:-}" ]; then
+if { [ -t 0 ] && [ -z "${RAMPART_DEMO_NOWAIT:-}" ]; } || [ -n "${RAMPART_DEMO_WAIT:-}" ]; then
 	wait "$pid"
 fi
