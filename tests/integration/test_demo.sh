@@ -31,9 +31,13 @@ wait_printed() {
 
 # run_demo: demo up to its printed commands, then run them, then SIGINT.
 run_demo() {
+	# job control on: a background job of a script otherwise starts with
+	# SIGINT ignored, and Ctrl-C (SIGINT) is what this test sends
+	set -m
 	RAMPART_DEMO_DIR=$T/demo RAMPART_DEMO_DEVICES=3 RAMPART_DEMO_WAIT=1 \
-		setsid bash "$top/scripts/demo.sh" >"$T/out" 2>&1 </dev/null &
+		bash "$top/scripts/demo.sh" >"$T/out" 2>&1 </dev/null &
 	DPID=$!
+	set +m
 	wait_printed
 	# the three commands exactly as printed, after "In another shell:"
 	sed -n '/In another shell:/,/^More:/p' "$T/out" | sed -n 's/^  //p' >"$T/cmds"
