@@ -15,8 +15,9 @@
 #            whose chunked body runs past END
 #   /unsolicited a 206 whatever was asked (Range or not)
 #   /bigheaders 1 MB of headers (the client's bound is 16 KiB)
-# on 127.0.0.1 and 127.0.0.2 (the certificate names 127.0.0.1 only).
-import http.server, ssl, sys, threading, time
+# on 127.0.0.1, ::1 and 127.0.0.2 (the certificate names 127.0.0.1, ::1
+# and localhost).
+import http.server, socket, ssl, sys, threading, time
 
 BODY_LEN = 100000
 BODY = bytes(i % 251 for i in range(BODY_LEN))
@@ -129,13 +130,18 @@ def main():
     # 127.0.0.2 too, with the same certificate (IP:127.0.0.1 only): the
     # name check's case.
     srvs = []
-    for host in ("127.0.0.2", "127.0.0.1"):
-        srv = http.server.ThreadingHTTPServer((host, port), H)
+    class V6(http.server.ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    for host in ("127.0.0.2", "::1", "127.0.0.1"):
+        cls = V6 if ":" in host else http.server.ThreadingHTTPServer
+        srv = cls((host, port), H)
         srv.daemon_threads = True
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
         srvs.append(srv)
-    threading.Thread(target=srvs[0].serve_forever, daemon=True).start()
-    srvs[1].serve_forever()
+    for srv in srvs[:-1]:
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srvs[-1].serve_forever()
 
 
 main()

@@ -99,7 +99,7 @@ static int start(void **state)
 	               "-subj",
 	               "/CN=127.0.0.1",
 	               "-addext",
-	               "subjectAltName=IP:127.0.0.1,DNS:localhost",
+	               "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost",
 	               "-days",
 	               "2",
 	               "-out",
@@ -466,6 +466,22 @@ static void test_tls_floor(void **state)
 	rpt_stop(&old, 2000); /* s_server ends on the signal */
 }
 
+/* An IPv6 literal URL (::1 is on this machine's loopback; the server
+ * listens there too): the address inside the brackets is connected to
+ * and checked against the certificate's IP:::1. */
+static void test_ipv6(void **state)
+{
+	struct got g;
+	char url[128];
+
+	(void)state;
+	snprintf(url, sizeof url, "https://[::1]:%d/cl", port);
+	fetch_url(&g, url, 0, 0, 0, 0);
+	assert_int_equal(g.rc, RP_OK);
+	assert_int_equal(g.len, BODY_LEN);
+	end(&g);
+}
+
 /* The same server at 127.0.0.2: its certificate names 127.0.0.1 only. */
 static void test_wrong_ip(void **state)
 {
@@ -494,6 +510,7 @@ int main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_bad_206),
 	    cmocka_unit_test(test_tls_floor),
+	    cmocka_unit_test(test_ipv6),
 	};
 
 	return cmocka_run_group_tests(t, start, stop);

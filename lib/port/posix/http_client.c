@@ -43,6 +43,7 @@ struct rp_http_call {
 	int port;
 	struct timeval io_tv; /* evhttp's per-I/O timeout */
 	char target[2048];
+	char host[256];         /* the URL's, an IPv6 literal without its [] */
 	struct evhttp_uri *uri; /* owned */
 	struct event *deadline; /* owned */
 	struct event *finish;   /* owned: runs on_done off evhttp's stack */
@@ -513,8 +514,15 @@ rp_err rp_http_start(struct event_base *base, struct ssl_ctx_st *ctx,
 	host = c->uri != NULL ? evhttp_uri_get_host(c->uri) : NULL;
 	if (c->uri == NULL || evhttp_uri_get_scheme(c->uri) == NULL ||
 	    strcmp(evhttp_uri_get_scheme(c->uri), "https") != 0 ||
-	    host == NULL || host[0] == '\0')
+	    host == NULL || host[0] == '\0' || strlen(host) >= sizeof c->host)
 		goto out;
+	/* "[::1]": the address is what is inside (the IP check, the
+	 * connection); the brackets stay only in the Host header */
+	if (host[0] == '[' && host[strlen(host) - 1] == ']' && strlen(host) > 2)
+		snprintf(c->host, sizeof c->host, "%.*s", (int)strlen(host) - 2,
+		         host + 1);
+	else
+		snprintf(c->host, sizeof c->host, "%s", host);
 	port = evhttp_uri_get_port(c->uri);
 	if (port < 0)
 		port = 443;
@@ -544,7 +552,7 @@ rp_err rp_http_start(struct event_base *base, struct ssl_ctx_st *ctx,
 		goto out;
 	}
 	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	if (!set_peer_name(ssl, host)) {
+	if (!set_peer_name(ssl, c->host)) {
 		rc = RP_E_TLS;
 		goto out;
 	}
@@ -575,10 +583,10 @@ rp_err rp_http_start(struct event_base *base, struct ssl_ctx_st *ctx,
 	if (rc != RP_OK)
 		goto out;
 	/* the deadline runs from here: through the name's resolution too */
-	if (is_ip(host))
-		rc = connect_to(c, host);
+	if (is_ip(c->host))
+		rc = connect_to(c, c->host);
 	else
-		rc = resolve(c, host);
+		rc = resolve(c, c->host);
 	if (rc != RP_OK)
 		goto out;
 	if (out != NULL)
