@@ -61,7 +61,7 @@ static void test_numbers(void **state)
 	static char *const limits[] = {"0",  "10001", "abc",
 	                               "5x", " 5",    "+5",
 	                               "-1", "",      "99999999999999999999"};
-	const char *lw = "--limit wants 1 to 10000";
+	const char *lw = "--limit wants a number from 1 to 10000";
 	size_t i;
 
 	(void)state;
@@ -71,10 +71,10 @@ static void test_numbers(void **state)
 	/* in range: parsed, then refused for the missing server */
 	expect_usage(NULL, lw, "device", "refusals", "--limit", "10000", NULL);
 	expect_usage(NULL, lw, "device", "refusals", "--limit", "1", NULL);
-	expect_usage("--wait wants 0 to 86400", NULL, "device", "ping", "SN1",
-	             "--wait", "1s");
-	expect_usage("--wait wants 0 to 86400", NULL, "device", "ping", "SN1",
-	             "--wait", "86401");
+	expect_usage("--wait wants a number of seconds from 0 to 86400", NULL,
+	             "device", "ping", "SN1", "--wait", "1s");
+	expect_usage("--wait wants a number of seconds from 0 to 86400", NULL,
+	             "device", "ping", "SN1", "--wait", "86401");
 	expect_usage(NULL, "--wait wants", "device", "ping", "SN1", "--wait",
 	             "86400");
 	expect_usage("bad port", NULL, "broker-config", "--port", "0", NULL,
