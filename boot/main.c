@@ -581,6 +581,10 @@ int main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_ERR : EXIT_DONE;
 	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf(PROG " %s\n", RP_VERSION_STRING);
+		return EXIT_DONE;
+	}
 	if (rp_init() != RP_OK) {
 		fprintf(stderr,
 		        PROG ": cannot initialise the crypto library\n");

@@ -102,6 +102,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    {"syslog", no_argument, NULL, 'S'},
 	    {"check-config", no_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -181,6 +182,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("rampartd %s\n", RP_VERSION_STRING);
 			exit(0);
 		default:
 			usage(stderr);

@@ -406,6 +406,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_DONE;
 	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf(PROG " %s\n", RP_VERSION_STRING);
+		return EXIT_DONE;
+	}
 	if (parse_opts(argc - 1, argv + 1, &o) != 0) {
 		usage(stderr);
 		return EXIT_ERR;
