@@ -76,6 +76,10 @@ API_HANDLER(api_allowlist_remove)
 		api_reply_json(req, 200, json_pack("{s:s}", "removed", id));
 		return;
 	}
+	if (rc == RP_E_NOT_FOUND) {
+		api_reply_no_device(req, id);
+		return;
+	}
 	api_reply_error(req,
 	                rc == RP_E_NOT_FOUND ? 404
 	                : rc == RP_E_STATE   ? 409

@@ -34,6 +34,9 @@ struct rampartd;
 void api_reply_json(struct evhttp_request *req, int code, json_t *j);
 /* {"error": msg} with code. */
 void api_reply_error(struct evhttp_request *req, int code, const char *msg);
+/* 404 {"error": "no device 'ID'"} (id: a device id, checked by the
+ * route table). */
+void api_reply_no_device(struct evhttp_request *req, const char *id);
 /* 404 {"error": "no such API route"}, 405 {"error": "method not allowed"}
  * with Allow: allow (EVHTTP_REQ_* bits). */
 void api_not_found(struct evhttp_request *req);

@@ -161,9 +161,13 @@ static int cert_one(void *arg, const struct store_cert *c)
 
 /* Answer a transition the registry refused: 404 (no such device), 409
  * with the registry's message naming the state, 400, or 503. */
-static void reply_refused(struct evhttp_request *req, rp_err rc,
+static void reply_refused(struct evhttp_request *req, rp_err rc, const char *id,
                           const struct lifecycle_done *done)
 {
+	if (rc == RP_E_NOT_FOUND) {
+		api_reply_no_device(req, id);
+		return;
+	}
 	api_reply_error(req,
 	                rc == RP_E_NOT_FOUND ? 404
 	                : rc == RP_E_STATE   ? 409
@@ -192,8 +196,10 @@ static void device_show(struct rampartd *rd, struct evhttp_request *req,
 		json_decref(certs);
 		json_decref(evs);
 		json_decref(cmds);
-		api_reply_error(req, rc == RP_E_NOT_FOUND ? 404 : 503,
-		                rp_strerror(rc));
+		if (rc == RP_E_NOT_FOUND)
+			api_reply_no_device(req, id);
+		else
+			api_reply_error(req, 503, rp_strerror(rc));
 		return;
 	}
 	rc = store_cert_each_of(rd->store, id, cert_one, certs);
@@ -262,6 +268,10 @@ static void device_ping(struct rampartd *rd, struct evhttp_request *req,
 	}
 	if (rc == RP_OK)
 		rc = mqtt_command(rd, id, RP_CMD_PING, "", &c);
+	if (rc == RP_E_NOT_FOUND) {
+		api_reply_no_device(req, id);
+		return;
+	}
 	if (rc != RP_OK) {
 		api_reply_error(req,
 		                rc == RP_E_NOT_FOUND ? 404
@@ -320,7 +330,7 @@ static void device_revoke(struct rampartd *rd, struct evhttp_request *req,
 	rc = lifecycle_revoke(rd, &admin, id, serial, reason, decommission != 0,
 	                      &done);
 	if (rc != RP_OK) {
-		reply_refused(req, rc, &done);
+		reply_refused(req, rc, id, &done);
 		goto out;
 	}
 	for (i = 0; i < done.n; i++)
@@ -347,7 +357,7 @@ static void device_flag(struct rampartd *rd, struct evhttp_request *req,
 	                  : registry_reprovision(rd, &admin, id, &done);
 
 	if (rc != RP_OK) {
-		reply_refused(req, rc, &done);
+		reply_refused(req, rc, id, &done);
 		return;
 	}
 	if (!renew && done.from == REG_DECOMMISSIONED)
@@ -389,7 +399,7 @@ static void device_quarantine(struct rampartd *rd, struct evhttp_request *req,
 	}
 	rc = registry_quarantine(rd, &admin, id, on != 0, reason, &done);
 	if (rc != RP_OK) {
-		reply_refused(req, rc, &done);
+		reply_refused(req, rc, id, &done);
 		goto out;
 	}
 	broker_sync(rd, on ? "a quarantine" : "a release");

@@ -31,6 +31,14 @@ void api_reply_error(struct evhttp_request *req, int code, const char *msg)
 	api_reply_json(req, code, json_pack("{s:s}", "error", msg));
 }
 
+void api_reply_no_device(struct evhttp_request *req, const char *id)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof msg, "no device '%s'", id);
+	api_reply_error(req, 404, msg);
+}
+
 void api_not_found(struct evhttp_request *req)
 {
 	api_reply_error(req, 404, "no such API route");

@@ -76,3 +76,12 @@ printf 'not-the-token\n' >"$T/wrong"
 expect 1 "rampartd refused the token in $T/wrong (401): is it this rampartd's setup token?" \
 	"$RP" device list --server "$URL" --token-file "$T/wrong" --ca "$CA"
 ok "a wrong token: exit 1, one line naming the token file"
+
+# a device that does not exist is named
+expect 1 "rampart: no device 'SN-77777' (404)" \
+	"$RP" device show SN-77777 --server "$URL" --token-file "$T/token" --ca "$CA"
+expect 1 "rampart: no device 'SN-77777' (404)" \
+	"$RP" device revoke SN-77777 --reason keyCompromise --server "$URL" --token-file "$T/token" --ca "$CA"
+expect 1 "rampart: no device 'SN-77777' (404)" \
+	"$RP" allowlist remove SN-77777 --server "$URL" --token-file "$T/token" --ca "$CA"
+ok "an unknown device: exit 1, 'no device ID (404)' (show, revoke, allowlist remove)"
