@@ -29,6 +29,7 @@
 #include "bootinfo.h"
 #include "cmd_log.h"
 #include "cmdline.h"
+#include "human.h"
 #include "enroll.h"
 #include "evlog.h"
 #include "rampart/backoff.h"
@@ -323,6 +324,7 @@ static int cmd_renew(const struct opts *o)
 	STACK_OF(X509) *chain = NULL;
 	int64_t nb, na, wait_s = 0;
 	enum rp_renew_state st;
+	char span[48];
 	int ret = TOOL_ERROR;
 	rp_err rc;
 
@@ -346,7 +348,8 @@ static int cmd_renew(const struct opts *o)
 		goto out;
 	}
 	if (st == RP_RENEW_WAIT && !o->force) {
-		printf("renewal not due for %lld s\n", (long long)wait_s);
+		printf("renewal not due for %s\n",
+		       human_span(wait_s, span, sizeof span));
 		ret = TOOL_OK;
 		goto out;
 	}
@@ -837,8 +840,8 @@ static int cmd_status(const struct opts *o)
 {
 	rp_keystore *ks = NULL;
 	X509 *cur = NULL;
-	int64_t nb, na, wait_s = 0;
-	char cn[80];
+	int64_t nb, na, wait_s = 0, now = (int64_t)time(NULL);
+	char cn[80], when[64];
 	int ret = TOOL_NO;
 
 	if (need(o->keystore, "keystore"))
@@ -849,16 +852,19 @@ static int cmd_status(const struct opts *o)
 	if (rp_keystore_cert_load(ks, &cur, NULL) == RP_OK &&
 	    agent_cert_cn(cur, cn, sizeof cn) == RP_OK &&
 	    cert_times(cur, &nb, &na) == RP_OK) {
-		enum rp_renew_state st = rp_renew_due(
-		    (int64_t)time(NULL), nb, na, o->window_s, 0, &wait_s);
+		enum rp_renew_state st =
+		    rp_renew_due(now, nb, na, o->window_s, 0, &wait_s);
 
-		printf("certificate: CN=%s notAfter=%lld\n", cn, (long long)na);
-		printf("renewal: %s", st == RP_RENEW_NOW ? "due now\n"
-		                      : st == RP_RENEW_EXPIRED
-		                          ? "expired: enroll again\n"
-		                          : "in ");
+		printf("certificate: CN=%s, expires %s\n", cn,
+		       human_time(na, now, when, sizeof when));
 		if (st == RP_RENEW_WAIT)
-			printf("%lld s\n", (long long)wait_s);
+			printf(
+			    "renewal: due %s\n",
+			    human_time(now + wait_s, now, when, sizeof when));
+		else
+			printf("renewal: %s\n", st == RP_RENEW_NOW
+			                            ? "due now"
+			                            : "expired: enroll again");
 		ret = st == RP_RENEW_EXPIRED ? TOOL_NO : TOOL_OK;
 	} else {
 		printf("certificate: none\n");

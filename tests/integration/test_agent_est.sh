@@ -201,7 +201,13 @@ fi
 # --- renewal: not due with the agent's default 30-day window
 "$AGENT" renew --server "$URL" --keystore "$SPEC" --ca-file "$CA" \
 	>"$T/out" 2>&1 || fail "renew (not due): $(cat "$T/out")"
-grep -q 'renewal not due' "$T/out" || fail "renew said: $(cat "$T/out")"
+grep -Eq '^renewal not due for [0-9]+ days [0-9]+ h$' "$T/out" || fail "renew said: $(cat "$T/out")"
+# status: times for people (ISO 8601 UTC with their distance)
+"$AGENT" status --keystore "$SPEC" >"$T/out" 2>&1 || fail "status: $(cat "$T/out")"
+grep -Eq '^certificate: CN=SN-A, expires 20[0-9-]+ [0-9:]{8}Z \(in (89|90) days\)$' "$T/out" ||
+	fail "status certificate line: $(cat "$T/out")"
+grep -Eq '^renewal: due 20[0-9-]+ [0-9:]{8}Z \(in [0-9]+ days\)$' "$T/out" ||
+	fail "status renewal line: $(cat "$T/out")"
 [ "$(openssl x509 -in "$KS/cert.pem" -noout -serial)" = "$serial1" ] ||
 	fail "renewed although not due"
 ok "$BACKEND: renewal not due: nothing sent, certificate unchanged"

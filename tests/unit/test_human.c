@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_human.c - the rampart CLI's text output (cli/human.c): ISO 8601
+ * test_human.c - the programs' text output (lib/tool/human.c): ISO 8601
  * UTC times with the relative hint, spans, tables sized to their cells
  * with device text escaped, and colour only on a terminal without
  * NO_COLOR.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * human.c - the rampart CLI's text output (human.h): times, spans,
+ * human.c - the programs' text output (human.h): times, spans,
  * colour, tables.
  */
 #define _POSIX_C_SOURCE 200809L

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * human.h - how the rampart CLI shows things to a person (docs/cli.md,
+ * human.h - how the programs show things to a person (docs/cli.md,
  * "Output"): times as ISO 8601 UTC with a relative hint, spans of time,
  * tables whose columns fit what they hold, and whether to use colour.
  * Text only: --json output never comes through here.
  */
-#ifndef RAMPART_CLI_HUMAN_H
-#define RAMPART_CLI_HUMAN_H
+#ifndef RAMPART_TOOL_HUMAN_H
+#define RAMPART_TOOL_HUMAN_H
 
 #include <stdbool.h>
 #include <stddef.h>
