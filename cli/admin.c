@@ -21,6 +21,7 @@
 
 #include "admin.h"
 #include "cli.h"
+#include "rampart/encode.h"
 #include "rampart/mem.h"
 
 void admin_opts_init(struct admin_opts *o)
@@ -233,15 +234,19 @@ static void server_message(const json_t *j, const struct rp_http_response *r,
                            char *out, size_t cap)
 {
 	const json_t *err = j ? json_object_get(j, "error") : NULL;
+	const char *m;
 	size_t n;
 
+	/* what the server says reaches a terminal: escaped (rp_escape), so
+	 * a control sequence in it cannot rewrite the screen */
 	if (json_is_string(err)) {
-		snprintf(out, cap, "%s", json_string_value(err));
-		return;
+		m = json_string_value(err);
+		n = json_string_length(err);
+	} else {
+		m = r->body != NULL ? (const char *)r->body : "";
+		n = strcspn(m, "\r\n");
 	}
-	n = r->body != NULL ? strcspn((const char *)r->body, "\r\n") : 0;
-	snprintf(out, cap, "%.*s", (int)n,
-	         r->body != NULL ? (const char *)r->body : "");
+	(void)rp_escape(out, cap, m, n);
 }
 
 int admin_call(const struct admin_opts *o, const char *method, const char *path,

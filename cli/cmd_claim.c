@@ -223,8 +223,7 @@ static int list_or_revoke(struct admin_opts *o, int argc, char **argv)
 	if (code == CLI_OK && argv[1][0] == 'l' && !o->json) {
 		print_claims(j);
 	} else if (code == CLI_OK && !o->json) {
-		printf("revoked claim %s\n",
-		       json_string_value(json_object_get(j, "revoked")));
+		printf("revoked claim %s\n", serial);
 	} else if (code == CLI_OK) {
 		s = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		if (s != NULL)

@@ -88,7 +88,8 @@ static const char *ago(json_t *v, int64_t now, char *buf, size_t cap)
 		snprintf(buf, cap, "never");
 		return buf;
 	}
-	return human_rel(now - (int64_t)json_integer_value(v), now, buf, cap);
+	return human_rel(now - human_clamp(json_integer_value(v), now), now,
+	                 buf, cap);
 }
 
 static void print_list(json_t *j)
@@ -483,8 +484,7 @@ static int device_run(const struct tool_ctx *c)
 		if (code == CLI_OK && o.json)
 			print_json(j);
 		else if (code == CLI_OK) {
-			tidy(j);
-			print_list(j);
+			print_list(j); /* the table escapes its cells */
 		}
 		goto out;
 	}

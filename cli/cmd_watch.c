@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,7 @@ static int64_t num(json_t *o, const char *k)
 }
 
 /* The fleet in one line: "12 devices: 10 enrolled, 1 quarantined, 1
- * revoked; 9 online". */
+ * revoked; 9 online" ("no devices" for none). */
 static void summary(json_t *devs, char *out, size_t cap)
 {
 	static const char *order[STATES] = {"allowlisted", "enrolled",
@@ -64,6 +65,10 @@ static void summary(json_t *devs, char *out, size_t cap)
 			;
 		n[i]++;
 		online += json_is_true(json_object_get(d, "online"));
+	}
+	if (json_array_size(devs) == 0) {
+		snprintf(out, cap, "no devices");
+		return;
 	}
 	used =
 	    (size_t)snprintf(out, cap, "%zu device%s:", json_array_size(devs),
@@ -135,8 +140,9 @@ static void draw(const struct admin_opts *o, const struct screen *s,
 		                                               : "offline",
 		    fw[0] ? fw : "-",
 		    json_is_integer(ago)
-		        ? human_rel(now - (int64_t)json_integer_value(ago), now,
-		                    b, sizeof b)
+		        ? human_rel(
+		              now - human_clamp(json_integer_value(ago), now),
+		              now, b, sizeof b)
 		        : "never"};
 
 		(void)human_table_add(t, row);
@@ -149,6 +155,14 @@ static void draw(const struct admin_opts *o, const struct screen *s,
 	for (k = 0; k < s->n_events; k++)
 		printf("  %s\n", s->events[k]);
 	fflush(stdout);
+}
+
+/* True when stdout is a pipe or socket nobody reads any more. */
+static bool reader_gone(void)
+{
+	struct pollfd p = {STDOUT_FILENO, 0, 0};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) != 0;
 }
 
 /* One look: inventory and new events. CLI_OK, or admin_call's code. */
@@ -189,8 +203,11 @@ static int look(const struct admin_opts *o, struct screen *s, bool tty,
 	s->after = num(ev, "next");
 	if (tty)
 		draw(o, s, devs, interval, now);
-	else
-		fflush(stdout);
+	/* nobody reads any more (| head, a closed terminal): stop asking.
+	 * A quiet fleet writes nothing, so also ask the descriptor: a pipe
+	 * whose reader has gone polls POLLERR. */
+	if (fflush(stdout) != 0 || ferror(stdout) || reader_gone())
+		code = CLI_ERROR;
 out:
 	json_decref(devs);
 	json_decref(ev);

@@ -105,6 +105,21 @@ static int run_help(const struct tool_ctx *c)
 	return CLI_OK;
 }
 
+/*
+ * What a command printed must have reached stdout: with SIGPIPE ignored a
+ * reader that went away (| head) or a full disk would otherwise end in
+ * exit 0 with the output cut.
+ */
+static int finish(int code)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return code;
+	if (errno != EPIPE)
+		fprintf(stderr, "rampart: cannot write the output: %s\n",
+		        strerror(errno));
+	return CLI_ERROR;
+}
+
 int main(int argc, char **argv)
 {
 	if (rp_init() != RP_OK) {
@@ -116,5 +131,5 @@ int main(int argc, char **argv)
 	 * BIO, libmosquitto) must be an error to handle, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
 	rp_log_init("rampart", RP_LOG_STDERR, RP_LOG_WARN);
-	return tool_main(&prog, argc, argv, NULL);
+	return finish(tool_main(&prog, argc, argv, NULL));
 }

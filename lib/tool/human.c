@@ -32,23 +32,29 @@ static void magnitude(int64_t d, char *buf, size_t cap)
 const char *human_rel(int64_t t, int64_t now, char *buf, size_t cap)
 {
 	char m[32];
+	uint64_t u;
 	int64_t d;
 
 	if (t == now) {
 		snprintf(buf, cap, "now");
 		return buf;
 	}
-	/* no overflow: both are times of this era, checked by the caller's
-	 * t > 0; clamp anything wilder */
-	d = t > now ? t - now : now - t;
-	if (d < 0)
-		d = INT64_MAX;
+	/* in unsigned arithmetic: no overflow whatever t is */
+	u = t > now ? (uint64_t)t - (uint64_t)now : (uint64_t)now - (uint64_t)t;
+	d = u > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)u;
 	magnitude(d, m, sizeof m);
 	if (t > now)
 		snprintf(buf, cap, "in %s", m);
 	else
 		snprintf(buf, cap, "%s ago", m);
 	return buf;
+}
+
+int64_t human_clamp(long long v, int64_t max)
+{
+	if (v < 0)
+		return 0;
+	return (int64_t)v > max ? max : (int64_t)v;
 }
 
 const char *human_time(int64_t t, int64_t now, char *buf, size_t cap)

@@ -16,6 +16,10 @@
 /* "in 89 days", "3 h ago", "now": the distance from now to t. */
 const char *human_rel(int64_t t, int64_t now, char *buf, size_t cap);
 
+/* v clamped to [0, max]: a count of seconds from a server, before it is
+ * subtracted from a time (no overflow whatever it sent). */
+int64_t human_clamp(long long v, int64_t max);
+
 /* "2026-12-02 04:13:05Z (in 89 days)"; "-" for t <= 0 (never). */
 const char *human_time(int64_t t, int64_t now, char *buf, size_t cap);
 

@@ -85,3 +85,10 @@ expect 1 "rampart: no device 'SN-77777' (404)" \
 expect 1 "rampart: no device 'SN-77777' (404)" \
 	"$RP" allowlist remove SN-77777 --server "$URL" --token-file "$T/token" --ca "$CA"
 ok "an unknown device: exit 1, 'no device ID (404)' (show, revoke, allowlist remove)"
+
+# a reader that goes away: watch stops (it used to ask rampartd forever)
+st=0
+timeout 30 sh -c "'$RP' device watch --interval 1 --server '$URL' --token-file '$T/token' --ca '$CA' | head -1" >"$T/out" 2>&1 || st=$?
+[ $st = 0 ] || fail "watch | head -1 did not end: exit $st"
+[ "$(cat "$T/out")" = "no devices" ] || fail "watch's first line: $(cat "$T/out")"
+ok "device watch | head -1: watch ends when its reader does; an empty fleet reads 'no devices'"

@@ -344,7 +344,7 @@ grep -q "\"uses\": 2" "$T/claims.json" || fail "claim list lacks uses: $(cat "$T
 cli claim list >"$T/claims.txt" || fail "claim list"
 head -1 "$T/claims.txt" | grep -Eq '^SERIAL +GROUP +EXPIRES +USES +LAST USED +STATE$' ||
 	fail "claim list heading: $(head -1 "$T/claims.txt")"
-grep -Eq "^$ca_serial +line-a +20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9:]{8}Z \(in 2[34] h\) +2 +20[0-9-]+ [0-9:]{8}Z \(([0-9]+ s ago|now)\) +valid$" "$T/claims.txt" ||
+grep -Eq "^$ca_serial +line-a +20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9:]{8}Z \(in 2[34] h\) +2 +20[0-9-]+ [0-9:]{8}Z \(([0-9]+ (s|min) ago|now)\) +valid$" "$T/claims.txt" ||
 	fail "claim list row: $(cat "$T/claims.txt")"
 [ "$(sql "$DB" 'PRAGMA user_version')" -ge 3 ] || fail "schema below 3"
 ok "claim uses counted (migration 2); claim list shows them"

@@ -7,6 +7,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,15 @@ static void test_time(void **state)
 	assert_string_equal(human_rel(T0 - 7200, T0, b, sizeof b), "2 h ago");
 	assert_string_equal(human_rel(T0 + 2 * 86400, T0, b, sizeof b),
 	                    "in 2 days");
+	/* whatever a server sends: no overflow (UBSan would abort) */
+	assert_string_equal(human_rel(INT64_MIN, T0, b, sizeof b),
+	                    "106751991167300 days ago");
+	assert_string_equal(human_rel(INT64_MAX, -T0, b, sizeof b),
+	                    "in 106751991167300 days");
+	assert_int_equal(human_clamp(-9, T0), 0);
+	assert_int_equal(human_clamp(LLONG_MIN, T0), 0);
+	assert_int_equal(human_clamp(LLONG_MAX, T0), T0);
+	assert_int_equal(human_clamp(42, T0), 42);
 	/* a tiny buffer is cut, not overrun */
 	assert_string_equal(human_time(T0, T0, b, 5), "2026");
 }
