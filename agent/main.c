@@ -765,6 +765,10 @@ static int cmd_run(struct opts *o)
 	event_base_dispatch(r.base);
 out:
 	rp_renew_cancel(r.est);
+	/* a cancelled name lookup frees itself in one more turn of the
+	 * loop (rampart/http.h): give it that before the base goes */
+	if (r.base != NULL)
+		(void)event_base_loop(r.base, EVLOOP_NONBLOCK);
 	rp_keystore_close(r.renew_ks);
 	rp_agent_free(r.agent);
 	rp_authwatch_free(r.aw);

@@ -142,7 +142,9 @@ RP_API rp_err rp_renew_start(struct event_base *base,
                              rp_renew_call **out) RP_WARN_UNUSED;
 
 /* Stop a started renewal and free it; cb is not called; ks unchanged.
- * NULL: no-op. */
+ * NULL: no-op. A host-name lookup still running frees itself on the next
+ * turn of base's loop: run it once (EVLOOP_NONBLOCK) before freeing base
+ * (rampart/http.h, rp_http_cancel). */
 RP_API void rp_renew_cancel(rp_renew_call *call);
 
 #endif
