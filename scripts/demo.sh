@@ -78,7 +78,8 @@ step "rampartd: $startword on $server (data: $demo/data)"
 	>"$demo/rampartd.log" 2>&1 &
 pid=$!
 up() {
-	kill -0 "$pid" || { cat "$demo/rampartd.log" >&2; exit 1; }
+	# (wait_for mutes stderr: the log of a rampartd that died goes to stdout)
+	kill -0 "$pid" || { echo "demo: rampartd exited:"; cat "$demo/rampartd.log"; exit 1; }
 	[ -s "$demo/token" ] && curl -s -o /dev/null --cacert "$demo/data/pki/root.pem" \
 		"$server/.well-known/est/cacerts"
 }
