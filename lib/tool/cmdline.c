@@ -255,6 +255,72 @@ static int unknown_command(const struct tool_ctx *c, const char *w, FILE *err)
 	return mistake(c, err, "unknown command '%s'", w);
 }
 
+/*
+ * An option written before the command word that has it ("rampart
+ * device --json show ID"): the first matching option of any command
+ * below cmd, by long name (len bytes) or, when name is NULL, by short
+ * letter. Its kind says whether the next word is its value; the command
+ * finally reached must have it too (resolve_pending).
+ */
+static const struct tool_opt *find_below(const struct tool_cmd *cmd,
+                                         const char *name, size_t len, char ch)
+{
+	for (const struct tool_cmd *s = cmd->subs; s && s->name; s++) {
+		const struct tool_opt *o =
+		    name != NULL ? find_long(s, name, len) : find_short(s, ch);
+
+		if (o == NULL)
+			o = find_below(s, name, len, ch);
+		if (o != NULL)
+			return o;
+	}
+	return NULL;
+}
+
+/* Options seen before their command's word; argv words, owned by argv. */
+struct pending {
+	const char *arg; /* "--json", "--server=URL", "-j" */
+	const char *v;   /* its value, NULL for a flag */
+};
+
+/*
+ * Take the pending options that c->cmd has, in the order they were
+ * written; those it lacks stay pending while it has commands below, and
+ * are a mistake once it has none.
+ */
+static int resolve_pending(struct tool_ctx *c, struct pending *pend,
+                           size_t *npend, FILE *err)
+{
+	size_t i, keep = 0;
+	int rc;
+
+	for (i = 0; i < *npend; i++) {
+		const char *s = pend[i].arg;
+		const struct tool_opt *o;
+
+		if (s[1] == '-') {
+			const char *eq = strchr(s + 2, '=');
+
+			o = find_long(c->cmd, s + 2,
+			              eq ? (size_t)(eq - s - 2)
+			                 : strlen(s + 2));
+		} else {
+			o = find_short(c->cmd, s[1]);
+		}
+		if (o == NULL) {
+			if (c->cmd->subs == NULL || c->cmd->run != NULL)
+				return unknown_option(c, s, err);
+			pend[keep++] = pend[i];
+			continue;
+		}
+		rc = take(c, o, pend[i].v, err);
+		if (rc != 0)
+			return rc;
+	}
+	*npend = keep;
+	return 0;
+}
+
 static bool has_own(const struct tool_cmd *cmd, const char *name)
 {
 	return find_long(cmd, name, strlen(name)) != NULL;
@@ -266,19 +332,24 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 	bool opts_done = false;
 	int i, rc, npos = 0;
 	const struct tool_arg *a;
-	size_t nargs = 0, nreq = 0;
+	size_t nargs = 0, nreq = 0, npend = 0;
+	struct pending *pend = NULL; /* owned here, freed at out */
 
 	memset(c, 0, sizeof *c);
 	c->prog = p;
 	c->cmd = p->root;
 	set_path(c, p->name);
 	c->argv = rp_calloc((size_t)argc + 1, sizeof *c->argv);
-	if (c->argv == NULL)
-		return mistake(c, err, "out of memory");
+	pend = rp_calloc((size_t)argc + 1, sizeof *pend);
+	if (c->argv == NULL || pend == NULL) {
+		rc = mistake(c, err, "out of memory");
+		goto out;
+	}
 	for (i = 1; i < argc; i++) {
 		const char *s = argv[i];
 		const struct tool_opt *o;
 		const char *v;
+		bool later = false; /* an option of a command below */
 
 		if (opts_done || s[0] != '-' || s[1] == '\0') {
 			/* a command word, while the command has subs and
@@ -287,16 +358,28 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 				const struct tool_cmd *sub =
 				    find_sub(c->cmd, s);
 
-				if (sub == NULL)
-					return unknown_command(c, s, err);
+				if (sub == NULL) {
+					rc = unknown_command(c, s, err);
+					goto out;
+				}
 				c->cmd = sub;
 				set_path(c, s);
 				if (sub->flags & TOOL_RAW) {
+					/* its own parser sees its words only */
+					if (npend > 0) {
+						rc = unknown_option(
+						    c, pend[0].arg, err);
+						goto out;
+					}
 					for (; i < argc; i++)
 						c->argv[npos++] = argv[i];
 					c->argc = npos;
-					return sub->run != NULL ? 0 : 2;
+					rc = sub->run != NULL ? 0 : 2;
+					goto out;
 				}
+				rc = resolve_pending(c, pend, &npend, err);
+				if (rc != 0)
+					goto out;
 				continue;
 			}
 			c->argv[npos++] = argv[i];
@@ -314,67 +397,95 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 			if (o == NULL && eq == NULL &&
 			    strcmp(s, "--help") == 0) {
 				tool_help(c->cmd, c->path, out);
-				return 1;
+				rc = 1;
+				goto out;
 			}
 			if (o == NULL && eq == NULL &&
 			    strcmp(s, "--version") == 0) {
 				fprintf(out, "%s %s\n", p->name, p->version);
-				return 1;
+				rc = 1;
+				goto out;
 			}
-			if (o == NULL)
-				return unknown_option(c, s, err);
+			if (o == NULL && c->cmd->run == NULL && npos == 0) {
+				o = find_below(c->cmd, s + 2, len, 0);
+				later = o != NULL;
+			}
+			if (o == NULL) {
+				rc = unknown_option(c, s, err);
+				goto out;
+			}
 			if (o->kind == TOOL_FLAG) {
-				if (eq != NULL)
-					return mistake(c, err,
-					               "--%s takes no value",
-					               o->name);
+				if (eq != NULL) {
+					rc = mistake(c, err,
+					             "--%s takes no value",
+					             o->name);
+					goto out;
+				}
 				v = NULL;
 			} else if (eq != NULL) {
 				v = eq + 1;
 			} else if (i + 1 < argc) {
 				v = argv[++i];
 			} else {
-				return mistake(c, err,
-				               "--%s wants a value (%s)",
-				               o->name, value_name(o));
+				rc = mistake(c, err, "--%s wants a value (%s)",
+				             o->name, value_name(o));
+				goto out;
 			}
 		} else {
 			o = find_short(c->cmd, s[1]);
 			if (o == NULL && strcmp(s, "-h") == 0) {
 				tool_help(c->cmd, c->path, out);
-				return 1;
+				rc = 1;
+				goto out;
 			}
-			if (o == NULL)
-				return unknown_option(c, s, err);
+			if (o == NULL && c->cmd->run == NULL && npos == 0) {
+				o = find_below(c->cmd, NULL, 0, s[1]);
+				later = o != NULL;
+			}
+			if (o == NULL) {
+				rc = unknown_option(c, s, err);
+				goto out;
+			}
 			if (o->kind == TOOL_FLAG) {
-				if (s[2] != '\0')
-					return mistake(c, err,
-					               "-%c takes no value "
-					               "(in '%s')",
-					               s[1], s);
+				if (s[2] != '\0') {
+					rc = mistake(c, err,
+					             "-%c takes no value "
+					             "(in '%s')",
+					             s[1], s);
+					goto out;
+				}
 				v = NULL;
 			} else if (s[2] != '\0') {
 				v = s + 2;
 			} else if (i + 1 < argc) {
 				v = argv[++i];
 			} else {
-				return mistake(c, err,
-				               "--%s wants a value (%s)",
-				               o->name, value_name(o));
+				rc = mistake(c, err, "--%s wants a value (%s)",
+				             o->name, value_name(o));
+				goto out;
 			}
+		}
+		if (later) {
+			pend[npend++] = (struct pending){s, v};
+			continue;
 		}
 		rc = take(c, o, v, err);
 		if (rc != 0)
-			return rc;
+			goto out;
 	}
 	c->argc = npos;
 	if (c->cmd->run == NULL) {
 		if (c->cmd == p->root) {
 			tool_help(c->cmd, c->path, err);
-			return 2;
+			rc = 2;
+			goto out;
 		}
-		return mistake(c, err, "missing command");
+		rc = mistake(c, err, "missing command");
+		goto out;
 	}
+	rc = resolve_pending(c, pend, &npend, err);
+	if (rc != 0)
+		goto out;
 	/* required options, then arguments */
 	{
 		const struct tool_opt *t[2] = {c->cmd->opts, c->cmd->shared};
@@ -382,22 +493,29 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 		for (int k = 0; k < 2; k++)
 			for (const struct tool_opt *o = t[k]; o && o->name; o++)
 				if ((o->flags & TOOL_REQUIRED) &&
-				    tool_count(c, o->name) == 0)
-					return mistake(c, err, "missing --%s",
-					               o->name);
+				    tool_count(c, o->name) == 0) {
+					rc = mistake(c, err, "missing --%s",
+					             o->name);
+					goto out;
+				}
 	}
+	rc = 0;
 	for (a = c->cmd->args; a && a->name; a++, nargs++) {
 		if (a->flags & TOOL_REQUIRED)
 			nreq++;
-		if ((size_t)npos < nreq)
-			return mistake(c, err, "missing argument %s", a->name);
+		if ((size_t)npos < nreq) {
+			rc = mistake(c, err, "missing argument %s", a->name);
+			goto out;
+		}
 		if ((a->flags & TOOL_REPEAT) && a[1].name == NULL)
-			return 0;
+			goto out;
 	}
 	if ((size_t)npos > nargs)
-		return mistake(c, err, "unexpected argument '%s'",
-		               c->argv[nargs]);
-	return 0;
+		rc =
+		    mistake(c, err, "unexpected argument '%s'", c->argv[nargs]);
+out:
+	free(pend);
+	return rc;
 }
 
 void tool_ctx_free(struct tool_ctx *c)

@@ -124,6 +124,14 @@ static void test_mistakes(void **state)
 	bad("sign", "missing --counter");
 	bad("sign --counter 1 extra", "unexpected argument 'extra'");
 	bad("device list -x", "unknown option '-x'");
+	/* before the command word: checked, and named against the command
+	 * finally reached */
+	bad("device --json show SN-1", "unknown option '--json'");
+	bad("device --limit abc list", "--limit wants a number from 1 to "
+	                               "1000, not 'abc'");
+	bad("device --json --json list", "--json given twice");
+	bad("device --json", "missing command");
+	bad("device --nope list", "unknown option '--nope'");
 }
 
 static void test_values(void **state)
@@ -157,6 +165,23 @@ static void test_values(void **state)
 	assert_string_equal(c.argv[0], "SN-1");
 	assert_string_equal(c.argv[1], "--json");
 	assert_string_equal(c.argv[2], "-");
+	free(msg);
+	tool_ctx_free(&c);
+
+	/* options may come before the command word that has them (docs/
+	 * cli.md: any order); a value there is not taken for a command */
+	assert_int_equal(parse("device --limit 5 -j list --wait=3", &c, &msg),
+	                 0);
+	assert_string_equal(c.path, "prog device list");
+	assert_int_equal(tool_uint(&c, "limit", 0), 5);
+	assert_true(tool_flag(&c, "json"));
+	assert_int_equal(tool_uint(&c, "wait", 0), 3);
+	free(msg);
+	tool_ctx_free(&c);
+	/* written first, taken first: "last wins" still holds */
+	assert_int_equal(parse("device --trust=a list --trust b", &c, &msg), 0);
+	assert_string_equal(tool_nth(&c, "trust", 0), "a");
+	assert_string_equal(tool_str(&c, "trust"), "b");
 	free(msg);
 	tool_ctx_free(&c);
 
