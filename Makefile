@@ -35,13 +35,18 @@ test:
 
 # make demo [FRESH=1]: the build's output goes to build/demo-build.log
 # (shown in full only when it fails), one line instead; Ctrl-C ends it, exit 0.
+# At a terminal Ctrl-C reaches the whole foreground process group, make
+# too, which then reports "Interrupt" and dies of SIGINT whatever the demo
+# did; so the demo runs as a job of a shell with job control (set -m; not
+# its last command, which bash would exec): its own process group holds
+# the terminal, and Ctrl-C reaches the demo alone.
 demo: deps
 	@printf 'demo: building (log: build/demo-build.log) ... '
 	@mkdir -p build
 	@{ cmake --preset default && cmake --build --preset default -j $(JOBS); } \
 		>build/demo-build.log 2>&1 || { echo failed; cat build/demo-build.log; exit 2; }
 	@echo done
-	@FRESH=$(FRESH) bash scripts/demo.sh
+	@FRESH=$(FRESH) bash -c 'set -m; bash scripts/demo.sh; exit $$?'
 
 # Longer fuzzing than make check: FUZZ_SECONDS per target (default 20).
 fuzz: deps

@@ -4,7 +4,9 @@
 # the commands it prints work as printed after `source ENV` (binaries on
 # PATH, the CLI's server, token and CA), SIGINT (Ctrl-C) ends it with
 # exit 0, and a second run keeps the data directory (the same fleet CA)
-# and the port, and says so. RP_TOP: the source tree (its build/bin).
+# and the port, and says so; and make demo itself at a terminal ends
+# with exit 0 and no complaint from make when Ctrl-C is typed.
+# RP_TOP: the source tree (its build/bin).
 set -euo pipefail
 top=${RP_TOP:?RP_TOP not set}
 T=$(mktemp -d /tmp/rp-demo.XXXXXX)
@@ -67,3 +69,17 @@ grep -q "demo: the data directory and ports of the last run" "$T/out" ||
 [ "$(sha256sum "$T/demo/data/pki/root.pem")" = "$ca1" ] || fail "fleet CA changed"
 grep -q "https://127.0.0.1:${port1%% *}" "$T/out" || fail "second run on another port"
 echo "ok 2 - second run: same data directory (fleet CA) and port, said so"
+
+# make demo at a terminal: Ctrl-C there is SIGINT to make as well as the
+# demo (the whole foreground group), not to one chosen process as above.
+st=0
+unset MAKEFLAGS MFLAGS MAKELEVEL # this make is not the outer make's child
+RAMPART_DEMO_DIR=$T/demo RAMPART_DEMO_DEVICES=3 RAMPART_DEMO_WAIT=1 \
+	python3 "$top/tests/integration/ctrl_c_pty.py" 300 "Ctrl-C stops" \
+	make -C "$top" -s demo >"$T/out" 2>&1 || st=$?
+[ $st -eq 0 ] || fail "make demo at a terminal, Ctrl-C: exit $st, not 0"
+! grep -qE 'make(\[[0-9]+\])?: \*\*\*|Interrupt' "$T/out" ||
+	fail "make demo at a terminal, Ctrl-C: make complained: $(grep -E 'make|Interrupt' "$T/out")"
+grep -q "demo: the data directory and ports of the last run" "$T/out" ||
+	fail "make demo did not run the demo"
+echo "ok 3 - make demo at a terminal: Ctrl-C ends it, exit 0, make says nothing"
