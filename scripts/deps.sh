@@ -21,6 +21,8 @@ packages=(
 	liboath-dev oathtool # TOTP (oathtool: independent test vectors)
 	mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients # MQTT
 	# tests: real peers and hardware stand-ins
+	mandoc             # lints the manual pages (test_man)
+	zsh                # its completion is tested in a real zsh (test_completion)
 	libcmocka-dev
 	curl
 	systemd strace     # systemd-analyze/-sysusers on the units; rampartd's system calls

@@ -10,6 +10,14 @@ build=$1 cc=${2:-cc} extra=${3:-}
 stage=$(mktemp -d "${TMPDIR:-/tmp}/rampart-install-XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 DESTDIR=$stage cmake --install "$build" --prefix /usr/local >/dev/null
+# the manual pages and completion where man, bash-completion and zsh look
+for f in share/man/man1/rampart.1 share/man/man1/rampart-agent.1 \
+	share/man/man7/rampart.7 \
+	share/bash-completion/completions/rampart \
+	share/bash-completion/completions/rampart-agent \
+	share/zsh/site-functions/_rampart share/zsh/site-functions/_rampart-agent; do
+	[ -s "$stage/usr/local/$f" ] || { echo "install: no $f" >&2; exit 1; }
+done
 pcdir=$(dirname "$(find "$stage" -name rampart.pc | head -1)")
 export PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$stage
 flags=$(pkg-config --cflags --libs rampart)

@@ -79,8 +79,6 @@ static bool near(const char *typed, const char *cand, unsigned *best)
 
 static const char *const builtin_help = "help";
 
-static const char *value_name(const struct tool_opt *o);
-
 static void try_line(const struct tool_ctx *c, FILE *err)
 {
 	fprintf(err, "try '%s --help'\n", c->path);
@@ -166,7 +164,7 @@ static int unknown_option(const struct tool_ctx *c, const char *arg, FILE *err)
 	return mistake(c, err, "unknown option '%s'", typed);
 }
 
-static void describe_uint(const struct tool_opt *o, char *b, size_t cap)
+void tool_describe_uint(const struct tool_opt *o, char *b, size_t cap)
 {
 	if (o->unit != NULL)
 		snprintf(b, cap, "a number of %s from %llu to %llu", o->unit,
@@ -194,7 +192,7 @@ static int take(struct tool_ctx *c, const struct tool_opt *o, const char *v,
 				               o->name);
 	if (o->kind == TOOL_UINT &&
 	    (!tool_parse_uint(v, o->max, &u) || u < o->min)) {
-		describe_uint(o, what, sizeof what);
+		tool_describe_uint(o, what, sizeof what);
 		return mistake(c, err, "--%s wants %s, not '%s'", o->name, what,
 		               v);
 	}
@@ -428,7 +426,7 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 				v = argv[++i];
 			} else {
 				rc = mistake(c, err, "--%s wants a value (%s)",
-				             o->name, value_name(o));
+				             o->name, tool_value_name(o));
 				goto out;
 			}
 		} else {
@@ -461,7 +459,7 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 				v = argv[++i];
 			} else {
 				rc = mistake(c, err, "--%s wants a value (%s)",
-				             o->name, value_name(o));
+				             o->name, tool_value_name(o));
 				goto out;
 			}
 		}
@@ -571,7 +569,7 @@ const char *tool_nth(const struct tool_ctx *c, const char *name, size_t i)
 	return NULL;
 }
 
-static const char *value_name(const struct tool_opt *o)
+const char *tool_value_name(const struct tool_opt *o)
 {
 	if (o->value != NULL)
 		return o->value;
@@ -585,14 +583,14 @@ static const char *value_name(const struct tool_opt *o)
 	}
 }
 
-static void usage_line(const struct tool_cmd *cmd, const char *path, FILE *f)
+void tool_usage(const struct tool_cmd *cmd, const char *path, FILE *f)
 {
 	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
 	bool optional = false;
 
-	fprintf(f, "usage: %s", path);
+	fputs(path, f);
 	if (cmd->subs != NULL && cmd->run == NULL) {
-		fprintf(f, " COMMAND [ARGS]\n");
+		fprintf(f, " COMMAND [ARGS]");
 		return;
 	}
 	for (int k = 0; k < 2; k++)
@@ -606,14 +604,14 @@ static void usage_line(const struct tool_cmd *cmd, const char *path, FILE *f)
 			if (o->kind == TOOL_FLAG)
 				fprintf(f, " --%s", o->name);
 			else
-				fprintf(f, " --%s %s", o->name, value_name(o));
+				fprintf(f, " --%s %s", o->name,
+				        tool_value_name(o));
 		}
 	if (optional)
 		fprintf(f, " [OPTIONS]");
 	for (const struct tool_arg *a = cmd->args; a && a->name; a++)
 		fprintf(f, (a->flags & TOOL_REQUIRED) ? " %s%s" : " [%s%s]",
 		        a->name, (a->flags & TOOL_REPEAT) ? "..." : "");
-	fputc('\n', f);
 }
 
 static void help_opt(const struct tool_opt *o, FILE *f)
@@ -625,14 +623,14 @@ static void help_opt(const struct tool_opt *o, FILE *f)
 	if (o->shortname)
 		snprintf(left, sizeof left, "-%c, --%s%s%s", o->shortname,
 		         o->name, o->kind == TOOL_FLAG ? "" : " ",
-		         o->kind == TOOL_FLAG ? "" : value_name(o));
+		         o->kind == TOOL_FLAG ? "" : tool_value_name(o));
 	else
 		snprintf(left, sizeof left, "    --%s%s%s", o->name,
 		         o->kind == TOOL_FLAG ? "" : " ",
-		         o->kind == TOOL_FLAG ? "" : value_name(o));
+		         o->kind == TOOL_FLAG ? "" : tool_value_name(o));
 	fprintf(f, "  %-28s %s", left, o->help ? o->help : "");
 	if (o->kind == TOOL_UINT) {
-		describe_uint(o, what, sizeof what);
+		tool_describe_uint(o, what, sizeof what);
 		fprintf(f, " (%s)", what + 2); /* "number of ..." */
 	}
 	if (o->kind == TOOL_ENUM) {
@@ -650,7 +648,9 @@ static void help_opt(const struct tool_opt *o, FILE *f)
 
 void tool_help(const struct tool_cmd *cmd, const char *path, FILE *f)
 {
-	usage_line(cmd, path, f);
+	fputs("usage: ", f);
+	tool_usage(cmd, path, f);
+	fputc('\n', f);
 	if (cmd->summary != NULL)
 		fprintf(f, "\n%s\n", cmd->summary);
 	if (cmd->subs != NULL) {
@@ -674,61 +674,6 @@ void tool_help(const struct tool_cmd *cmd, const char *path, FILE *f)
 	if (cmd->subs != NULL)
 		fprintf(f, "\n'%s COMMAND --help' shows a command's options.\n",
 		        path);
-}
-
-static const char *kind_name(enum tool_kind k)
-{
-	static const char *const n[] = {"flag", "string", "path", "uint",
-	                                "enum"};
-
-	return n[k];
-}
-
-static void list_cmd(const struct tool_cmd *cmd, char *path, size_t cap,
-                     FILE *f)
-{
-	size_t l = strlen(path);
-	bool need = false;
-
-	if (cmd->run != NULL) {
-		const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
-
-		fputs(path, f);
-		if (cmd->flags & TOOL_RAW)
-			fputs("\traw", f);
-		for (int k = 0; k < 2; k++)
-			for (const struct tool_opt *o = t[k]; o && o->name;
-			     o++) {
-				fprintf(f, "\topt=--%s:%s", o->name,
-				        kind_name(o->kind));
-				if ((o->flags & TOOL_REQUIRED) && !need) {
-					fprintf(f, "\tneed=--%s", o->name);
-					need = true;
-				}
-			}
-		for (const struct tool_arg *a = cmd->args; a && a->name; a++)
-			if ((a->flags & TOOL_REQUIRED) && !need) {
-				fprintf(f, "\tneed=%s", a->name);
-				need = true;
-			}
-		fputc('\n', f);
-	}
-	for (const struct tool_cmd *s = cmd->subs; s && s->name; s++) {
-		snprintf(path + l, cap - l, " %s", s->name);
-		list_cmd(s, path, cap, f);
-		path[l] = '\0';
-	}
-}
-
-int tool_generate(const struct tool_prog *p, const char *what, FILE *f)
-{
-	char path[256];
-
-	if (strcmp(what, "list") != 0)
-		return TOOL_ERROR;
-	snprintf(path, sizeof path, "%s", p->name);
-	list_cmd(p->root, path, sizeof path, f);
-	return TOOL_OK;
 }
 
 int tool_main(const struct tool_prog *p, int argc, char **argv, void *user)

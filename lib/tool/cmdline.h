@@ -9,8 +9,8 @@
  * "--wait wants a number of seconds from 0 to 86400, not 'abc'") followed
  * by one line "try 'PROG CMD --help'", and exits TOOL_ERROR.
  *
- * Designed for, not yet produced from the same table: man-page roff and
- * bash/zsh completion (tool_generate "man", "bash", "zsh"); "list" is.
+ * From the same table generate.c produces man pages and bash/zsh
+ * completion (tool_generate).
  */
 #ifndef RAMPART_TOOL_CMDLINE_H
 #define RAMPART_TOOL_CMDLINE_H
@@ -135,12 +135,26 @@ int tool_usage_error(const struct tool_ctx *c, const char *fmt, ...)
 /* --help of cmd (path: "rampart device list"). */
 void tool_help(const struct tool_cmd *cmd, const char *path, FILE *f);
 
+/* The usage line of cmd without "usage: " or a newline:
+ * "rampart sign --counter N [OPTIONS] FILE". */
+void tool_usage(const struct tool_cmd *cmd, const char *path, FILE *f);
+
+/* The value's name in usage ("FILE", "N"), and "a number of seconds from
+ * 0 to 86400" for a TOOL_UINT option. */
+const char *tool_value_name(const struct tool_opt *o);
+void tool_describe_uint(const struct tool_opt *o, char *b, size_t cap);
+
 /*
- * What the table holds, for tests and (later) man pages and completion:
- * "list" prints one line per runnable command: its path, then tab-
- * separated "raw" (TOOL_RAW), "opt=--NAME:KIND" and "need=--NAME|ARG"
- * (the first required option or argument) fields.
- * Returns TOOL_OK, or TOOL_ERROR for a format not (yet) produced.
+ * What the table holds, in another form (generate.c; "PROG --generate
+ * WHAT", hidden):
+ *  "list": one line per runnable command: its path, then tab-separated
+ *     "raw" (TOOL_RAW), "opt=--NAME:KIND" and "need=--NAME|ARG" (the
+ *     first required option or argument) fields (tests);
+ *  "man": the program's section-1 manual page, man(7) roff; dated by
+ *     SOURCE_DATE_EPOCH when set (reproducible builds);
+ *  "bash", "zsh": a completion script (commands, the options of the
+ *     command reached, enum words, files for TOOL_PATH; nothing hidden).
+ * Returns TOOL_OK, or TOOL_ERROR for a WHAT it does not know.
  */
 int tool_generate(const struct tool_prog *p, const char *what, FILE *f);
 

@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * generate.c - a program's command table (cmdline.h) in other forms: the
+ * "list" tests read, the section-1 manual page (man(7) roff) and bash and
+ * zsh completion scripts. Made from the same table as usage and --help,
+ * so none of them can drift from the program (tool_generate).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmdline.h"
+
+static const char *kind_name(enum tool_kind k)
+{
+	static const char *const n[] = {"flag", "string", "path", "uint",
+	                                "enum"};
+
+	return n[k];
+}
+
+static void list_cmd(const struct tool_cmd *cmd, char *path, size_t cap,
+                     FILE *f)
+{
+	size_t l = strlen(path);
+	bool need = false;
+
+	if (cmd->run != NULL) {
+		const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
+
+		fputs(path, f);
+		if (cmd->flags & TOOL_RAW)
+			fputs("\traw", f);
+		for (int k = 0; k < 2; k++)
+			for (const struct tool_opt *o = t[k]; o && o->name;
+			     o++) {
+				fprintf(f, "\topt=--%s:%s", o->name,
+				        kind_name(o->kind));
+				if ((o->flags & TOOL_REQUIRED) && !need) {
+					fprintf(f, "\tneed=--%s", o->name);
+					need = true;
+				}
+			}
+		for (const struct tool_arg *a = cmd->args; a && a->name; a++)
+			if ((a->flags & TOOL_REQUIRED) && !need) {
+				fprintf(f, "\tneed=%s", a->name);
+				need = true;
+			}
+		fputc('\n', f);
+	}
+	for (const struct tool_cmd *s = cmd->subs; s && s->name; s++) {
+		snprintf(path + l, cap - l, " %s", s->name);
+		list_cmd(s, path, cap, f);
+		path[l] = '\0';
+	}
+}
+
+/* ---- man(7) ---- */
+
+/*
+ * Text for roff: a backslash is \e, a hyphen \- (so that a search for
+ * "--json" finds it and copy-paste gives ASCII), and a line that would
+ * start with a control character ('.' or '\'') starts with \& instead.
+ */
+static void roff(const char *s, FILE *f)
+{
+	bool bol = true;
+
+	for (; *s != '\0'; s++) {
+		if (bol && (*s == '.' || *s == '\''))
+			fputs("\\&", f);
+		bol = false;
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else if (*s == '\n') {
+			fputc('\n', f);
+			bol = true;
+		} else
+			fputc(*s, f);
+	}
+}
+
+/* s as a text block: lines that begin with a blank keep their layout
+ * (examples), the others are filled; no empty lines (paragraphs). */
+static void roff_block(const char *s, FILE *f)
+{
+	bool nf = false;
+
+	while (*s != '\0') {
+		const char *e = strchr(s, '\n');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		char line[1024];
+
+		snprintf(line, sizeof line, "%.*s", (int)len, s);
+		/* trailing blanks are a lint warning */
+		for (size_t n = strlen(line); n > 0 && line[n - 1] == ' '; n--)
+			line[n - 1] = '\0';
+		if (line[0] == '\0') {
+			if (nf) {
+				fputs(".fi\n", f);
+				nf = false;
+			}
+			fputs(".PP\n", f);
+		} else {
+			bool pre = line[0] == ' ' || line[0] == '\t';
+
+			if (pre && !nf)
+				fputs(".nf\n", f);
+			if (!pre && nf)
+				fputs(".fi\n", f);
+			nf = pre;
+			roff(line, f);
+			fputc('\n', f);
+		}
+		s += len + (e != NULL);
+	}
+	if (nf)
+		fputs(".fi\n", f);
+}
+
+static void man_opt(const struct tool_opt *o, FILE *f)
+{
+	char what[128];
+
+	if (o->flags & TOOL_HIDDEN)
+		return;
+	fputs(".TP\n", f);
+	if (o->shortname)
+		fprintf(f, "\\fB\\-%c\\fR, ", o->shortname);
+	fputs("\\fB\\-\\-", f);
+	roff(o->name, f);
+	fputs("\\fR", f);
+	if (o->kind != TOOL_FLAG) {
+		fputs(" \\fI", f);
+		roff(tool_value_name(o), f);
+		fputs("\\fR", f);
+	}
+	fputc('\n', f);
+	roff(o->help ? o->help : "", f);
+	if (o->kind == TOOL_UINT) {
+		tool_describe_uint(o, what, sizeof what);
+		fputs(" (", f);
+		roff(what + 2, f); /* "number of ..." */
+		fputc(')', f);
+	}
+	if (o->kind == TOOL_ENUM) {
+		fputs(" (one of:", f);
+		for (size_t i = 0; o->words[i] != NULL; i++) {
+			fputs(i ? ", " : " ", f);
+			roff(o->words[i], f);
+		}
+		fputc(')', f);
+	}
+	if (o->flags & TOOL_REQUIRED)
+		fputs("; required", f);
+	if (o->flags & TOOL_REPEAT)
+		fputs("; may be given more than once", f);
+	fputs(".\n", f);
+}
+
+static void man_cmd(const struct tool_cmd *cmd, char *path, size_t cap,
+                    bool top, FILE *f)
+{
+	size_t l = strlen(path);
+
+	if (cmd->flags & TOOL_HIDDEN)
+		return;
+	if (cmd->run != NULL) {
+		char *u = NULL;
+		size_t ulen = 0;
+		FILE *m = open_memstream(&u, &ulen);
+
+		if (m != NULL) {
+			tool_usage(cmd, path, m);
+			fclose(m);
+		}
+		fputs(top ? ".SH OPTIONS\n" : ".SS \"", f);
+		if (!top) {
+			roff(u ? u : path, f);
+			fputs("\"\n", f);
+			if (cmd->summary != NULL) {
+				roff(cmd->summary, f);
+				fputc('\n', f);
+			}
+		}
+		free(u);
+		if (cmd->flags & TOOL_RAW) {
+			fputs(".PP\nIts options are listed by \\fB", f);
+			roff(path, f);
+			fputs(" \\-\\-help\\fR.\n", f);
+		}
+		for (const struct tool_opt *o = cmd->opts; o && o->name; o++)
+			man_opt(o, f);
+		for (const struct tool_opt *o = cmd->shared; o && o->name; o++)
+			man_opt(o, f);
+		if (cmd->more != NULL) {
+			fputs(".PP\n", f);
+			roff_block(cmd->more, f);
+		}
+	}
+	for (const struct tool_cmd *s = cmd->subs; s && s->name; s++) {
+		snprintf(path + l, cap - l, " %s", s->name);
+		man_cmd(s, path, cap, false, f);
+		path[l] = '\0';
+	}
+}
+
+static void man_date(char *b, size_t cap)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	time_t t = time(NULL);
+	struct tm tm;
+	uint64_t v;
+
+	if (e != NULL && tool_parse_uint(e, UINT32_MAX, &v))
+		t = (time_t)v;
+	gmtime_r(&t, &tm);
+	strftime(b, cap, "%Y-%m-%d", &tm);
+}
+
+static void man(const struct tool_prog *p, FILE *f)
+{
+	const struct tool_cmd *r = p->root;
+	char path[256], date[32], upper[64];
+	size_t i;
+
+	for (i = 0; p->name[i] != '\0' && i + 1 < sizeof upper; i++)
+		upper[i] = (char)(p->name[i] >= 'a' && p->name[i] <= 'z'
+		                      ? p->name[i] - 'a' + 'A'
+		                      : p->name[i]);
+	upper[i] = '\0';
+	man_date(date, sizeof date);
+	fputs(".\\\" Generated by '", f);
+	roff(p->name, f);
+	fputs(" \\-\\-generate man' from its command table; do not edit.\n", f);
+	fputs(".TH ", f);
+	roff(upper, f);
+	fprintf(f, " 1 %s \"", date);
+	roff(p->name, f);
+	fputc(' ', f);
+	roff(p->version, f);
+	fputs("\" \"Rampart\"\n.SH NAME\n", f);
+	roff(p->name, f);
+	fputs(" \\- ", f);
+	roff(r->summary ? r->summary : "", f);
+	fputs("\n.SH SYNOPSIS\n", f);
+	if (r->subs != NULL) {
+		fputs(".B ", f);
+		roff(p->name, f);
+		fputs(
+		    "\n.I COMMAND\n[\\fIOPTIONS\\fR] [\\fIARGS\\fR]\n.br\n.B ",
+		    f);
+		roff(p->name, f);
+		fputs("\n\\-\\-version\n", f);
+	} else {
+		char *u = NULL;
+		size_t ulen = 0;
+		FILE *m = open_memstream(&u, &ulen);
+
+		if (m != NULL) {
+			tool_usage(r, p->name, m);
+			fclose(m);
+		}
+		roff(u ? u : p->name, f);
+		fputc('\n', f);
+		free(u);
+	}
+	fputs(".SH DESCRIPTION\n", f);
+	roff(r->summary ? r->summary : "", f);
+	fputs("\n.PP\nEvery command takes \\fB\\-h\\fR, \\fB\\-\\-help\\fR. "
+	      "Options and arguments may come in any order; "
+	      "\\fB\\-\\-opt=value\\fR and \\fB\\-\\-opt value\\fR are the "
+	      "same; \\fB\\-\\-\\fR ends the options. A mistake is named on "
+	      "standard error and exits 2.\n",
+	      f);
+	if (r->subs != NULL) {
+		fputs(".SH COMMANDS\n", f);
+		for (const struct tool_cmd *s = r->subs; s->name; s++)
+			if (!(s->flags & TOOL_HIDDEN)) {
+				fputs(".TP\n.B ", f);
+				roff(s->name, f);
+				fputc('\n', f);
+				roff(s->summary ? s->summary : "", f);
+				fputc('\n', f);
+			}
+	}
+	snprintf(path, sizeof path, "%s", p->name);
+	if (r->run != NULL)
+		man_cmd(r, path, sizeof path, true, f);
+	if (r->subs != NULL) {
+		fputs(".SH \"COMMANDS IN DETAIL\"\n", f);
+		for (const struct tool_cmd *s = r->subs; s->name; s++) {
+			snprintf(path, sizeof path, "%s %s", p->name, s->name);
+			man_cmd(s, path, sizeof path, false, f);
+		}
+	}
+	fputs(".SH \"EXIT STATUS\"\n"
+	      ".TP\n0\ndone; for a question, the answer is yes\n"
+	      ".TP\n1\nthe answer is no: refused, a bad signature, a device "
+	      "not in a state that allows it\n"
+	      ".TP\n2\ncould not decide: bad usage, an unreadable file, I/O, "
+	      "an internal error\n",
+	      f);
+	fputs(".SH \"SEE ALSO\"\n.BR rampart (7)\n.PP\n"
+	      "The documentation in the source tree, docs/index.md.\n",
+	      f);
+}
+
+/* ---- completion: one case arm per command path ---- */
+
+static void quote_words(const struct tool_cmd *cmd, bool opts, FILE *f)
+{
+	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
+	bool first = true;
+
+	if (!opts) {
+		for (const struct tool_cmd *s = cmd->subs; s && s->name; s++)
+			if (!(s->flags & TOOL_HIDDEN)) {
+				fprintf(f, "%s%s", first ? "" : " ", s->name);
+				first = false;
+			}
+		return;
+	}
+	for (int k = 0; k < 2; k++)
+		for (const struct tool_opt *o = t[k]; o && o->name; o++)
+			if (!(o->flags & TOOL_HIDDEN)) {
+				fprintf(f, "%s--%s", first ? "" : " ", o->name);
+				first = false;
+			}
+	fprintf(f, "%s--help", first ? "" : " ");
+}
+
+/* Value-taking options of cmd and of every command below it (they may
+ * come before the command word), as case patterns "PATH:--NAME". */
+static void value_pats(const struct tool_cmd *cmd, const char *key, bool *first,
+                       FILE *f)
+{
+	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
+
+	for (int k = 0; k < 2; k++)
+		for (const struct tool_opt *o = t[k]; o && o->name; o++)
+			if (o->kind != TOOL_FLAG) {
+				fprintf(f, "%s\"%s:--%s\"", *first ? "" : "|",
+				        key, o->name);
+				*first = false;
+			}
+	for (const struct tool_cmd *s = cmd->subs; s && s->name; s++)
+		value_pats(s, key, first, f);
+}
+
+enum shell { BASH, ZSH };
+
+/* The arms of the three case statements, for cmd at key (the command
+ * words after the program name, "" at the top). */
+static void comp_cmd(const struct tool_cmd *cmd, char *key, size_t cap,
+                     enum shell sh, int part, FILE *f)
+{
+	size_t l = strlen(key);
+
+	if (part == 0) { /* command word -> the next key */
+		for (const struct tool_cmd *s = cmd->subs; s && s->name; s++)
+			fprintf(f, "\t\t\"%s:%s\") key=\"%s%s%s\" ;;\n", key,
+			        s->name, key, l ? " " : "", s->name);
+	} else if (part == 1) { /* option taking a value: skip it */
+		char *pats = NULL;
+		size_t plen = 0;
+		bool first = true;
+		FILE *m = open_memstream(&pats, &plen);
+
+		if (m != NULL) {
+			value_pats(cmd, key, &first, m);
+			fclose(m);
+		}
+		if (!first && pats != NULL)
+			fprintf(f, "\t\t%s) skip=1 ;;\n", pats);
+		free(pats);
+	} else if (part == 2) { /* the value of an option */
+		const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
+
+		for (int k = 0; k < 2; k++)
+			for (const struct tool_opt *o = t[k]; o && o->name;
+			     o++) {
+				if (o->kind == TOOL_FLAG)
+					continue;
+				fprintf(f, "\t\"%s:--%s\") ", key, o->name);
+				if (o->kind == TOOL_ENUM) {
+					fputs(sh == BASH ? "_rp_words \""
+					                 : "compadd -- ",
+					      f);
+					for (size_t i = 0; o->words[i]; i++)
+						fprintf(f, "%s%s", i ? " " : "",
+						        o->words[i]);
+					fputs(sh == BASH ? "\"" : "", f);
+				} else if (o->kind == TOOL_PATH) {
+					fputs(sh == BASH ? "_rp_files"
+					                 : "_files",
+					      f);
+				} else {
+					fputs(sh == BASH ? "COMPREPLY=()"
+					                 : "_message 'a value'",
+					      f);
+				}
+				fputs("; return ;;\n", f);
+			}
+	} else { /* the words at key */
+		fprintf(f, "\t\"%s\") opts=\"", key);
+		quote_words(cmd, true, f);
+		fputs("\"; cmds=\"", f);
+		quote_words(cmd, false, f);
+		fprintf(f, "\"; args=%d ;;\n",
+		        cmd->args != NULL && cmd->args->name != NULL);
+	}
+	for (const struct tool_cmd *s = cmd->subs; s && s->name; s++) {
+		snprintf(key + l, cap - l, "%s%s", l ? " " : "", s->name);
+		comp_cmd(s, key, cap, sh, part, f);
+		key[l] = '\0';
+	}
+}
+
+static void ident(const char *name, FILE *f)
+{
+	for (; *name; name++)
+		fputc((*name >= 'a' && *name <= 'z') ||
+		              (*name >= '0' && *name <= '9')
+		          ? *name
+		          : '_',
+		      f);
+}
+
+static void completion(const struct tool_prog *p, enum shell sh, FILE *f)
+{
+	char key[256] = "";
+
+	if (sh == ZSH) {
+		fprintf(f, "#compdef %s\n", p->name);
+	}
+	fprintf(f,
+	        "# %s completion for %s, generated by '%s --generate %s' "
+	        "from its command table; do not edit.\n",
+	        sh == BASH ? "bash" : "zsh", p->name, p->name,
+	        sh == BASH ? "bash" : "zsh");
+	if (sh == BASH) {
+		fputs("_rp_words() { COMPREPLY=($(compgen -W \"$1\" -- "
+		      "\"$cur\")); }\n"
+		      "_rp_files() { COMPREPLY=($(compgen -f -- \"$cur\")); "
+		      "compopt -o filenames 2>/dev/null; }\n",
+		      f);
+	}
+	fputs("_", f);
+	ident(p->name, f);
+	fputs("() {\n", f);
+	if (sh == BASH)
+		fputs("\tlocal cur=${COMP_WORDS[COMP_CWORD]} key= skip=0 i w "
+		      "opts cmds args\n"
+		      "\tlocal prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+		      "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
+		      "\t\tw=${COMP_WORDS[i]}\n",
+		      f);
+	else
+		fputs("\tlocal cur=${words[CURRENT]} key= skip=0 i w opts "
+		      "cmds args\n"
+		      "\tlocal prev=${words[CURRENT-1]}\n"
+		      "\tfor ((i = 2; i < CURRENT; i++)); do\n"
+		      "\t\tw=${words[i]}\n",
+		      f);
+	fputs("\t\tif ((skip)); then skip=0; continue; fi\n"
+	      "\t\tcase \"$key:$w\" in\n",
+	      f);
+	comp_cmd(p->root, key, sizeof key, sh, 0, f);
+	comp_cmd(p->root, key, sizeof key, sh, 1, f);
+	fputs("\t\tesac\n\tdone\n\tcase \"$key:$prev\" in\n", f);
+	comp_cmd(p->root, key, sizeof key, sh, 2, f);
+	fputs("\tesac\n\tcase \"$key\" in\n", f);
+	comp_cmd(p->root, key, sizeof key, sh, 3, f);
+	fputs("\t*) return ;;\n\tesac\n", f);
+	if (sh == BASH)
+		fputs("\tif [[ $cur == -* ]]; then _rp_words \"$opts\"\n"
+		      "\telif [ -n \"$cmds\" ]; then _rp_words \"$cmds\"\n"
+		      "\telif [ \"$args\" = 1 ]; then _rp_files\n"
+		      "\tfi\n}\ncomplete -F _",
+		      f);
+	else
+		fputs("\tif [[ $cur == -* ]]; then compadd -- ${=opts}\n"
+		      "\telif [ -n \"$cmds\" ]; then compadd -- ${=cmds}\n"
+		      "\telif [ \"$args\" = 1 ]; then _files\n"
+		      "\tfi\n}\n",
+		      f);
+	if (sh == BASH) {
+		ident(p->name, f);
+		fprintf(f, " %s\n", p->name);
+	} else {
+		fputs("_", f);
+		ident(p->name, f);
+		fputs(" \"$@\"\n", f);
+	}
+}
+
+int tool_generate(const struct tool_prog *p, const char *what, FILE *f)
+{
+	char path[256];
+
+	if (strcmp(what, "list") == 0) {
+		snprintf(path, sizeof path, "%s", p->name);
+		list_cmd(p->root, path, sizeof path, f);
+	} else if (strcmp(what, "man") == 0) {
+		man(p, f);
+	} else if (strcmp(what, "bash") == 0) {
+		completion(p, BASH, f);
+	} else if (strcmp(what, "zsh") == 0) {
+		completion(p, ZSH, f);
+	} else {
+		return TOOL_ERROR;
+	}
+	return TOOL_OK;
+}
