@@ -17,7 +17,6 @@
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "cmdline.h"
 #include "http/http.h"
 #include "jobs/rd_jobs.h"
 #include "mqtt/mqtt.h"
@@ -64,139 +64,129 @@ struct opts {
 	int check_config;     /* --check-config */
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: rampartd [--config FILE] [--data-dir DIR] "
-	        "[--listen ADDR] [--port N]\n"
-	        "                [--foreground] [--log-level LEVEL]\n"
-	        "                [--setup-token-file FILE] "
-	        "[--new-setup-token]\n"
-	        "                [--import-root CERT --import-root-key KEY]\n"
-	        "                [--broker HOST:PORT] "
-	        "[--decommission ID]...\n"
-	        "                [--user NAME] [--pidfile PATH]\n"
-	        "                [--log-file PATH | --syslog] "
-	        "[--check-config]\n"
-	        "See docs/rampartd.md.\n");
-}
+static const struct tool_opt rd_opts[] = {
+    {.name = "config",
+     .shortname = 'c',
+     .kind = TOOL_PATH,
+     .value = "FILE",
+     .help = "the configuration file (rampartd.md: keys)"},
+    {.name = "data-dir",
+     .shortname = 'd',
+     .kind = TOOL_PATH,
+     .value = "DIR",
+     .help = "the data directory; overrides [server] data_dir"},
+    {.name = "listen",
+     .kind = TOOL_STRING,
+     .value = "ADDR",
+     .help = "the address to listen on; overrides [server] listen"},
+    {.name = "port",
+     .kind = TOOL_UINT,
+     .max = 65535,
+     .help = "the HTTPS port; overrides [server] port; 0: a free one, "
+             "logged"},
+    {.name = "foreground",
+     .shortname = 'f',
+     .kind = TOOL_FLAG,
+     .help = "stay in the foreground, log to stderr"},
+    {.name = "log-level",
+     .kind = TOOL_STRING,
+     .value = "LEVEL",
+     .help = "error, warn, info (default) or debug"},
+    {.name = "setup-token-file",
+     .kind = TOOL_PATH,
+     .help = "write a new setup token to FILE (0600), not the console"},
+    {.name = "new-setup-token",
+     .kind = TOOL_FLAG,
+     .help = "replace the setup token (the old one stops working)"},
+    {.name = "import-root",
+     .kind = TOOL_PATH,
+     .value = "CERT",
+     .help = "first run: sign the issuing CA with your own root (with "
+             "--import-root-key)"},
+    {.name = "import-root-key",
+     .kind = TOOL_STRING,
+     .value = "KEY",
+     .help = "the imported root's key: a PEM file or a pkcs11: spec"},
+    {.name = "broker",
+     .kind = TOOL_STRING,
+     .value = "HOST:PORT",
+     .help = "the MQTT broker to ingest from; overrides [mqtt] broker"},
+    {.name = "decommission",
+     .kind = TOOL_STRING,
+     .value = "ID",
+     .flags = TOOL_REPEAT,
+     .help = "decommission device ID before starting (up to 1024)"},
+    {.name = "user",
+     .kind = TOOL_STRING,
+     .value = "NAME",
+     .help = "root only: become NAME before the data directory is "
+             "touched"},
+    {.name = "pidfile",
+     .kind = TOOL_PATH,
+     .value = "PATH",
+     .help = "the pidfile (detached: DATA_DIR/rampartd.pid)"},
+    {.name = "log-file",
+     .kind = TOOL_PATH,
+     .value = "PATH",
+     .help = "the log file (detached: DATA_DIR/rampartd.log)"},
+    {.name = "syslog",
+     .kind = TOOL_FLAG,
+     .help = "log to syslog (daemon) instead of a file"},
+    {.name = "check-config",
+     .kind = TOOL_FLAG,
+     .help = "check the configuration file and exit: 0 valid, 2 not"},
+    {0}};
 
-static int parse_args(int argc, char **argv, struct opts *o)
+static int run_rampartd(const struct tool_ctx *c);
+
+static const struct tool_cmd rd_root = {
+    .summary = "Rampart's fleet server: device registry, fleet CAs with "
+               "EST enrollment, admin API, MQTT ingest (docs/rampartd.md).",
+    .opts = rd_opts,
+    .run = run_rampartd,
+    .more = "Signals: SIGTERM and SIGINT stop it cleanly (exit 0); SIGHUP "
+            "re-reads the configuration file."};
+
+static const struct tool_prog rd_prog = {"rampartd", RP_VERSION_STRING,
+                                         &rd_root};
+
+/* The parsed command line as the rest of main wants it. */
+static int get_opts(const struct tool_ctx *c, struct opts *o)
 {
-	static const struct option lo[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"data-dir", required_argument, NULL, 'd'},
-	    {"listen", required_argument, NULL, 'l'},
-	    {"port", required_argument, NULL, 'p'},
-	    {"foreground", no_argument, NULL, 'f'},
-	    {"log-level", required_argument, NULL, 'L'},
-	    {"setup-token-file", required_argument, NULL, 't'},
-	    {"new-setup-token", no_argument, NULL, 'n'},
-	    {"import-root", required_argument, NULL, 'r'},
-	    {"import-root-key", required_argument, NULL, 'k'},
-	    {"broker", required_argument, NULL, 'b'},
-	    {"decommission", required_argument, NULL, 'D'},
-	    {"user", required_argument, NULL, 'u'},
-	    {"pidfile", required_argument, NULL, 'P'},
-	    {"log-file", required_argument, NULL, 'F'},
-	    {"syslog", no_argument, NULL, 'S'},
-	    {"check-config", no_argument, NULL, 'C'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c;
-	char *end;
+	size_t n = tool_count(c, "decommission");
 
 	memset(o, 0, sizeof *o);
-	o->port = -1;
-
-	for (;;) {
-		c = getopt_long(argc, argv, "c:d:fh", lo, NULL);
-		if (c == -1)
-			break;
-		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'd':
-			o->data_dir = optarg;
-			break;
-		case 'l':
-			o->listen = optarg;
-			break;
-		case 'p':
-			errno = 0;
-			o->port = (int)strtol(optarg, &end, 10);
-			if (errno || *end || o->port < 0 || o->port > 65535) {
-				fprintf(stderr, "rampartd: bad port '%s'\n",
-				        optarg);
-				return 2;
-			}
-			break;
-		case 'f':
-			o->foreground = 1;
-			break;
-		case 'L':
-			o->log_level = optarg;
-			break;
-		case 't':
-			o->token_file = optarg;
-			break;
-		case 'n':
-			o->new_token = 1;
-			break;
-		case 'r':
-			o->import_cert = optarg;
-			break;
-		case 'k':
-			o->import_key = optarg;
-			break;
-		case 'b':
-			o->broker = optarg;
-			break;
-		case 'D':
-			if (o->n_decommission == DECOMMISSION_MAX) {
-				fprintf(stderr,
-				        "rampartd: more than %d --decommission "
-				        "flags; start again for the rest\n",
-				        DECOMMISSION_MAX);
-				return 2;
-			}
-			o->decommission[o->n_decommission++] = optarg;
-			break;
-		case 'u':
-			o->user = optarg;
-			break;
-		case 'P':
-			o->pidfile = optarg;
-			break;
-		case 'F':
-			o->log_file = optarg;
-			break;
-		case 'S':
-			o->syslog = 1;
-			break;
-		case 'C':
-			o->check_config = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("rampartd %s\n", RP_VERSION_STRING);
-			exit(0);
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc || (!o->import_cert != !o->import_key) ||
-	    (o->log_file != NULL && o->syslog)) {
-		usage(stderr);
-		return 2;
-	}
-	return 0;
+	o->config = tool_str(c, "config");
+	o->data_dir = tool_str(c, "data-dir");
+	o->listen = tool_str(c, "listen");
+	o->port = tool_count(c, "port") ? (int)tool_uint(c, "port", 0) : -1;
+	o->foreground = tool_flag(c, "foreground");
+	o->log_level = tool_str(c, "log-level");
+	o->token_file = tool_str(c, "setup-token-file");
+	o->new_token = tool_flag(c, "new-setup-token");
+	o->import_cert = tool_str(c, "import-root");
+	o->import_key = tool_str(c, "import-root-key");
+	o->broker = tool_str(c, "broker");
+	o->user = tool_str(c, "user");
+	o->pidfile = tool_str(c, "pidfile");
+	o->log_file = tool_str(c, "log-file");
+	o->syslog = tool_flag(c, "syslog");
+	o->check_config = tool_flag(c, "check-config");
+	if (n > DECOMMISSION_MAX)
+		return tool_usage_error(c,
+		                        "more than %d --decommission; start "
+		                        "again for the rest",
+		                        DECOMMISSION_MAX);
+	for (size_t i = 0; i < n; i++)
+		o->decommission[i] = tool_nth(c, "decommission", i);
+	o->n_decommission = n;
+	if (!o->import_cert != !o->import_key)
+		return tool_usage_error(c,
+		                        "--import-root and --import-root-key "
+		                        "go together");
+	if (o->log_file != NULL && o->syslog)
+		return tool_usage_error(c, "--log-file or --syslog, not both");
+	return TOOL_OK;
 }
 
 static rp_err set_level(const char *name)
@@ -450,8 +440,13 @@ static rp_err log_switch(const struct opts *o, const struct rd_config *cfg,
 
 int main(int argc, char **argv)
 {
+	return tool_main(&rd_prog, argc, argv, NULL);
+}
+
+static int run_rampartd(const struct tool_ctx *c)
+{
 	static struct rampartd rd;
-	struct opts o;
+	static struct opts o; /* 8 KiB of --decommission: not on the stack */
 	struct rp_config_diag diag;
 	struct ca_opts co;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
@@ -460,8 +455,8 @@ int main(int argc, char **argv)
 	const char *listen;
 	rp_err rc;
 
-	if (parse_args(argc, argv, &o) != 0)
-		return 2;
+	if (get_opts(c, &o) != TOOL_OK)
+		return TOOL_ERROR;
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
 	if (rp_init() != RP_OK) {
