@@ -9,7 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <getopt.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "bootcore.h"
+#include "cmdline.h"
 #include "rampart/alloc.h"
 #include "rampart/flash_file.h"
 #include "rampart/crypto_host.h"
@@ -39,33 +40,6 @@ struct opts {
 	const char *flash;
 	const char *arg; /* install: the image */
 };
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: " PROG " COMMAND FLASH [OPTIONS] [ARGS]\n"
-	        "\n"
-	        "  create FLASH --slot-size SIZE [--force]\n"
-	        "      a flash file: two boot-state sectors and two slots, "
-	        "erased\n"
-	        "  install FLASH IMAGE [--slot A|B]\n"
-	        "      write IMAGE into a slot (default: the inactive one)\n"
-	        "  trial FLASH [--trials N]\n"
-	        "      mark the inactive slot as a trial (default 3 boots)\n"
-	        "  boot FLASH --trust FILE [--trust FILE...] [--threshold K] "
-	        "--hw TYPE\n"
-	        "      choose, verify and record: prints the slot started "
-	        "and why\n"
-	        "  confirm FLASH\n"
-	        "      confirm the running trial image\n"
-	        "  status FLASH\n"
-	        "      show the boot state and the slots' headers\n"
-	        "\n"
-	        "  --sector-size N   erase sector of the flash (default "
-	        "4096), every command\n"
-	        "exit: 0 done, 1 no (boot: recovery mode; confirm: nothing "
-	        "to confirm), 2 error\n");
-}
 
 static int parse_u64(const char *s, uint64_t *out, int sizes)
 {
@@ -491,10 +465,6 @@ static int cmd_boot(const struct opts *o)
 	uint32_t v;
 	int s, ret = EXIT_ERR;
 
-	if (o->ntrust == 0 || o->hw == NULL) {
-		fprintf(stderr, PROG " boot: --trust and --hw are required\n");
-		return EXIT_ERR;
-	}
 	if (load_trust(o, &ks) != 0)
 		return EXIT_ERR;
 	if (open_flash(o, &ff, &l) != 0)
@@ -554,127 +524,180 @@ out:
 	return ret;
 }
 
-int main(int argc, char **argv)
-{
-	static const struct option lopts[] = {
-	    {"sector-size", required_argument, NULL, 'S'},
-	    {"slot-size", required_argument, NULL, 'z'},
-	    {"force", no_argument, NULL, 'f'},
-	    {"slot", required_argument, NULL, 's'},
-	    {"trials", required_argument, NULL, 'n'},
-	    {"trust", required_argument, NULL, 't'},
-	    {"threshold", required_argument, NULL, 'k'},
-	    {"hw", required_argument, NULL, 'w'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct opts o;
-	const char *cmd;
-	uint64_t v;
-	int ch, nargs;
+static const char *const slot_words[] = {"A", "B", "a", "b", "0", "1", NULL};
 
-	memset(&o, 0, sizeof o);
-	o.sector_size = 4096;
-	o.slot = -1;
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_ERR : EXIT_DONE;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf(PROG " %s\n", RP_VERSION_STRING);
-		return EXIT_DONE;
-	}
+static const struct tool_opt common_opts[] = {
+    {.name = "sector-size",
+     .kind = TOOL_STRING,
+     .value = "N",
+     .help = "the flash's erase sector: a power of two from 64 to 1M, K/KiB "
+             "or M/MiB allowed (default 4096)"},
+    {0}};
+
+static const struct tool_opt create_opts[] = {
+    {.name = "slot-size",
+     .kind = TOOL_STRING,
+     .value = "SIZE",
+     .flags = TOOL_REQUIRED,
+     .help = "each slot's size, up to 2 GiB, K/KiB or M/MiB allowed"},
+    {.name = "force", .kind = TOOL_FLAG, .help = "replace an existing file"},
+    {0}};
+
+static const struct tool_opt install_opts[] = {
+    {.name = "slot",
+     .kind = TOOL_ENUM,
+     .words = slot_words,
+     .help = "the slot to write (default: the inactive one)"},
+    {0}};
+
+static const struct tool_opt trial_opts[] = {
+    {.name = "trials",
+     .kind = TOOL_UINT,
+     .min = 1,
+     .max = RP_BOOT_TRIALS_MAX,
+     .help = "boots the trial may take (default 3)"},
+    {0}};
+
+static const struct tool_opt boot_opts[] = {
+    {.name = "trust",
+     .kind = TOOL_PATH,
+     .flags = TOOL_REQUIRED | TOOL_REPEAT,
+     .help = "a trusted key set or public key"},
+    {.name = "threshold",
+     .kind = TOOL_UINT,
+     .min = 1,
+     .max = RP_KEYSET_MAX_KEYS,
+     .help = "signatures needed (at least the key set's own)"},
+    {.name = "hw",
+     .kind = TOOL_STRING,
+     .value = "TYPE",
+     .flags = TOOL_REQUIRED,
+     .help = "this device's hardware type"},
+    {0}};
+
+static const struct tool_arg flash_arg[] = {{"FLASH", TOOL_REQUIRED}, {0}};
+static const struct tool_arg install_args[] = {
+    {"FLASH", TOOL_REQUIRED}, {"IMAGE", TOOL_REQUIRED}, {0}};
+
+/* A size with an optional K/KiB/M/MiB suffix, within [min, max]. */
+static int get_size(const struct tool_ctx *t, const char *name, uint64_t min,
+                    uint64_t max, bool pow2, uint64_t *out)
+{
+	const char *s = tool_str(t, name);
+	uint64_t v;
+
+	if (s == NULL)
+		return TOOL_OK;
+	if (parse_u64(s, &v, 1) != 0 || v < min || v > max ||
+	    (pow2 && (v & (v - 1)) != 0))
+		return tool_usage_error(
+		    t,
+		    "--%s wants %s from %llu to %llu bytes "
+		    "(K, KiB, M, MiB allowed), not '%s'",
+		    name, pow2 ? "a power of two" : "a size",
+		    (unsigned long long)min, (unsigned long long)max, s);
+	*out = v;
+	return TOOL_OK;
+}
+
+static int get_opts(const struct tool_ctx *t, struct opts *o)
+{
+	uint64_t v = 4096;
+	int rc;
+
+	memset(o, 0, sizeof *o);
+	rc = get_size(t, "sector-size", 64, 1u << 20, true, &v);
+	if (rc != TOOL_OK)
+		return rc;
+	o->sector_size = (uint32_t)v;
+	rc = get_size(t, "slot-size", 1, 1ull << 31, false, &o->slot_size);
+	if (rc != TOOL_OK)
+		return rc;
+	o->force = tool_flag(t, "force");
+	o->slot = tool_str(t, "slot") ? parse_slot(tool_str(t, "slot")) : -1;
+	o->trials = (unsigned)tool_uint(t, "trials", 0);
+	o->threshold = (unsigned long)tool_uint(t, "threshold", 0);
+	o->hw = tool_str(t, "hw");
+	if (o->hw != NULL && strlen(o->hw) >= RP_IMAGE_HW_MAX)
+		return tool_usage_error(t, "--hw: at most %d characters",
+		                        RP_IMAGE_HW_MAX - 1);
+	o->ntrust = tool_count(t, "trust");
+	if (o->ntrust > RP_KEYSET_MAX_KEYS)
+		return tool_usage_error(t, "at most %d --trust",
+		                        RP_KEYSET_MAX_KEYS);
+	for (size_t i = 0; i < o->ntrust; i++)
+		o->trust[i] = tool_nth(t, "trust", i);
+	o->flash = t->argv[0];
+	o->arg = t->argc > 1 ? t->argv[1] : NULL;
 	if (rp_init() != RP_OK) {
 		fprintf(stderr,
 		        PROG ": cannot initialise the crypto library\n");
 		return EXIT_ERR;
 	}
-	cmd = argv[1];
-	argc--;
-	argv++;
-	for (;;) {
-		ch = getopt_long(argc, argv, "h", lopts, NULL);
-		if (ch == -1)
-			break;
-		switch (ch) {
-		case 'S':
-			if (parse_u64(optarg, &v, 1) != 0 || v < 64 ||
-			    v > (1u << 20) || (v & (v - 1)) != 0)
-				goto bad;
-			o.sector_size = (uint32_t)v;
-			break;
-		case 'z':
-			if (parse_u64(optarg, &v, 1) != 0 || v == 0 ||
-			    v > (1ull << 31))
-				goto bad;
-			o.slot_size = v;
-			break;
-		case 'f':
-			o.force = 1;
-			break;
-		case 's':
-			o.slot = parse_slot(optarg);
-			if (o.slot < 0)
-				goto bad;
-			break;
-		case 'n':
-			if (parse_u64(optarg, &v, 0) != 0 || v == 0 ||
-			    v > RP_BOOT_TRIALS_MAX)
-				goto bad;
-			o.trials = (unsigned)v;
-			break;
-		case 't':
-			if (o.ntrust == RP_KEYSET_MAX_KEYS)
-				goto bad;
-			o.trust[o.ntrust++] = optarg;
-			break;
-		case 'k':
-			if (parse_u64(optarg, &v, 0) != 0 || v == 0 ||
-			    v > RP_KEYSET_MAX_KEYS)
-				goto bad;
-			o.threshold = (unsigned long)v;
-			break;
-		case 'w':
-			if (strlen(optarg) >= RP_IMAGE_HW_MAX)
-				goto bad;
-			o.hw = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_DONE;
-		default:
-			usage(stderr);
-			return EXIT_ERR;
-		}
+	return TOOL_OK;
+}
+
+#define RUN(fn)                                       \
+	static int run_##fn(const struct tool_ctx *t) \
+	{                                             \
+		struct opts o;                        \
+		int rc = get_opts(t, &o);             \
+		return rc != TOOL_OK ? rc : fn(&o);   \
 	}
-	nargs = argc - optind;
-	if (nargs < 1)
-		goto usage;
-	o.flash = argv[optind];
-	if (strcmp(cmd, "install") == 0) {
-		if (nargs != 2)
-			goto usage;
-		o.arg = argv[optind + 1];
-		return cmd_install(&o);
-	}
-	if (nargs != 1)
-		goto usage;
-	if (strcmp(cmd, "create") == 0)
-		return cmd_create(&o);
-	if (strcmp(cmd, "trial") == 0)
-		return cmd_trial(&o);
-	if (strcmp(cmd, "boot") == 0)
-		return cmd_boot(&o);
-	if (strcmp(cmd, "confirm") == 0)
-		return cmd_confirm(&o);
-	if (strcmp(cmd, "status") == 0)
-		return cmd_status(&o);
-	fprintf(stderr, PROG ": unknown command '%s'\n", cmd);
-usage:
-	usage(stderr);
-	return EXIT_ERR;
-bad:
-	fprintf(stderr, PROG ": bad option value '%s' (try --help)\n", optarg);
-	return EXIT_ERR;
+RUN(cmd_create)
+RUN(cmd_install)
+RUN(cmd_trial)
+RUN(cmd_boot)
+RUN(cmd_confirm)
+RUN(cmd_status)
+
+static const struct tool_cmd boot_cmds[] = {
+    {.name = "create",
+     .summary = "a flash file: two boot-state sectors and two slots, erased",
+     .opts = create_opts,
+     .shared = common_opts,
+     .args = flash_arg,
+     .run = run_cmd_create},
+    {.name = "install",
+     .summary = "write IMAGE into a slot (default: the inactive one)",
+     .opts = install_opts,
+     .shared = common_opts,
+     .args = install_args,
+     .run = run_cmd_install},
+    {.name = "trial",
+     .summary = "mark the inactive slot as a trial (default 3 boots)",
+     .opts = trial_opts,
+     .shared = common_opts,
+     .args = flash_arg,
+     .run = run_cmd_trial},
+    {.name = "boot",
+     .summary = "choose, verify and record: prints the slot started and why; "
+                "exit 1 in recovery mode",
+     .opts = boot_opts,
+     .shared = common_opts,
+     .args = flash_arg,
+     .run = run_cmd_boot},
+    {.name = "confirm",
+     .summary = "confirm the running trial image; exit 1 if nothing to "
+                "confirm",
+     .shared = common_opts,
+     .args = flash_arg,
+     .run = run_cmd_confirm},
+    {.name = "status",
+     .summary = "show the boot state and the slots' headers",
+     .shared = common_opts,
+     .args = flash_arg,
+     .run = run_cmd_status},
+    {0}};
+
+static const struct tool_cmd boot_root = {
+    .summary = "the A/B boot verifier over a flash file (docs/boot.md).",
+    .subs = boot_cmds};
+
+int main(int argc, char **argv)
+{
+	static const struct tool_prog prog = {PROG, RP_VERSION_STRING,
+	                                      &boot_root};
+
+	return tool_main(&prog, argc, argv, NULL);
 }

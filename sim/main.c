@@ -8,7 +8,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "cmdline.h"
 #include "rampart/alloc.h"
 #include "rampart/broker.h"
 #include "rampart/log.h"
@@ -32,75 +32,6 @@ enum { EXIT_DONE = 0, EXIT_ERR = 2 };
 #define FDS_PER_DEVICE 1
 #define FDS_SPARE      256
 
-enum {
-	OPT_SERVER = 256,
-	OPT_CA_FILE,
-	OPT_CLAIM,
-	OPT_BROKER,
-	OPT_BROKER_CA,
-	OPT_DEVICES,
-	OPT_PREFIX,
-	OPT_FIRST,
-	OPT_DIR,
-	OPT_PARALLEL,
-	OPT_INTERVAL,
-	OPT_JITTER,
-	OPT_QUEUE_MAX,
-	OPT_CHURN,
-	OPT_AUTH_FAIL,
-	OPT_RAMP,
-	OPT_DURATION,
-	OPT_STATS,
-	OPT_GROUP,
-	OPT_VERBOSE,
-	OPT_HELP,
-};
-
-static const struct option long_opts[] = {
-    {"server", required_argument, NULL, OPT_SERVER},
-    {"ca-file", required_argument, NULL, OPT_CA_FILE},
-    {"claim", required_argument, NULL, OPT_CLAIM},
-    {"broker", required_argument, NULL, OPT_BROKER},
-    {"broker-ca", required_argument, NULL, OPT_BROKER_CA},
-    {"devices", required_argument, NULL, OPT_DEVICES},
-    {"prefix", required_argument, NULL, OPT_PREFIX},
-    {"first", required_argument, NULL, OPT_FIRST},
-    {"dir", required_argument, NULL, OPT_DIR},
-    {"enroll-parallel", required_argument, NULL, OPT_PARALLEL},
-    {"telemetry-interval", required_argument, NULL, OPT_INTERVAL},
-    {"jitter", required_argument, NULL, OPT_JITTER},
-    {"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
-    {"churn", required_argument, NULL, OPT_CHURN},
-    {"auth-fail-rate", required_argument, NULL, OPT_AUTH_FAIL},
-    {"ramp", required_argument, NULL, OPT_RAMP},
-    {"duration", required_argument, NULL, OPT_DURATION},
-    {"stats-interval", required_argument, NULL, OPT_STATS},
-    {"group", required_argument, NULL, OPT_GROUP},
-    {"verbose", no_argument, NULL, OPT_VERBOSE},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-};
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: " PROG " COMMAND [OPTIONS]\n\n"
-	        "  run --broker HOST:PORT --broker-ca FILE --dir STATE_DIR\n"
-	        "      [--server URL --ca-file ROOT.pem --claim CERT,KEY]\n"
-	        "      [--devices N] [--prefix P] [--first K]\n"
-	        "      [--enroll-parallel K] [--telemetry-interval S] "
-	        "[--jitter PCT] [--queue-max N]\n"
-	        "      [--churn PER_MIN] [--auth-fail-rate PER_MIN] "
-	        "[--ramp PER_S]\n"
-	        "      [--duration S] [--stats-interval S] [--verbose]\n"
-	        "  allowlist [--devices N] [--prefix P] [--first K] "
-	        "[--group G]\n"
-	        "      the CSV for `rampart allowlist import`\n\n"
-	        "Devices are PREFIX%%05u from --first (default SN-00001 on); "
-	        "keystores\nare kept in STATE_DIR/devices/ID, so a second run "
-	        "does not enroll again.\n(docs/sim.md)\n");
-}
-
 static int parse_double(const char *s, double min, double max, double *out)
 {
 	char *end;
@@ -115,137 +46,85 @@ static int parse_double(const char *s, double min, double max, double *out)
 	return 0;
 }
 
-static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-	double v;
-
-	if (parse_double(s, min, max, &v) != 0 || v != (double)(unsigned)v)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 struct opts {
 	struct sim_conf c;
 	const char *group;
 	int verbose;
 };
 
-static int parse_opts(int argc, char **argv, struct opts *o)
+/* A number with a fraction (the table's numbers are whole): seconds,
+ * rates. */
+static int get_double(const struct tool_ctx *t, const char *name, double min,
+                      double max, const char *unit, double *out)
+{
+	const char *v = tool_str(t, name);
+
+	if (v == NULL || parse_double(v, min, max, out) == 0)
+		return TOOL_OK;
+	return tool_usage_error(t,
+	                        "--%s wants a number of %s from %.15g to %.15g, "
+	                        "not '%s'",
+	                        name, unit, min, max, v);
+}
+
+static int get_opts(const struct tool_ctx *t, struct opts *o)
 {
 	char sample[SIM_ID_MAX + 16], why[160];
 	struct sim_conf *c = &o->c;
-	int ch, bad = 0;
+	int rc = TOOL_OK;
 
 	memset(o, 0, sizeof *o);
-	c->devices = 10;
-	c->first = 1;
-	c->prefix = "SN-";
-	c->enroll_parallel = 4;
+	c->server = tool_str(t, "server");
+	c->ca_file = tool_str(t, "ca-file");
+	c->claim = tool_str(t, "claim");
+	c->broker = tool_str(t, "broker");
+	c->broker_ca = tool_str(t, "broker-ca");
+	c->devices = (unsigned)tool_uint(t, "devices", 10);
+	c->first = (unsigned)tool_uint(t, "first", 1);
+	c->prefix = tool_str(t, "prefix") ? tool_str(t, "prefix") : "SN-";
+	c->dir = tool_str(t, "dir");
+	c->enroll_parallel = (unsigned)tool_uint(t, "enroll-parallel", 4);
+	c->jitter_pct = (unsigned)tool_uint(t, "jitter", 10);
+	c->queue_max = (unsigned)tool_uint(t, "queue-max", 32);
 	c->telemetry_s = 10;
-	c->jitter_pct = 10;
-	c->queue_max = 32;
 	c->ramp_per_s = 100;
 	c->stats_s = 10;
-	o->group = "sim";
-	optind = 1;
-	while (!bad) {
-		ch = getopt_long(argc, argv, "", long_opts, NULL);
-		if (ch == -1)
-			break;
-		switch (ch) {
-		case OPT_SERVER:
-			c->server = optarg;
-			break;
-		case OPT_CA_FILE:
-			c->ca_file = optarg;
-			break;
-		case OPT_CLAIM:
-			c->claim = optarg;
-			break;
-		case OPT_BROKER:
-			c->broker = optarg;
-			break;
-		case OPT_BROKER_CA:
-			c->broker_ca = optarg;
-			break;
-		case OPT_DEVICES:
-			bad =
-			    parse_uint(optarg, 1, SIM_MAX_DEVICES, &c->devices);
-			break;
-		case OPT_PREFIX:
-			c->prefix = optarg;
-			break;
-		case OPT_FIRST:
-			bad = parse_uint(optarg, 0, 99999, &c->first);
-			break;
-		case OPT_DIR:
-			c->dir = optarg;
-			break;
-		case OPT_PARALLEL:
-			bad = parse_uint(optarg, 1, 64, &c->enroll_parallel);
-			break;
-		case OPT_INTERVAL:
-			bad = parse_double(optarg, 0.1, 86400, &c->telemetry_s);
-			break;
-		case OPT_JITTER:
-			bad = parse_uint(optarg, 0, 50, &c->jitter_pct);
-			break;
-		case OPT_QUEUE_MAX:
-			bad = parse_uint(optarg, 1, 65536, &c->queue_max);
-			break;
-		case OPT_CHURN:
-			bad = parse_double(optarg, 0, 1e6, &c->churn_per_min);
-			break;
-		case OPT_AUTH_FAIL:
-			bad =
-			    parse_double(optarg, 0, 1e6, &c->auth_fail_per_min);
-			break;
-		case OPT_RAMP:
-			bad = parse_double(optarg, 0.1, 1e6, &c->ramp_per_s);
-			break;
-		case OPT_DURATION:
-			bad = parse_double(optarg, 0, 1e9, &c->duration_s);
-			break;
-		case OPT_STATS:
-			bad = parse_double(optarg, 0, 86400, &c->stats_s);
-			break;
-		case OPT_GROUP:
-			o->group = optarg;
-			break;
-		case OPT_VERBOSE:
-			o->verbose = 1;
-			break;
-		case OPT_HELP:
-			usage(stdout);
-			exit(EXIT_DONE);
-		default:
-			return -1;
-		}
-	}
-	if (bad)
-		return -1;
+	o->group = tool_str(t, "group") ? tool_str(t, "group") : "sim";
+	o->verbose = tool_flag(t, "verbose");
+	rc = get_double(t, "telemetry-interval", 0.1, 86400, "seconds",
+	                &c->telemetry_s);
+	if (rc == TOOL_OK)
+		rc = get_double(t, "churn", 0, 1e6, "devices per minute",
+		                &c->churn_per_min);
+	if (rc == TOOL_OK)
+		rc = get_double(t, "auth-fail-rate", 0, 1e6,
+		                "attempts per minute", &c->auth_fail_per_min);
+	if (rc == TOOL_OK)
+		rc = get_double(t, "ramp", 0.1, 1e6, "connections per second",
+		                &c->ramp_per_s);
+	if (rc == TOOL_OK)
+		rc = get_double(t, "duration", 0, 1e9, "seconds",
+		                &c->duration_s);
+	if (rc == TOOL_OK)
+		rc = get_double(t, "stats-interval", 0, 86400, "seconds",
+		                &c->stats_s);
+	if (rc != TOOL_OK)
+		return rc;
 	/* The ids must be device ids (the one rule, broker.h): check the
 	 * first one; the others differ only in their digits. */
-	if (strlen(c->prefix) > SIM_ID_MAX - 6) {
-		fprintf(stderr, PROG ": --prefix: at most %d characters\n",
-		        SIM_ID_MAX - 6);
-		return -1;
-	}
+	if (strlen(c->prefix) > SIM_ID_MAX - 6)
+		return tool_usage_error(t, "--prefix: at most %d characters",
+		                        SIM_ID_MAX - 6);
 	snprintf(sample, sizeof sample, "%s%05u", c->prefix, c->first);
 	if (rp_broker_device_id_check(sample, strlen(sample), why,
-	                              sizeof why) != RP_OK) {
-		fprintf(stderr,
-		        PROG ": --prefix: the device ids it makes break the "
-		             "device-id rule: %s\n",
-		        why);
-		return -1;
-	}
-	if ((unsigned long)c->first + c->devices > 100000) {
-		fprintf(stderr, PROG ": --first + --devices above 99999\n");
-		return -1;
-	}
-	return optind == argc ? 0 : -1;
+	                              sizeof why) != RP_OK)
+		return tool_usage_error(t,
+		                        "--prefix: the device ids it makes "
+		                        "break the device-id rule: %s",
+		                        why);
+	if ((unsigned long)c->first + c->devices > 100000)
+		return tool_usage_error(t, "--first + --devices above 99999");
+	return TOOL_OK;
 }
 
 void sim_dev_id(const struct sim_conf *c, unsigned i, char *out, size_t cap)
@@ -311,14 +190,6 @@ static void on_stop(int sig)
 	stop_flag = 1;
 }
 
-static int need(const char *v, const char *name)
-{
-	if (v != NULL)
-		return 0;
-	fprintf(stderr, PROG " run: --%s is required\n", name);
-	return -1;
-}
-
 static int cmd_run(const struct opts *o)
 {
 	const struct sim_conf *c = &o->c;
@@ -332,9 +203,6 @@ static int cmd_run(const struct opts *o)
 	rp_err rc;
 
 	memset(&fw, 0, sizeof fw);
-	if (need(c->broker, "broker") || need(c->broker_ca, "broker-ca") ||
-	    need(c->dir, "dir"))
-		return EXIT_ERR;
 	/* before minutes of enrollment, not after */
 	if (rp_mqloop_addr_parse(c->broker, path, sizeof path, &n) != RP_OK) {
 		fprintf(stderr, PROG " run: --broker wants HOST:PORT or "
@@ -392,35 +260,105 @@ out:
 	return ret;
 }
 
-int main(int argc, char **argv)
+static const struct tool_opt id_opts[] = {
+    {.name = "devices",
+     .kind = TOOL_UINT,
+     .min = 1,
+     .max = SIM_MAX_DEVICES,
+     .help = "how many devices (default 10)"},
+    {.name = "prefix",
+     .kind = TOOL_STRING,
+     .value = "P",
+     .help = "device ids are P and five digits (default SN-)"},
+    {.name = "first",
+     .kind = TOOL_UINT,
+     .max = 99999,
+     .help = "the first device's number (default 1)"},
+    {0}};
+
+static const struct tool_opt run_opts[] = {
+    {.name = "broker",
+     .kind = TOOL_STRING,
+     .value = "HOST:PORT",
+     .flags = TOOL_REQUIRED,
+     .help = "the broker (numeric address; [V6]:PORT)"},
+    {.name = "broker-ca",
+     .kind = TOOL_PATH,
+     .flags = TOOL_REQUIRED,
+     .help = "the CA of the broker's certificate"},
+    {.name = "dir",
+     .kind = TOOL_PATH,
+     .value = "STATE_DIR",
+     .flags = TOOL_REQUIRED,
+     .help = "keystores and flash files, kept across runs"},
+    {.name = "server",
+     .kind = TOOL_STRING,
+     .value = "URL",
+     .help = "rampartd's https://HOST:PORT, to enroll"},
+    {.name = "ca-file",
+     .kind = TOOL_PATH,
+     .value = "ROOT.pem",
+     .help = "the fleet root, to trust rampartd"},
+    {.name = "claim",
+     .kind = TOOL_STRING,
+     .value = "CERT,KEY",
+     .help = "the claim certificate and key to enroll with"},
+    {.name = "enroll-parallel",
+     .kind = TOOL_UINT,
+     .min = 1,
+     .max = 64,
+     .help = "enrollments at once (default 4)"},
+    {.name = "telemetry-interval",
+     .kind = TOOL_STRING,
+     .value = "S",
+     .help = "seconds between telemetry (0.1 to 86400, default 10)"},
+    {.name = "jitter",
+     .kind = TOOL_UINT,
+     .max = 50,
+     .unit = "percent",
+     .help = "telemetry timing jitter (default 10)"},
+    {.name = "queue-max",
+     .kind = TOOL_UINT,
+     .min = 1,
+     .max = 65536,
+     .help = "messages a device queues while offline (default 32)"},
+    {.name = "churn",
+     .kind = TOOL_STRING,
+     .value = "PER_MIN",
+     .help = "devices that drop and reconnect per minute (default 0)"},
+    {.name = "auth-fail-rate",
+     .kind = TOOL_STRING,
+     .value = "PER_MIN",
+     .help = "connections with a bad certificate per minute (default 0)"},
+    {.name = "ramp",
+     .kind = TOOL_STRING,
+     .value = "PER_S",
+     .help = "connections started per second (default 100)"},
+    {.name = "duration",
+     .kind = TOOL_STRING,
+     .value = "S",
+     .help = "stop after S seconds (default 0: until SIGINT/SIGTERM)"},
+    {.name = "stats-interval",
+     .kind = TOOL_STRING,
+     .value = "S",
+     .help = "seconds between statistics lines (default 10; 0: none)"},
+    {.name = "verbose", .kind = TOOL_FLAG, .help = "log at info level"},
+    {0}};
+
+static const struct tool_opt allow_opts[] = {
+    {.name = "group",
+     .kind = TOOL_STRING,
+     .value = "G",
+     .help = "the devices' group (default sim)"},
+    {0}};
+
+static int run_run(const struct tool_ctx *t)
 {
 	struct opts o;
-	const char *cmd;
+	int rc = get_opts(t, &o);
 
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_ERR;
-	}
-	cmd = argv[1];
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-		usage(stdout);
-		return EXIT_DONE;
-	}
-	if (strcmp(cmd, "--version") == 0) {
-		printf(PROG " %s\n", RP_VERSION_STRING);
-		return EXIT_DONE;
-	}
-	if (parse_opts(argc - 1, argv + 1, &o) != 0) {
-		usage(stderr);
-		return EXIT_ERR;
-	}
-	if (strcmp(cmd, "allowlist") == 0)
-		return cmd_allowlist(&o);
-	if (strcmp(cmd, "run") != 0) {
-		fprintf(stderr, PROG ": unknown command '%s'\n", cmd);
-		usage(stderr);
-		return EXIT_ERR;
-	}
+	if (rc != TOOL_OK)
+		return rc;
 	if (rp_init() != RP_OK) {
 		fprintf(stderr, PROG ": cannot initialise crypto\n");
 		return EXIT_ERR;
@@ -429,4 +367,40 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	rp_log_init(PROG, RP_LOG_STDERR, o.verbose ? RP_LOG_INFO : RP_LOG_WARN);
 	return cmd_run(&o);
+}
+
+static int run_allowlist(const struct tool_ctx *t)
+{
+	struct opts o;
+	int rc = get_opts(t, &o);
+
+	return rc != TOOL_OK ? rc : cmd_allowlist(&o);
+}
+
+static const struct tool_cmd sim_cmds[] = {
+    {.name = "run",
+     .summary = "enroll, boot and run the simulated devices",
+     .opts = run_opts,
+     .shared = id_opts,
+     .run = run_run},
+    {.name = "allowlist",
+     .summary = "print the CSV for 'rampart allowlist import'",
+     .opts = allow_opts,
+     .shared = id_opts,
+     .run = run_allowlist},
+    {0}};
+
+static const struct tool_cmd sim_root = {
+    .summary = "a simulated fleet in one process (docs/sim.md).",
+    .subs = sim_cmds,
+    .more = "Devices are PREFIX and five digits from --first (default "
+            "SN-00001 on); keystores are kept in STATE_DIR/devices/ID, so "
+            "a second run does not enroll again."};
+
+int main(int argc, char **argv)
+{
+	static const struct tool_prog prog = {PROG, RP_VERSION_STRING,
+	                                      &sim_root};
+
+	return tool_main(&prog, argc, argv, NULL);
 }

@@ -12,6 +12,7 @@ trap 'rm -rf "$stage"' EXIT
 DESTDIR=$stage cmake --install "$build" --prefix /usr/local >/dev/null
 # the manual pages and completion where man, bash-completion and zsh look
 for f in share/man/man1/rampart.1 share/man/man1/rampart-agent.1 share/man/man1/rampartd.1 \
+	share/man/man1/rampart-sim.1 share/man/man1/rampart-boot.1 \
 	share/man/man7/rampart.7 \
 	share/bash-completion/completions/rampart \
 	share/bash-completion/completions/rampart-agent \

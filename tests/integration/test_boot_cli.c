@@ -361,11 +361,20 @@ static void test_usage_errors(void **state)
 	HAS(out, "unknown command 'frob'");
 	free(out);
 	assert_int_equal(run(&out, "boot", flash, "--hw", HW, NULL), 2);
-	HAS(out, "--trust and --hw are required");
+	HAS(out, "missing --trust");
+	free(out);
+	assert_int_equal(run(&out, "boot", flash, "--trust", "k", NULL), 2);
+	HAS(out, "missing --hw");
+	free(out);
+	assert_int_equal(run(&out, "create", flash, "--slot-size", "3X", NULL),
+	                 2);
+	HAS(out, "--slot-size wants a size");
+	HAS(out, "not '3X'");
 	free(out);
 	assert_int_equal(run(&out, "status", "/nonexistent/flash", NULL), 2);
 	free(out);
 	assert_int_equal(run(&out, "trial", flash, "--trials", "0", NULL), 2);
+	HAS(out, "--trials wants a number from 1 to");
 	free(out);
 }
 

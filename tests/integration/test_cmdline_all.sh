@@ -41,7 +41,7 @@ expect() {
 	fi
 }
 
-for prog in rampart rampart-agent rampartd; do
+for prog in rampart rampart-agent rampartd rampart-sim rampart-boot; do
 	"$BIN/$prog" --generate list >"$T/list" ||
 		{ echo "FAIL: $prog --generate list"; exit 1; }
 	[ -s "$T/list" ] || { echo "FAIL: $prog lists no command"; exit 1; }

@@ -47,7 +47,7 @@ offers() {
 		fail "bash: '$*<TAB>' does not offer '$want': $(tr '\n' ' ' <"$T/got")"
 }
 
-for prog in rampart rampart-agent rampartd; do
+for prog in rampart rampart-agent rampartd rampart-sim rampart-boot; do
 	[ -s "$BUILD/completion/bash/$prog" ] || { fail "no bash completion for $prog"; continue; }
 	[ -s "$BUILD/completion/zsh/_$prog" ] || fail "no zsh completion for $prog"
 	"$BIN/$prog" --generate list >"$T/list" || { fail "$prog --generate list"; continue; }

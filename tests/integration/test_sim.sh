@@ -117,10 +117,10 @@ svc_sub
 # Started directly (not through a function), so that $! is the sim itself.
 SIM=("$BIN/rampart-sim" run --server "$URL" --ca-file "$CA"
 	--claim "$T/claim.pem,$T/claim.key" --broker "127.0.0.1:$MP"
-	--broker-ca "$CAF" --dir "$S" --devices "$N" --prefix SIM-
+	--broker-ca "$CAF" --dir "$S" --prefix SIM-
 	--enroll-parallel 4 --telemetry-interval 1 --jitter 10
 	--ramp 50 --stats-interval 1)
-"${SIM[@]}" --duration 0 >"$T/sim.out" 2>"$T/sim.err" &
+"${SIM[@]}" --devices "$N" --duration 0 >"$T/sim.out" 2>"$T/sim.err" &
 SIM_PID=$!
 sim_alive() { kill -0 "$SIM_PID" || die "rampart-sim exited: $(tail -5 "$T/sim.err")"; }
 enrolled_rows() {
@@ -204,7 +204,7 @@ ok "SIGTERM: rampart-sim disconnects every device and exits 0"
 # --- second run: nothing to enroll; churn and failed logins
 rows=$(enrolled_rows)
 : >"$T/svc.log"
-"${SIM[@]}" --duration 0 --churn 600 --auth-fail-rate 600 \
+"${SIM[@]}" --devices "$N" --duration 0 --churn 600 --auth-fail-rate 600 \
 	>"$T/sim2.out" 2>"$T/sim.err" &
 SIM_PID=$!
 wait_until "the second run's summary" has "$T/sim2.out" "ready $N"
@@ -230,6 +230,12 @@ wait "$SIM_PID" || st=$?
 SIM_PID=
 [ $st = 0 ] || fail "second run exited with $st after SIGTERM"
 ! grep -q Sanitizer "$T/sim.err" || fail "sanitizer report in rampart-sim"
+
+# --- an option given twice is a mistake (the table's rule), not "last wins"
+st=0
+"${SIM[@]}" --devices 2 --devices 3 >"$T/sim3.out" 2>"$T/sim3.err" || st=$?
+[ $st = 2 ] && grep -q -- "--devices given twice" "$T/sim3.err" ||
+	fail "--devices twice: exit $st: $(cat "$T/sim3.err")"
 
 # --- --duration ends a run by itself
 st=0
