@@ -61,10 +61,11 @@ static int get_double(const struct tool_ctx *t, const char *name, double min,
 
 	if (v == NULL || parse_double(v, min, max, out) == 0)
 		return TOOL_OK;
-	return tool_usage_error(t,
-	                        "--%s wants a number of %s from %.15g to %.15g, "
-	                        "not '%s'",
-	                        name, unit, min, max, v);
+	return tool_usage_error(
+	    t,
+	    "--%s wants a number of %s from %.15g to %.15g, "
+	    "not '%s'",
+	    name, unit, min, max, v);
 }
 
 static int get_opts(const struct tool_ctx *t, struct opts *o)
