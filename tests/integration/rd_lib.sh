@@ -54,13 +54,16 @@ listening_more_than() {
 	[ "$(grep -c 'listening on' "$T/rd.log")" -gt "$1" ]
 }
 
-# start_rd DATA_DIR [ARGS...]: start rampartd in the foreground, set
-# RD_PID and PORT (the bound port, from the "listening on" log line).
+# start_rd DATA_DIR [ARGS...]: start rampartd in the foreground (on a port
+# the kernel picks unless ARGS hold --port), set RD_PID and PORT (the
+# bound port, from the "listening on" log line).
 start_rd() {
-	local dir=$1 n
+	local dir=$1 n port=(--port 0) a
 	shift
+	# rampartd refuses an option given twice: a caller's --port replaces ours
+	for a in "$@"; do [ "$a" = --port ] && port=(); done
 	n=$(grep -c 'listening on' "$T/rd.log" 2>/dev/null || true)
-	"$BIN/rampartd" --foreground --data-dir "$dir" --port 0 \
+	"$BIN/rampartd" --foreground --data-dir "$dir" "${port[@]}" \
 		--setup-token-file "$T/token" "$@" >>"$T/rd.log" 2>&1 &
 	RD_PID=$!
 	wait_until "rampartd listening" listening_more_than "${n:-0}"
