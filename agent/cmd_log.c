@@ -6,20 +6,15 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cmd_log.h"
 #include "rampart/chainlog.h"
 
 enum { LOG_INTACT = 0, LOG_BROKEN = 1, LOG_ERR = 2 };
 
-static void log_usage(FILE *f)
+static int log_verify(const struct tool_ctx *c)
 {
-	fprintf(f, "usage: rampart-agent log verify FILE\n");
-}
-
-static int log_verify(const char *path)
-{
+	const char *path = c->argv[0];
 	struct rp_chainlog_report rep;
 	rp_err rc;
 
@@ -42,16 +37,14 @@ static int log_verify(const char *path)
 	return LOG_ERR;
 }
 
-int agent_cmd_log(int argc, char **argv)
-{
-	if (argc == 2 &&
-	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
-		log_usage(stdout);
-		return LOG_INTACT;
-	}
-	if (argc != 3 || strcmp(argv[1], "verify") != 0) {
-		log_usage(stderr);
-		return LOG_ERR;
-	}
-	return log_verify(argv[2]);
-}
+static const struct tool_arg file_arg[] = {{"FILE", TOOL_REQUIRED}, {0}};
+
+const struct tool_cmd agent_log_cmds[] = {
+    {.name = "verify",
+     .summary = "walk the hash chain; exit 0 intact, 1 broken or torn",
+     .args = file_arg,
+     .run = log_verify,
+     .more = "Prints the verdict on one line: the records and the head, or "
+             "the first bad line and why (docs/chainlog.md)."},
+    {0},
+};

@@ -6,12 +6,13 @@
 #ifndef RAMPART_AGENT_CMD_LOG_H
 #define RAMPART_AGENT_CMD_LOG_H
 
+#include "cmdline.h"
+
 /*
- * argv[0] is "log". Prints the verdict on stdout (failures to read on
- * stderr). Returns the exit code: 0 intact, 1 broken or torn (with the
- * line and the reason), 2 when the file cannot be read or the command
- * line is wrong.
+ * The commands under "log" (verify FILE). The verdict goes to stdout
+ * (failures to read to stderr); exit 0 intact, 1 broken or torn (with the
+ * line and the reason), 2 when the file cannot be read.
  */
-int agent_cmd_log(int argc, char **argv);
+extern const struct tool_cmd agent_log_cmds[];
 
 #endif

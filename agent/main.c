@@ -911,11 +911,6 @@ RUN(cmd_csr)
 RUN(cmd_status)
 RUN(cmd_hw_token)
 
-static int run_log(const struct tool_ctx *c)
-{
-	return agent_cmd_log(c->argc, c->argv);
-}
-
 #define CMD(n, fn, s)                                                        \
 	{                                                                    \
 		.name = n, .summary = s, .opts = agent_opts, .run = run_##fn \
@@ -935,9 +930,8 @@ static const struct tool_cmd agent_cmds[] = {
     CMD("hw-token", cmd_hw_token,
         "the TPM's EK hash for the allowlist (--keystore)"),
     {.name = "log",
-     .summary = "verify FILE: the hash-chained event log; exit 1 if broken",
-     .run = run_log,
-     .flags = TOOL_RAW},
+     .summary = "the hash-chained event log (verify FILE)",
+     .subs = agent_log_cmds},
     {0},
 };
 

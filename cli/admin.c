@@ -32,33 +32,6 @@ void admin_opts_init(struct admin_opts *o)
 	o->ca = getenv("RAMPART_CA");
 }
 
-int admin_opt(struct admin_opts *o, int argc, char **argv, int *i)
-{
-	const char **dst = NULL;
-	const char *a = argv[*i];
-
-	if (strcmp(a, "--json") == 0) {
-		o->json = 1;
-		(*i)++;
-		return 1;
-	}
-	if (strcmp(a, "--server") == 0)
-		dst = &o->server;
-	else if (strcmp(a, "--token-file") == 0)
-		dst = &o->token_file;
-	else if (strcmp(a, "--ca") == 0)
-		dst = &o->ca;
-	else
-		return 0;
-	if (*i + 1 >= argc) {
-		fprintf(stderr, "rampart: %s needs a value\n", a);
-		return -1;
-	}
-	*dst = argv[*i + 1];
-	*i += 2;
-	return 1;
-}
-
 long long admin_duration(const char *s)
 {
 	char *end;

@@ -25,13 +25,6 @@ struct admin_opts {
 void admin_opts_init(struct admin_opts *o);
 
 /*
- * If argv[*i] is one of the shared options, consume it (and its value),
- * advance *i and return 1; 0 if not ours; -1 (message printed) if its
- * value is missing.
- */
-int admin_opt(struct admin_opts *o, int argc, char **argv, int *i);
-
-/*
  * Call the API: method on path ("/api/v1/..."), optional body. On a 2xx
  * answer *out gets the parsed JSON (caller json_decref) and CLI_OK is
  * returned; on 4xx the server's error is printed and CLI_NO returned;
@@ -46,9 +39,5 @@ long long admin_duration(const char *s);
 /* rampart device watch (cmd_watch.c): refresh every interval seconds,
  * count times (0: until Ctrl-C, which exits CLI_OK). */
 int device_watch(const struct admin_opts *o, int interval, int count);
-
-/* The subcommands (cmd_allowlist.c, cmd_claim.c; device: cli.h). */
-int cmd_allowlist(int argc, char **argv);
-int cmd_claim(int argc, char **argv);
 
 #endif

@@ -35,7 +35,8 @@ struct admin_opts;
 extern const struct tool_opt cli_admin_opts[];
 void cli_admin_opts_get(const struct tool_ctx *c, struct admin_opts *o);
 
-/* rampart device ... (cmd_device.c) */
-extern const struct tool_cmd device_cmds[];
+/* rampart device|allowlist|claim ... (cmd_device.c, cmd_allowlist.c,
+ * cmd_claim.c) */
+extern const struct tool_cmd device_cmds[], allowlist_cmds[], claim_cmds[];
 
 #endif

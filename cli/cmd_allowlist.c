@@ -5,27 +5,17 @@
  * server (errors name the line); this command only carries it.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/http.h>
+
 #include "admin.h"
+#include "answer.h"
 #include "cli.h"
-
 #include "rampart/alloc.h"
-
-static void usage(void)
-{
-	fprintf(stderr,
-	        "usage: rampart allowlist import FILE [OPTIONS]\n"
-	        "       rampart allowlist list [OPTIONS]\n"
-	        "       rampart allowlist show SERIAL [OPTIONS]\n"
-	        "       rampart allowlist remove SERIAL [OPTIONS]\n"
-	        "options: --server URL --token-file FILE [--ca ROOT.pem] "
-	        "[--json]\n"
-	        "CSV: serial,hw_type,hw_token,group,tags "
-	        "(docs/admin-api.md)\n");
-}
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -65,103 +55,109 @@ static char *read_all(const char *path, size_t *len)
 }
 
 /* One line per entry: SERIAL STATE GROUP HW_TYPE TOKEN? TAGS */
-static void print_entry(json_t *e)
+static void print_entry(const json_t *e)
 {
-	const char *tok = json_string_value(json_object_get(e, "hw_token"));
-
-	printf("%-24s %-15s %-12s %-10s %-5s %s\n",
-	       json_string_value(json_object_get(e, "serial")),
-	       json_string_value(json_object_get(e, "state")),
-	       json_string_value(json_object_get(e, "group")),
-	       json_string_value(json_object_get(e, "hw_type")),
-	       tok && tok[0] ? "yes" : "no",
-	       json_string_value(json_object_get(e, "tags")));
+	printf("%-24s %-15s %-12s %-10s %-5s %s\n", answer_str(e, "serial"),
+	       answer_str(e, "state"), answer_str(e, "group"),
+	       answer_str(e, "hw_type"),
+	       answer_str(e, "hw_token")[0] ? "yes" : "no",
+	       answer_str(e, "tags"));
 }
 
-static void print_json(json_t *j)
+static int al_import(const struct tool_ctx *c)
 {
-	char *s = json_dumps(j, JSON_INDENT(2));
-
-	if (s != NULL)
-		printf("%s\n", s);
-	free(s);
-}
-
-int cmd_allowlist(int argc, char **argv)
-{
+	const char *file = c->argv[0];
 	struct admin_opts o;
-	const char *sub = NULL, *arg = NULL;
-	char path[256], *csv = NULL;
+	char *csv = NULL;
 	json_t *j = NULL;
-	size_t len = 0, k;
-	int i = 1, r, code = CLI_ERROR;
+	size_t len = 0;
+	int code;
 
-	admin_opts_init(&o);
-	while (i < argc) {
-		r = admin_opt(&o, argc, argv, &i);
-		if (r < 0)
-			return CLI_ERROR;
-		if (r > 0)
-			continue;
-		if (strcmp(argv[i], "--help") == 0) {
-			usage();
-			return CLI_OK;
-		}
-		if (argv[i][0] == '-' || (sub != NULL && arg != NULL)) {
-			usage();
-			return CLI_ERROR;
-		}
-		if (sub == NULL)
-			sub = argv[i];
-		else
-			arg = argv[i];
-		i++;
-	}
-	if (sub == NULL) {
-		usage();
+	cli_admin_opts_get(c, &o);
+	csv = read_all(file, &len);
+	if (csv == NULL) {
+		fprintf(stderr, "%s: cannot read %s: %s\n", c->path, file,
+		        strerror(errno));
 		return CLI_ERROR;
 	}
-	if (strcmp(sub, "import") == 0 && arg != NULL) {
-		csv = read_all(arg, &len);
-		if (csv == NULL) {
-			fprintf(stderr, "rampart: cannot read %s: %s\n", arg,
-			        strerror(errno));
-			return CLI_ERROR;
-		}
-		code = admin_call(&o, "POST", "/api/v1/allowlist", "text/csv",
-		                  csv, len, &j);
-		if (code == CLI_OK)
-			printf("imported %lld entries\n",
-			       (long long)json_integer_value(
-			           json_object_get(j, "imported")));
-	} else if (strcmp(sub, "list") == 0 && arg == NULL) {
-		code = admin_call(&o, "GET", "/api/v1/allowlist", NULL, NULL, 0,
-		                  &j);
-		if (code == CLI_OK && o.json) {
-			print_json(j);
-		} else if (code == CLI_OK) {
-			printf("%-24s %-15s %-12s %-10s %-5s %s\n", "SERIAL",
-			       "STATE", "GROUP", "HW_TYPE", "TOKEN", "TAGS");
-			for (k = 0; k < json_array_size(j); k++)
-				print_entry(json_array_get(j, k));
-		}
-	} else if ((strcmp(sub, "show") == 0 || strcmp(sub, "remove") == 0) &&
-	           arg != NULL) {
-		if (snprintf(path, sizeof path, "/api/v1/allowlist/%s", arg) >=
-		    (int)sizeof path) {
-			fprintf(stderr, "rampart: serial too long\n");
-			return CLI_ERROR;
-		}
-		code = admin_call(&o, sub[0] == 's' ? "GET" : "DELETE", path,
-		                  NULL, NULL, 0, &j);
-		if (code == CLI_OK && sub[0] == 's')
-			print_json(j);
-		else if (code == CLI_OK)
-			printf("removed %s\n", arg);
-	} else {
-		usage();
-	}
+	code = admin_call(&o, "POST", "/api/v1/allowlist", "text/csv", csv, len,
+	                  &j);
+	if (code == CLI_OK && o.json)
+		answer_print_json(j);
+	else if (code == CLI_OK)
+		printf("imported %lld entries\n", answer_num(j, "imported"));
 	json_decref(j);
 	free(csv);
 	return code;
 }
+
+static int al_list(const struct tool_ctx *c)
+{
+	struct admin_opts o;
+	json_t *j = NULL;
+	size_t k;
+	int code;
+
+	cli_admin_opts_get(c, &o);
+	code = admin_call(&o, "GET", "/api/v1/allowlist", NULL, NULL, 0, &j);
+	if (code == CLI_OK && o.json) {
+		answer_print_json(j);
+	} else if (code == CLI_OK) {
+		answer_tidy(j);
+		printf("%-24s %-15s %-12s %-10s %-5s %s\n", "SERIAL", "STATE",
+		       "GROUP", "HW_TYPE", "TOKEN", "TAGS");
+		for (k = 0; k < json_array_size(j); k++)
+			print_entry(json_array_get(j, k));
+	}
+	json_decref(j);
+	return code;
+}
+
+/* show and remove: one entry by serial. */
+static int al_entry(const struct tool_ctx *c)
+{
+	const char *serial = c->argv[0];
+	bool show = strcmp(c->cmd->name, "show") == 0;
+	struct admin_opts o;
+	char path[256], *esc = NULL;
+	json_t *j = NULL;
+	int code = CLI_ERROR;
+
+	cli_admin_opts_get(c, &o);
+	/* the serial is one path segment, whatever it holds */
+	esc = evhttp_uriencode(serial, -1, 0);
+	if (esc == NULL)
+		goto out;
+	if (snprintf(path, sizeof path, "/api/v1/allowlist/%s", esc) >=
+	    (int)sizeof path) {
+		code = tool_usage_error(c, "SERIAL is too long");
+		goto out;
+	}
+	code = admin_call(&o, show ? "GET" : "DELETE", path, NULL, NULL, 0, &j);
+	if (code == CLI_OK && (show || o.json))
+		answer_print_json(j);
+	else if (code == CLI_OK)
+		printf("removed %s\n", serial);
+out:
+	free(esc);
+	json_decref(j);
+	return code;
+}
+
+static const struct tool_arg file_arg[] = {{"FILE", TOOL_REQUIRED}, {0}};
+static const struct tool_arg serial_arg[] = {{"SERIAL", TOOL_REQUIRED}, {0}};
+
+#define AL(n, s, a, r, m)                                                     \
+	{                                                                     \
+		.name = n, .summary = s, .shared = cli_admin_opts, .args = a, \
+		.run = r, .more = m                                           \
+	}
+const struct tool_cmd allowlist_cmds[] = {
+    AL("import", "add or update devices from a CSV file", file_arg, al_import,
+       "CSV: serial,hw_type,hw_token,group,tags (docs/admin-api.md); the "
+       "server checks it and names the line of a mistake."),
+    AL("list", "every allowlisted device and its state", NULL, al_list, NULL),
+    AL("show", "one entry, as JSON", serial_arg, al_entry, NULL),
+    AL("remove", "take a device off the allowlist", serial_arg, al_entry, NULL),
+    {0},
+};

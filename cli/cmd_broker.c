@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -41,24 +40,6 @@ struct bopts {
 	const char *snapshot, *log, *user;
 	long port, rate, burst;
 };
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: rampart broker-config --data-dir DIR --out FILE\n"
-	           "         [--port 8883] [--bind 127.0.0.1] [--cafile F]"
-	           " [--cert F] [--key F]\n"
-	           "         [--plugin PATH] [--snapshot F] [--log F]"
-	           " [--user mosquitto]\n"
-	           "         [--refusal-rate 20] [--refusal-burst 100]\n"
-	           "  writes a mosquitto.conf with one mutual-TLS listener and"
-	           " the rampart plugin.\n"
-	           "  Defaults from DIR (rampartd's data folder):"
-	           " --cafile DIR/broker/ca.pem (written\n"
-	           "  from DIR/pki/issuing.pem + root.pem), --cert/--key"
-	           " DIR/pki/server.{pem,key},\n"
-	           "  --snapshot DIR/broker/fleet.snapshot, --log"
-	           " DIR/broker/mosquitto.log.\n");
-}
 
 /*
  * Without --plugin: the first rampart_auth.so that exists of, in order,
@@ -245,25 +226,71 @@ static void emit(FILE *f, const struct bopts *o)
 	        o->burst);
 }
 
-int cmd_broker_config(int argc, char **argv)
+const struct tool_opt broker_opts[] = {
+    {.name = "data-dir",
+     .kind = TOOL_PATH,
+     .value = "DIR",
+     .help = "rampartd's data folder (the defaults below come from it)",
+     .flags = TOOL_REQUIRED},
+    {.name = "out",
+     .kind = TOOL_PATH,
+     .value = "FILE",
+     .help = "the mosquitto.conf to write",
+     .flags = TOOL_REQUIRED},
+    {.name = "port",
+     .kind = TOOL_UINT,
+     .help = "the mutual-TLS listener's port (default 8883)",
+     .min = 1,
+     .max = 65535},
+    {.name = "bind",
+     .kind = TOOL_STRING,
+     .value = "ADDR",
+     .help = "the listener's IP address (default 127.0.0.1)"},
+    {.name = "cafile",
+     .kind = TOOL_PATH,
+     .value = "FILE",
+     .help = "CAs devices are checked against (default DIR/broker/ca.pem, "
+             "written from DIR/pki/issuing.pem + root.pem)"},
+    {.name = "cert",
+     .kind = TOOL_PATH,
+     .value = "FILE",
+     .help = "the broker's certificate (default DIR/pki/server.pem)"},
+    {.name = "key",
+     .kind = TOOL_PATH,
+     .value = "FILE",
+     .help = "its key (default DIR/pki/server.key)"},
+    {.name = "plugin",
+     .kind = TOOL_PATH,
+     .value = "PATH",
+     .help = "rampart_auth.so (default: beside this program, then the "
+             "installed one)"},
+    {.name = "snapshot",
+     .kind = TOOL_PATH,
+     .value = "FILE",
+     .help = "the fleet snapshot (default DIR/broker/fleet.snapshot)"},
+    {.name = "log",
+     .kind = TOOL_PATH,
+     .value = "FILE",
+     .help = "Mosquitto's log (default DIR/broker/mosquitto.log)"},
+    {.name = "user",
+     .kind = TOOL_STRING,
+     .value = "USER",
+     .help = "the user Mosquitto runs as (default mosquitto)"},
+    {.name = "refusal-rate",
+     .kind = TOOL_UINT,
+     .help = "refusals reported per second (default 20)",
+     .min = 1,
+     .max = 1000000},
+    {.name = "refusal-burst",
+     .kind = TOOL_UINT,
+     .help = "refusals reported in a burst (default 100)",
+     .min = 1,
+     .max = 1000000},
+    {0},
+};
+
+int cmd_broker_config(const struct tool_ctx *c)
 {
-	static const struct option opts[] = {
-	    {"data-dir", required_argument, NULL, 'd'},
-	    {"out", required_argument, NULL, 'o'},
-	    {"port", required_argument, NULL, 'p'},
-	    {"bind", required_argument, NULL, 'b'},
-	    {"cafile", required_argument, NULL, 'c'},
-	    {"cert", required_argument, NULL, 'C'},
-	    {"key", required_argument, NULL, 'k'},
-	    {"plugin", required_argument, NULL, 'P'},
-	    {"snapshot", required_argument, NULL, 's'},
-	    {"log", required_argument, NULL, 'l'},
-	    {"user", required_argument, NULL, 'u'},
-	    {"refusal-rate", required_argument, NULL, 'r'},
-	    {"refusal-burst", required_argument, NULL, 'B'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct bopts o = {.bind = "127.0.0.1",
 	                  .user = "mosquitto",
 	                  .port = 8883,
@@ -276,77 +303,23 @@ int cmd_broker_config(int argc, char **argv)
 	char *dir = NULL;
 	FILE *f = NULL;
 	size_t tlen = 0;
-	uint64_t v;
-	int c, ret = CLI_ERROR;
+	int ret = CLI_ERROR;
 
-	optind = 1;
-	for (;;) {
-		c = getopt_long(argc, argv, "", opts, NULL);
-		if (c == -1)
-			break;
-		switch (c) {
-		case 'd':
-			o.data_dir = optarg;
-			break;
-		case 'o':
-			o.out = optarg;
-			break;
-		case 'p':
-			if (!cli_uint(optarg, 65535, &v) || v == 0) {
-				fprintf(stderr, "rampart broker-config: bad "
-				                "port\n");
-				return CLI_ERROR;
-			}
-			o.port = (long)v;
-			break;
-		case 'b':
-			o.bind = optarg;
-			break;
-		case 'c':
-			o.cafile = optarg;
-			break;
-		case 'C':
-			o.cert = optarg;
-			break;
-		case 'k':
-			o.key = optarg;
-			break;
-		case 'P':
-			o.plugin = optarg;
-			break;
-		case 's':
-			o.snapshot = optarg;
-			break;
-		case 'l':
-			o.log = optarg;
-			break;
-		case 'u':
-			o.user = optarg;
-			break;
-		case 'r':
-		case 'B':
-			if (!cli_uint(optarg, 1000000, &v) || v == 0) {
-				fprintf(stderr, "rampart broker-config: bad "
-				                "refusal rate or burst\n");
-				return CLI_ERROR;
-			}
-			if (c == 'r')
-				o.rate = (long)v;
-			else
-				o.burst = (long)v;
-			break;
-		case 'h':
-			usage(stdout);
-			return CLI_OK;
-		default:
-			usage(stderr);
-			return CLI_ERROR;
-		}
-	}
-	if (o.data_dir == NULL || o.out == NULL || optind != argc) {
-		usage(stderr);
-		return CLI_ERROR;
-	}
+	o.data_dir = tool_str(c, "data-dir");
+	o.out = tool_str(c, "out");
+	o.port = (long)tool_uint(c, "port", 8883);
+	if (tool_str(c, "bind") != NULL)
+		o.bind = tool_str(c, "bind");
+	o.cafile = tool_str(c, "cafile");
+	o.cert = tool_str(c, "cert");
+	o.key = tool_str(c, "key");
+	o.plugin = tool_str(c, "plugin");
+	o.snapshot = tool_str(c, "snapshot");
+	o.log = tool_str(c, "log");
+	if (tool_str(c, "user") != NULL)
+		o.user = tool_str(c, "user");
+	o.rate = (long)tool_uint(c, "refusal-rate", 20);
+	o.burst = (long)tool_uint(c, "refusal-burst", 100);
 	dir = realpath(o.data_dir, NULL);
 	if (dir == NULL) {
 		fprintf(stderr, "rampart broker-config: %s: %s\n", o.data_dir,
@@ -355,10 +328,8 @@ int cmd_broker_config(int argc, char **argv)
 	}
 	if (inet_pton(AF_INET, o.bind, addr) != 1 &&
 	    inet_pton(AF_INET6, o.bind, addr) != 1) {
-		fprintf(stderr,
-		        "rampart broker-config: --bind wants an IP address, "
-		        "not '%s'\n",
-		        o.bind);
+		ret = tool_usage_error(
+		    c, "--bind wants an IP address, not '%s'", o.bind);
 		goto out;
 	}
 	dflt(bdir, sizeof bdir, dir, "broker");

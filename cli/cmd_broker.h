@@ -3,6 +3,9 @@
 #ifndef RAMPART_CLI_CMD_BROKER_H
 #define RAMPART_CLI_CMD_BROKER_H
 
-int cmd_broker_config(int argc, char **argv);
+#include "cmdline.h"
+
+extern const struct tool_opt broker_opts[];
+int cmd_broker_config(const struct tool_ctx *c);
 
 #endif

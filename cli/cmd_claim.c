@@ -20,21 +20,11 @@
 #include <openssl/x509.h>
 
 #include "admin.h"
+#include "answer.h"
 #include "cli.h"
 #include "human.h"
 #include "rampart/alloc.h"
 #include "rampart/file.h"
-
-static void usage(void)
-{
-	fprintf(stderr, "usage: rampart claim create --group G --expires "
-	                "DURATION --out PREFIX\n"
-	                "       rampart claim list | revoke SERIAL\n"
-	                "       [--server URL --token-file FILE --ca "
-	                "ROOT.pem]\n"
-	                "DURATION: 3600, 90m, 12h, 30d. Writes PREFIX.key "
-	                "(0600) and PREFIX.pem.\n");
-}
 
 /* Write buf to path, which must not exist, with mode (all of it or none). */
 static int write_new(const char *path, const char *buf, size_t len, int mode)
@@ -77,9 +67,12 @@ static char *make_csr(EVP_PKEY *key, const char *group)
 	return out;
 }
 
-static int create(struct admin_opts *o, const char *group, long long life,
-                  const char *prefix)
+static int claim_create(const struct tool_ctx *c)
 {
+	const char *group = tool_str(c, "group"), *prefix = tool_str(c, "out");
+	const char *expires = tool_str(c, "expires");
+	long long life = admin_duration(expires);
+	struct admin_opts o;
 	EVP_PKEY *key = NULL;
 	BIO *b = NULL;
 	char *csr = NULL, *body = NULL, *kdata, keypath[1024], certpath[1024];
@@ -89,12 +82,17 @@ static int create(struct admin_opts *o, const char *group, long long life,
 	long klen;
 	int code = CLI_ERROR;
 
+	cli_admin_opts_get(c, &o);
+	if (life <= 0)
+		return tool_usage_error(c,
+		                        "--expires wants a duration (3600, "
+		                        "90m, 12h, 30d), not '%s'",
+		                        expires);
 	if (snprintf(keypath, sizeof keypath, "%s.key", prefix) >=
 	        (int)sizeof keypath ||
 	    snprintf(certpath, sizeof certpath, "%s.pem", prefix) >=
 	        (int)sizeof certpath) {
-		fprintf(stderr, "rampart: --out too long\n");
-		return CLI_ERROR;
+		return tool_usage_error(c, "--out is too long");
 	}
 	if (access(keypath, F_OK) == 0 || access(certpath, F_OK) == 0) {
 		fprintf(stderr, "rampart: %s or %s exists; not overwriting\n",
@@ -112,8 +110,8 @@ static int create(struct admin_opts *o, const char *group, long long life,
 	body = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	if (body == NULL)
 		goto out;
-	code = admin_call(o, "POST", "/api/v1/claims", "application/json", body,
-	                  strlen(body), &j);
+	code = admin_call(&o, "POST", "/api/v1/claims", "application/json",
+	                  body, strlen(body), &j);
 	if (code != CLI_OK)
 		goto out;
 	code = CLI_ERROR;
@@ -134,11 +132,12 @@ static int create(struct admin_opts *o, const char *group, long long life,
 		unlink(keypath);
 		goto out;
 	}
+	answer_tidy(j); /* the certificate is written: now for a terminal */
 	printf("claim %s for group %s, expires %s\n"
 	       "wrote %s (key, 0600) and %s\n",
-	       json_string_value(json_object_get(j, "serial")), group,
-	       human_time(json_integer_value(json_object_get(j, "not_after")),
-	                  (int64_t)time(NULL), when, sizeof when),
+	       answer_str(j, "serial"), group,
+	       human_time(answer_num(j, "not_after"), (int64_t)time(NULL), when,
+	                  sizeof when),
 	       keypath, certpath);
 	code = CLI_OK;
 out:
@@ -151,12 +150,6 @@ out:
 	return code;
 }
 
-/* "claim list" and "claim revoke SERIAL". */
-static int64_t num(json_t *o, const char *k)
-{
-	return (int64_t)json_integer_value(json_object_get(o, k));
-}
-
 /* claim list, for a person: one row a claim certificate. */
 static void print_claims(json_t *j)
 {
@@ -166,116 +159,110 @@ static void print_claims(json_t *j)
 	int64_t now = (int64_t)time(NULL);
 	size_t k;
 
+	answer_tidy(j);
 	for (k = 0; k < json_array_size(j); k++) {
 		json_t *e = json_array_get(j, k);
 		char exp[64], used[64], uses[24];
-		const char *state = num(e, "revoked_at") > 0     ? "revoked"
-		                    : num(e, "not_after") <= now ? "expired"
-		                                                 : "valid";
+		const char *state = answer_num(e, "revoked_at") > 0 ? "revoked"
+		                    : answer_num(e, "not_after") <= now
+		                        ? "expired"
+		                        : "valid";
 		const char *row[] = {
-		    json_string_value(json_object_get(e, "serial")),
-		    json_string_value(json_object_get(e, "group")),
-		    human_time(num(e, "not_after"), now, exp, sizeof exp),
+		    answer_str(e, "serial"),
+		    answer_str(e, "group"),
+		    human_time(answer_num(e, "not_after"), now, exp,
+		               sizeof exp),
 		    uses,
-		    num(e, "last_used_at") > 0
-		        ? human_time(num(e, "last_used_at"), now, used,
+		    answer_num(e, "last_used_at") > 0
+		        ? human_time(answer_num(e, "last_used_at"), now, used,
 		                     sizeof used)
 		        : "never",
 		    state};
 
-		snprintf(uses, sizeof uses, "%lld", (long long)num(e, "uses"));
+		snprintf(uses, sizeof uses, "%lld", answer_num(e, "uses"));
 		(void)human_table_add(t, row);
 	}
 	human_table_print(t, stdout);
 	human_table_free(t);
 }
 
-static int list_or_revoke(struct admin_opts *o, int argc, char **argv)
+static int claim_list(const struct tool_ctx *c)
 {
-	const char *serial = NULL;
-	char path[128], *s;
+	struct admin_opts o;
 	json_t *j = NULL;
-	int i = 2, r, code;
+	int code;
 
-	while (i < argc) {
-		r = admin_opt(o, argc, argv, &i);
-		if (r < 0)
-			return CLI_ERROR;
-		if (r > 0)
-			continue;
-		if (argv[i][0] == '-' || serial != NULL || argv[1][0] == 'l') {
-			usage();
-			return CLI_ERROR;
-		}
-		serial = argv[i++];
-	}
-	if (argv[1][0] == 'l') {
-		code =
-		    admin_call(o, "GET", "/api/v1/claims", NULL, NULL, 0, &j);
-	} else {
-		if (serial == NULL || strlen(serial) > 40) {
-			usage();
-			return CLI_ERROR;
-		}
-		snprintf(path, sizeof path, "/api/v1/claims/%s/revoke", serial);
-		code = admin_call(o, "POST", path, NULL, NULL, 0, &j);
-	}
-	if (code == CLI_OK && argv[1][0] == 'l' && !o->json) {
+	cli_admin_opts_get(c, &o);
+	code = admin_call(&o, "GET", "/api/v1/claims", NULL, NULL, 0, &j);
+	if (code == CLI_OK && o.json)
+		answer_print_json(j);
+	else if (code == CLI_OK)
 		print_claims(j);
-	} else if (code == CLI_OK && !o->json) {
-		printf("revoked claim %s\n", serial);
-	} else if (code == CLI_OK) {
-		s = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-		if (s != NULL)
-			printf("%s\n", s);
-		free(s);
-	}
 	json_decref(j);
 	return code;
 }
 
-int cmd_claim(int argc, char **argv)
+static int claim_revoke(const struct tool_ctx *c)
 {
+	const char *serial = c->argv[0];
 	struct admin_opts o;
-	const char *group = NULL, *expires = NULL, *prefix = NULL;
-	long long life;
-	int i = 2, r;
+	char path[128];
+	json_t *j = NULL;
+	int code;
 
-	admin_opts_init(&o);
-	if (argc >= 2 &&
-	    (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "revoke") == 0))
-		return list_or_revoke(&o, argc, argv);
-	if (argc < 2 || strcmp(argv[1], "create") != 0) {
-		usage();
-		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? CLI_OK
-		                                                   : CLI_ERROR;
-	}
-	while (i < argc) {
-		r = admin_opt(&o, argc, argv, &i);
-		if (r < 0)
-			return CLI_ERROR;
-		if (r > 0)
-			continue;
-		if (i + 1 < argc && strcmp(argv[i], "--group") == 0)
-			group = argv[i + 1];
-		else if (i + 1 < argc && strcmp(argv[i], "--expires") == 0)
-			expires = argv[i + 1];
-		else if (i + 1 < argc && strcmp(argv[i], "--out") == 0)
-			prefix = argv[i + 1];
-		else {
-			usage();
-			return CLI_ERROR;
-		}
-		i += 2;
-	}
-	if (group == NULL || expires == NULL || prefix == NULL) {
-		usage();
-		return CLI_ERROR;
-	}
-	life = admin_duration(expires);
-	if (life <= 0) {
-		fprintf(stderr, "rampart: bad --expires '%s'\n", expires);
-		return CLI_ERROR;
-	}
-	return create(&o, group, life, prefix);
+	cli_admin_opts_get(c, &o);
+	/* a claim serial is hex (server/api/claims.c) */
+	if (serial[0] == '\0' || strlen(serial) > 40 ||
+	    strspn(serial, "0123456789abcdefABCDEF") != strlen(serial))
+		return tool_usage_error(c,
+		                        "SERIAL wants the claim's serial "
+		                        "(up to 40 hex digits, as 'rampart "
+		                        "claim list' shows), not '%s'",
+		                        serial);
+	snprintf(path, sizeof path, "/api/v1/claims/%s/revoke", serial);
+	code = admin_call(&o, "POST", path, NULL, NULL, 0, &j);
+	if (code == CLI_OK && o.json)
+		answer_print_json(j);
+	else if (code == CLI_OK)
+		printf("revoked claim %s\n", serial);
+	json_decref(j);
+	return code;
 }
+
+static const struct tool_opt create_opts[] = {
+    {.name = "group",
+     .kind = TOOL_STRING,
+     .value = "G",
+     .help = "the device group the claim may enroll into",
+     .flags = TOOL_REQUIRED},
+    {.name = "expires",
+     .kind = TOOL_STRING,
+     .value = "DURATION",
+     .help = "how long it is valid: 3600, 90m, 12h, 30d",
+     .flags = TOOL_REQUIRED},
+    {.name = "out",
+     .kind = TOOL_PATH,
+     .value = "PREFIX",
+     .help = "write PREFIX.key (0600, never overwritten) and PREFIX.pem",
+     .flags = TOOL_REQUIRED},
+    {0},
+};
+static const struct tool_arg serial_arg[] = {{"SERIAL", TOOL_REQUIRED}, {0}};
+
+const struct tool_cmd claim_cmds[] = {
+    {.name = "create",
+     .summary = "a claim key and certificate for a factory",
+     .opts = create_opts,
+     .shared = cli_admin_opts,
+     .run = claim_create},
+    {.name = "list",
+     .summary = "the claim certificates, their uses and state",
+     .shared = cli_admin_opts,
+     .run = claim_list},
+    {.name = "revoke",
+     .summary = "stop a claim certificate from enrolling more devices",
+     .shared = cli_admin_opts,
+     .args = serial_arg,
+     .run = claim_revoke},
+    {0},
+};

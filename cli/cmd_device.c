@@ -14,72 +14,11 @@
 #include <time.h>
 
 #include "admin.h"
+#include "answer.h"
 #include "human.h"
 #include "rampart/alloc.h"
 #include "rampart/encode.h"
 #include "cli.h"
-
-/* JSON_ENSURE_ASCII: a device-supplied U+009B (CSI) or other C1 control
- * reaches the terminal as \u009b, not as a control sequence (jansson
- * escapes the C0 controls itself). */
-static void print_json(json_t *j)
-{
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-
-	if (s != NULL)
-		printf("%s\n", s);
-	free(s);
-}
-
-/*
- * Make every string in j safe for a terminal before it is printed as
- * text: bytes outside printable ASCII (ESC, CR, BS, the UTF-8 of C1
- * controls, ...) and the backslash become \xNN, as in rampartd's log.
- * Device- and operator-supplied strings (firmware version, event detail,
- * quarantine reason, group) could otherwise rewrite the screen.
- */
-static void tidy(json_t *j)
-{
-	const char *k, *s;
-	json_t *v;
-	size_t i, n;
-	char *e;
-
-	if (json_is_object(j)) {
-		json_object_foreach(j, k, v) tidy(v);
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) tidy(v);
-	} else if (json_is_string(j)) {
-		s = json_string_value(j);
-		n = json_string_length(j);
-		for (i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-
-			if (c < 0x20 || c >= 0x7f || c == '\\')
-				break;
-		}
-		if (i == n)
-			return;
-		e = rp_malloc(n * 4 + 1);
-		if (e == NULL)
-			return;
-		(void)rp_escape(e, n * 4 + 1, s, n);
-		json_string_set(j, e);
-		free(e);
-	}
-}
-
-static const char *str(json_t *o, const char *k)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-
-	return v != NULL ? v : "";
-}
-
-static long long num(json_t *o, const char *k)
-{
-	return (long long)json_integer_value(json_object_get(o, k));
-}
 
 /* How long ago the "..._ago" seconds v were, "never" for null. */
 static const char *ago(json_t *v, int64_t now, char *buf, size_t cap)
@@ -102,15 +41,15 @@ static void print_list(json_t *j)
 
 	for (size_t k = 0; k < json_array_size(j); k++) {
 		json_t *e = json_array_get(j, k);
-		const char *fw = str(e, "fw_version");
+		const char *fw = answer_str(e, "fw_version");
 		const char *row[] = {
-		    str(e, "serial"),
-		    str(e, "inventory_state"),
+		    answer_str(e, "serial"),
+		    answer_str(e, "inventory_state"),
 		    json_is_true(json_object_get(e, "online")) ? "online"
 		                                               : "offline",
 		    fw[0] ? fw : "-",
 		    ago(json_object_get(e, "last_seen_ago"), now, b, sizeof b),
-		    str(e, "group")};
+		    answer_str(e, "group")};
 
 		(void)human_table_add(t, row);
 	}
@@ -137,67 +76,72 @@ static void print_show(json_t *j)
 	int64_t now = (int64_t)time(NULL);
 	size_t i;
 
-	printf("device %s\n", str(j, "serial"));
+	printf("device %s\n", answer_str(j, "serial"));
 	printf(
-	    "  state         %s, %s%s%s\n", str(j, "inventory_state"),
+	    "  state         %s, %s%s%s\n", answer_str(j, "inventory_state"),
 	    json_is_true(json_object_get(j, "online")) ? "online" : "offline",
 	    json_is_true(json_object_get(j, "quarantined")) ? "; quarantined: "
 	                                                    : "",
-	    str(j, "quarantine_reason"));
-	printf("  group         %s (hw_type %s%s%s)\n", str(j, "group"),
-	       str(j, "hw_type"), str(j, "tags")[0] ? ", tags " : "",
-	       str(j, "tags"));
+	    answer_str(j, "quarantine_reason"));
+	printf("  group         %s (hw_type %s%s%s)\n", answer_str(j, "group"),
+	       answer_str(j, "hw_type"),
+	       answer_str(j, "tags")[0] ? ", tags " : "",
+	       answer_str(j, "tags"));
 	printf("  last seen     %s\n",
-	       num(j, "last_seen") > 0
-	           ? human_time(num(j, "last_seen"), now, u, sizeof u)
+	       answer_num(j, "last_seen") > 0
+	           ? human_time(answer_num(j, "last_seen"), now, u, sizeof u)
 	           : "never");
 	if (json_is_object(t)) {
-		printf("  firmware      %s\n",
-		       str(t, "fw_version")[0] ? str(t, "fw_version") : "-");
-		printf("  fw sha256     %s\n", str(t, "fw_sha256"));
+		printf("  firmware      %s\n", answer_str(t, "fw_version")[0]
+		                                   ? answer_str(t, "fw_version")
+		                                   : "-");
+		printf("  fw sha256     %s\n", answer_str(t, "fw_sha256"));
 		printf("  telemetry     seq %lld, up %s, cpu %.1f %%, memory "
 		       "%lld of %lld kB free, every %llds\n",
-		       num(t, "seq"),
-		       human_span(num(t, "uptime_s"), u, sizeof u),
-		       (double)num(t, "cpu_permille") / 10.0,
-		       num(t, "mem_avail_kb"), num(t, "mem_total_kb"),
-		       num(t, "interval_s"));
+		       answer_num(t, "seq"),
+		       human_span(answer_num(t, "uptime_s"), u, sizeof u),
+		       (double)answer_num(t, "cpu_permille") / 10.0,
+		       answer_num(t, "mem_avail_kb"),
+		       answer_num(t, "mem_total_kb"),
+		       answer_num(t, "interval_s"));
 		printf("  ports        ");
 		print_ports("tcp", json_object_get(t, "tcp"));
 		print_ports(" udp", json_object_get(t, "udp"));
 		printf("\n");
 		printf("  agent         %lld messages sent, %lld dropped "
 		       "offline; event log %lld records, head %s\n",
-		       num(t, "msgs_sent"), num(t, "dropped"),
-		       num(t, "log_seq"),
-		       str(t, "log_head")[0] ? str(t, "log_head") : "-");
+		       answer_num(t, "msgs_sent"), answer_num(t, "dropped"),
+		       answer_num(t, "log_seq"),
+		       answer_str(t, "log_head")[0] ? answer_str(t, "log_head")
+		                                    : "-");
 	} else {
 		printf("  telemetry     none yet\n");
 	}
 	if (json_is_object(c))
 		printf("  received      %lld telemetry, %lld events, %lld "
 		       "command results; %lld rejected (malformed)\n",
-		       num(c, "telemetry"), num(c, "events"), num(c, "results"),
-		       num(c, "rejected"));
+		       answer_num(c, "telemetry"), answer_num(c, "events"),
+		       answer_num(c, "results"), answer_num(c, "rejected"));
 	a = json_object_get(j, "certificates");
 	printf("  certificates  %zu\n", json_array_size(a));
 	for (i = 0; i < json_array_size(a); i++) {
 		json_t *e = json_array_get(a, i);
 
-		printf("    %s until %s%s%s\n", str(e, "serial"),
-		       human_time(num(e, "not_after"), now, u, sizeof u),
-		       num(e, "revoked_at") ? ", revoked: " : "",
-		       str(e, "reason"));
+		printf("    %s until %s%s%s\n", answer_str(e, "serial"),
+		       human_time(answer_num(e, "not_after"), now, u, sizeof u),
+		       answer_num(e, "revoked_at") ? ", revoked: " : "",
+		       answer_str(e, "reason"));
 	}
 	a = json_object_get(j, "events");
 	printf("  events        %zu newest\n", json_array_size(a));
 	for (i = 0; i < json_array_size(a); i++) {
 		json_t *e = json_array_get(a, i);
 
-		printf("    %s  %-8s %-14s x%lld  %s\n",
-		       human_time(num(e, "received_at"), now, u, sizeof u),
-		       str(e, "severity"), str(e, "type"), num(e, "count"),
-		       str(e, "detail"));
+		printf(
+		    "    %s  %-8s %-14s x%lld  %s\n",
+		    human_time(answer_num(e, "received_at"), now, u, sizeof u),
+		    answer_str(e, "severity"), answer_str(e, "type"),
+		    answer_num(e, "count"), answer_str(e, "detail"));
 	}
 	a = json_object_get(j, "commands");
 	printf("  commands      %zu newest\n", json_array_size(a));
@@ -206,11 +150,11 @@ static void print_show(json_t *j)
 		json_t *r = json_object_get(e, "result");
 
 		printf("    %s  %s %s: %s%s%s\n",
-		       human_time(num(e, "issued_at"), now, u, sizeof u),
-		       str(e, "type"), str(e, "id"),
-		       r ? str(r, "status") : "no result yet",
-		       r && str(r, "detail")[0] ? " " : "",
-		       r ? str(r, "detail") : "");
+		       human_time(answer_num(e, "issued_at"), now, u, sizeof u),
+		       answer_str(e, "type"), answer_str(e, "id"),
+		       r ? answer_str(r, "status") : "no result yet",
+		       r && answer_str(r, "detail")[0] ? " " : "",
+		       r ? answer_str(r, "detail") : "");
 	}
 }
 
@@ -228,12 +172,13 @@ static void print_refusals(json_t *j)
 		json_t *e = json_array_get(a, k);
 		char at[64];
 		const char *row[] = {
-		    human_time(num(e, "at"), now, at, sizeof at),
-		    str(e, "route"),
-		    str(e, "peer"),
-		    str(e, "subject")[0] ? str(e, "subject") : "-",
-		    str(e, "reason"),
-		    str(e, "detail")};
+		    human_time(answer_num(e, "at"), now, at, sizeof at),
+		    answer_str(e, "route"),
+		    answer_str(e, "peer"),
+		    answer_str(e, "subject")[0] ? answer_str(e, "subject")
+		                                : "-",
+		    answer_str(e, "reason"),
+		    answer_str(e, "detail")};
 
 		(void)human_table_add(t, row);
 	}
@@ -251,7 +196,8 @@ static void print_action(const char *sub, const char *id, json_t *j)
 	if (json_is_array(rev)) {
 		printf("%s %s: %zu certificate%s revoked (%s)", sub, id,
 		       json_array_size(rev),
-		       json_array_size(rev) == 1 ? "" : "s", str(j, "reason"));
+		       json_array_size(rev) == 1 ? "" : "s",
+		       answer_str(j, "reason"));
 		for (i = 0; i < json_array_size(rev); i++)
 			printf("%s%s", i ? ", " : ": ",
 			       json_string_value(json_array_get(rev, i)));
@@ -265,16 +211,17 @@ static void print_action(const char *sub, const char *id, json_t *j)
 	if (strcmp(sub, "quarantine") == 0)
 		printf("%s quarantined: %s (events only; commands still reach "
 		       "it)\n",
-		       id, str(j, "quarantine_reason"));
+		       id, answer_str(j, "quarantine_reason"));
 	else if (strcmp(sub, "release") == 0)
-		printf("%s released: %s\n", id, str(j, "inventory_state"));
+		printf("%s released: %s\n", id,
+		       answer_str(j, "inventory_state"));
 	else if (strcmp(sub, "reprovision") == 0)
 		printf("%s may enroll once more (now %s)\n", id,
-		       str(j, "inventory_state"));
+		       answer_str(j, "inventory_state"));
 	else if (strcmp(sub, "renew") == 0)
 		printf("%s must renew its certificate at its next connection "
 		       "(now %s)\n",
-		       id, str(j, "inventory_state"));
+		       id, answer_str(j, "inventory_state"));
 	else
 		printf("%s %s: done\n", sub, id);
 }
@@ -287,7 +234,7 @@ static json_t *result_of(json_t *show, const char *cid)
 	for (size_t i = 0; i < json_array_size(a); i++) {
 		json_t *e = json_array_get(a, i);
 
-		if (strcmp(str(e, "id"), cid) == 0)
+		if (strcmp(answer_str(e, "id"), cid) == 0)
 			return json_object_get(e, "result");
 	}
 	return NULL;
@@ -305,11 +252,11 @@ static int ping(const struct admin_opts *o, const char *id, int wait)
 	code = admin_call(o, "POST", path, NULL, NULL, 0, &j);
 	if (code != CLI_OK || wait <= 0) {
 		if (code == CLI_OK && o->json)
-			print_json(j);
+			answer_print_json(j);
 		else if (code == CLI_OK)
 			printf("ping %s sent to %s (add --wait SECONDS to wait "
 			       "for the answer)\n",
-			       str(j, "command"), id);
+			       answer_str(j, "command"), id);
 		goto out;
 	}
 	snprintf(path, sizeof path, "/api/v1/devices/%s", id);
@@ -319,13 +266,14 @@ static int ping(const struct admin_opts *o, const char *id, int wait)
 		code = admin_call(o, "GET", path, NULL, NULL, 0, &show);
 		if (code != CLI_OK)
 			goto out;
-		r = result_of(show, str(j, "command"));
+		r = result_of(show, answer_str(j, "command"));
 		if (r != NULL) {
-			tidy(r);
-			printf("%s: %s %s\n", id, str(r, "status"),
-			       str(r, "detail"));
-			code = strcmp(str(r, "status"), "ok") == 0 ? CLI_OK
-			                                           : CLI_NO;
+			answer_tidy(r);
+			printf("%s: %s %s\n", id, answer_str(r, "status"),
+			       answer_str(r, "detail"));
+			code = strcmp(answer_str(r, "status"), "ok") == 0
+			           ? CLI_OK
+			           : CLI_NO;
 			goto out;
 		}
 		if ((long long)time(NULL) >= end) {
@@ -482,7 +430,7 @@ static int device_run(const struct tool_ctx *c)
 		code =
 		    admin_call(&o, "GET", "/api/v1/devices", NULL, NULL, 0, &j);
 		if (code == CLI_OK && o.json)
-			print_json(j);
+			answer_print_json(j);
 		else if (code == CLI_OK) {
 			print_list(j); /* the table escapes its cells */
 		}
@@ -496,7 +444,7 @@ static int device_run(const struct tool_ctx *c)
 		code =
 		    admin_call(&o, "GET", "/api/v1/ingest", NULL, NULL, 0, &j);
 		if (code == CLI_OK)
-			print_json(j);
+			answer_print_json(j);
 		goto out;
 	}
 	if (strcmp(sub, "refusals") == 0 && id == NULL) {
@@ -504,7 +452,7 @@ static int device_run(const struct tool_ctx *c)
 		         (int)limit);
 		code = admin_call(&o, "GET", path, NULL, NULL, 0, &j);
 		if (code == CLI_OK && o.json)
-			print_json(j);
+			answer_print_json(j);
 		else if (code == CLI_OK)
 			print_refusals(j);
 		goto out;
@@ -518,10 +466,10 @@ static int device_run(const struct tool_ctx *c)
 		snprintf(path, sizeof path, "/api/v1/devices/%s", id);
 		code = admin_call(&o, "GET", path, NULL, NULL, 0, &j);
 		if (code == CLI_OK && !o.json) {
-			tidy(j);
+			answer_tidy(j);
 			print_show(j);
 		} else if (code == CLI_OK)
-			print_json(j);
+			answer_print_json(j);
 		goto out;
 	} else if (strcmp(sub, "ping") == 0) {
 		code = ping(&o, id, (int)wait);
@@ -560,9 +508,9 @@ static int device_run(const struct tool_ctx *c)
 		goto out;
 	}
 	if (code == CLI_OK && o.json)
-		print_json(j);
+		answer_print_json(j);
 	else if (code == CLI_OK) {
-		tidy(j);
+		answer_tidy(j);
 		print_action(sub, id, j);
 	}
 out:

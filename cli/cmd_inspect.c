@@ -5,7 +5,6 @@
  * signature is verified here (that is rampart verify).
  */
 #define _POSIX_C_SOURCE 200809L
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,12 +25,6 @@ static const char *build_time(uint64_t t)
 	if (t == 0 || t > INT64_MAX)
 		return "-";
 	return human_time((int64_t)t, (int64_t)time(NULL), buf, sizeof buf);
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: rampart inspect [--json] IMAGE|KEYSET\n"
-	           "exit: 0 well-formed, 1 malformed, 2 could not read\n");
 }
 
 /* Fill rep's signature list from the (scanned) section at off. */
@@ -92,46 +85,29 @@ static int inspect_keyset(const char *path, bool json)
 	                                             : icli_exit(rc);
 }
 
-int cmd_inspect(int argc, char **argv)
+const struct tool_opt inspect_opts[] = {
+    {.name = "json", .kind = TOOL_FLAG, .help = "one JSON object"},
+    {0},
+};
+const struct tool_arg inspect_args[] = {{"IMAGE|KEYSET", TOOL_REQUIRED}, {0}};
+
+int cmd_inspect(const struct tool_ctx *c)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct rp_image_src src = {0};
 	struct rp_image_report rep;
 	uint8_t hdr[RP_IMAGE_HDR_SIZE];
 	struct rp_image_hdr *h = &rep.hdr;
-	const char *path;
+	const char *path = c->argv[0];
 	uint64_t end = 0;
 	size_t n;
-	bool json = false;
-	int c, ret;
+	bool json = tool_flag(c, "json");
+	int ret;
 	rp_err rc;
 
 	memset(&rep, 0, sizeof rep);
-	optind = 1;
-	for (;;) {
-		c = getopt_long(argc, argv, "", opts, NULL);
-		if (c == -1)
-			break;
-		if (c == 'j') {
-			json = true;
-		} else {
-			usage(c == 'h' ? stdout : stderr);
-			return c == 'h' ? CLI_OK : CLI_ERROR;
-		}
-	}
-	if (argc - optind != 1) {
-		usage(stderr);
-		return CLI_ERROR;
-	}
-	path = argv[optind];
 	rc = rp_image_src_file_open(&src, path);
 	if (rc != RP_OK) {
-		fprintf(stderr, "rampart inspect: %s: %s\n", path,
-		        rp_strerror(rc));
+		fprintf(stderr, "%s: %s: %s\n", c->path, path, rp_strerror(rc));
 		return CLI_ERROR;
 	}
 	n = src.size < sizeof hdr ? (size_t)src.size : sizeof hdr;

@@ -5,7 +5,6 @@
  * the public key and its key id.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,70 +13,39 @@
 #include "rampart/mem.h"
 #include "rampart/sign.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: rampart keygen --alg ed25519|p256 --out KEY "
-	           "[--passphrase-file FILE]\n"
-	           "  writes KEY (PEM PKCS#8, mode 0600; encrypted when a "
-	           "passphrase is given)\n"
-	           "  and KEY.pub, and prints the public key and its key "
-	           "id\n");
-}
+static const char *const algs[] = {"ed25519", "p256", NULL};
 
-int cmd_keygen(int argc, char **argv)
+const struct tool_opt keygen_opts[] = {
+    {.name = "alg",
+     .kind = TOOL_ENUM,
+     .value = "ALG",
+     .help = "the signature algorithm",
+     .flags = TOOL_REQUIRED,
+     .words = algs},
+    {.name = "out",
+     .kind = TOOL_PATH,
+     .value = "KEY",
+     .help = "the private key's file (KEY.pub beside it)",
+     .flags = TOOL_REQUIRED},
+    {.name = "passphrase-file",
+     .kind = TOOL_PATH,
+     .value = "FILE",
+     .help = "encrypt the private key with the first line of FILE"},
+    {0},
+};
+
+int cmd_keygen(const struct tool_ctx *c)
 {
-	static const struct option opts[] = {
-	    {"alg", required_argument, NULL, 'a'},
-	    {"out", required_argument, NULL, 'o'},
-	    {"passphrase-file", required_argument, NULL, 'p'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *alg = NULL, *out = NULL, *passfile = NULL;
+	const char *alg = tool_str(c, "alg"), *out = tool_str(c, "out");
+	const char *passfile = tool_str(c, "passphrase-file");
 	struct rp_pubkey pub;
 	char *pass = NULL;
 	uint8_t a;
-	int c, ret = CLI_ERROR;
+	int ret = CLI_ERROR;
 	rp_err rc;
 
-	optind = 1;
-	for (;;) {
-		c = getopt_long(argc, argv, "", opts, NULL);
-		if (c == -1)
-			break;
-		switch (c) {
-		case 'a':
-			alg = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'p':
-			passfile = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return CLI_OK;
-		default:
-			usage(stderr);
-			return CLI_ERROR;
-		}
-	}
-	if (alg == NULL || out == NULL || optind != argc) {
-		usage(stderr);
-		return CLI_ERROR;
-	}
-	if (strcmp(alg, "ed25519") == 0) {
-		a = RP_ALG_ED25519;
-	} else if (strcmp(alg, "p256") == 0) {
-		a = RP_ALG_P256_SHA256;
-	} else {
-		fprintf(stderr,
-		        "rampart keygen: unknown algorithm '%s' "
-		        "(ed25519 or p256)\n",
-		        alg);
-		return CLI_ERROR;
-	}
+	/* the table admits only the words of algs[] */
+	a = strcmp(alg, "ed25519") == 0 ? RP_ALG_ED25519 : RP_ALG_P256_SHA256;
 	if (passfile != NULL) {
 		rc = icli_read_passphrase(passfile, &pass);
 		if (rc != RP_OK) {
@@ -108,54 +76,29 @@ out:
 	return ret;
 }
 
-static void pubkey_usage(FILE *f)
-{
-	fprintf(f, "usage: rampart pubkey KEY|pkcs11:URI [--passphrase-file F] "
-	           "[--out PUB]\n"
-	           "  prints the public key and key id of a signing key "
-	           "(e.g. one inside an HSM)\n"
-	           "  and writes it as PEM to PUB\n");
-}
+const struct tool_opt pubkey_opts[] = {
+    {.name = "out",
+     .kind = TOOL_PATH,
+     .value = "PUB",
+     .help = "also write the public key as PEM to PUB"},
+    {.name = "passphrase-file",
+     .kind = TOOL_PATH,
+     .value = "FILE",
+     .help = "the key file's passphrase (its first line)"},
+    {0},
+};
+const struct tool_arg pubkey_args[] = {{"KEY|pkcs11:URI", TOOL_REQUIRED}, {0}};
 
-int cmd_pubkey(int argc, char **argv)
+int cmd_pubkey(const struct tool_ctx *c)
 {
-	static const struct option opts[] = {
-	    {"out", required_argument, NULL, 'o'},
-	    {"passphrase-file", required_argument, NULL, 'p'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *out = NULL, *passfile = NULL;
+	const char *out = tool_str(c, "out");
+	const char *passfile = tool_str(c, "passphrase-file");
 	const struct rp_pubkey *pub;
 	rp_signer *s = NULL;
 	char *pass = NULL;
-	int c, ret = CLI_ERROR;
+	int ret = CLI_ERROR;
 	rp_err rc;
 
-	optind = 1;
-	for (;;) {
-		c = getopt_long(argc, argv, "", opts, NULL);
-		if (c == -1)
-			break;
-		switch (c) {
-		case 'o':
-			out = optarg;
-			break;
-		case 'p':
-			passfile = optarg;
-			break;
-		case 'h':
-			pubkey_usage(stdout);
-			return CLI_OK;
-		default:
-			pubkey_usage(stderr);
-			return CLI_ERROR;
-		}
-	}
-	if (argc - optind != 1) {
-		pubkey_usage(stderr);
-		return CLI_ERROR;
-	}
 	if (passfile != NULL) {
 		rc = icli_read_passphrase(passfile, &pass);
 		if (rc != RP_OK) {
@@ -164,7 +107,7 @@ int cmd_pubkey(int argc, char **argv)
 			goto out;
 		}
 	}
-	rc = rp_signer_open(argv[optind], pass, &s);
+	rc = rp_signer_open(c->argv[0], pass, &s);
 	if (rc != RP_OK) {
 		fprintf(stderr, "rampart pubkey: %s (%s)\n", rp_strerror(rc),
 		        rp_errname(rc));

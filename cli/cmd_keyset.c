@@ -7,7 +7,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,25 +19,6 @@
 #include "rampart/file.h"
 #include "rampart/mem.h"
 #include "rampart/sign.h"
-
-static void usage(FILE *f)
-{
-	fprintf(
-	    f, "usage: rampart keyset create --pub PUBKEYS [--pub ...] "
-	       "--threshold K\n"
-	       "           [--epoch E] [--prev CURRENT] [--revoke KEYID|PUBKEY "
-	       "...]\n"
-	       "           --key KEY|pkcs11:URI [--key ...] "
-	       "[--passphrase-file F] OUT\n"
-	       "       rampart keyset sign --key KEY|pkcs11:URI [--key ...] "
-	       "[--passphrase-file F] IN [OUT]\n"
-	       "       rampart keyset verify [--current CURRENT] [--json] "
-	       "NEW\n"
-	       "       rampart keyset show [--json] FILE\n"
-	       "create/sign sign with the CURRENT set's keys; verify exits 0 "
-	       "if NEW would be\naccepted over CURRENT (or, without "
-	       "--current, is validly self-signed), 1 if not.\n");
-}
 
 static rp_err load_set(const char *path, struct rp_keyset *ks, uint8_t **buf,
                        size_t *len)
@@ -53,20 +33,26 @@ static rp_err load_set(const char *path, struct rp_keyset *ks, uint8_t **buf,
 	return rc;
 }
 
-static rp_err open_signers(const char **spec, size_t n, const char *passfile,
-                           rp_signer **s)
+/* The --key signers (at most RP_IMAGE_MAX_SIGS: checked by the caller),
+ * unlocked with --passphrase-file. OUT: s[i], each freed by the caller. */
+static rp_err open_signers(const struct tool_ctx *c, rp_signer **s)
 {
+	const char *passfile = tool_str(c, "passphrase-file");
+	size_t n = tool_count(c, "key"), i;
 	char *pass = NULL;
-	size_t i;
 	rp_err rc = RP_OK;
 
-	if (passfile != NULL)
+	if (passfile != NULL) {
 		rc = icli_read_passphrase(passfile, &pass);
-	for (i = 0; i < n && rc == RP_OK; i++) {
-		rc = rp_signer_open(spec[i], pass, &s[i]);
 		if (rc != RP_OK)
-			fprintf(stderr, "rampart keyset: key %s: %s\n", spec[i],
+			fprintf(stderr, "%s: %s: %s\n", c->path, passfile,
 			        rp_strerror(rc));
+	}
+	for (i = 0; i < n && rc == RP_OK; i++) {
+		rc = rp_signer_open(tool_nth(c, "key", i), pass, &s[i]);
+		if (rc != RP_OK)
+			fprintf(stderr, "%s: --key %s: %s\n", c->path,
+			        tool_nth(c, "key", i), rp_strerror(rc));
 	}
 	if (pass != NULL)
 		rp_secret_free(pass);
@@ -101,104 +87,36 @@ static rp_err add_revoked(struct rp_keyset *ks, const char *arg)
 	return rc;
 }
 
-static const struct option opts[] = {
-    {"pub", required_argument, NULL, 'u'},
-    {"threshold", required_argument, NULL, 'k'},
-    {"epoch", required_argument, NULL, 'e'},
-    {"prev", required_argument, NULL, 'P'},
-    {"current", required_argument, NULL, 'P'},
-    {"revoke", required_argument, NULL, 'r'},
-    {"key", required_argument, NULL, 'K'},
-    {"passphrase-file", required_argument, NULL, 'p'},
-    {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-struct args {
-	const char *pub[RP_KEYSET_MAX_KEYS], *rev[RP_KEYSET_MAX_REVOKED];
-	const char *key[RP_IMAGE_MAX_SIGS];
-	size_t npub, nrev, nkey;
-	const char *prev, *passfile;
-	uint64_t threshold, epoch;
-	bool has_epoch, json;
-};
-
-/* Parse options into a; false on a usage error. */
-static bool parse(int argc, char **argv, struct args *a)
+/* At most max of option name (the table has no count limit). */
+static bool within(const struct tool_ctx *c, const char *name, size_t max)
 {
-	int c;
-
-	memset(a, 0, sizeof *a);
-	optind = 1;
-	for (;;) {
-		c = getopt_long(argc, argv, "", opts, NULL);
-		if (c == -1)
-			break;
-		switch (c) {
-		case 'u':
-			if (a->npub == RP_KEYSET_MAX_KEYS)
-				return false;
-			a->pub[a->npub++] = optarg;
-			break;
-		case 'r':
-			if (a->nrev == RP_KEYSET_MAX_REVOKED)
-				return false;
-			a->rev[a->nrev++] = optarg;
-			break;
-		case 'K':
-			if (a->nkey == RP_IMAGE_MAX_SIGS)
-				return false;
-			a->key[a->nkey++] = optarg;
-			break;
-		case 'k':
-			if (!cli_uint(optarg, RP_KEYSET_MAX_KEYS,
-			              &a->threshold))
-				return false;
-			break;
-		case 'e':
-			if (!cli_uint(optarg, UINT32_MAX, &a->epoch))
-				return false;
-			a->has_epoch = true;
-			break;
-		case 'P':
-			a->prev = optarg;
-			break;
-		case 'p':
-			a->passfile = optarg;
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		default:
-			return false;
-		}
-	}
-	return true;
+	if (tool_count(c, name) <= max)
+		return true;
+	tool_usage_error(c, "at most %zu --%s", max, name);
+	return false;
 }
 
-static int ks_create(int argc, char **argv)
+static int ks_create(const struct tool_ctx *c)
 {
+	const char *prev_path = tool_str(c, "prev"), *dst = c->argv[0];
+	size_t npub = tool_count(c, "pub"), nrev = tool_count(c, "revoke");
+	size_t nkey = tool_count(c, "key");
 	static struct rp_keyset ks, prev;
 	struct rp_pubkey pk[RP_KEYSET_MAX_KEYS];
 	rp_signer *s[RP_IMAGE_MAX_SIGS] = {0};
 	struct rp_image_report rep;
 	uint8_t out[RP_KEYSET_MAX_SIZE], *pbuf = NULL;
 	size_t n, i, j, outlen = 0, plen;
-	struct args a;
 	int ret = CLI_ERROR;
 	rp_err rc = RP_OK;
 
 	memset(&ks, 0, sizeof ks);
-	if (!parse(argc, argv, &a) || a.npub == 0 || a.nkey == 0 ||
-	    a.threshold == 0 || argc - optind != 1) {
-		usage(stderr);
+	if (!within(c, "key", RP_IMAGE_MAX_SIGS))
 		goto out;
-	}
-	if (a.prev != NULL) {
-		rc = load_set(a.prev, &prev, &pbuf, &plen);
+	if (prev_path != NULL) {
+		rc = load_set(prev_path, &prev, &pbuf, &plen);
 		if (rc != RP_OK) {
-			fprintf(stderr, "rampart keyset: %s: %s\n", a.prev,
+			fprintf(stderr, "rampart keyset: %s: %s\n", prev_path,
 			        rp_strerror(rc));
 			goto out;
 		}
@@ -207,10 +125,11 @@ static int ks_create(int argc, char **argv)
 		memcpy(ks.revoked, prev.revoked, sizeof ks.revoked);
 		ks.epoch = prev.epoch + 1;
 	}
-	if (a.has_epoch)
-		ks.epoch = (uint32_t)a.epoch;
-	for (i = 0; i < a.npub; i++) {
-		rc = rp_pubkey_load_pem(a.pub[i], pk, RP_KEYSET_MAX_KEYS, &n);
+	if (tool_count(c, "epoch") > 0)
+		ks.epoch = (uint32_t)tool_uint(c, "epoch", 0);
+	for (i = 0; i < npub; i++) {
+		rc = rp_pubkey_load_pem(tool_nth(c, "pub", i), pk,
+		                        RP_KEYSET_MAX_KEYS, &n);
 		for (j = 0; rc == RP_OK && j < n; j++) {
 			if (ks.nkeys == RP_KEYSET_MAX_KEYS)
 				rc = RP_E_TOO_BIG;
@@ -218,20 +137,20 @@ static int ks_create(int argc, char **argv)
 				ks.keys[ks.nkeys++] = pk[j];
 		}
 		if (rc != RP_OK) {
-			fprintf(stderr, "rampart keyset: %s: %s\n", a.pub[i],
-			        rp_strerror(rc));
+			fprintf(stderr, "%s: --pub %s: %s\n", c->path,
+			        tool_nth(c, "pub", i), rp_strerror(rc));
 			goto out;
 		}
 	}
-	for (i = 0; i < a.nrev; i++) {
-		rc = add_revoked(&ks, a.rev[i]);
+	for (i = 0; i < nrev; i++) {
+		rc = add_revoked(&ks, tool_nth(c, "revoke", i));
 		if (rc != RP_OK) {
-			fprintf(stderr, "rampart keyset: --revoke %s: %s\n",
-			        a.rev[i], rp_strerror(rc));
+			fprintf(stderr, "%s: --revoke %s: %s\n", c->path,
+			        tool_nth(c, "revoke", i), rp_strerror(rc));
 			goto out;
 		}
 	}
-	ks.threshold = (uint8_t)a.threshold;
+	ks.threshold = (uint8_t)tool_uint(c, "threshold", 1);
 	rc = rp_keyset_check(&ks);
 	if (rc != RP_OK) {
 		fprintf(stderr, "rampart keyset: invalid set (threshold above "
@@ -239,30 +158,29 @@ static int ks_create(int argc, char **argv)
 		                "trusted key also revoked)\n");
 		goto out;
 	}
-	rc = open_signers(a.key, a.nkey, a.passfile, s);
+	rc = open_signers(c, s);
 	if (rc != RP_OK)
 		goto out;
-	rc = rp_keyset_sign(&ks, s, a.nkey, out, sizeof out, &outlen);
+	rc = rp_keyset_sign(&ks, s, nkey, out, sizeof out, &outlen);
 	if (rc == RP_OK)
-		rc = rp_file_write_atomic(argv[optind], out, outlen, 0644);
+		rc = rp_file_write_atomic(dst, out, outlen, 0644);
 	if (rc != RP_OK) {
-		fprintf(stderr, "rampart keyset: %s: %s\n", argv[optind],
-		        rp_strerror(rc));
+		fprintf(stderr, "%s: %s: %s\n", c->path, dst, rp_strerror(rc));
 		goto out;
 	}
-	printf("wrote %s (%zu bytes)\n", argv[optind], outlen);
+	printf("wrote %s (%zu bytes)\n", dst, outlen);
 	icli_print_keyset(stdout, &ks, false);
-	if (a.prev != NULL) {
+	if (prev_path != NULL) {
 		rc = rp_keyset_accept(&prev, out, outlen, rp_crypto_host(), &ks,
 		                      &rep);
 		if (rc == RP_OK)
-			printf("accepted over %s (epoch %u)\n", a.prev,
+			printf("accepted over %s (epoch %u)\n", prev_path,
 			       prev.epoch);
 		else
 			printf("not yet accepted over %s: %s (%u valid of %u "
 			       "required; co-sign with 'rampart keyset "
 			       "sign')\n",
-			       a.prev, rp_strerror(rc), rep.nvalid,
+			       prev_path, rp_strerror(rc), rep.nvalid,
 			       prev.threshold);
 	}
 	ret = CLI_OK;
@@ -273,44 +191,37 @@ out:
 	return ret;
 }
 
-static int ks_sign(int argc, char **argv)
+static int ks_sign(const struct tool_ctx *c)
 {
 	static struct rp_keyset ks;
 	rp_signer *s[RP_IMAGE_MAX_SIGS] = {0};
 	uint8_t out[RP_KEYSET_MAX_SIZE], *buf = NULL;
-	size_t len = 0, i;
-	const char *dst;
-	struct args a;
+	size_t len = 0, i, nkey = tool_count(c, "key");
+	const char *in = c->argv[0], *dst = c->argc > 1 ? c->argv[1] : in;
 	int ret = CLI_ERROR;
 	rp_err rc;
 
-	if (!parse(argc, argv, &a) || a.nkey == 0 || argc - optind < 1 ||
-	    argc - optind > 2) {
-		usage(stderr);
+	if (!within(c, "key", RP_IMAGE_MAX_SIGS))
 		goto out;
-	}
-	dst = argc - optind == 2 ? argv[optind + 1] : argv[optind];
-	rc = load_set(argv[optind], &ks, &buf, &len);
+	rc = load_set(in, &ks, &buf, &len);
 	if (rc != RP_OK) {
-		fprintf(stderr, "rampart keyset: %s: %s\n", argv[optind],
-		        rp_strerror(rc));
+		fprintf(stderr, "%s: %s: %s\n", c->path, in, rp_strerror(rc));
 		ret = icli_exit(rc);
 		goto out;
 	}
 	memcpy(out, buf, len);
-	rc = open_signers(a.key, a.nkey, a.passfile, s);
+	rc = open_signers(c, s);
 	if (rc != RP_OK)
 		goto out;
-	rc = rp_keyset_cosign(out, &len, sizeof out, s, a.nkey);
+	rc = rp_keyset_cosign(out, &len, sizeof out, s, nkey);
 	if (rc == RP_OK)
 		rc = rp_file_write_atomic(dst, out, len, 0644);
 	if (rc != RP_OK) {
-		fprintf(stderr, "rampart keyset: %s: %s\n", dst,
-		        rp_strerror(rc));
+		fprintf(stderr, "%s: %s: %s\n", c->path, dst, rp_strerror(rc));
 		goto out;
 	}
 	printf("wrote %s (%zu bytes, %zu signature(s) added)\n", dst, len,
-	       a.nkey);
+	       nkey);
 	ret = CLI_OK;
 out:
 	for (i = 0; i < RP_IMAGE_MAX_SIGS; i++)
@@ -319,38 +230,34 @@ out:
 	return ret;
 }
 
-static int ks_verify(int argc, char **argv)
+static int ks_verify(const struct tool_ctx *c)
 {
 	static struct rp_keyset cur, next;
 	struct rp_image_report rep;
 	uint8_t *cbuf = NULL, *buf = NULL;
 	size_t clen, len = 0;
-	struct args a;
+	const char *cur_path = tool_str(c, "current"), *path = c->argv[0];
 	int ret = CLI_ERROR;
 	rp_err rc;
 
 	memset(&rep, 0, sizeof rep);
-	if (!parse(argc, argv, &a) || argc - optind != 1) {
-		usage(stderr);
-		goto out;
-	}
-	if (a.prev != NULL) {
-		rc = load_set(a.prev, &cur, &cbuf, &clen);
+	if (cur_path != NULL) {
+		rc = load_set(cur_path, &cur, &cbuf, &clen);
 		if (rc != RP_OK) {
-			fprintf(stderr, "rampart keyset: --current %s: %s\n",
-			        a.prev, rp_strerror(rc));
+			fprintf(stderr, "%s: --current %s: %s\n", c->path,
+			        cur_path, rp_strerror(rc));
 			goto out; /* no trusted set: cannot decide */
 		}
 	}
-	rc = icli_read_file(argv[optind], RP_KEYSET_MAX_SIZE, &buf, &len);
+	rc = icli_read_file(path, RP_KEYSET_MAX_SIZE, &buf, &len);
 	if (rc == RP_E_TOO_BIG)
 		rc = RP_E_KEYSET;
 	if (rc == RP_OK)
-		rc = rp_keyset_accept(a.prev != NULL ? &cur : NULL, buf, len,
+		rc = rp_keyset_accept(cur_path != NULL ? &cur : NULL, buf, len,
 		                      rp_crypto_host(), &next, &rep);
-	if (a.json) {
+	if (tool_flag(c, "json")) {
 		printf("{\"file\":");
-		icli_json_str(stdout, argv[optind]);
+		icli_json_str(stdout, path);
 		printf(",\"accepted\":%s,\"error\":\"%s\",\"message\":",
 		       rc == RP_OK ? "true" : "false", rp_errname(rc));
 		icli_json_str(stdout, rp_strerror(rc));
@@ -364,11 +271,10 @@ static int ks_verify(int argc, char **argv)
 	} else {
 		icli_print_sigs(stdout, &rep, false);
 		if (rc == RP_OK)
-			printf("%s: accepted (epoch %u)\n", argv[optind],
-			       next.epoch);
+			printf("%s: accepted (epoch %u)\n", path, next.epoch);
 		else
-			printf("%s: refused: %s (%s)\n", argv[optind],
-			       rp_strerror(rc), rp_errname(rc));
+			printf("%s: refused: %s (%s)\n", path, rp_strerror(rc),
+			       rp_errname(rc));
 	}
 	ret = icli_exit(rc);
 out:
@@ -377,24 +283,83 @@ out:
 	return ret;
 }
 
-int cmd_keyset(int argc, char **argv)
-{
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_ERROR : CLI_OK;
-	}
-	if (strcmp(argv[1], "create") == 0)
-		return ks_create(argc - 1, argv + 1);
-	if (strcmp(argv[1], "sign") == 0)
-		return ks_sign(argc - 1, argv + 1);
-	if (strcmp(argv[1], "verify") == 0)
-		return ks_verify(argc - 1, argv + 1);
-	if (strcmp(argv[1], "show") == 0) {
-		argv[1] = (char *)"inspect";
-		return cmd_inspect(argc - 1, argv + 1);
-	}
-	fprintf(stderr, "rampart keyset: unknown subcommand '%s'\n", argv[1]);
-	usage(stderr);
-	return CLI_ERROR;
-}
+static const struct tool_opt key_opts[] = {
+    {.name = "key",
+     .kind = TOOL_STRING,
+     .value = "KEY|pkcs11:URI",
+     .help = "a key of the current set to sign with (again for more)",
+     .flags = TOOL_REQUIRED | TOOL_REPEAT},
+    {.name = "passphrase-file",
+     .kind = TOOL_PATH,
+     .value = "FILE",
+     .help = "the key files' passphrase (its first line)"},
+    {0},
+};
+static const struct tool_opt create_opts[] = {
+    {.name = "pub",
+     .kind = TOOL_PATH,
+     .value = "PUBKEYS",
+     .help = "PEM public keys to trust (again for more files)",
+     .flags = TOOL_REQUIRED | TOOL_REPEAT},
+    {.name = "threshold",
+     .kind = TOOL_UINT,
+     .value = "K",
+     .help = "valid signatures an image needs",
+     .flags = TOOL_REQUIRED,
+     .min = 1,
+     .max = RP_KEYSET_MAX_KEYS},
+    {.name = "epoch",
+     .kind = TOOL_UINT,
+     .value = "E",
+     .help = "the set's epoch (default: --prev's plus one, else 0)",
+     .max = UINT32_MAX},
+    {.name = "prev",
+     .kind = TOOL_PATH,
+     .value = "CURRENT",
+     .help = "the set this one replaces (its revocations carry over)"},
+    {.name = "revoke",
+     .kind = TOOL_STRING,
+     .value = "KEYID|PUBKEY",
+     .help = "a key id (64 hex digits) or PEM key file never to trust "
+             "again",
+     .flags = TOOL_REPEAT},
+    {0},
+};
+static const struct tool_opt ksv_opts[] = {
+    {.name = "current",
+     .kind = TOOL_PATH,
+     .value = "CURRENT",
+     .help = "the trusted set NEW must be accepted over"},
+    {.name = "json", .kind = TOOL_FLAG, .help = "one JSON object"},
+    {0},
+};
+static const struct tool_arg out_arg[] = {{"OUT", TOOL_REQUIRED}, {0}};
+static const struct tool_arg in_out_args[] = {
+    {"IN", TOOL_REQUIRED}, {"OUT", 0}, {0}};
+static const struct tool_arg new_arg[] = {{"NEW", TOOL_REQUIRED}, {0}};
+
+const struct tool_cmd keyset_cmds[] = {
+    {.name = "create",
+     .summary = "a new key set, signed by keys of the current one",
+     .opts = create_opts,
+     .shared = key_opts,
+     .args = out_arg,
+     .run = ks_create},
+    {.name = "sign",
+     .summary = "add signatures to a key set (IN, or written to OUT)",
+     .shared = key_opts,
+     .args = in_out_args,
+     .run = ks_sign},
+    {.name = "verify",
+     .summary = "would NEW be accepted over CURRENT (exit 0 yes, 1 no)",
+     .opts = ksv_opts,
+     .args = new_arg,
+     .run = ks_verify,
+     .more = "Without --current: is NEW validly signed by its own keys."},
+    {.name = "show",
+     .summary = "a key set's keys, threshold, epoch, revocations",
+     .opts = inspect_opts,
+     .args = inspect_args,
+     .run = cmd_inspect},
+    {0},
+};

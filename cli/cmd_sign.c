@@ -4,7 +4,6 @@
  * or more keys (key files or pkcs11: URIs), docs/cli.md.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <getopt.h>
 #include <inttypes.h>
 #include <errno.h>
 #include <stdio.h>
@@ -18,18 +17,6 @@
 #include "rampart/encode.h"
 #include "rampart/mem.h"
 #include "rampart/sign.h"
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: rampart sign --key KEY|pkcs11:URI [--key ...] "
-	        "--hw TYPE\n"
-	        "                    --version X.Y.Z --counter N "
-	        "[--passphrase-file FILE]\n"
-	        "                    [--build-time UNIX] [--delta-base SHA256 "
-	        "--delta-result SHA256]\n"
-	        "                    IN OUT\n");
-}
 
 /* True when the file at path holds a PEM public key (and no private one). */
 static bool is_public_pem(const char *path)
@@ -105,119 +92,117 @@ static bool parse_sha(const char *s, uint8_t out[RP_SHA256_LEN])
 	       n == RP_SHA256_LEN;
 }
 
-int cmd_sign(int argc, char **argv)
+const struct tool_opt sign_opts[] = {
+    {.name = "key",
+     .kind = TOOL_STRING,
+     .value = "KEY|pkcs11:URI",
+     .help = "a private key file or a token's key (again for more "
+             "signatures)",
+     .flags = TOOL_REQUIRED | TOOL_REPEAT},
+    {.name = "hw",
+     .kind = TOOL_STRING,
+     .value = "TYPE",
+     .help = "the hardware type the image is for",
+     .flags = TOOL_REQUIRED},
+    {.name = "version",
+     .kind = TOOL_STRING,
+     .value = "X.Y.Z",
+     .help = "the firmware version (decimal numbers)",
+     .flags = TOOL_REQUIRED},
+    {.name = "counter",
+     .kind = TOOL_UINT,
+     .help = "the anti-rollback counter",
+     .flags = TOOL_REQUIRED,
+     .max = UINT32_MAX},
+    {.name = "passphrase-file",
+     .kind = TOOL_PATH,
+     .value = "FILE",
+     .help = "the key files' passphrase (its first line)"},
+    {.name = "build-time",
+     .kind = TOOL_UINT,
+     .value = "UNIX",
+     .help = "the build time (default SOURCE_DATE_EPOCH, else now)",
+     .max = 253402300799, /* 9999-12-31 23:59:59Z */
+     .unit = "seconds since 1970"},
+    {.name = "delta-base",
+     .kind = TOOL_STRING,
+     .value = "SHA256",
+     .help = "a delta image: the payload it applies to (64 hex digits)"},
+    {.name = "delta-result",
+     .kind = TOOL_STRING,
+     .value = "SHA256",
+     .help = "a delta image: the payload it yields (64 hex digits)"},
+    {0},
+};
+const struct tool_arg sign_args[] = {
+    {"IN", TOOL_REQUIRED}, {"OUT", TOOL_REQUIRED}, {0}};
+
+int cmd_sign(const struct tool_ctx *c)
 {
-	static const struct option opts[] = {
-	    {"key", required_argument, NULL, 'k'},
-	    {"hw", required_argument, NULL, 'w'},
-	    {"version", required_argument, NULL, 'v'},
-	    {"counter", required_argument, NULL, 'c'},
-	    {"passphrase-file", required_argument, NULL, 'p'},
-	    {"build-time", required_argument, NULL, 't'},
-	    {"delta-base", required_argument, NULL, 'b'},
-	    {"delta-result", required_argument, NULL, 'r'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	const char *keyspec[RP_IMAGE_MAX_SIGS];
 	rp_signer *signers[RP_IMAGE_MAX_SIGS] = {0};
-	const char *passfile = NULL, *sde;
+	const char *passfile = tool_str(c, "passphrase-file"), *sde, *v;
+	const char *in = c->argv[0], *dst = c->argv[1];
 	struct rp_image_hdr h, out;
-	bool have_ver = false, have_ctr = false, base = false, result = false;
-	bool have_time = false;
-	size_t nkeys = 0, i;
-	uint64_t v;
+	bool base = false, result = false;
+	size_t nkeys = tool_count(c, "key"), i;
 	char *pass = NULL;
-	int c, ret = CLI_ERROR;
+	int ret = CLI_ERROR;
 	rp_err rc;
 
 	memset(&h, 0, sizeof h);
-	optind = 1;
-	for (;;) {
-		c = getopt_long(argc, argv, "", opts, NULL);
-		if (c == -1)
-			break;
-		switch (c) {
-		case 'k':
-			if (nkeys == RP_IMAGE_MAX_SIGS) {
-				fprintf(stderr,
-				        "rampart sign: at most %d "
-				        "keys\n",
-				        RP_IMAGE_MAX_SIGS);
-				goto out;
-			}
-			keyspec[nkeys++] = optarg;
-			break;
-		case 'w':
-			if (strlen(optarg) >= RP_IMAGE_HW_MAX) {
-				fprintf(stderr,
-				        "rampart sign: hardware type "
-				        "longer than %d characters\n",
-				        RP_IMAGE_HW_MAX - 1);
-				goto out;
-			}
-			snprintf(h.hw, sizeof h.hw, "%s", optarg);
-			break;
-		case 'v':
-			have_ver = parse_version(optarg, &h);
-			if (!have_ver) {
-				fprintf(stderr, "rampart sign: --version wants "
-				                "X.Y.Z (decimal)\n");
-				goto out;
-			}
-			break;
-		case 'c':
-			have_ctr = cli_uint(optarg, UINT32_MAX, &v);
-			if (!have_ctr) {
-				fprintf(stderr, "rampart sign: --counter wants "
-				                "0..4294967295\n");
-				goto out;
-			}
-			h.counter = (uint32_t)v;
-			break;
-		case 'p':
-			passfile = optarg;
-			break;
-		case 't':
-			have_time = cli_uint(optarg, UINT64_MAX, &h.build_time);
-			if (!have_time) {
-				fprintf(stderr, "rampart sign: bad "
-				                "--build-time\n");
-				goto out;
-			}
-			break;
-		case 'b':
-			base = parse_sha(optarg, h.base_sha256);
-			if (!base) {
-				fprintf(stderr, "rampart sign: --delta-base "
-				                "wants 64 hex digits\n");
-				goto out;
-			}
-			break;
-		case 'r':
-			result = parse_sha(optarg, h.result_sha256);
-			if (!result) {
-				fprintf(stderr, "rampart sign: --delta-result "
-				                "wants 64 hex digits\n");
-				goto out;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			ret = CLI_OK;
-			goto out;
-		default:
-			usage(stderr);
-			goto out;
-		}
+	if (nkeys > RP_IMAGE_MAX_SIGS) {
+		ret = tool_usage_error(c,
+		                       "at most %d keys (--key given %zu "
+		                       "times)",
+		                       RP_IMAGE_MAX_SIGS, nkeys);
+		goto out;
 	}
-	if (nkeys == 0 || h.hw[0] == '\0' || !have_ver || !have_ctr ||
-	    base != result || argc - optind != 2) {
-		usage(stderr);
+	for (i = 0; i < nkeys; i++)
+		keyspec[i] = tool_nth(c, "key", i);
+	v = tool_str(c, "hw");
+	if (v[0] == '\0' || strlen(v) >= RP_IMAGE_HW_MAX) {
+		ret = tool_usage_error(c,
+		                       "--hw wants a hardware type of 1 to %d "
+		                       "characters",
+		                       RP_IMAGE_HW_MAX - 1);
+		goto out;
+	}
+	snprintf(h.hw, sizeof h.hw, "%s", v);
+	v = tool_str(c, "version");
+	if (!parse_version(v, &h)) {
+		ret = tool_usage_error(c,
+		                       "--version wants X.Y.Z (decimal "
+		                       "numbers), not '%s'",
+		                       v);
+		goto out;
+	}
+	h.counter = (uint32_t)tool_uint(c, "counter", 0);
+	v = tool_str(c, "delta-base");
+	if (v != NULL && !(base = parse_sha(v, h.base_sha256))) {
+		ret = tool_usage_error(c,
+		                       "--delta-base wants 64 hex digits "
+		                       "(a SHA-256), not '%s'",
+		                       v);
+		goto out;
+	}
+	v = tool_str(c, "delta-result");
+	if (v != NULL && !(result = parse_sha(v, h.result_sha256))) {
+		ret = tool_usage_error(c,
+		                       "--delta-result wants 64 hex digits "
+		                       "(a SHA-256), not '%s'",
+		                       v);
+		goto out;
+	}
+	if (base != result) {
+		ret = tool_usage_error(c, "--delta-base and --delta-result go "
+		                          "together");
 		goto out;
 	}
 	h.kind = base ? RP_IMAGE_DELTA : RP_IMAGE_FULL;
-	if (!have_time) {
+	if (tool_count(c, "build-time") > 0) {
+		h.build_time = tool_uint(c, "build-time", 0);
+	} else {
 		/* Reproducible builds: SOURCE_DATE_EPOCH when set. */
 		sde = getenv("SOURCE_DATE_EPOCH");
 		if (sde == NULL || !cli_uint(sde, UINT64_MAX, &h.build_time))
@@ -239,25 +224,23 @@ int cmd_sign(int argc, char **argv)
 		}
 	}
 	/* name the file that is missing, not just "not found" */
-	if (access(argv[optind], R_OK) != 0) {
+	if (access(in, R_OK) != 0) {
 		fprintf(stderr,
-		        "rampart sign: cannot read the payload %s: %s\n",
-		        argv[optind], strerror(errno));
+		        "rampart sign: cannot read the payload %s: %s\n", in,
+		        strerror(errno));
 		goto out;
 	}
-	rc = rp_image_sign_file(argv[optind], argv[optind + 1], &h, signers,
-	                        nkeys, &out);
+	rc = rp_image_sign_file(in, dst, &h, signers, nkeys, &out);
 	if (rc != RP_OK) {
-		fprintf(stderr, "rampart sign: %s -> %s: %s (%s)\n",
-		        argv[optind], argv[optind + 1], rp_strerror(rc),
-		        rp_errname(rc));
+		fprintf(stderr, "rampart sign: %s -> %s: %s (%s)\n", in, dst,
+		        rp_strerror(rc), rp_errname(rc));
 		goto out;
 	}
 	printf("signed %s: hw %s, version %" PRIu32 ".%" PRIu32 ".%" PRIu32
 	       ", counter %" PRIu32 ", payload %" PRIu64 " bytes, %zu "
 	       "signature(s)\n",
-	       argv[optind + 1], out.hw, out.ver_major, out.ver_minor,
-	       out.ver_patch, out.counter, out.payload_len, nkeys);
+	       dst, out.hw, out.ver_major, out.ver_minor, out.ver_patch,
+	       out.counter, out.payload_len, nkeys);
 	for (i = 0; i < nkeys; i++) {
 		printf("  %-7s key ",
 		       icli_alg_name(rp_signer_pubkey(signers[i])->alg));

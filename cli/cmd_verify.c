@@ -5,7 +5,6 @@
  * 2 could not decide (docs/cli.md).
  */
 #define _POSIX_C_SOURCE 200809L
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +14,6 @@
 #include "image_cli.h"
 #include "rampart/alloc.h"
 #include "rampart/crypto_host.h"
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: rampart verify --trust PUBKEYS|KEYSET [--trust ...] "
-	           "[--threshold K]\n"
-	           "                      [--hw TYPE] [--min-counter N] "
-	           "[--slot] [--json] IMAGE\n"
-	           "exit: 0 valid, 1 refused (the reason is printed), 2 "
-	           "could not decide\n");
-}
 
 static void print_json(const char *path, const struct rp_keyset *ks,
                        const struct rp_image_report *rep, rp_err rc)
@@ -79,82 +68,73 @@ static void print_human(const char *path, const struct rp_keyset *ks,
 		       rp_errname(rc));
 }
 
-int cmd_verify(int argc, char **argv)
+const struct tool_opt verify_opts[] = {
+    {.name = "trust",
+     .kind = TOOL_PATH,
+     .value = "PUBKEYS|KEYSET",
+     .help = "PEM public keys or one signed key set (again for more "
+             "keys)",
+     .flags = TOOL_REQUIRED | TOOL_REPEAT},
+    {.name = "threshold",
+     .kind = TOOL_UINT,
+     .value = "K",
+     .help = "valid signatures needed (default 1, or the key set's)",
+     .min = 1,
+     .max = RP_KEYSET_MAX_KEYS},
+    {.name = "hw",
+     .kind = TOOL_STRING,
+     .value = "TYPE",
+     .help = "refuse an image for another hardware type"},
+    {.name = "min-counter",
+     .kind = TOOL_UINT,
+     .help = "refuse an image whose counter is below N (anti-rollback)",
+     .max = UINT32_MAX},
+    {.name = "slot",
+     .kind = TOOL_FLAG,
+     .help = "IMAGE is a slot: bytes after the image are allowed"},
+    {.name = "json", .kind = TOOL_FLAG, .help = "one JSON object"},
+    {0},
+};
+const struct tool_arg verify_args[] = {{"IMAGE", TOOL_REQUIRED}, {0}};
+
+int cmd_verify(const struct tool_ctx *c)
 {
-	static const struct option opts[] = {
-	    {"trust", required_argument, NULL, 't'},
-	    {"threshold", required_argument, NULL, 'k'},
-	    {"hw", required_argument, NULL, 'w'},
-	    {"min-counter", required_argument, NULL, 'c'},
-	    {"slot", no_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct rp_image_policy pol = {NULL, 0, true};
 	struct rp_image_report rep;
 	struct rp_image_src src = {0};
 	static struct rp_keyset ks;
-	const char *trust[RP_KEYSET_MAX_KEYS];
-	size_t ntrust = 0, i;
-	uint64_t k = 0, v;
-	bool json = false, is_set = false, any_set = false;
+	const char *image = c->argv[0];
+	size_t ntrust = tool_count(c, "trust"), i;
+	uint64_t k = tool_uint(c, "threshold", 0);
+	bool json = tool_flag(c, "json"), is_set = false, any_set = false;
 	uint8_t *work = NULL;
-	int c, ret = CLI_ERROR;
+	int ret = CLI_ERROR;
 	rp_err rc = RP_E_INVAL;
 
 	memset(&ks, 0, sizeof ks);
 	memset(&rep, 0, sizeof rep);
-	optind = 1;
-	for (;;) {
-		c = getopt_long(argc, argv, "", opts, NULL);
-		if (c == -1)
-			break;
-		switch (c) {
-		case 't':
-			if (ntrust == RP_KEYSET_MAX_KEYS)
-				goto usage;
-			trust[ntrust++] = optarg;
-			break;
-		case 'k':
-			if (!cli_uint(optarg, RP_KEYSET_MAX_KEYS, &k) || k == 0)
-				goto usage;
-			break;
-		case 'w':
-			pol.hw = optarg;
-			break;
-		case 'c':
-			if (!cli_uint(optarg, UINT32_MAX, &v))
-				goto usage;
-			pol.min_counter = (uint32_t)v;
-			break;
-		case 's':
-			pol.exact_size = false;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return CLI_OK;
-		default:
-			goto usage;
-		}
+	pol.hw = tool_str(c, "hw");
+	pol.min_counter = (uint32_t)tool_uint(c, "min-counter", 0);
+	pol.exact_size = !tool_flag(c, "slot");
+	if (ntrust > RP_KEYSET_MAX_KEYS) {
+		ret = tool_usage_error(c, "at most %d --trust files",
+		                       RP_KEYSET_MAX_KEYS);
+		goto done;
 	}
-	if (ntrust == 0 || argc - optind != 1)
-		goto usage;
 	for (i = 0; i < ntrust; i++) {
 		if (any_set) {
 			rc = RP_E_KEYSET;
 		} else {
-			rc = icli_load_trust(trust[i], &ks, &is_set);
+			rc = icli_load_trust(tool_nth(c, "trust", i), &ks,
+			                     &is_set);
 			any_set = is_set;
 			if (rc == RP_OK && is_set && i > 0)
 				rc = RP_E_KEYSET; /* a set stands alone */
 		}
 		if (rc != RP_OK) {
 			fprintf(stderr, "rampart verify: --trust %s: %s (%s)\n",
-			        trust[i], rp_strerror(rc), rp_errname(rc));
+			        tool_nth(c, "trust", i), rp_strerror(rc),
+			        rp_errname(rc));
 			goto out;
 		}
 	}
@@ -194,24 +174,21 @@ int cmd_verify(int argc, char **argv)
 		rc = RP_E_NOMEM;
 		goto out;
 	}
-	rc = rp_image_src_file_open(&src, argv[optind]);
+	rc = rp_image_src_file_open(&src, image);
 	if (rc == RP_OK)
 		rc = rp_image_verify(&src, &ks, rp_crypto_host(), &pol, work,
 		                     RP_IMAGE_HOST_WORK, &rep);
 	if (json)
-		print_json(argv[optind], &ks, &rep, rc);
+		print_json(image, &ks, &rep, rc);
 	else
-		print_human(argv[optind], &ks, &rep, rc);
+		print_human(image, &ks, &rep, rc);
 	ret = icli_exit(rc);
 	goto done;
-usage:
-	usage(stderr);
-	rc = RP_E_INVAL;
 out:
 	/* Could not decide: scripts still get one JSON object. */
-	if (json && optind < argc) {
+	if (json) {
 		printf("{\"image\":");
-		icli_json_str(stdout, argv[argc - 1]);
+		icli_json_str(stdout, image);
 		printf(",\"valid\":false,\"error\":\"%s\",\"message\":",
 		       rp_errname(rc));
 		icli_json_str(stdout, rp_strerror(rc));

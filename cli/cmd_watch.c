@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "answer.h"
 #include "cli.h"
 #include "human.h"
 #include "rampart/alloc.h"
@@ -36,18 +37,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static const char *str(json_t *o, const char *k)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-
-	return v != NULL ? v : "";
-}
-
-static int64_t num(json_t *o, const char *k)
-{
-	return (int64_t)json_integer_value(json_object_get(o, k));
-}
-
 /* The fleet in one line: "12 devices: 10 enrolled, 1 quarantined, 1
  * revoked; 9 online" ("no devices" for none). */
 static void summary(json_t *devs, char *out, size_t cap)
@@ -59,7 +48,7 @@ static void summary(json_t *devs, char *out, size_t cap)
 
 	for (k = 0; k < json_array_size(devs); k++) {
 		json_t *d = json_array_get(devs, k);
-		const char *st = str(d, "inventory_state");
+		const char *st = answer_str(d, "inventory_state");
 
 		for (i = 0; i < STATES && strcmp(st, order[i]) != 0; i++)
 			;
@@ -89,13 +78,14 @@ static void summary(json_t *devs, char *out, size_t cap)
 static void event_line(json_t *e, int64_t now, char *out, size_t cap)
 {
 	char when[64], detail[4 * 256 + 1];
-	const char *d = str(e, "detail");
+	const char *d = answer_str(e, "detail");
 
 	(void)rp_escape(detail, sizeof detail, d, strlen(d));
-	snprintf(out, cap, "%s  %s  %s %s x%lld  %s",
-	         human_time(num(e, "received_at"), now, when, sizeof when),
-	         str(e, "serial"), str(e, "severity"), str(e, "type"),
-	         (long long)num(e, "count"), detail);
+	snprintf(
+	    out, cap, "%s  %s  %s %s x%lld  %s",
+	    human_time(answer_num(e, "received_at"), now, when, sizeof when),
+	    answer_str(e, "serial"), answer_str(e, "severity"),
+	    answer_str(e, "type"), (long long)answer_num(e, "count"), detail);
 }
 
 struct screen {
@@ -133,9 +123,9 @@ static void draw(const struct admin_opts *o, const struct screen *s,
 	for (k = 0; k < json_array_size(devs); k++) {
 		json_t *d = json_array_get(devs, k);
 		json_t *ago = json_object_get(d, "last_seen_ago");
-		const char *fw = str(d, "fw_version");
+		const char *fw = answer_str(d, "fw_version");
 		const char *row[] = {
-		    str(d, "serial"), str(d, "inventory_state"),
+		    answer_str(d, "serial"), answer_str(d, "inventory_state"),
 		    json_is_true(json_object_get(d, "online")) ? "online"
 		                                               : "offline",
 		    fw[0] ? fw : "-",
@@ -200,7 +190,7 @@ static int look(const struct admin_opts *o, struct screen *s, bool tty,
 		else
 			printf("%s\n", line);
 	}
-	s->after = num(ev, "next");
+	s->after = answer_num(ev, "next");
 	if (tty)
 		draw(o, s, devs, interval, now);
 	/* nobody reads any more (| head, a closed terminal): stop asking.

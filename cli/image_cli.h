@@ -12,12 +12,20 @@
 
 #include "rampart/image.h"
 
-int cmd_keygen(int argc, char **argv);
-int cmd_pubkey(int argc, char **argv);
-int cmd_sign(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
-int cmd_inspect(int argc, char **argv);
-int cmd_keyset(int argc, char **argv);
+#include "cmdline.h"
+
+/* Each command's options and arguments (the table of main.c) and what
+ * runs it; keyset has commands of its own. */
+extern const struct tool_opt keygen_opts[], pubkey_opts[], sign_opts[];
+extern const struct tool_opt verify_opts[], inspect_opts[];
+extern const struct tool_arg pubkey_args[], sign_args[], verify_args[];
+extern const struct tool_arg inspect_args[];
+extern const struct tool_cmd keyset_cmds[];
+int cmd_keygen(const struct tool_ctx *c);
+int cmd_pubkey(const struct tool_ctx *c);
+int cmd_sign(const struct tool_ctx *c);
+int cmd_verify(const struct tool_ctx *c);
+int cmd_inspect(const struct tool_ctx *c);
 
 /*
  * Read the first line of path into secret memory. OUT: *pass, freed with

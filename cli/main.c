@@ -17,24 +17,6 @@
 #include "rampart/log.h"
 #include "rampart/mem.h"
 
-/* Each subcommand keeps its own argv parser for now (TOOL_RAW); the
- * command words, --help, --version and the mistakes in them are the
- * table's (lib/tool/cmdline.h). */
-#define RAW(fn)                                       \
-	static int raw_##fn(const struct tool_ctx *c) \
-	{                                             \
-		return fn(c->argc, c->argv);          \
-	}
-RAW(cmd_keygen)
-RAW(cmd_pubkey)
-RAW(cmd_sign)
-RAW(cmd_verify)
-RAW(cmd_inspect)
-RAW(cmd_keyset)
-RAW(cmd_allowlist)
-RAW(cmd_claim)
-RAW(cmd_broker_config)
-
 static int run_version(const struct tool_ctx *c)
 {
 	(void)c;
@@ -49,43 +31,50 @@ static const struct tool_cmd cmds[] = {
     {.name = "version", .summary = "print the version", .run = run_version},
     {.name = "keygen",
      .summary = "generate a release key pair",
-     .run = raw_cmd_keygen,
-     .flags = TOOL_RAW},
+     .opts = keygen_opts,
+     .run = cmd_keygen},
     {.name = "pubkey",
      .summary = "show and export a signing key's public key",
-     .run = raw_cmd_pubkey,
-     .flags = TOOL_RAW},
+     .opts = pubkey_opts,
+     .args = pubkey_args,
+     .run = cmd_pubkey},
     {.name = "sign",
      .summary = "build a signed firmware image",
-     .run = raw_cmd_sign,
-     .flags = TOOL_RAW},
+     .opts = sign_opts,
+     .args = sign_args,
+     .run = cmd_sign},
     {.name = "verify",
      .summary = "verify a signed image against trusted keys",
-     .run = raw_cmd_verify,
-     .flags = TOOL_RAW},
+     .opts = verify_opts,
+     .args = verify_args,
+     .run = cmd_verify,
+     .more = "Exit 0 valid, 1 refused (the reason is printed), 2 could not "
+             "decide."},
     {.name = "inspect",
      .summary = "show an image's or key set's contents",
-     .run = raw_cmd_inspect,
-     .flags = TOOL_RAW},
+     .opts = inspect_opts,
+     .args = inspect_args,
+     .run = cmd_inspect,
+     .more = "Nothing is trusted and no signature checked (that is rampart "
+             "verify). Exit 0 well-formed, 1 malformed, 2 could not read."},
     {.name = "keyset",
      .summary = "create, co-sign and check trusted key sets",
-     .run = raw_cmd_keyset,
-     .flags = TOOL_RAW},
+     .subs = keyset_cmds},
     {.name = "allowlist",
      .summary = "import, list, show, remove allowlisted devices",
-     .run = raw_cmd_allowlist,
-     .flags = TOOL_RAW},
+     .subs = allowlist_cmds},
     {.name = "claim",
      .summary = "create a claim certificate for factory enrollment",
-     .run = raw_cmd_claim,
-     .flags = TOOL_RAW},
+     .subs = claim_cmds},
     {.name = "device",
      .summary = "inventory, show, revoke, quarantine, ping devices",
      .subs = device_cmds},
     {.name = "broker-config",
      .summary = "write the Mosquitto configuration (TLS, plugin)",
-     .run = raw_cmd_broker_config,
-     .flags = TOOL_RAW},
+     .opts = broker_opts,
+     .run = cmd_broker_config,
+     .more = "Writes a mosquitto.conf with one mutual-TLS listener and the "
+             "rampart plugin."},
     {0},
 };
 

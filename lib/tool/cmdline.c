@@ -362,19 +362,6 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 				}
 				c->cmd = sub;
 				set_path(c, s);
-				if (sub->flags & TOOL_RAW) {
-					/* its own parser sees its words only */
-					if (npend > 0) {
-						rc = unknown_option(
-						    c, pend[0].arg, err);
-						goto out;
-					}
-					for (; i < argc; i++)
-						c->argv[npos++] = argv[i];
-					c->argc = npos;
-					rc = sub->run != NULL ? 0 : 2;
-					goto out;
-				}
 				rc = resolve_pending(c, pend, &npend, err);
 				if (rc != 0)
 					goto out;

@@ -42,11 +42,6 @@ enum tool_kind {
 	0x2u             /* may be given more than once (last argument: \
 	                    takes the rest) */
 #define TOOL_HIDDEN 0x4u /* left out of --help and completion */
-#define TOOL_RAW                                          \
-	0x8u /* command: the words after it are handed to \
-	        run() unparsed in c->argv (c->argv[0] is  \
-	        the command's name), for a command whose  \
-	        options are not in the table yet */
 
 struct tool_opt {
 	const char *name; /* long name without "--"; NULL ends a table */
@@ -148,7 +143,7 @@ void tool_describe_uint(const struct tool_opt *o, char *b, size_t cap);
  * What the table holds, in another form (generate.c; "PROG --generate
  * WHAT", hidden):
  *  "list": one line per runnable command: its path, then tab-separated
- *     "raw" (TOOL_RAW), "opt=--NAME:KIND" and "need=--NAME|ARG" (the
+ *     "opt=--NAME:KIND" and "need=--NAME|ARG" (the
  *     first required option or argument) fields (tests);
  *  "man": the program's section-1 manual page, man(7) roff; dated by
  *     SOURCE_DATE_EPOCH when set (reproducible builds);

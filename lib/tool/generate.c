@@ -30,8 +30,6 @@ static void list_cmd(const struct tool_cmd *cmd, char *path, size_t cap,
 		const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
 
 		fputs(path, f);
-		if (cmd->flags & TOOL_RAW)
-			fputs("\traw", f);
 		for (int k = 0; k < 2; k++)
 			for (const struct tool_opt *o = t[k]; o && o->name;
 			     o++) {
@@ -187,11 +185,6 @@ static void man_cmd(const struct tool_cmd *cmd, char *path, size_t cap,
 			}
 		}
 		free(u);
-		if (cmd->flags & TOOL_RAW) {
-			fputs(".PP\nIts options are listed by \\fB", f);
-			roff(path, f);
-			fputs(" \\-\\-help\\fR.\n", f);
-		}
 		for (const struct tool_opt *o = cmd->opts; o && o->name; o++)
 			man_opt(o, f);
 		for (const struct tool_opt *o = cmd->shared; o && o->name; o++)

@@ -77,14 +77,15 @@ static void test_numbers(void **state)
 	             "device", "ping", "SN1", "--wait", "86401");
 	expect_usage(NULL, "--wait wants", "device", "ping", "SN1", "--wait",
 	             "86400");
-	expect_usage("bad port", NULL, "broker-config", "--port", "0", NULL,
-	             NULL);
-	expect_usage("bad port", NULL, "broker-config", "--port", "65536", NULL,
-	             NULL);
-	expect_usage("bad port", NULL, "broker-config", "--port", "+80", NULL,
-	             NULL);
-	expect_usage("bad refusal rate", NULL, "broker-config",
-	             "--refusal-burst", "0", NULL, NULL);
+	static const char pw[] = "--port wants a number from 1 to 65535";
+	expect_usage(pw, NULL, "broker-config", "--port", "0", NULL, NULL);
+	expect_usage(pw, NULL, "broker-config", "--port", "65536", NULL, NULL);
+	expect_usage(pw, NULL, "broker-config", "--port", "+80", NULL, NULL);
+	expect_usage("--refusal-burst wants a number from 1 to 1000000", NULL,
+	             "broker-config", "--refusal-burst", "0", NULL, NULL);
+	/* in range: parsed, then refused for the missing --data-dir */
+	expect_usage("missing --data-dir", pw, "broker-config", "--port",
+	             "65535", NULL, NULL);
 }
 
 int main(void)

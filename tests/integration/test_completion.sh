@@ -59,7 +59,6 @@ for prog in rampart rampart-agent rampartd rampart-sim rampart-boot; do
 			w=${words[i]}
 			offers "$w" "$prog" "${words[@]:0:i}" "${w:0:1}"
 		done
-		[ "${f[1]:-}" = raw ] && continue
 		for fld in "${f[@]:1}"; do
 			case $fld in opt=*) ;; *) continue ;; esac
 			o=${fld#opt=}
