@@ -942,8 +942,9 @@ static const struct tool_cmd agent_root = {
 
 int main(int argc, char **argv)
 {
-	static const struct tool_prog prog = {"rampart-agent",
-	                                      RP_VERSION_STRING, &agent_root};
+	static const struct tool_prog prog = {.name = "rampart-agent",
+	                                      .version = RP_VERSION_STRING,
+	                                      .root = &agent_root};
 
 	if (rp_init() != RP_OK) {
 		fprintf(stderr, "rampart-agent: cannot initialise crypto\n");

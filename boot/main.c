@@ -696,8 +696,8 @@ static const struct tool_cmd boot_root = {
 
 int main(int argc, char **argv)
 {
-	static const struct tool_prog prog = {PROG, RP_VERSION_STRING,
-	                                      &boot_root};
+	static const struct tool_prog prog = {
+	    .name = PROG, .version = RP_VERSION_STRING, .root = &boot_root};
 
 	return tool_main(&prog, argc, argv, NULL);
 }

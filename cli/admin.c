@@ -24,14 +24,6 @@
 #include "rampart/encode.h"
 #include "rampart/mem.h"
 
-void admin_opts_init(struct admin_opts *o)
-{
-	memset(o, 0, sizeof *o);
-	o->server = getenv("RAMPART_SERVER");
-	o->token_file = getenv("RAMPART_TOKEN_FILE");
-	o->ca = getenv("RAMPART_CA");
-}
-
 long long admin_duration(const char *s)
 {
 	char *end;

@@ -21,9 +21,6 @@ struct admin_opts {
 	int json;               /* print raw JSON */
 };
 
-/* Defaults from the environment. */
-void admin_opts_init(struct admin_opts *o);
-
 /*
  * Call the API: method on path ("/api/v1/..."), optional body. On a 2xx
  * answer *out gets the parsed JSON (caller json_decref) and CLI_OK is

@@ -298,28 +298,28 @@ const struct tool_opt cli_admin_opts[] = {
     {.name = "server",
      .kind = TOOL_STRING,
      .value = "URL",
-     .help = "rampartd's https://HOST:PORT (or RAMPART_SERVER)"},
+     .help = "rampartd's https://HOST:PORT",
+     .env = "RAMPART_SERVER"},
     {.name = "token-file",
      .kind = TOOL_PATH,
      .value = "FILE",
-     .help = "the admin token's file (or RAMPART_TOKEN_FILE)"},
+     .help = "the admin token's file",
+     .env = "RAMPART_TOKEN_FILE"},
     {.name = "ca",
      .kind = TOOL_PATH,
      .value = "ROOT.pem",
-     .help = "the fleet root to trust (or RAMPART_CA)"},
+     .help = "the fleet root to trust",
+     .env = "RAMPART_CA"},
     {.name = "json", .kind = TOOL_FLAG, .help = "print the API's JSON"},
     {0},
 };
 
 void cli_admin_opts_get(const struct tool_ctx *c, struct admin_opts *o)
 {
-	admin_opts_init(o);
-	if (tool_str(c, "server") != NULL)
-		o->server = tool_str(c, "server");
-	if (tool_str(c, "token-file") != NULL)
-		o->token_file = tool_str(c, "token-file");
-	if (tool_str(c, "ca") != NULL)
-		o->ca = tool_str(c, "ca");
+	/* the environment's values are the table's (tool_opt.env) */
+	o->server = tool_str(c, "server");
+	o->token_file = tool_str(c, "token-file");
+	o->ca = tool_str(c, "ca");
 	o->json = tool_flag(c, "json");
 }
 

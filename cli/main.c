@@ -84,8 +84,19 @@ static const struct tool_cmd root = {
     .subs = cmds,
 };
 
+static const struct tool_env env[] = {
+    {"RAMPART_PKCS11_MODULE",
+     "the PKCS#11 module of a pkcs11: key that names no module-path "
+     "(default: p11-kit's proxy)"},
+    {"SOURCE_DATE_EPOCH",
+     "sign: the build time when --build-time is not given (reproducible "
+     "builds)"},
+    {"NO_COLOR", "set: no colour, even on a terminal"},
+    {0},
+};
+
 static const struct tool_prog prog = {
-    .name = "rampart", .version = RP_VERSION_STRING, .root = &root};
+    .name = "rampart", .version = RP_VERSION_STRING, .root = &root, .env = env};
 
 static int run_help(const struct tool_ctx *c)
 {

@@ -147,8 +147,8 @@ static const struct tool_cmd rd_root = {
     .more = "Signals: SIGTERM and SIGINT stop it cleanly (exit 0); SIGHUP "
             "re-reads the configuration file."};
 
-static const struct tool_prog rd_prog = {"rampartd", RP_VERSION_STRING,
-                                         &rd_root};
+static const struct tool_prog rd_prog = {
+    .name = "rampartd", .version = RP_VERSION_STRING, .root = &rd_root};
 
 /* The parsed command line as the rest of main wants it. */
 static int get_opts(const struct tool_ctx *c, struct opts *o)

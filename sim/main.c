@@ -400,8 +400,8 @@ static const struct tool_cmd sim_root = {
 
 int main(int argc, char **argv)
 {
-	static const struct tool_prog prog = {PROG, RP_VERSION_STRING,
-	                                      &sim_root};
+	static const struct tool_prog prog = {
+	    .name = PROG, .version = RP_VERSION_STRING, .root = &sim_root};
 
 	return tool_main(&prog, argc, argv, NULL);
 }

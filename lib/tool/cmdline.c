@@ -222,6 +222,31 @@ static int take(struct tool_ctx *c, const struct tool_opt *o, const char *v,
 	return 0;
 }
 
+/* The options of c->cmd not given whose environment variable is set and
+ * not empty take its value, checked as on the command line. */
+static int from_env(struct tool_ctx *c, FILE *err)
+{
+	const struct tool_opt *t[2] = {c->cmd->opts, c->cmd->shared};
+	const char *v;
+	int rc;
+
+	for (int k = 0; k < 2; k++)
+		for (const struct tool_opt *o = t[k]; o && o->name; o++) {
+			if (o->env == NULL || tool_count(c, o->name) > 0)
+				continue;
+			v = getenv(o->env);
+			if (v == NULL || v[0] == '\0')
+				continue;
+			rc = take(c, o, v, err);
+			if (rc != 0) {
+				fprintf(err, "(--%s came from %s)\n", o->name,
+				        o->env);
+				return rc;
+			}
+		}
+	return 0;
+}
+
 static void set_path(struct tool_ctx *c, const char *word)
 {
 	size_t l = strlen(c->path);
@@ -469,6 +494,8 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 		goto out;
 	}
 	rc = resolve_pending(c, pend, &npend, err);
+	if (rc == 0)
+		rc = from_env(c, err);
 	if (rc != 0)
 		goto out;
 	/* required options, then arguments */
@@ -672,8 +699,8 @@ int tool_main(const struct tool_prog *p, int argc, char **argv, void *user)
 		rc = tool_generate(p, argv[2], stdout);
 		if (rc != TOOL_OK)
 			fprintf(stderr,
-			        "%s: --generate: '%s' is not made yet "
-			        "(list)\n",
+			        "%s: --generate: '%s' is not made (list, "
+			        "man, markdown, bash, zsh)\n",
 			        p->name, argv[2]);
 		return rc;
 	}

@@ -53,6 +53,10 @@ struct tool_opt {
 	uint64_t min, max; /* TOOL_UINT */
 	const char *unit;  /* TOOL_UINT: "seconds" -> "a number of seconds" */
 	const char *const *words; /* TOOL_ENUM: NULL-terminated */
+	const char *env; /* NULL, or the environment variable whose value
+	                    (when set and not empty) stands for the option
+	                    when it is not given: checked alike, counts for
+	                    TOOL_REQUIRED, listed under ENVIRONMENT */
 };
 
 struct tool_arg {
@@ -75,10 +79,17 @@ struct tool_cmd {
 	unsigned flags;   /* TOOL_HIDDEN */
 };
 
+/* An environment variable that is no option's (NO_COLOR), for the manual. */
+struct tool_env {
+	const char *name; /* NULL ends a table */
+	const char *help;
+};
+
 struct tool_prog {
 	const char *name;            /* "rampart" */
 	const char *version;         /* printed by --version */
 	const struct tool_cmd *root; /* name ignored; its subs, opts, run */
+	const struct tool_env *env;  /* NULL or a NULL-name-ended table */
 };
 
 /* A parsed command line, for the command's run(). */
@@ -147,6 +158,8 @@ void tool_describe_uint(const struct tool_opt *o, char *b, size_t cap);
  *     first required option or argument) fields (tests);
  *  "man": the program's section-1 manual page, man(7) roff; dated by
  *     SOURCE_DATE_EPOCH when set (reproducible builds);
+ *  "markdown": the program's part of docs/cli-reference.md (every
+ *     command's usage, options and environment);
  *  "bash", "zsh": a completion script (commands, the options of the
  *     command reached, enum words, files for TOOL_PATH; nothing hidden).
  * Returns TOOL_OK, or TOOL_ERROR for a WHAT it does not know.

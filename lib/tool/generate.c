@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * generate.c - a program's command table (cmdline.h) in other forms: the
- * "list" tests read, the section-1 manual page (man(7) roff) and bash and
- * zsh completion scripts. Made from the same table as usage and --help,
- * so none of them can drift from the program (tool_generate).
+ * "list" tests read, the section-1 manual page (man(7) roff), the
+ * Markdown of docs/cli-reference.md and bash and zsh completion scripts. Made
+ * from the same table as usage and --help, so none of them can drift from the
+ * program (tool_generate).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
@@ -201,6 +202,87 @@ static void man_cmd(const struct tool_cmd *cmd, char *path, size_t cap,
 	}
 }
 
+/*
+ * Every environment variable of p, once: those options stand for
+ * (tool_opt.env, the first option of that name found in the tree), then
+ * the program's own (tool_prog.env). each() is called with the variable,
+ * the option it stands for (NULL for the program's) and its help.
+ */
+static void env_walk(const struct tool_cmd *cmd, const char **seen,
+                     size_t *nseen, size_t cap,
+                     void (*each)(const char *, const struct tool_opt *,
+                                  const char *, FILE *),
+                     FILE *f)
+{
+	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
+
+	for (int k = 0; k < 2; k++)
+		for (const struct tool_opt *o = t[k]; o && o->name; o++) {
+			size_t i;
+
+			if (o->env == NULL || (o->flags & TOOL_HIDDEN))
+				continue;
+			for (i = 0; i < *nseen; i++)
+				if (strcmp(seen[i], o->env) == 0)
+					break;
+			if (i < *nseen || *nseen == cap)
+				continue;
+			seen[(*nseen)++] = o->env;
+			each(o->env, o, o->help, f);
+		}
+	for (const struct tool_cmd *s = cmd->subs; s && s->name; s++)
+		env_walk(s, seen, nseen, cap, each, f);
+}
+
+/* Calls each() as env_walk; returns how many variables there are. */
+static size_t env_all(const struct tool_prog *p,
+                      void (*each)(const char *, const struct tool_opt *,
+                                   const char *, FILE *),
+                      FILE *f)
+{
+	const char *seen[64];
+	size_t n = 0;
+
+	env_walk(p->root, seen, &n, sizeof seen / sizeof seen[0], each, f);
+	for (const struct tool_env *e = p->env; e && e->name; e++, n++)
+		each(e->name, NULL, e->help, f);
+	return n;
+}
+
+static void env_none(const char *name, const struct tool_opt *o,
+                     const char *help, FILE *f)
+{
+	(void)name;
+	(void)o;
+	(void)help;
+	(void)f;
+}
+
+static void man_env_one(const char *name, const struct tool_opt *o,
+                        const char *help, FILE *f)
+{
+	fputs(".TP\n.B ", f);
+	roff(name, f);
+	fputc('\n', f);
+	if (o != NULL) {
+		fputs("The value of \\fB\\-\\-", f);
+		roff(o->name, f);
+		fputs("\\fR when it is not given", f);
+		if (help != NULL && help[0] != '\0')
+			fputs(": ", f);
+	}
+	roff(help ? help : "", f);
+	fputs(".\n", f);
+}
+
+static void man_env(const struct tool_prog *p, FILE *f)
+{
+	if (env_all(p, env_none, f) == 0)
+		return;
+	fputs(".SH ENVIRONMENT\n", f);
+	env_all(p, man_env_one, f);
+}
+
 static void man_date(char *b, size_t cap)
 {
 	const char *e = getenv("SOURCE_DATE_EPOCH");
@@ -290,6 +372,7 @@ static void man(const struct tool_prog *p, FILE *f)
 			man_cmd(s, path, sizeof path, false, f);
 		}
 	}
+	man_env(p, f);
 	fputs(".SH \"EXIT STATUS\"\n"
 	      ".TP\n0\ndone; for a question, the answer is yes\n"
 	      ".TP\n1\nthe answer is no: refused, a bad signature, a device "
@@ -491,6 +574,144 @@ static void completion(const struct tool_prog *p, enum shell sh, FILE *f)
 	}
 }
 
+/* ---- Markdown (docs/cli-reference.md) ---- */
+
+/* s for a Markdown table cell or paragraph: '|' would end the cell. */
+static void md(const char *s, FILE *f)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '|')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+}
+
+/* A .more text: lines that begin with a blank are a code block. */
+static void md_block(const char *s, FILE *f)
+{
+	bool pre = false;
+
+	while (*s != '\0') {
+		const char *e = strchr(s, '\n');
+		int len = (int)(e ? (size_t)(e - s) : strlen(s));
+		bool p = len > 0 && (s[0] == ' ' || s[0] == '\t');
+
+		if (p != pre)
+			fputs(p ? "\n```\n" : "```\n", f);
+		else if (!p && len == 0)
+			fputc('\n', f);
+		pre = p;
+		fprintf(f, "%.*s\n", len, s);
+		s += len + (e != NULL);
+	}
+	if (pre)
+		fputs("```\n", f);
+}
+
+static void md_opt(const struct tool_opt *o, FILE *f)
+{
+	char what[128];
+
+	if (o->flags & TOOL_HIDDEN)
+		return;
+	fputs("| `", f);
+	if (o->shortname)
+		fprintf(f, "-%c`, `", o->shortname);
+	fputs("--", f);
+	md(o->name, f);
+	if (o->kind != TOOL_FLAG) {
+		fputc(' ', f);
+		md(tool_value_name(o), f);
+	}
+	fputs("` | ", f);
+	md(o->help ? o->help : "", f);
+	if (o->kind == TOOL_UINT) {
+		tool_describe_uint(o, what, sizeof what);
+		fprintf(f, " (%s)", what + 2);
+	}
+	if (o->kind == TOOL_ENUM) {
+		fputs(" (one of:", f);
+		for (size_t i = 0; o->words[i] != NULL; i++)
+			fprintf(f, "%s `%s`", i ? "," : "", o->words[i]);
+		fputc(')', f);
+	}
+	if (o->flags & TOOL_REQUIRED)
+		fputs("; required", f);
+	if (o->flags & TOOL_REPEAT)
+		fputs("; may be given more than once", f);
+	if (o->env != NULL)
+		fprintf(f, "; or `%s`", o->env);
+	fputs(" |\n", f);
+}
+
+static void md_cmd(const struct tool_cmd *cmd, char *path, size_t cap, FILE *f)
+{
+	size_t l = strlen(path);
+
+	if (cmd->flags & TOOL_HIDDEN)
+		return;
+	if (cmd->run != NULL) {
+		const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
+		bool any = false;
+
+		fprintf(f, "\n### `%s`\n\n", path);
+		if (cmd->summary != NULL)
+			fprintf(f, "%s.\n\n", cmd->summary);
+		fputs("```\n", f);
+		tool_usage(cmd, path, f);
+		fputs("\n```\n", f);
+		for (int k = 0; k < 2; k++)
+			for (const struct tool_opt *o = t[k]; o && o->name;
+			     o++) {
+				if (o->flags & TOOL_HIDDEN)
+					continue;
+				if (!any)
+					fputs("\n| Option | Meaning |\n"
+					      "|---|---|\n",
+					      f);
+				any = true;
+				md_opt(o, f);
+			}
+		if (cmd->more != NULL) {
+			fputc('\n', f);
+			md_block(cmd->more, f);
+		}
+	}
+	for (const struct tool_cmd *s = cmd->subs; s && s->name; s++) {
+		snprintf(path + l, cap - l, " %s", s->name);
+		md_cmd(s, path, cap, f);
+		path[l] = '\0';
+	}
+}
+
+static void md_env_one(const char *name, const struct tool_opt *o,
+                       const char *help, FILE *f)
+{
+	fprintf(f, "| `%s` | ", name);
+	if (o != NULL)
+		fprintf(f, "the value of `--%s` when it is not given%s",
+		        o->name, help != NULL && help[0] ? ": " : "");
+	md(help ? help : "", f);
+	fputs(" |\n", f);
+}
+
+static void markdown(const struct tool_prog *p, FILE *f)
+{
+	char path[256];
+
+	fprintf(f, "## %s\n\n%s\n", p->name,
+	        p->root->summary ? p->root->summary : "");
+	snprintf(path, sizeof path, "%s", p->name);
+	md_cmd(p->root, path, sizeof path, f);
+	if (env_all(p, env_none, f) > 0) {
+		fprintf(f,
+		        "\n### Environment of `%s`\n\n"
+		        "| Variable | Meaning |\n|---|---|\n",
+		        p->name);
+		env_all(p, md_env_one, f);
+	}
+}
+
 int tool_generate(const struct tool_prog *p, const char *what, FILE *f)
 {
 	char path[256];
@@ -500,6 +721,8 @@ int tool_generate(const struct tool_prog *p, const char *what, FILE *f)
 		list_cmd(p->root, path, sizeof path, f);
 	} else if (strcmp(what, "man") == 0) {
 		man(p, f);
+	} else if (strcmp(what, "markdown") == 0) {
+		markdown(p, f);
 	} else if (strcmp(what, "bash") == 0) {
 		completion(p, BASH, f);
 	} else if (strcmp(what, "zsh") == 0) {

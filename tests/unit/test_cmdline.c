@@ -42,6 +42,16 @@ static const struct tool_opt sign_opts[] = {
 static const struct tool_arg show_args[] = {
     {"DEVICE", TOOL_REQUIRED}, {"FILE", TOOL_REPEAT}, {0}};
 
+static const struct tool_opt env_opts[] = {
+    {.name = "server",
+     .kind = TOOL_STRING,
+     .value = "URL|NAME",
+     .help = "where | to go",
+     .flags = TOOL_REQUIRED,
+     .env = "RPT_CMDLINE_SERVER"},
+    {.name = "port", .kind = TOOL_UINT, .max = 100, .env = "RPT_CMDLINE_PORT"},
+    {0}};
+
 static int ran(const struct tool_ctx *c)
 {
 	(void)c;
@@ -56,10 +66,15 @@ static const struct tool_cmd dev_subs[] = {
 static const struct tool_cmd cmds[] = {
     {.name = "device", .subs = dev_subs},
     {.name = "sign", .opts = sign_opts, .run = ran},
+    {.name = "env",
+     .summary = "from the environment",
+     .opts = env_opts,
+     .run = ran},
     {0}};
 
 static const struct tool_cmd root = {.subs = cmds};
-static const struct tool_prog prog = {"prog", "9.9", &root};
+static const struct tool_prog prog = {
+    .name = "prog", .version = "9.9", .root = &root};
 
 /* Parse the words of line; *msg gets stderr (and stdout) text. */
 static int parse(const char *line, struct tool_ctx *c, char **msg)
@@ -266,12 +281,88 @@ static void test_generate(void **state)
 	free(out);
 }
 
+/* An option's environment variable stands for it when it is not given. */
+static void test_env(void **state)
+{
+	struct tool_ctx c;
+	char *msg = NULL;
+
+	(void)state;
+	unsetenv("RPT_CMDLINE_SERVER");
+	unsetenv("RPT_CMDLINE_PORT");
+	bad("env", "missing --server");
+	setenv("RPT_CMDLINE_SERVER", "", 1);
+	bad("env", "missing --server"); /* empty is unset */
+	setenv("RPT_CMDLINE_SERVER", "from-env", 1);
+	assert_int_equal(parse("env", &c, &msg), 0);
+	assert_string_equal(tool_str(&c, "server"), "from-env");
+	assert_int_equal(tool_count(&c, "server"), 1);
+	free(msg);
+	tool_ctx_free(&c);
+	/* the command line wins, and is not "given twice" */
+	assert_int_equal(parse("env --server cli", &c, &msg), 0);
+	assert_string_equal(tool_str(&c, "server"), "cli");
+	assert_int_equal(tool_count(&c, "server"), 1);
+	free(msg);
+	tool_ctx_free(&c);
+	/* checked as on the command line, and the variable named */
+	setenv("RPT_CMDLINE_PORT", "abc", 1);
+	bad("env", "--port wants a number from 0 to 100, not 'abc'");
+	bad("env", "(--port came from RPT_CMDLINE_PORT)");
+	setenv("RPT_CMDLINE_PORT", "7", 1);
+	assert_int_equal(parse("env", &c, &msg), 0);
+	assert_int_equal(tool_uint(&c, "port", 0), 7);
+	free(msg);
+	tool_ctx_free(&c);
+	unsetenv("RPT_CMDLINE_SERVER");
+	unsetenv("RPT_CMDLINE_PORT");
+}
+
+/* The manual's ENVIRONMENT and the Markdown reference. */
+static void test_generate_docs(void **state)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	(void)state;
+	assert_int_equal(tool_generate(&prog, "man", f), TOOL_OK);
+	fclose(f);
+	assert_non_null(strstr(out, ".SH ENVIRONMENT\n.TP\n.B "
+	                            "RPT_CMDLINE_SERVER\nThe value of "
+	                            "\\fB\\-\\-server\\fR"));
+	assert_non_null(strstr(out, "RPT_CMDLINE_PORT"));
+	free(out);
+	f = open_memstream(&out, &len);
+	assert_int_equal(tool_generate(&prog, "markdown", f), TOOL_OK);
+	fclose(f);
+	assert_non_null(strstr(out, "## prog\n"));
+	assert_non_null(strstr(out, "\n### `prog env`\n\nfrom the "
+	                            "environment.\n\n```\nprog env --server "
+	                            "URL|NAME [OPTIONS]\n```\n"));
+	/* a | inside a cell is escaped, so the table keeps its columns */
+	assert_non_null(strstr(out, "| `--server URL\\|NAME` | where \\| "
+	                            "to go; required; or "
+	                            "`RPT_CMDLINE_SERVER` |\n"));
+	assert_non_null(strstr(out, "| `--counter N` |"));
+	assert_non_null(strstr(out, "### Environment of `prog`\n"));
+	assert_non_null(strstr(out, "| `RPT_CMDLINE_PORT` | the value of "
+	                            "`--port` when it is not given |"));
+	/* a command with subcommands and no run is no section */
+	assert_null(strstr(out, "### `prog device`\n"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mistakes),     cmocka_unit_test(test_values),
-	    cmocka_unit_test(test_help_version), cmocka_unit_test(test_numbers),
+	    cmocka_unit_test(test_mistakes),
+	    cmocka_unit_test(test_values),
+	    cmocka_unit_test(test_help_version),
+	    cmocka_unit_test(test_numbers),
 	    cmocka_unit_test(test_generate),
+	    cmocka_unit_test(test_env),
+	    cmocka_unit_test(test_generate_docs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
