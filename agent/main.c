@@ -103,6 +103,13 @@ struct opts {
 /* Every command takes the same options (docs/agent.md says which one
  * reads which); the table gives their names, kinds and ranges. */
 static const struct tool_opt agent_opts[] = {
+    {.name = "config",
+     .kind = TOOL_PATH,
+     .value = "FILE",
+     .help = "read the options not given here from FILE (keys: the long "
+             "options, '_' for '-'; rampart-agent.conf(5))",
+     .flags = TOOL_CONFIG,
+     .env = "RAMPART_AGENT_CONFIG"},
     S("server", "URL", "rampartd's EST URL, https://HOST:PORT"),
     S("claim", "CERT,KEY", "the claim certificate and key (enroll)"),
     S("keystore", "SPEC",
@@ -896,6 +903,48 @@ static int cmd_hw_token(const struct opts *o)
 	return TOOL_OK;
 }
 
+/* v as a configuration value (docs/config-format.md): quoted when blanks
+ * at either end or a leading quote would otherwise change it. */
+static void conf_value(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n > 0 && v[0] != ' ' && v[0] != '\t' && v[0] != '"' &&
+	    v[n - 1] != ' ' && v[n - 1] != '\t') {
+		printf("%s", v);
+		return;
+	}
+	putchar('"');
+	for (; *v != '\0'; v++) {
+		if (*v == '"' || *v == '\\')
+			putchar('\\');
+		putchar(*v);
+	}
+	putchar('"');
+}
+
+/* rampart-agent config: the options in effect, as a configuration file
+ * that gives the same (the command line over the environment over
+ * --config). */
+static int run_config(const struct tool_ctx *c)
+{
+	char key[64];
+
+	printf("# rampart-agent: the options in effect\n");
+	for (const struct tool_opt *o = agent_opts; o->name != NULL; o++) {
+		if ((o->flags & TOOL_CONFIG) || tool_count(c, o->name) == 0 ||
+		    !tool_config_key(o, key, sizeof key))
+			continue;
+		printf("%s = ", key);
+		if (o->kind == TOOL_FLAG)
+			printf("true");
+		else
+			conf_value(tool_str(c, o->name));
+		putchar('\n');
+	}
+	return TOOL_OK;
+}
+
 #define RUN(fn)                                       \
 	static int run_##fn(const struct tool_ctx *c) \
 	{                                             \
@@ -932,6 +981,13 @@ static const struct tool_cmd agent_cmds[] = {
     {.name = "log",
      .summary = "the hash-chained event log (verify FILE)",
      .subs = agent_log_cmds},
+    {.name = "config",
+     .summary = "print the options in effect, as a configuration file",
+     .opts = agent_opts,
+     .run = run_config,
+     .more = "Each option given on the command line, by the environment or "
+             "by --config FILE, as 'key = value': save it as a file, and "
+             "'--config FILE' gives the same."},
     {0},
 };
 

@@ -13,7 +13,8 @@ DESTDIR=$stage cmake --install "$build" --prefix /usr/local >/dev/null
 # the manual pages and completion where man, bash-completion and zsh look
 for f in share/man/man1/rampart.1 share/man/man1/rampart-agent.1 share/man/man1/rampartd.1 \
 	share/man/man1/rampart-sim.1 share/man/man1/rampart-boot.1 \
-	share/man/man7/rampart.7 \
+	share/man/man7/rampart.7 share/man/man5/rampart-agent.conf.5 \
+	share/man/man5/rampartd.conf.5 share/man/man5/rampart-image.5 \
 	share/bash-completion/completions/rampart \
 	share/bash-completion/completions/rampart-agent \
 	share/zsh/site-functions/_rampart share/zsh/site-functions/_rampart-agent; do

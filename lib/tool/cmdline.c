@@ -8,7 +8,7 @@
  * Relies on libc only.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cmdline.h"
+#include "cmdline_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -84,10 +84,7 @@ static void try_line(const struct tool_ctx *c, FILE *err)
 	fprintf(err, "try '%s --help'\n", c->path);
 }
 
-static int mistake(const struct tool_ctx *c, FILE *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int mistake(const struct tool_ctx *c, FILE *err, const char *fmt, ...)
+int tool_mistake(const struct tool_ctx *c, FILE *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -158,10 +155,10 @@ static int unknown_option(const struct tool_ctx *c, const char *arg, FILE *err)
 			sugg = builtin_help;
 	}
 	if (sugg != NULL)
-		return mistake(c, err,
-		               "unknown option '%s' (did you mean '--%s'?)",
-		               typed, sugg);
-	return mistake(c, err, "unknown option '%s'", typed);
+		return tool_mistake(
+		    c, err, "unknown option '%s' (did you mean '--%s'?)", typed,
+		    sugg);
+	return tool_mistake(c, err, "unknown option '%s'", typed);
 }
 
 void tool_describe_uint(const struct tool_opt *o, char *b, size_t cap)
@@ -176,9 +173,8 @@ void tool_describe_uint(const struct tool_opt *o, char *b, size_t cap)
 		         (unsigned long long)o->max);
 }
 
-/* Check and store one value of o. */
-static int take(struct tool_ctx *c, const struct tool_opt *o, const char *v,
-                FILE *err)
+int tool_take(struct tool_ctx *c, const struct tool_opt *o, const char *v,
+              FILE *err)
 {
 	struct tool_val *n;
 	uint64_t u = 0;
@@ -188,13 +184,13 @@ static int take(struct tool_ctx *c, const struct tool_opt *o, const char *v,
 	if (!(o->flags & TOOL_REPEAT))
 		for (i = 0; i < c->nvals; i++)
 			if (c->vals[i].opt == o)
-				return mistake(c, err, "--%s given twice",
-				               o->name);
+				return tool_mistake(c, err, "--%s given twice",
+				                    o->name);
 	if (o->kind == TOOL_UINT &&
 	    (!tool_parse_uint(v, o->max, &u) || u < o->min)) {
 		tool_describe_uint(o, what, sizeof what);
-		return mistake(c, err, "--%s wants %s, not '%s'", o->name, what,
-		               v);
+		return tool_mistake(c, err, "--%s wants %s, not '%s'", o->name,
+		                    what, v);
 	}
 	if (o->kind == TOOL_ENUM) {
 		for (i = 0; o->words[i] != NULL; i++)
@@ -212,11 +208,12 @@ static int take(struct tool_ctx *c, const struct tool_opt *o, const char *v,
 		}
 	}
 	if ((o->kind == TOOL_STRING || o->kind == TOOL_PATH) && v[0] == '\0')
-		return mistake(c, err, "--%s wants a %s, not an empty string",
-		               o->name, o->value ? o->value : "value");
+		return tool_mistake(c, err,
+		                    "--%s wants a %s, not an empty string",
+		                    o->name, o->value ? o->value : "value");
 	n = rp_realloc(c->vals, (c->nvals + 1) * sizeof *n);
 	if (n == NULL)
-		return mistake(c, err, "out of memory");
+		return tool_mistake(c, err, "out of memory");
 	c->vals = n;
 	c->vals[c->nvals++] = (struct tool_val){o, v, u};
 	return 0;
@@ -237,7 +234,7 @@ static int from_env(struct tool_ctx *c, FILE *err)
 			v = getenv(o->env);
 			if (v == NULL || v[0] == '\0')
 				continue;
-			rc = take(c, o, v, err);
+			rc = tool_take(c, o, v, err);
 			if (rc != 0) {
 				fprintf(err, "(--%s came from %s)\n", o->name,
 				        o->env);
@@ -272,10 +269,10 @@ static int unknown_command(const struct tool_ctx *c, const char *w, FILE *err)
 		if (!(s->flags & TOOL_HIDDEN) && near(w, s->name, &best))
 			sugg = s->name;
 	if (sugg != NULL)
-		return mistake(c, err,
-		               "unknown command '%s' (did you mean '%s'?)", w,
-		               sugg);
-	return mistake(c, err, "unknown command '%s'", w);
+		return tool_mistake(c, err,
+		                    "unknown command '%s' (did you mean '%s'?)",
+		                    w, sugg);
+	return tool_mistake(c, err, "unknown command '%s'", w);
 }
 
 /*
@@ -336,7 +333,7 @@ static int resolve_pending(struct tool_ctx *c, struct pending *pend,
 			pend[keep++] = pend[i];
 			continue;
 		}
-		rc = take(c, o, pend[i].v, err);
+		rc = tool_take(c, o, pend[i].v, err);
 		if (rc != 0)
 			return rc;
 	}
@@ -365,7 +362,7 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 	c->argv = rp_calloc((size_t)argc + 1, sizeof *c->argv);
 	pend = rp_calloc((size_t)argc + 1, sizeof *pend);
 	if (c->argv == NULL || pend == NULL) {
-		rc = mistake(c, err, "out of memory");
+		rc = tool_mistake(c, err, "out of memory");
 		goto out;
 	}
 	for (i = 1; i < argc; i++) {
@@ -426,9 +423,9 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 			}
 			if (o->kind == TOOL_FLAG) {
 				if (eq != NULL) {
-					rc = mistake(c, err,
-					             "--%s takes no value",
-					             o->name);
+					rc = tool_mistake(c, err,
+					                  "--%s takes no value",
+					                  o->name);
 					goto out;
 				}
 				v = NULL;
@@ -437,8 +434,9 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 			} else if (i + 1 < argc) {
 				v = argv[++i];
 			} else {
-				rc = mistake(c, err, "--%s wants a value (%s)",
-				             o->name, tool_value_name(o));
+				rc = tool_mistake(c, err,
+				                  "--%s wants a value (%s)",
+				                  o->name, tool_value_name(o));
 				goto out;
 			}
 		} else {
@@ -458,10 +456,10 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 			}
 			if (o->kind == TOOL_FLAG) {
 				if (s[2] != '\0') {
-					rc = mistake(c, err,
-					             "-%c takes no value "
-					             "(in '%s')",
-					             s[1], s);
+					rc = tool_mistake(c, err,
+					                  "-%c takes no value "
+					                  "(in '%s')",
+					                  s[1], s);
 					goto out;
 				}
 				v = NULL;
@@ -470,8 +468,9 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 			} else if (i + 1 < argc) {
 				v = argv[++i];
 			} else {
-				rc = mistake(c, err, "--%s wants a value (%s)",
-				             o->name, tool_value_name(o));
+				rc = tool_mistake(c, err,
+				                  "--%s wants a value (%s)",
+				                  o->name, tool_value_name(o));
 				goto out;
 			}
 		}
@@ -479,7 +478,7 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 			pend[npend++] = (struct pending){s, v};
 			continue;
 		}
-		rc = take(c, o, v, err);
+		rc = tool_take(c, o, v, err);
 		if (rc != 0)
 			goto out;
 	}
@@ -490,12 +489,14 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 			rc = 2;
 			goto out;
 		}
-		rc = mistake(c, err, "missing command");
+		rc = tool_mistake(c, err, "missing command");
 		goto out;
 	}
 	rc = resolve_pending(c, pend, &npend, err);
 	if (rc == 0)
 		rc = from_env(c, err);
+	if (rc == 0)
+		rc = tool_config_apply(c, err);
 	if (rc != 0)
 		goto out;
 	/* required options, then arguments */
@@ -506,8 +507,8 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 			for (const struct tool_opt *o = t[k]; o && o->name; o++)
 				if ((o->flags & TOOL_REQUIRED) &&
 				    tool_count(c, o->name) == 0) {
-					rc = mistake(c, err, "missing --%s",
-					             o->name);
+					rc = tool_mistake(
+					    c, err, "missing --%s", o->name);
 					goto out;
 				}
 	}
@@ -516,15 +517,16 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 		if (a->flags & TOOL_REQUIRED)
 			nreq++;
 		if ((size_t)npos < nreq) {
-			rc = mistake(c, err, "missing argument %s", a->name);
+			rc = tool_mistake(c, err, "missing argument %s",
+			                  a->name);
 			goto out;
 		}
 		if ((a->flags & TOOL_REPEAT) && a[1].name == NULL)
 			goto out;
 	}
 	if ((size_t)npos > nargs)
-		rc =
-		    mistake(c, err, "unexpected argument '%s'", c->argv[nargs]);
+		rc = tool_mistake(c, err, "unexpected argument '%s'",
+		                  c->argv[nargs]);
 out:
 	free(pend);
 	return rc;
@@ -532,6 +534,7 @@ out:
 
 void tool_ctx_free(struct tool_ctx *c)
 {
+	tool_config_free(c);
 	free(c->vals);
 	free(c->argv);
 	c->vals = NULL;
@@ -700,7 +703,7 @@ int tool_main(const struct tool_prog *p, int argc, char **argv, void *user)
 		if (rc != TOOL_OK)
 			fprintf(stderr,
 			        "%s: --generate: '%s' is not made (list, "
-			        "man, markdown, bash, zsh)\n",
+			        "man, man5, markdown, bash, zsh)\n",
 			        p->name, argv[2]);
 		return rc;
 	}

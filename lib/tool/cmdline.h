@@ -42,6 +42,12 @@ enum tool_kind {
 	0x2u             /* may be given more than once (last argument: \
 	                    takes the rest) */
 #define TOOL_HIDDEN 0x4u /* left out of --help and completion */
+#define TOOL_CONFIG                                                    \
+	0x8u /* a TOOL_PATH option naming a configuration file         \
+	        (docs/config-format.md) whose top-level keys stand for \
+	        the command's other options not given on the command   \
+	        line or by the environment: the long name with '_' for \
+	        '-' ("ca_file = /etc/ca.pem"), a flag as a boolean */
 
 struct tool_opt {
 	const char *name; /* long name without "--"; NULL ends a table */
@@ -102,6 +108,7 @@ struct tool_ctx {
 	void *user; /* the caller's, passed through tool_main */
 	/* private */
 	struct tool_val *vals;
+	struct tool_cfg *cfg; /* a TOOL_CONFIG file's values (cmdconfig.c) */
 	size_t nvals;
 };
 
@@ -158,6 +165,8 @@ void tool_describe_uint(const struct tool_opt *o, char *b, size_t cap);
  *     first required option or argument) fields (tests);
  *  "man": the program's section-1 manual page, man(7) roff; dated by
  *     SOURCE_DATE_EPOCH when set (reproducible builds);
+ *  "man5": PROG.conf(5), the keys of the TOOL_CONFIG file (TOOL_ERROR
+ *     for a program without one);
  *  "markdown": the program's part of docs/cli-reference.md (every
  *     command's usage, options and environment);
  *  "bash", "zsh": a completion script (commands, the options of the
@@ -165,6 +174,10 @@ void tool_describe_uint(const struct tool_opt *o, char *b, size_t cap);
  * Returns TOOL_OK, or TOOL_ERROR for a WHAT it does not know.
  */
 int tool_generate(const struct tool_prog *p, const char *what, FILE *f);
+
+/* An option's key in a TOOL_CONFIG file: its long name with '_' for '-'
+ * ("ca-file" -> "ca_file"); false if it does not fit in cap. */
+bool tool_config_key(const struct tool_opt *o, char *b, size_t cap);
 
 /*
  * The one number parser of the programs: a decimal number from 0 to max,

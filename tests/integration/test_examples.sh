@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # test_examples.sh - every file in examples/ loads:
 #  - rampartd.conf: rampartd --check-config (the real parser);
+#  - rampart-agent.conf: rampart-agent config --config (the agent's table)
+#    gives back its keys and values, and its output loads the same;
 #  - mosquitto.conf: it is what broker-config writes, line for line once
 #    the ## comments are dropped (so it cannot drift from the program), and
 #    a real Mosquitto started on it (paths moved to a test data directory,
@@ -14,6 +16,18 @@ trap 'rc=$?; [ -z "$MQ_PID" ] || { kill "$MQ_PID"; wait "$MQ_PID"; } 2>/dev/null
 
 out=$("$BIN/rampartd" --check-config --config "$ex/rampartd.conf") || fail "rampartd.conf: $out"
 ok "examples/rampartd.conf: $out"
+
+# rampart-agent.conf: read by the agent's table (every key an option,
+# every value checked), and 'config' gives back exactly its keys and values
+"$BIN/rampart-agent" config --config "$ex/rampart-agent.conf" >"$T/agent.eff" 2>"$T/agent.err" ||
+	fail "rampart-agent.conf: $(cat "$T/agent.err")"
+grep -v '^#' "$ex/rampart-agent.conf" | grep -v '^$' | sort >"$T/agent.want"
+grep -v '^#' "$T/agent.eff" | sort >"$T/agent.got"
+diff -u "$T/agent.want" "$T/agent.got" || fail "rampart-agent config does not give back examples/rampart-agent.conf"
+# and what it prints loads as a file that gives the same
+"$BIN/rampart-agent" config --config "$T/agent.eff" | grep -v '^#' | sort >"$T/agent.again"
+diff -u "$T/agent.got" "$T/agent.again" || fail "rampart-agent config's output does not load back the same"
+ok "examples/rampart-agent.conf: loads, $(wc -l <"$T/agent.got") keys, round trip through rampart-agent config"
 
 start_rd "$T/data"
 stop_rd

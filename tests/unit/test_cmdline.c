@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmdline.h"
 #include "cmocka_all.h"
@@ -50,6 +51,11 @@ static const struct tool_opt env_opts[] = {
      .flags = TOOL_REQUIRED,
      .env = "RPT_CMDLINE_SERVER"},
     {.name = "port", .kind = TOOL_UINT, .max = 100, .env = "RPT_CMDLINE_PORT"},
+    {.name = "config",
+     .kind = TOOL_PATH,
+     .flags = TOOL_CONFIG,
+     .env = "RPT_CMDLINE_CONFIG"},
+    {.name = "dry-run", .kind = TOOL_FLAG},
     {0}};
 
 static int ran(const struct tool_ctx *c)
@@ -318,6 +324,75 @@ static void test_env(void **state)
 	unsetenv("RPT_CMDLINE_PORT");
 }
 
+/* Write text to a new file under /tmp; its path to path[64]. */
+static void conf_file(char path[64], const char *text)
+{
+	FILE *f;
+	int fd;
+
+	snprintf(path, 64, "/tmp/rpt-cmdline-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A TOOL_CONFIG file fills in what the command line and the environment
+ * left out, checked alike. */
+static void test_config_file(void **state)
+{
+	struct tool_ctx c;
+	char path[64], line[128], *msg = NULL;
+
+	(void)state;
+	unsetenv("RPT_CMDLINE_SERVER");
+	unsetenv("RPT_CMDLINE_PORT");
+	unsetenv("RPT_CMDLINE_CONFIG");
+	conf_file(path, "# a comment\nserver = from-file\nport = 9\n"
+	                "dry_run = yes\n");
+	snprintf(line, sizeof line, "env --config %s", path);
+	assert_int_equal(parse(line, &c, &msg), 0);
+	assert_string_equal(tool_str(&c, "server"), "from-file");
+	assert_int_equal(tool_uint(&c, "port", 0), 9);
+	assert_true(tool_flag(&c, "dry-run"));
+	free(msg);
+	tool_ctx_free(&c);
+	/* the command line over the environment over the file */
+	setenv("RPT_CMDLINE_PORT", "8", 1);
+	snprintf(line, sizeof line, "env --config %s --server cli", path);
+	assert_int_equal(parse(line, &c, &msg), 0);
+	assert_string_equal(tool_str(&c, "server"), "cli");
+	assert_int_equal(tool_uint(&c, "port", 0), 8);
+	free(msg);
+	tool_ctx_free(&c);
+	unsetenv("RPT_CMDLINE_PORT");
+	/* the file named by the environment */
+	setenv("RPT_CMDLINE_CONFIG", path, 1);
+	assert_int_equal(parse("env", &c, &msg), 0);
+	assert_string_equal(tool_str(&c, "server"), "from-file");
+	free(msg);
+	tool_ctx_free(&c);
+	unsetenv("RPT_CMDLINE_CONFIG");
+	unlink(path);
+	/* mistakes: the file and line, or the key */
+	conf_file(path, "server = x\nbogus = 1\n");
+	snprintf(line, sizeof line, "env --config %s", path);
+	bad(line, ":2: unknown key 'bogus'");
+	unlink(path);
+	conf_file(path, "server = x\nport = 101\n");
+	snprintf(line, sizeof line, "env --config %s", path);
+	bad(line, "--port wants a number from 0 to 100, not '101'");
+	bad(line, ", key port)");
+	unlink(path);
+	conf_file(path, "dry-run = yes\n"); /* '-' is not a key's */
+	snprintf(line, sizeof line, "env --config %s", path);
+	bad(line, ":1:");
+	unlink(path);
+	bad("env --config /nonexistent/rpt.conf", "/nonexistent/rpt.conf");
+}
+
 /* The manual's ENVIRONMENT and the Markdown reference. */
 static void test_generate_docs(void **state)
 {
@@ -363,6 +438,7 @@ int main(void)
 	    cmocka_unit_test(test_generate),
 	    cmocka_unit_test(test_env),
 	    cmocka_unit_test(test_generate_docs),
+	    cmocka_unit_test(test_config_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
