@@ -179,7 +179,8 @@ int cmd_sign(const struct tool_ctx *c)
 	}
 	h.counter = (uint32_t)tool_uint(c, "counter", 0);
 	v = tool_str(c, "delta-base");
-	if (v != NULL && !(base = parse_sha(v, h.base_sha256))) {
+	base = v != NULL && parse_sha(v, h.base_sha256);
+	if (v != NULL && !base) {
 		ret = tool_usage_error(c,
 		                       "--delta-base wants 64 hex digits "
 		                       "(a SHA-256), not '%s'",
@@ -187,7 +188,8 @@ int cmd_sign(const struct tool_ctx *c)
 		goto out;
 	}
 	v = tool_str(c, "delta-result");
-	if (v != NULL && !(result = parse_sha(v, h.result_sha256))) {
+	result = v != NULL && parse_sha(v, h.result_sha256);
+	if (v != NULL && !result) {
 		ret = tool_usage_error(c,
 		                       "--delta-result wants 64 hex digits "
 		                       "(a SHA-256), not '%s'",

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "keystore_int.h"
+#include "base/p11_int.h"
 #include "rampart/alloc.h"
 #include "rampart/file.h"
 #include "rampart/id.h"
@@ -57,36 +58,16 @@ static int hexval(char c)
 }
 
 /*
- * Copy a value into dst (cap bytes with the NUL). pct: decode RFC 3986
- * percent escapes (RFC 7512 2.3). Refuses empty values, NUL bytes and
- * values that do not fit, and a field set twice.
+ * Copy a value into dst (cap bytes with the NUL). Refuses empty values,
+ * NUL bytes, values that do not fit, and a field set twice.
  */
-static rp_err set_val(char *dst, size_t cap, struct span v, bool pct)
+static rp_err set_val(char *dst, size_t cap, struct span v)
 {
-	size_t i, o = 0;
-
-	if (dst[0] != '\0' || v.n == 0)
+	if (dst[0] != '\0' || v.n == 0 || v.n >= cap ||
+	    memchr(v.p, '\0', v.n) != NULL)
 		return RP_E_KEYSTORE_SPEC;
-	for (i = 0; i < v.n; i++) {
-		char c = v.p[i];
-
-		if (pct && c == '%') {
-			int hi, lo;
-
-			if (v.n - i < 3)
-				return RP_E_KEYSTORE_SPEC;
-			hi = hexval(v.p[i + 1]);
-			lo = hexval(v.p[i + 2]);
-			if (hi < 0 || lo < 0)
-				return RP_E_KEYSTORE_SPEC;
-			c = (char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (c == '\0' || o + 1 >= cap)
-			return RP_E_KEYSTORE_SPEC;
-		dst[o++] = c;
-	}
-	dst[o] = '\0';
+	memcpy(dst, v.p, v.n);
+	dst[v.n] = '\0';
 	return RP_OK;
 }
 
@@ -147,13 +128,13 @@ static rp_err parse_file(struct span s, struct rp_keystore_spec *o)
 	rp_err rc;
 	bool more = split(&s, ';', &a);
 
-	rc = set_val(o->dir, sizeof o->dir, a, false);
+	rc = set_val(o->dir, sizeof o->dir, a);
 	while (rc == RP_OK && more) {
 		more = split(&s, ';', &a);
 		if (!attr(a, &name, &val))
 			return RP_E_KEYSTORE_SPEC;
 		if (span_eq(name, "kek"))
-			rc = set_val(o->kek, sizeof o->kek, val, false);
+			rc = set_val(o->kek, sizeof o->kek, val);
 		else
 			rc = RP_E_KEYSTORE_SPEC;
 	}
@@ -180,9 +161,9 @@ static rp_err parse_tpm(struct span s, struct rp_keystore_spec *o)
 			rc = parse_handle(val, &o->handle);
 			have_handle = true;
 		} else if (span_eq(name, "dir")) {
-			rc = set_val(o->dir, sizeof o->dir, val, false);
+			rc = set_val(o->dir, sizeof o->dir, val);
 		} else if (span_eq(name, "tcti")) {
-			rc = set_val(o->tcti, sizeof o->tcti, val, false);
+			rc = set_val(o->tcti, sizeof o->tcti, val);
 		} else {
 			rc = RP_E_KEYSTORE_SPEC;
 		}
@@ -193,57 +174,124 @@ static rp_err parse_tpm(struct span s, struct rp_keystore_spec *o)
 }
 
 /* RFC 7512: pkcs11:path-attrs[?query-attrs]. */
-static rp_err parse_pkcs11(struct span s, struct rp_keystore_spec *o)
+/*
+ * The attribute names of a pkcs11: spec, before p11-kit decodes it: in
+ * the path only token, object and type; each name (path and query) once.
+ * p11-kit would take a repeated one's last value and read, say, serial=
+ * as a constraint the keystore does not apply.
+ */
+static bool pkcs11_names_ok(struct span s)
 {
-	struct span path, query, a, name, val;
-	char type[16] = "";
-	rp_err rc = RP_OK;
-	bool more;
+	static const char *const path_names[] = {"token", "object", "type"};
+	struct span part, a, name, val, seen[16];
+	size_t nseen = 0, i;
+	bool query = false, more;
 
-	query = s;
-	more = split(&query, '?', &path);
-	if (!more)
-		query.n = 0;
-	while (rc == RP_OK && path.n > 0) {
-		split(&path, ';', &a);
-		if (!attr(a, &name, &val))
-			return RP_E_KEYSTORE_SPEC;
-		if (span_eq(name, "token"))
-			rc = set_val(o->token, sizeof o->token, val, true);
-		else if (span_eq(name, "object"))
-			rc = set_val(o->object, sizeof o->object, val, true);
-		else if (span_eq(name, "type"))
-			rc = set_val(type, sizeof type, val, true);
-		else
-			rc = RP_E_KEYSTORE_SPEC;
-	}
-	while (rc == RP_OK && more && query.n > 0) {
-		split(&query, '&', &a);
-		if (!attr(a, &name, &val))
-			return RP_E_KEYSTORE_SPEC;
-		if (span_eq(name, "module-path"))
-			rc = set_val(o->module, sizeof o->module, val, true);
-		else if (span_eq(name, "pin-value"))
-			rc = set_val(o->pin, sizeof o->pin, val, true);
-		else if (span_eq(name, "pin-source"))
-			rc = set_val(o->pin_source, sizeof o->pin_source, val,
-			             true);
-		else if (span_eq(name, "x-dir"))
-			rc = set_val(o->dir, sizeof o->dir, val, true);
-		else
-			rc = RP_E_KEYSTORE_SPEC;
-	}
-	if (rc != RP_OK)
-		return rc;
-	if (type[0] != '\0' && strcmp(type, "private") != 0)
+	do {
+		more = split(&s, '?', &part);
+		while (part.n > 0) {
+			split(&part, query ? '&' : ';', &a);
+			if (!attr(a, &name, &val))
+				return false;
+			for (i = 0; !query && i < 3; i++)
+				if (span_eq(name, path_names[i]))
+					break;
+			if (!query && i == 3)
+				return false;
+			for (i = 0; i < nseen; i++)
+				if (seen[i].n == name.n &&
+				    memcmp(seen[i].p, name.p, name.n) == 0)
+					return false;
+			if (nseen == sizeof seen / sizeof seen[0])
+				return false;
+			seen[nseen++] = name;
+		}
+		query = true;
+	} while (more && s.n > 0);
+	return !more || s.n == 0;
+}
+
+/* A fixed-width, blank-padded PKCS#11 string (len bytes) into dst[cap];
+ * empty when it was not in the URI (p11-kit leaves it zero). */
+static rp_err padded(char *dst, size_t cap, const CK_UTF8CHAR *v, size_t len)
+{
+	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\0'))
+		len--;
+	if (len >= cap || memchr(v, '\0', len) != NULL)
 		return RP_E_KEYSTORE_SPEC;
-	if (o->token[0] == '\0' || o->object[0] == '\0' ||
-	    o->module[0] == '\0' || o->dir[0] == '\0')
-		return RP_E_KEYSTORE_SPEC;
-	/* Exactly one way to get the PIN. */
-	if ((o->pin[0] != '\0') == (o->pin_source[0] != '\0'))
-		return RP_E_KEYSTORE_SPEC;
+	memcpy(dst, v, len);
+	dst[len] = '\0';
 	return RP_OK;
+}
+
+/* A decoded URI value into dst[cap]: present, not empty, fits. */
+static rp_err uri_val(char *dst, size_t cap, const char *v)
+{
+	if (v == NULL || v[0] == '\0' || strlen(v) >= cap)
+		return RP_E_KEYSTORE_SPEC;
+	memcpy(dst, v, strlen(v) + 1);
+	return RP_OK;
+}
+
+/*
+ * pkcs11:token=T;object=O[;type=private]?module-path=M&(pin-value=P|
+ * pin-source=F)&x-dir=D: an RFC 7512 URI, decoded by p11-kit
+ * (lib/base/p11.c), with the keystore's own vendor attribute x-dir.
+ */
+static rp_err parse_pkcs11(const char *spec, size_t len,
+                           struct rp_keystore_spec *o)
+{
+	static const char *const query[] = {"module-path", "pin-value",
+	                                    "pin-source", "x-dir", NULL};
+	struct span s = {spec + 7, len - 7};
+	char buf[RP_P11_URI_MAX + 1]; /* may hold the PIN: wiped */
+	P11KitUri *u = NULL;
+	CK_TOKEN_INFO *ti;
+	CK_ATTRIBUTE *label;
+	const char *pin, *src;
+	rp_err rc = RP_E_KEYSTORE_SPEC;
+
+	if (len > RP_P11_URI_MAX || !pkcs11_names_ok(s))
+		goto out;
+	memcpy(buf, spec, len);
+	buf[len] = '\0';
+	rc = rp_p11_uri_parse(buf, query, &u);
+	if (rc != RP_OK) {
+		rc = rc == RP_E_NOMEM ? rc : RP_E_KEYSTORE_SPEC;
+		goto out;
+	}
+	rc = RP_E_KEYSTORE_SPEC;
+	ti = p11_kit_uri_get_token_info(u);
+	label = p11_kit_uri_get_attribute(u, CKA_LABEL);
+	if (ti == NULL || label == NULL || label->ulValueLen == 0 ||
+	    label->ulValueLen >= sizeof o->object)
+		goto out;
+	if (padded(o->token, sizeof o->token, ti->label, sizeof ti->label) !=
+	        RP_OK ||
+	    o->token[0] == '\0')
+		goto out;
+	memcpy(o->object, label->pValue, label->ulValueLen);
+	o->object[label->ulValueLen] = '\0';
+	if (uri_val(o->module, sizeof o->module,
+	            p11_kit_uri_get_module_path(u)) != RP_OK ||
+	    uri_val(o->dir, sizeof o->dir,
+	            p11_kit_uri_get_vendor_query(u, "x-dir")) != RP_OK)
+		goto out;
+	/* exactly one way to get the PIN */
+	pin = p11_kit_uri_get_pin_value(u);
+	src = p11_kit_uri_get_pin_source(u);
+	if ((pin != NULL) == (src != NULL))
+		goto out;
+	if (pin != NULL && uri_val(o->pin, sizeof o->pin, pin) != RP_OK)
+		goto out;
+	if (src != NULL &&
+	    uri_val(o->pin_source, sizeof o->pin_source, src) != RP_OK)
+		goto out;
+	rc = RP_OK;
+out:
+	rp_p11_uri_free(u);
+	rp_wipe(buf, sizeof buf);
+	return rc;
 }
 
 rp_err rp_keystore_spec_parse(const char *spec, size_t len,
@@ -266,9 +314,7 @@ rp_err rp_keystore_spec_parse(const char *spec, size_t len,
 		rc = parse_file(s, out);
 	} else if (len > 7 && memcmp(spec, "pkcs11:", 7) == 0) {
 		out->kind = RP_KEYSTORE_PKCS11;
-		s.p += 7;
-		s.n -= 7;
-		rc = parse_pkcs11(s, out);
+		rc = parse_pkcs11(spec, len, out);
 	} else if (len > 4 && memcmp(spec, "tpm:", 4) == 0) {
 		out->kind = RP_KEYSTORE_TPM;
 		s.p += 4;

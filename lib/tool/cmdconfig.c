@@ -72,7 +72,8 @@ int tool_config_apply(struct tool_ctx *c, FILE *err)
 	int rc = 0;
 
 	n = file_opts(c->cmd, opt, sizeof opt / sizeof opt[0], &file);
-	if (file == NULL || (path = tool_str(c, file->name)) == NULL)
+	path = file != NULL ? tool_str(c, file->name) : NULL;
+	if (path == NULL)
 		goto out;
 	cfg = rp_calloc(1, sizeof *cfg);
 	if (cfg != NULL)

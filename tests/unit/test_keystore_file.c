@@ -177,6 +177,20 @@ static void test_spec_parse(void **state)
 	    {"pkcs11:token=0123456789012345678901234567890123;object=o?"
 	     "module-path=/m&pin-value=1&x-dir=/d",
 	     RP_E_KEYSTORE_SPEC}, /* label over 32 bytes */
+	    /* a constraint the keystore would not apply, and names given
+	     * twice (p11-kit alone would keep the last) */
+	    {"pkcs11:token=t;object=o;serial=1?module-path=/m&pin-value=1&"
+	     "x-dir=/d",
+	     RP_E_KEYSTORE_SPEC},
+	    {"pkcs11:token=t;object=o;token=u?module-path=/m&pin-value=1&"
+	     "x-dir=/d",
+	     RP_E_KEYSTORE_SPEC},
+	    {"pkcs11:token=t;object=o?module-path=/m&pin-value=1&x-dir=/d&"
+	     "x-dir=/e",
+	     RP_E_KEYSTORE_SPEC},
+	    {"pkcs11:token=t;object=o?module-name=m&module-path=/m&"
+	     "pin-value=1&x-dir=/d",
+	     RP_E_KEYSTORE_SPEC},
 	    {"", RP_E_KEYSTORE_SPEC},
 	    {"file", RP_E_KEYSTORE_SPEC},
 	    {"hsm:/x", RP_E_KEYSTORE_SPEC},
