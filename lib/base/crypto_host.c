@@ -127,9 +127,19 @@ const struct rp_crypto *rp_crypto_host(void)
 	return &host;
 }
 
+/* The low-level calls, like h_init: OpenSSL 3's one-shot SHA256() goes
+ * through EVP_Q_digest, which allocates, and would report a failed
+ * allocation as RP_E_CRYPTO. */
 rp_err rp_sha256(const void *data, size_t len, uint8_t out[RP_SHA256_LEN])
 {
-	return SHA256(data, len, out) != NULL ? RP_OK : RP_E_CRYPTO;
+	SHA256_CTX c;
+	rp_err rc = RP_E_CRYPTO;
+
+	if (SHA256_Init(&c) == 1 && SHA256_Update(&c, data, len) == 1 &&
+	    SHA256_Final(out, &c) == 1)
+		rc = RP_OK;
+	OPENSSL_cleanse(&c, sizeof c);
+	return rc;
 }
 
 rp_err rp_sha256_file_hex(const char *path, char hex[65])

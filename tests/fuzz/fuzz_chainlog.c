@@ -7,6 +7,8 @@
  * rp_chainlog_verify the same answer; where the chain verifies (or is only
  * torn), rp_chainlog_open must succeed and recover the verifier's head,
  * cutting a torn record exactly then, after which the file verifies.
+ * Under faultsim (tests/faultsim/) a call may answer RP_E_NOMEM, and
+ * only when an allocation failed during it; the run ends there.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../faultsim/faultsim.h"
 #include "rampart/chainlog.h"
 #include "rampart/mem.h"
 
@@ -42,6 +45,12 @@ static void make_path(void)
 	atexit(cleanup);
 }
 
+/* rc is a refusal for memory that the fault caused, since failed. */
+static bool no_memory(rp_err rc, unsigned long failed)
+{
+	return rc == RP_E_NOMEM && rp_faultsim_failures() != failed;
+}
+
 static void put_file(const uint8_t *data, size_t size)
 {
 	FILE *f = fopen(path, "wb");
@@ -50,17 +59,36 @@ static void put_file(const uint8_t *data, size_t size)
 		abort();
 }
 
+/* The file still holds exactly data[0..size). */
+static bool file_is(const uint8_t *data, size_t size)
+{
+	FILE *f = fopen(path, "rb");
+	size_t i = 0;
+	int c;
+
+	if (f == NULL)
+		abort();
+	while ((c = getc(f)) != EOF && i < size && c == data[i])
+		i++;
+	fclose(f);
+	return c == EOF && i == size;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rp_chainlog_report a, b;
 	rp_chainlog *l = NULL;
 	char head[65];
 	uint64_t seq;
+	unsigned long failed;
 	rp_err rc, rc2;
 	int torn = -1;
 
 	make_path();
+	failed = rp_faultsim_failures();
 	rc = rp_chainlog_verify_buf((const char *)data, size, &a);
+	if (no_memory(rc, failed))
+		return 0;
 	if (rc == RP_OK) {
 		if (a.bad_line != 0 || a.reason != NULL ||
 		    (size > 0 && data[size - 1] != '\n'))
@@ -75,20 +103,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 
 	put_file(data, size);
+	failed = rp_faultsim_failures();
 	rc2 = rp_chainlog_verify(path, &b);
+	if (no_memory(rc2, failed))
+		return 0;
 	if (rc2 != rc || memcmp(&a, &b, sizeof a) != 0)
 		abort();
 	if (rc == RP_E_CHAINLOG)
 		return 0;
 	/* Intact or torn: open recovers the head from the tail. */
-	if (rp_chainlog_open(path, &l, &torn) != RP_OK)
+	failed = rp_faultsim_failures();
+	rc2 = rp_chainlog_open(path, &l, &torn);
+	if (no_memory(rc2, failed)) {
+		/* refused before anything was cut */
+		if (l != NULL || torn != 0 || !file_is(data, size))
+			abort();
+		return 0;
+	}
+	if (rc2 != RP_OK)
 		abort();
 	rp_chainlog_head(l, &seq, head);
 	rp_chainlog_close(l);
 	if (seq != a.records || strcmp(head, a.head) != 0 ||
 	    torn != (rc == RP_E_CHAINLOG_TORN))
 		abort();
-	if (rp_chainlog_verify(path, &b) != RP_OK || b.records != a.records)
+	failed = rp_faultsim_failures();
+	rc2 = rp_chainlog_verify(path, &b);
+	if (no_memory(rc2, failed))
+		return 0;
+	if (rc2 != RP_OK || b.records != a.records)
 		abort();
 	return 0;
 }
