@@ -904,43 +904,57 @@ static int cmd_hw_token(const struct opts *o)
 }
 
 /* v as a configuration value (docs/config-format.md): quoted when blanks
- * at either end or a leading quote would otherwise change it. */
-static void conf_value(const char *v)
+ * at either end, a quote or a backslash would otherwise change it; false
+ * for a byte the format cannot hold (a control character). */
+static bool conf_value(const char *v, char *out, size_t cap)
 {
-	size_t n = strlen(v);
+	size_t n = strlen(v), o = 0;
+	bool quote = n == 0 || v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' ||
+	             v[n - 1] == '\t' || strpbrk(v, "\"\\") != NULL;
 
-	if (n > 0 && v[0] != ' ' && v[0] != '\t' && v[0] != '"' &&
-	    v[n - 1] != ' ' && v[n - 1] != '\t') {
-		printf("%s", v);
-		return;
-	}
-	putchar('"');
+	if (quote)
+		out[o++] = '"';
 	for (; *v != '\0'; v++) {
-		if (*v == '"' || *v == '\\')
-			putchar('\\');
-		putchar(*v);
+		if ((unsigned char)*v < 0x20 || *v == 0x7f || o + 4 >= cap)
+			return false;
+		if (quote && (*v == '"' || *v == '\\'))
+			out[o++] = '\\';
+		out[o++] = *v;
 	}
-	putchar('"');
+	if (quote)
+		out[o++] = '"';
+	out[o] = '\0';
+	return true;
 }
 
 /* rampart-agent config: the options in effect, as a configuration file
  * that gives the same (the command line over the environment over
- * --config). */
+ * --config). A keystore spec holding a pin-value is not shown. */
 static int run_config(const struct tool_ctx *c)
 {
-	char key[64];
+	char key[64], val[2 * RP_KEYSTORE_SPEC_MAX + 3];
+	const char *v;
 
 	printf("# rampart-agent: the options in effect\n");
 	for (const struct tool_opt *o = agent_opts; o->name != NULL; o++) {
 		if ((o->flags & TOOL_CONFIG) || tool_count(c, o->name) == 0 ||
 		    !tool_config_key(o, key, sizeof key))
 			continue;
-		printf("%s = ", key);
-		if (o->kind == TOOL_FLAG)
-			printf("true");
-		else
-			conf_value(tool_str(c, o->name));
-		putchar('\n');
+		v = o->kind == TOOL_FLAG ? "true" : tool_str(c, o->name);
+		if (strcmp(o->name, "keystore") == 0 &&
+		    strstr(v, "pin-value=") != NULL) {
+			printf("# %s = (not shown: it holds a pin-value; give "
+			       "the PIN with pin-source=FILE)\n",
+			       key);
+			continue;
+		}
+		if (!conf_value(v, val, sizeof val))
+			return tool_usage_error(c,
+			                        "--%s cannot be written to a "
+			                        "configuration file (a control "
+			                        "character, or too long)",
+			                        o->name);
+		printf("%s = %s\n", key, val);
 	}
 	return TOOL_OK;
 }

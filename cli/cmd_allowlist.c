@@ -126,8 +126,10 @@ static int al_entry(const struct tool_ctx *c)
 	cli_admin_opts_get(c, &o);
 	/* the serial is one path segment, whatever it holds */
 	esc = evhttp_uriencode(serial, -1, 0);
-	if (esc == NULL)
+	if (esc == NULL) {
+		fprintf(stderr, "%s: out of memory\n", c->path);
 		goto out;
+	}
 	if (snprintf(path, sizeof path, "/api/v1/allowlist/%s", esc) >=
 	    (int)sizeof path) {
 		code = tool_usage_error(c, "SERIAL is too long");

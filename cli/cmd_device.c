@@ -200,7 +200,9 @@ static void print_action(const char *sub, const char *id, json_t *j)
 		       answer_str(j, "reason"));
 		for (i = 0; i < json_array_size(rev); i++)
 			printf("%s%s", i ? ", " : ": ",
-			       json_string_value(json_array_get(rev, i)));
+			       json_is_string(json_array_get(rev, i))
+			           ? json_string_value(json_array_get(rev, i))
+			           : "?");
 		printf("; %s\n",
 		       json_is_true(json_object_get(j, "crl_published"))
 		           ? "new CRL published"

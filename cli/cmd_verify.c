@@ -119,7 +119,7 @@ int cmd_verify(const struct tool_ctx *c)
 	if (ntrust > RP_KEYSET_MAX_KEYS) {
 		ret = tool_usage_error(c, "at most %d --trust files",
 		                       RP_KEYSET_MAX_KEYS);
-		goto done;
+		goto out; /* --json: still one object */
 	}
 	for (i = 0; i < ntrust; i++) {
 		if (any_set) {

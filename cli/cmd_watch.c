@@ -24,7 +24,6 @@
 #include "cli.h"
 #include "human.h"
 #include "rampart/alloc.h"
-#include "rampart/encode.h"
 
 #define EVENTS_SHOWN 10 /* newest events kept on the screen */
 #define STATES       6
@@ -74,18 +73,17 @@ static void summary(json_t *devs, char *out, size_t cap)
 		snprintf(out + used, cap - used, "; %zu online", online);
 }
 
-/* One event as a line, device text escaped. */
+/* One event as a line (its strings tidied by look()). */
 static void event_line(json_t *e, int64_t now, char *out, size_t cap)
 {
-	char when[64], detail[4 * 256 + 1];
-	const char *d = answer_str(e, "detail");
+	char when[64];
 
-	(void)rp_escape(detail, sizeof detail, d, strlen(d));
 	snprintf(
 	    out, cap, "%s  %s  %s %s x%lld  %s",
 	    human_time(answer_num(e, "received_at"), now, when, sizeof when),
 	    answer_str(e, "serial"), answer_str(e, "severity"),
-	    answer_str(e, "type"), (long long)answer_num(e, "count"), detail);
+	    answer_str(e, "type"), (long long)answer_num(e, "count"),
+	    answer_str(e, "detail"));
 }
 
 struct screen {
@@ -178,6 +176,9 @@ static int look(const struct admin_opts *o, struct screen *s, bool tty,
 	code = admin_call(o, "GET", path, NULL, NULL, 0, &ev);
 	if (code != CLI_OK)
 		goto out;
+	/* device text reaches the terminal escaped */
+	answer_tidy(devs);
+	answer_tidy(ev);
 	summary(devs, sum, sizeof sum);
 	if (!tty && strcmp(sum, s->last_summary) != 0)
 		printf("%s\n", sum);

@@ -13,6 +13,7 @@
 #include "cmdline_int.h"
 #include "rampart/alloc.h"
 #include "rampart/config.h"
+#include "rampart/mem.h"
 
 /* One key's value as rp_config leaves it. */
 struct cfg_slot {
@@ -131,8 +132,12 @@ void tool_config_free(struct tool_ctx *c)
 
 	if (cfg == NULL)
 		return;
+	/* a value may be a secret (a keystore spec's pin-value) */
 	for (size_t i = 0; i < cfg->n && cfg->slots != NULL; i++)
-		free(cfg->slots[i].s);
+		if (cfg->slots[i].s != NULL) {
+			rp_wipe(cfg->slots[i].s, strlen(cfg->slots[i].s));
+			free(cfg->slots[i].s);
+		}
 	free(cfg->slots);
 	free(cfg);
 	c->cfg = NULL;

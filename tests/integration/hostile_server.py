@@ -29,6 +29,11 @@ ANSWERS = {
          "group": EVIL, "online": EVIL, "last_seen_ago": EVIL},
         {"serial": 5},
     ],
+    "/api/v1/events": {
+        "events": [{"serial": EVIL, "severity": EVIL, "type": EVIL,
+                    "detail": EVIL, "count": 1, "received_at": 1}],
+        "next": 1,
+    },
     "/api/v1/devices/SN1": {
         "serial": EVIL, "inventory_state": EVIL, "group": EVIL,
         "hw_type": EVIL, "tags": EVIL, "quarantine_reason": EVIL,
@@ -46,7 +51,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = ANSWERS.get(path)
         code = 200
         if body is None:
-            code, body = 404, {"error": "not_found", "message": EVIL}
+            code, body = 404, {"error": EVIL, "message": EVIL}
         data = json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")

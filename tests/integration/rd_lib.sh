@@ -61,7 +61,7 @@ start_rd() {
 	local dir=$1 n port=(--port 0) a
 	shift
 	# rampartd refuses an option given twice: a caller's --port replaces ours
-	for a in "$@"; do [ "$a" = --port ] && port=(); done
+	for a in "$@"; do case $a in --port | --port=*) port=() ;; esac; done
 	n=$(grep -c 'listening on' "$T/rd.log" 2>/dev/null || true)
 	"$BIN/rampartd" --foreground --data-dir "$dir" "${port[@]}" \
 		--setup-token-file "$T/token" "$@" >>"$T/rd.log" 2>&1 &

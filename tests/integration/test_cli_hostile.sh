@@ -55,6 +55,7 @@ clean "allowlist list" allowlist list
 clean "claim list" claim list
 clean "device list" device list
 clean "device show" device show SN1
+clean "device watch" device watch --count 1
 
 # the JSON form: escaped by JSON itself (\u001b, \u009b), still no raw byte
 st=0
@@ -73,5 +74,6 @@ st=0
 [ "$st" = 1 ] || fail "allowlist show NOPE: exit $st, want 1: $(cat "$T/err")"
 LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f-\xff]' "$T/err" &&
 	fail "the server's error reached stderr raw: $(cat -A "$T/err")"
+grep -qF '\x1b[2J' "$T/err" || fail "the 404's text is not shown escaped: $(cat -A "$T/err")"
 ok "a 404's message is escaped on stderr"
 echo "1..$n"

@@ -28,6 +28,23 @@ diff -u "$T/agent.want" "$T/agent.got" || fail "rampart-agent config does not gi
 "$BIN/rampart-agent" config --config "$T/agent.eff" | grep -v '^#' | sort >"$T/agent.again"
 diff -u "$T/agent.got" "$T/agent.again" || fail "rampart-agent config's output does not load back the same"
 ok "examples/rampart-agent.conf: loads, $(wc -l <"$T/agent.got") keys, round trip through rampart-agent config"
+# values the format must quote survive the round trip; a PIN is not shown;
+# a control character is refused, not written as a second line
+"$BIN/rampart-agent" config --fw-version 'a"b\c' --serial ' sp ' \
+	--keystore 'pkcs11:token=t;object=o?module-path=/m&pin-value=s3cr3t&x-dir=/d' \
+	>"$T/agent.q" || fail "config with quoted values"
+grep -q 's3cr3t' "$T/agent.q" && fail "rampart-agent config printed the pin-value: $(cat "$T/agent.q")"
+grep -q '^# keystore = (not shown' "$T/agent.q" || fail "no note for the hidden keystore: $(cat "$T/agent.q")"
+"$BIN/rampart-agent" config --config "$T/agent.q" >"$T/agent.q2" || fail "the quoted output does not load: $(cat "$T/agent.q")"
+diff -u <(grep -v '^#' "$T/agent.q") <(grep -v '^#' "$T/agent.q2") ||
+	fail "quoted values changed in the round trip"
+grep -qF 'fw_version = "a\"b\\c"' "$T/agent.q" || fail "fw_version not quoted: $(cat "$T/agent.q")"
+st=0
+"$BIN/rampart-agent" config --fw-version "$(printf 'a\nserver = https://evil')" >"$T/agent.nl" 2>"$T/agent.nle" || st=$?
+[ "$st" = 2 ] || fail "a newline in a value: exit $st, want 2: $(cat "$T/agent.nl")"
+grep -q 'evil' "$T/agent.nl" && fail "a newline in a value became a line"
+grep -qF -- '--fw-version cannot be written' "$T/agent.nle" || fail "$(cat "$T/agent.nle")"
+ok "rampart-agent config: quoting round trip, pin-value hidden, control characters refused"
 
 start_rd "$T/data"
 stop_rd
