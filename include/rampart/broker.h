@@ -152,7 +152,8 @@ struct rp_broker_peer {
  * extensions match no profile exactly, or a device profile carries a
  * reserved id, or a service/monitor profile an unreserved one.
  * RP_E_SYNTAX: not a DER certificate (or bytes after it); RP_E_RANGE: a
- * serial over 20 octets. On failure out->profile is NONE and out->id /
+ * serial over 20 octets; RP_E_NOMEM: no memory (OpenSSL's included) to
+ * read it. On failure out->profile is NONE and out->id /
  * out->serial hold what could be read ("" otherwise), for the refusal
  * event; *why (if not NULL) a static string naming the mismatch.
  */

@@ -7,6 +7,7 @@
  * OpenSSL 3 libcrypto; shared by librampart and the Mosquitto plugin.
  */
 #include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/asn1.h>
@@ -257,10 +258,32 @@ static rp_err peer_read(X509 *cert, struct rp_broker_peer *out,
 	return rc;
 }
 
-/* A failure leaves no profile and no pin; *why (if asked) says why. */
+/* Whether OpenSSL's error queue says one of its allocations failed. */
+static bool malloc_failed(void)
+{
+	unsigned long e = ERR_get_error();
+	bool failed = false;
+
+	while (e != 0) {
+		if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
+			failed = true;
+		e = ERR_get_error();
+	}
+	return failed;
+}
+
+/*
+ * A failure leaves no profile and no pin; *why (if asked) says why. A
+ * certificate OpenSSL had no memory to read is not a malformed one:
+ * RP_E_NOMEM then, whatever the step that saw its NULL made of it.
+ */
 static rp_err peer_done(rp_err rc, struct rp_broker_peer *out,
                         const char *reason, const char **why)
 {
+	if (rc != RP_OK && malloc_failed()) {
+		rc = RP_E_NOMEM;
+		reason = "out of memory";
+	}
 	if (rc != RP_OK) {
 		out->profile = RP_BROKER_ROLE_NONE;
 		memset(out->pin, 0, sizeof out->pin);
@@ -284,6 +307,7 @@ rp_err rp_broker_peer_from_der(const uint8_t *der, size_t len,
 	if (out == NULL)
 		return RP_E_INVAL;
 	memset(out, 0, sizeof *out);
+	ERR_clear_error(); /* the queue holds this call's errors only */
 	if (der == NULL || len == 0 || len > LONG_MAX) {
 		reason = "not a DER certificate";
 		rc = RP_E_SYNTAX;
@@ -317,6 +341,7 @@ rp_err rp_broker_peer_from_x509(struct x509_st *cert,
 	if (out == NULL)
 		return RP_E_INVAL;
 	memset(out, 0, sizeof *out);
+	ERR_clear_error(); /* the queue holds this call's errors only */
 	if (cert != NULL)
 		rc = peer_read(cert, out, &reason);
 	return peer_done(rc, out, reason, why);

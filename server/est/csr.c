@@ -44,6 +44,25 @@ int csr_token_valid(const char *s)
 	return i > 0;
 }
 
+/*
+ * rc, or RP_E_NOMEM ("out of memory" in why) when OpenSSL's error queue
+ * says one of its allocations failed: a request OpenSSL had no memory to
+ * read or verify is not a malformed or forged one. Empties the queue.
+ */
+static rp_err memory_or(rp_err rc, char *why, size_t cap)
+{
+	unsigned long e = ERR_get_error();
+
+	while (e != 0) {
+		if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE) {
+			snprintf(why, cap, "out of memory");
+			rc = RP_E_NOMEM;
+		}
+		e = ERR_get_error();
+	}
+	return rc;
+}
+
 rp_err csr_decode(const char *body, size_t len, X509_REQ **out, char *why,
                   size_t cap)
 {
@@ -89,6 +108,8 @@ rp_err csr_decode(const char *body, size_t len, X509_REQ **out, char *why,
 	req = NULL;
 	rc = RP_OK;
 out:
+	if (rc != RP_OK)
+		rc = memory_or(rc, why, cap);
 	ERR_clear_error();
 	X509_REQ_free(req);
 	free(der);
@@ -172,7 +193,16 @@ static rp_err check_token(X509_REQ *req, struct csr_info *info, char *why,
 	rp_err rc = RP_E_CSR;
 
 	if (oid == NULL) {
-		rc = RP_E_CRYPTO;
+		snprintf(why, cap, "out of memory");
+		rc = RP_E_NOMEM;
+		goto out;
+	}
+	/* NULL with an extension request present: it could not be read
+	 * (for memory too), so a token in it is not just absent */
+	if (exts == NULL &&
+	    (X509_REQ_get_attr_by_NID(req, NID_ext_req, -1) >= 0 ||
+	     X509_REQ_get_attr_by_NID(req, NID_ms_ext_req, -1) >= 0)) {
+		snprintf(why, cap, "CSR extensions are not readable");
 		goto out;
 	}
 	for (i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
@@ -244,6 +274,8 @@ rp_err csr_check(X509_REQ *req, struct csr_info *info, char *why, size_t cap)
 		goto out;
 	rc = check_token(req, info, why, cap);
 out:
+	if (rc != RP_OK)
+		rc = memory_or(rc, why, cap);
 	ERR_clear_error();
 	return rc;
 }

@@ -30,7 +30,7 @@ struct csr_info {
  * 4.2.1, RFC 8951) into a PKCS#10 request. The DER must be consumed
  * exactly. *out is owned by the caller (X509_REQ_free). why (cap bytes)
  * gets the precise reason on failure: RP_E_ENCODING, RP_E_CSR,
- * RP_E_TOO_BIG.
+ * RP_E_TOO_BIG, RP_E_NOMEM.
  */
 rp_err csr_decode(const char *body, size_t len, X509_REQ **out, char *why,
                   size_t cap) RP_WARN_UNUSED;
@@ -39,7 +39,8 @@ rp_err csr_decode(const char *body, size_t len, X509_REQ **out, char *why,
  * Check req and fill *info: RP_E_CSR_SIG (signature does not verify with
  * its own key), RP_E_CSR_KEY (not EC P-256), RP_E_CSR_SUBJECT (not exactly
  * one CN of 1..64 chars from [A-Za-z0-9._-]), RP_E_CSR (malformed hardware
- * token extension). why gets the precise reason.
+ * token extension or extension request), RP_E_NOMEM (no memory, OpenSSL's
+ * included: not the request's fault). why gets the precise reason.
  */
 rp_err csr_check(X509_REQ *req, struct csr_info *info, char *why,
                  size_t cap) RP_WARN_UNUSED;

@@ -12,6 +12,9 @@
  * the service or monitor role, whatever its key, even the pinned ones; a
  * service or monitor peer is granted its role exactly when the snapshot
  * pins its id and key under that role. Seeds: make-broker-cert-seeds.sh.
+ * Under faultsim (tests/faultsim/) a call may refuse with RP_E_NOMEM only
+ * when an allocation failed during it; one that had an allocation fail
+ * may refuse (cleanly), never answer otherwise than the other entry.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "../faultsim/faultsim.h"
 #include "rampart/broker.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -92,16 +96,27 @@ static enum rp_broker_role decide(const rp_broker_snapshot *s,
 	return role;
 }
 
-/* The peer's id and pin listed under role in a snapshot of its own. */
-static enum rp_broker_role decide_listed(const struct rp_broker_peer *p,
-                                         enum rp_broker_role role)
+/* An allocation failed since failed, and rc is the refusal for it. */
+static bool no_memory(rp_err rc, unsigned long failed)
 {
+	return rc == RP_E_NOMEM && rp_faultsim_failures() != failed;
+}
+
+/*
+ * The peer's id and pin listed under role in a snapshot of its own; -1
+ * when that snapshot could not be made for memory (faultsim).
+ */
+static int decide_listed(const struct rp_broker_peer *p,
+                         enum rp_broker_role role)
+{
+	unsigned long failed = rp_faultsim_failures();
 	struct rp_broker_principal one[1];
 	struct rp_broker_fleet f = {.seq = 2};
 	rp_broker_snapshot *s = NULL;
 	enum rp_broker_role got;
 	char *text = NULL;
 	size_t len = 0;
+	rp_err rc;
 
 	one[0].id = p->id;
 	memcpy(one[0].pin, p->pin, sizeof one[0].pin);
@@ -112,10 +127,14 @@ static enum rp_broker_role decide_listed(const struct rp_broker_peer *p,
 		f.monitors = one;
 		f.n_monitors = 1;
 	}
-	if (rp_broker_snapshot_encode(&f, &text, &len) != RP_OK ||
-	    rp_broker_snapshot_parse(text, len, NULL, &s, NULL) != RP_OK)
-		abort(); /* a reserved id always goes in */
+	rc = rp_broker_snapshot_encode(&f, &text, &len);
+	if (rc == RP_OK)
+		rc = rp_broker_snapshot_parse(text, len, NULL, &s, NULL);
 	free(text);
+	if (no_memory(rc, failed))
+		return -1;
+	if (rc != RP_OK)
+		abort(); /* a reserved id always goes in */
 	got = decide(s, p);
 	rp_broker_snapshot_free(s);
 	return got;
@@ -124,24 +143,37 @@ static enum rp_broker_role decide_listed(const struct rp_broker_peer *p,
 /*
  * When the input parses as one certificate, the plugin's entry
  * (rp_broker_peer_from_x509, on the parsed certificate) reads exactly what
- * rp_broker_peer_from_der read: the same result, peer and reason.
+ * rp_broker_peer_from_der read: the same result, peer and reason; but
+ * where one of them had an allocation fail (faulted) and refused.
  */
 static void same_from_x509(const uint8_t *data, size_t size, rp_err rc,
-                           const struct rp_broker_peer *p, const char *why)
+                           const struct rp_broker_peer *p, const char *why,
+                           bool faulted)
 {
 	const unsigned char *q = data;
+	unsigned long failed;
 	X509 *x = d2i_X509(NULL, &q, (long)size); /* ours */
 	struct rp_broker_peer o;
 	const char *owhy = NULL;
+	rp_err orc;
 
 	if (x != NULL && q == data + size) {
 		memset(&o, 0x5a, sizeof o);
-		if (rp_broker_peer_from_x509(x, &o, &owhy) != rc ||
-		    o.profile != p->profile || strcmp(o.id, p->id) != 0 ||
-		    strcmp(o.serial, p->serial) != 0 ||
-		    memcmp(o.pin, p->pin, sizeof o.pin) != 0 ||
-		    (owhy == NULL) != (why == NULL) ||
-		    (owhy != NULL && strcmp(owhy, why) != 0))
+		failed = rp_faultsim_failures();
+		orc = rp_broker_peer_from_x509(x, &o, &owhy);
+		if ((orc == RP_E_NOMEM && rp_faultsim_failures() == failed) ||
+		    (orc != RP_OK &&
+		     (o.profile != RP_BROKER_ROLE_NONE || owhy == NULL)))
+			abort();
+		if ((faulted && rc != RP_OK) ||
+		    (orc != RP_OK && rp_faultsim_failures() != failed)) {
+			/* one refused for memory: nothing to compare */
+		} else if (orc != rc || o.profile != p->profile ||
+		           strcmp(o.id, p->id) != 0 ||
+		           strcmp(o.serial, p->serial) != 0 ||
+		           memcmp(o.pin, p->pin, sizeof o.pin) != 0 ||
+		           (owhy == NULL) != (why == NULL) ||
+		           (owhy != NULL && strcmp(owhy, why) != 0))
 			abort();
 	}
 	X509_free(x);
@@ -154,12 +186,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rp_broker_peer p, q;
 	const char *why = (const char *)1;
 	enum rp_broker_role role;
-	bool reserved;
+	unsigned long failed = rp_faultsim_failures();
+	bool reserved, faulted;
+	int got;
 	rp_err rc;
 
 	memset(&p, 0xa5, sizeof p);
 	rc = rp_broker_peer_from_der(data, size, &p, &why);
-	same_from_x509(data, size, rc, &p, why);
+	faulted = rp_faultsim_failures() != failed;
+	if (rc == RP_E_NOMEM && !faulted)
+		abort();
+	same_from_x509(data, size, rc, &p, why, faulted);
 	if (memchr(p.id, '\0', sizeof p.id) == NULL ||
 	    memchr(p.serial, '\0', sizeof p.serial) == NULL)
 		abort();
@@ -204,18 +241,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		           p.profile == RP_BROKER_ROLE_SERVICE ? pin_s : pin_m,
 		           RP_BROKER_PIN_LEN) != 0)
 			abort();
-		/* listed with this key: granted under its own role only */
-		if (decide_listed(&p, p.profile) != p.profile)
+		/* listed with this key: granted under its own role only
+		 * (-1: the snapshot was refused for memory) */
+		got = decide_listed(&p, p.profile);
+		if (got != -1 && got != (int)p.profile)
 			abort();
-		if (decide_listed(&p, p.profile == RP_BROKER_ROLE_SERVICE
-		                          ? RP_BROKER_ROLE_MONITOR
-		                          : RP_BROKER_ROLE_SERVICE) !=
-		    RP_BROKER_ROLE_NONE)
+		got = decide_listed(&p, p.profile == RP_BROKER_ROLE_SERVICE
+		                            ? RP_BROKER_ROLE_MONITOR
+		                            : RP_BROKER_ROLE_SERVICE);
+		if (got != -1 && got != RP_BROKER_ROLE_NONE)
 			abort();
 		/* the same id and key presented as a device: nothing */
 		q = p;
 		q.profile = RP_BROKER_ROLE_DEVICE;
-		if (decide_listed(&q, p.profile) != RP_BROKER_ROLE_NONE)
+		got = decide_listed(&q, p.profile);
+		if (got != -1 && got != RP_BROKER_ROLE_NONE)
 			abort();
 		break;
 	default:
