@@ -45,19 +45,17 @@ bool tool_config_key(const struct tool_opt *o, char *b, size_t cap)
 static size_t file_opts(const struct tool_cmd *cmd, const struct tool_opt **opt,
                         size_t cap, const struct tool_opt **file)
 {
-	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
 	size_t n = 0;
 
 	*file = NULL;
-	for (int k = 0; k < 2; k++)
-		for (const struct tool_opt *o = t[k]; o && o->name; o++) {
-			if (o->flags & TOOL_CONFIG) {
-				*file = o;
-				continue;
-			}
-			if (!(o->flags & TOOL_HIDDEN) && n < cap)
-				opt[n++] = o;
+	TOOL_EACH_OPT (cmd, o) {
+		if (o->flags & TOOL_CONFIG) {
+			*file = o;
+			continue;
 		}
+		if (!(o->flags & TOOL_HIDDEN) && n < cap)
+			opt[n++] = o;
+	}
 	return n;
 }
 

@@ -40,6 +40,27 @@ bool tool_parse_uint(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
+static const struct tool_opt *first_of(const struct tool_opt *t)
+{
+	return t != NULL && t->name != NULL ? t : NULL;
+}
+
+const struct tool_opt *tool_opt_next(const struct tool_cmd *cmd,
+                                     const struct tool_opt *o)
+{
+	const struct tool_opt *end = cmd->opts;
+
+	if (o == NULL)
+		return first_of(cmd->opts) ? cmd->opts : first_of(cmd->shared);
+	if (o[1].name != NULL)
+		return o + 1;
+	while (end != NULL && end->name != NULL)
+		end++;
+	/* the end of the own options, unless they are the shared ones */
+	return end == o + 1 && cmd->shared != cmd->opts ? first_of(cmd->shared)
+	                                                : NULL;
+}
+
 unsigned tool_distance(const char *a, const char *b)
 {
 	unsigned row[64], prev, cur;
@@ -114,30 +135,22 @@ int tool_usage_error(const struct tool_ctx *c, const char *fmt, ...)
 static const struct tool_opt *find_long(const struct tool_cmd *cmd,
                                         const char *name, size_t len)
 {
-	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
-
-	for (int k = 0; k < 2; k++)
-		for (const struct tool_opt *o = t[k]; o && o->name; o++)
-			if (strlen(o->name) == len &&
-			    strncmp(o->name, name, len) == 0)
-				return o;
+	TOOL_EACH_OPT (cmd, o)
+		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+			return o;
 	return NULL;
 }
 
 static const struct tool_opt *find_short(const struct tool_cmd *cmd, char ch)
 {
-	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
-
-	for (int k = 0; k < 2; k++)
-		for (const struct tool_opt *o = t[k]; o && o->name; o++)
-			if (o->shortname == ch)
-				return o;
+	TOOL_EACH_OPT (cmd, o)
+		if (o->shortname == ch)
+			return o;
 	return NULL;
 }
 
 static int unknown_option(const struct tool_ctx *c, const char *arg, FILE *err)
 {
-	const struct tool_opt *t[2] = {c->cmd->opts, c->cmd->shared};
 	const char *eq = strchr(arg, '=');
 	char typed[64];
 	const char *sugg = NULL;
@@ -146,11 +159,10 @@ static int unknown_option(const struct tool_ctx *c, const char *arg, FILE *err)
 	snprintf(typed, sizeof typed, "%.*s",
 	         (int)(eq ? (size_t)(eq - arg) : strlen(arg)), arg);
 	if (typed[0] == '-' && typed[1] == '-') {
-		for (int k = 0; k < 2; k++)
-			for (const struct tool_opt *o = t[k]; o && o->name; o++)
-				if (!(o->flags & TOOL_HIDDEN) &&
-				    near(typed + 2, o->name, &best))
-					sugg = o->name;
+		TOOL_EACH_OPT (c->cmd, o)
+			if (!(o->flags & TOOL_HIDDEN) &&
+			    near(typed + 2, o->name, &best))
+				sugg = o->name;
 		if (sugg == NULL && near(typed + 2, builtin_help, &best))
 			sugg = builtin_help;
 	}
@@ -223,24 +235,21 @@ int tool_take(struct tool_ctx *c, const struct tool_opt *o, const char *v,
  * not empty take its value, checked as on the command line. */
 static int from_env(struct tool_ctx *c, FILE *err)
 {
-	const struct tool_opt *t[2] = {c->cmd->opts, c->cmd->shared};
 	const char *v;
 	int rc;
 
-	for (int k = 0; k < 2; k++)
-		for (const struct tool_opt *o = t[k]; o && o->name; o++) {
-			if (o->env == NULL || tool_count(c, o->name) > 0)
-				continue;
-			v = getenv(o->env);
-			if (v == NULL || v[0] == '\0')
-				continue;
-			rc = tool_take(c, o, v, err);
-			if (rc != 0) {
-				fprintf(err, "(--%s came from %s)\n", o->name,
-				        o->env);
-				return rc;
-			}
+	TOOL_EACH_OPT (c->cmd, o) {
+		if (o->env == NULL || tool_count(c, o->name) > 0)
+			continue;
+		v = getenv(o->env);
+		if (v == NULL || v[0] == '\0')
+			continue;
+		rc = tool_take(c, o, v, err);
+		if (rc != 0) {
+			fprintf(err, "(--%s came from %s)\n", o->name, o->env);
+			return rc;
 		}
+	}
 	return 0;
 }
 
@@ -501,16 +510,13 @@ int tool_parse(const struct tool_prog *p, int argc, char **argv,
 		goto out;
 	/* required options, then arguments */
 	{
-		const struct tool_opt *t[2] = {c->cmd->opts, c->cmd->shared};
-
-		for (int k = 0; k < 2; k++)
-			for (const struct tool_opt *o = t[k]; o && o->name; o++)
-				if ((o->flags & TOOL_REQUIRED) &&
-				    tool_count(c, o->name) == 0) {
-					rc = tool_mistake(
-					    c, err, "missing --%s", o->name);
-					goto out;
-				}
+		TOOL_EACH_OPT (c->cmd, o)
+			if ((o->flags & TOOL_REQUIRED) &&
+			    tool_count(c, o->name) == 0) {
+				rc = tool_mistake(c, err, "missing --%s",
+				                  o->name);
+				goto out;
+			}
 	}
 	rc = 0;
 	for (a = c->cmd->args; a && a->name; a++, nargs++) {
@@ -602,7 +608,6 @@ const char *tool_value_name(const struct tool_opt *o)
 
 void tool_usage(const struct tool_cmd *cmd, const char *path, FILE *f)
 {
-	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
 	bool optional = false;
 
 	fputs(path, f);
@@ -610,20 +615,18 @@ void tool_usage(const struct tool_cmd *cmd, const char *path, FILE *f)
 		fprintf(f, " COMMAND [ARGS]");
 		return;
 	}
-	for (int k = 0; k < 2; k++)
-		for (const struct tool_opt *o = t[k]; o && o->name; o++) {
-			if (o->flags & TOOL_HIDDEN)
-				continue;
-			if (!(o->flags & TOOL_REQUIRED)) {
-				optional = true;
-				continue;
-			}
-			if (o->kind == TOOL_FLAG)
-				fprintf(f, " --%s", o->name);
-			else
-				fprintf(f, " --%s %s", o->name,
-				        tool_value_name(o));
+	TOOL_EACH_OPT (cmd, o) {
+		if (o->flags & TOOL_HIDDEN)
+			continue;
+		if (!(o->flags & TOOL_REQUIRED)) {
+			optional = true;
+			continue;
 		}
+		if (o->kind == TOOL_FLAG)
+			fprintf(f, " --%s", o->name);
+		else
+			fprintf(f, " --%s %s", o->name, tool_value_name(o));
+	}
 	if (optional)
 		fprintf(f, " [OPTIONS]");
 	for (const struct tool_arg *a = cmd->args; a && a->name; a++)
@@ -678,9 +681,7 @@ void tool_help(const struct tool_cmd *cmd, const char *path, FILE *f)
 				        s->summary ? s->summary : "");
 	}
 	fprintf(f, "\noptions:\n");
-	for (const struct tool_opt *o = cmd->opts; o && o->name; o++)
-		help_opt(o, f);
-	for (const struct tool_opt *o = cmd->shared; o && o->name; o++)
+	TOOL_EACH_OPT (cmd, o)
 		help_opt(o, f);
 	fprintf(f, "  %-28s %s\n", "-h, --help", "show this help");
 	if (!has_own(cmd, "version"))

@@ -8,6 +8,17 @@
 
 #include "cmdline.h"
 
+/*
+ * The options of cmd in table order: its own (cmd->opts), then those it
+ * shares (cmd->shared). tool_opt_next(cmd, NULL) is the first, NULL after
+ * the last. TOOL_EACH_OPT(cmd, o) is the loop over them.
+ */
+const struct tool_opt *tool_opt_next(const struct tool_cmd *cmd,
+                                     const struct tool_opt *o);
+#define TOOL_EACH_OPT(cmd, o)                                          \
+	for (const struct tool_opt *o = tool_opt_next((cmd), NULL); o; \
+	     o = tool_opt_next((cmd), o))
+
 /* Check and store one value v of o (NULL for a flag) as if it had been
  * written on the command line; 0, or 2 after naming the mistake on err. */
 int tool_take(struct tool_ctx *c, const struct tool_opt *o, const char *v,

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cmdline.h"
+#include "cmdline_int.h"
 
 static const char *kind_name(enum tool_kind k)
 {
@@ -28,19 +28,15 @@ static void list_cmd(const struct tool_cmd *cmd, char *path, size_t cap,
 	bool need = false;
 
 	if (cmd->run != NULL) {
-		const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
-
 		fputs(path, f);
-		for (int k = 0; k < 2; k++)
-			for (const struct tool_opt *o = t[k]; o && o->name;
-			     o++) {
-				fprintf(f, "\topt=--%s:%s", o->name,
-				        kind_name(o->kind));
-				if ((o->flags & TOOL_REQUIRED) && !need) {
-					fprintf(f, "\tneed=--%s", o->name);
-					need = true;
-				}
+		TOOL_EACH_OPT (cmd, o) {
+			fprintf(f, "\topt=--%s:%s", o->name,
+			        kind_name(o->kind));
+			if ((o->flags & TOOL_REQUIRED) && !need) {
+				fprintf(f, "\tneed=--%s", o->name);
+				need = true;
 			}
+		}
 		for (const struct tool_arg *a = cmd->args; a && a->name; a++)
 			if ((a->flags & TOOL_REQUIRED) && !need) {
 				fprintf(f, "\tneed=%s", a->name);
@@ -120,9 +116,74 @@ static void roff_block(const char *s, FILE *f)
 		fputs(".fi\n", f);
 }
 
+/*
+ * What o means, as one text: its help, then what the table says of it (the
+ * range of a number; and with all: an enum's words, each between q and q,
+ * required, repeatable). The caller frees it; NULL when out of memory.
+ */
+static char *opt_text(const struct tool_opt *o, bool all, const char *q)
+{
+	char *t = NULL, what[128];
+	size_t len = 0;
+	FILE *m = open_memstream(&t, &len);
+
+	if (m == NULL)
+		return NULL;
+	fputs(o->help ? o->help : "", m);
+	if (o->kind == TOOL_UINT) {
+		tool_describe_uint(o, what, sizeof what);
+		fprintf(m, " (%s)", what + 2); /* "number of ..." */
+	}
+	if (all && o->kind == TOOL_ENUM) {
+		fputs(" (one of:", m);
+		for (size_t i = 0; o->words[i] != NULL; i++)
+			fprintf(m, "%s %s%s%s", i ? "," : "", q, o->words[i],
+			        q);
+		fputc(')', m);
+	}
+	if (all && (o->flags & TOOL_REQUIRED))
+		fputs("; required", m);
+	if (all && (o->flags & TOOL_REPEAT))
+		fputs("; may be given more than once", m);
+	if (fclose(m) != 0) {
+		free(t);
+		t = NULL;
+	}
+	return t;
+}
+
+/* cmd's usage line at path; the caller frees it (NULL: out of memory). */
+static char *usage_text(const struct tool_cmd *cmd, const char *path)
+{
+	char *u = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&u, &len);
+
+	if (m == NULL)
+		return NULL;
+	tool_usage(cmd, path, m);
+	if (fclose(m) != 0) {
+		free(u);
+		u = NULL;
+	}
+	return u;
+}
+
+/* The program's name in capitals, for .TH. */
+static void upper_name(const char *name, char *b, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i + 1 < cap; i++)
+		b[i] = (char)(name[i] >= 'a' && name[i] <= 'z'
+		                  ? name[i] - 'a' + 'A'
+		                  : name[i]);
+	b[i] = '\0';
+}
+
 static void man_opt(const struct tool_opt *o, FILE *f)
 {
-	char what[128];
+	char *text;
 
 	if (o->flags & TOOL_HIDDEN)
 		return;
@@ -138,25 +199,9 @@ static void man_opt(const struct tool_opt *o, FILE *f)
 		fputs("\\fR", f);
 	}
 	fputc('\n', f);
-	roff(o->help ? o->help : "", f);
-	if (o->kind == TOOL_UINT) {
-		tool_describe_uint(o, what, sizeof what);
-		fputs(" (", f);
-		roff(what + 2, f); /* "number of ..." */
-		fputc(')', f);
-	}
-	if (o->kind == TOOL_ENUM) {
-		fputs(" (one of:", f);
-		for (size_t i = 0; o->words[i] != NULL; i++) {
-			fputs(i ? ", " : " ", f);
-			roff(o->words[i], f);
-		}
-		fputc(')', f);
-	}
-	if (o->flags & TOOL_REQUIRED)
-		fputs("; required", f);
-	if (o->flags & TOOL_REPEAT)
-		fputs("; may be given more than once", f);
+	text = opt_text(o, true, "");
+	roff(text ? text : "", f);
+	free(text);
 	fputs(".\n", f);
 }
 
@@ -168,14 +213,8 @@ static void man_cmd(const struct tool_cmd *cmd, char *path, size_t cap,
 	if (cmd->flags & TOOL_HIDDEN)
 		return;
 	if (cmd->run != NULL) {
-		char *u = NULL;
-		size_t ulen = 0;
-		FILE *m = open_memstream(&u, &ulen);
+		char *u = usage_text(cmd, path);
 
-		if (m != NULL) {
-			tool_usage(cmd, path, m);
-			fclose(m);
-		}
 		fputs(top ? ".SH OPTIONS\n" : ".SS \"", f);
 		if (!top) {
 			roff(u ? u : path, f);
@@ -186,9 +225,7 @@ static void man_cmd(const struct tool_cmd *cmd, char *path, size_t cap,
 			}
 		}
 		free(u);
-		for (const struct tool_opt *o = cmd->opts; o && o->name; o++)
-			man_opt(o, f);
-		for (const struct tool_opt *o = cmd->shared; o && o->name; o++)
+		TOOL_EACH_OPT (cmd, o)
 			man_opt(o, f);
 		if (cmd->more != NULL) {
 			fputs(".PP\n", f);
@@ -214,22 +251,19 @@ static void env_walk(const struct tool_cmd *cmd, const char **seen,
                                   const char *, FILE *),
                      FILE *f)
 {
-	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
+	TOOL_EACH_OPT (cmd, o) {
+		size_t i;
 
-	for (int k = 0; k < 2; k++)
-		for (const struct tool_opt *o = t[k]; o && o->name; o++) {
-			size_t i;
-
-			if (o->env == NULL || (o->flags & TOOL_HIDDEN))
-				continue;
-			for (i = 0; i < *nseen; i++)
-				if (strcmp(seen[i], o->env) == 0)
-					break;
-			if (i < *nseen || *nseen == cap)
-				continue;
-			seen[(*nseen)++] = o->env;
-			each(o->env, o, o->help, f);
-		}
+		if (o->env == NULL || (o->flags & TOOL_HIDDEN))
+			continue;
+		for (i = 0; i < *nseen; i++)
+			if (strcmp(seen[i], o->env) == 0)
+				break;
+		if (i < *nseen || *nseen == cap)
+			continue;
+		seen[(*nseen)++] = o->env;
+		each(o->env, o, o->help, f);
+	}
 	for (const struct tool_cmd *s = cmd->subs; s && s->name; s++)
 		env_walk(s, seen, nseen, cap, each, f);
 }
@@ -300,13 +334,8 @@ static void man(const struct tool_prog *p, FILE *f)
 {
 	const struct tool_cmd *r = p->root;
 	char path[256], date[32], upper[64];
-	size_t i;
 
-	for (i = 0; p->name[i] != '\0' && i + 1 < sizeof upper; i++)
-		upper[i] = (char)(p->name[i] >= 'a' && p->name[i] <= 'z'
-		                      ? p->name[i] - 'a' + 'A'
-		                      : p->name[i]);
-	upper[i] = '\0';
+	upper_name(p->name, upper, sizeof upper);
 	man_date(date, sizeof date);
 	fputs(".\\\" Generated by '", f);
 	roff(p->name, f);
@@ -331,14 +360,8 @@ static void man(const struct tool_prog *p, FILE *f)
 		roff(p->name, f);
 		fputs("\n\\-\\-version\n", f);
 	} else {
-		char *u = NULL;
-		size_t ulen = 0;
-		FILE *m = open_memstream(&u, &ulen);
+		char *u = usage_text(r, p->name);
 
-		if (m != NULL) {
-			tool_usage(r, p->name, m);
-			fclose(m);
-		}
 		roff(u ? u : p->name, f);
 		fputc('\n', f);
 		free(u);
@@ -392,15 +415,12 @@ static void man(const struct tool_prog *p, FILE *f)
 static const struct tool_cmd *config_cmd(const struct tool_cmd *cmd,
                                          const struct tool_opt **file)
 {
-	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
-
 	if (cmd->run != NULL)
-		for (int k = 0; k < 2; k++)
-			for (const struct tool_opt *o = t[k]; o && o->name; o++)
-				if (o->flags & TOOL_CONFIG) {
-					*file = o;
-					return cmd;
-				}
+		TOOL_EACH_OPT (cmd, o)
+			if (o->flags & TOOL_CONFIG) {
+				*file = o;
+				return cmd;
+			}
 	for (const struct tool_cmd *s = cmd->subs; s && s->name; s++) {
 		const struct tool_cmd *r = config_cmd(s, file);
 
@@ -412,7 +432,7 @@ static const struct tool_cmd *config_cmd(const struct tool_cmd *cmd,
 
 static void man5_key(const struct tool_opt *o, FILE *f)
 {
-	char key[64], what[128];
+	char key[64], *text;
 
 	if ((o->flags & (TOOL_HIDDEN | TOOL_CONFIG)) ||
 	    !tool_config_key(o, key, sizeof key))
@@ -434,13 +454,9 @@ static void man5_key(const struct tool_opt *o, FILE *f)
 		roff(tool_value_name(o), f);
 	}
 	fputs("\\fR\n", f);
-	roff(o->help ? o->help : "", f);
-	if (o->kind == TOOL_UINT) {
-		tool_describe_uint(o, what, sizeof what);
-		fputs(" (", f);
-		roff(what + 2, f);
-		fputc(')', f);
-	}
+	text = opt_text(o, false, "");
+	roff(text ? text : "", f);
+	free(text);
 	fputs("; as \\fB\\-\\-", f);
 	roff(o->name, f);
 	fputs("\\fR.\n", f);
@@ -453,15 +469,10 @@ static int man5(const struct tool_prog *p, FILE *f)
 	const struct tool_opt *file = NULL;
 	const struct tool_cmd *cmd = config_cmd(p->root, &file);
 	char date[32], upper[64];
-	size_t i;
 
 	if (cmd == NULL)
 		return TOOL_ERROR;
-	for (i = 0; p->name[i] != '\0' && i + 1 < sizeof upper; i++)
-		upper[i] = (char)(p->name[i] >= 'a' && p->name[i] <= 'z'
-		                      ? p->name[i] - 'a' + 'A'
-		                      : p->name[i]);
-	upper[i] = '\0';
+	upper_name(p->name, upper, sizeof upper);
 	man_date(date, sizeof date);
 	fputs(".\\\" Generated by '", f);
 	roff(p->name, f);
@@ -504,9 +515,7 @@ static int man5(const struct tool_prog *p, FILE *f)
 	      "file has no sections. A flag is a boolean (true, false, yes, "
 	      "no, on, off, 1, 0).\n.SH KEYS\n",
 	      f);
-	for (const struct tool_opt *o = cmd->opts; o && o->name; o++)
-		man5_key(o, f);
-	for (const struct tool_opt *o = cmd->shared; o && o->name; o++)
+	TOOL_EACH_OPT (cmd, o)
 		man5_key(o, f);
 	fputs(".SH \"SEE ALSO\"\n.BR ", f);
 	roff(p->name, f);
@@ -521,7 +530,6 @@ static int man5(const struct tool_prog *p, FILE *f)
 
 static void quote_words(const struct tool_cmd *cmd, bool opts, FILE *f)
 {
-	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
 	bool first = true;
 
 	if (!opts) {
@@ -532,12 +540,11 @@ static void quote_words(const struct tool_cmd *cmd, bool opts, FILE *f)
 			}
 		return;
 	}
-	for (int k = 0; k < 2; k++)
-		for (const struct tool_opt *o = t[k]; o && o->name; o++)
-			if (!(o->flags & TOOL_HIDDEN)) {
-				fprintf(f, "%s--%s", first ? "" : " ", o->name);
-				first = false;
-			}
+	TOOL_EACH_OPT (cmd, o)
+		if (!(o->flags & TOOL_HIDDEN)) {
+			fprintf(f, "%s--%s", first ? "" : " ", o->name);
+			first = false;
+		}
 	fprintf(f, "%s--help", first ? "" : " ");
 }
 
@@ -546,15 +553,12 @@ static void quote_words(const struct tool_cmd *cmd, bool opts, FILE *f)
 static void value_pats(const struct tool_cmd *cmd, const char *key, bool *first,
                        FILE *f)
 {
-	const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
-
-	for (int k = 0; k < 2; k++)
-		for (const struct tool_opt *o = t[k]; o && o->name; o++)
-			if (o->kind != TOOL_FLAG) {
-				fprintf(f, "%s\"%s:--%s\"", *first ? "" : "|",
-				        key, o->name);
-				*first = false;
-			}
+	TOOL_EACH_OPT (cmd, o)
+		if (o->kind != TOOL_FLAG) {
+			fprintf(f, "%s\"%s:--%s\"", *first ? "" : "|", key,
+			        o->name);
+			*first = false;
+		}
 	for (const struct tool_cmd *s = cmd->subs; s && s->name; s++)
 		value_pats(s, key, first, f);
 }
@@ -586,33 +590,27 @@ static void comp_cmd(const struct tool_cmd *cmd, char *key, size_t cap,
 			fprintf(f, "\t\t%s) skip=1 ;;\n", pats);
 		free(pats);
 	} else if (part == 2) { /* the value of an option */
-		const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
-
-		for (int k = 0; k < 2; k++)
-			for (const struct tool_opt *o = t[k]; o && o->name;
-			     o++) {
-				if (o->kind == TOOL_FLAG)
-					continue;
-				fprintf(f, "\t\"%s:--%s\") ", key, o->name);
-				if (o->kind == TOOL_ENUM) {
-					fputs(sh == BASH ? "_rp_words \""
-					                 : "compadd -- ",
-					      f);
-					for (size_t i = 0; o->words[i]; i++)
-						fprintf(f, "%s%s", i ? " " : "",
-						        o->words[i]);
-					fputs(sh == BASH ? "\"" : "", f);
-				} else if (o->kind == TOOL_PATH) {
-					fputs(sh == BASH ? "_rp_files"
-					                 : "_files",
-					      f);
-				} else {
-					fputs(sh == BASH ? "COMPREPLY=()"
-					                 : "_message 'a value'",
-					      f);
-				}
-				fputs("; return ;;\n", f);
+		TOOL_EACH_OPT (cmd, o) {
+			if (o->kind == TOOL_FLAG)
+				continue;
+			fprintf(f, "\t\"%s:--%s\") ", key, o->name);
+			if (o->kind == TOOL_ENUM) {
+				fputs(sh == BASH ? "_rp_words \""
+				                 : "compadd -- ",
+				      f);
+				for (size_t i = 0; o->words[i]; i++)
+					fprintf(f, "%s%s", i ? " " : "",
+					        o->words[i]);
+				fputs(sh == BASH ? "\"" : "", f);
+			} else if (o->kind == TOOL_PATH) {
+				fputs(sh == BASH ? "_rp_files" : "_files", f);
+			} else {
+				fputs(sh == BASH ? "COMPREPLY=()"
+				                 : "_message 'a value'",
+				      f);
 			}
+			fputs("; return ;;\n", f);
+		}
 	} else { /* the words at key */
 		fprintf(f, "\t\"%s\") opts=\"", key);
 		quote_words(cmd, true, f);
@@ -742,7 +740,7 @@ static void md_block(const char *s, FILE *f)
 
 static void md_opt(const struct tool_opt *o, FILE *f)
 {
-	char what[128];
+	char *text;
 
 	if (o->flags & TOOL_HIDDEN)
 		return;
@@ -756,21 +754,9 @@ static void md_opt(const struct tool_opt *o, FILE *f)
 		md(tool_value_name(o), f);
 	}
 	fputs("` | ", f);
-	md(o->help ? o->help : "", f);
-	if (o->kind == TOOL_UINT) {
-		tool_describe_uint(o, what, sizeof what);
-		fprintf(f, " (%s)", what + 2);
-	}
-	if (o->kind == TOOL_ENUM) {
-		fputs(" (one of:", f);
-		for (size_t i = 0; o->words[i] != NULL; i++)
-			fprintf(f, "%s `%s`", i ? "," : "", o->words[i]);
-		fputc(')', f);
-	}
-	if (o->flags & TOOL_REQUIRED)
-		fputs("; required", f);
-	if (o->flags & TOOL_REPEAT)
-		fputs("; may be given more than once", f);
+	text = opt_text(o, true, "`");
+	md(text ? text : "", f);
+	free(text);
 	if (o->env != NULL)
 		fprintf(f, "; or `%s`", o->env);
 	fputs(" |\n", f);
@@ -783,7 +769,6 @@ static void md_cmd(const struct tool_cmd *cmd, char *path, size_t cap, FILE *f)
 	if (cmd->flags & TOOL_HIDDEN)
 		return;
 	if (cmd->run != NULL) {
-		const struct tool_opt *t[2] = {cmd->opts, cmd->shared};
 		bool any = false;
 
 		fprintf(f, "\n### `%s`\n\n", path);
@@ -792,18 +777,16 @@ static void md_cmd(const struct tool_cmd *cmd, char *path, size_t cap, FILE *f)
 		fputs("```\n", f);
 		tool_usage(cmd, path, f);
 		fputs("\n```\n", f);
-		for (int k = 0; k < 2; k++)
-			for (const struct tool_opt *o = t[k]; o && o->name;
-			     o++) {
-				if (o->flags & TOOL_HIDDEN)
-					continue;
-				if (!any)
-					fputs("\n| Option | Meaning |\n"
-					      "|---|---|\n",
-					      f);
-				any = true;
-				md_opt(o, f);
-			}
+		TOOL_EACH_OPT (cmd, o) {
+			if (o->flags & TOOL_HIDDEN)
+				continue;
+			if (!any)
+				fputs("\n| Option | Meaning |\n"
+				      "|---|---|\n",
+				      f);
+			any = true;
+			md_opt(o, f);
+		}
 		if (cmd->more != NULL) {
 			fputc('\n', f);
 			md_block(cmd->more, f);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmdline.h"
+#include "cmdline_int.h"
 #include "cmocka_all.h"
 
 static const char *const algs[] = {"ed25519", "p256", NULL};
@@ -64,9 +64,15 @@ static int ran(const struct tool_ctx *c)
 	return 0;
 }
 
+static const struct tool_opt own_opts[] = {{.name = "mine", .kind = TOOL_FLAG},
+                                           {0}};
+
 static const struct tool_cmd dev_subs[] = {
     {.name = "list", .opts = list_opts, .run = ran},
     {.name = "show", .args = show_args, .run = ran},
+    /* sign's options shared, after the command's own */
+    {.name = "both", .opts = own_opts, .shared = sign_opts, .run = ran},
+    {.name = "shared", .shared = sign_opts, .run = ran},
     {0}};
 
 static const struct tool_cmd cmds[] = {
@@ -428,6 +434,49 @@ static void test_generate_docs(void **state)
 	free(out);
 }
 
+/* A command's own options, then its shared ones: parsed, required,
+ * listed in --help, walked in that order by tool_opt_next. */
+static void test_shared(void **state)
+{
+	static const struct tool_cmd none = {.name = "none", .run = ran};
+	const struct tool_opt *o;
+	struct tool_ctx c;
+	char *msg = NULL;
+	const char *opts;
+
+	(void)state;
+	o = tool_opt_next(&dev_subs[2], NULL);
+	assert_string_equal(o->name, "mine");
+	o = tool_opt_next(&dev_subs[2], o);
+	assert_string_equal(o->name, "counter");
+	o = tool_opt_next(&dev_subs[2], o);
+	assert_string_equal(o->name, "version");
+	assert_null(tool_opt_next(&dev_subs[2], o));
+	o = tool_opt_next(&dev_subs[3], NULL);
+	assert_string_equal(o->name, "counter");
+	assert_null(tool_opt_next(&none, NULL));
+
+	bad("device both --mine", "missing --counter");
+	bad("device shared --mine", "unknown option '--mine'");
+	bad("device shared --countr 1", "did you mean '--counter'?");
+	assert_int_equal(parse("device both --counter 7 --mine", &c, &msg), 0);
+	assert_true(tool_flag(&c, "mine"));
+	assert_int_equal(tool_uint(&c, "counter", 0), 7);
+	free(msg);
+	tool_ctx_free(&c);
+	msg = NULL;
+	assert_int_equal(parse("device both --help", &c, &msg), 1);
+	/* the usage line names the required shared option first */
+	assert_non_null(strstr(msg, "prog device both --counter N [OPTIONS]"));
+	opts = strstr(msg, "options:");
+	assert_non_null(opts);
+	assert_non_null(strstr(opts, "--mine"));
+	assert_non_null(strstr(opts, "--counter"));
+	assert_true(strstr(opts, "--mine") < strstr(opts, "--counter"));
+	free(msg);
+	tool_ctx_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +488,7 @@ int main(void)
 	    cmocka_unit_test(test_env),
 	    cmocka_unit_test(test_generate_docs),
 	    cmocka_unit_test(test_config_file),
+	    cmocka_unit_test(test_shared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
