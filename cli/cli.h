@@ -35,6 +35,12 @@ struct admin_opts;
 extern const struct tool_opt cli_admin_opts[];
 void cli_admin_opts_get(const struct tool_ctx *c, struct admin_opts *o);
 
+/* One device as GET /api/v1/devices/ID answers (and its alias
+ * /allowlist/SERIAL), for a person: a key/value block, the certificates,
+ * the newest events and commands; the strings escaped (cmd_device.c). */
+struct json_t;
+void cli_device_print(struct json_t *j);
+
 /* rampart device|allowlist|claim ... (cmd_device.c, cmd_allowlist.c,
  * cmd_claim.c) */
 extern const struct tool_cmd device_cmds[], allowlist_cmds[], claim_cmds[];

@@ -15,6 +15,7 @@
 #include "admin.h"
 #include "answer.h"
 #include "cli.h"
+#include "human.h"
 #include "rampart/alloc.h"
 
 static char *read_all(const char *path, size_t *len)
@@ -54,14 +55,27 @@ static char *read_all(const char *path, size_t *len)
 	return NULL;
 }
 
-/* One line per entry: SERIAL STATE GROUP HW_TYPE TOKEN? TAGS */
-static void print_entry(const json_t *e)
+/* allowlist list, for a person: one row an entry (the table escapes). */
+static void print_entries(const json_t *j)
 {
-	printf("%-24s %-15s %-12s %-10s %-5s %s\n", answer_str(e, "serial"),
-	       answer_str(e, "state"), answer_str(e, "group"),
-	       answer_str(e, "hw_type"),
-	       answer_str(e, "hw_token")[0] ? "yes" : "no",
-	       answer_str(e, "tags"));
+	static const char *heads[] = {"SERIAL",  "STATE", "GROUP",
+	                              "HW_TYPE", "TOKEN", "TAGS"};
+	struct human_table *t = human_table_new(6, heads);
+
+	for (size_t k = 0; k < json_array_size(j); k++) {
+		const json_t *e = json_array_get(j, k);
+		const char *row[] = {answer_str(e, "serial"),
+		                     answer_str(e, "state"),
+		                     answer_str(e, "group"),
+		                     answer_str(e, "hw_type"),
+		                     answer_str(e, "hw_token")[0] ? "yes"
+		                                                  : "no",
+		                     answer_str(e, "tags")};
+
+		(void)human_table_add(t, row);
+	}
+	human_table_print(t, "no allowlist entries", stdout);
+	human_table_free(t);
 }
 
 static int al_import(const struct tool_ctx *c)
@@ -95,20 +109,14 @@ static int al_list(const struct tool_ctx *c)
 {
 	struct admin_opts o;
 	json_t *j = NULL;
-	size_t k;
 	int code;
 
 	cli_admin_opts_get(c, &o);
 	code = admin_call(&o, "GET", "/api/v1/allowlist", NULL, NULL, 0, &j);
-	if (code == CLI_OK && o.json) {
+	if (code == CLI_OK && o.json)
 		answer_print_json(j);
-	} else if (code == CLI_OK) {
-		answer_tidy(j);
-		printf("%-24s %-15s %-12s %-10s %-5s %s\n", "SERIAL", "STATE",
-		       "GROUP", "HW_TYPE", "TOKEN", "TAGS");
-		for (k = 0; k < json_array_size(j); k++)
-			print_entry(json_array_get(j, k));
-	}
+	else if (code == CLI_OK)
+		print_entries(j);
 	json_decref(j);
 	return code;
 }
@@ -136,8 +144,10 @@ static int al_entry(const struct tool_ctx *c)
 		goto out;
 	}
 	code = admin_call(&o, show ? "GET" : "DELETE", path, NULL, NULL, 0, &j);
-	if (code == CLI_OK && (show || o.json))
+	if (code == CLI_OK && o.json)
 		answer_print_json(j);
+	else if (code == CLI_OK && show)
+		cli_device_print(j); /* the alias of GET /devices/SERIAL */
 	else if (code == CLI_OK)
 		printf("removed %s\n", serial);
 out:
@@ -159,7 +169,8 @@ const struct tool_cmd allowlist_cmds[] = {
        "CSV: serial,hw_type,hw_token,group,tags (docs/admin-api.md); the "
        "server checks it and names the line of a mistake."),
     AL("list", "every allowlisted device and its state", NULL, al_list, NULL),
-    AL("show", "one entry, as JSON", serial_arg, al_entry, NULL),
+    AL("show", "one entry: as device show (--json: the JSON)", serial_arg,
+       al_entry, NULL),
     AL("remove", "take a device off the allowlist", serial_arg, al_entry, NULL),
     {0},
 };

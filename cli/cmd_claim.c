@@ -182,7 +182,7 @@ static void print_claims(json_t *j)
 		snprintf(uses, sizeof uses, "%lld", answer_num(e, "uses"));
 		(void)human_table_add(t, row);
 	}
-	human_table_print(t, stdout);
+	human_table_print(t, "no claims", stdout);
 	human_table_free(t);
 }
 

@@ -53,7 +53,7 @@ static void print_list(json_t *j)
 
 		(void)human_table_add(t, row);
 	}
-	human_table_print(t, stdout);
+	human_table_print(t, "no devices", stdout);
 	human_table_free(t);
 }
 
@@ -67,7 +67,7 @@ static void print_ports(const char *name, json_t *a)
 		       (long long)json_integer_value(json_array_get(a, i)));
 }
 
-static void print_show(json_t *j)
+void cli_device_print(json_t *j)
 {
 	json_t *t = json_object_get(j, "telemetry");
 	json_t *c = json_object_get(j, "counts");
@@ -76,6 +76,7 @@ static void print_show(json_t *j)
 	int64_t now = (int64_t)time(NULL);
 	size_t i;
 
+	answer_tidy(j);
 	printf("device %s\n", answer_str(j, "serial"));
 	printf(
 	    "  state         %s, %s%s%s\n", answer_str(j, "inventory_state"),
@@ -182,7 +183,7 @@ static void print_refusals(json_t *j)
 
 		(void)human_table_add(t, row);
 	}
-	human_table_print(t, stdout);
+	human_table_print(t, "no refusals", stdout);
 	human_table_free(t);
 }
 
@@ -467,10 +468,9 @@ static int device_run(const struct tool_ctx *c)
 	if (strcmp(sub, "show") == 0) {
 		snprintf(path, sizeof path, "/api/v1/devices/%s", id);
 		code = admin_call(&o, "GET", path, NULL, NULL, 0, &j);
-		if (code == CLI_OK && !o.json) {
-			answer_tidy(j);
-			print_show(j);
-		} else if (code == CLI_OK)
+		if (code == CLI_OK && !o.json)
+			cli_device_print(j);
+		else if (code == CLI_OK)
 			answer_print_json(j);
 		goto out;
 	} else if (strcmp(sub, "ping") == 0) {

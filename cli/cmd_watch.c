@@ -135,7 +135,7 @@ static void draw(const struct admin_opts *o, const struct screen *s,
 
 		(void)human_table_add(t, row);
 	}
-	human_table_print(t, stdout);
+	human_table_print(t, NULL, stdout); /* the summary says "no devices" */
 	human_table_free(t);
 	printf("\nnewest events\n");
 	if (s->n_events == 0)

@@ -25,6 +25,7 @@ packages=(
 	zsh                # its completion is tested in a real zsh (test_completion)
 	libcmocka-dev
 	curl
+	jq                 # reads the admin API's JSON in the shell tests
 	systemd strace     # systemd-analyze/-sysusers on the units; rampartd's system calls
 	python3 python3-cryptography # independent recipes for test vectors, test helpers
 	python3-jsonschema # telemetry_doc: the JSON Schemas of docs/telemetry.md

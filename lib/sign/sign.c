@@ -208,6 +208,7 @@ static rp_err load_key_file(const char *path, const char *passphrase,
 	struct stat st;
 	char head[64] = {0};
 	BIO *bio = NULL;
+	FILE *fp = NULL;
 	rp_err rc = RP_OK;
 	bool enc;
 
@@ -218,17 +219,21 @@ static rp_err load_key_file(const char *path, const char *passphrase,
 		                       : RP_E_IO;
 		goto out;
 	}
-	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
-		rp_log(RP_LOG_WARN,
-		       "key file %s is readable by others "
-		       "(mode %03o); it should be 0600",
-		       path, (unsigned)(st.st_mode & 0777));
 	(void)BIO_read(bio, head, (int)sizeof head - 1);
 	enc = strstr(head, "ENCRYPTED") != NULL;
 	(void)BIO_reset(bio);
 	*out = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, (void *)passphrase);
-	if (*out == NULL)
+	if (*out == NULL) {
 		rc = enc ? RP_E_PASSPHRASE : RP_E_KEY_FORMAT;
+		goto out;
+	}
+	/* only a private key is worth the warning (a .pub may be 0644) */
+	if (BIO_get_fp(bio, &fp) == 1 && fp != NULL &&
+	    fstat(fileno(fp), &st) == 0 && (st.st_mode & 077) != 0)
+		rp_log(RP_LOG_WARN,
+		       "key file %s is readable by others "
+		       "(mode %03o); it should be 0600",
+		       path, (unsigned)(st.st_mode & 0777));
 out:
 	ERR_clear_error();
 	BIO_free(bio);

@@ -172,12 +172,16 @@ int human_table_add(struct human_table *t, const char *const *cells)
 	return t != NULL ? row_add(t, cells) : -1;
 }
 
-void human_table_print(const struct human_table *t, FILE *f)
+void human_table_print(const struct human_table *t, const char *none, FILE *f)
 {
 	size_t r, i;
 
 	if (t == NULL)
 		return;
+	if (t->nrows <= 1 && none != NULL) { /* the head only */
+		fprintf(f, "%s\n", none);
+		return;
+	}
 	for (r = 0; r < t->nrows; r++) {
 		for (i = 0; i < t->ncols; i++) {
 			const char *c = t->cells[r * t->ncols + i];

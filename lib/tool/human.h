@@ -37,12 +37,14 @@ bool human_color(FILE *f);
  * spaces apart, the last column unpadded. Cells are copied with bytes
  * outside printable ASCII escaped (rp_escape), so device-supplied text
  * cannot move the cursor. human_table_add returns -1 when out of memory
- * (the table then prints what it has).
+ * (the table then prints what it has). A table without rows prints the
+ * line none instead of its head ("no devices"), or only its head when
+ * none is NULL.
  */
 struct human_table;
 struct human_table *human_table_new(size_t ncols, const char *const *heads);
 int human_table_add(struct human_table *t, const char *const *cells);
-void human_table_print(const struct human_table *t, FILE *f);
+void human_table_print(const struct human_table *t, const char *none, FILE *f);
 void human_table_free(struct human_table *t);
 
 #endif

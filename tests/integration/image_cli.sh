@@ -79,6 +79,14 @@ expect 2 "rampart sign: --key missing.key: No such file or directory" \
 	$R sign --key missing.key --hw b --version 1.0.0 --counter 1 fw.bin x.img
 expect 2 "rampart sign: --key ed.pub is a public key; sign with the private key" \
 	$R sign --key ed.pub --hw b --version 1.0.0 --counter 1 fw.bin x.img
+# a public key is 0644 by right: no warning about its mode first; a
+# private key readable by others is warned about
+out=$($R sign --key ed.pub --hw b --version 1.0.0 --counter 1 fw.bin x.img 2>&1 || true)
+grep -q "readable by others" <<<"$out" && bad "sign warned about ed.pub's mode: $out"
+cp ed loose && chmod 644 loose
+expect 0 "key file loose is readable by others (mode 644); it should be 0600" \
+	$R sign --key loose --hw b --version 1.0.0 --counter 1 fw.bin x.img
+rm -f loose x.img
 expect 2 "rampart sign: cannot read the payload no-such.bin: No such file or directory" \
 	$R sign --key ed --hw b --version 1.0.0 --counter 1 no-such.bin x.img
 echo wrong >wrongpass

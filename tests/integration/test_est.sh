@@ -37,6 +37,18 @@ ct=$(curl -s --cacert "$CA" -o /dev/null -w '%{content_type}' \
 [[ "$ct" == application/pkcs7-mime* ]] || fail "cacerts content type $ct"
 ok "cacerts: base64 PKCS#7 certs-only with issuing and root CA"
 
+# --- a new fleet: the lists say they are empty (a head alone reads as a
+# broken table), and --json is an empty array
+for l in "allowlist list:no allowlist entries" "device list:no devices" \
+	"claim list:no claims"; do
+	# shellcheck disable=SC2086 # the command's words
+	out=$(cli ${l%%:*}) || fail "${l%%:*} on a new fleet"
+	[ "$out" = "${l#*:}" ] || fail "${l%%:*} on a new fleet: '$out'"
+	# shellcheck disable=SC2086
+	[ "$(cli ${l%%:*} --json | jq -c .)" = "[]" ] || fail "${l%%:*} --json"
+done
+ok "a new fleet: 'no allowlist entries', 'no devices', 'no claims'; --json []"
+
 # --- allowlist and claims through the CLI
 TOKEN_HASH=$(printf '%s' "$(cat "$T/token")" | sha256sum | cut -c1-64)
 cat >"$T/allow.csv" <<EOF
@@ -431,8 +443,13 @@ cli allowlist list >"$T/list" || fail "allowlist list"
 grep -q '^SN-1 .*enrolled' "$T/list" || fail "list: SN-1 not enrolled"
 grep -q '^SN-3 .*decommissioned' "$T/list" || fail "list: SN-3 state"
 grep -q '^SN-5 .*allowlisted' "$T/list" || fail "list: SN-5 state"
-cli allowlist show SN-1 >"$T/show" || fail "allowlist show"
+cli allowlist show SN-1 --json >"$T/show" || fail "allowlist show --json"
 [ "$(grep -c '"serial": "' "$T/show")" -ge 4 ] || fail "show lacks certificates"
+# for a person: the key/value block of device show, its certificates counted
+cli allowlist show SN-1 >"$T/show" || fail "allowlist show"
+n=$(jq '.certificates | length' <(cli allowlist show SN-1 --json))
+grep -q "^  certificates  $n\$" "$T/show" && grep -q '^  state  *enrolled' "$T/show" ||
+	fail "allowlist show is not device show's block: $(cat "$T/show")"
 st=0
 cli allowlist remove SN-1 >/dev/null 2>&1 || st=$?
 [ $st = 1 ] || fail "removing an enrolled device: exit $st"

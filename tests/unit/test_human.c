@@ -70,6 +70,18 @@ static void test_span(void **state)
 	assert_string_equal(human_span(-1, b, sizeof b), "0 s");
 }
 
+static char *printed_none(const struct human_table *t, const char *none)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	human_table_print(t, none, f);
+	fclose(f);
+	return buf;
+}
+
 static char *printed(const struct human_table *t)
 {
 	char *buf = NULL;
@@ -77,7 +89,7 @@ static char *printed(const struct human_table *t)
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	human_table_print(t, f);
+	human_table_print(t, NULL, f);
 	fclose(f);
 	return buf;
 }
@@ -103,7 +115,18 @@ static void test_table(void **state)
 
 	(void)state;
 	assert_non_null(t);
+	/* no rows: the line that says so, or the head alone */
+	s = printed_none(t, "no devices");
+	assert_string_equal(s, "no devices\n");
+	free(s);
+	s = printed(t);
+	assert_string_equal(s, "SERIAL  STATE  GROUP\n");
+	free(s);
 	assert_int_equal(human_table_add(t, r1), 0);
+	/* with a row, none is not printed */
+	s = printed_none(t, "no devices");
+	assert_null(strstr(s, "no devices"));
+	free(s);
 	assert_int_equal(human_table_add(t, r2), 0);
 	assert_int_equal(human_table_add(t, evil), 0);
 	s = printed(t);
