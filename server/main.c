@@ -451,7 +451,7 @@ static int run_rampartd(const struct tool_ctx *c)
 	struct ca_opts co;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	char dbpath[4200], pidpath[4200], logpath[4200];
-	int created = 0, status = 1, bound = 0, pid_written = 0;
+	int created = 0, status = 1, bound = 0, pid_fd = -1;
 	const char *listen;
 	rp_err rc;
 
@@ -527,7 +527,8 @@ static int run_rampartd(const struct tool_ctx *c)
 		status = 2;
 		goto out;
 	}
-	if ((pidpath[0] != '\0' && start_pidfile_check(pidpath) != RP_OK) ||
+	if ((pidpath[0] != '\0' &&
+	     start_pidfile_take(pidpath, &pid_fd) != RP_OK) ||
 	    (logpath[0] != '\0' && log_file_ok(logpath) != 0)) {
 		status = 2;
 		goto out;
@@ -568,11 +569,8 @@ static int run_rampartd(const struct tool_ctx *c)
 	}
 	if (log_switch(&o, &rd.cfg, logpath) != RP_OK)
 		goto out;
-	if (pidpath[0] != '\0') {
-		if (start_pidfile_write(pidpath) != RP_OK)
-			goto out;
-		pid_written = 1;
-	}
+	if (pid_fd >= 0 && start_pidfile_write(pid_fd, pidpath) != RP_OK)
+		goto out;
 	if (rd.store == NULL && store_open(dbpath, &rd.store) != RP_OK)
 		goto out;
 	rd.base = event_base_new();
@@ -626,8 +624,7 @@ out:
 	ca_free(rd.ca);
 	store_close(rd.store);
 	free(rd.crl_der);
-	if (pid_written)
-		start_pidfile_remove(pidpath);
+	start_pidfile_remove(pid_fd, pidpath);
 	rd_config_free(&rd.cfg);
 	return status;
 }

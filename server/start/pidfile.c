@@ -1,121 +1,143 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pidfile.c - rampartd's pidfile (start.h, docs/rampartd.md "Pidfile"):
- * one line, the decimal pid, written atomically 0644 (rp_file_write_atomic)
- * once rampartd has detached. A pidfile whose process is gone, or is not a
- * rampartd (a reused pid), is stale and replaced; one held by a live
- * rampartd refuses the start, naming its pid.
+ * one line, the decimal pid, mode 0644. The file is the lock: rampartd
+ * opens it before anything is created and holds flock(LOCK_EX) on it for
+ * its whole life (the lock belongs to the open file, so it survives
+ * daemon()); the pid is written into the locked file once rampartd has
+ * detached. A second rampartd finds the lock taken and refuses, naming the
+ * pid; a file nobody holds is stale, whatever it says, and is taken over.
+ * Two starts at the same moment cannot both win (a check of the pid, then
+ * a write, could).
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* flock */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "rampart/file.h"
 #include "rampart/log.h"
 #include "start/start.h"
 
-/* The pid in path: 0 on success with *pid set, ENOENT, or another errno
- * (EINVAL: no pid in it). */
-static int read_pid(const char *path, pid_t *pid)
+/* The pid in fd: > 0, or 0 when it holds none (empty: still starting). */
+static long read_pid(int fd)
 {
 	char buf[32], *end;
-	ssize_t n;
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
 	long v;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), e = 0;
 
-	if (fd < 0)
-		return errno;
-	n = read(fd, buf, sizeof buf - 1);
-	if (n < 0)
-		e = errno;
-	(void)close(fd);
-	if (e != 0)
-		return e;
+	if (n <= 0)
+		return 0;
 	buf[n] = '\0';
 	errno = 0;
 	v = strtol(buf, &end, 10);
 	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') ||
 	    v <= 0 || v > 0x7fffffffL)
-		return EINVAL;
-	*pid = (pid_t)v;
-	return 0;
-}
-
-/* Is pid a live rampartd? A pid whose /proc name cannot be read (another
- * user's, /proc hidden) counts as one: refusing is the safe side. */
-static int live_rampartd(pid_t pid)
-{
-	char path[64], comm[32];
-	ssize_t n;
-	int fd;
-
-	if (pid == getpid())
-		return 0; /* our own, from a start before (pid 1 in a box) */
-	if (kill(pid, 0) != 0 && errno == ESRCH)
 		return 0;
-	snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 1;
-	n = read(fd, comm, sizeof comm - 1);
-	(void)close(fd);
-	if (n <= 0)
-		return 1;
-	comm[n] = '\0';
-	return strcmp(comm, "rampartd\n") == 0;
+	return v;
 }
 
-rp_err start_pidfile_check(const char *path)
+/* Is fd still the file at path (not removed by the rampartd that held
+ * it between our open and our lock)? */
+static int same_file(int fd, const char *path)
 {
-	pid_t pid = 0;
-	int e = read_pid(path, &pid);
+	struct stat a, b;
 
-	if (e == ENOENT)
-		return RP_OK;
-	if (e == EINVAL) {
-		rp_log_error("pidfile %s holds no pid; remove it if no "
-		             "rampartd runs",
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+rp_err start_pidfile_take(const char *path, int *out)
+{
+	rp_err rc = RP_E_IO;
+	long pid;
+	int fd = -1, e;
+
+	*out = -1;
+	for (int tries = 0; tries < 3; tries++) {
+		fd =
+		    open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0) {
+			e = errno;
+			rp_log_error("cannot open pidfile %s: %s", path,
+			             strerror(e));
+			rc = rp_err_errno(e);
+			goto out;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			e = errno;
+			pid = read_pid(fd);
+			if (e != EWOULDBLOCK) {
+				rp_log_error("cannot lock pidfile %s: %s", path,
+				             strerror(e));
+				rc = rp_err_errno(e);
+			} else if (pid > 0) {
+				rp_log_error("rampartd is already running as "
+				             "pid %ld (pidfile %s); stop it "
+				             "first, or give this one another "
+				             "--data-dir or --pidfile",
+				             pid, path);
+				rc = RP_E_EXISTS;
+			} else {
+				rp_log_error("another rampartd is starting "
+				             "(pidfile %s is locked); give "
+				             "this one another --data-dir or "
+				             "--pidfile",
+				             path);
+				rc = RP_E_EXISTS;
+			}
+			goto out;
+		}
+		if (same_file(fd, path))
+			break;
+		(void)close(fd); /* removed under us: take the new one */
+		fd = -1;
+	}
+	if (fd < 0) {
+		rp_log_error("pidfile %s keeps being replaced; is another "
+		             "rampartd starting and stopping?",
 		             path);
-		return RP_E_IO;
+		goto out;
 	}
-	if (e != 0) {
-		rp_log_error("cannot read pidfile %s: %s", path, strerror(e));
-		return rp_err_errno(e);
-	}
-	if (live_rampartd(pid)) {
-		rp_log_error("rampartd is already running as pid %ld (pidfile "
-		             "%s); stop it first, or give this one another "
-		             "--data-dir or --pidfile",
-		             (long)pid, path);
-		return RP_E_EXISTS;
-	}
-	rp_log_info("pidfile %s: pid %ld is gone; replacing it", path,
-	            (long)pid);
-	return RP_OK;
-}
-
-rp_err start_pidfile_write(const char *path)
-{
-	char line[32];
-	int n = snprintf(line, sizeof line, "%ld\n", (long)getpid());
-	rp_err rc = rp_file_write_atomic(path, line, (size_t)n, 0644);
-
-	if (rc != RP_OK)
-		rp_log_error("cannot write pidfile %s: %s", path,
-		             rc == RP_E_IO ? strerror(errno) : rp_strerror(rc));
+	pid = read_pid(fd);
+	if (pid > 0 && pid != (long)getpid())
+		rp_log_info("pidfile %s: pid %ld is gone; replacing it", path,
+		            pid);
+	*out = fd;
+	fd = -1;
+	rc = RP_OK;
+out:
+	if (fd >= 0)
+		(void)close(fd);
 	return rc;
 }
 
-void start_pidfile_remove(const char *path)
+rp_err start_pidfile_write(int fd, const char *path)
 {
-	pid_t pid = 0;
+	char line[32];
+	int n = snprintf(line, sizeof line, "%ld\n", (long)getpid()), e;
 
-	if (read_pid(path, &pid) == 0 && pid == getpid() && unlink(path) != 0)
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)n, 0) != n ||
+	    fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+		e = errno;
+		rp_log_error("cannot write pidfile %s: %s", path, strerror(e));
+		return rp_err_errno(e);
+	}
+	return RP_OK;
+}
+
+void start_pidfile_remove(int fd, const char *path)
+{
+	if (fd < 0)
+		return;
+	/* still ours (the lock is held until the close) */
+	if (same_file(fd, path) && unlink(path) != 0)
 		rp_log_warn("cannot remove pidfile %s: %s", path,
 		            strerror(errno));
+	(void)close(fd);
 }

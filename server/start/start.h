@@ -24,17 +24,19 @@
 rp_err start_bind_check(const char *addr, int port) RP_WARN_UNUSED;
 
 /*
- * Before anything is created: may rampartd write the pidfile path? RP_OK
- * when it does not exist or names a process that is gone (or ourselves);
- * RP_E_EXISTS, logged with the pid, when a live rampartd holds it; RP_E_IO
- * (logged) when it cannot be read or holds no pid.
+ * Before anything is created: take the pidfile path (created if missing)
+ * and its lock, held by *fd (this process's, and its daemon()'s, until
+ * start_pidfile_remove). RP_E_EXISTS, logged with the pid, when another
+ * rampartd holds it; another rp_err (logged) when it cannot be opened or
+ * locked. A file nobody holds is stale and taken (logged with its pid).
  */
-rp_err start_pidfile_check(const char *path) RP_WARN_UNUSED;
+rp_err start_pidfile_take(const char *path, int *fd) RP_WARN_UNUSED;
 
-/* Write our pid to path (atomically, 0644). Logs why it cannot. */
-rp_err start_pidfile_write(const char *path) RP_WARN_UNUSED;
+/* Write our pid into the taken pidfile (0644, fsync'd). Logs why not. */
+rp_err start_pidfile_write(int fd, const char *path) RP_WARN_UNUSED;
 
-/* Remove path if it still names this process (clean exit). */
-void start_pidfile_remove(const char *path);
+/* Remove the taken pidfile and let go of its lock (any exit); fd < 0:
+ * nothing was taken. */
+void start_pidfile_remove(int fd, const char *path);
 
 #endif

@@ -107,6 +107,25 @@ wait_until "rampartd gone" gone "$RD_PID"
 RD_PID=
 ok "a stale pidfile (pid $dead gone) is replaced"
 
+# --- 3b. the pidfile is a lock: whoever holds it wins, whatever its pid
+# is (here this shell, not a rampartd: a check of the pid alone would
+# call it stale and start a second server on the same data)
+exec 9>>"$D/rampartd.pid"
+flock -n 9 || fail "could not lock the pidfile for the test"
+echo $$ >"$D/rampartd.pid"
+st=0
+"$BIN/rampartd" --data-dir "$D" --port 0 >"$T/o4b" 2>&1 || st=$?
+[ $st -eq 2 ] || fail "a held pidfile: exit $st: $(cat "$T/o4b")"
+grep -q "already running as pid $$ (pidfile $D/rampartd.pid)" "$T/o4b" ||
+	fail "a held pidfile: the pid is not named: $(cat "$T/o4b")"
+: >"$D/rampartd.pid" # held, no pid yet: a rampartd still starting
+st=0
+"$BIN/rampartd" --data-dir "$D" --port 0 >"$T/o4b" 2>&1 || st=$?
+[ $st -eq 2 ] && grep -q "another rampartd is starting (pidfile $D/rampartd.pid is locked)" "$T/o4b" ||
+	fail "a held empty pidfile: exit $st: $(cat "$T/o4b")"
+exec 9>&-
+ok "a locked pidfile refuses the start (exit 2, its pid named, or 'starting' when empty)"
+
 # --- 4. --pidfile and --log-file, relative to where it was started
 mkdir -m 0700 "$T/run"
 (cd "$T/run" && "$BIN/rampartd" --data-dir ../d4 --port 0 --pidfile rd.pid \
