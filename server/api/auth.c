@@ -2,7 +2,10 @@
 /*
  * auth.c - the admin permission of the route table (api.h): the bearer
  * setup token, whose SHA-256 is in the store, compared in constant time.
- * Operator accounts with roles will be checked here.
+ * The token is wiped from the request's parsed header once hashed
+ * (libevent frees its headers without wiping; its line buffers and
+ * OpenSSL's record buffers stay out of reach). Operator accounts with
+ * roles will be checked here.
  */
 #include <string.h>
 
@@ -16,7 +19,7 @@
 rp_err api_auth_admin(struct rampartd *rd, struct evhttp_request *req,
                       const char **why)
 {
-	const char *h = http_header(req, "Authorization");
+	char *h = (char *)http_header(req, "Authorization"); /* ours to wipe */
 	uint8_t want[32], got[32];
 	size_t wl = sizeof want;
 	rp_err rc = RP_E_AUTH;
@@ -25,18 +28,19 @@ rp_err api_auth_admin(struct rampartd *rd, struct evhttp_request *req,
 		*why = "no bearer token";
 		goto out;
 	}
+	SHA256((const unsigned char *)h + 7, strlen(h + 7), got);
+	rp_wipe(h + 7, strlen(h + 7));
 	if (store_meta_get(rd->store, RD_META_SETUP_TOKEN, want, &wl) !=
 	        RP_OK ||
 	    wl != sizeof want) {
 		*why = "no setup token is configured";
 		goto out;
 	}
-	SHA256((const unsigned char *)h + 7, strlen(h + 7), got);
 	if (rp_memeq(want, got, sizeof want))
 		rc = RP_OK;
 	else
 		*why = "wrong bearer token";
-	rp_wipe(got, sizeof got);
 out:
+	rp_wipe(got, sizeof got);
 	return rc;
 }

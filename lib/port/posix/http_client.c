@@ -294,7 +294,17 @@ static void on_chunk(struct evhttp_request *req, void *arg)
 static void on_done(struct evhttp_request *req, void *arg)
 {
 	struct rp_http_call *c = arg;
+	char *auth;
 
+	/* the bearer token's copy in the request's headers: evhttp frees
+	 * them without wiping (its serialised copy in the output buffer is
+	 * beyond reach) */
+	if (req != NULL) {
+		auth = (char *)evhttp_find_header(
+		    evhttp_request_get_output_headers(req), "Authorization");
+		if (auth != NULL)
+			OPENSSL_cleanse(auth, strlen(auth));
+	}
 	if (req == NULL || evhttp_request_get_response_code(req) == 0) {
 		call_end(c, RP_E_HTTP);
 		return;
