@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cmocka_all.h"
 #include "rampart/telemetry.h"
 
@@ -783,6 +785,113 @@ static void test_names(void **state)
 	assert_null(rp_command_status_name((enum rp_command_status) - 1));
 }
 
+/*
+ * jansson's allocations, the n-th failing (persist: and every one after
+ * it; n == 0: none). The inputs below have no token over 14 bytes, so
+ * jansson's lexer buffer (16 bytes) never grows: jansson 2.14 ignores a
+ * failed growth and cannot survive it (tests/fuzz/fuzz_jansson.h).
+ */
+static unsigned long j_count, j_fail_at, j_failed;
+static bool j_persist;
+
+static void *j_malloc(size_t n)
+{
+	j_count++;
+	if (j_fail_at != 0 &&
+	    (j_count == j_fail_at || (j_persist && j_count > j_fail_at))) {
+		j_failed++;
+		return NULL;
+	}
+	return malloc(n);
+}
+
+/* Every allocation of jansson's failing in turn while decoding s as kind
+ * k: RP_E_NOMEM (out zeroed) when one failed, else what a decode without
+ * a failure answers. Returns that answer. */
+static rp_err nomem_each(enum kind k, const char *s)
+{
+	union any out;
+	rp_err want, rc;
+	unsigned long n, total;
+	int p;
+
+	json_set_alloc_funcs(j_malloc, free);
+	j_count = j_fail_at = j_failed = 0;
+	want = dec(k, s, strlen(s), &out);
+	total = j_count;
+	assert_true(total > 0);
+	for (p = 0; p < 2; p++) {
+		for (n = 1; n <= total; n++) {
+			j_count = j_failed = 0;
+			j_fail_at = n;
+			j_persist = p != 0;
+			memset(&out, 0xa5, sizeof out);
+			rc = dec(k, s, strlen(s), &out);
+			j_fail_at = 0;
+			if (rc != (j_failed > 0 ? RP_E_NOMEM : want))
+				fprintf(stderr, "allocation %lu%s: %d: %s\n", n,
+				        p ? " on" : "", rc, s);
+			assert_int_equal(rc, j_failed > 0 ? RP_E_NOMEM : want);
+			if (rc != RP_OK)
+				assert_true(all_zero(&out, size_of(k)));
+		}
+	}
+	json_set_alloc_funcs(malloc, free);
+	return want;
+}
+
+static void test_nomem(void **state)
+{
+	static const char ev[] =
+	    "{\"v\":1,\"seq\":7,\"ts\":1,\"type\":\"boot\","
+	    "\"severity\":\"info\",\"count\":1,\"detail\":\"x\"}";
+	static const char cmd[] =
+	    "{\"v\":1,\"id\":\"c1\",\"type\":\"ping\",\"ts\":1,\"arg\":\"\"}";
+	static const char tel[] =
+	    "{\"v\":1,\"seq\":1,\"ts\":1,\"uptime_s\":1,\"cpu_permille\":1,"
+	    "\"mem_total_kb\":2,\"mem_avail_kb\":1,\"tcp\":[22,80],\"udp\":[],"
+	    "\"fw_version\":\"1.0\",\"fw_sha256\":\"\",\"msgs_sent\":0,"
+	    "\"dropped\":0,\"interval_s\":60,\"log_seq\":0,\"log_head\":\"\"}";
+
+	(void)state;
+	/* accepted: keys, integers, strings, enums and arrays */
+	assert_int_equal(nomem_each(EV, ev), RP_OK);
+	assert_int_equal(nomem_each(CMD, cmd), RP_OK);
+	assert_int_equal(nomem_each(TEL, tel), RP_OK);
+	/* refused without a failure: a member missing, an unknown one, bad
+	 * syntax after a string */
+	assert_int_equal(nomem_each(EV, "{\"v\":1,\"seq\":7}"), RP_E_TELEMETRY);
+	assert_int_equal(
+	    nomem_each(RES, "{\"v\":1,\"id\":\"c1\",\"what\":\"x\"}"),
+	    RP_E_COMMAND);
+	assert_int_equal(nomem_each(TEL, "{\"v\":1,\"seq\":\"a\" 1}"),
+	                 RP_E_TELEMETRY);
+}
+
+/* The errors whose text jansson shares with a failed string copy, and
+ * others ending on a '"', are refusals, never RP_E_NOMEM. */
+static void test_nomem_not_syntax(void **state)
+{
+	(void)state;
+	refuse(TEL, "{\"a\" \"b\"}");
+	refuse(TEL, "\"abc\"");
+	refuse(TEL, "{}\"x\"");
+	refuse(TEL, "{\"v\":1}\"x\"");
+	refuse(TEL, "{\"v\":1,\"a\":\"b\" 1}");
+	refuse(TEL, "{\"v\":\"a\\q\"}");
+	refuse(TEL, "{\"v\":\"abc");
+	refuse(TEL, "{1:2}");
+	refuse(TEL, "{\"v\":1,}");
+	refuse(TEL, "{\"v\":1,\"");
+	refuse(TEL, "{\"v\":tru\"}");
+	refuse(TEL, "{\"v\":1.\"}");
+	refuse(TEL, "{\"v\":1e\"}");
+	refuse(TEL, "{\"v\":@\"}");
+	refuse(TEL, "{\"v\":abcdefghijklmnopqrstuvwxyz\"}");
+	refuse(TEL, "{\"v\":\"\xc3\"}");
+	refuse(TEL, "{\"\x01\":1}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -798,6 +907,8 @@ int main(void)
 	    cmocka_unit_test(test_encode_buffer),
 	    cmocka_unit_test(test_encode_largest),
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_nomem),
+	    cmocka_unit_test(test_nomem_not_syntax),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
