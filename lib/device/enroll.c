@@ -207,7 +207,7 @@ rp_err rp_enroll(const struct rp_enroll_opts *o, rp_keystore *ks,
 	}
 	res->step = "EST simpleenroll";
 	rc = est_enroll(o->claim_ctx != NULL ? o->claim_ctx : ctx, o->server,
-	                false, csr, csr_len, &leaf, &res->status);
+	                false, csr, csr_len, 0, &leaf, &res->status);
 	if (rc != RP_OK)
 		goto out;
 	res->step = "issued certificate";

@@ -185,7 +185,8 @@ static rp_err enroll_request(const char *base, bool reenroll,
 }
 
 rp_err est_enroll(SSL_CTX *ctx, const char *base, bool reenroll,
-                  const uint8_t *csr, size_t csr_len, X509 **cert, int *status)
+                  const uint8_t *csr, size_t csr_len, int timeout_ms,
+                  X509 **cert, int *status)
 {
 	struct rp_http_request req;
 	struct rp_http_response resp;
@@ -199,6 +200,7 @@ rp_err est_enroll(SSL_CTX *ctx, const char *base, bool reenroll,
 	                    &req);
 	if (rc != RP_OK)
 		goto out;
+	req.timeout_ms = timeout_ms;
 	rc = rp_http_request(ctx, &req, &resp);
 	if (rc != RP_OK) {
 		rp_log(RP_LOG_WARN, "EST %s: %s", url, rp_strerror(rc));

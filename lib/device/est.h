@@ -44,11 +44,12 @@ rp_err est_cacerts(SSL_CTX *ctx, const char *base,
  * device certificate). *cert gets the issued certificate (caller frees).
  * *status gets the HTTP status (0 if none). RP_E_EST_REFUSED for a 4xx/5xx
  * answer, RP_E_EST_UNREACHABLE when no answer came (server away, TLS),
- * RP_E_EST_REPLY for an answer that is not one certificate.
+ * RP_E_EST_REPLY for an answer that is not one certificate. timeout_ms
+ * bounds the whole request (0: the HTTP client's 30 s).
  */
 rp_err est_enroll(SSL_CTX *ctx, const char *base, bool reenroll,
-                  const uint8_t *csr, size_t csr_len, X509 **cert,
-                  int *status) RP_WARN_UNUSED;
+                  const uint8_t *csr, size_t csr_len, int timeout_ms,
+                  X509 **cert, int *status) RP_WARN_UNUSED;
 
 struct event_base;
 struct est_call;

@@ -110,7 +110,8 @@ rp_err rp_renew(const struct rp_renew_opts *o, rp_keystore *ks, int *status)
 	rp_err rc = prepare(o, ks, cn, sizeof cn, &csr, &csr_len, &ctx);
 
 	if (rc == RP_OK)
-		rc = est_enroll(ctx, o->server, true, csr, csr_len, &leaf, &st);
+		rc = est_enroll(ctx, o->server, true, csr, csr_len,
+		                o->timeout_ms, &leaf, &st);
 	if (rc == RP_OK)
 		rc = accept(ks, leaf, cn);
 	if (status != NULL)

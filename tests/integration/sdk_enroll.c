@@ -6,15 +6,23 @@
  * certificate (rp_enroll), its renewal due (rp_renew_when), a renewal on
  * the program's own libevent loop (rp_renew_start) while a timer on that
  * loop keeps ticking, a second one cancelled before it ends
- * (rp_renew_cancel: its callback never runs, the keystore unchanged), and
- * one blocking renewal (rp_renew). Prints one line per step; exit 0 when
- * every step did what the SDK's header promises.
+ * (rp_renew_cancel: its callback never runs, the keystore unchanged),
+ * one blocking renewal (rp_renew), and a blocking renewal against a
+ * server that takes the connection and never answers, ended by its
+ * timeout_ms (0.2 s; alarm() ends the program at 15 s, long before the
+ * 30 s default, when the deadline is not honoured). Prints one line per
+ * step; exit 0 when every step did what the SDK's header promises.
  * usage: sdk_enroll URL CA CLAIM_CERT CLAIM_KEY KEYSTORE_DIR SERIAL
  */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <openssl/bn.h>
@@ -27,6 +35,29 @@
 /* test_sdk.sh's rampartd renews this long before expiry (renew_window);
  * the devices' default, RP_RENEW_WINDOW_S, would not be due yet */
 #define RENEW_WINDOW_S (100LL * 86400)
+
+/* A listening socket on 127.0.0.1 that accepts nothing: connections
+ * complete in the kernel, and no TLS answer ever comes. */
+static int silent_server(char *url, size_t cap)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+	    listen(fd, 4) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+		perror("silent server");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	snprintf(url, cap, "https://127.0.0.1:%d", ntohs(a.sin_port));
+	return fd;
+}
 
 struct loop {
 	struct event_base *base;
@@ -97,8 +128,8 @@ int main(int argc, char **argv)
 	rp_renew_call *call = NULL, *other = NULL;
 	enum rp_renew_state st;
 	int64_t wait_s = -1, na = 0;
-	char spec[600], s0[80], s1[80], s2[80], s3[80], cn[80];
-	int ret = 1, status = 0;
+	char spec[600], s0[80], s1[80], s2[80], s3[80], cn[80], silent_url[64];
+	int ret = 1, status = 0, silent = -1;
 	rp_err rc;
 
 	memset(&l, 0, sizeof l);
@@ -189,8 +220,28 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	printf("renewed blocking: serial %s -> %s\n", s2, s3);
+
+	/* a server that never answers: the deadline ends the renewal */
+	silent = silent_server(silent_url, sizeof silent_url);
+	if (silent < 0)
+		goto out;
+	ro.server = silent_url;
+	ro.timeout_ms = 200;
+	alarm(15);
+	rc = rp_renew(&ro, ks, &status);
+	alarm(0);
+	if (rc != RP_E_EST_UNREACHABLE ||
+	    !cert_id(ks, s2, sizeof s2, cn, sizeof cn) || strcmp(s2, s3) != 0) {
+		fprintf(stderr, "a renewal against a silent server: %s\n",
+		        rp_strerror(rc));
+		goto out;
+	}
+	printf("a silent server: renewal ended by its timeout_ms, the "
+	       "certificate kept\n");
 	ret = 0;
 out:
+	if (silent >= 0)
+		close(silent);
 	if (tick != NULL)
 		event_free(tick);
 	if (l.base != NULL)
