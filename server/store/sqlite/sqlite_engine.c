@@ -19,20 +19,35 @@
 #include "rampart/log.h"
 #include "sqlite_int.h"
 
+/* SQLite's result code r (extended or not) as a store error: its
+ * allocation failing is RP_E_NOMEM (store.h), anything else RP_E_STORE. */
+static rp_err sq_code(int r)
+{
+	return (r & 0xff) == SQLITE_NOMEM ? RP_E_NOMEM : RP_E_STORE;
+}
+
+rp_err sq_err(struct sq *q)
+{
+	return sq_code(sqlite3_errcode(q->db));
+}
+
 rp_err sq_fail(struct sq *q, const char *what)
 {
 	rp_log_error("store: %s: %s", what, sqlite3_errmsg(q->db));
-	return RP_E_STORE;
+	return sq_err(q);
 }
 
 rp_err sq_exec(struct sq *q, const char *sql)
 {
 	char *msg = NULL; /* sqlite3_malloc'd by sqlite3_exec: freed here */
 	rp_err rc = RP_OK;
+	int r = sqlite3_exec(q->db, sql, NULL, NULL, &msg);
 
-	if (sqlite3_exec(q->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		rp_log_error("store: %s", msg != NULL ? msg : "exec failed");
-		rc = RP_E_STORE;
+	if (r != SQLITE_OK) {
+		/* no message when SQLite had no memory to copy it */
+		rp_log_error("store: %s",
+		             msg != NULL ? msg : sqlite3_errstr(r));
+		rc = sq_code(r);
 	}
 	sqlite3_free(msg);
 	return rc;
@@ -106,7 +121,9 @@ void sq_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
 
 void sq_bind_text(sqlite3_stmt *st, int i, const char *t)
 {
-	sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
+	/* not copied (a copy allocates, and a failed bind would leave the
+	 * parameter NULL and the statement running with it) */
+	sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
 }
 
 void sq_bind_u64(sqlite3_stmt *st, int i, uint64_t v)
@@ -233,6 +250,7 @@ static void sq_close(void *e)
 		return;
 	for (int i = 0; i < SQ_COUNT; i++)
 		sqlite3_finalize(q->cached[i]);
+	sqlite3_finalize(q->rollback);
 	sqlite3_close(q->db);
 	free(q);
 }
@@ -241,19 +259,21 @@ static rp_err sq_open(const char *where, const struct store_opts *o, void **e)
 {
 	struct sq *q = rp_calloc(1, sizeof *q); /* owned until *e */
 	rp_err rc = RP_E_STORE;
-	int v;
+	int v, r;
 
 	*e = NULL;
 	if (q == NULL)
 		return RP_E_NOMEM;
 	q->refusals_keep = o->refusals_keep;
-	if (sqlite3_open_v2(where, &q->db,
+	r = sqlite3_open_v2(where, &q->db,
 	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                        SQLITE_OPEN_FULLMUTEX,
-	                    NULL) != SQLITE_OK) {
+	                    NULL);
+	if (r != SQLITE_OK) {
 		rp_log_error("store: cannot open %s: %s", where,
 		             q->db != NULL ? sqlite3_errmsg(q->db)
-		                           : "no memory");
+		                           : sqlite3_errstr(r));
+		rc = sq_code(r);
 		goto out;
 	}
 	sqlite3_busy_timeout(q->db, o->lock_wait_ms);
@@ -277,6 +297,11 @@ static rp_err sq_open(const char *where, const struct store_opts *o, void **e)
 		rc = check_durable(q, where);
 	if (rc == RP_OK)
 		rc = migrate(q, v);
+	if (rc == RP_OK) {
+		q->rollback = sq_prep(q, "ROLLBACK");
+		if (q->rollback == NULL)
+			rc = sq_err(q);
+	}
 out:
 	if (rc != RP_OK) {
 		sq_close(q);
@@ -286,23 +311,41 @@ out:
 	return RP_OK;
 }
 
+static void sq_rollback(void *e)
+{
+	struct sq *q = e;
+	int r;
+
+	/* SQLite may have rolled back already (an I/O error, a full disk) */
+	if (sqlite3_get_autocommit(q->db))
+		return;
+	r = sqlite3_step(q->rollback);
+	sqlite3_reset(q->rollback);
+	/* re-prepared by the step after a schema change, which allocates */
+	if (r != SQLITE_DONE && !sqlite3_get_autocommit(q->db))
+		(void)sq_exec(q, "ROLLBACK");
+	if (!sqlite3_get_autocommit(q->db))
+		rp_log_error("store: rollback failed: the transaction stays "
+		             "open until the store is closed");
+}
+
 static rp_err sq_begin(void *e)
 {
-	return sq_exec(e, "BEGIN IMMEDIATE");
+	struct sq *q = e;
+	rp_err rc = sq_exec(q, "BEGIN IMMEDIATE");
+
+	/* BEGIN leaves autocommit before it takes the write lock: when
+	 * that fails (no memory for the WAL index) the connection would
+	 * stay in a transaction nobody commits, and every later write go
+	 * into it */
+	if (rc != RP_OK)
+		sq_rollback(q);
+	return rc;
 }
 
 static rp_err sq_commit(void *e)
 {
 	return sq_exec(e, "COMMIT");
-}
-
-static void sq_rollback(void *e)
-{
-	struct sq *q = e;
-
-	/* SQLite may have rolled back already (an I/O error, a full disk) */
-	if (!sqlite3_get_autocommit(q->db))
-		(void)sq_exec(q, "ROLLBACK");
 }
 
 static rp_err sq_check(void *e)
@@ -313,7 +356,7 @@ static rp_err sq_check(void *e)
 	rp_err rc = RP_E_STORE;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		t = sqlite3_column_text(st, 0);
 		if (t != NULL && strcmp((const char *)t, "ok") == 0)

@@ -147,7 +147,7 @@ rp_err sq_ingest_admit(void *e, const char *serial, int64_t at,
 	int r;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	bind_static(st, 1, serial);
 	sqlite3_bind_int64(st, 2, at);
 	r = sqlite3_step(st);
@@ -175,7 +175,7 @@ static rp_err trim(struct sq *q, int which, const char *serial, int64_t count,
 		return RP_OK;
 	st = cached(q, which);
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	bind_static(st, 1, serial);
 	sqlite3_bind_int64(st, 2, keep);
 	return run_cached(q, st, NULL, NULL);
@@ -191,7 +191,7 @@ static rp_err put_telemetry(struct sq *q, const struct store_in *it,
 	rp_err rc;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	ports_text(tcp, sizeof tcp, t->tcp, t->n_tcp);
 	ports_text(udp, sizeof udp, t->udp, t->n_udp);
 	bind_static(st, 1, it->serial);
@@ -216,7 +216,7 @@ static rp_err put_telemetry(struct sq *q, const struct store_in *it,
 		return rc;
 	st = cached(q, SQ_TEL_ROW);
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	bind_static(st, 1, it->serial);
 	sqlite3_bind_int64(st, 2, it->received_at);
 	sqlite3_bind_int64(st, 3, t->ts);
@@ -245,7 +245,7 @@ static rp_err touch(struct sq *q, const struct store_in *it,
 	rp_err rc;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	bind_static(st, 1, it->serial);
 	sqlite3_bind_int64(st, 2, it->received_at);
 	sqlite3_bind_int(st, 3, it->kind == STORE_IN_EVENT);
@@ -266,7 +266,7 @@ static rp_err put_event(struct sq *q, const struct store_in *it)
 	sqlite3_stmt *st = cached(q, SQ_EVENT_ROW);
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	bind_static(st, 1, it->serial);
 	sqlite3_bind_int64(st, 2, it->received_at);
 	sqlite3_bind_int64(st, 3, ev->ts);
@@ -286,7 +286,7 @@ static rp_err put_result(struct sq *q, const struct store_in *it)
 	rp_err rc;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	bind_static(st, 1, it->serial);
 	sqlite3_bind_int64(st, 2, it->received_at);
 	bind_static(st, 3, r->id);
@@ -300,7 +300,7 @@ static rp_err put_result(struct sq *q, const struct store_in *it)
 	/* the first result of a command we sent completes it */
 	st = cached(q, SQ_RESULT_CMD);
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sqlite3_bind_int64(st, 1, it->received_at);
 	bind_static(st, 2, status);
 	sq_bind_u64(st, 3, r->seq);
@@ -341,7 +341,7 @@ rp_err sq_counter_add(void *e, const char *name, int64_t add)
 	sqlite3_stmt *st = cached(q, SQ_COUNTER);
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	bind_static(st, 1, name);
 	sqlite3_bind_int64(st, 2, add);
 	return run_cached(q, st, NULL, NULL);
@@ -393,7 +393,7 @@ rp_err sq_status_get(void *e, const char *serial, struct store_status *out)
 	rp_err rc;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	rc = sq_row(q, st, serial, "status get");
 	if (rc == RP_OK)
 		read_status(st, 0, out);
@@ -431,7 +431,7 @@ rp_err sq_device_status_each(void *e, int64_t now, store_dev_status_cb cb,
 	int r;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sqlite3_bind_int64(st, 1, now);
 	for (r = sqlite3_step(st); r == SQLITE_ROW; r = sqlite3_step(st)) {
 		sq_read_device(st, 0, &d);
@@ -523,7 +523,7 @@ rp_err sq_event_each(void *e, const char *serial, int limit, store_event_cb cb,
 	                              "id DESC LIMIT ?");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sq_bind_text(st, 1, serial);
 	sqlite3_bind_int(st, 2, limit);
 	return event_walk(q, st, cb, arg);
@@ -544,7 +544,7 @@ rp_err sq_event_feed(void *e, int64_t after, int limit, store_event_cb cb,
 	                     "ORDER BY id");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int(st, 2, limit);
 	return event_walk(q, st, cb, arg);
@@ -561,7 +561,7 @@ rp_err sq_command_add(void *e, const char *serial, const struct rp_command *c)
 	               "FROM commands))");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sq_bind_text(st, 1, c->id);
 	sq_bind_text(st, 2, serial);
 	bind_static(st, 3, name_or(rp_command_type_name(c->type)));
@@ -585,7 +585,7 @@ rp_err sq_command_each(void *e, const char *serial, int limit,
 	int r;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sq_bind_text(st, 1, serial);
 	sqlite3_bind_int(st, 2, limit);
 	for (r = sqlite3_step(st); r == SQLITE_ROW; r = sqlite3_step(st)) {
@@ -622,7 +622,7 @@ rp_err sq_counter_each(void *e, store_counter_cb cb, void *arg)
 	int r;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	for (r = sqlite3_step(st); r == SQLITE_ROW; r = sqlite3_step(st)) {
 		const unsigned char *name = sqlite3_column_text(st, 0);
 

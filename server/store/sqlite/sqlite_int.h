@@ -33,18 +33,25 @@ enum {
 struct sq {
 	sqlite3 *db;
 	sqlite3_stmt *cached[SQ_COUNT]; /* owned: finalized at close */
-	int64_t refusals_keep;          /* store_opts */
+	/* ROLLBACK, prepared at open (owned): parsing it when it is needed
+	 * allocates, and a failure there would leave the transaction open */
+	sqlite3_stmt *rollback;
+	int64_t refusals_keep; /* store_opts */
 };
 
 /* The migrations embedded from migrations/ (embed_migrations.cmake). */
 extern const struct store_migration store_sqlite_migrations[];
 extern const size_t store_sqlite_n_migrations;
 
-/* Log what failed with SQLite's message; RP_E_STORE. */
+/* The connection's last error as a store error: RP_E_NOMEM when SQLite
+ * had no memory (SQLITE_NOMEM), RP_E_STORE otherwise. Not logged. */
+rp_err sq_err(struct sq *q);
+/* Log what failed with SQLite's message; sq_err(). */
 rp_err sq_fail(struct sq *q, const char *what);
-/* Run sql (no rows); RP_E_STORE, logged, on failure. */
+/* Run sql (no rows); RP_E_NOMEM or RP_E_STORE, logged, on failure. */
 rp_err sq_exec(struct sq *q, const char *sql);
-/* Prepare sql (logged on failure); NULL on failure. Finalize it. */
+/* Prepare sql (logged on failure); NULL on failure (sq_err() says
+ * which). Finalize it. */
 sqlite3_stmt *sq_prep(struct sq *q, const char *sql);
 /* Step a statement that returns no row and finalize it; RP_E_EXISTS on a
  * key clash. */
@@ -52,14 +59,18 @@ rp_err sq_done(struct sq *q, sqlite3_stmt *st);
 /* sq_done, then RP_E_NOT_FOUND if no row changed. */
 rp_err sq_change_one(struct sq *q, sqlite3_stmt *st);
 /* Bind key to parameter 1 and step once: RP_OK with a row to read,
- * RP_E_NOT_FOUND without, RP_E_STORE (logged with what). The caller
- * finalizes st. */
+ * RP_E_NOT_FOUND without, RP_E_NOMEM or RP_E_STORE (logged with what).
+ * The caller finalizes st. */
 rp_err sq_row(struct sq *q, sqlite3_stmt *st, const char *key,
               const char *what);
-/* Step a walk to its end: RP_OK, or RP_E_STORE logged with what. */
+/* Step a walk to its end: RP_OK, or RP_E_NOMEM or RP_E_STORE logged
+ * with what. */
 rp_err sq_walk_end(struct sq *q, int last_step, const char *what);
 /* Column col as text into dst (cap bytes), "" for NULL. */
 void sq_text(char *dst, size_t cap, sqlite3_stmt *st, int col);
+/* Bind t, not copied: it must stay as it is until the statement is
+ * stepped for the last time, reset or finalized (binding a copy would
+ * allocate, and a failed bind leaves the parameter NULL). */
 void sq_bind_text(sqlite3_stmt *st, int i, const char *t);
 void sq_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
 /* The columns of a device, as sq_read_device reads them from column c

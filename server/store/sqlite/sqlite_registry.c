@@ -23,7 +23,7 @@ rp_err sq_device_add(void *e, const struct store_device *d, int64_t now)
 	                              "VALUES (?,?,?,?,?,?,0,0,?,?)");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sq_bind_text(st, 1, d->serial);
 	sq_bind_text(st, 2, d->hw_type);
 	sq_bind_text(st, 3, d->hw_token);
@@ -43,7 +43,7 @@ rp_err sq_device_get(void *e, const char *serial, struct store_device *out)
 	rp_err rc;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	rc = sq_row(q, st, serial, "device get");
 	if (rc == RP_OK)
 		sq_read_device(st, 0, out);
@@ -61,7 +61,7 @@ rp_err sq_device_remove(void *e, const char *serial)
 	 * the device is either unknown or in another state */
 	st = sq_prep(q, "DELETE FROM devices WHERE serial = ? AND state = 0");
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sq_bind_text(st, 1, serial);
 	rc = sq_change_one(q, st);
 	if (rc == RP_E_NOT_FOUND) {
@@ -83,7 +83,7 @@ rp_err sq_device_set_state(void *e, const char *serial, int state, int64_t now)
 	                              "updated_at = ?2 WHERE serial = ?3");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sqlite3_bind_int(st, 1, state);
 	sqlite3_bind_int64(st, 2, now);
 	sq_bind_text(st, 3, serial);
@@ -100,7 +100,7 @@ rp_err sq_device_set_flags(void *e, const char *serial, int allow, int force,
 	               "WHERE serial = ?");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sqlite3_bind_int(st, 1, allow);
 	sqlite3_bind_int(st, 2, force);
 	sqlite3_bind_int64(st, 3, now);
@@ -118,7 +118,7 @@ rp_err sq_device_set_quarantine(void *e, const char *serial, int on,
 	                              "WHERE serial = ?");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sqlite3_bind_int(st, 1, on);
 	sq_bind_text(st, 2, reason);
 	sqlite3_bind_int64(st, 3, at);
@@ -137,7 +137,7 @@ rp_err sq_device_each(void *e, store_device_cb cb, void *arg)
 	int r;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	for (r = sqlite3_step(st); r == SQLITE_ROW; r = sqlite3_step(st)) {
 		sq_read_device(st, 0, &d);
 		if (cb(arg, &d) != 0)
@@ -180,7 +180,7 @@ rp_err sq_cert_add(void *e, const struct store_cert *c, const char *pem)
 	               "0) + 1 FROM certs))");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sq_bind_text(st, 1, c->serial);
 	sq_bind_text(st, 2, c->subject);
 	sq_bind_text(st, 3, c->kind);
@@ -198,7 +198,7 @@ rp_err sq_cert_get(void *e, const char *serial, struct store_cert *out)
 	rp_err rc;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	rc = sq_row(q, st, serial, "cert get");
 	if (rc == RP_OK)
 		read_cert(st, out);
@@ -215,7 +215,7 @@ rp_err sq_cert_revoke(void *e, const char *serial, int reason, int64_t at)
 	rp_err rc;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sqlite3_bind_int64(st, 1, at);
 	sqlite3_bind_int(st, 2, reason);
 	sq_bind_text(st, 3, serial);
@@ -238,7 +238,7 @@ rp_err sq_cert_mark_used(void *e, const char *serial, int64_t at)
 	                              "last_used_at = ? WHERE serial = ?");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sqlite3_bind_int64(st, 1, at);
 	sq_bind_text(st, 2, serial);
 	return sq_change_one(q, st);
@@ -270,7 +270,7 @@ rp_err sq_cert_each_kind(void *e, const char *kind, store_cert_cb cb, void *arg)
 	                              "ORDER BY added_seq, serial");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sq_bind_text(st, 1, kind);
 	return cert_walk(q, st, cb, arg);
 }
@@ -285,7 +285,7 @@ rp_err sq_cert_each_of(void *e, const char *subject, store_cert_cb cb,
 	                              "added_seq DESC, serial DESC");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sq_bind_text(st, 1, subject);
 	return cert_walk(q, st, cb, arg);
 }
@@ -299,7 +299,7 @@ rp_err sq_cert_each_revoked(void *e, const char *kind, int64_t now,
 	                              "AND not_after > ? ORDER BY serial");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sq_bind_text(st, 1, kind);
 	sqlite3_bind_int64(st, 2, now);
 	return cert_walk(q, st, cb, arg);
@@ -316,10 +316,10 @@ rp_err sq_refusal_add(void *e, int64_t at, const char *route, const char *peer,
 	                              "VALUES (?,?,?,?,?,?,?)");
 	int64_t id, every;
 	bool in_tx = !sqlite3_get_autocommit(q->db);
-	rp_err rc;
+	rp_err rc, trimmed;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sqlite3_bind_int64(st, 1, at);
 	sq_bind_text(st, 2, route);
 	sq_bind_text(st, 3, peer);
@@ -343,8 +343,9 @@ rp_err sq_refusal_add(void *e, int64_t at, const char *route, const char *peer,
 	 * unless SQLite rolled the caller's transaction back with it (a full
 	 * disk, an I/O error): then the row is gone too, and what the caller
 	 * writes next would go out on its own */
-	if (sq_done(q, st) != RP_OK && in_tx && sqlite3_get_autocommit(q->db))
-		rc = RP_E_STORE;
+	trimmed = sq_done(q, st);
+	if (trimmed != RP_OK && in_tx && sqlite3_get_autocommit(q->db))
+		rc = trimmed;
 out:
 	return rc;
 }
@@ -360,7 +361,7 @@ rp_err sq_refusal_each(void *e, int limit, store_refusal_cb cb, void *arg)
 	int r;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sqlite3_bind_int(st, 1, limit);
 	for (r = sqlite3_step(st); r == SQLITE_ROW; r = sqlite3_step(st)) {
 		memset(&f, 0, sizeof f);
@@ -389,7 +390,7 @@ rp_err sq_crl_next_number(void *e, int64_t *out)
 	rp_err rc = RP_OK;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*out = sqlite3_column_int64(st, 0);
 	else
@@ -406,11 +407,11 @@ rp_err sq_crl_add(void *e, int64_t number, int64_t this_update,
 	                              "next_update, der) VALUES (?,?,?,?)");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sqlite3_bind_int64(st, 1, number);
 	sqlite3_bind_int64(st, 2, this_update);
 	sqlite3_bind_int64(st, 3, next_update);
-	sqlite3_bind_blob(st, 4, der, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 4, der, (int)len, SQLITE_STATIC);
 	return sq_done(q, st);
 }
 
@@ -421,7 +422,7 @@ rp_err sq_meta_get(void *e, const char *key, uint8_t *val, size_t *len)
 	rp_err rc;
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	rc = sq_row(q, st, key, "meta get");
 	if (rc == RP_OK) {
 		const void *p = sqlite3_column_blob(st, 0);
@@ -448,8 +449,8 @@ rp_err sq_meta_set(void *e, const char *key, const uint8_t *val, size_t len)
 	               "ON CONFLICT (key) DO UPDATE SET val = excluded.val");
 
 	if (st == NULL)
-		return RP_E_STORE;
+		return sq_err(q);
 	sq_bind_text(st, 1, key);
-	sqlite3_bind_blob(st, 2, val, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 2, val, (int)len, SQLITE_STATIC);
 	return sq_done(q, st);
 }
