@@ -10,7 +10,7 @@
  * harness, without a sanitizer report and without a leak (LeakSanitizer
  * in the child after the run). A fork per run keeps the runs apart: a
  * library's one-time set-up that fails in one child is not seen by the
- * next.
+ * next (run.c).
  * usage: driver [-s SEEDS] CORPUS_DIR  (SEEDS: how many of the largest
  * files, default 3). Prints the runs per seed; exit 1 on any failure.
  */
@@ -18,13 +18,11 @@
 #include <dirent.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <sanitizer/lsan_interface.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "faultsim.h"
@@ -71,56 +69,26 @@ static uint8_t *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/*
- * One run of the input in a child with allocation n failing (n == 0: none).
- * Returns 0 when the child returned cleanly and leaked nothing, else 1
- * with what happened on stderr.
- */
-static int run_child(const uint8_t *data, size_t len, unsigned long n,
-                     bool persist, const char *what)
-{
-	pid_t pid;
-	int st;
+/* The input of the run (run_input). */
+struct input {
+	const uint8_t *data;
+	size_t len;
+};
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		perror("faultsim: fork");
-		return 1;
-	}
-	if (pid == 0) {
-		if (n > 0)
-			rp_alloc_fail_at(n, persist);
-		LLVMFuzzerTestOneInput(data, len);
-		rp_alloc_fail_at(0, false);
-		_exit(__lsan_do_recoverable_leak_check() ? 3 : 0);
-	}
-	if (waitpid(pid, &st, 0) != pid) {
-		perror("faultsim: waitpid");
-		return 1;
-	}
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 0;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 3)
-		fprintf(stderr,
-		        "faultsim: %s: allocation %lu%s failing: leak\n", what,
-		        n, persist ? " on" : "");
-	else if (WIFEXITED(st))
-		fprintf(stderr,
-		        "faultsim: %s: allocation %lu%s failing: exit %d\n",
-		        what, n, persist ? " on" : "", WEXITSTATUS(st));
-	else
-		fprintf(stderr,
-		        "faultsim: %s: allocation %lu%s failing: signal %d\n",
-		        what, n, persist ? " on" : "",
-		        WIFSIGNALED(st) ? WTERMSIG(st) : -1);
-	return 1;
+/* The harness returns or aborts: it checks its invariants itself. */
+static int run_input(void *arg)
+{
+	const struct input *in = arg;
+
+	LLVMFuzzerTestOneInput(in->data, in->len);
+	return 0;
 }
 
 static int run_seed(const char *path, unsigned long *tried)
 {
 	size_t len = 0;
 	uint8_t *data = read_file(path, &len);
+	struct input in = {data, len};
 	unsigned long before, k, n;
 	int bad = 0;
 
@@ -134,13 +102,13 @@ static int run_seed(const char *path, unsigned long *tried)
 	before = rp_alloc_count();
 	LLVMFuzzerTestOneInput(data, len);
 	k = rp_alloc_count() - before;
-	if (run_child(data, len, 0, false, path) != 0) {
+	if (rp_faultsim_child(run_input, &in, 0, false, path) != 0) {
 		free(data);
 		return 1;
 	}
 	for (n = 1; n <= k && bad < 5; n++) {
-		bad += run_child(data, len, n, false, path);
-		bad += run_child(data, len, n, true, path);
+		bad += rp_faultsim_child(run_input, &in, n, false, path);
+		bad += rp_faultsim_child(run_input, &in, n, true, path);
 	}
 	printf("faultsim: %s: %lu allocations, %lu runs\n", path, k, 2 * k);
 	*tried += 2 * k;
