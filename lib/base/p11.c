@@ -4,9 +4,11 @@
  * (p11_kit_uri_parse), modules loaded by it (p11_kit_module_load,
  * unmanaged: the module's own functions, no p11-kit configuration) and
  * shared, reference-counted, by every session open on them: C_Initialize
- * once, C_Finalize with the last session. A module another part of the
- * process initialised first (OpenSSL's pkcs11 engine) is used but never
- * finalised or logged out here.
+ * once, C_Finalize with the last session. A login belongs to the token,
+ * not to the session (PKCS#11: C_Logout logs out every session of the
+ * application on it), so logins are counted per slot and the last one
+ * out logs out. A module another part of the process initialised first
+ * (OpenSSL's pkcs11 engine) is used but never finalised or logged out here.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include "rampart/mem.h"
 
 #define MAX_MODULES 8
+#define MAX_LOGINS  8
 #define PATH_CAP    512
 
 struct rp_p11_module {
@@ -30,6 +33,10 @@ struct rp_p11_module {
 	CK_FUNCTION_LIST *f; /* p11-kit's, released with the last ref */
 	unsigned refs;
 	bool initialized; /* C_Initialize by us: we C_Finalize */
+	struct {
+		CK_SLOT_ID slot;
+		unsigned n; /* sessions of ours logged in on it; 0: free */
+	} logins[MAX_LOGINS];
 };
 
 static struct rp_p11_module modules[MAX_MODULES];
@@ -296,6 +303,7 @@ rp_err rp_p11_open(const char *module, P11KitUri *uri, const char *label,
 	}
 	if (p->f->C_OpenSession(slots[i], fl, NULL, NULL, &p->s) != CKR_OK)
 		goto out;
+	p->slot = slots[i];
 	p->have_session = true;
 	rc = RP_OK;
 out:
@@ -306,16 +314,52 @@ out:
 	return rc;
 }
 
+/* Count p's login on its slot (+1) or its end (-1); true when the count
+ * went to 0 (the last of ours: log out). false for +1 without a free
+ * entry, which leaves p uncounted: it then never logs out. */
+static bool login_count(struct rp_p11 *p, int d)
+{
+	struct rp_p11_module *m = p->m;
+	bool last = false;
+	size_t i, free_i = MAX_LOGINS;
+
+	pthread_mutex_lock(&modules_lock);
+	for (i = 0; i < MAX_LOGINS; i++) {
+		if (m->logins[i].n > 0 && m->logins[i].slot == p->slot)
+			break;
+		if (m->logins[i].n == 0 && free_i == MAX_LOGINS)
+			free_i = i;
+	}
+	if (d > 0 && i == MAX_LOGINS && free_i < MAX_LOGINS) {
+		m->logins[free_i].slot = p->slot;
+		i = free_i;
+	}
+	if (i < MAX_LOGINS) {
+		if (d > 0) {
+			m->logins[i].n++;
+			p->logged_in = true;
+		} else {
+			last = --m->logins[i].n == 0;
+		}
+	}
+	pthread_mutex_unlock(&modules_lock);
+	return last;
+}
+
 rp_err rp_p11_login(struct rp_p11 *p, const char *pin)
 {
 	CK_RV rv;
 
+	if (p->logged_in)
+		return RP_OK;
 	rv = p->f->C_Login(p->s, CKU_USER, (CK_UTF8CHAR *)pin,
 	                   (CK_ULONG)strlen(pin));
-	if (rv == CKR_OK)
-		p->logged_in = true;
-	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
+	/* already logged in: by another session of ours on the token (it
+	 * counts, and the last of us logs out), or by someone else */
+	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
+		(void)login_count(p, +1);
 		return RP_OK;
+	}
 	if (rv == CKR_PIN_INCORRECT)
 		return RP_E_PASSPHRASE;
 	rp_log(RP_LOG_ERROR, "pkcs11: C_Login failed (0x%lx)", rv);
@@ -339,7 +383,9 @@ rp_err rp_p11_find(struct rp_p11 *p, const CK_ATTRIBUTE *t, CK_ULONG nt,
 void rp_p11_close(struct rp_p11 *p)
 {
 	if (p->have_session) {
-		if (p->logged_in && p->m->initialized)
+		/* the token's login ends with the last session of ours on it;
+		 * not at all in a module someone else initialised */
+		if (p->logged_in && login_count(p, -1) && p->m->initialized)
 			(void)p->f->C_Logout(p->s);
 		(void)p->f->C_CloseSession(p->s);
 	}

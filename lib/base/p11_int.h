@@ -30,8 +30,9 @@ struct rp_p11 {
 	CK_FUNCTION_LIST *f;
 	CK_SESSION_HANDLE s;
 	CK_TOKEN_INFO token; /* the token the session is on */
+	CK_SLOT_ID slot;     /* ... in this slot */
 	bool have_session;
-	bool logged_in;
+	bool logged_in; /* counted in the module's logins of slot */
 };
 
 /*

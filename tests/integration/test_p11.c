@@ -2,7 +2,9 @@
 /*
  * test_p11.c - lib/base/p11.c against a real softhsm2 token: two sessions
  * on one module share it (one load, one C_Initialize, released with the
- * last), a token that is not there is RP_E_PKCS11_NO_KEY, a wrong PIN is
+ * last), a login belongs to the token (closing one logged-in session
+ * leaves the other logged in; the last one out logs out), a token that
+ * is not there is RP_E_PKCS11_NO_KEY, a wrong PIN is
  * RP_E_PASSPHRASE, and the URI checks on top of p11-kit's parser refuse
  * unknown query attributes, module-name, a NUL in a label and a type
  * other than private.
@@ -71,6 +73,39 @@ static void test_shared_module(void **state)
 	/* Loaded again after the last release. */
 	assert_int_equal(rp_p11_open(SOFTHSM_MODULE, NULL, "alpha", true, &a),
 	                 RP_OK);
+	rp_p11_close(&a);
+}
+
+/* Is the session logged in as the user? */
+static bool user_session(const struct rp_p11 *p)
+{
+	CK_SESSION_INFO si;
+
+	assert_int_equal(p->f->C_GetSessionInfo(p->s, &si), CKR_OK);
+	return si.state == CKS_RO_USER_FUNCTIONS ||
+	       si.state == CKS_RW_USER_FUNCTIONS;
+}
+
+static void test_shared_login(void **state)
+{
+	struct rp_p11 a, b;
+
+	(void)state;
+	assert_int_equal(rp_p11_open(SOFTHSM_MODULE, NULL, "alpha", true, &a),
+	                 RP_OK);
+	assert_int_equal(rp_p11_open(SOFTHSM_MODULE, NULL, "alpha", false, &b),
+	                 RP_OK);
+	assert_int_equal(rp_p11_login(&a, "1234"), RP_OK);
+	assert_int_equal(rp_p11_login(&b, "1234"), RP_OK); /* already in */
+	assert_true(user_session(&b));
+	/* a's close must not log out b (C_Logout is the token's) */
+	rp_p11_close(&a);
+	assert_true(user_session(&b));
+	/* the last one out logs out: a new session is public again */
+	assert_int_equal(rp_p11_open(SOFTHSM_MODULE, NULL, "alpha", true, &a),
+	                 RP_OK);
+	rp_p11_close(&b);
+	assert_false(user_session(&a));
 	rp_p11_close(&a);
 }
 
@@ -145,6 +180,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_uri),
 	    cmocka_unit_test(test_shared_module),
+	    cmocka_unit_test(test_shared_login),
 	    cmocka_unit_test(test_missing_token),
 	    cmocka_unit_test(test_wrong_pin),
 	};
