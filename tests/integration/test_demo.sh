@@ -13,7 +13,9 @@ T=$(mktemp -d /tmp/rp-demo.XXXXXX)
 DPID=
 cleanup() {
 	local rc=$?
-	[ -z "$DPID" ] || kill -INT "$DPID" 2>/dev/null || true
+	# a failure may come while the demo is still starting (its Ctrl-C
+	# handling not set up yet): stop its whole process group (set -m)
+	[ -z "$DPID" ] || kill -KILL -- "-$DPID" 2>/dev/null || true
 	[ -z "$DPID" ] || wait "$DPID" 2>/dev/null || true
 	[ $rc -eq 0 ] || tail -30 "$T/out" >&2 || true
 	rm -rf "$T"
@@ -36,6 +38,9 @@ run_demo() {
 	# job control on: a background job of a script otherwise starts with
 	# SIGINT ignored, and Ctrl-C (SIGINT) is what this test sends
 	set -m
+	# the last run's output must not be read as this one's (its "Ctrl-C
+	# stops" line, before the new demo has truncated the file)
+	rm -f "$T/out" "$T/cmds" "$T/cmdout"
 	RAMPART_DEMO_DIR=$T/demo RAMPART_DEMO_DEVICES=3 RAMPART_DEMO_WAIT=1 \
 		bash "$top/scripts/demo.sh" >"$T/out" 2>&1 </dev/null &
 	DPID=$!
