@@ -22,7 +22,8 @@ declare -A home=(
 	[telemetry.h]=proto [broker.h]=proto [chainlog.h]=proto
 	[flash_file.h]=port [http.h]=port [mqloop.h]=port [sysinfo.h]=port
 	[sign.h]=sign
-	[keystore.h]=device [agent.h]=device [enroll.h]=device
+	[keystore.h]=device [agent.h]=device [enroll.h]=device [delta.h]=device
+	[delta_create.h]=delta
 )
 # What each part may use (its own folder always).
 declare -A may=(
@@ -32,11 +33,12 @@ declare -A may=(
 	[port]="proto base core"
 	[sign]="base core"
 	[device]="port proto base core"
+	[delta]="device base core"
 	[plugin]="proto core"
 	[bootcore]="core"
 	[boot]="port base core bootcore tool"
 	[agent]="device port proto base core tool"
-	[server]="device port proto base core tool"
+	[server]="device delta port proto base core tool"
 	[tool]="base core"
 )
 
@@ -50,6 +52,7 @@ part_of() {
 	lib/port/posix/*) echo port ;;
 	lib/sign/*) echo sign ;;
 	lib/device/*) echo device ;;
+	lib/delta/*) echo delta ;; # making delta patches (rampartd, the CLI)
 	lib/tool/*) echo tool ;; # the programs' command line
 	lib/*) echo "?" ;;
 	plugin/*) echo plugin ;;

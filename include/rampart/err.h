@@ -63,6 +63,8 @@
 	  "new key set drops a revocation of the current one")                 \
 	X(RP_E_PKCS11, 219, "PKCS#11 module or token error")                   \
 	X(RP_E_PKCS11_NO_KEY, 220, "no matching key on the PKCS#11 token")     \
+	X(RP_E_DELTA, 221, "malformed or damaged delta patch")                 \
+	X(RP_E_DELTA_BASE, 222, "delta patch is for another base image")       \
 	/* boot: 250..279 */                                                   \
 	X(RP_E_BOOT_NO_IMAGE, 250, "no valid image in either slot")            \
 	X(RP_E_BOOT_STATE, 251, "boot-state record damaged in both copies")    \
