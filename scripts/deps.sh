@@ -18,6 +18,8 @@ packages=(
 	libsqlite3-dev sqlite3 # the store
 	libcap-ng-dev      # rampartd --user: change user, keep one capability until bound
 	libzstd-dev        # delta images
+	libdivsufsort-dev  # delta patches: the suffix array of create (rampartd, the CLI)
+	liblzma-dev        # delta patches: LZMA2, a decoder that fits the device's 64 KiB
 	liboath-dev oathtool # TOTP (oathtool: independent test vectors)
 	mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients # MQTT
 	# tests: real peers and hardware stand-ins
@@ -26,6 +28,7 @@ packages=(
 	libcmocka-dev
 	curl
 	jq                 # reads the admin API's JSON in the shell tests
+	bsdiff xdelta3     # make bench: the baselines of bench/90-delta.sh
 	systemd strace     # systemd-analyze/-sysusers on the units; rampartd's system calls
 	python3 python3-cryptography # independent recipes for test vectors, test helpers
 	python3-jsonschema # telemetry_doc: the JSON Schemas of docs/telemetry.md
