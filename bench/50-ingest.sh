@@ -145,8 +145,17 @@ start_load() {
 stored() { sql "$D/rampart.db" "SELECT value FROM ingest_counters WHERE name='stored_telemetry'" | grep . || echo 0; }
 connected_n() { [ "$(grep -c 'mqtt: connected to the broker' "$T/rd.log")" -ge "$1" ]; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$RD_PID/status"; }
+# cpu_ticks PID: user + system clock ticks the process has used so far
+# (/proc/PID/stat fields 14 and 15; the name in field 2 has no spaces here)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TCK=$(getconf CLK_TCK)
+# us_per_msg TICKS0 TICKS1 COUNT0 COUNT1: CPU microseconds per message
+us_per_msg() {
+	awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" -v h="$TCK" \
+		'BEGIN {printf "%.1f\n", (d > c ? (b - a) * 1e6 / h / (d - c) : 0)}'
+}
 
-: >"$T/a" && : >"$T/b" && : >"$T/rss" && : >"$T/rss0"
+: >"$T/a" && : >"$T/b" && : >"$T/rss" && : >"$T/rss0" && : >"$T/ca" && : >"$T/cb"
 conn=0
 for _ in $(seq 1 "$ROUNDS"); do
 	# A: the bare subscriber (rampartd is up, but without its MQTT client)
@@ -158,9 +167,10 @@ for _ in $(seq 1 "$ROUNDS"); do
 	SUBS+=("$SUB")
 	start_load
 	sleep "$WARM" # warm-up: connections made, queues at steady state
-	c0=$(wc -l <"$T/sub.out") t0=$(now)
+	c0=$(wc -l <"$T/sub.out") t0=$(now) k0=$(cpu_ticks "$SUB")
 	sleep "$WIN" # the measurement window
-	c1=$(wc -l <"$T/sub.out") t1=$(now)
+	c1=$(wc -l <"$T/sub.out") t1=$(now) k1=$(cpu_ticks "$SUB")
+	us_per_msg "$k0" "$k1" "$c0" "$c1" >>"$T/ca"
 	stop_load
 	kill "$SUB" 2>/dev/null || true
 	wait "$SUB" 2>/dev/null || true
@@ -176,9 +186,10 @@ for _ in $(seq 1 "$ROUNDS"); do
 	rss_kb >>"$T/rss0"
 	start_load
 	sleep "$WARM"
-	c0=$(stored) t0=$(now)
+	c0=$(stored) t0=$(now) k0=$(cpu_ticks "$RD_PID")
 	sleep "$WIN"
-	c1=$(stored) t1=$(now)
+	c1=$(stored) t1=$(now) k1=$(cpu_ticks "$RD_PID")
+	us_per_msg "$k0" "$k1" "$c0" "$c1" >>"$T/cb"
 	rss_kb >>"$T/rss"
 	stop_load
 	awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" \
@@ -193,6 +204,10 @@ rss=$(sort -n "$T/rss" | tail -1)
 rss0=$(sort -n "$T/rss0" | tail -1)
 echo "offered load: $RATE msg/s from $N devices; per-round stored: $(tr '\n' ' ' <"$T/b")/ bare: $(tr '\n' ' ' <"$T/a")"
 bench_report "telemetry ingest (stored/s)" "$b" "$a" "msg/s" "mosquitto_sub"
+# CPU per message: what the rate costs, steadier than the rate itself on a
+# busy machine (the receivers share two cores with the load)
+bench_report "receiver CPU per message" "$(median <"$T/cb")" \
+	"$(median <"$T/ca")" "us" "mosquitto_sub" lower
 # Per 1000 devices: what the load added to a connected, idle rampartd.
 awk -v r="$rss" -v i="$rss0" -v n="$N" 'BEGIN {printf "%-34s %d kB under load, %d kB idle, %d devices: %+.0f kB per 1000 devices\n",
 	"rampartd RSS (max of phases)", r, i, n, (r - i) * 1000 / n}'

@@ -11,6 +11,7 @@
  * transaction with the version bump, so a crash leaves the database at
  * one version or the next. A released migration is never edited.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,15 +150,33 @@ void sq_read_device(sqlite3_stmt *st, int c, struct store_device *d)
 	d->quarantined_at = sqlite3_column_int64(st, c + 12);
 }
 
+/* PRAGMA user_version into *v; SQLite's result code (SQLITE_OK when *v
+ * was read): the step's own, since under out-of-memory a PRAGMA can end
+ * without its row and leave the connection's error code clean. */
+static int read_version(struct sq *q, int *v)
+{
+	sqlite3_stmt *st = NULL;
+	int r = sqlite3_prepare_v2(q->db, "PRAGMA user_version", -1, &st, NULL);
+
+	*v = -1;
+	if (r == SQLITE_OK) {
+		r = sqlite3_step(st);
+		if (r == SQLITE_ROW) {
+			*v = sqlite3_column_int(st, 0);
+			r = SQLITE_OK;
+		} else if (r == SQLITE_DONE) {
+			r = SQLITE_NOMEM; /* a PRAGMA that has a row gave none */
+		}
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 static int sq_schema_version(void *e)
 {
-	struct sq *q = e;
-	sqlite3_stmt *st = sq_prep(q, "PRAGMA user_version");
-	int v = -1;
+	int v;
 
-	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	(void)read_version(e, &v);
 	return v;
 }
 
@@ -170,18 +189,21 @@ static rp_err migrate(struct sq *q, int v)
 
 	for (; rc == RP_OK && v < n; v++) {
 		const struct store_migration *m = &store_sqlite_migrations[v];
-		int now;
+		int now, r;
 
 		rc = sq_exec(q, "BEGIN IMMEDIATE");
 		if (rc != RP_OK)
 			break;
 		/* under the write lock: another process may have applied it
 		 * since we looked (two programs opening an old store) */
-		now = sq_schema_version(q);
-		if (now < 0 || now > v) {
+		r = read_version(q, &now);
+		if (r != SQLITE_OK || now > v) {
 			(void)sq_exec(q, "ROLLBACK");
-			if (now < 0) {
-				rc = sq_fail(q, "user_version");
+			if (r != SQLITE_OK) {
+				rp_log_error("store: reading the schema "
+				             "version: %s",
+				             sqlite3_errstr(r));
+				rc = sq_code(r);
 				break;
 			}
 			v = now - 1; /* the loop goes on after it */
@@ -255,8 +277,33 @@ static void sq_close(void *e)
 	free(q);
 }
 
+/*
+ * SQLite's process-wide settings, made once before the first connection
+ * (sqlite3_config works only before SQLite initializes; if something in
+ * the process initialized it first, the defaults stay, which is only
+ * slower).
+ *
+ * The statement journal: an ingest batch is one transaction of several
+ * statements each, and each statement that may abort half-way (an
+ * upsert, an insert into an indexed table) keeps its own journal in
+ * memory. By default that journal grows in 64 KiB chunks (the spill
+ * size, SQLITE_STMTJRNL_SPILL) and is freed when the statement ends; a
+ * 64 KiB block at the top of the heap, taken and given back per
+ * statement, made glibc move the program break twice per telemetry
+ * message (brk, then page faults on fresh zeroed pages), which cost a
+ * quarter of the ingest rate (bench/50-ingest.sh). A spill size of -1
+ * keeps statement journals in memory in 1 KiB chunks, which malloc
+ * serves from its free lists. Our statements change a few pages; the
+ * largest is a migration's, on a database of this size.
+ */
+static void sq_configure(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, -1);
+}
+
 static rp_err sq_open(const char *where, const struct store_opts *o, void **e)
 {
+	static pthread_once_t configured = PTHREAD_ONCE_INIT;
 	struct sq *q = rp_calloc(1, sizeof *q); /* owned until *e */
 	rp_err rc = RP_E_STORE;
 	int v, r;
@@ -264,6 +311,7 @@ static rp_err sq_open(const char *where, const struct store_opts *o, void **e)
 	*e = NULL;
 	if (q == NULL)
 		return RP_E_NOMEM;
+	(void)pthread_once(&configured, sq_configure);
 	q->refusals_keep = o->refusals_keep;
 	r = sqlite3_open_v2(where, &q->db,
 	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -278,9 +326,11 @@ static rp_err sq_open(const char *where, const struct store_opts *o, void **e)
 	}
 	sqlite3_busy_timeout(q->db, o->lock_wait_ms);
 	/* before anything is written: a newer schema stays as it is */
-	v = sq_schema_version(q);
-	if (v < 0) {
-		rc = sq_fail(q, "user_version");
+	r = read_version(q, &v);
+	if (r != SQLITE_OK) {
+		rp_log_error("store: %s: reading the schema version: %s", where,
+		             sqlite3_errstr(r));
+		rc = sq_code(r);
 		goto out;
 	}
 	if (v > (int)store_sqlite_n_migrations) {
