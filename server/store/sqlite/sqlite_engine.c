@@ -165,7 +165,8 @@ static int read_version(struct sq *q, int *v)
 			*v = sqlite3_column_int(st, 0);
 			r = SQLITE_OK;
 		} else if (r == SQLITE_DONE) {
-			r = SQLITE_NOMEM; /* a PRAGMA that has a row gave none */
+			r = SQLITE_NOMEM; /* a PRAGMA that has a row gave none
+			                   */
 		}
 	}
 	sqlite3_finalize(st);
