@@ -38,8 +38,9 @@ declare -A may=(
 	[bootcore]="core"
 	[boot]="port base core bootcore tool"
 	[agent]="device port proto base core tool"
-	[server]="device delta port proto base core tool"
+	[server]="device delta port proto base core tool sbom"
 	[tool]="base core"
+	[sbom]="base core"
 )
 
 # The part a repository path belongs to ("" = not checked).
@@ -54,6 +55,7 @@ part_of() {
 	lib/device/*) echo device ;;
 	lib/delta/*) echo delta ;; # making delta patches (rampartd, the CLI)
 	lib/tool/*) echo tool ;; # the programs' command line
+	lib/sbom/*) echo sbom ;; # SBOMs and vulnerabilities, tools only
 	lib/*) echo "?" ;;
 	plugin/*) echo plugin ;;
 	boot/bootcore.* | boot/mcu/*) echo bootcore ;;
@@ -70,7 +72,7 @@ search_of() {
 	case $1 in
 	lib/*) echo "lib" ;;
 	agent/*) echo "agent lib/device lib/tool" ;;
-	server/*) echo "server lib/tool" ;;
+	server/*) echo "server lib/tool lib/sbom" ;;
 	boot/mcu/*) echo "boot/mcu boot" ;;
 	boot/*) echo "lib/tool" ;;
 	*) echo "" ;;
