@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "rampart/id.h"
+#include "rampart/json.h"
 #include "rampart/telemetry.h"
 
 enum kind {
@@ -587,39 +588,11 @@ static bool has_minus(const char *s, size_t n)
 	return false;
 }
 
-/*
- * Whether json_loadb's refusal (NULL, *e) of buf[0..len) was for memory.
- * jansson >= 2.11 has json_error_out_of_memory, but 2.14's parser sets no
- * error at all for most of its failed allocations (an object, a value,
- * a member, the lexer's start: e->text stays "", e zeroed before the
- * call since jansson does not write the code then), and when the copy of a
- * string token fails it calls that token invalid: "invalid token" as a
- * value, "string or '}' expected" as a key, the string's closing quote
- * being the last byte it read. No real error of those two ends on a '"':
- * a string the lexer refuses carries its own message (jansson keeps the
- * first), and a number, a word or a stray byte ends elsewhere.
- */
-static bool json_nomem(const json_error_t *e, const char *buf, size_t len)
-{
-	static const char tok[] = "invalid token",
-	                  key[] = "string or '}' expected";
-
-	if (json_error_code(e) == json_error_out_of_memory ||
-	    e->text[0] == '\0')
-		return true;
-	if (strncmp(e->text, tok, sizeof tok - 1) != 0 &&
-	    strncmp(e->text, key, sizeof key - 1) != 0)
-		return false;
-	return e->position > 0 && (size_t)e->position <= len &&
-	       buf[e->position - 1] == '"';
-}
-
 /* RP_E_NOMEM when jansson failed for memory, else m->bad for a refusal. */
 static rp_err decode(const struct msg *m, const void *buf, size_t len,
                      void *obj)
 {
 	json_t *root = NULL, *v;
-	json_error_t jerr;
 	const char *key;
 	bool seen[SEEN_MAX] = {false};
 	rp_err rc = RP_E_INVAL;
@@ -631,13 +604,15 @@ static rp_err decode(const struct msg *m, const void *buf, size_t len,
 	rc = m->bad;
 	if (buf == NULL || len == 0 || len > RP_MSG_MAX || has_minus(buf, len))
 		goto out;
-	/* Objects only (no JSON_DECODE_ANY), nothing after the object. */
-	memset(&jerr, 0, sizeof jerr);
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL && json_nomem(&jerr, buf, len))
+	switch (rp_json_load_object(buf, len, &root)) {
+	case RP_OK:
+		break;
+	case RP_E_NOMEM:
 		rc = RP_E_NOMEM;
-	if (root == NULL || !json_is_object(root))
 		goto out;
+	default:
+		goto out;
+	}
 	json_object_foreach(root, key, v)
 	{
 		for (i = 0; i < m->n; i++) {

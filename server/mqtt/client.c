@@ -245,10 +245,13 @@ static void on_subscribe(struct mosquitto *m, void *arg, int mid, int n,
 static void broker_status(struct mqtt *mq, const void *payload, size_t len)
 {
 	struct mqtt_bstatus st;
+	rp_err rc = mqtt_bstatus_decode(payload, len, &st);
 
-	if (mqtt_bstatus_decode(payload, len, &st) != RP_OK) {
-		rp_log_warn("mqtt: unreadable status message from the broker "
-		            "(%zu bytes)",
+	if (rc != RP_OK) {
+		rp_log_warn("mqtt: %s status message from the broker (%zu "
+		            "bytes)",
+		            rc == RP_E_NOMEM ? "no memory to read a"
+		                             : "unreadable",
 		            len);
 		return;
 	}

@@ -215,7 +215,19 @@ static void broker_refusal(struct ingest *in, const void *payload, size_t len)
 	struct store_in *it;
 	bool subject;
 
-	if (mqtt_refusal_decode(payload, len, &r) != RP_OK) {
+	switch (mqtt_refusal_decode(payload, len, &r)) {
+	case RP_OK:
+		break;
+	case RP_E_NOMEM:
+		/* dropped, as when the queue is full: counted with those */
+		count(in, IC_OVERFLOW_EV, 1);
+		if (may_log(in))
+			rp_log_warn("ingest: no memory to read a refusal "
+			            "event from the broker (%zu bytes): "
+			            "dropped",
+			            len);
+		return;
+	default:
 		count(in, IC_BAD_TOPIC, 1);
 		if (may_log(in))
 			rp_log_warn("ingest: unreadable refusal event from the "

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "mqtt/msg.h"
+#include "rampart/json.h"
 
 #define DEV_PFX "rampart/v1/d/"
 
@@ -67,19 +68,14 @@ rp_err mqtt_topic_cmd(const char *id, char *buf, size_t cap)
 /* The plugin's messages are small: anything larger is not one of them. */
 #define SVC_MSG_MAX 4096
 
-static json_t *load_object(const void *buf, size_t len)
+/* The message as an object: RP_E_NOMEM when jansson ran out of memory,
+ * RP_E_SYNTAX when it is not one of the plugin's messages. */
+static rp_err load_object(const void *buf, size_t len, json_t **j)
 {
-	json_error_t e;
-	json_t *j;
-
+	*j = NULL;
 	if (buf == NULL || len == 0 || len > SVC_MSG_MAX)
-		return NULL;
-	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);
-	if (j != NULL && !json_is_object(j)) {
-		json_decref(j);
-		j = NULL;
-	}
-	return j;
+		return RP_E_SYNTAX;
+	return rp_json_load_object(buf, len, j);
 }
 
 static void get_str(json_t *o, const char *k, char *dst, size_t cap)
@@ -100,11 +96,14 @@ static int64_t get_int(json_t *o, const char *k)
 rp_err mqtt_refusal_decode(const void *buf, size_t len,
                            struct mqtt_refusal *out)
 {
-	json_t *j = load_object(buf, len);
-	rp_err rc = RP_E_SYNTAX;
+	json_t *j;
+	rp_err rc = load_object(buf, len, &j);
 
 	memset(out, 0, sizeof *out);
-	if (j == NULL || !json_is_string(json_object_get(j, "reason")))
+	if (rc != RP_OK)
+		goto out;
+	rc = RP_E_SYNTAX;
+	if (!json_is_string(json_object_get(j, "reason")))
 		goto out;
 	get_str(j, "reason", out->reason, sizeof out->reason);
 	get_str(j, "action", out->action, sizeof out->action);
@@ -123,12 +122,15 @@ out:
 rp_err mqtt_bstatus_decode(const void *buf, size_t len,
                            struct mqtt_bstatus *out)
 {
-	json_t *j = load_object(buf, len);
-	rp_err rc = RP_E_SYNTAX;
+	json_t *j;
+	rp_err rc = load_object(buf, len, &j);
 	int64_t seq;
 
 	memset(out, 0, sizeof *out);
-	if (j == NULL || !json_is_string(json_object_get(j, "event")))
+	if (rc != RP_OK)
+		goto out;
+	rc = RP_E_SYNTAX;
+	if (!json_is_string(json_object_get(j, "event")))
 		goto out;
 	get_str(j, "event", out->event, sizeof out->event);
 	get_str(j, "trigger", out->trigger, sizeof out->trigger);

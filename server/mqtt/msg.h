@@ -49,7 +49,8 @@ struct mqtt_refusal {
 	int64_t count;
 };
 
-/* RP_E_SYNTAX unless buf is a JSON object with a string "reason". */
+/* RP_E_SYNTAX unless buf is a JSON object with a string "reason";
+ * RP_E_NOMEM when there was no memory to read it. */
 rp_err mqtt_refusal_decode(const void *buf, size_t len,
                            struct mqtt_refusal *out) RP_WARN_UNUSED;
 
@@ -61,7 +62,8 @@ struct mqtt_bstatus {
 	int64_t kicked, sessions, identities;
 };
 
-/* RP_E_SYNTAX unless buf is a JSON object with a string "event". */
+/* RP_E_SYNTAX unless buf is a JSON object with a string "event";
+ * RP_E_NOMEM when there was no memory to read it. */
 rp_err mqtt_bstatus_decode(const void *buf, size_t len,
                            struct mqtt_bstatus *out) RP_WARN_UNUSED;
 

@@ -9,14 +9,18 @@
  * NUL-terminated within their fields; a failed decode leaves the output zeroed.
  * Under faultsim (tests/faultsim/) jansson's allocations fail too, but for
  * its lexer's buffer, whose failure jansson 2.14 cannot survive
- * (fuzz_jansson.h); a decode that lost an allocation refuses, with the
- * same checks.
+ * (fuzz_jansson.h); a decode answers RP_E_NOMEM exactly when an
+ * allocation failed during it (rp_faultsim_failures(): only json_loadb
+ * allocates, and a failed allocation is never taken for a malformed
+ * message), and a refusal for memory leaves the output zeroed like any
+ * other.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../faultsim/faultsim.h"
 #include "fuzz_jansson.h"
 #include "mqtt/msg.h"
 
@@ -66,6 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mqtt_refusal r;
 	struct mqtt_bstatus st;
+	unsigned long f0 = rp_faultsim_failures();
+	rp_err rc;
 
 	if (size == 0)
 		return 0;
@@ -75,7 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 1:
 		fuzz_jansson_arm();
-		if (mqtt_refusal_decode(data + 1, size - 1, &r) != RP_OK) {
+		rc = mqtt_refusal_decode(data + 1, size - 1, &r);
+		if ((rc == RP_E_NOMEM) != (rp_faultsim_failures() != f0))
+			abort();
+		if (rc != RP_OK) {
 			if (!zero(&r, sizeof r))
 				abort();
 		} else if (r.reason[0] == '\0' ||
@@ -86,7 +95,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	default:
 		fuzz_jansson_arm();
-		if (mqtt_bstatus_decode(data + 1, size - 1, &st) == RP_OK &&
+		rc = mqtt_bstatus_decode(data + 1, size - 1, &st);
+		if ((rc == RP_E_NOMEM) != (rp_faultsim_failures() != f0))
+			abort();
+		if (rc == RP_OK &&
 		    (memchr(st.event, 0, sizeof st.event) == NULL ||
 		     memchr(st.trigger, 0, sizeof st.trigger) == NULL))
 			abort();
