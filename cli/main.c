@@ -13,6 +13,7 @@
 #include "admin.h"
 #include "cli.h"
 #include "cmd_broker.h"
+#include "cmd_delta.h"
 #include "image_cli.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
@@ -69,6 +70,9 @@ static const struct tool_cmd cmds[] = {
     {.name = "device",
      .summary = "inventory, show, revoke, quarantine, ping devices",
      .subs = device_cmds},
+    {.name = "delta",
+     .summary = "create, apply and inspect delta patches between images",
+     .subs = delta_cmds},
     {.name = "broker-config",
      .summary = "write the Mosquitto configuration (TLS, plugin)",
      .opts = broker_opts,
