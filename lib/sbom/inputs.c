@@ -306,6 +306,10 @@ out:
 #define CSV_FIELDS 5
 #define CSV_CELL   4096
 
+/* The header line ("license" spelled either way). */
+static const char hdr1[] = "name,version,purl,licence,hashes",
+                  hdr2[] = "name,version,purl,license,hashes";
+
 /*
  * Split one line t[0..n) into CSV_FIELDS cells (RFC 4180 quoting: "..."
  * with "" for a quote). false with why.
@@ -443,14 +447,8 @@ rp_err rp_sbom_add_csv(struct rp_sbom *s, const char *text, size_t len,
 			goto out;
 		}
 		if (line == 1) {
-			if ((n != 31 || memcmp(l,
-			                       "name,version,purl,licence,"
-			                       "hashes",
-			                       31) != 0) &&
-			    (n != 31 || memcmp(l,
-			                       "name,version,purl,license,"
-			                       "hashes",
-			                       31) != 0)) {
+			if (n != sizeof hdr1 - 1 || (memcmp(l, hdr1, n) != 0 &&
+			                             memcmp(l, hdr2, n) != 0)) {
 				snprintf(d->msg, sizeof d->msg,
 				         "line 1: the header must be "
 				         "name,version,purl,licence,hashes");
