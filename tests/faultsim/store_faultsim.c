@@ -67,13 +67,9 @@ struct ctx {
 
 static struct store_device dev(const char *serial, const char *token)
 {
-	struct store_device d;
+	struct store_device d = store_test_dev(serial, "line-1");
 
-	memset(&d, 0, sizeof d);
-	snprintf(d.serial, sizeof d.serial, "%s", serial);
-	snprintf(d.hw_type, sizeof d.hw_type, "tpm2");
 	snprintf(d.hw_token, sizeof d.hw_token, "%s", token);
-	snprintf(d.group, sizeof d.group, "line-1");
 	snprintf(d.tags, sizeof d.tags, "site=a,row=3");
 	d.state = STORE_DEV_ALLOWLISTED;
 	return d;
@@ -82,44 +78,17 @@ static struct store_device dev(const char *serial, const char *token)
 static struct store_cert cert(const char *serial, const char *subject,
                               const char *kind)
 {
-	struct store_cert c;
-
-	memset(&c, 0, sizeof c);
-	snprintf(c.serial, sizeof c.serial, "%s", serial);
-	snprintf(c.subject, sizeof c.subject, "%s", subject);
-	snprintf(c.kind, sizeof c.kind, "%s", kind);
-	c.not_before = 1000;
-	c.not_after = Y2100;
-	return c;
-}
-
-static struct store_in item(int kind, const char *serial, int64_t at)
-{
-	struct store_in it;
-
-	memset(&it, 0, sizeof it);
-	it.kind = kind;
-	snprintf(it.serial, sizeof it.serial, "%s", serial);
-	it.received_at = at;
-	return it;
+	return store_test_cert(serial, subject, kind, 1000, Y2100);
 }
 
 static struct store_in event(const char *serial, int64_t at, const char *what)
 {
-	struct store_in it = item(STORE_IN_EVENT, serial, at);
-
-	it.u.ev.seq = (uint64_t)at;
-	it.u.ev.ts = at - 1;
-	it.u.ev.type = RP_EVENT_AUTH_FAILURE;
-	it.u.ev.severity = RP_SEV_WARNING;
-	it.u.ev.count = 2;
-	snprintf(it.u.ev.detail, sizeof it.u.ev.detail, "%s", what);
-	return it;
+	return store_test_event(serial, at, (uint64_t)at, 2, what);
 }
 
 static struct store_in refusal(int64_t at, const char *peer)
 {
-	struct store_in it = item(STORE_IN_REFUSAL, "", at);
+	struct store_in it = store_test_item(STORE_IN_REFUSAL, "", at);
 
 	snprintf(it.u.ref.route, sizeof it.u.ref.route, "mqtt/connect");
 	snprintf(it.u.ref.peer, sizeof it.u.ref.peer, "%s", peer);
@@ -450,17 +419,17 @@ static rp_err st_ingest(struct ctx *c)
 	it[i++] = store_test_tel("dev-a", 2, 2003);
 	it[i++] = event("dev-a", 2004, "ssh x5");
 	it[i++] = event("dev-a", 2005, "ssh x7");
-	it[i] = item(STORE_IN_RESULT, "dev-a", 2006);
+	it[i] = store_test_item(STORE_IN_RESULT, "dev-a", 2006);
 	snprintf(it[i].u.res.id, sizeof it[i].u.res.id, "cmd-1");
 	it[i].u.res.status = RP_CMD_OK;
 	it[i].u.res.seq = 9;
 	it[i].u.res.ts = 2005;
 	snprintf(it[i].u.res.detail, sizeof it[i].u.res.detail, "pong");
 	i++;
-	it[i++] = item(STORE_IN_REJECT, "dev-a", 2007);
+	it[i++] = store_test_item(STORE_IN_REJECT, "dev-a", 2007);
 	it[i++] = store_test_tel("dev-b", 1, 2008); /* not enrolled */
 	it[i++] = store_test_tel("dev-x", 1, 2009); /* unknown */
-	it[i++] = item(STORE_IN_NONE, "", 0);
+	it[i++] = store_test_item(STORE_IN_NONE, "", 0);
 	it[i++] = refusal(2010, "10.0.0.9");
 	it[i++] = event("dev-a", 2011, "ssh x9");
 	return store_ingest_write(c->s, it, i, &keep, n, 1, &r);

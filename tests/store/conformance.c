@@ -77,29 +77,11 @@ static void app(char *buf, size_t cap, const char *text)
 	snprintf(buf + n, cap - n, "%s;", text);
 }
 
-static struct store_device dev(const char *serial, const char *group)
-{
-	struct store_device d;
-
-	memset(&d, 0, sizeof d);
-	snprintf(d.serial, sizeof d.serial, "%s", serial);
-	snprintf(d.hw_type, sizeof d.hw_type, "tpm2");
-	snprintf(d.group, sizeof d.group, "%s", group);
-	return d;
-}
-
+/* A certificate valid from 1000 to not_after. */
 static struct store_cert cert(const char *serial, const char *subject,
                               const char *kind, int64_t not_after)
 {
-	struct store_cert c;
-
-	memset(&c, 0, sizeof c);
-	snprintf(c.serial, sizeof c.serial, "%s", serial);
-	snprintf(c.subject, sizeof c.subject, "%s", subject);
-	snprintf(c.kind, sizeof c.kind, "%s", kind);
-	c.not_before = 1000;
-	c.not_after = not_after;
-	return c;
+	return store_test_cert(serial, subject, kind, 1000, not_after);
 }
 
 #define Y2100 4102444800LL
@@ -107,7 +89,7 @@ static struct store_cert cert(const char *serial, const char *subject,
 /* An enrolled device with a valid device certificate (ingest admits). */
 static void enrolled(struct store *s, const char *serial, const char *cserial)
 {
-	struct store_device d = dev(serial, "g");
+	struct store_device d = store_test_dev(serial, "g");
 	struct store_cert c = cert(cserial, serial, STORE_CERT_DEVICE, Y2100);
 
 	assert_int_equal(store_device_add(s, &d), RP_OK);
@@ -258,7 +240,7 @@ static void test_open(void **state)
 static void test_device_crud(void **state)
 {
 	struct store *s = fresh();
-	struct store_device d = dev("SN-1", "line-a"), got;
+	struct store_device d = store_test_dev("SN-1", "line-a"), got;
 	int64_t t0 = (int64_t)time(NULL), t1;
 
 	(void)state;
@@ -285,7 +267,7 @@ static void test_device_crud(void **state)
 	assert_int_equal(got.updated_at, got.created_at);
 	assert_int_equal(store_device_get(s, "SN-2", &got), RP_E_NOT_FOUND);
 	/* a device may be added in any state */
-	d = dev("SN-E", "g");
+	d = store_test_dev("SN-E", "g");
 	d.state = STORE_DEV_ENROLLED;
 	assert_int_equal(store_device_add(s, &d), RP_OK);
 	assert_int_equal(store_device_get(s, "SN-E", &got), RP_OK);
@@ -307,7 +289,7 @@ static void test_device_crud(void **state)
 static void test_device_state_flags(void **state)
 {
 	struct store *s = fresh();
-	struct store_device d = dev("SN-1", "g"), got;
+	struct store_device d = store_test_dev("SN-1", "g"), got;
 
 	(void)state;
 	assert_int_equal(store_device_add(s, &d), RP_OK);
@@ -343,7 +325,7 @@ static void test_device_state_flags(void **state)
 static void test_device_quarantine(void **state)
 {
 	struct store *s = fresh();
-	struct store_device d = dev("SN-1", "g"), got;
+	struct store_device d = store_test_dev("SN-1", "g"), got;
 
 	(void)state;
 	assert_int_equal(store_device_add(s, &d), RP_OK);
@@ -374,11 +356,11 @@ static void test_device_quarantine(void **state)
 static void test_device_remove(void **state)
 {
 	struct store *s = fresh();
-	struct store_device d = dev("SN-1", "g"), got;
+	struct store_device d = store_test_dev("SN-1", "g"), got;
 
 	(void)state;
 	assert_int_equal(store_device_add(s, &d), RP_OK);
-	d = dev("SN-2", "g");
+	d = store_test_dev("SN-2", "g");
 	assert_int_equal(store_device_add(s, &d), RP_OK);
 	assert_int_equal(store_device_set_state(s, "SN-1", STORE_DEV_ENROLLED),
 	                 RP_OK);
@@ -408,7 +390,7 @@ static void test_device_each(void **state)
 	assert_int_equal(store_device_each(s, dev_cb, &x), RP_OK);
 	assert_int_equal(x.n, 0);
 	for (size_t i = 0; i < 5; i++) {
-		d = dev(serials[i], "g");
+		d = store_test_dev(serials[i], "g");
 		assert_int_equal(store_device_add(s, &d), RP_OK);
 	}
 	/* serial order, bytewise: upper case first */
@@ -748,7 +730,7 @@ static void test_meta(void **state)
 static void test_tx_commit_rollback(void **state)
 {
 	struct store *s = fresh();
-	struct store_device d = dev("SN-1", "g"), got;
+	struct store_device d = store_test_dev("SN-1", "g"), got;
 	struct store_cert c = cert("ab01", "SN-1", STORE_CERT_DEVICE, 5000);
 
 	(void)state;
@@ -777,7 +759,7 @@ static void test_tx_commit_rollback(void **state)
 	assert_int_equal(got.state, STORE_DEV_ENROLLED);
 	/* closing with a transaction open rolls it back */
 	assert_int_equal(store_begin(s), RP_OK);
-	d = dev("SN-2", "g");
+	d = store_test_dev("SN-2", "g");
 	assert_int_equal(store_device_add(s, &d), RP_OK);
 	store_close(s);
 	s = reopen();
@@ -790,7 +772,7 @@ static void test_tx_commit_rollback(void **state)
 static void test_tx_isolation(void **state)
 {
 	struct store *s = fresh(), *other;
-	struct store_device d = dev("SN-1", "g"), got;
+	struct store_device d = store_test_dev("SN-1", "g"), got;
 
 	(void)state;
 	other = reopen_with(0, STORE_REFUSALS_KEEP);
@@ -799,7 +781,7 @@ static void test_tx_isolation(void **state)
 	/* the other connection sees nothing before the commit */
 	assert_int_equal(store_device_get(other, "SN-1", &got), RP_E_NOT_FOUND);
 	/* and cannot write while the lock is held: it does not wait */
-	d = dev("SN-2", "g");
+	d = store_test_dev("SN-2", "g");
 	assert_int_equal(store_begin(other), RP_E_STORE);
 	assert_int_equal(store_device_add(other, &d), RP_E_STORE);
 	assert_int_equal(store_commit(s), RP_OK);
@@ -826,46 +808,19 @@ static void test_tx_isolation(void **state)
 
 static struct store_in ev(const char *serial, int64_t at, const char *detail)
 {
-	struct store_in it;
-
-	memset(&it, 0, sizeof it);
-	it.kind = STORE_IN_EVENT;
-	snprintf(it.serial, sizeof it.serial, "%s", serial);
-	it.received_at = at;
-	it.u.ev.seq = 5;
-	it.u.ev.ts = at - 1;
-	it.u.ev.type = RP_EVENT_AUTH_FAILURE;
-	it.u.ev.severity = RP_SEV_WARNING;
-	it.u.ev.count = 4;
-	snprintf(it.u.ev.detail, sizeof it.u.ev.detail, "%s", detail);
-	return it;
+	return store_test_event(serial, at, 5, 4, detail);
 }
 
 static struct store_in res(const char *serial, int64_t at, const char *id,
                            const char *detail)
 {
-	struct store_in it;
+	struct store_in it = store_test_item(STORE_IN_RESULT, serial, at);
 
-	memset(&it, 0, sizeof it);
-	it.kind = STORE_IN_RESULT;
-	snprintf(it.serial, sizeof it.serial, "%s", serial);
-	it.received_at = at;
 	snprintf(it.u.res.id, sizeof it.u.res.id, "%s", id);
 	it.u.res.status = RP_CMD_OK;
 	it.u.res.seq = 9;
 	it.u.res.ts = at - 1;
 	snprintf(it.u.res.detail, sizeof it.u.res.detail, "%s", detail);
-	return it;
-}
-
-static struct store_in other_kind(int kind, const char *serial, int64_t at)
-{
-	struct store_in it;
-
-	memset(&it, 0, sizeof it);
-	it.kind = kind;
-	snprintf(it.serial, sizeof it.serial, "%s", serial);
-	it.received_at = at;
 	return it;
 }
 
@@ -878,14 +833,14 @@ static void test_ingest_batch(void **state)
 	struct store_in_result r;
 	struct store_status st;
 	struct store_counter c[] = {{"received", 8}, {"rejected", 1}};
-	struct store_device d = dev("SN-ALLOW", "g");
+	struct store_device d = store_test_dev("SN-ALLOW", "g");
 	struct seen x;
 
 	(void)state;
 	enrolled(s, "SN-1", "0a01");
 	enrolled(s, "SN-2", "0a02");
 	assert_int_equal(store_device_add(s, &d), RP_OK);
-	d = dev("SN-OLD", "g");
+	d = store_test_dev("SN-OLD", "g");
 	assert_int_equal(store_device_add(s, &d), RP_OK);
 	assert_int_equal(
 	    store_device_set_state(s, "SN-OLD", STORE_DEV_DECOMMISSIONED),
@@ -895,9 +850,9 @@ static void test_ingest_batch(void **state)
 	items[2] = ev("SN-1", 1005, "sshd: 4 failures"); /* older arrival */
 	items[3] = store_test_tel("SN-ALLOW", 1, 1000);  /* not enrolled */
 	items[4] = store_test_tel("SN-NONE", 1, 1000);   /* unknown */
-	items[5] = other_kind(STORE_IN_REJECT, "SN-2", 1020);
-	items[6] = other_kind(STORE_IN_NONE, "SN-1", 5000); /* skipped */
-	items[7] = ev("SN-OLD", 1000, "x");                 /* decommissioned */
+	items[5] = store_test_item(STORE_IN_REJECT, "SN-2", 1020);
+	items[6] = store_test_item(STORE_IN_NONE, "SN-1", 5000); /* skipped */
+	items[7] = ev("SN-OLD", 1000, "x"); /* decommissioned */
 	assert_int_equal(store_ingest_write(s, items, 8, &keep_all, c, 2, &r),
 	                 RP_OK);
 	assert_int_equal(r.telemetry, 2);
@@ -986,7 +941,7 @@ static void test_ingest_allowed(void **state)
 	items[0] =
 	    store_test_tel("SN-Q", 1, 1600); /* quarantined: not telemetry */
 	items[1] = ev("SN-Q", 1600, "while quarantined");
-	items[2] = other_kind(STORE_IN_REJECT, "SN-Q", 1600);
+	items[2] = store_test_item(STORE_IN_REJECT, "SN-Q", 1600);
 	items[3] = ev("SN-R", 1600, "revoked");
 	items[4] = ev("SN-X", 1999, "valid until 2000");
 	items[5] = ev("SN-X", 2000, "expired at 2000");
@@ -1414,7 +1369,7 @@ static void test_command_fields(void **state)
 static void test_device_status_each(void **state)
 {
 	struct store *s = fresh();
-	struct store_device d = dev("SN-0", "g");
+	struct store_device d = store_test_dev("SN-0", "g");
 	struct store_in it;
 	struct store_in_result r;
 	struct store_cert c;
@@ -1453,7 +1408,7 @@ static void test_device_status_each(void **state)
 static void test_arguments(void **state)
 {
 	struct store *s = fresh();
-	struct store_device d = dev("", "g"), got;
+	struct store_device d = store_test_dev("", "g"), got;
 	struct store_cert c = cert("", "SN-1", STORE_CERT_DEVICE, 1);
 	struct store_status st;
 	struct rp_command cmd;
@@ -1519,7 +1474,7 @@ enum crash_op {
 static void crash_child(enum crash_op op, int tell)
 {
 	struct store *s = NULL;
-	struct store_device d = dev("SN-K", "g");
+	struct store_device d = store_test_dev("SN-K", "g");
 	struct store_cert c = cert("c0de", "SN-K", STORE_CERT_DEVICE, Y2100);
 	struct store_in it = ev("SN-E", 1000, "kept");
 	struct store_in_result r;

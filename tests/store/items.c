@@ -1,18 +1,65 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* items.c - the ingest items of items.h. */
+/* items.c - the rows and ingest items of items.h. */
 #include <stdio.h>
 #include <string.h>
 
 #include "items.h"
 
-struct store_in store_test_tel(const char *serial, uint64_t seq, int64_t at)
+struct store_device store_test_dev(const char *serial, const char *group)
+{
+	struct store_device d;
+
+	memset(&d, 0, sizeof d);
+	snprintf(d.serial, sizeof d.serial, "%s", serial);
+	snprintf(d.hw_type, sizeof d.hw_type, "tpm2");
+	snprintf(d.group, sizeof d.group, "%s", group);
+	return d;
+}
+
+struct store_cert store_test_cert(const char *serial, const char *subject,
+                                  const char *kind, int64_t not_before,
+                                  int64_t not_after)
+{
+	struct store_cert c;
+
+	memset(&c, 0, sizeof c);
+	snprintf(c.serial, sizeof c.serial, "%s", serial);
+	snprintf(c.subject, sizeof c.subject, "%s", subject);
+	snprintf(c.kind, sizeof c.kind, "%s", kind);
+	c.not_before = not_before;
+	c.not_after = not_after;
+	return c;
+}
+
+struct store_in store_test_item(int kind, const char *serial, int64_t at)
 {
 	struct store_in it;
 
 	memset(&it, 0, sizeof it);
-	it.kind = STORE_IN_TELEMETRY;
+	it.kind = kind;
 	snprintf(it.serial, sizeof it.serial, "%s", serial);
 	it.received_at = at;
+	return it;
+}
+
+struct store_in store_test_event(const char *serial, int64_t at, uint64_t seq,
+                                 int64_t count, const char *detail)
+{
+	struct store_in it = store_test_item(STORE_IN_EVENT, serial, at);
+
+	it.u.ev.seq = seq;
+	it.u.ev.ts = at - 1;
+	it.u.ev.type = RP_EVENT_AUTH_FAILURE;
+	it.u.ev.severity = RP_SEV_WARNING;
+	it.u.ev.count = count;
+	snprintf(it.u.ev.detail, sizeof it.u.ev.detail, "%s", detail);
+	return it;
+}
+
+struct store_in store_test_tel(const char *serial, uint64_t seq, int64_t at)
+{
+	struct store_in it = store_test_item(STORE_IN_TELEMETRY, serial, at);
+
 	it.u.tel.seq = seq;
 	it.u.tel.ts = at - 1;
 	it.u.tel.uptime_s = 100 + seq;
