@@ -36,7 +36,7 @@
 #include "rampart/mem.h"
 #include "rpt.h"
 
-#define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+#define SOFTHSM_MODULE RPT_SOFTHSM_MODULE
 #define TPM_HANDLE     "0x81000010"
 
 static const char *backend;
@@ -83,23 +83,7 @@ static bool wait_path(const char *path, int deadline_ms)
 
 static int setup_pkcs11(void)
 {
-	char conf[700], tokens[700], text[1024];
-
-	snprintf(tokens, sizeof tokens, "%s/tokens", dir);
-	snprintf(conf, sizeof conf, "%s/softhsm2.conf", dir);
-	if (mkdir(tokens, 0700) != 0)
-		return -1;
-	snprintf(text, sizeof text,
-	         "directories.tokendir = %s\nobjectstore.backend = file\n"
-	         "log.level = ERROR\n",
-	         tokens);
-	if (rpt_write_file(conf, text, strlen(text), 0600) != 0)
-		return -1;
-	setenv("SOFTHSM2_CONF", conf, 1);
-	char *init[] = {
-	    "softhsm2-util", "--init-token", "--free",   "--label", "rampart",
-	    "--pin",         "1234",         "--so-pin", "5678",    NULL};
-	if (run(NULL, init) != 0)
+	if (rpt_softhsm_init(dir, "rampart") != 0)
 		return -1;
 	snprintf(
 	    spec, sizeof spec,

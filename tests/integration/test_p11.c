@@ -19,35 +19,15 @@
 #include "cmocka_all.h"
 #include "rpt.h"
 
-#define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+#define SOFTHSM_MODULE RPT_SOFTHSM_MODULE
 
 static char dir[512];
 
 static int setup(void **state)
 {
-	char conf[700], tokens[700], text[1024];
-	char *init[] = {
-	    "softhsm2-util", "--init-token", "--free",   "--label", "alpha",
-	    "--pin",         "1234",         "--so-pin", "5678",    NULL};
-	char *o = NULL;
-	int rc;
-
 	(void)state;
 	rpt_tmpdir(dir, sizeof dir);
-	snprintf(tokens, sizeof tokens, "%s/tokens", dir);
-	snprintf(conf, sizeof conf, "%s/softhsm2.conf", dir);
-	if (mkdir(tokens, 0700) != 0)
-		return -1;
-	snprintf(text, sizeof text,
-	         "directories.tokendir = %s\nobjectstore.backend = file\n"
-	         "log.level = ERROR\n",
-	         tokens);
-	if (rpt_write_file(conf, text, strlen(text), 0600) != 0)
-		return -1;
-	setenv("SOFTHSM2_CONF", conf, 1);
-	rc = rpt_run(init, NULL, 0, &o, RPT_DEADLINE_MS);
-	free(o);
-	return rc == 0 ? 0 : -1;
+	return rpt_softhsm_init(dir, "alpha");
 }
 
 static void test_shared_module(void **state)

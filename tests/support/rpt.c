@@ -500,3 +500,37 @@ const char *rpt_src_dir(void)
 {
 	return env_or_die("RP_SRC_DIR");
 }
+
+int rpt_softhsm_init(const char *dir, const char *label)
+{
+	char conf[700], tokens[700], text[1024], lab[128];
+	char *init[] = {
+	    "softhsm2-util", "--init-token", "--free",   "--label", lab,
+	    "--pin",         "1234",         "--so-pin", "5678",    NULL};
+	char *o = NULL;
+	int rc = -1;
+
+	snprintf(lab, sizeof lab, "%s", label);
+	snprintf(tokens, sizeof tokens, "%s/tokens", dir);
+	snprintf(conf, sizeof conf, "%s/softhsm2.conf", dir);
+	snprintf(text, sizeof text,
+	         "directories.tokendir = %s\nobjectstore.backend = file\n"
+	         "log.level = ERROR\n",
+	         tokens);
+	if (mkdir(tokens, 0700) != 0 ||
+	    rpt_write_file(conf, text, strlen(text), 0600) != 0) {
+		fprintf(stderr, "rpt: softhsm2 in %s: %s\n", dir,
+		        strerror(errno));
+		goto out;
+	}
+	setenv("SOFTHSM2_CONF", conf, 1);
+	if (rpt_run(init, NULL, 0, &o, RPT_DEADLINE_MS) != 0) {
+		fprintf(stderr, "rpt: softhsm2-util --init-token failed: %s\n",
+		        o != NULL ? o : "");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(o);
+	return rc;
+}

@@ -85,6 +85,17 @@ char *rpt_read_file(const char *path, size_t *len);
 /* Write len bytes to path with the given mode; 0 or -1. */
 int rpt_write_file(const char *path, const void *data, size_t len, int mode);
 
+/* Debian's softhsm2 module (package softhsm2, installed by deps.sh). */
+#define RPT_SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+
+/*
+ * A private softhsm2 for this process: DIR/softhsm2.conf naming the token
+ * directory DIR/tokens (made 0700; DIR must exist), SOFTHSM2_CONF set to
+ * it, and one token initialised with label, user PIN "1234" and SO PIN
+ * "5678" (softhsm2-util). 0, or -1 having said why on stderr.
+ */
+int rpt_softhsm_init(const char *dir, const char *label);
+
 /* Path of a built program or a source file, from the environment. */
 const char *rpt_bin_dir(void); /* RP_BIN_DIR */
 const char *rpt_src_dir(void); /* RP_SRC_DIR */
