@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "cmd_broker.h"
 #include "cmd_delta.h"
+#include "cmd_sbom.h"
 #include "image_cli.h"
 #include "rampart/log.h"
 #include "rampart/mem.h"
@@ -73,6 +74,9 @@ static const struct tool_cmd cmds[] = {
     {.name = "delta",
      .summary = "create, apply and inspect delta patches between images",
      .subs = delta_cmds},
+    {.name = "sbom",
+     .summary = "generate and check SBOMs, list their known vulnerabilities",
+     .subs = sbom_cmds},
     {.name = "broker-config",
      .summary = "write the Mosquitto configuration (TLS, plugin)",
      .opts = broker_opts,
