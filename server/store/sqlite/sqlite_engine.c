@@ -24,7 +24,9 @@
  * allocation failing is RP_E_NOMEM (store.h), anything else RP_E_STORE. */
 static rp_err sq_code(int r)
 {
-	return (r & 0xff) == SQLITE_NOMEM ? RP_E_NOMEM : RP_E_STORE;
+	return (r & 0xff) == SQLITE_NOMEM || r == SQLITE_IOERR_NOMEM
+	           ? RP_E_NOMEM
+	           : RP_E_STORE;
 }
 
 rp_err sq_err(struct sq *q)
@@ -229,32 +231,50 @@ static rp_err migrate(struct sq *q, int v)
 	return rc;
 }
 
-/* The text of one-row PRAGMA name into out ("" when none). */
-static void pragma_text(struct sq *q, const char *name, char *out, size_t cap)
+/* The text of one-row PRAGMA name into out ("" when none); SQLite's
+ * result code (SQLITE_OK when it was read). */
+static int pragma_text(struct sq *q, const char *name, char *out, size_t cap)
 {
 	char sql[64];
 	sqlite3_stmt *st = NULL;
+	int r;
 
 	out[0] = '\0';
 	snprintf(sql, sizeof sql, "PRAGMA %s", name);
-	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(out, cap, "%s",
-		         (const char *)sqlite3_column_text(st, 0));
+	r = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+	if (r == SQLITE_OK) {
+		r = sqlite3_step(st);
+		if (r == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
+			snprintf(out, cap, "%s",
+			         (const char *)sqlite3_column_text(st, 0));
+			r = SQLITE_OK;
+		} else if (r == SQLITE_ROW || r == SQLITE_DONE) {
+			/* a PRAGMA that has a row gave none: its memory */
+			r = SQLITE_NOMEM;
+		}
+	}
 	sqlite3_finalize(st);
+	return r;
 }
 
 /*
  * store.h's durability is WAL with synchronous=FULL: SQLite answers a
  * journal_mode it cannot set with the mode it kept (a file system without
- * shared memory, a read-only folder), so read both back.
+ * shared memory, a read-only folder), so read both back. Not being able
+ * to read them is that failure's own (out of memory), not a verdict.
  */
 static rp_err check_durable(struct sq *q, const char *where)
 {
 	char mode[16], sync[16];
+	int r = pragma_text(q, "journal_mode", mode, sizeof mode);
 
-	pragma_text(q, "journal_mode", mode, sizeof mode);
-	pragma_text(q, "synchronous", sync, sizeof sync);
+	if (r == SQLITE_OK)
+		r = pragma_text(q, "synchronous", sync, sizeof sync);
+	if (r != SQLITE_OK) {
+		rp_log_error("store: %s: reading the journal mode: %s", where,
+		             sqlite3_errstr(r));
+		return sq_code(r);
+	}
 	if (strcmp(mode, "wal") == 0 && strcmp(sync, "2") == 0)
 		return RP_OK;
 	rp_log_error("store: %s runs with journal_mode %s, synchronous %s; "
