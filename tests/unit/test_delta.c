@@ -8,7 +8,9 @@
  * thread stack) together; every section of a patch damaged or cut is
  * refused, and hand-made hostile records (reads outside the old image,
  * writes past the new length, bad varints, data after the end) too; the
- * output bound holds; the old image is never read out of its bounds.
+ * output bound holds; the old image is never read out of its bounds;
+ * with RP_FAULTSIM, every allocation of an apply and a create failed in
+ * turn is RP_E_NOMEM and leaks nothing.
  */
 #define _GNU_SOURCE
 #include <lzma.h>
@@ -468,6 +470,50 @@ static void test_hostile_records(void **state)
 	}
 }
 
+#ifdef RP_FAULTSIM
+/* Every allocation of an apply and of a create failed in turn: RP_E_NOMEM
+ * (or done, once past the last one), nothing leaked (ASan's leak check). */
+static void test_nomem(void **state)
+{
+	static const uint8_t old_b[256] = {1, 2, 3};
+	static const uint8_t new_b[300] = {1, 2, 4, 9};
+	struct buf old = {(uint8_t *)old_b, sizeof old_b};
+	struct rp_delta_result r;
+	struct mem_io m = {0};
+	uint8_t out[sizeof new_b], *p, *q;
+	unsigned long n;
+	size_t plen, qlen;
+	rp_err rc = RP_E_NOMEM;
+
+	(void)state;
+	assert_int_equal(rp_delta_create(old_b, sizeof old_b, new_b,
+	                                 sizeof new_b, NULL, &p, &plen),
+	                 RP_OK);
+	m.out = out;
+	m.cap = sizeof out;
+	for (n = 1; rc == RP_E_NOMEM; n++) {
+		rp_alloc_fail_at(n, false);
+		rc = apply(&old, p, plen, sizeof new_b, &m, &r);
+		rp_alloc_fail_at(0, false);
+		assert_true(rc == RP_OK || rc == RP_E_NOMEM);
+	}
+	assert_true(n > 2);
+	rc = RP_E_NOMEM;
+	for (n = 1; rc == RP_E_NOMEM; n++) {
+		rp_alloc_fail_at(n, false);
+		rc = rp_delta_create(old_b, sizeof old_b, new_b, sizeof new_b,
+		                     NULL, &q, &qlen);
+		rp_alloc_fail_at(0, false);
+		assert_true(rc == RP_OK || rc == RP_E_NOMEM);
+	}
+	assert_true(n > 2);
+	assert_int_equal(qlen, plen);
+	assert_memory_equal(q, p, plen);
+	rp_free(q);
+	rp_free(p);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +522,9 @@ int main(void)
 	    cmocka_unit_test(test_hostile_records),
 	    cmocka_unit_test(test_libexpat),
 	    cmocka_unit_test(test_mosquitto),
+#ifdef RP_FAULTSIM
+	    cmocka_unit_test(test_nomem),
+#endif
 	};
 
 	if (rp_init() != RP_OK)
