@@ -146,8 +146,8 @@ static int sbom_generate(const struct tool_ctx *c)
 			    rc == RP_E_IO ? strerror(errno) : rp_strerror(rc));
 			goto out;
 		}
-		fprintf(stderr, "%s: %zu components from %s\n", out, s->ncomp,
-		        in);
+		fprintf(stderr, "%s: %zu component%s from %s\n", out, s->ncomp,
+		        s->ncomp == 1 ? "" : "s", in);
 	} else if (fwrite(text, 1, tlen, stdout) != tlen) {
 		goto out; /* main's finish() says why */
 	}
