@@ -69,7 +69,8 @@ struct rp_delta_io {
 struct rp_delta_result {
 	struct rp_delta_info info; /* the patch's header */
 	uint64_t written;          /* bytes given to write_new */
-	uint8_t sha256[32];        /* SHA-256 of those bytes */
+	uint8_t sha256[32];        /* SHA-256 of those bytes, set once all
+	                              the records are written */
 	size_t heap_peak;          /* most heap held at once, bytes */
 };
 
@@ -85,7 +86,9 @@ struct rp_delta_result {
  * whose output hash is not the header's new SHA-256 means the old image
  * is not the patch's base (RP_E_DELTA_BASE). On any failure some bytes
  * may have been written: the caller discards them. res may be NULL; it is
- * filled as far as the apply went, failure or not.
+ * filled as far as the apply went, failure or not (sha256 once the records
+ * are all written). The caller compares res->sha256 with the signed
+ * header's, never only with the patch's own (docs/delta.md).
  */
 RP_API rp_err rp_delta_apply(const struct rp_delta_io *io, uint64_t old_len,
                              uint64_t max_new_len,

@@ -380,11 +380,11 @@ rp_err rp_delta_apply(const struct rp_delta_io *io, uint64_t old_len,
 	rc = records(a, old_len);
 	if (rc != RP_OK)
 		goto out;
+	crypto_hash_sha256_final(&a->sha, res->sha256);
 	if (a->crc != res->info.body_crc) {
 		rc = RP_E_DELTA;
 		goto out;
 	}
-	crypto_hash_sha256_final(&a->sha, res->sha256);
 	if (sodium_memcmp(res->sha256, res->info.new_sha256, 32) != 0)
 		rc = RP_E_DELTA_BASE;
 out:
