@@ -121,6 +121,25 @@ struct store_engine {
 	rp_err (*meta_get)(void *e, const char *key, uint8_t *val, size_t *len);
 	rp_err (*meta_set)(void *e, const char *key, const uint8_t *val,
 	                   size_t len);
+
+	/* Releases (store.h). keyset_install: RP_E_STATE unless the highest
+	 * epoch installed is expect (STORE_KEYSET_NONE: none), checked and
+	 * written in one statement under the write lock. release_each: hw
+	 * "" for all. release_remove: RP_E_STATE while the engine's list of
+	 * uses names the release. */
+	rp_err (*keyset_install)(void *e, const uint8_t *rpks, size_t len,
+	                         int64_t epoch, int64_t expect, int64_t now);
+	rp_err (*keyset_get)(void *e, struct store_keyset *out);
+	rp_err (*keyset_each)(void *e, store_keyset_cb cb, void *arg);
+	rp_err (*release_add)(void *e, const struct store_release *r,
+	                      const char *sbom, size_t sbom_len, int64_t now);
+	rp_err (*release_get)(void *e, const char *id,
+	                      struct store_release *out);
+	rp_err (*release_sbom)(void *e, const char *id, char **text,
+	                       size_t *len);
+	rp_err (*release_each)(void *e, const char *hw, store_release_cb cb,
+	                       void *arg);
+	rp_err (*release_remove)(void *e, const char *id);
 };
 
 /* The engines built in (store.c lists them). */

@@ -537,3 +537,90 @@ rp_err store_counter_each(struct store *s, store_counter_cb cb, void *arg)
 		return RP_E_INVAL;
 	return s->eng->counter_each(s->e, cb, arg);
 }
+
+/* --- releases ----------------------------------------------------------- */
+
+/* 64 lower-case hex digits: a SHA-256 as a release id. */
+static bool release_id_valid(const char *id)
+{
+	size_t n = 0;
+
+	if (id == NULL)
+		return false;
+	for (; id[n] != '\0'; n++)
+		if (!((id[n] >= '0' && id[n] <= '9') ||
+		      (id[n] >= 'a' && id[n] <= 'f')))
+			return false;
+	return n == STORE_RELEASE_ID_LEN;
+}
+
+rp_err store_keyset_install(struct store *s, const uint8_t *rpks, size_t len,
+                            int64_t epoch, int64_t expect)
+{
+	if (rpks == NULL || len == 0 || len > STORE_KEYSET_MAX ||
+	    epoch > (int64_t)UINT32_MAX || expect < STORE_KEYSET_NONE ||
+	    epoch <= expect)
+		return RP_E_INVAL;
+	return s->eng->keyset_install(s->e, rpks, len, epoch, expect, now_s());
+}
+
+rp_err store_keyset_get(struct store *s, struct store_keyset *out)
+{
+	if (out == NULL)
+		return RP_E_INVAL;
+	return s->eng->keyset_get(s->e, out);
+}
+
+rp_err store_keyset_each(struct store *s, store_keyset_cb cb, void *arg)
+{
+	if (cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->keyset_each(s->e, cb, arg);
+}
+
+rp_err store_release_add(struct store *s, const struct store_release *r,
+                         const char *sbom, size_t sbom_len)
+{
+	if (r == NULL || !release_id_valid(r->id) || r->hw_type[0] == '\0' ||
+	    (r->kind != 0 && r->kind != 1) || r->payload_size < 0 ||
+	    r->file_size < 0 || r->build_time < 0 ||
+	    (sbom != NULL && (sbom_len == 0 || sbom_len > INT32_MAX)))
+		return RP_E_INVAL;
+	return s->eng->release_add(s->e, r, sbom, sbom != NULL ? sbom_len : 0,
+	                           now_s());
+}
+
+rp_err store_release_get(struct store *s, const char *id,
+                         struct store_release *out)
+{
+	if (!key_valid(id) || out == NULL)
+		return RP_E_INVAL;
+	return s->eng->release_get(s->e, id, out);
+}
+
+rp_err store_release_sbom(struct store *s, const char *id, char **text,
+                          size_t *len)
+{
+	if (text != NULL)
+		*text = NULL;
+	if (len != NULL)
+		*len = 0;
+	if (!key_valid(id) || text == NULL || len == NULL)
+		return RP_E_INVAL;
+	return s->eng->release_sbom(s->e, id, text, len);
+}
+
+rp_err store_release_each(struct store *s, const char *hw, store_release_cb cb,
+                          void *arg)
+{
+	if (cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->release_each(s->e, or_empty(hw), cb, arg);
+}
+
+rp_err store_release_remove(struct store *s, const char *id)
+{
+	if (!key_valid(id))
+		return RP_E_INVAL;
+	return s->eng->release_remove(s->e, id);
+}

@@ -3,7 +3,8 @@
  * store.h - rampartd's persistent state behind one engine-neutral
  * interface: the allowlist/device registry, issued certificates,
  * refusals, CRLs, what devices report over MQTT (status, history, events,
- * command results) and a few key/value facts.
+ * command results), a few key/value facts, and firmware releases with
+ * their trusted release key sets.
  *
  * An engine (server/store/ENGINE/) implements it; store_open() picks one
  * from the spec, "ENGINE:WHERE" ("sqlite:/var/lib/rampart/rampart.db").
@@ -427,5 +428,96 @@ rp_err store_meta_get(struct store *s, const char *key, uint8_t *val,
 /* Put: key holds val (copied) afterwards, whether it existed or not. */
 rp_err store_meta_set(struct store *s, const char *key, const uint8_t *val,
                       size_t len) RP_WARN_UNUSED;
+
+/* --- firmware releases (server/release/, docs/releases.md) -------------- */
+
+/* The epoch of "no key set installed" (store_keyset_install's expect). */
+#define STORE_KEYSET_NONE (-1)
+/* The largest key set kept, in bytes (an RPKS file is at most ~3 KiB). */
+#define STORE_KEYSET_MAX 4096
+
+/* A trusted release key set as installed: its RPKS bytes, as given. */
+struct store_keyset {
+	int64_t epoch;        /* the set's epoch, 0..UINT32_MAX */
+	int64_t installed_at; /* rampartd's clock */
+	size_t len;
+	uint8_t rpks[STORE_KEYSET_MAX];
+};
+
+/*
+ * Install the key set rpks[0..len) of epoch as the current one, if the
+ * current one is still the one the caller verified it against: its epoch
+ * is expect (STORE_KEYSET_NONE: no set is installed). Compare and set in
+ * one write, so that of two installs made against the same current set
+ * exactly one wins; the other gets RP_E_STATE and changed nothing (it
+ * must verify against the new current set and try again). Every set
+ * installed is kept (store_keyset_each); installed_at = now. Checking
+ * the set itself (signatures, epoch rules) is the caller's: the store
+ * only requires epoch > expect (RP_E_INVAL otherwise, as for an epoch
+ * outside 0..UINT32_MAX, len 0 or above STORE_KEYSET_MAX).
+ */
+rp_err store_keyset_install(struct store *s, const uint8_t *rpks, size_t len,
+                            int64_t epoch, int64_t expect) RP_WARN_UNUSED;
+/* The current key set (the highest epoch installed). RP_E_NOT_FOUND when
+ * none was ever installed. */
+rp_err store_keyset_get(struct store *s,
+                        struct store_keyset *out) RP_WARN_UNUSED;
+typedef int (*store_keyset_cb)(void *arg, const struct store_keyset *k);
+/* Every key set installed, oldest (lowest epoch) first. */
+rp_err store_keyset_each(struct store *s, store_keyset_cb cb,
+                         void *arg) RP_WARN_UNUSED;
+
+#define STORE_RELEASE_ID_LEN 64 /* SHA-256, lower-case hex */
+#define STORE_HW_MAX         31 /* an image's hardware type */
+#define STORE_NOTES_MAX      1024
+
+/* A release: what the verified image's header says, and the operator's
+ * notes. The SBOM is apart (store_release_sbom), too big for a listing. */
+struct store_release {
+	char id[STORE_RELEASE_ID_LEN + 1]; /* SHA-256 of the image file */
+	char hw_type[STORE_HW_MAX + 1];
+	uint32_t ver_major, ver_minor, ver_patch;
+	uint32_t counter;                /* security counter */
+	int kind;                        /* the image's: 0 full, 1 delta */
+	int64_t payload_size, file_size; /* bytes, >= 0 */
+	int64_t build_time;              /* the image's, Unix seconds */
+	char notes[STORE_NOTES_MAX + 1];
+	int64_t sbom_len; /* bytes of its SBOM; 0: none */
+	int64_t created_at;
+};
+
+/*
+ * Add release r (its sbom_len and created_at are ignored: created_at =
+ * now) with the SBOM text sbom[0..sbom_len) (NULL: none; copied, stored
+ * as given). RP_E_EXISTS if the id is taken; RP_E_INVAL for an id that is
+ * not 64 lower-case hex digits, an empty hw_type, a kind other than 0 or
+ * 1, a negative size or build time, an empty or over-long SBOM.
+ */
+rp_err store_release_add(struct store *s, const struct store_release *r,
+                         const char *sbom, size_t sbom_len) RP_WARN_UNUSED;
+/* RP_E_NOT_FOUND. */
+rp_err store_release_get(struct store *s, const char *id,
+                         struct store_release *out) RP_WARN_UNUSED;
+/* The SBOM of release id: *text (allocated, NUL-terminated, the caller's
+ * to rp_free) and *len, or NULL and 0 when it has none. RP_E_NOT_FOUND
+ * for an unknown release. */
+rp_err store_release_sbom(struct store *s, const char *id, char **text,
+                          size_t *len) RP_WARN_UNUSED;
+typedef int (*store_release_cb)(void *arg, const struct store_release *r);
+/*
+ * The releases of hardware type hw (NULL: all), by hardware type
+ * (bytewise), then version, newest first (major, minor, patch, each
+ * highest first), then security counter, highest first, then id
+ * (bytewise).
+ */
+rp_err store_release_each(struct store *s, const char *hw, store_release_cb cb,
+                          void *arg) RP_WARN_UNUSED;
+/*
+ * Remove release id (its row; its image file is the caller's).
+ * RP_E_NOT_FOUND; RP_E_STATE while something uses it (a device assigned
+ * it, a rollout of it: the engine's list of uses, which grows with those
+ * tables; nothing is removed then).
+ */
+rp_err store_release_remove(struct store *s, const char *id) RP_WARN_UNUSED;
 
 #endif

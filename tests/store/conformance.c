@@ -9,7 +9,8 @@
  * nesting refused, isolation from a second connection, the lock wait),
  * ingest batches (who may send what, all or nothing, status, events,
  * commands and results, counters, retention of events), the bounded
- * refusals, and durability: a child process makes a call, says it
+ * refusals, release key sets (compare and set) and releases, and
+ * durability: a child process makes a call, says it
  * returned, and is killed with SIGKILL; the store reopened holds what the
  * call wrote (and nothing of a transaction that was not committed).
  *
@@ -1638,6 +1639,397 @@ static void test_crash_durability(void **state)
 	store_close(s);
 }
 
+/* --- releases: key sets ------------------------------------------------- */
+
+static int keyset_cb(void *arg, const struct store_keyset *k)
+{
+	struct seen *x = arg;
+	char t[64];
+
+	snprintf(t, sizeof t, "%lld:%.*s", (long long)k->epoch, (int)k->len,
+	         (const char *)k->rpks);
+	app(x->buf, sizeof x->buf, t);
+	return stop(x);
+}
+
+static rp_err install(struct store *s, const char *text, int64_t epoch,
+                      int64_t expect)
+{
+	return store_keyset_install(s, (const uint8_t *)text, strlen(text),
+	                            epoch, expect);
+}
+
+static void test_keyset(void **state)
+{
+	struct store *s = fresh();
+	struct store_keyset k;
+	struct seen x;
+	int64_t t0 = (int64_t)time(NULL);
+
+	(void)state;
+	assert_int_equal(store_keyset_get(s, &k), RP_E_NOT_FOUND);
+	memset(&x, 0, sizeof x);
+	assert_int_equal(store_keyset_each(s, keyset_cb, &x), RP_OK);
+	assert_int_equal(x.n, 0);
+	/* the first set: against none */
+	assert_int_equal(install(s, "set-3", 3, 0), RP_E_STATE);
+	assert_int_equal(install(s, "set-3", 3, STORE_KEYSET_NONE), RP_OK);
+	assert_int_equal(store_keyset_get(s, &k), RP_OK);
+	assert_int_equal(k.epoch, 3);
+	assert_int_equal(k.len, 5);
+	assert_memory_equal(k.rpks, "set-3", 5);
+	assert_true(k.installed_at >= t0 && k.installed_at <= time(NULL));
+	/* a second first set, and one against a set that is not current */
+	assert_int_equal(install(s, "set-4", 4, STORE_KEYSET_NONE), RP_E_STATE);
+	assert_int_equal(install(s, "set-4", 4, 2), RP_E_STATE);
+	/* epochs may jump; each replaces the current, all are kept */
+	assert_int_equal(install(s, "set-7", 7, 3), RP_OK);
+	assert_int_equal(install(s, "set-8", 8, 7), RP_OK);
+	assert_int_equal(install(s, "set-9", 9, 7), RP_E_STATE);
+	assert_int_equal(store_keyset_get(s, &k), RP_OK);
+	assert_int_equal(k.epoch, 8);
+	assert_memory_equal(k.rpks, "set-8", 5);
+	memset(&x, 0, sizeof x);
+	assert_int_equal(store_keyset_each(s, keyset_cb, &x), RP_OK);
+	assert_string_equal(x.buf, "3:set-3;7:set-7;8:set-8;");
+	memset(&x, 0, sizeof x);
+	x.stop_after = 2;
+	assert_int_equal(store_keyset_each(s, keyset_cb, &x), RP_OK);
+	assert_string_equal(x.buf, "3:set-3;7:set-7;");
+	/* arguments: nothing done */
+	assert_int_equal(install(s, "set-8", 8, 8), RP_E_INVAL);
+	assert_int_equal(install(s, "set-1", 1, 8), RP_E_INVAL);
+	assert_int_equal(install(s, "", 9, 8), RP_E_INVAL);
+	assert_int_equal(store_keyset_install(s, NULL, 4, 9, 8), RP_E_INVAL);
+	assert_int_equal(
+	    store_keyset_install(s, k.rpks, STORE_KEYSET_MAX + 1, 9, 8),
+	    RP_E_INVAL);
+	assert_int_equal(install(s, "x", (int64_t)UINT32_MAX + 1, 8),
+	                 RP_E_INVAL);
+	assert_int_equal(install(s, "x", 9, -2), RP_E_INVAL);
+	assert_int_equal(store_keyset_get(s, NULL), RP_E_INVAL);
+	assert_int_equal(store_keyset_each(s, NULL, &x), RP_E_INVAL);
+	/* the largest set, and the highest epoch */
+	memset(k.rpks, 'k', sizeof k.rpks);
+	assert_int_equal(
+	    store_keyset_install(s, k.rpks, STORE_KEYSET_MAX, UINT32_MAX, 8),
+	    RP_OK);
+	memset(&k, 0, sizeof k);
+	assert_int_equal(store_keyset_get(s, &k), RP_OK);
+	assert_int_equal(k.epoch, (int64_t)UINT32_MAX);
+	assert_int_equal(k.len, STORE_KEYSET_MAX);
+	assert_int_equal(k.rpks[STORE_KEYSET_MAX - 1], 'k');
+	store_close(s);
+}
+
+/* Two connections that both verified against epoch 1: one install wins,
+ * whatever the order, and the other changes nothing. */
+static void test_keyset_race(void **state)
+{
+	struct store *a = fresh(), *b = reopen_with(0, STORE_REFUSALS_KEEP);
+	struct store_keyset k;
+
+	(void)state;
+	assert_int_equal(install(a, "one", 1, STORE_KEYSET_NONE), RP_OK);
+	assert_int_equal(store_keyset_get(a, &k), RP_OK);
+	assert_int_equal(store_keyset_get(b, &k), RP_OK);
+	assert_int_equal(k.epoch, 1);
+	assert_int_equal(install(b, "two-b", 2, 1), RP_OK);
+	assert_int_equal(install(a, "two-a", 2, 1), RP_E_STATE);
+	assert_int_equal(install(a, "three-a", 3, 1), RP_E_STATE);
+	assert_int_equal(store_keyset_get(a, &k), RP_OK);
+	assert_int_equal(k.epoch, 2);
+	assert_memory_equal(k.rpks, "two-b", 5);
+	/* inside a transaction, too: the loser's transaction goes on */
+	assert_int_equal(store_begin(a), RP_OK);
+	assert_int_equal(install(a, "four-a", 4, 1), RP_E_STATE);
+	assert_int_equal(install(a, "four-a", 4, 2), RP_OK);
+	assert_int_equal(install(b, "four-b", 4, 2), RP_E_STORE); /* lock */
+	assert_int_equal(store_commit(a), RP_OK);
+	assert_int_equal(install(b, "five-b", 5, 2), RP_E_STATE);
+	assert_int_equal(store_keyset_get(b, &k), RP_OK);
+	assert_int_equal(k.epoch, 4);
+	assert_memory_equal(k.rpks, "four-a", 6);
+	store_close(a);
+	store_close(b);
+}
+
+/* --- releases ------------------------------------------------------------- */
+
+/* A release of hw, version major.minor.patch and counter; its id is c
+ * repeated (64 hex digits). */
+static struct store_release rel(char c, const char *hw, uint32_t major,
+                                uint32_t minor, uint32_t patch,
+                                uint32_t counter)
+{
+	struct store_release r;
+
+	memset(&r, 0, sizeof r);
+	memset(r.id, c, STORE_RELEASE_ID_LEN);
+	snprintf(r.hw_type, sizeof r.hw_type, "%s", hw);
+	r.ver_major = major;
+	r.ver_minor = minor;
+	r.ver_patch = patch;
+	r.counter = counter;
+	r.payload_size = 1000 + c;
+	r.file_size = 1300 + c;
+	r.build_time = 1700000000;
+	snprintf(r.notes, sizeof r.notes, "notes %c", c);
+	return r;
+}
+
+static int release_cb(void *arg, const struct store_release *r)
+{
+	struct seen *x = arg;
+	char t[64];
+
+	snprintf(t, sizeof t, "%c:%s:%u.%u.%u:%u", r->id[0], r->hw_type,
+	         r->ver_major, r->ver_minor, r->ver_patch, r->counter);
+	app(x->buf, sizeof x->buf, t);
+	return stop(x);
+}
+
+static void test_release_crud(void **state)
+{
+	struct store *s = fresh();
+	struct store_release r = rel('a', "board-x", 1, 2, 3, 7), got;
+	static const char sbom[] = "{\"bomFormat\":\"CycloneDX\"}";
+	int64_t t0 = (int64_t)time(NULL);
+	char *text = (char *)"x";
+	size_t len = 9;
+
+	(void)state;
+	assert_int_equal(store_release_get(s, r.id, &got), RP_E_NOT_FOUND);
+	r.kind = 1;
+	r.ver_major = UINT32_MAX;
+	r.counter = UINT32_MAX;
+	r.payload_size = INT64_MAX - 500;
+	r.file_size = INT64_MAX;
+	r.build_time = INT64_MAX;
+	r.sbom_len = 99;   /* ignored */
+	r.created_at = 12; /* ignored */
+	memset(r.notes, 'n', STORE_NOTES_MAX);
+	assert_int_equal(store_release_add(s, &r, sbom, strlen(sbom)), RP_OK);
+	assert_int_equal(store_release_add(s, &r, NULL, 0), RP_E_EXISTS);
+	assert_int_equal(store_release_get(s, r.id, &got), RP_OK);
+	assert_string_equal(got.id, r.id);
+	assert_string_equal(got.hw_type, "board-x");
+	assert_int_equal(got.ver_major, UINT32_MAX);
+	assert_int_equal(got.ver_minor, 2);
+	assert_int_equal(got.ver_patch, 3);
+	assert_int_equal(got.counter, UINT32_MAX);
+	assert_int_equal(got.kind, 1);
+	assert_int_equal(got.payload_size, INT64_MAX - 500);
+	assert_int_equal(got.file_size, INT64_MAX);
+	assert_int_equal(got.build_time, INT64_MAX);
+	assert_int_equal(strlen(got.notes), STORE_NOTES_MAX);
+	assert_int_equal(got.sbom_len, strlen(sbom));
+	assert_true(got.created_at >= t0 && got.created_at <= time(NULL));
+	assert_int_equal(store_release_sbom(s, r.id, &text, &len), RP_OK);
+	assert_non_null(text);
+	assert_int_equal(len, strlen(sbom));
+	assert_string_equal(text, sbom);
+	free(text);
+	/* without an SBOM */
+	r = rel('b', "board-x", 1, 0, 0, 1);
+	assert_int_equal(store_release_add(s, &r, NULL, 0), RP_OK);
+	assert_int_equal(store_release_get(s, r.id, &got), RP_OK);
+	assert_int_equal(got.sbom_len, 0);
+	assert_string_equal(got.notes, "notes b");
+	assert_int_equal(got.payload_size, 1000 + 'b');
+	text = (char *)"x";
+	assert_int_equal(store_release_sbom(s, r.id, &text, &len), RP_OK);
+	assert_null(text);
+	assert_int_equal(len, 0);
+	memset(r.id, 'c', STORE_RELEASE_ID_LEN);
+	assert_int_equal(store_release_sbom(s, r.id, &text, &len),
+	                 RP_E_NOT_FOUND);
+	assert_null(text);
+	/* remove: once */
+	assert_int_equal(store_release_remove(s, got.id), RP_OK);
+	assert_int_equal(store_release_get(s, got.id, &got), RP_E_NOT_FOUND);
+	assert_int_equal(store_release_remove(s, r.id), RP_E_NOT_FOUND);
+	r = rel('a', "board-x", 1, 2, 3, 7);
+	assert_int_equal(store_release_remove(s, r.id), RP_OK);
+	assert_int_equal(store_release_remove(s, r.id), RP_E_NOT_FOUND);
+	/* and the id is free again */
+	assert_int_equal(store_release_add(s, &r, NULL, 0), RP_OK);
+	store_close(s);
+}
+
+static void test_release_each(void **state)
+{
+	struct store *s = fresh();
+	struct store_release r[] = {
+	    rel('1', "board-y", 1, 0, 0, 1),  rel('2', "board-x", 1, 10, 0, 3),
+	    rel('3', "board-x", 1, 9, 5, 3),  rel('4', "board-x", 2, 0, 0, 4),
+	    rel('5', "board-x", 1, 10, 0, 5), rel('6', "board-X", 9, 0, 0, 9),
+	    rel('7', "board-x", 1, 10, 0, 5), rel('0', "board-x", 1, 10, 0, 5),
+	};
+	struct seen x;
+
+	(void)state;
+	memset(&x, 0, sizeof x);
+	assert_int_equal(store_release_each(s, NULL, release_cb, &x), RP_OK);
+	assert_int_equal(x.n, 0);
+	for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+		assert_int_equal(store_release_add(s, &r[i], NULL, 0), RP_OK);
+	/* by hardware type (bytewise: 'X' before 'x'), version newest
+	 * first (10 above 9: numbers), counter highest first, then id */
+	memset(&x, 0, sizeof x);
+	assert_int_equal(store_release_each(s, NULL, release_cb, &x), RP_OK);
+	assert_string_equal(x.buf, "6:board-X:9.0.0:9;"
+	                           "4:board-x:2.0.0:4;"
+	                           "0:board-x:1.10.0:5;"
+	                           "5:board-x:1.10.0:5;"
+	                           "7:board-x:1.10.0:5;"
+	                           "2:board-x:1.10.0:3;"
+	                           "3:board-x:1.9.5:3;"
+	                           "1:board-y:1.0.0:1;");
+	memset(&x, 0, sizeof x);
+	assert_int_equal(store_release_each(s, "board-x", release_cb, &x),
+	                 RP_OK);
+	assert_string_equal(x.buf, "4:board-x:2.0.0:4;0:board-x:1.10.0:5;"
+	                           "5:board-x:1.10.0:5;7:board-x:1.10.0:5;"
+	                           "2:board-x:1.10.0:3;3:board-x:1.9.5:3;");
+	memset(&x, 0, sizeof x);
+	assert_int_equal(store_release_each(s, "board", release_cb, &x), RP_OK);
+	assert_int_equal(x.n, 0);
+	memset(&x, 0, sizeof x);
+	x.stop_after = 2;
+	assert_int_equal(store_release_each(s, "board-x", release_cb, &x),
+	                 RP_OK);
+	assert_string_equal(x.buf, "4:board-x:2.0.0:4;0:board-x:1.10.0:5;");
+	store_close(s);
+}
+
+static void test_release_arguments(void **state)
+{
+	struct store *s = fresh();
+	struct store_release r = rel('a', "board-x", 1, 0, 0, 1), got;
+	struct seen x;
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(store_release_add(s, NULL, NULL, 0), RP_E_INVAL);
+	r.id[10] = 'A'; /* lower-case hex only */
+	assert_int_equal(store_release_add(s, &r, NULL, 0), RP_E_INVAL);
+	r.id[10] = 'g';
+	assert_int_equal(store_release_add(s, &r, NULL, 0), RP_E_INVAL);
+	r.id[10] = 'a';
+	r.id[63] = '\0'; /* 63 digits */
+	assert_int_equal(store_release_add(s, &r, NULL, 0), RP_E_INVAL);
+	r = rel('a', "", 1, 0, 0, 1);
+	assert_int_equal(store_release_add(s, &r, NULL, 0), RP_E_INVAL);
+	r = rel('a', "board-x", 1, 0, 0, 1);
+	r.kind = 2;
+	assert_int_equal(store_release_add(s, &r, NULL, 0), RP_E_INVAL);
+	r.kind = 0;
+	r.file_size = -1;
+	assert_int_equal(store_release_add(s, &r, NULL, 0), RP_E_INVAL);
+	r.file_size = 1;
+	r.payload_size = -1;
+	assert_int_equal(store_release_add(s, &r, NULL, 0), RP_E_INVAL);
+	r.payload_size = 1;
+	r.build_time = -1;
+	assert_int_equal(store_release_add(s, &r, NULL, 0), RP_E_INVAL);
+	r.build_time = 0;
+	assert_int_equal(store_release_add(s, &r, "", 0), RP_E_INVAL);
+	assert_int_equal(store_release_get(s, r.id, &got), RP_E_NOT_FOUND);
+	assert_int_equal(store_release_get(s, NULL, &got), RP_E_INVAL);
+	assert_int_equal(store_release_get(s, "", &got), RP_E_INVAL);
+	assert_int_equal(store_release_get(s, r.id, NULL), RP_E_INVAL);
+	assert_int_equal(store_release_sbom(s, NULL, &text, &len), RP_E_INVAL);
+	assert_int_equal(store_release_sbom(s, r.id, NULL, &len), RP_E_INVAL);
+	assert_int_equal(store_release_sbom(s, r.id, &text, NULL), RP_E_INVAL);
+	assert_int_equal(store_release_each(s, NULL, NULL, &x), RP_E_INVAL);
+	assert_int_equal(store_release_remove(s, NULL), RP_E_INVAL);
+	assert_int_equal(store_release_remove(s, ""), RP_E_INVAL);
+	/* nothing of it was stored */
+	memset(&x, 0, sizeof x);
+	assert_int_equal(store_release_each(s, NULL, release_cb, &x), RP_OK);
+	assert_int_equal(x.n, 0);
+	store_close(s);
+}
+
+/* A release added and a key set installed stay after SIGKILL; so does a
+ * removal. */
+static void release_child(int op, int tell)
+{
+	struct store *s = NULL;
+	struct store_release r = rel('d', "board-x", 3, 1, 4, 2);
+	rp_err rc = RP_E_INTERNAL;
+	char ok = 'k';
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (store_open(spec, &s) != RP_OK)
+		_exit(3);
+	if (op == 0)
+		rc = store_release_add(s, &r, "{}", 2);
+	else if (op == 1)
+		rc = install(s, "set-2", 2, STORE_KEYSET_NONE);
+	else
+		rc = store_release_remove(s, r.id);
+	if (rc != RP_OK)
+		_exit(4);
+	if (write(tell, &ok, 1) != 1)
+		_exit(5);
+	for (;;)
+		pause(); /* never closes the store: SIGKILL comes */
+}
+
+static void release_crash_after(int op)
+{
+	int p[2], status = 0;
+	pid_t pid;
+	char got = 0;
+	ssize_t n;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		release_child(op, p[1]);
+	}
+	close(p[1]);
+	do {
+		n = read(p[0], &got, 1);
+	} while (n < 0 && errno == EINTR);
+	close(p[0]);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (n != 1)
+		fail_msg("release crash child %d failed: status %d", op,
+		         status);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+static void test_release_durability(void **state)
+{
+	struct store *s = fresh();
+	struct store_release r = rel('d', "board-x", 3, 1, 4, 2), got;
+	struct store_keyset k;
+
+	(void)state;
+	store_close(s);
+	release_crash_after(0);
+	release_crash_after(1);
+	s = reopen();
+	assert_int_equal(store_release_get(s, r.id, &got), RP_OK);
+	assert_int_equal(got.ver_patch, 4);
+	assert_int_equal(got.sbom_len, 2);
+	assert_int_equal(store_keyset_get(s, &k), RP_OK);
+	assert_int_equal(k.epoch, 2);
+	store_close(s);
+	release_crash_after(2);
+	s = reopen();
+	assert_int_equal(store_release_get(s, r.id, &got), RP_E_NOT_FOUND);
+	assert_int_equal(store_check(s), RP_OK);
+	store_close(s);
+}
+
 int store_conformance_run(const struct store_target *t)
 {
 	const struct CMUnitTest tests[] = {
@@ -1668,6 +2060,12 @@ int store_conformance_run(const struct store_target *t)
 	    cmocka_unit_test(test_device_status_each),
 	    cmocka_unit_test(test_arguments),
 	    cmocka_unit_test(test_crash_durability),
+	    cmocka_unit_test(test_keyset),
+	    cmocka_unit_test(test_keyset_race),
+	    cmocka_unit_test(test_release_crud),
+	    cmocka_unit_test(test_release_each),
+	    cmocka_unit_test(test_release_arguments),
+	    cmocka_unit_test(test_release_durability),
 	};
 
 	T = t;

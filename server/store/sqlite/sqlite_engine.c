@@ -481,4 +481,12 @@ const struct store_engine store_engine_sqlite = {
     .counter_each = sq_counter_each,
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,
+    .keyset_install = sq_keyset_install,
+    .keyset_get = sq_keyset_get,
+    .keyset_each = sq_keyset_each,
+    .release_add = sq_release_add,
+    .release_get = sq_release_get,
+    .release_sbom = sq_release_sbom,
+    .release_each = sq_release_each,
+    .release_remove = sq_release_remove,
 };

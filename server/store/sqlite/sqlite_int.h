@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sqlite_int.h - what the three files of the SQLite engine share: the
+ * sqlite_int.h - what the files of the SQLite engine share: the
  * connection struct, the statement helpers, and the engine functions
  * each file defines for the table in sqlite_engine.c.
  */
@@ -128,5 +128,17 @@ rp_err sq_command_add(void *e, const char *serial, const struct rp_command *c);
 rp_err sq_command_each(void *e, const char *serial, int limit,
                        store_command_cb cb, void *arg);
 rp_err sq_counter_each(void *e, store_counter_cb cb, void *arg);
+
+/* sqlite_release.c */
+rp_err sq_keyset_install(void *e, const uint8_t *rpks, size_t len,
+                         int64_t epoch, int64_t expect, int64_t now);
+rp_err sq_keyset_get(void *e, struct store_keyset *out);
+rp_err sq_keyset_each(void *e, store_keyset_cb cb, void *arg);
+rp_err sq_release_add(void *e, const struct store_release *r, const char *sbom,
+                      size_t sbom_len, int64_t now);
+rp_err sq_release_get(void *e, const char *id, struct store_release *out);
+rp_err sq_release_sbom(void *e, const char *id, char **text, size_t *len);
+rp_err sq_release_each(void *e, const char *hw, store_release_cb cb, void *arg);
+rp_err sq_release_remove(void *e, const char *id);
 
 #endif
