@@ -52,6 +52,29 @@ out:
 	return rc;
 }
 
+/*
+ * The line of text[0..len) at *i (LF or CRLF ended, or the last): *l, *n
+ * without its end; *i past it, *line counted. false (why in d) for a NUL.
+ */
+static bool next_line(const char *text, size_t len, size_t *i, unsigned *line,
+                      const char **l, size_t *n, struct rp_sbom_diag *d)
+{
+	const char *nl;
+
+	*l = text + *i;
+	nl = memchr(*l, '\n', len - *i);
+	*n = nl != NULL ? (size_t)(nl - *l) : len - *i;
+	*i += *n + 1;
+	(*line)++;
+	if (*n > 0 && (*l)[*n - 1] == '\r')
+		(*n)--;
+	if (memchr(*l, '\0', *n) != NULL) {
+		snprintf(d->msg, sizeof d->msg, "line %u: a NUL byte", *line);
+		return false;
+	}
+	return true;
+}
+
 /* Append s percent-encoded for a purl part (unreserved kept) to w. */
 static bool enc(char **w, char *end, const char *s)
 {
@@ -232,17 +255,10 @@ rp_err rp_sbom_add_dpkg_status(struct rp_sbom *s, const char *text, size_t len,
 		vendor = "debian";
 	memset(&p, 0, sizeof p);
 	while (i < len) {
-		const char *l = text + i, *nl = memchr(l, '\n', len - i),
-		           *colon;
-		size_t n = nl != NULL ? (size_t)(nl - l) : len - i;
+		const char *l, *colon;
+		size_t n;
 
-		i += n + 1;
-		line++;
-		if (n > 0 && l[n - 1] == '\r')
-			n--;
-		if (memchr(l, '\0', n) != NULL) {
-			snprintf(d->msg, sizeof d->msg, "line %u: a NUL byte",
-			         line);
+		if (!next_line(text, len, &i, &line, &l, &n, d)) {
 			rc = RP_E_SYNTAX;
 			goto out;
 		}
@@ -433,16 +449,10 @@ rp_err rp_sbom_add_csv(struct rp_sbom *s, const char *text, size_t len,
 		goto out;
 	}
 	while (i < len) {
-		const char *l = text + i, *nl = memchr(l, '\n', len - i);
-		size_t n = nl != NULL ? (size_t)(nl - l) : len - i;
+		const char *l;
+		size_t n;
 
-		i += n + 1;
-		line++;
-		if (n > 0 && l[n - 1] == '\r')
-			n--;
-		if (memchr(l, '\0', n) != NULL) {
-			snprintf(d->msg, sizeof d->msg, "line %u: a NUL byte",
-			         line);
+		if (!next_line(text, len, &i, &line, &l, &n, d)) {
 			rc = RP_E_CSV;
 			goto out;
 		}
