@@ -6,7 +6,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include "cmd_delta.h"
 #include "image_cli.h"
 #include "rampart/alloc.h"
+#include "rampart/crypto_host.h"
 #include "rampart/delta.h"
 #include "rampart/delta_create.h"
 #include "rampart/file.h"
@@ -122,29 +122,19 @@ out:
 	return ret;
 }
 
-/* apply's I/O: the old image by pread, the patch by fread, the new one
- * into the temp file of an atomic write. */
+/* apply's I/O: the old image through the port's file source (pread), the
+ * patch by fread, the new one into the temp file of an atomic write. */
 struct files {
-	int old_fd, out_fd;
+	struct rp_image_src old;
+	int out_fd;
 	FILE *patch;
 };
 
 static rp_err f_read_old(void *ctx, uint64_t off, uint8_t *buf, size_t len)
 {
 	struct files *f = ctx;
-	ssize_t n;
 
-	while (len > 0) {
-		n = pread(f->old_fd, buf, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n == 0 ? RP_E_TRUNCATED : RP_E_IO;
-		buf += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return RP_OK;
+	return f->old.read(f->old.ctx, off, buf, len);
 }
 
 static rp_err f_read_patch(void *ctx, uint8_t *buf, size_t len, size_t *got)
@@ -179,19 +169,18 @@ static const struct tool_arg apply_args[] = {{"OLD", TOOL_REQUIRED},
 
 static int cmd_apply(const struct tool_ctx *c)
 {
-	struct files f = {-1, -1, NULL};
+	struct files f = {{0}, -1, NULL};
 	struct rp_delta_io io = {&f, f_read_old, f_read_patch, f_write};
 	struct rp_delta_result res;
 	uint64_t max = tool_uint(c, "max-len", UINT64_MAX);
 	char tmp[PATH_MAX];
-	struct stat st;
 	int ret = CLI_ERROR;
 	rp_err rc;
 
 	memset(&res, 0, sizeof res);
-	f.old_fd = open(c->argv[0], O_RDONLY | O_CLOEXEC);
-	if (f.old_fd < 0 || fstat(f.old_fd, &st) != 0) {
-		fail(c, "cannot read", c->argv[0], rp_err_errno(errno));
+	rc = rp_image_src_file_open(&f.old, c->argv[0]);
+	if (rc != RP_OK) {
+		fail(c, "cannot read", c->argv[0], rc);
 		goto out;
 	}
 	f.patch = fopen(c->argv[1], "rbe");
@@ -204,7 +193,7 @@ static int cmd_apply(const struct tool_ctx *c)
 		fail(c, "cannot write", c->argv[2], rc);
 		goto out;
 	}
-	rc = rp_delta_apply(&io, (uint64_t)st.st_size, max, &res);
+	rc = rp_delta_apply(&io, f.old.size, max, &res);
 	if (rc != RP_OK) {
 		rp_file_temp_abort(f.out_fd, tmp);
 		f.out_fd = -1;
@@ -241,8 +230,8 @@ static int cmd_apply(const struct tool_ctx *c)
 	}
 	ret = CLI_OK;
 out:
-	if (f.old_fd >= 0)
-		close(f.old_fd);
+	if (f.old.ctx != NULL)
+		rp_image_src_file_close(&f.old);
 	if (f.patch != NULL)
 		fclose(f.patch);
 	return ret;

@@ -12,6 +12,7 @@
 #include <lzma.h>
 #include <string.h>
 
+#include "device/delta_lzma.h"
 #include "rampart/alloc.h"
 #include "rampart/bytes.h"
 #include "rampart/crypto_host.h"
@@ -332,21 +333,10 @@ rp_err rp_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_,
 		rc = RP_E_INTERNAL;
 		goto out;
 	}
-	opt.dict_size = 1u << dict_log2;
-	filters[0].id = LZMA_FILTER_LZMA2;
-	filters[0].options = &opt;
-	filters[1].id = LZMA_VLI_UNKNOWN;
-	filters[1].options = NULL;
-	switch (lzma_raw_encoder(&o->zs, filters)) {
-	case LZMA_OK:
-		break;
-	case LZMA_MEM_ERROR:
-		rc = RP_E_NOMEM;
+	delta_lzma_filters(filters, &opt, dict_log2);
+	rc = delta_lzma_init_err(lzma_raw_encoder(&o->zs, filters));
+	if (rc != RP_OK)
 		goto out;
-	default:
-		rc = RP_E_INTERNAL;
-		goto out;
-	}
 	rc = diff(o, sa, old, (int64_t)old_len, new_, (int64_t)new_len, opts);
 	if (rc == RP_OK)
 		rc = pump(o, LZMA_FINISH);

@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "delta_lzma.h"
 #include "rampart/alloc.h"
 #include "rampart/bytes.h"
 #include "rampart/delta.h"
@@ -362,21 +363,10 @@ rp_err rp_delta_apply(const struct rp_delta_io *io, uint64_t old_len,
 	a->body_left = res->info.body_len;
 
 	memset(&opt, 0, sizeof opt);
-	opt.dict_size = 1u << res->info.dict_log2;
-	filters[0].id = LZMA_FILTER_LZMA2;
-	filters[0].options = &opt;
-	filters[1].id = LZMA_VLI_UNKNOWN;
-	filters[1].options = NULL;
-	switch (lzma_raw_decoder(&a->zs, filters)) {
-	case LZMA_OK:
-		break;
-	case LZMA_MEM_ERROR:
-		rc = RP_E_NOMEM;
+	delta_lzma_filters(filters, &opt, res->info.dict_log2);
+	rc = delta_lzma_init_err(lzma_raw_decoder(&a->zs, filters));
+	if (rc != RP_OK)
 		goto out;
-	default:
-		rc = RP_E_INTERNAL;
-		goto out;
-	}
 	rc = records(a, old_len);
 	if (rc != RP_OK)
 		goto out;
