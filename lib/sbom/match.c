@@ -15,6 +15,7 @@
  * ecosystems when both versions are SemVer; a version the ordering cannot
  * read, and every GIT range, matches nothing.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "rampart/alloc.h"
@@ -264,19 +265,81 @@ static bool upstream(const struct rp_purl *p, char *name, size_t cap,
 	return true;
 }
 
+/*
+ * A prefilter: a hash of a package's bare name folded the loosest way
+ * any type compares names (lowercase, '_' and '.' as '-'), so that two
+ * names rp_purl_same_package could call equal always hash alike.
+ */
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++) {
+		int c = (unsigned char)*s;
+
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		if (c == '_' || c == '.')
+			c = '-';
+		h = (h ^ (uint32_t)c) * 16777619u;
+	}
+	return h;
+}
+
+/* The bare name an affected package is matched by (its purl's name, or
+ * the last part of its OSV name); its hash. 0 for none, which then
+ * always takes the full comparison. */
+static uint32_t aff_hash(const struct rp_osv_affected *a)
+{
+	struct rp_purl q;
+	uint32_t h = 0;
+	int k;
+	const char *name = a->name;
+
+	if (a->purl != NULL) {
+		if (rp_purl_parse(a->purl, &q, NULL) != RP_OK)
+			return 0;
+		h = name_hash(q.name);
+		rp_purl_free(&q);
+		return h;
+	}
+	k = eco_index(a->ecosystem);
+	if (k < 0 || name == NULL)
+		return 0;
+	if (ecos[k].sep != 0 && strrchr(name, ecos[k].sep) != NULL &&
+	    strrchr(name, ecos[k].sep) != name)
+		name = strrchr(name, ecos[k].sep) + 1;
+	return name_hash(name);
+}
+
 rp_err rp_vuln_match(const struct rp_sbom *s, const struct rp_osv_db *db,
                      struct rp_vuln_finding **out, size_t *n)
 {
 	char buf[RP_SBOM_MAX_STR + 1], src[RP_SBOM_MAX_STR + 1];
-	size_t cap = 0, i, j, k;
+	size_t cap = 0, i, j, k, m, naff = 0;
+	uint32_t *ah = NULL; /* owned here: each affected's name hash */
 	rp_err rc = RP_OK;
 
 	*out = NULL;
 	*n = 0;
+	for (j = 0; j < db->n; j++)
+		naff += db->v[j].naff;
+	if (naff > 0) {
+		ah = rp_calloc(naff, sizeof *ah);
+		if (ah == NULL) {
+			rc = RP_E_NOMEM;
+			goto out;
+		}
+	}
+	for (j = 0, m = 0; j < db->n; j++) {
+		for (k = 0; k < db->v[j].naff; k++)
+			ah[m++] = aff_hash(&db->v[j].aff[k]);
+	}
 	for (i = 0; i < s->ncomp; i++) {
 		const struct rp_sbom_component *c = &s->comp[i];
 		const char *ver, *srcver;
 		struct rp_purl p;
+		uint32_t h, hs = 0;
 		bool has_src;
 
 		if (c->purl == NULL ||
@@ -284,18 +347,26 @@ rp_err rp_vuln_match(const struct rp_sbom *s, const struct rp_osv_db *db,
 			continue;
 		ver = c->version != NULL ? c->version : p.version;
 		has_src = upstream(&p, src, sizeof src, &srcver);
-		for (j = 0; ver != NULL && j < db->n; j++) {
+		h = name_hash(p.name);
+		if (has_src)
+			hs = name_hash(src);
+		for (j = 0, m = 0; ver != NULL && j < db->n; j++) {
 			const struct rp_osv_vuln *v = &db->v[j];
 			const char *fixed = NULL;
 			bool found = false;
 
+			m += v->naff;
 			if (v->withdrawn)
 				continue;
 			for (k = 0; k < v->naff; k++) {
 				const struct rp_osv_affected *a = &v->aff[k];
 				const char *av = ver, *f;
+				uint32_t ha = ah[m - v->naff + k];
 				bool hit;
 
+				if (ha != 0 && ha != h &&
+				    (!has_src || ha != hs))
+					continue;
 				if (same_package(a, &p, p.name, buf,
 				                 sizeof buf)) {
 					av = ver;
@@ -328,6 +399,7 @@ rp_err rp_vuln_match(const struct rp_sbom *s, const struct rp_osv_db *db,
 		rp_purl_free(&p);
 	}
 out:
+	rp_free(ah);
 	if (rc != RP_OK) {
 		rp_free(*out);
 		*out = NULL;
