@@ -3,14 +3,17 @@
  * priv.c - priv.h: the change of user with libcap-ng (capng_change_id
  * keeps the chosen capabilities across setresuid, sets the groups and
  * clears the bounding and ambient sets), then checks that it cannot be
- * undone, and the data directory's owner rule.
+ * undone, and the data directory's owner rule and that of the
+ * directories above it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -166,6 +169,88 @@ static rp_err check_mode(const char *dir)
 	return RP_E_PERM;
 }
 
+/*
+ * One ancestor of the data directory (OpenSSH's safe_path): it belongs to
+ * root or to the user rampartd runs as, and neither its group nor others
+ * may write it, unless it is sticky (like /tmp: there only an entry's
+ * owner may rename or remove it). Else its owner, or whoever may write
+ * it, could rename the data directory away and put another in its place.
+ */
+static rp_err check_parent(const char *dir, const char *parent)
+{
+	struct stat st;
+	char who[256];
+	rp_err rc = RP_E_PERM;
+
+	if (stat(parent, &st) != 0) {
+		rp_log_error("cannot read %s: %s", parent, strerror(errno));
+		rc = RP_E_IO;
+	} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		user_name(st.st_uid, who, sizeof who);
+		rp_log_error("refusing the data directory %s: %s above it "
+		             "belongs to %s, who could rename it away and put "
+		             "another in its place; chown root %s",
+		             dir, parent, who, parent);
+	} else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	           (st.st_mode & S_ISVTX) == 0) {
+		rp_log_error("refusing the data directory %s: %s above it is "
+		             "writable by %s (mode %04o, not sticky), who "
+		             "could rename it away and put another in its "
+		             "place; chmod go-w %s",
+		             dir, parent,
+		             (st.st_mode & S_IWOTH) ? "every user"
+		                                    : "its group",
+		             (unsigned)(st.st_mode & 07777), parent);
+	} else {
+		rc = RP_OK;
+	}
+	return rc;
+}
+
+/* path without its last component ("/a" gives "/"); 0 at "/" itself. */
+static int up_one(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	if (slash == NULL || (slash == path && path[1] == '\0'))
+		return 0;
+	slash[slash == path ? 1 : 0] = '\0';
+	return 1;
+}
+
+/*
+ * Every directory above the data directory, up to /, on the path with its
+ * symbolic links resolved (the directories the data directory really is
+ * in). A data directory that does not exist yet (made later): from its
+ * parent on; one whose parent is missing too fails later, when made.
+ */
+static rp_err check_parents(const char *dir)
+{
+	char path[PATH_MAX], up[PATH_MAX];
+	rp_err rc = RP_OK;
+	int more = 1;
+
+	if (realpath(dir, path) == NULL) {
+		if (errno != ENOENT ||
+		    snprintf(up, sizeof up, "%s", dir) >= (int)sizeof up)
+			goto out; /* check_mode or the mkdir says why */
+		if (strchr(up, '/') == NULL)
+			snprintf(up, sizeof up, ".");
+		else
+			(void)up_one(up);
+		if (realpath(up, path) == NULL)
+			goto out;
+		rc = check_parent(dir, path);
+	}
+	while (rc == RP_OK && more) {
+		more = up_one(path);
+		if (more)
+			rc = check_parent(dir, path);
+	}
+out:
+	return rc;
+}
+
 static rp_err drop(const char *user, const char *data_dir, long long port);
 
 rp_err priv_drop(const char *user, const char *data_dir, long long port)
@@ -174,6 +259,8 @@ rp_err priv_drop(const char *user, const char *data_dir, long long port)
 
 	if (rc == RP_OK)
 		rc = check_mode(data_dir);
+	if (rc == RP_OK)
+		rc = check_parents(data_dir);
 	return rc;
 }
 

@@ -24,6 +24,8 @@
  * Logs what it did or why it refused. RP_E_INVAL: a usage error (no such
  * user; --user another user without root); RP_E_PERM: refused (data
  * directory owned by another user, or writable by its group or others,
+ * or a directory above it owned by another user than root or ours, or
+ * writable by its group or others without the sticky bit,
  * whoever runs rampartd); RP_E_IO: cannot create or read the data
  * directory, or the change of user failed.
  */

@@ -12,7 +12,10 @@
 #  4. --pidfile and --log-file elsewhere, relative paths included;
 #  5. --check-config: the examples/ file and a good file pass (exit 0, no
 #     data directory needed), a bad key fails naming it (exit 2);
-#  6. as root with --user nobody: pidfile and log are nobody's.
+#  6. as root with --user nobody: pidfile and log are nobody's;
+#  7. a directory above the data directory that others may write (and is
+#     not sticky), or (as root) that another user owns: refused, exit 1,
+#     naming it and the chmod/chown; a sticky one (like /tmp) is fine.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
 top=$(cd "$here/../.." && pwd)
@@ -183,5 +186,44 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	ok "--user nobody: pidfile and log file are nobody's, removed on exit"
 else
 	echo "# not root: --user part not run (test_least_privilege covers --user as root)"
+fi
+# --- 7. the directories above the data directory (OpenSSH's safe_path)
+# refused_parent WANT_MSG DATA_DIR: exit 1, WANT_MSG said, nothing made
+refused_parent() {
+	local st=0
+	timeout "$DEADLINE_S" "$BIN/rampartd" --foreground --data-dir "$2" --port 0 \
+		--setup-token-file "$T/tok7" >"$T/o9" 2>&1 || st=$?
+	[ $st -eq 1 ] || fail "$2: exit $st, not 1: $(cat "$T/o9")"
+	grep -qF -- "$1" "$T/o9" || fail "$2: no '$1' in: $(cat "$T/o9")"
+	! grep -q Sanitizer "$T/o9" || fail "sanitizer report"
+	[ ! -e "$T/tok7" ] || fail "$2 refused, yet a setup token was written"
+}
+install -d -m 0777 "$T/w7"
+install -d -m 0700 "$T/w7/sub/data"
+chmod 0777 "$T/w7" # install -d obeys the umask for the parents
+refused_parent "refusing the data directory $T/w7/sub/data: $T/w7 above it is writable by every user (mode 0777, not sticky), who could rename it away and put another in its place; chmod go-w $T/w7" \
+	"$T/w7/sub/data"
+[ -z "$(ls -A "$T/w7/sub/data")" ] || fail "a refused start wrote into $T/w7/sub/data"
+chmod 0775 "$T/w7"
+refused_parent "$T/w7 above it is writable by its group (mode 0775, not sticky)" "$T/w7/sub/data"
+# a data directory not made yet: its parents are checked all the same
+refused_parent "refusing the data directory $T/w7/new: $T/w7 above it is writable by its group" "$T/w7/new"
+[ ! -e "$T/w7/new" ] || fail "a refused start created $T/w7/new"
+# a symbolic link is resolved: the directories really above are checked
+ln -s "$T/w7/sub/data" "$T/link7"
+refused_parent "refusing the data directory $T/link7: $T/w7 above it" "$T/link7"
+ok "refused: a group- or world-writable directory above the data directory (existing, new, through a link)"
+chmod 1777 "$T/w7"
+start_rd "$T/w7/sub/data"
+stop_rd
+ok "a sticky world-writable directory above the data directory (like /tmp) is accepted"
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	chmod 0755 "$T/w7"
+	chown nobody "$T/w7/sub"
+	refused_parent "refusing the data directory $T/w7/sub/data: $T/w7/sub above it belongs to nobody, who could rename it away and put another in its place; chown root $T/w7/sub" \
+		"$T/w7/sub/data"
+	ok "refused: a directory above the data directory that another user owns"
+else
+	echo "# not root: the owner part of 7 not run (it needs chown)"
 fi
 echo "all $CHECKS checks passed"
