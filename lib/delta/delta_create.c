@@ -333,6 +333,11 @@ rp_err rp_delta_create(const uint8_t *old, size_t old_len, const uint8_t *new_,
 		rc = RP_E_INTERNAL;
 		goto out;
 	}
+	/* Literals by the 2 high bits of the byte before, no position bits:
+	 * measured on the real pairs (bench/90-delta.sh), 0.3 to 1.7 % smaller
+	 * than the preset's lc=3, pb=2; the decoder's memory is the same. */
+	opt.lc = 2;
+	opt.pb = 0;
 	delta_lzma_filters(filters, &opt, dict_log2);
 	rc = delta_lzma_init_err(lzma_raw_encoder(&o->zs, filters));
 	if (rc != RP_OK)
