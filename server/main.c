@@ -41,6 +41,7 @@
 #include "rampart/mem.h"
 #include "rampartd.h"
 #include "registry/lifecycle.h"
+#include "release/release.h"
 
 #define DECOMMISSION_MAX 1024 /* --decommission flags in one start */
 
@@ -572,6 +573,8 @@ static int run_rampartd(const struct tool_ctx *c)
 	if (pid_fd >= 0 && start_pidfile_write(pid_fd, pidpath) != RP_OK)
 		goto out;
 	if (rd.store == NULL && store_open(dbpath, &rd.store) != RP_OK)
+		goto out;
+	if (release_start(rd.store, rd.data_dir) != RP_OK) /* the sweep */
 		goto out;
 	rd.base = event_base_new();
 	if (rd.base == NULL || http_tls_ctx(rd.ca, &rd.tls) != RP_OK)
