@@ -16,9 +16,22 @@
 #  7. a directory above the data directory that others may write (and is
 #     not sticky), or (as root) that another user owns: refused, exit 1,
 #     naming it and the chmod/chown; a sticky one (like /tmp) is fine.
+# Every rampartd's ASan/UBSan reports (a detached one's stderr is
+# /dev/null) go to files under the test directory: any one fails it.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
 top=$(cd "$here/../.." && pwd)
+
+# A detached rampartd's stderr is /dev/null: its sanitizer reports go to
+# files in $T/san (ASan's and UBSan's log_path, added to the options the
+# caller set), and any file there fails the test (san_clean).
+mkdir -m 0700 "$T/san"
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/san/asan
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/san/ubsan
+san_clean() {
+	[ -z "$(ls -A "$T/san")" ] ||
+		fail "sanitizer report of rampartd ($1): $(cat "$T"/san/*)"
+}
 
 HOLD_PID=
 trap 'rc=$?; [ -z "$HOLD_PID" ] || kill "$HOLD_PID" 2>/dev/null; (exit $rc); cleanup' EXIT
@@ -91,6 +104,7 @@ wait_until "rampartd gone" gone "$RD_PID"
 [ ! -e "$D/rampartd.pid" ] || fail "pidfile left after a clean exit"
 grep -q "info: stopped" "$D/rampartd.log" || fail "no 'stopped' in the log"
 grep -q Sanitizer "$D/rampartd.log" "$D/rampartd.log.1" && fail "sanitizer report"
+san_clean "detached, after SIGTERM"
 RD_PID=
 ok "SIGTERM: clean exit, pidfile removed"
 
@@ -226,4 +240,6 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 else
 	echo "# not root: the owner part of 7 not run (it needs chown)"
 fi
+san_clean "the whole test"
+ok "no sanitizer report file in $T/san (detached rampartd's ASan/UBSan log_path)"
 echo "all $CHECKS checks passed"
