@@ -262,9 +262,12 @@ static void dispatch(struct evhttp_request *req, void *arg)
 
 rp_err routes_listen(struct rampartd *rd, const char *addr, int *bound)
 {
-	struct refusal_conf rc = {rd->cfg.refusal_rate, rd->cfg.refusal_burst,
+	struct refusal_conf rc = {rd->cfg.refusal_rate,
+	                          rd->cfg.refusal_burst,
 	                          rd->cfg.refusal_total_rate,
-	                          rd->cfg.refusal_total_burst};
+	                          rd->cfg.refusal_total_burst,
+	                          NULL,
+	                          NULL};
 	struct http_hooks h;
 	size_t i, max = 0;
 	rp_err err;

@@ -63,10 +63,13 @@ struct refusals {
 	int64_t drop_logged; /* wall clock of the last "dropped" line */
 };
 
-static int64_t mono_ms(void)
+/* The rates' clock: conf.clock_ms, else CLOCK_MONOTONIC. */
+static int64_t mono_ms(const struct refusals *r)
 {
 	struct timespec ts;
 
+	if (r->conf.clock_ms != NULL)
+		return r->conf.clock_ms(r->conf.clock_arg);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
@@ -247,7 +250,7 @@ static struct peer *peer_get(struct refusals *r, const char *key, int64_t now)
 static bool admit(struct refusals *r, const struct refusal *f)
 {
 	char host[KEY_MAX], key[KEY_MAX];
-	int64_t now = mono_ms();
+	int64_t now = mono_ms(r);
 	struct peer *p;
 
 	peer_host(f->peer, host, sizeof host);
@@ -402,7 +405,7 @@ rp_err refusals_new(struct event_base *base, struct store *store,
 	r->conf = *conf;
 	snprintf(r->all.key, sizeof r->all.key, "%s", REFUSAL_ALL_PEERS);
 	r->all.tokens = (double)conf->total_burst;
-	r->all.last_ms = mono_ms();
+	r->all.last_ms = mono_ms(r);
 	r->q = rp_calloc(QUEUE_MAX, sizeof *r->q);
 	r->w = rp_calloc(QUEUE_MAX, sizeof *r->w);
 	r->peers = rp_calloc(PEERS_MAX, sizeof *r->peers);

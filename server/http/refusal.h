@@ -41,6 +41,10 @@ struct refusal_conf {
 	int64_t burst;       /* ... and at once (>= 1) */
 	int64_t total_rate;  /* ... per second, all peers together (>= 1) */
 	int64_t total_burst; /* ... and at once, all peers together (>= 1) */
+	/* The rates' clock in milliseconds (arg: clock_arg); NULL:
+	 * CLOCK_MONOTONIC. A test sets its own, to hold the time still. */
+	int64_t (*clock_ms)(void *arg);
+	void *clock_arg;
 };
 
 /* One refusal: route (the path) and peer ("ADDR:PORT") required, subject

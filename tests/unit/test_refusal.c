@@ -5,7 +5,8 @@
  * libevent loop: a 413 that evhttp answers itself (refusals_add_now) is
  * written with its batch, not in a store transaction of its own; many
  * peers each within their own rate are bounded by the bucket of all
- * peers together, whose suppressed refusals get one summary row.
+ * peers together, whose suppressed refusals get one summary row; the
+ * recorder's clock is the test's, so the budget is exact.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -105,7 +106,7 @@ static void add_413(struct refusals *r, int i)
 static void test_413_batched(void **state)
 {
 	struct fix *f = *state;
-	struct refusal_conf c = {10, 100, 1000, 1000};
+	struct refusal_conf c = {10, 100, 1000, 1000, NULL, NULL};
 	struct refusals *r = NULL;
 	int i;
 
@@ -120,29 +121,63 @@ static void test_413_batched(void **state)
 	refusals_free(r);
 }
 
-/* 500 peers, one refusal each: each within its own rate, together not. */
+/* The recorder's clock: held still, moved by the test. */
+static int64_t test_clock(void *arg)
+{
+	return *(const int64_t *)arg;
+}
+
+static int64_t counter(struct refusals *r, const char *name)
+{
+	json_t *j = refusals_json(r);
+	int64_t v;
+
+	assert_non_null(j);
+	v = json_integer_value(json_object_get(j, name));
+	json_decref(j);
+	return v;
+}
+
+/* n refusals from n peers not seen before (from *next on): how many of
+ * them the bucket of all peers let through. */
+static int64_t admitted(struct refusals *r, int *next, int n)
+{
+	int64_t before = counter(r, "suppressed");
+	int i;
+
+	for (i = 0; i < n; i++)
+		add_413(r, (*next)++);
+	return n - (counter(r, "suppressed") - before);
+}
+
+/*
+ * 500 peers, one refusal each: each within its own rate, together not.
+ * The clock stands still, so the budget is exact: the burst (40) at once,
+ * then 5/s: one refusal 200 ms later, none 199 ms after that, and the
+ * burst again (not more) after a long pause.
+ */
 static void test_all_peers_bounded(void **state)
 {
 	struct fix *f = *state;
-	struct refusal_conf c = {10, 100, 5, 40};
+	int64_t now = 1000000;
+	struct refusal_conf c = {10, 100, 5, 40, test_clock, &now};
 	struct refusals *r = NULL;
 	struct rows k;
-	json_t *j;
-	int i;
+	int next = 0;
 
 	assert_int_equal(refusals_new(f->base, f->store, &c, &r), RP_OK);
-	for (i = 0; i < 500; i++)
-		add_413(r, i);
-	j = refusals_json(r);
-	assert_non_null(j);
-	/* the bucket of all peers: its burst, and at most a few tokens
-	 * refilled while the loop above ran (5/s) */
-	assert_true(json_integer_value(json_object_get(j, "suppressed")) >=
-	            500 - 40 - 5);
-	json_decref(j);
+	assert_int_equal(admitted(r, &next, 500), 40);
+	assert_int_equal(counter(r, "suppressed"), 460);
+	now += 200; /* 5/s: exactly one token */
+	assert_int_equal(admitted(r, &next, 10), 1);
+	now += 199; /* 0.995 of one */
+	assert_int_equal(admitted(r, &next, 10), 0);
+	now += 3600 * 1000; /* refilled to the burst, not beyond */
+	assert_int_equal(admitted(r, &next, 100), 40);
+	assert_int_equal(counter(r, "suppressed"), 460 + 9 + 10 + 60);
 	refusals_free(r); /* writes the queue and the summaries */
 	k = committed(f);
-	assert_true(k.n >= 41 && k.n <= 41 + 5);
+	assert_int_equal(k.n, 40 + 1 + 40 + 1);
 	assert_int_equal(k.summaries_all, 1);
 	assert_non_null(strstr(k.detail, "all peers together"));
 	assert_non_null(strstr(k.detail, "over 5/s, burst 40"));
@@ -152,7 +187,7 @@ static void test_all_peers_bounded(void **state)
 static void test_conf(void **state)
 {
 	struct fix *f = *state;
-	struct refusal_conf c = {10, 100, 0, 40};
+	struct refusal_conf c = {10, 100, 0, 40, NULL, NULL};
 	struct refusals *r = NULL;
 
 	assert_int_equal(refusals_new(f->base, f->store, &c, &r), RP_E_INVAL);
