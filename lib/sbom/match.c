@@ -65,27 +65,29 @@ static int eco_index(const char *eco)
 
 /*
  * Whether affected package a is the package of purl p whose name is
- * name (p's own name, or its source package's). buf holds a's split name.
+ * name (p's own name, or its source package's): 1 yes, 0 no, -1 out of
+ * memory. buf holds a's split name.
  */
-static bool same_package(const struct rp_osv_affected *a,
-                         const struct rp_purl *p, const char *name, char *buf,
-                         size_t cap)
+static int same_package(const struct rp_osv_affected *a,
+                        const struct rp_purl *p, const char *name, char *buf,
+                        size_t cap)
 {
 	struct rp_purl q, pn = *p;
-	bool r;
-	int k;
+	rp_err rc;
+	int k, r;
 
 	pn.name = name;
 	if (a->purl != NULL) {
-		if (rp_purl_parse(a->purl, &q, NULL) != RP_OK)
-			return false;
+		rc = rp_purl_parse(a->purl, &q, NULL);
+		if (rc != RP_OK)
+			return rc == RP_E_NOMEM ? -1 : 0;
 		r = rp_purl_same_package(&pn, &q);
 		rp_purl_free(&q);
 		return r;
 	}
 	k = eco_index(a->ecosystem);
 	if (k < 0 || a->name == NULL || strlen(a->name) >= cap)
-		return false;
+		return 0;
 	memset(&q, 0, sizeof q);
 	q.type = ecos[k].type;
 	q.ns = ecos[k].ns;
@@ -287,29 +289,31 @@ static uint32_t name_hash(const char *s)
 }
 
 /* The bare name an affected package is matched by (its purl's name, or
- * the last part of its OSV name); its hash. 0 for none, which then
- * always takes the full comparison. */
-static uint32_t aff_hash(const struct rp_osv_affected *a)
+ * the last part of its OSV name) into *h; 0 for none, which then always
+ * takes the full comparison. RP_E_NOMEM. */
+static rp_err aff_hash(const struct rp_osv_affected *a, uint32_t *h)
 {
-	struct rp_purl q;
-	uint32_t h = 0;
-	int k;
 	const char *name = a->name;
+	struct rp_purl q;
+	rp_err rc;
+	int k;
 
+	*h = 0;
 	if (a->purl != NULL) {
-		if (rp_purl_parse(a->purl, &q, NULL) != RP_OK)
-			return 0;
-		h = name_hash(q.name);
+		rc = rp_purl_parse(a->purl, &q, NULL);
+		if (rc == RP_OK)
+			*h = name_hash(q.name);
 		rp_purl_free(&q);
-		return h;
+		return rc == RP_E_NOMEM ? rc : RP_OK;
 	}
 	k = eco_index(a->ecosystem);
 	if (k < 0 || name == NULL)
-		return 0;
+		return RP_OK;
 	if (ecos[k].sep != 0 && strrchr(name, ecos[k].sep) != NULL &&
 	    strrchr(name, ecos[k].sep) != name)
 		name = strrchr(name, ecos[k].sep) + 1;
-	return name_hash(name);
+	*h = name_hash(name);
+	return RP_OK;
 }
 
 rp_err rp_vuln_match(const struct rp_sbom *s, const struct rp_osv_db *db,
@@ -332,8 +336,11 @@ rp_err rp_vuln_match(const struct rp_sbom *s, const struct rp_osv_db *db,
 		}
 	}
 	for (j = 0, m = 0; j < db->n; j++) {
-		for (k = 0; k < db->v[j].naff; k++)
-			ah[m++] = aff_hash(&db->v[j].aff[k]);
+		for (k = 0; k < db->v[j].naff; k++) {
+			rc = aff_hash(&db->v[j].aff[k], &ah[m++]);
+			if (rc != RP_OK)
+				goto out;
+		}
 	}
 	for (i = 0; i < s->ncomp; i++) {
 		const struct rp_sbom_component *c = &s->comp[i];
@@ -342,9 +349,14 @@ rp_err rp_vuln_match(const struct rp_sbom *s, const struct rp_osv_db *db,
 		uint32_t h, hs = 0;
 		bool has_src;
 
-		if (c->purl == NULL ||
-		    rp_purl_parse(c->purl, &p, NULL) != RP_OK)
+		if (c->purl == NULL)
 			continue;
+		rc = rp_purl_parse(c->purl, &p, NULL);
+		if (rc == RP_E_NOMEM)
+			goto out;
+		rc = RP_OK;
+		if (p.mem == NULL)
+			continue; /* the parser took it: cannot happen */
 		ver = c->version != NULL ? c->version : p.version;
 		has_src = upstream(&p, src, sizeof src, &srcver);
 		h = name_hash(p.name);
@@ -363,20 +375,26 @@ rp_err rp_vuln_match(const struct rp_sbom *s, const struct rp_osv_db *db,
 				const char *av = ver, *f;
 				uint32_t ha = ah[m - v->naff + k];
 				bool hit;
+				int same;
 
 				if (ha != 0 && ha != h &&
 				    (!has_src || ha != hs))
 					continue;
-				if (same_package(a, &p, p.name, buf,
-				                 sizeof buf)) {
-					av = ver;
-				} else if (has_src &&
-				           same_package(a, &p, src, buf,
-				                        sizeof buf)) {
-					av = srcver != NULL ? srcver : ver;
-				} else {
-					continue;
+				same = same_package(a, &p, p.name, buf,
+				                    sizeof buf);
+				if (same == 0 && has_src) {
+					same = same_package(a, &p, src, buf,
+					                    sizeof buf);
+					if (same == 1 && srcver != NULL)
+						av = srcver;
 				}
+				if (same < 0) {
+					rc = RP_E_NOMEM;
+					rp_purl_free(&p);
+					goto out;
+				}
+				if (same == 0)
+					continue;
 				rc = affects(a, &p, av, &hit, &f);
 				if (rc != RP_OK) {
 					rp_purl_free(&p);

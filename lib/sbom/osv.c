@@ -500,7 +500,7 @@ rp_err rp_osv_load(struct rp_osv_db *db, const char *path,
 	struct dirent *e;
 	struct stat st;
 	char **names = NULL, full[4096];
-	size_t n = 0, cap = 0, i;
+	size_t n = 0, cap = 0, i, n0 = db->n;
 	DIR *dir = NULL;
 	rp_err rc = RP_OK;
 
@@ -579,6 +579,8 @@ out:
 	rp_free(names);
 	if (dir != NULL)
 		closedir(dir);
+	while (rc != RP_OK && db->n > n0) /* all or nothing */
+		vuln_free(&db->v[--db->n]);
 	return rc;
 }
 

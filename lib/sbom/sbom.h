@@ -258,7 +258,8 @@ rp_osv_parse(struct rp_osv_db *db, const void *data, size_t len,
 /*
  * Load path: a file holding one record, or a folder whose *.json files
  * (not descending into sub-folders, in name order) each hold one. The
- * first refused file refuses the load (d names it). RP_E_NOT_FOUND,
+ * first refused file refuses the load (d names it) and leaves db as it
+ * was: a folder loads whole or not at all. RP_E_NOT_FOUND,
  * RP_E_IO, RP_E_TOO_BIG (over RP_OSV_MAX_FILES files or a file over
  * RP_SBOM_MAX_FILE) and rp_osv_parse's.
  */

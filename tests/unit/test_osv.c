@@ -7,7 +7,8 @@
  * gives exactly the expected findings: affected with the fixed version,
  * fixed, introduced at 0 and later, last_affected, a versions list,
  * a limit, a source package, an epoch, a withdrawn record, a GIT range,
- * and unaffected packages.
+ * and unaffected packages. With RP_FAULTSIM, each allocation failed in
+ * turn is RP_E_NOMEM, never a refusal or a missed finding.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -280,13 +281,119 @@ static void test_match(void **state)
 	rp_osv_db_free(&db);
 }
 
+#ifdef RP_FAULTSIM
+/*
+ * Every allocation of lib/sbom's own (jansson's are not hooked) failed in
+ * turn, for the parse of an SBOM, one built from the CSV and dpkg
+ * inputs, the feed's load and the match: each failure is RP_E_NOMEM (never
+ * a refusal, a partial load or a missed finding), a run without one gives
+ * the results; nothing leaked (ASan's leak check at exit).
+ */
+static void test_nomem(void **state)
+{
+	struct rp_osv_db db;
+	struct rp_vuln_finding *f = NULL;
+	struct rp_sbom_diag d;
+	struct rp_sbom *s = NULL, *b;
+	char path[600], *buf, *csv, *st, *text;
+	size_t len, clen, slen, tlen, n = 0;
+	unsigned long k;
+	int step;
+	rp_err rc;
+
+	(void)state;
+	feed_dir();
+	snprintf(path, sizeof path, "%s/../match.json", dir);
+	assert_int_equal(rp_sbom_read_file(path, RP_SBOM_MAX_FILE, &buf, &len),
+	                 RP_OK);
+	snprintf(path, sizeof path, "%s/../components.csv", dir);
+	assert_int_equal(rp_sbom_read_file(path, RP_SBOM_MAX_FILE, &csv, &clen),
+	                 RP_OK);
+	snprintf(path, sizeof path, "%s/../status", dir);
+	assert_int_equal(rp_sbom_read_file(path, RP_SBOM_MAX_FILE, &st, &slen),
+	                 RP_OK);
+	for (step = 0; step < 4; step++) {
+		unsigned long total = 0;
+
+		/* k == 0: no fault, counting the allocations; then each one */
+		for (k = 0; k == 0 || k <= total; k++) {
+			unsigned long c0;
+
+			memset(&db, 0, sizeof db);
+			if (step == 3) {
+				assert_int_equal(rp_osv_load(&db, dir, &d),
+				                 RP_OK);
+				assert_int_equal(
+				    rp_sbom_parse(buf, len, &s, &d), RP_OK);
+			}
+			c0 = rp_alloc_count();
+			rp_alloc_fail_at(k, false);
+			switch (step) {
+			case 0:
+				rc = rp_sbom_parse(buf, len, &s, &d);
+				if (rc == RP_OK)
+					assert_int_equal(s->ncomp, 12);
+				rp_sbom_free(s);
+				break;
+			case 1:
+				rc = rp_osv_load(&db, dir, &d);
+				if (rc == RP_OK)
+					assert_int_equal(db.n, 9);
+				else
+					assert_int_equal(db.n, 0);
+				break;
+			case 2:
+				rc = RP_E_NOMEM;
+				b = rp_sbom_new("fw", "1", 0);
+				if (b != NULL)
+					rc = rp_sbom_add_csv(b, csv, clen, &d);
+				if (rc == RP_OK)
+					rc = rp_sbom_add_dpkg_status(
+					    b, st, slen, NULL, &d);
+				if (rc == RP_OK)
+					rc = rp_sbom_write(b, &text, &tlen);
+				if (rc == RP_OK) {
+					assert_int_equal(b->ncomp, 6);
+					rp_free(text);
+				}
+				rp_sbom_free(b);
+				break;
+			case 3:
+				rc = rp_vuln_match(s, &db, &f, &n);
+				if (rc == RP_OK)
+					assert_int_equal(n, 5);
+				rp_free(f);
+				rp_sbom_free(s);
+				break;
+			}
+			rp_alloc_fail_at(0, false);
+			if (k == 0)
+				total = rp_alloc_count() - c0;
+			rp_osv_db_free(&db);
+			if (rc != (k == 0 ? RP_OK : RP_E_NOMEM))
+				fail_msg(
+				    "step %d, allocation %lu of %lu: %s (%s)",
+				    step, k, total, rp_errname(rc), d.msg);
+		}
+		assert_true(total > 2);
+		print_message("step %d: %lu allocations, each failed in "
+		              "turn\n",
+		              step, total);
+	}
+	rp_free(st);
+	rp_free(csv);
+	rp_free(buf);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_load),
-	    cmocka_unit_test(test_refused),
-	    cmocka_unit_test(test_load_bad),
-	    cmocka_unit_test(test_match),
+	    cmocka_unit_test(test_load),     cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_load_bad), cmocka_unit_test(test_match),
+#ifdef RP_FAULTSIM
+	    cmocka_unit_test(test_nomem),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
