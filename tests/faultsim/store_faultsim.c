@@ -8,7 +8,8 @@
  * a store opened before the operations (open, allowlist, an enrollment's
  * transaction, a command, an ingest batch of telemetry, events, a
  * result, a rejection and a refusal, a batch of refusals only, a
- * refusal, every listing, a transaction rolled back, a CRL's
+ * refusal, release key sets installed and rotated, releases added and
+ * removed, every listing, a transaction rolled back, a CRL's
  * transaction, a quarantine, a second batch, close). Each is run once
  * clean to count its K allocations, with what the store holds after each
  * step recorded (a dump through the listings of store.h), then for
@@ -233,6 +234,59 @@ static rp_err found(struct dump *d, rp_err rc)
 	return rc == RP_E_NOT_FOUND ? RP_OK : rc;
 }
 
+static int dump_keyset(void *arg, const struct store_keyset *k)
+{
+	put(arg, "keyset %lld %.*s\n", (long long)k->epoch, (int)k->len,
+	    (const char *)k->rpks);
+	return 0;
+}
+
+static int dump_release(void *arg, const struct store_release *r)
+{
+	put(arg, "release %.8s %s %u.%u.%u %u kind %d %lld %lld %lld %s %lld\n",
+	    r->id, r->hw_type, r->ver_major, r->ver_minor, r->ver_patch,
+	    r->counter, r->kind, (long long)r->payload_size,
+	    (long long)r->file_size, (long long)r->build_time, r->notes,
+	    (long long)r->sbom_len);
+	return 0;
+}
+
+#define RELEASE_A \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define RELEASE_B \
+	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+/* The key sets and releases: every listing and the SBOM of release a. */
+static rp_err dump_releases(struct store *s, struct dump *d)
+{
+	struct store_keyset *k = rp_malloc(sizeof *k); /* owned here */
+	char *text = NULL;                             /* owned here */
+	size_t len = 0;
+	rp_err rc = RP_E_NOMEM;
+
+	if (k == NULL)
+		goto out;
+	rc = store_keyset_get(s, k);
+	if (rc == RP_OK)
+		dump_keyset(d, k);
+	if (rc == RP_OK || rc == RP_E_NOT_FOUND)
+		rc = store_keyset_each(s, dump_keyset, d);
+	if (rc == RP_OK)
+		rc = store_release_each(s, NULL, dump_release, d);
+	if (rc == RP_OK)
+		rc = store_release_each(s, "board-y", dump_release, d);
+	if (rc == RP_OK)
+		rc = store_release_sbom(s, RELEASE_A, &text, &len);
+	if (rc == RP_OK)
+		put(d, "sbom %s\n", text != NULL ? text : "none");
+	if (rc == RP_E_NOT_FOUND)
+		rc = RP_OK;
+out:
+	rp_free(text);
+	rp_free(k);
+	return rc;
+}
+
 /* What s holds, through store.h, into d (d->full: too much to say). */
 static rp_err dump_into(struct store *s, struct dump *d)
 {
@@ -293,6 +347,8 @@ static rp_err dump_into(struct store *s, struct dump *d)
 	}
 	if (rc == RP_OK)
 		rc = dump_meta(s, d, "crl_at");
+	if (rc == RP_OK)
+		rc = dump_releases(s, d);
 	return rc;
 }
 
@@ -537,6 +593,56 @@ static rp_err st_ingest_quarantined(struct ctx *c)
 	return store_ingest_write(c->s, it, 2, &keep, NULL, 0, &r);
 }
 
+/* A release of board-x with its id made of c. */
+static struct store_release release(const char *id, uint32_t patch)
+{
+	struct store_release r;
+
+	memset(&r, 0, sizeof r);
+	snprintf(r.id, sizeof r.id, "%s", id);
+	snprintf(r.hw_type, sizeof r.hw_type, "board-x");
+	r.ver_major = 1;
+	r.ver_minor = 4;
+	r.ver_patch = patch;
+	r.counter = 3;
+	r.payload_size = 4096;
+	r.file_size = 4400;
+	r.build_time = 1760000000;
+	snprintf(r.notes, sizeof r.notes, "patch %u", patch);
+	return r;
+}
+
+static rp_err st_keyset(struct ctx *c)
+{
+	return store_keyset_install(c->s, (const uint8_t *)"RPKS-1", 6, 1,
+	                            STORE_KEYSET_NONE);
+}
+
+static rp_err st_keyset_rotation(struct ctx *c)
+{
+	return store_keyset_install(c->s, (const uint8_t *)"RPKS-2", 6, 2, 1);
+}
+
+static rp_err st_release_a(struct ctx *c)
+{
+	static const char sbom[] = "{\"bomFormat\":\"CycloneDX\"}";
+	struct store_release r = release(RELEASE_A, 1);
+
+	return store_release_add(c->s, &r, sbom, sizeof sbom - 1);
+}
+
+static rp_err st_release_b(struct ctx *c)
+{
+	struct store_release r = release(RELEASE_B, 2);
+
+	return store_release_add(c->s, &r, NULL, 0);
+}
+
+static rp_err st_release_b_remove(struct ctx *c)
+{
+	return store_release_remove(c->s, RELEASE_B);
+}
+
 static const struct step {
 	const char *name;
 	rp_err (*fn)(struct ctx *c);
@@ -551,6 +657,11 @@ static const struct step {
     {"ingest batch", st_ingest},
     {"refusal batch", st_refusals},
     {"refusal", st_refusal},
+    {"release key set", st_keyset},
+    {"release key set rotation", st_keyset_rotation},
+    {"release a", st_release_a},
+    {"release b", st_release_b},
+    {"release b removed", st_release_b_remove},
     {"listings", st_list},
     {"transaction rolled back", st_rolled_back},
     {"CRL transaction", st_crl},
