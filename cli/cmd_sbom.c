@@ -35,7 +35,7 @@ static const char *esc(const char *s, char *b, size_t cap)
 static rp_err read_input(const struct tool_ctx *c, const char *path, char **buf,
                          size_t *len, int *ret)
 {
-	rp_err rc = rp_sbom_read_file(path, RP_SBOM_MAX_FILE, buf, len);
+	rp_err rc = rp_file_read(path, RP_SBOM_MAX_FILE, buf, len);
 
 	if (rc == RP_E_TOO_BIG) {
 		fprintf(stderr, "%s: %s: larger than %u bytes\n", c->path, path,

@@ -14,6 +14,7 @@
 #include "image_cli.h"
 #include "rampart/alloc.h"
 #include "rampart/crypto_host.h"
+#include "rampart/file.h"
 #include "rampart/mem.h"
 #include "rampart/sign.h"
 
@@ -54,35 +55,14 @@ out:
 
 rp_err icli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
 {
-	FILE *f;
-	uint8_t *b = NULL;
-	size_t n;
-	rp_err rc = RP_OK;
+	char *b = NULL;
+	rp_err rc = rp_file_read(path, max, &b, len);
 
-	*buf = NULL;
-	f = fopen(path, "rbe");
-	if (f == NULL)
-		return errno == ENOENT ? RP_E_NOT_FOUND : RP_E_IO;
-	b = rp_malloc(max + 1);
-	if (b == NULL) {
-		rc = RP_E_NOMEM;
-		goto out;
-	}
-	n = fread(b, 1, max + 1, f);
-	if (ferror(f)) {
+	/* this file's callers tell only a missing file from an I/O error */
+	if (rc != RP_OK && rc != RP_E_NOT_FOUND && rc != RP_E_NOMEM &&
+	    rc != RP_E_TOO_BIG)
 		rc = RP_E_IO;
-		goto out;
-	}
-	if (n > max) {
-		rc = RP_E_TOO_BIG;
-		goto out;
-	}
-	*buf = b;
-	*len = n;
-	b = NULL;
-out:
-	free(b);
-	fclose(f);
+	*buf = (uint8_t *)b;
 	return rc;
 }
 

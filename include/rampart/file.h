@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * file.h - the one atomic file write of the host programs (lib/base/file.c):
- * "temp file, write, fsync, rename, fsync the directory" in one place.
+ * "temp file, write, fsync, rename, fsync the directory" in one place; and
+ * the one bounded read of a whole file.
  * Not part of the device SDK's API (not installed).
  */
 #ifndef RAMPART_FILE_H
@@ -61,6 +62,15 @@ void rp_file_temp_abort(int fd, const char *tmp);
  * with errno.
  */
 int rp_file_sync_dir(const char *path);
+
+/*
+ * The whole file at path, at most max bytes (max < SIZE_MAX - 1), into
+ * *buf with a NUL after the last byte (the caller's: rp_free) and its
+ * length in *len. RP_E_TOO_BIG past max; RP_E_NOMEM; otherwise the rp_err
+ * of errno (rp_err_errno: RP_E_NOT_FOUND, RP_E_PERM, RP_E_IO; errno kept,
+ * a directory is RP_E_IO). *buf is NULL and *len 0 on failure.
+ */
+rp_err rp_file_read(const char *path, size_t max, char **buf, size_t *len);
 
 /* data[0..len) to fd in full (short writes and EINTR resumed): RP_OK or
  * RP_E_IO with errno (a write returning 0 leaves errno as it was). */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rampart/alloc.h"
 #include "rampart/file.h"
 
 rp_err rp_file_write_all(int fd, const void *data, size_t len)
@@ -175,4 +176,40 @@ rp_err rp_file_create_atomic(const char *path, const void *data, size_t len,
 	}
 	(void)unlink(tmp);
 	return rp_file_sync_dir(path) == 0 ? RP_OK : RP_E_IO;
+}
+
+rp_err rp_file_read(const char *path, size_t max, char **buf, size_t *len)
+{
+	FILE *f;
+	char *b = NULL;
+	size_t n;
+	rp_err rc = RP_OK;
+
+	*buf = NULL;
+	*len = 0;
+	f = fopen(path, "rbe");
+	if (f == NULL)
+		return rp_err_errno(errno);
+	b = rp_malloc(max + 2); /* owned here until handed to *buf */
+	if (b == NULL) {
+		rc = RP_E_NOMEM;
+		goto out;
+	}
+	n = fread(b, 1, max + 1, f);
+	if (ferror(f)) {
+		rc = RP_E_IO;
+		goto out;
+	}
+	if (n > max) {
+		rc = RP_E_TOO_BIG;
+		goto out;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	b = NULL;
+out:
+	rp_free(b);
+	fclose(f);
+	return rc;
 }

@@ -5,9 +5,7 @@
  * installed packages become pkg:deb purls) and the components CSV
  * (name,version,purl,licence,hashes). Both strict, naming the line of a
  * fault; each component goes through rp_sbom_add, the parser's checks.
- * Also the bounded whole-file read the folder's loaders share.
  */
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,42 +13,6 @@
 
 #include "rampart/alloc.h"
 #include "sbom_int.h"
-
-rp_err rp_sbom_read_file(const char *path, size_t max, char **buf, size_t *len)
-{
-	FILE *f;
-	char *b = NULL;
-	size_t n;
-	rp_err rc = RP_OK;
-
-	*buf = NULL;
-	*len = 0;
-	f = fopen(path, "rbe");
-	if (f == NULL)
-		return rp_err_errno(errno);
-	b = rp_malloc(max + 2); /* owned here until handed to *buf */
-	if (b == NULL) {
-		rc = RP_E_NOMEM;
-		goto out;
-	}
-	n = fread(b, 1, max + 1, f);
-	if (ferror(f)) {
-		rc = RP_E_IO;
-		goto out;
-	}
-	if (n > max) {
-		rc = RP_E_TOO_BIG;
-		goto out;
-	}
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	b = NULL;
-out:
-	rp_free(b);
-	fclose(f);
-	return rc;
-}
 
 /*
  * The line of text[0..len) at *i (LF or CRLF ended, or the last): *l, *n

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "rampart/alloc.h"
+#include "rampart/file.h"
 #include "sbom_int.h"
 
 static bool digits(const char *s, size_t n)
@@ -480,7 +481,7 @@ static rp_err load_file(struct rp_osv_db *db, const char *path,
 	size_t len = 0;
 	rp_err rc;
 
-	rc = rp_sbom_read_file(path, RP_SBOM_MAX_FILE, &buf, &len);
+	rc = rp_file_read(path, RP_SBOM_MAX_FILE, &buf, &len);
 	if (rc != RP_OK) {
 		snprintf(d->msg, sizeof d->msg, "%.200s: %s", path,
 		         rc == RP_E_TOO_BIG ? "larger than the limit"

@@ -190,12 +190,6 @@ __attribute__((warn_unused_result)) rp_err
 rp_sbom_add_csv(struct rp_sbom *s, const char *text, size_t len,
                 struct rp_sbom_diag *d);
 
-/* The whole file at path, at most max bytes (RP_E_TOO_BIG past it; a NUL
- * after the last byte): *buf owned by the caller (rp_free). RP_E_NOT_FOUND,
- * RP_E_PERM, RP_E_IO (errno kept), RP_E_NOMEM. */
-__attribute__((warn_unused_result)) rp_err
-rp_sbom_read_file(const char *path, size_t max, char **buf, size_t *len);
-
 /* ---- OSV records (osv.c) ---- */
 
 enum rp_osv_range_type { RP_OSV_ECOSYSTEM, RP_OSV_SEMVER, RP_OSV_GIT };

@@ -5,7 +5,7 @@
  * file intact when a write fails (RLIMIT_FSIZE makes write fail with EFBIG)
  * or the directory cannot be written, and a child killed with SIGKILL at
  * random points while it rewrites the file: the file is always all of the
- * old or all of the new content.
+ * old or all of the new content. And the bounded whole-file read.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cmocka_all.h"
+#include "rampart/alloc.h"
 #include "rampart/file.h"
 
 #define BIG (256 * 1024)
@@ -294,6 +295,37 @@ static void test_kill_while_rewriting(void **state)
 	}
 }
 
+/* rp_file_read: all of it with a NUL after it, up to max; past max, a
+ * missing file and a directory refused, nothing handed back. */
+static void test_read(void **state)
+{
+	char path[600], *buf = (char *)1;
+	size_t len = 9;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/r", dir);
+	assert_int_equal(rp_file_write_atomic(path, "abc\0def", 7, 0600),
+	                 RP_OK);
+	assert_int_equal(rp_file_read(path, 7, &buf, &len), RP_OK);
+	assert_int_equal(len, 7);
+	assert_memory_equal(buf, "abc\0def", 8); /* and the NUL after */
+	rp_free(buf);
+	assert_int_equal(rp_file_read(path, 6, &buf, &len), RP_E_TOO_BIG);
+	assert_null(buf);
+	assert_int_equal(len, 0);
+	snprintf(path, sizeof path, "%s/none", dir);
+	assert_int_equal(rp_file_read(path, 100, &buf, &len), RP_E_NOT_FOUND);
+	assert_null(buf);
+	assert_int_equal(rp_file_read(dir, 100, &buf, &len), RP_E_IO);
+	assert_null(buf);
+	snprintf(path, sizeof path, "%s/empty", dir);
+	assert_int_equal(rp_file_write_atomic(path, "", 0, 0600), RP_OK);
+	assert_int_equal(rp_file_read(path, 0, &buf, &len), RP_OK);
+	assert_int_equal(len, 0);
+	assert_int_equal(buf[0], '\0');
+	rp_free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +335,7 @@ int main(void)
 	    cmocka_unit_test(test_create_atomic),
 	    cmocka_unit_test(test_temp_commit_abort),
 	    cmocka_unit_test(test_kill_while_rewriting),
+	    cmocka_unit_test(test_read),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

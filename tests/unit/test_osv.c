@@ -18,6 +18,7 @@
 
 #include "cmocka_all.h"
 #include "rampart/alloc.h"
+#include "rampart/file.h"
 #include "sbom.h"
 
 static char dir[512];
@@ -239,7 +240,7 @@ static void test_match(void **state)
 	feed_dir();
 	assert_int_equal(rp_osv_load(&db, dir, &d), RP_OK);
 	snprintf(path, sizeof path, "%s/../match.json", dir);
-	assert_int_equal(rp_sbom_read_file(path, RP_SBOM_MAX_FILE, &buf, &len),
+	assert_int_equal(rp_file_read(path, RP_SBOM_MAX_FILE, &buf, &len),
 	                 RP_OK);
 	assert_int_equal(rp_sbom_parse(buf, len, &s, &d), RP_OK);
 	assert_int_equal(rp_vuln_match(s, &db, &f, &n), RP_OK);
@@ -304,13 +305,13 @@ static void test_nomem(void **state)
 	(void)state;
 	feed_dir();
 	snprintf(path, sizeof path, "%s/../match.json", dir);
-	assert_int_equal(rp_sbom_read_file(path, RP_SBOM_MAX_FILE, &buf, &len),
+	assert_int_equal(rp_file_read(path, RP_SBOM_MAX_FILE, &buf, &len),
 	                 RP_OK);
 	snprintf(path, sizeof path, "%s/../components.csv", dir);
-	assert_int_equal(rp_sbom_read_file(path, RP_SBOM_MAX_FILE, &csv, &clen),
+	assert_int_equal(rp_file_read(path, RP_SBOM_MAX_FILE, &csv, &clen),
 	                 RP_OK);
 	snprintf(path, sizeof path, "%s/../status", dir);
-	assert_int_equal(rp_sbom_read_file(path, RP_SBOM_MAX_FILE, &st, &slen),
+	assert_int_equal(rp_file_read(path, RP_SBOM_MAX_FILE, &st, &slen),
 	                 RP_OK);
 	for (step = 0; step < 4; step++) {
 		unsigned long total = 0;

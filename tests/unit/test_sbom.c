@@ -13,6 +13,7 @@
 
 #include "cmocka_all.h"
 #include "rampart/alloc.h"
+#include "rampart/file.h"
 #include "sbom.h"
 
 static char *fixture(const char *name, size_t *len)
@@ -23,7 +24,7 @@ static char *fixture(const char *name, size_t *len)
 	assert_non_null(src);
 	snprintf(path, sizeof path, "%s/tests/unit/fixtures/sbom/%s", src,
 	         name);
-	assert_int_equal(rp_sbom_read_file(path, RP_SBOM_MAX_FILE, &buf, len),
+	assert_int_equal(rp_file_read(path, RP_SBOM_MAX_FILE, &buf, len),
 	                 RP_OK);
 	return buf;
 }
