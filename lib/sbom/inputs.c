@@ -97,6 +97,17 @@ static bool deb_name_ok(const char *s)
 	return true;
 }
 
+/* Whether a Status field (WANT FLAG STATUS: "hold ok installed") says the
+ * package is installed, whatever is wanted of it (install, hold, deinstall,
+ * purge): its third word, as dpkg-query's ${db:Status-Status}. */
+static bool installed(const char *status)
+{
+	const char *w = strrchr(status, ' ');
+
+	return w != NULL && strcmp(w + 1, "installed") == 0 &&
+	       strchr(status, ' ') != w;
+}
+
 static rp_err add_pkg(struct rp_sbom *s, const struct pkg *p,
                       const char *vendor, struct rp_sbom_diag *d)
 {
@@ -106,7 +117,7 @@ static rp_err add_pkg(struct rp_sbom *s, const struct pkg *p,
 	char *sv;
 	rp_err rc;
 
-	if (strcmp(p->status, "install ok installed") != 0)
+	if (!installed(p->status))
 		return RP_OK;
 	if (p->name[0] == '\0' || p->version[0] == '\0' || p->arch[0] == '\0') {
 		snprintf(d->msg, sizeof d->msg,

@@ -177,8 +177,10 @@ rp_sbom_write(const struct rp_sbom *s, char **out, size_t *len);
 /*
  * Inputs of rampart sbom generate (inputs.c), each adding components:
  *  - a dpkg status file (var/lib/dpkg/status): every package whose Status
- *    is "install ok installed" becomes pkg:deb/VENDOR/NAME@VERSION?arch=
- *    ARCH[&upstream=SOURCE[@SRCVERSION]] (vendor "debian");
+ *    says installed ("install ok installed", "hold ok installed": the
+ *    third word, whatever is wanted of it) becomes
+ * pkg:deb/VENDOR/NAME@VERSION?arch= ARCH[&upstream=SOURCE[@SRCVERSION]] (vendor
+ * "debian");
  *  - a components CSV: the header "name,version,purl,licence,hashes",
  *    then one component a line; hashes "ALG:HEX" separated by ';'.
  * Refused: RP_E_SYNTAX / RP_E_CSV with the line in d, and rp_sbom_add's.

@@ -354,7 +354,7 @@ static void test_nomem(void **state)
 				if (rc == RP_OK)
 					rc = rp_sbom_write(b, &text, &tlen);
 				if (rc == RP_OK) {
-					assert_int_equal(b->ncomp, 6);
+					assert_int_equal(b->ncomp, 7);
 					rp_free(text);
 				}
 				rp_sbom_free(b);

@@ -332,7 +332,10 @@ static void test_dpkg_status(void **state)
 	(void)state;
 	if (rp_sbom_add_dpkg_status(s, buf, len, NULL, &d) != RP_OK)
 		fail_msg("refused: %s", d.msg);
-	assert_int_equal(s->ncomp, 3); /* the deinstalled one left out */
+	/* the deinstalled and half-installed ones left out, the held kept */
+	assert_int_equal(s->ncomp, 4);
+	assert_string_equal(s->comp[3].purl,
+	                    "pkg:deb/debian/held-one@2.0-1?arch=arm64");
 	assert_string_equal(
 	    s->comp[0].purl,
 	    "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&"
