@@ -110,10 +110,10 @@ struct store_opts {
 	 * store's write lock before it fails with RP_E_STORE (default 5000;
 	 * 0: fail at once). */
 	int lock_wait_ms;
-	/* Refusals kept: the newest refusals_keep (default
-	 * STORE_REFUSALS_KEEP; 0: all). Older rows are deleted every
-	 * min(refusals_keep, 64) refusals, so at most refusals_keep + 63 are
-	 * held. */
+	/* Refusals kept: at least the newest refusals_keep (default
+	 * STORE_REFUSALS_KEEP; 0: all). Older rows are deleted eventually,
+	 * in batches of the engine's choosing: a few more than
+	 * refusals_keep may be held for a while, never fewer. */
 	int64_t refusals_keep;
 };
 
@@ -237,9 +237,10 @@ rp_err store_cert_each_revoked(struct store *s, const char *kind, int64_t now,
 
 /*
  * Record a refused request at now: route (required), peer, subject and
- * detail (NULL for ""), reason (its name and number are kept). It gets
- * the next id: ids grow by one with each refusal recorded and are never
- * reused. The table is then trimmed to store_opts.refusals_keep.
+ * detail (NULL for ""), reason (its name and number are kept). Its id is
+ * higher than that of every refusal recorded before (ids increase and
+ * are never reused; they need not be consecutive). The table is then
+ * kept to store_opts.refusals_keep as said there.
  */
 rp_err store_refusal_add(struct store *s, const char *route, const char *peer,
                          const char *subject, rp_err reason,
@@ -341,9 +342,10 @@ struct store_counter {
  * adds none) and updates the device's status (first_seen once, last_seen
  * = the latest received_at, the per-kind count; for telemetry its facts
  * and telemetry_at); a result also completes the device's command of
- * that id if it has no result yet. Then that history is trimmed to keep:
- * the newest keep rows per device and kind stay, older ones are deleted
- * every min(keep, 64) rows of that kind, so at most keep + 63 are held.
+ * that id if it has no result yet. Then that history is kept to keep:
+ * at least the newest keep rows per device and kind stay; older ones are
+ * deleted eventually, in batches of the engine's choosing (a few more
+ * than keep may be held for a while, never fewer).
  *
  * The counters stored_telemetry, stored_events, stored_results,
  * unknown_device and not_allowed grow by *res, and counters[] by their
