@@ -40,7 +40,7 @@ declare -A may=(
 	[agent]="device port proto base core tool"
 	[server]="device delta port proto base core tool sbom"
 	[tool]="base core"
-	[sbom]="base core"
+	[sbom]="proto base core"
 )
 
 # The part a repository path belongs to ("" = not checked).

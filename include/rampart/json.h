@@ -20,8 +20,11 @@
  * json_decref). Otherwise *out is NULL and the result is RP_E_NOMEM when
  * jansson ran out of memory, RP_E_SYNTAX for anything else (not JSON, a
  * duplicate key, another value than an object), RP_E_INVAL for a NULL
- * buf with len > 0 or a NULL out.
+ * buf with len > 0 or a NULL out. why (may be NULL) gets jansson's
+ * account of an RP_E_SYNTAX that is not JSON (text, line, column); its
+ * text is "" when the input was JSON but not an object, or empty.
  */
-rp_err rp_json_load_object(const void *buf, size_t len, json_t **out);
+rp_err rp_json_load_object(const void *buf, size_t len, json_t **out,
+                           json_error_t *why);
 
 #endif

@@ -37,12 +37,15 @@ static bool json_nomem(const json_error_t *e, const char *buf, size_t len)
 	       buf[e->position - 1] == '"';
 }
 
-rp_err rp_json_load_object(const void *buf, size_t len, json_t **out)
+rp_err rp_json_load_object(const void *buf, size_t len, json_t **out,
+                           json_error_t *why)
 {
 	json_error_t jerr;
 	json_t *root;
 	rp_err rc = RP_E_INVAL;
 
+	if (why != NULL)
+		memset(why, 0, sizeof *why);
 	if (out == NULL || (buf == NULL && len > 0))
 		goto out;
 	*out = NULL;
@@ -55,6 +58,8 @@ rp_err rp_json_load_object(const void *buf, size_t len, json_t **out)
 	if (root == NULL) {
 		if (json_nomem(&jerr, buf, len))
 			rc = RP_E_NOMEM;
+		else if (why != NULL)
+			*why = jerr;
 		goto out;
 	}
 	if (!json_is_object(root)) {

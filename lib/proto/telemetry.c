@@ -604,7 +604,7 @@ static rp_err decode(const struct msg *m, const void *buf, size_t len,
 	rc = m->bad;
 	if (buf == NULL || len == 0 || len > RP_MSG_MAX || has_minus(buf, len))
 		goto out;
-	switch (rp_json_load_object(buf, len, &root)) {
+	switch (rp_json_load_object(buf, len, &root, NULL)) {
 	case RP_OK:
 		break;
 	case RP_E_NOMEM:

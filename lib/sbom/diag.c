@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rampart/json.h"
 #include "sbom_int.h"
 
 void sbom_fail(struct rp_sbom_diag *d, const char *path, const char *fmt, ...)
@@ -42,25 +43,12 @@ json_t *sbom_load(const void *data, size_t len, struct rp_sbom_diag *d,
 		*rc = RP_E_TOO_BIG;
 		goto out;
 	}
-	memset(&jerr, 0, sizeof jerr);
-	root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		if (json_error_code(&jerr) == json_error_out_of_memory) {
-			*rc = RP_E_NOMEM;
-			goto out;
-		}
+	*rc = rp_json_load_object(data, len, &root, &jerr);
+	if (*rc == RP_E_SYNTAX && jerr.text[0] != '\0')
 		sbom_fail(d, "$", "not JSON: %s (line %d, column %d)",
-		          jerr.text[0] != '\0' ? jerr.text : "parse error",
-		          jerr.line, jerr.column);
-		goto out;
-	}
-	if (!json_is_object(root)) {
+		          jerr.text, jerr.line, jerr.column);
+	else if (*rc == RP_E_SYNTAX)
 		sbom_fail(d, "$", "not a JSON object");
-		json_decref(root);
-		root = NULL;
-		goto out;
-	}
-	*rc = RP_OK;
 out:
 	return root;
 }

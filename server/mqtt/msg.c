@@ -75,7 +75,7 @@ static rp_err load_object(const void *buf, size_t len, json_t **j)
 	*j = NULL;
 	if (buf == NULL || len == 0 || len > SVC_MSG_MAX)
 		return RP_E_SYNTAX;
-	return rp_json_load_object(buf, len, j);
+	return rp_json_load_object(buf, len, j, NULL);
 }
 
 static void get_str(json_t *o, const char *k, char *dst, size_t cap)
