@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reply.c - the admin API's JSON answers (api.h): a value, an error
- * object, and the route table's 404 and 405 in the API's form.
+ * object, and the route table's 404 and 405 in the API's form; query
+ * numbers (query.c).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/keyvalq_struct.h>
-
 #include "api/api.h"
+#include "api/query.h"
 #include "http/http.h"
 
 void api_reply_json(struct evhttp_request *req, int code, json_t *j)
@@ -57,36 +56,7 @@ void api_bad_method(struct evhttp_request *req, unsigned allow)
 bool api_query_int(struct evhttp_request *req, const char *name, int64_t min,
                    int64_t max, int64_t *out, char *why, size_t cap)
 {
-	const char *q =
-	    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	struct evkeyvalq kv;
-	const char *v;
-	char *end = NULL;
-	long long n;
-	bool ok = false;
-
-	if (q == NULL)
-		return true;
-	/* evhttp_parse_query_str initialises kv, also when it fails */
-	if (evhttp_parse_query_str(q, &kv) != 0) {
-		snprintf(why, cap, "malformed query");
-		goto out;
-	}
-	v = evhttp_find_header(&kv, name);
-	if (v == NULL) {
-		ok = true;
-		goto out;
-	}
-	errno = 0;
-	n = (*v >= '0' && *v <= '9') ? strtoll(v, &end, 10) : 0;
-	if (end == NULL || *end != '\0' || errno != 0 || n < min || n > max) {
-		snprintf(why, cap, "%s wants a number from %lld to %lld", name,
-		         (long long)min, (long long)max);
-		goto out;
-	}
-	*out = (int64_t)n;
-	ok = true;
-out:
-	evhttp_clear_headers(&kv);
-	return ok;
+	return api_query_int_str(
+	    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)), name, min,
+	    max, out, why, cap);
 }
