@@ -107,6 +107,8 @@ check_files() {
 		pki/*.pem | pki/crl.der) want=644 ;;
 		broker) want=750 ;;
 		broker/fleet.snapshot) want=640 ;;
+		releases) want=700 ;;
+		releases/*.img) want=600 ;;
 		*) fail "undocumented file in the data directory: $rel" ;;
 		esac
 		[ "$(stat -c '%U:%G %a' "$f")" = "nobody:nogroup $want" ] ||
@@ -116,7 +118,7 @@ check_files() {
 	[ $n -ge 18 ] || fail "only $n files checked in $dir"
 	for f in rampart.db pki/root.key pki/issuing.key pki/claim-ca.key \
 		pki/server.key pki/service.key pki/monitor.key pki/crl.pem \
-		broker/fleet.snapshot; do
+		broker/fleet.snapshot releases; do
 		[ -e "$dir/$f" ] || fail "$f missing"
 	done
 }
