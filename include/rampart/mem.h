@@ -15,11 +15,10 @@
 #include "rampart/err.h"
 
 /*
- * Initialise librampart (libsodium and libmosquitto underneath: the MQTT
- * code, mqloop.h and agent.h, relies on this mosquitto_lib_init()). Call
- * once before any other rp_ function, before starting threads; safe to
- * call again. RP_E_CRYPTO if the RNG is unusable, RP_E_MQTT if
- * libmosquitto cannot start.
+ * Initialise librampart (libsodium underneath; libmosquitto is started
+ * with the first MQTT client, rp_mqloop_client_new). Call once before any
+ * other rp_ function, before starting threads; safe to call again.
+ * RP_E_CRYPTO if the RNG is unusable.
  */
 RP_API rp_err rp_init(void) RP_WARN_UNUSED;
 

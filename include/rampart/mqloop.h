@@ -15,6 +15,7 @@
 #ifndef RAMPART_MQLOOP_H
 #define RAMPART_MQLOOP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "rampart/err.h"
@@ -24,6 +25,17 @@ struct event_base;
 struct mosquitto;
 
 typedef struct rp_mqloop rp_mqloop;
+
+/*
+ * A libmosquitto client, mosquitto_new(id, clean, obj), with libmosquitto
+ * started first (mosquitto_lib_init, once per process, thread-safe): the
+ * one way librampart's MQTT code makes a client, and the way for a
+ * program that drives its own client with rp_mqloop. NULL when
+ * libmosquitto cannot start or refuses (errno: ENOMEM, EINVAL). The
+ * caller owns it: mosquitto_destroy().
+ */
+RP_API struct mosquitto *rp_mqloop_client_new(const char *id, bool clean,
+                                              void *obj);
 
 /* mosq_rc: the MOSQ_ERR_* that ended the connection. */
 typedef void (*rp_mqloop_lost_cb)(void *arg, int mosq_rc);

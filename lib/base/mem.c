@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * mem.c - library start-up (libsodium, libmosquitto) and secret-memory
- * helpers, on libsodium (sodium_memzero, sodium_memcmp, sodium_malloc).
+ * mem.c - library start-up (libsodium) and secret-memory helpers, on
+ * libsodium (sodium_memzero, sodium_memcmp, sodium_malloc). libmosquitto
+ * is started by the port when it makes the first client (mqloop.h).
  */
-#include <mosquitto.h>
 #include <sodium.h>
 
 #include "rampart/mem.h"
@@ -13,9 +13,6 @@ rp_err rp_init(void)
 	/* sodium_init: 0 first time, 1 when already done, -1 on failure. */
 	if (sodium_init() < 0)
 		return RP_E_CRYPTO;
-	/* Reference-counted in 2.0: a second call is harmless. */
-	if (mosquitto_lib_init() != MOSQ_ERR_SUCCESS)
-		return RP_E_MQTT;
 	return RP_OK;
 }
 

@@ -507,7 +507,7 @@ static rp_err make_client(rp_agent *a)
 {
 	rp_err rc = RP_E_NOMEM;
 
-	a->m = mosquitto_new(a->id, true, a);
+	a->m = rp_mqloop_client_new(a->id, true, a);
 	if (a->m == NULL)
 		goto out;
 	rc = RP_E_MQTT;

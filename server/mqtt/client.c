@@ -363,7 +363,7 @@ rp_err mqtt_start(struct rampartd *rd)
 		goto out;
 	rc = RP_E_MQTT;
 	mq->retry = evtimer_new(rd->base, on_retry, mq);
-	mq->m = mosquitto_new(RP_BROKER_SERVICE_ID, false, mq);
+	mq->m = rp_mqloop_client_new(RP_BROKER_SERVICE_ID, false, mq);
 	if (mq->retry == NULL || mq->m == NULL ||
 	    mosquitto_int_option(mq->m, MOSQ_OPT_PROTOCOL_VERSION,
 	                         MQTT_PROTOCOL_V311) != MOSQ_ERR_SUCCESS ||

@@ -170,7 +170,7 @@ static void cli_init(struct cli *c, const char *id, const char *cert)
 	memset(c, 0, sizeof *c);
 	snprintf(c->id, sizeof c->id, "%s", id);
 	snprintf(c->topic, sizeof c->topic, "rampart/v1/d/%s/cmd", id);
-	c->m = mosquitto_new(c->id, true, c);
+	c->m = rp_mqloop_client_new(c->id, true, c);
 	assert_non_null(c->m);
 	assert_int_equal(mosquitto_tls_set(c->m, cafile, NULL,
 	                                   cpath(cert, "pem"),

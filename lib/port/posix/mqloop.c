@@ -27,12 +27,14 @@
  *   a clean DISCONNECT closes it with MOSQ_ERR_SUCCESS. The fd may differ
  *   after each (re)connect, so the watches are made per connection.
  *
- * mosquitto_lib_init() is called by rp_init() (lib/base/mem.c), once per
- * process, before any client exists.
+ * mosquitto_lib_init() is called here, once per process, before the
+ * first client is made (rp_mqloop_client_new): libmosquitto is the port's,
+ * not every program's.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,26 @@
 
 #include "rampart/alloc.h"
 #include "rampart/mqloop.h"
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static int lib_rc = MOSQ_ERR_UNKNOWN;
+
+static void lib_start(void)
+{
+	/* reference-counted in 2.0; never undone: clients may live until
+	 * the process exits */
+	lib_rc = mosquitto_lib_init();
+}
+
+struct mosquitto *rp_mqloop_client_new(const char *id, bool clean, void *obj)
+{
+	if (pthread_once(&lib_once, lib_start) != 0 ||
+	    lib_rc != MOSQ_ERR_SUCCESS) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return mosquitto_new(id, clean, obj);
+}
 
 struct rp_mqloop {
 	struct event_base *base;
