@@ -18,7 +18,7 @@ declare -A home=(
 	[err.h]=core [export.h]=core [bytes.h]=core [image.h]=core
 	[boot.h]=core [flash.h]=core [id.h]=core
 	[mem.h]=base [encode.h]=base [config.h]=base [log.h]=base
-	[crypto_host.h]=base [backoff.h]=base [file.h]=base [alloc.h]=base
+	[crypto_host.h]=base [backoff.h]=base [file.h]=base [alloc.h]=base [csv.h]=base
 	[telemetry.h]=proto [broker.h]=proto [chainlog.h]=proto [json.h]=proto
 	[flash_file.h]=port [http.h]=port [mqloop.h]=port [sysinfo.h]=port
 	[sign.h]=sign

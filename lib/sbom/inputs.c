@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "rampart/alloc.h"
+#include "rampart/csv.h"
 #include "sbom_int.h"
 
 /*
@@ -300,79 +301,43 @@ static const char hdr1[] = "name,version,purl,licence,hashes",
                   hdr2[] = "name,version,purl,license,hashes";
 
 /*
- * Split one line t[0..n) into CSV_FIELDS cells (RFC 4180 quoting: "..."
- * with "" for a quote). false with why.
+ * Split one line t[0..n) into CSV_FIELDS cells (rp_csv_split, the one CSV
+ * splitter: RFC 4180 quoting, "..." with "" for a quote). false with why.
  */
 static bool csv_split(const char *t, size_t n, char cell[][CSV_CELL],
                       const char **why)
 {
-	size_t i = 0, k = 0, o;
+	struct rp_csv_field f[CSV_FIELDS];
+	struct rp_csv_error e;
+	size_t k;
 
-	for (;;) {
-		bool quoted = i < n && t[i] == '"';
-
-		if (k == CSV_FIELDS) {
-			*why = "more than 5 fields";
-			return false;
-		}
-		o = 0;
-		if (quoted)
-			i++;
-		for (;;) {
-			char c;
-
-			if (i >= n) {
-				if (quoted) {
-					*why = "an unterminated quote";
-					return false;
-				}
-				break;
-			}
-			c = t[i];
-			if (quoted && c == '"') {
-				if (i + 1 < n && t[i + 1] == '"') {
-					i += 2;
-				} else {
-					i++;
-					if (i < n && t[i] != ',') {
-						*why = "text after a closing "
-						       "quote";
-						return false;
-					}
-					break;
-				}
-			} else if (!quoted && c == ',') {
-				break;
-			} else if (!quoted && c == '"') {
-				*why = "a quote inside an unquoted field";
-				return false;
-			} else {
-				i++;
-			}
-			if (o + 1 >= CSV_CELL) {
-				*why = "a field longer than 4095 bytes";
-				return false;
-			}
-			cell[k][o++] = c;
-		}
-		cell[k++][o] = '\0';
-		if (i >= n)
-			break;
-		i++; /* the comma */
-		if (i == n) {
-			if (k == CSV_FIELDS) {
-				*why = "more than 5 fields";
-				return false;
-			}
-			cell[k++][0] = '\0';
-			break;
-		}
+	for (k = 0; k < CSV_FIELDS; k++) {
+		f[k].dst = cell[k];
+		f[k].cap = CSV_CELL;
 	}
-	if (k != CSV_FIELDS) {
+	if (rp_csv_split(t, n, f, CSV_FIELDS, &e) == RP_OK)
+		return true;
+	switch (e.fault) {
+	case RP_CSV_TOO_MANY:
+		*why = "more than 5 fields";
+		break;
+	case RP_CSV_TOO_FEW:
 		*why = "not 5 fields (name,version,purl,licence,hashes)";
-		return false;
+		break;
+	case RP_CSV_UNTERMINATED:
+		*why = "an unterminated quote";
+		break;
+	case RP_CSV_AFTER_QUOTE:
+		*why = "text after a closing quote";
+		break;
+	case RP_CSV_QUOTE_INSIDE:
+		*why = "a quote inside an unquoted field";
+		break;
+	default: /* RP_CSV_TOO_LONG */
+		*why = "a field longer than 4095 bytes";
+		break;
 	}
-	return true;
+	return false;
 }
 
 /* "ALG:HEX;ALG:HEX" in cell (modified in place) into c. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * csv.c - the strict allowlist CSV parser (csv.h). One pass, no
- * allocation: fields are copied into the fixed-size store_device fields
- * and checked against their character sets before the callback sees them;
+ * allocation: each line is split by rp_csv_split (rampart/csv.h, the one
+ * CSV splitter) into the fixed-size store_device fields, which are
+ * checked against their character sets before the callback sees them;
  * the serial by rp_broker_device_id_check, the one device-id rule.
  */
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "csv.h"
 #include "est/csr.h"
 #include "rampart/broker.h"
+#include "rampart/csv.h"
 #include "rampart/id.h"
 
 #define NFIELDS 5
@@ -42,91 +44,51 @@ static rp_err parse_line(const char *t, size_t len, unsigned line,
 	    {d->group, sizeof d->group, "group"},
 	    {d->tags, sizeof d->tags, "tags"},
 	};
-	size_t i = 0, n;
-	int k = 0, quoted;
+	struct rp_csv_field cells[NFIELDS];
+	struct rp_csv_error e;
 	size_t j;
 	char idwhy[160];
 
 	memset(d, 0, sizeof *d);
-	for (;;) {
-		if (k >= NFIELDS) {
+	for (j = 0; j < NFIELDS; j++) {
+		cells[j].dst = f[j].dst;
+		cells[j].cap = f[j].cap;
+	}
+	if (rp_csv_split(t, len, cells, NFIELDS, &e) != RP_OK) {
+		const char *name = e.field < NFIELDS ? f[e.field].name : "?";
+
+		switch (e.fault) {
+		case RP_CSV_TOO_MANY:
 			snprintf(why, cap, "line %u: more than %d fields", line,
 			         NFIELDS);
-			return RP_E_CSV;
-		}
-		n = 0;
-		quoted = i < len && t[i] == '"';
-		if (quoted)
-			i++;
-		for (;;) {
-			char c;
-
-			if (i >= len) {
-				if (quoted) {
-					snprintf(why, cap,
-					         "line %u: unterminated quote "
-					         "in field %s",
-					         line, f[k].name);
-					return RP_E_CSV;
-				}
-				break;
-			}
-			c = t[i];
-			if (quoted && c == '"') {
-				if (i + 1 < len && t[i + 1] == '"') {
-					i += 2;
-				} else {
-					i++;
-					if (i < len && t[i] != ',') {
-						snprintf(why, cap,
-						         "line %u: text after "
-						         "the closing quote of "
-						         "field %s",
-						         line, f[k].name);
-						return RP_E_CSV;
-					}
-					break;
-				}
-			} else if (!quoted && c == ',') {
-				break;
-			} else if (!quoted && c == '"') {
-				snprintf(why, cap,
-				         "line %u: quote inside unquoted "
-				         "field %s",
-				         line, f[k].name);
-				return RP_E_CSV;
-			} else {
-				i++;
-			}
-			if (n + 1 >= f[k].cap) {
-				snprintf(why, cap,
-				         "line %u: field %s longer than %zu "
-				         "characters",
-				         line, f[k].name, f[k].cap - 1);
-				return RP_E_CSV;
-			}
-			f[k].dst[n++] = c;
-		}
-		f[k].dst[n] = '\0';
-		k++;
-		if (i >= len)
 			break;
-		i++; /* the comma */
-		if (i >= len) {
-			/* a trailing comma opens an empty last field */
-			if (k >= NFIELDS) {
-				snprintf(why, cap,
-				         "line %u: more than %d fields", line,
-				         NFIELDS);
-				return RP_E_CSV;
-			}
-			f[k++].dst[0] = '\0';
+		case RP_CSV_TOO_FEW:
+			snprintf(why, cap,
+			         "line %u: %zu fields, expected %d (%s)", line,
+			         e.field, NFIELDS, header);
+			break;
+		case RP_CSV_UNTERMINATED:
+			snprintf(why, cap,
+			         "line %u: unterminated quote in field %s",
+			         line, name);
+			break;
+		case RP_CSV_AFTER_QUOTE:
+			snprintf(why, cap,
+			         "line %u: text after the closing quote of "
+			         "field %s",
+			         line, name);
+			break;
+		case RP_CSV_QUOTE_INSIDE:
+			snprintf(why, cap,
+			         "line %u: quote inside unquoted field %s",
+			         line, name);
+			break;
+		default: /* RP_CSV_TOO_LONG */
+			snprintf(why, cap,
+			         "line %u: field %s longer than %zu characters",
+			         line, name, f[e.field].cap - 1);
 			break;
 		}
-	}
-	if (k != NFIELDS) {
-		snprintf(why, cap, "line %u: %d fields, expected %d (%s)", line,
-		         k, NFIELDS, header);
 		return RP_E_CSV;
 	}
 	/* THE device-id rule: charset and length, and not reserved */
