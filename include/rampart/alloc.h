@@ -32,6 +32,17 @@ char *rp_strndup(const char *s, size_t n);
 /* free(p); NULL is fine. */
 void rp_free(void *p);
 
+/*
+ * How many allocations through the functions above have failed in this
+ * thread since it started (a NULL for n > 0, whether the system refused
+ * or a faultsim fault did), in every build. A parser that hands its
+ * allocations to a library reads it before and after the call: when it
+ * grew, the result is out of memory whatever the library answered
+ * (jansson 2.14 can drop a byte of a token it could not grow and still
+ * succeed; rp_json_load_object).
+ */
+unsigned long rp_alloc_refused(void);
+
 #ifdef RP_FAULTSIM
 /*
  * Make the n-th allocation from now fail (n == 1: the next one); 0 turns

@@ -20,11 +20,24 @@
  * json_decref). Otherwise *out is NULL and the result is RP_E_NOMEM when
  * jansson ran out of memory, RP_E_SYNTAX for anything else (not JSON, a
  * duplicate key, another value than an object), RP_E_INVAL for a NULL
- * buf with len > 0 or a NULL out. why (may be NULL) gets jansson's
- * account of an RP_E_SYNTAX that is not JSON (text, line, column); its
- * text is "" when the input was JSON but not an object, or empty.
+ * buf with len > 0 or a NULL out. A parse during which an allocation
+ * failed is RP_E_NOMEM even when jansson succeeded (it may have dropped a
+ * byte): jansson allocates through rampart/alloc.h (set here on first
+ * use, unless the program set its own functions before). why (may be
+ * NULL) gets jansson's account of an RP_E_SYNTAX that is not JSON (text,
+ * line, column); its text is "" when the input was JSON but not an
+ * object, or empty.
  */
 rp_err rp_json_load_object(const void *buf, size_t len, json_t **out,
                            json_error_t *why);
+
+/*
+ * From now on jansson allocates through rampart/alloc.h (rp_malloc,
+ * rp_free), unless the program set its own functions before; so that a
+ * caller building JSON can tell a failure for memory by
+ * rp_alloc_refused(). Once per process (later calls do nothing); call it
+ * before the program's threads use jansson. rp_json_load_object calls it.
+ */
+void rp_json_use_alloc(void);
 
 #endif

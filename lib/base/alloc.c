@@ -54,27 +54,43 @@ static bool fault(void)
 #define FAULT() false
 #endif
 
+/* Failed allocations of this thread (rp_alloc_refused). */
+static _Thread_local unsigned long refused;
+
+unsigned long rp_alloc_refused(void)
+{
+	return refused;
+}
+
+/* p, counted as refused when it is NULL for a non-empty request. */
+static void *counted(void *p, size_t n)
+{
+	if (p == NULL && n > 0)
+		refused++;
+	return p;
+}
+
 void *rp_malloc(size_t n)
 {
 	if (FAULT())
-		return NULL;
-	return malloc(n);
+		return counted(NULL, n);
+	return counted(malloc(n), n);
 }
 
 void *rp_calloc(size_t count, size_t size)
 {
 	if (size != 0 && count > SIZE_MAX / size)
-		return NULL;
+		return counted(NULL, 1);
 	if (FAULT())
-		return NULL;
-	return calloc(count, size);
+		return counted(NULL, count * size);
+	return counted(calloc(count, size), count * size);
 }
 
 void *rp_realloc(void *p, size_t n)
 {
 	if (FAULT())
-		return NULL;
-	return realloc(p, n);
+		return counted(NULL, n);
+	return counted(realloc(p, n), n);
 }
 
 char *rp_strdup(const char *s)
