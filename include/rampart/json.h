@@ -22,11 +22,12 @@
  * duplicate key, another value than an object), RP_E_INVAL for a NULL
  * buf with len > 0 or a NULL out. A parse during which an allocation
  * failed is RP_E_NOMEM even when jansson succeeded (it may have dropped a
- * byte): jansson allocates through rampart/alloc.h (set here on first
- * use, unless the program set its own functions before). why (may be
- * NULL) gets jansson's account of an RP_E_SYNTAX that is not JSON (text,
- * line, column); its text is "" when the input was JSON but not an
- * object, or empty.
+ * byte), and only such a parse is: jansson allocates through
+ * rampart/alloc.h (set here on first use; a program that sets its own
+ * functions before must route them through rp_malloc, or its failures
+ * read as RP_E_SYNTAX). why (may be NULL) gets jansson's account of an
+ * RP_E_SYNTAX that is not JSON (text, line, column); its text is "" when
+ * the input was JSON but not an object, or empty.
  */
 rp_err rp_json_load_object(const void *buf, size_t len, json_t **out,
                            json_error_t *why);

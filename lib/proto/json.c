@@ -2,8 +2,13 @@
 /*
  * json.c - one JSON object from a message, with jansson (rampart/json.h),
  * for every decoder of the wire formats (telemetry.c, rampartd's broker
- * service messages): the one place that knows how jansson 2.14 reports a
- * failed allocation.
+ * service messages, lib/sbom): the one place that tells a failed
+ * allocation from a malformed message. jansson 2.14 does not say it
+ * reliably (most of its failed allocations leave no error at all, a
+ * failed string copy reads as an invalid token, and a buffer that could
+ * not grow loses a byte and succeeds), so its allocations go through
+ * rampart/alloc.h and their failures are counted (rp_alloc_refused):
+ * only a parse during which one failed is out of memory.
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -12,35 +17,6 @@
 
 #include "rampart/alloc.h"
 #include "rampart/json.h"
-
-/*
- * Whether json_loadb's refusal (NULL, *e) of buf[0..len) was for memory,
- * when jansson allocates through functions that rp_alloc_refused() does
- * not see (a program's own json_set_alloc_funcs).
- * jansson >= 2.11 has json_error_out_of_memory, but 2.14's parser sets no
- * error at all for most of its failed allocations (an object, a value,
- * a member, the lexer's start: e->text stays "", e zeroed before the
- * call since jansson does not write the code then), and when the copy of a
- * string token fails it calls that token invalid: "invalid token" as a
- * value, "string or '}' expected" as a key, the string's closing quote
- * being the last byte it read. No real error of those two ends on a '"':
- * a string the lexer refuses carries its own message (jansson keeps the
- * first), and a number, a word or a stray byte ends elsewhere.
- */
-static bool json_nomem(const json_error_t *e, const char *buf, size_t len)
-{
-	static const char tok[] = "invalid token",
-	                  key[] = "string or '}' expected";
-
-	if (json_error_code(e) == json_error_out_of_memory ||
-	    e->text[0] == '\0')
-		return true;
-	if (strncmp(e->text, tok, sizeof tok - 1) != 0 &&
-	    strncmp(e->text, key, sizeof key - 1) != 0)
-		return false;
-	return e->position > 0 && (size_t)e->position <= len &&
-	       buf[e->position - 1] == '"';
-}
 
 /* rp_json_use_alloc's one run: the defaults replaced, nothing else (the
  * faultsim hooks set their own functions before). */
@@ -90,9 +66,7 @@ rp_err rp_json_load_object(const void *buf, size_t len, json_t **out,
 		goto out;
 	}
 	if (root == NULL) {
-		if (json_nomem(&jerr, buf, len))
-			rc = RP_E_NOMEM;
-		else if (why != NULL)
+		if (why != NULL)
 			*why = jerr;
 		goto out;
 	}

@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # rampart delta create | apply | info end to end: the committed vector
 # (sha256sum -c, created again byte for byte, applied), the real libexpat
-# pair of ../shared/data/delta-pairs (create, info --json read by jq, apply
+# pair of tests/data/delta-pairs (create, info --json read by jq, apply
 # compared with the new file by cmp), and refusals: a damaged or cut patch,
 # the wrong base and --max-len exit 1 with the rp_err name and leave OUT
 # as it was (the write is atomic); a missing file exits 2.
 set -euo pipefail
 R=${RP_BIN_DIR:?}/rampart
 src=${RP_SRC_DIR:?}
-pairs=$src/../shared/data/delta-pairs
+pairs=$src/tests/data/delta-pairs
 vec=$src/tests/vectors/delta
 t=$(mktemp -d "${TMPDIR:-/tmp}/rp-delta-cli-XXXXXX")
 trap 'rm -rf "$t"' EXIT

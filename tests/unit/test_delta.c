@@ -2,7 +2,7 @@
 /*
  * test_delta.c - delta patches (rampart/delta.h, rampart/delta_create.h,
  * docs/delta.md): the committed test vector applies to its SHA-256; the
- * real version pairs of ../shared/data/delta-pairs (libexpat, mosquitto)
+ * real version pairs of tests/data/delta-pairs (libexpat, mosquitto)
  * round-trip and stay within 1.05 x bsdiff's patch; the apply stays
  * within 64 KiB, heap (its counting allocator) and stack (a painted
  * thread stack) together; every section of a patch damaged or cut is
@@ -267,8 +267,8 @@ struct pair {
 
 static void round_trip(const struct pair *p)
 {
-	struct buf old = slurp_in("../shared/data/delta-pairs", p->old);
-	struct buf nw = slurp_in("../shared/data/delta-pairs", p->new_);
+	struct buf old = slurp_in("tests/data/delta-pairs", p->old);
+	struct buf nw = slurp_in("tests/data/delta-pairs", p->new_);
 	struct rp_delta_result r;
 	struct mem_io m = {0};
 	size_t plen, heap, stack, i, cut;
