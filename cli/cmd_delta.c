@@ -116,8 +116,8 @@ static int cmd_create(const struct tool_ctx *c)
 	}
 	ret = CLI_OK;
 out:
-	free(old);
-	free(nw);
+	rp_free(old);
+	rp_free(nw);
 	rp_free(patch);
 	return ret;
 }
@@ -257,6 +257,12 @@ static int cmd_info(const struct tool_ctx *c)
 		fail(c, "cannot read", c->argv[0], rp_err_errno(errno));
 		if (f != NULL)
 			fclose(f);
+		return CLI_ERROR;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		/* a patch is a file: its size tells the body's length */
+		fail(c, "not a file", c->argv[0], RP_E_INVAL);
+		fclose(f);
 		return CLI_ERROR;
 	}
 	n = fread(hdr, 1, sizeof hdr, f);

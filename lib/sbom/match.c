@@ -136,27 +136,58 @@ static int ev_cmp(const struct rp_osv_event *x, const struct rp_osv_event *y,
 }
 
 /*
+ * Sort ev[0..n) by ev_cmp, stable (events of equal versions keep the
+ * feed's order), in n log n: a bottom-up merge through tmp[0..n). A feed
+ * may hold 4096 events in a range (RP_OSV_MAX_ITEMS), and each component
+ * of the package sorts them again.
+ */
+static void sort_events(struct rp_osv_event *ev, struct rp_osv_event *tmp,
+                        size_t n, cmp_fn cmp)
+{
+	struct rp_osv_event *from = ev, *to = tmp, *swap;
+	size_t w, lo, mid, hi, a, b, o;
+
+	for (w = 1; w < n; w *= 2) {
+		for (lo = 0; lo < n; lo += 2 * w) {
+			mid = lo + w < n ? lo + w : n;
+			hi = lo + 2 * w < n ? lo + 2 * w : n;
+			a = lo;
+			b = mid;
+			for (o = lo; o < hi; o++) {
+				if (a < mid &&
+				    (b >= hi ||
+				     ev_cmp(&from[b], &from[a], cmp) >= 0))
+					to[o] = from[a++];
+				else
+					to[o] = from[b++];
+			}
+		}
+		swap = from;
+		from = to;
+		to = swap;
+	}
+	if (from != ev)
+		memcpy(ev, from, n * sizeof *ev);
+}
+
+/*
  * Whether v is affected by range r under cmp; *fixed the first fixed
  * version above v when it is. RP_E_NOMEM.
  */
 static rp_err in_range(const struct rp_osv_range *r, const char *v, cmp_fn cmp,
                        bool *hit, const char **fixed)
 {
-	struct rp_osv_event *ev, t;
-	size_t i, j;
+	struct rp_osv_event *ev;
+	size_t i;
 	bool aff = false;
 
 	*hit = false;
-	ev = rp_malloc(r->nev * sizeof *ev); /* owned here */
+	/* owned here: the events, then as many again for the merge */
+	ev = rp_calloc(r->nev > 0 ? 2 * r->nev : 1, sizeof *ev);
 	if (ev == NULL)
 		return RP_E_NOMEM;
 	memcpy(ev, r->ev, r->nev * sizeof *ev);
-	for (i = 1; i < r->nev; i++) { /* insertion sort: stable */
-		t = ev[i];
-		for (j = i; j > 0 && ev_cmp(&ev[j - 1], &t, cmp) > 0; j--)
-			ev[j] = ev[j - 1];
-		ev[j] = t;
-	}
+	sort_events(ev, ev + r->nev, r->nev, cmp);
 	*fixed = NULL;
 	for (i = 0; i < r->nev; i++) {
 		const char *e = ev[i].version;

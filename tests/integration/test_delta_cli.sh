@@ -89,6 +89,8 @@ ls ./*.tmp.* >/dev/null 2>&1 && bad "temp files left" || ok "no temp files left"
 expect 2 - "$R" delta apply "$old" missing.rpdl x.bin
 expect 2 - "$R" delta create missing "$new" x.rpdl
 expect 2 - "$R" delta info missing.rpdl
+# not a file: its size says nothing of the body (a FIFO, a device)
+expect 2 - "$R" delta info /dev/null
 
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all passed"
