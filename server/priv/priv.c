@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +219,28 @@ static int up_one(char *path)
 	return 1;
 }
 
+/* dir as an absolute path, as written (no link resolved), without
+ * trailing slashes, into out; false when it does not fit. */
+static bool literal_path(const char *dir, char *out, size_t cap)
+{
+	char cwd[PATH_MAX];
+	size_t n;
+	int w;
+
+	if (dir[0] == '/')
+		w = snprintf(out, cap, "%s", dir);
+	else if (getcwd(cwd, sizeof cwd) != NULL)
+		w = snprintf(out, cap, "%s/%s", cwd, dir);
+	else
+		return false;
+	if (w < 0 || (size_t)w >= cap)
+		return false;
+	n = strlen(out);
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
+	return true;
+}
+
 /*
  * Every directory above the data directory, up to /, on the path with its
  * symbolic links resolved (the directories the data directory really is
@@ -246,6 +269,17 @@ static rp_err check_parents(const char *dir)
 		more = up_one(path);
 		if (more)
 			rc = check_parent(dir, path);
+	}
+	/* and the directories of the path as written: a symbolic link in
+	 * a directory others may write ("/srv/lnk" -> a safe place) can be
+	 * pointed elsewhere by them, which the resolved path does not show */
+	if (rc == RP_OK && literal_path(dir, path, sizeof path)) {
+		more = 1;
+		while (rc == RP_OK && more) {
+			more = up_one(path);
+			if (more)
+				rc = check_parent(dir, path);
+		}
 	}
 out:
 	return rc;

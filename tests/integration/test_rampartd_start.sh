@@ -231,6 +231,14 @@ chmod 1777 "$T/w7"
 start_rd "$T/w7/sub/data"
 stop_rd
 ok "a sticky world-writable directory above the data directory (like /tmp) is accepted"
+# a link in a directory others may write, to a safe data directory: they
+# can point the link elsewhere, so its own directory counts too
+chmod 0755 "$T/w7"
+install -d -m 0777 "$T/w8"
+chmod 0777 "$T/w8"
+ln -s "$T/w7/sub/data" "$T/w8/lnk"
+refused_parent "refusing the data directory $T/w8/lnk: $T/w8 above it is writable by every user" "$T/w8/lnk"
+ok "refused: a link to the data directory in a directory every user may write"
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	chmod 0755 "$T/w7"
 	chown nobody "$T/w7/sub"
@@ -238,7 +246,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 		"$T/w7/sub/data"
 	ok "refused: a directory above the data directory that another user owns"
 else
-	echo "# not root: the owner part of 7 not run (it needs chown)"
+	echo "SKIPPED: not root: the owner part of 7 (it needs chown) did not run" >&2
 fi
 san_clean "the whole test"
 ok "no sanitizer report file in $T/san (detached rampartd's ASan/UBSan log_path)"
