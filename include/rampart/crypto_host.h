@@ -23,6 +23,13 @@ RP_API const struct rp_crypto *rp_crypto_host(void);
  */
 RP_API rp_err rp_image_src_file_open(struct rp_image_src *src,
                                      const char *path) RP_WARN_UNUSED;
+/*
+ * The same over the file open as fd (a duplicate of fd is src's, so the
+ * caller keeps fd): what is read is that file, whatever its path names
+ * by then. The same errors but RP_E_NOT_FOUND and RP_E_PERM.
+ */
+RP_API rp_err rp_image_src_fd_open(struct rp_image_src *src,
+                                   int fd) RP_WARN_UNUSED;
 RP_API void rp_image_src_file_close(struct rp_image_src *src);
 
 /*
@@ -40,5 +47,10 @@ RP_API rp_err rp_sha256(const void *data, size_t len,
 /* SHA-256 of the whole file at path, streamed, as lower-case hex (64
  * characters + NUL). RP_E_IO when it cannot be opened or read. */
 RP_API rp_err rp_sha256_file_hex(const char *path, char hex[65]) RP_WARN_UNUSED;
+
+/* The same of the file open as fd, from its first byte to its end
+ * (pread: fd's offset is left alone), so that what was checked through
+ * fd is what is hashed. */
+RP_API rp_err rp_sha256_fd_hex(int fd, char hex[65]) RP_WARN_UNUSED;
 
 #endif

@@ -142,24 +142,20 @@ rp_err rp_sha256(const void *data, size_t len, uint8_t out[RP_SHA256_LEN])
 	return rc;
 }
 
-rp_err rp_sha256_file_hex(const char *path, char hex[65])
+rp_err rp_sha256_fd_hex(int fd, char hex[65])
 {
 	unsigned char chunk[65536], md[EVP_MAX_MD_SIZE];
 	EVP_MD_CTX *ctx = NULL;
 	unsigned int mdlen = 0;
 	ssize_t got;
-	rp_err rc = RP_E_IO;
-	int fd;
+	off_t off = 0;
+	rp_err rc = RP_E_CRYPTO;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto out;
-	rc = RP_E_CRYPTO;
 	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
 		goto out;
 	for (;;) {
-		got = read(fd, chunk, sizeof chunk);
+		got = pread(fd, chunk, sizeof chunk, off);
 		if (got < 0 && errno == EINTR)
 			continue;
 		rc = RP_E_IO;
@@ -167,6 +163,7 @@ rp_err rp_sha256_file_hex(const char *path, char hex[65])
 			goto out;
 		if (got == 0)
 			break;
+		off += got;
 		rc = RP_E_CRYPTO;
 		if (EVP_DigestUpdate(ctx, chunk, (size_t)got) != 1)
 			goto out;
@@ -177,7 +174,17 @@ rp_err rp_sha256_file_hex(const char *path, char hex[65])
 	rc = rp_hex_encode(md, mdlen, hex, 65);
 out:
 	EVP_MD_CTX_free(ctx);
-	if (fd >= 0)
-		close(fd);
+	return rc;
+}
+
+rp_err rp_sha256_file_hex(const char *path, char hex[65])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	rp_err rc;
+
+	if (fd < 0)
+		return RP_E_IO;
+	rc = rp_sha256_fd_hex(fd, hex);
+	close(fd);
 	return rc;
 }

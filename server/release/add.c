@@ -173,10 +173,11 @@ struct add_work {
 	struct store_release rel;
 	uint8_t buf[RP_IMAGE_HOST_WORK];
 	char blob[PATH_MAX];
+	struct stat st; /* the upload as verification began */
 };
 
-/* Verify the image at tmp (open as fd) against w->trust and in, and fill
- * w->rel from what the verified header says. */
+/* Verify the image open as fd (the upload tmp) against w->trust and in,
+ * and fill w->rel from what the verified header says. */
 static rp_err check_image(struct add_work *w, const char *tmp, int fd,
                           const struct release_add_in *in, char *why,
                           size_t cap)
@@ -191,7 +192,10 @@ static rp_err check_image(struct add_work *w, const char *tmp, int fd,
 		snprintf(why, cap, "%s is not a regular file", tmp);
 		return RP_E_INVAL;
 	}
-	rc = rp_image_src_file_open(&src, tmp);
+	w->st = st;
+	/* through fd: the file verified (and hashed, release_add) is the
+	 * one opened, whatever tmp's name points at meanwhile */
+	rc = rp_image_src_fd_open(&src, fd);
 	if (rc != RP_OK) {
 		snprintf(why, cap, "cannot read %s: %s", tmp, rp_strerror(rc));
 		return rc;
@@ -259,9 +263,14 @@ static rp_err place(struct add_work *w, const char *tmp, int fd, char *why,
 {
 	struct stat a, b;
 
+	/* the name still is the file opened, and nothing wrote it since
+	 * the verification began (a write moves its ctime, which no one
+	 * can set back): what was verified and hashed is what is placed */
 	if (fsync(fd) != 0 || fstat(fd, &a) != 0 || stat(tmp, &b) != 0 ||
 	    a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
-	    a.st_size != w->rel.file_size) {
+	    a.st_size != w->rel.file_size ||
+	    a.st_ctim.tv_sec != w->st.st_ctim.tv_sec ||
+	    a.st_ctim.tv_nsec != w->st.st_ctim.tv_nsec) {
 		snprintf(why, cap,
 		         "%s changed while it was verified, or "
 		         "cannot be synced",
@@ -341,7 +350,7 @@ rp_err release_add(const struct release_ctx *c, const char *tmp,
 		goto out;
 	snprintf(w->rel.notes, sizeof w->rel.notes, "%s",
 	         in->notes != NULL ? in->notes : "");
-	rc = rp_sha256_file_hex(tmp, w->rel.id);
+	rc = rp_sha256_fd_hex(fd, w->rel.id);
 	if (rc == RP_OK)
 		rc = release_blob_path(c, w->rel.id, w->blob, sizeof w->blob);
 	if (rc != RP_OK) {
@@ -356,6 +365,7 @@ rp_err release_add(const struct release_ctx *c, const char *tmp,
 	}
 	if (rc != RP_E_NOT_FOUND)
 		goto out;
+	step(c, "verified");
 	rc = place(w, tmp, fd, why, cap);
 	if (rc != RP_OK)
 		goto out;

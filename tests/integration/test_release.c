@@ -264,6 +264,67 @@ static void nothing(void)
 
 /* --- adding -------------------------------------------------------------- */
 
+/* The step hook of test_changed: at "verified", the upload named
+ * changed_tmp is rewritten in place (same size) or replaced by a copy
+ * under its name. */
+static const char *changed_tmp;
+static int changed_how; /* 0: rewrite a byte, 1: rename another file in */
+
+static void changed_step(void *arg, const char *step)
+{
+	char other[1100];
+	int fd;
+
+	(void)arg;
+	if (strcmp(step, "verified") != 0)
+		return;
+	if (changed_how == 0) {
+		fd = open(changed_tmp, O_WRONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		/* the payload's first byte (after the 192-byte header) */
+		assert_int_equal(pwrite(fd, "X", 1, 192), 1);
+		assert_int_equal(close(fd), 0);
+		return;
+	}
+	snprintf(other, sizeof other, "%s.other", changed_tmp);
+	assert_int_equal(link(changed_tmp, other), 0);
+	{
+		size_t len = 0;
+		char *buf = rpt_read_file(changed_tmp, &len);
+
+		assert_non_null(buf);
+		assert_int_equal(unlink(other), 0);
+		buf[192] ^= 1;
+		assert_int_equal(rpt_write_file(other, buf, len, 0600), 0);
+		free(buf);
+	}
+	assert_int_equal(rename(other, changed_tmp), 0);
+}
+
+/* The upload changed between its verification and its placing: refused,
+ * no release, no file (review: it was verified by name, hashed by name,
+ * and placed if only its inode and size held). */
+static void test_changed(void **state)
+{
+	struct release_add_in in = {0};
+	const char *img = image("chg.img", "board-x", 3, KA | KB, NULL);
+	char tmp[1024];
+
+	(void)state;
+	first_set();
+	for (changed_how = 0; changed_how < 2; changed_how++) {
+		upload(img, tmp, sizeof tmp);
+		changed_tmp = tmp;
+		ctx.step = changed_step;
+		assert_int_not_equal(
+		    release_add(&ctx, tmp, &in, NULL, why, sizeof why), RP_OK);
+		ctx.step = NULL;
+		assert_non_null(strstr(why, "changed while it was verified"));
+		assert_int_equal(releases(), 0);
+		assert_int_equal(files(), 0);
+	}
+}
+
 static void test_add_good(void **state)
 {
 	struct release_add_in in = {0};
@@ -752,6 +813,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_add_good, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_changed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keys_race, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
