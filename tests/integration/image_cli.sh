@@ -17,29 +17,7 @@ echo "leak:libsofthsm2.so" >lsan.supp
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0
 export LSAN_OPTIONS=suppressions=$t/lsan.supp
 
-fails=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
-# expect CODE ERRNAME CMD...: exit code CODE and, if ERRNAME is not "-",
-# the JSON/human output names it.
-expect() {
-	local code=$1 name=$2 out rc
-	shift 2
-	set +e
-	out=$("$@" 2>&1)
-	rc=$?
-	set -e
-	if [ "$rc" -ne "$code" ]; then
-		bad "exit $rc (want $code): $*"$'\n'"$out"
-	elif [ "$name" != - ] && ! grep -q -- "$name" <<<"$out"; then
-		bad "no $name in output of: $*"$'\n'"$out"
-	else
-		ok "$* -> $code $name"
-	fi
-}
+. "${RP_SRC_DIR:?}/tests/integration/cli_lib.sh"
 
 # The openssl-only check, exactly as docs/image-format.md shows it.
 sed -n '/openssl-check:begin/,/openssl-check:end/p' \

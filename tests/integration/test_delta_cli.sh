@@ -15,29 +15,7 @@ t=$(mktemp -d "${TMPDIR:-/tmp}/rp-delta-cli-XXXXXX")
 trap 'rm -rf "$t"' EXIT
 cd "$t"
 
-fails=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
-# expect CODE ERRNAME CMD...: exit code CODE and, unless ERRNAME is "-",
-# ERRNAME in the output.
-expect() {
-	local code=$1 name=$2 out rc
-	shift 2
-	set +e
-	out=$("$@" 2>&1)
-	rc=$?
-	set -e
-	if [ "$rc" -ne "$code" ]; then
-		bad "exit $rc (want $code): $*"$'\n'"$out"
-	elif [ "$name" != - ] && ! grep -q -- "$name" <<<"$out"; then
-		bad "no $name in output of: $*"$'\n'"$out"
-	else
-		ok "$* -> $code $name"
-	fi
-}
+. "${RP_SRC_DIR:?}/tests/integration/cli_lib.sh"
 
 # The vector: its sums, made again identically, applied.
 (cd "$vec" && sha256sum --quiet -c SHA256SUMS) && ok "vector SHA256SUMS" ||

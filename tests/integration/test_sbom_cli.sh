@@ -17,29 +17,7 @@ t=$(mktemp -d "${TMPDIR:-/tmp}/rp-sbom-cli-XXXXXX")
 trap 'rm -rf "$t"' EXIT
 cd "$t"
 
-fails=0
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
-# expect CODE TEXT CMD...: exit code CODE and, unless TEXT is "-", TEXT
-# (fixed string) in stdout+stderr.
-expect() {
-	local code=$1 text=$2 out rc
-	shift 2
-	set +e
-	out=$("$@" 2>&1)
-	rc=$?
-	set -e
-	if [ "$rc" -ne "$code" ]; then
-		bad "exit $rc (want $code): $*"$'\n'"$out"
-	elif [ "$text" != - ] && ! grep -qF -- "$text" <<<"$out"; then
-		bad "no '$text' in output of: $*"$'\n'"$out"
-	else
-		ok "$* -> $code"
-	fi
-}
+. "${RP_SRC_DIR:?}/tests/integration/cli_lib.sh"
 
 [ -r "$status" ] || { echo "FAIL: no $status on this machine" >&2; exit 1; }
 
