@@ -347,7 +347,7 @@ rp_err sbom_component(struct rp_sbom *s, json_t *o, const char *path,
 	struct rp_sbom_component *slot;
 	struct rp_purl purl;
 	struct rp_sbom_diag pd;
-	const char *scope;
+	const char *scope, *group;
 	char p[224];
 	json_t *v, *kid;
 	size_t i;
@@ -386,8 +386,10 @@ rp_err sbom_component(struct rp_sbom *s, json_t *o, const char *path,
 		rc = opt_str(o, "version", path, &c.version, d);
 	if (rc == RP_OK)
 		rc = opt_str(o, "bom-ref", path, &c.bom_ref, d);
+	/* group must be a string; it is not kept: matching reads the
+	 * namespace from the purl */
 	if (rc == RP_OK)
-		rc = opt_str(o, "group", path, &scope, d);
+		rc = opt_str(o, "group", path, &group, d);
 	if (rc == RP_OK)
 		rc = opt_str(o, "scope", path, &scope, d);
 	if (rc != RP_OK)
