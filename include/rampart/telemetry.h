@@ -61,12 +61,41 @@ enum rp_event_type {
 	RP_EVENT_QUEUE_DROP = 5, /* offline queue dropped count messages */
 	RP_EVENT_COMMAND = 6,    /* a command was received and acted on */
 	RP_EVENT_TAMPER = 7,     /* the local event log failed verification */
+	RP_EVENT_UPDATE = 8,     /* a step of a firmware update (ev.update) */
 };
 
 enum rp_severity {
 	RP_SEV_INFO = 0,
 	RP_SEV_WARNING = 1,
 	RP_SEV_CRITICAL = 2,
+};
+
+/* The steps of a firmware update as the device reports them
+ * (docs/updates.md "States"); wire names "accepted", "downloading", ... */
+enum rp_update_state {
+	RP_UPD_ACCEPTED = 1,     /* the update command was accepted */
+	RP_UPD_DOWNLOADING = 2,  /* progress: offset of size bytes durable */
+	RP_UPD_DOWNLOADED = 3,   /* every byte is in the inactive slot */
+	RP_UPD_VERIFIED = 4,     /* the slot verified (rp_image_verify) */
+	RP_UPD_TRIAL_MARKED = 5, /* rp_boot_set_trial done */
+	RP_UPD_REBOOTING = 6,    /* the reboot command runs */
+	RP_UPD_TRIAL_RUNNING = 7, /* the trial image booted; health check */
+	RP_UPD_CONFIRMED = 8,    /* rp_boot_confirm done: final */
+	RP_UPD_ROLLED_BACK = 9,  /* the old image runs again: final */
+	RP_UPD_FAILED = 10,      /* gave up with a reason code: final */
+	RP_UPD_CANCELLED = 11,   /* a cancel command stopped it: final */
+};
+
+#define RP_UPD_CODE_MAX 31 /* a reason code: [a-z0-9_], "" when none */
+
+/* The "update" member of an RP_EVENT_UPDATE event. */
+struct rp_update_report {
+	char release[65]; /* the release's id (lower-case hex SHA-256) */
+	char cmd[RP_CMD_ID_MAX + 1]; /* the update command's id */
+	enum rp_update_state state;
+	uint64_t offset; /* bytes of the download durable so far */
+	uint64_t size;   /* bytes to download (image or patch) */
+	char code[RP_UPD_CODE_MAX + 1]; /* why it failed/rolled back, or "" */
 };
 
 struct rp_event {
@@ -76,6 +105,8 @@ struct rp_event {
 	enum rp_severity severity;
 	uint64_t count;                 /* >= 1: occurrences folded in */
 	char detail[RP_DETAIL_MAX + 1]; /* printable ASCII, may be "" */
+	struct rp_update_report update; /* type RP_EVENT_UPDATE only (else
+	                                   zeroed, and absent on the wire) */
 };
 
 enum rp_command_type {
@@ -84,6 +115,26 @@ enum rp_command_type {
 	RP_CMD_LOCK = 3,
 	RP_CMD_REBOOT = 4,
 	RP_CMD_WIPE = 5,
+	RP_CMD_CANCEL = 6, /* cancel the running update (arg: its release
+	                      id, or "" for whichever runs) */
+};
+
+#define RP_URL_MAX 512 /* chars of a download URL, without the NUL */
+
+/* The "update" member of an update command (docs/updates.md). */
+struct rp_update_ref {
+	char release[65];               /* the release's id: the lower-case
+	                                   hex SHA-256 of its image file */
+	char hw[32];                    /* its hardware type */
+	uint32_t ver_major, ver_minor, ver_patch;
+	uint32_t counter;               /* its security counter */
+	uint64_t size;                  /* bytes of its image file */
+	char url[RP_URL_MAX + 1];       /* https://... of the full image */
+	/* A delta from the release the device runs; delta_base[0] == 0:
+	 * none (download the full image). */
+	char delta_base[65];            /* the base release's id */
+	char delta_url[RP_URL_MAX + 1]; /* https://... of the patch */
+	uint64_t delta_size;            /* bytes of the patch */
 };
 
 struct rp_command {
@@ -91,6 +142,8 @@ struct rp_command {
 	enum rp_command_type type;
 	int64_t ts;                  /* when rampartd issued it */
 	char arg[RP_DETAIL_MAX + 1]; /* printable ASCII, may be "" */
+	struct rp_update_ref update; /* type RP_CMD_UPDATE only (required
+	                                then; else zeroed and absent) */
 };
 
 enum rp_command_status {
