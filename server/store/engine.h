@@ -140,6 +140,22 @@ struct store_engine {
 	rp_err (*release_each)(void *e, const char *hw, store_release_cb cb,
 	                       void *arg);
 	rp_err (*release_remove)(void *e, const char *id);
+
+	/* Updates (store.h). update_add: RP_E_STATE when the serial has an
+	 * update that is not final, checked and written in one statement.
+	 * update_set: u's state, offset, size, code, detail and final, and
+	 * updated_at = now, for u->cmd_id if it is not final
+	 * (RP_E_NOT_FOUND otherwise); store.c decides the move. */
+	rp_err (*update_add)(void *e, const struct store_update *u,
+	                     int64_t now);
+	rp_err (*update_get)(void *e, const char *cmd_id,
+	                     struct store_update *out);
+	rp_err (*update_current)(void *e, const char *serial,
+	                         struct store_update *out);
+	rp_err (*update_each)(void *e, const char *serial, int limit,
+	                      store_update_cb cb, void *arg);
+	rp_err (*update_set)(void *e, const struct store_update *u,
+	                     int64_t now);
 };
 
 /* The engines built in (store.c lists them). */

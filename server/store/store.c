@@ -7,6 +7,7 @@
  * engine's table of functions (engine.h).
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -367,6 +368,13 @@ rp_err store_meta_set(struct store *s, const char *key, const uint8_t *val,
 
 /* --- ingest ------------------------------------------------------------- */
 
+/* Updates moved by what a device reports (the section at the end). */
+static rp_err upd_report_tx(struct store *s, const char *serial,
+                            const struct rp_update_report *r,
+                            const char *detail, bool *applied);
+static rp_err upd_result_tx(struct store *s, const char *serial,
+                            const struct rp_command_result *res, bool *applied);
+
 /* May this item of an admitted serial be counted (store.h)? */
 static bool admitted(const struct store_admit *a, int kind)
 {
@@ -400,6 +408,7 @@ static rp_err ingest_one(struct store *s, const struct store_in *it,
 {
 	const struct store_in_refusal *f = &it->u.ref;
 	struct store_admit a;
+	bool moved; /* an update's move: not reported per item */
 	rp_err rc;
 
 	if (it->kind < STORE_IN_NONE || it->kind > STORE_IN_REFUSAL)
@@ -429,6 +438,12 @@ static rp_err ingest_one(struct store *s, const struct store_in *it,
 	rc = s->eng->ingest_put(s->e, it, keep);
 	if (rc == RP_OK)
 		tally(r, it->kind);
+	if (rc == RP_OK && it->kind == STORE_IN_EVENT &&
+	    it->u.ev.type == RP_EVENT_UPDATE)
+		rc = upd_report_tx(s, it->serial, &it->u.ev.update,
+		                   it->u.ev.detail, &moved);
+	else if (rc == RP_OK && it->kind == STORE_IN_RESULT)
+		rc = upd_result_tx(s, it->serial, &it->u.res, &moved);
 	return rc;
 }
 
@@ -623,4 +638,222 @@ rp_err store_release_remove(struct store *s, const char *id)
 	if (!key_valid(id))
 		return RP_E_INVAL;
 	return s->eng->release_remove(s->e, id);
+}
+
+/* --- firmware updates --------------------------------------------------- */
+
+/* Stored state names by number: 0 rampartd's, then enum rp_update_state
+ * (docs/updates.md "States", in their order). */
+static const char *const upd_states[] = {
+    STORE_UPD_SENT, "accepted",     "downloading", "downloaded",
+    "verified",     "trial_marked", "rebooting",   "trial_running",
+    "confirmed",    "rolled_back",  "failed",      "cancelled"};
+#define UPD_NSTATES ((int)(sizeof upd_states / sizeof upd_states[0]))
+
+const char *store_update_state_name(int state)
+{
+	return state >= 0 && state < UPD_NSTATES ? upd_states[state] : NULL;
+}
+
+int store_update_state_num(const char *name)
+{
+	int i;
+
+	for (i = 0; name != NULL && i < UPD_NSTATES; i++)
+		if (strcmp(upd_states[i], name) == 0)
+			return i;
+	return -1;
+}
+
+rp_err store_update_add(struct store *s, const struct store_update *u)
+{
+	if (u == NULL || !key_valid(u->cmd_id) || !key_valid(u->serial) ||
+	    !release_id_valid(u->release_id) ||
+	    (u->base_id[0] != '\0' && !release_id_valid(u->base_id)) ||
+	    u->size < 0)
+		return RP_E_INVAL;
+	return s->eng->update_add(s->e, u, now_s());
+}
+
+rp_err store_update_current(struct store *s, const char *serial,
+                            struct store_update *out)
+{
+	if (!key_valid(serial) || out == NULL)
+		return RP_E_INVAL;
+	return s->eng->update_current(s->e, serial, out);
+}
+
+rp_err store_update_get(struct store *s, const char *cmd_id,
+                        struct store_update *out)
+{
+	if (!key_valid(cmd_id) || out == NULL)
+		return RP_E_INVAL;
+	return s->eng->update_get(s->e, cmd_id, out);
+}
+
+rp_err store_update_each(struct store *s, const char *serial, int limit,
+                         store_update_cb cb, void *arg)
+{
+	if (!key_valid(serial) || limit < 1 || cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->update_each(s->e, serial, limit, cb, arg);
+}
+
+/* Does a report in state nxt at offset move u (not final) forward
+ * (store.h store_update_report)? */
+static bool upd_forward(const struct store_update *u, int nxt, int64_t offset)
+{
+	int cur = store_update_state_num(u->state);
+
+	if (nxt > cur)
+		return true;
+	if (nxt == cur && offset > u->offset)
+		return true;
+	/* the device starts its download again */
+	return nxt == RP_UPD_DOWNLOADING && offset == 0 &&
+	       cur >= RP_UPD_DOWNLOADING && cur <= RP_UPD_VERIFIED;
+}
+
+/* Is this update row the device's and still open to a report of
+ * release (NULL: any)? Reads it into *u. RP_E_NOT_FOUND: no such row. */
+static rp_err upd_open_row(struct store *s, const char *serial,
+                           const char *cmd_id, const char *release,
+                           struct store_update *u, bool *open)
+{
+	rp_err rc = s->eng->update_get(s->e, cmd_id, u);
+
+	*open = rc == RP_OK && !u->final && strcmp(u->serial, serial) == 0 &&
+	        (release == NULL || strcmp(u->release_id, release) == 0);
+	return rc;
+}
+
+/* store_update_report inside a transaction; a report of no use (an
+ * unknown or finished command, a move backwards) counted, not an error */
+static rp_err upd_report_tx(struct store *s, const char *serial,
+                            const struct rp_update_report *r,
+                            const char *detail, bool *applied)
+{
+	struct store_update u;
+	bool open = false;
+	rp_err rc;
+
+	*applied = false;
+	if (r->cmd[0] == '\0' || (int)r->state < RP_UPD_ACCEPTED ||
+	    (int)r->state >= UPD_NSTATES || r->offset > INT64_MAX ||
+	    r->size > INT64_MAX)
+		goto ignored;
+	rc = upd_open_row(s, serial, r->cmd, r->release, &u, &open);
+	if (rc != RP_OK && rc != RP_E_NOT_FOUND)
+		return rc;
+	if (!open || !upd_forward(&u, (int)r->state, (int64_t)r->offset))
+		goto ignored;
+	snprintf(u.state, sizeof u.state, "%s", upd_states[r->state]);
+	u.offset = (int64_t)r->offset;
+	u.size = (int64_t)r->size;
+	snprintf(u.code, sizeof u.code, "%s", r->code);
+	snprintf(u.detail, sizeof u.detail, "%s", or_empty(detail));
+	u.final = r->state >= RP_UPD_CONFIRMED;
+	rc = s->eng->update_set(s->e, &u, now_s());
+	*applied = rc == RP_OK;
+	return rc;
+ignored:
+	return s->eng->counter_add(s->e, "update_ignored", 1);
+}
+
+/* The reason code a rejected command's detail starts with, as
+ * store_update_result says, into code; false when it has none. */
+static bool upd_detail_code(const char *detail, char *code, size_t cap)
+{
+	size_t n = 0;
+
+	while (n < cap - 1 &&
+	       ((detail[n] >= 'a' && detail[n] <= 'z') ||
+	        (detail[n] >= '0' && detail[n] <= '9') || detail[n] == '_'))
+		n++;
+	if (n == 0 || n > RP_UPD_CODE_MAX ||
+	    (detail[n] != ':' && detail[n] != '\0'))
+		return false;
+	memcpy(code, detail, n);
+	code[n] = '\0';
+	return true;
+}
+
+static rp_err upd_result_tx(struct store *s, const char *serial,
+                            const struct rp_command_result *res, bool *applied)
+{
+	const char *status = rp_command_status_name(res->status);
+	struct store_update u;
+	bool open = false;
+	rp_err rc;
+
+	*applied = false;
+	if (res->id[0] == '\0')
+		return RP_OK;
+	rc = upd_open_row(s, serial, res->id, NULL, &u, &open);
+	if (rc == RP_E_NOT_FOUND)
+		return RP_OK; /* not an update command: not ours */
+	if (rc != RP_OK)
+		return rc;
+	if (!open || strcmp(u.state, STORE_UPD_SENT) != 0)
+		return s->eng->counter_add(s->e, "update_ignored", 1);
+	if (res->status == RP_CMD_OK) {
+		snprintf(u.state, sizeof u.state, "%s",
+		         upd_states[RP_UPD_ACCEPTED]);
+	} else {
+		snprintf(u.state, sizeof u.state, "%s",
+		         upd_states[RP_UPD_FAILED]);
+		if (!upd_detail_code(res->detail, u.code, sizeof u.code))
+			snprintf(u.code, sizeof u.code, "%s",
+			         status != NULL ? status : "rejected");
+		u.final = true;
+	}
+	snprintf(u.detail, sizeof u.detail, "%s", res->detail);
+	rc = s->eng->update_set(s->e, &u, now_s());
+	*applied = rc == RP_OK;
+	return rc;
+}
+
+/* Run one of the two in a transaction of its own unless one is open. */
+static rp_err upd_in_tx(struct store *s, const char *serial,
+                        const struct rp_update_report *r, const char *detail,
+                        const struct rp_command_result *res, bool *applied)
+{
+	bool own = !s->in_tx;
+	bool done = false;
+	rp_err rc = RP_OK;
+
+	if (own)
+		rc = store_begin(s);
+	if (rc == RP_OK)
+		rc = r != NULL ? upd_report_tx(s, serial, r, detail, &done)
+		               : upd_result_tx(s, serial, res, &done);
+	if (own && rc == RP_OK)
+		rc = store_commit(s);
+	else if (own && s->in_tx)
+		store_rollback(s);
+	if (applied != NULL)
+		*applied = rc == RP_OK && done;
+	return rc;
+}
+
+rp_err store_update_report(struct store *s, const char *serial,
+                           const struct rp_update_report *r, const char *detail,
+                           bool *applied)
+{
+	if (applied != NULL)
+		*applied = false;
+	if (!key_valid(serial) || r == NULL ||
+	    (int)r->state < RP_UPD_ACCEPTED || (int)r->state >= UPD_NSTATES)
+		return RP_E_INVAL;
+	return upd_in_tx(s, serial, r, detail, NULL, applied);
+}
+
+rp_err store_update_result(struct store *s, const char *serial,
+                           const struct rp_command_result *res, bool *applied)
+{
+	if (applied != NULL)
+		*applied = false;
+	if (!key_valid(serial) || res == NULL)
+		return RP_E_INVAL;
+	return upd_in_tx(s, serial, NULL, NULL, res, applied);
 }

@@ -42,6 +42,7 @@
 #ifndef RAMPARTD_STORE_H
 #define RAMPARTD_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -342,7 +343,9 @@ struct store_counter {
  * adds none) and updates the device's status (first_seen once, last_seen
  * = the latest received_at, the per-kind count; for telemetry its facts
  * and telemetry_at); a result also completes the device's command of
- * that id if it has no result yet. Then that history is kept to keep:
+ * that id if it has no result yet. A counted update event (RP_EVENT_UPDATE)
+ * moves the device's update as store_update_report says, and a counted
+ * result as store_update_result says. Then that history is kept to keep:
  * at least the newest keep rows per device and kind stay; older ones are
  * deleted eventually, in batches of the engine's choosing (a few more
  * than keep may be held for a while, never fewer).
@@ -521,5 +524,91 @@ rp_err store_release_each(struct store *s, const char *hw, store_release_cb cb,
  * tables; nothing is removed then).
  */
 rp_err store_release_remove(struct store *s, const char *id) RP_WARN_UNUSED;
+
+/* --- firmware updates (docs/updates.md) --------------------------------- */
+
+/* The states of an update as stored: rampartd's own first, then the
+ * device's (enum rp_update_state, same numbers, same wire names). */
+#define STORE_UPD_SENT      "sent" /* the command is published, no answer yet */
+#define STORE_UPD_STATE_MAX 15
+
+/* One update command and what became of it (the table updates). */
+struct store_update {
+	char cmd_id[RP_CMD_ID_MAX + 1];    /* the update command's id */
+	char serial[STORE_SERIAL_MAX + 1]; /* the device's */
+	char release_id[65];               /* the release installed */
+	char base_id[65];               /* a delta's base release; "": full */
+	char state[16];                 /* "sent", "accepted", ... */
+	int64_t offset, size;           /* bytes durable / to download */
+	char code[RP_UPD_CODE_MAX + 1]; /* the reason code, or "" */
+	char detail[RP_DETAIL_MAX + 1]; /* the device's detail, or "" */
+	int64_t created_at, updated_at; /* rampartd's clock */
+	bool final;                     /* confirmed, rolled_back, failed,
+	                                   cancelled: nothing moves it */
+};
+
+/* The wire name of a stored state number: 0 "sent", then the device's
+ * enum rp_update_state names; NULL outside. store_update_state_num: the
+ * number of a name, -1 for none. A state is final from RP_UPD_CONFIRMED
+ * on. */
+const char *store_update_state_name(int state);
+int store_update_state_num(const char *name);
+
+/*
+ * Record an update command sent to u->serial: its cmd_id, release_id and
+ * base_id ("" for a full image), and size (bytes the device is to
+ * download); state "sent", offset 0, code and detail "", final false,
+ * created_at = updated_at = now; the rest of *u is ignored. One at a time
+ * per device: RP_E_STATE (nothing stored) when the device has an update
+ * that is not final. RP_E_EXISTS when cmd_id was used. RP_E_INVAL for a
+ * release or base id that is not 64 lower-case hex, a negative size. The
+ * device and the release are the caller's to check.
+ */
+rp_err store_update_add(struct store *s,
+                        const struct store_update *u) RP_WARN_UNUSED;
+/* The device's newest update (the one not final, if any: there is at
+ * most one, and it is the newest). RP_E_NOT_FOUND when none. */
+rp_err store_update_current(struct store *s, const char *serial,
+                            struct store_update *out) RP_WARN_UNUSED;
+/* RP_E_NOT_FOUND for an unknown cmd_id. */
+rp_err store_update_get(struct store *s, const char *cmd_id,
+                        struct store_update *out) RP_WARN_UNUSED;
+typedef int (*store_update_cb)(void *arg, const struct store_update *u);
+/* A device's newest limit (>= 1) updates, newest first. */
+rp_err store_update_each(struct store *s, const char *serial, int limit,
+                         store_update_cb cb, void *arg) RP_WARN_UNUSED;
+
+/*
+ * A device's report r of its update r->cmd (an update event's member),
+ * with the event's detail (NULL for ""). Applied when the update r->cmd
+ * is the device serial's, is not final and is of release r->release,
+ * and r moves it forward: r->state after the stored one (the order of
+ * docs/updates.md "States"; every final state is after every other), or
+ * the same state with an offset not lower than the stored one. One move
+ * backwards is allowed: a "downloading" report with offset 0 while the
+ * update is downloading, downloaded or verified (the device restarts its
+ * download). Applied: state, offset, size, code, detail, final and
+ * updated_at = now are r's. Anything else is ignored (a duplicate, a
+ * late or reordered report, an unknown or finished command): nothing
+ * changes but the counter update_ignored, + 1. *applied (may be NULL)
+ * says which. RP_E_INVAL for a state outside enum rp_update_state.
+ * Outside a transaction it is one (the row and the counter together).
+ */
+rp_err store_update_report(struct store *s, const char *serial,
+                           const struct rp_update_report *r, const char *detail,
+                           bool *applied) RP_WARN_UNUSED;
+/*
+ * The device's result res of a command, as for store_update_report:
+ * for the device's update res->id that is still "sent", status ok moves
+ * it to "accepted" and any other status to final "failed", with detail
+ * res->detail and code the detail's first word before ':' when it is a
+ * reason code ([a-z0-9_], 1 .. RP_UPD_CODE_MAX chars), else the status
+ * name ("rejected", ...). A result of a command that is not an update
+ * (a ping, a cancel) is no concern of it: *applied false, not counted.
+ * A result for an update already answered is counted in update_ignored.
+ */
+rp_err store_update_result(struct store *s, const char *serial,
+                           const struct rp_command_result *res,
+                           bool *applied) RP_WARN_UNUSED;
 
 #endif

@@ -2039,6 +2039,374 @@ static void test_release_durability(void **state)
 	store_close(s);
 }
 
+/* --- firmware updates ----------------------------------------------------- */
+
+/* An update command cmd of serial installing release c...c (64 hex),
+ * from base b...b (0: a full image), of size bytes. */
+static struct store_update upd(const char *cmd, const char *serial, char c,
+                               char b, int64_t size)
+{
+	struct store_update u;
+
+	memset(&u, 0, sizeof u);
+	snprintf(u.cmd_id, sizeof u.cmd_id, "%s", cmd);
+	snprintf(u.serial, sizeof u.serial, "%s", serial);
+	memset(u.release_id, c, 64);
+	if (b != 0)
+		memset(u.base_id, b, 64);
+	u.size = size;
+	return u;
+}
+
+/* A device's report of update cmd (release c...c). */
+static struct rp_update_report rep(const char *cmd, char c,
+                                   enum rp_update_state st, uint64_t offset,
+                                   uint64_t size, const char *code)
+{
+	struct rp_update_report r;
+
+	memset(&r, 0, sizeof r);
+	snprintf(r.cmd, sizeof r.cmd, "%s", cmd);
+	memset(r.release, c, 64);
+	r.state = st;
+	r.offset = offset;
+	r.size = size;
+	snprintf(r.code, sizeof r.code, "%s", code);
+	return r;
+}
+
+static int update_cb(void *arg, const struct store_update *u)
+{
+	struct seen *x = arg;
+	char t[128];
+
+	snprintf(t, sizeof t, "%s:%s:%s", u->cmd_id, u->state,
+	         u->final ? "final" : "open");
+	app(x->buf, sizeof x->buf, t);
+	return stop(x);
+}
+
+/* The state (and offset) of update cmd, as "state@offset". */
+static const char *upd_at(struct store *s, const char *cmd)
+{
+	static char t[64];
+	struct store_update u;
+
+	assert_int_equal(store_update_get(s, cmd, &u), RP_OK);
+	snprintf(t, sizeof t, "%s@%lld", u.state, (long long)u.offset);
+	return t;
+}
+
+static void test_update_add(void **state)
+{
+	struct store *s = fresh();
+	struct store_update u = upd("c1", "dev-1", 'a', 'b', 5000), got;
+	struct store_release ra = rel('a', "hw", 1, 0, 0, 1);
+	struct store_release rb = rel('b', "hw", 0, 9, 0, 1);
+	struct rp_update_report r;
+	int64_t t0 = (int64_t)time(NULL);
+	struct seen x;
+	bool applied = true;
+
+	(void)state;
+	assert_int_equal(store_update_current(s, "dev-1", &got),
+	                 RP_E_NOT_FOUND);
+	assert_int_equal(store_update_get(s, "c1", &got), RP_E_NOT_FOUND);
+	assert_int_equal(store_release_add(s, &ra, NULL, 0), RP_OK);
+	assert_int_equal(store_release_add(s, &rb, NULL, 0), RP_OK);
+	/* ignored on add */
+	snprintf(u.state, sizeof u.state, "confirmed");
+	u.offset = 7;
+	u.final = true;
+	snprintf(u.code, sizeof u.code, "x");
+	assert_int_equal(store_update_add(s, &u), RP_OK);
+	assert_int_equal(store_update_current(s, "dev-1", &got), RP_OK);
+	assert_string_equal(got.cmd_id, "c1");
+	assert_string_equal(got.serial, "dev-1");
+	assert_string_equal(got.release_id, ra.id);
+	assert_string_equal(got.base_id, rb.id);
+	assert_string_equal(got.state, STORE_UPD_SENT);
+	assert_int_equal(got.offset, 0);
+	assert_int_equal(got.size, 5000);
+	assert_string_equal(got.code, "");
+	assert_string_equal(got.detail, "");
+	assert_false(got.final);
+	assert_true(got.created_at >= t0 && got.created_at <= time(NULL));
+	assert_int_equal(got.updated_at, got.created_at);
+	/* one at a time per device; ids are unique across devices */
+	u = upd("c2", "dev-1", 'b', 0, 10);
+	assert_int_equal(store_update_add(s, &u), RP_E_STATE);
+	assert_int_equal(store_update_get(s, "c2", &got), RP_E_NOT_FOUND);
+	u = upd("c1", "dev-2", 'b', 0, 10);
+	assert_int_equal(store_update_add(s, &u), RP_E_EXISTS);
+	u = upd("d1", "dev-2", 'b', 0, 10);
+	assert_int_equal(store_update_add(s, &u), RP_OK);
+	/* a release an open update installs or patches from stays */
+	assert_int_equal(store_release_remove(s, ra.id), RP_E_STATE);
+	assert_int_equal(store_release_remove(s, rb.id), RP_E_STATE);
+	assert_int_equal(store_release_get(s, ra.id, &ra), RP_OK);
+	/* finished: free again, and the device takes the next */
+	r = rep("c1", 'a', RP_UPD_FAILED, 0, 5000, "no_space");
+	assert_int_equal(store_update_report(s, "dev-1", &r, "full", &applied),
+	                 RP_OK);
+	assert_true(applied);
+	assert_int_equal(store_update_get(s, "c1", &got), RP_OK);
+	assert_true(got.final);
+	assert_string_equal(got.state, "failed");
+	assert_string_equal(got.code, "no_space");
+	assert_string_equal(got.detail, "full");
+	assert_int_equal(store_release_remove(s, ra.id), RP_OK);
+	assert_int_equal(store_release_remove(s, rb.id), RP_E_STATE); /* d1 */
+	u = upd("c2", "dev-1", 'e', 0, 10);
+	assert_int_equal(store_update_add(s, &u), RP_OK);
+	assert_int_equal(store_update_current(s, "dev-1", &got), RP_OK);
+	assert_string_equal(got.cmd_id, "c2");
+	/* the history, newest first, limited */
+	memset(&x, 0, sizeof x);
+	assert_int_equal(store_update_each(s, "dev-1", 10, update_cb, &x),
+	                 RP_OK);
+	assert_string_equal(x.buf, "c2:sent:open;c1:failed:final;");
+	memset(&x, 0, sizeof x);
+	assert_int_equal(store_update_each(s, "dev-1", 1, update_cb, &x),
+	                 RP_OK);
+	assert_string_equal(x.buf, "c2:sent:open;");
+	memset(&x, 0, sizeof x);
+	x.stop_after = 1;
+	assert_int_equal(store_update_each(s, "dev-1", 5, update_cb, &x),
+	                 RP_OK);
+	assert_int_equal(x.n, 1);
+	memset(&x, 0, sizeof x);
+	assert_int_equal(store_update_each(s, "dev-9", 5, update_cb, &x),
+	                 RP_OK);
+	assert_int_equal(x.n, 0);
+	/* durable: another connection sees it all */
+	store_close(s);
+	s = reopen();
+	assert_int_equal(store_update_current(s, "dev-1", &got), RP_OK);
+	assert_string_equal(got.cmd_id, "c2");
+	/* the current one of a device whose last update is final */
+	assert_int_equal(store_update_current(s, "dev-2", &got), RP_OK);
+	assert_string_equal(got.cmd_id, "d1");
+	store_close(s);
+}
+
+/* Report r for dev-1 and check whether it applied. */
+static void report(struct store *s, const struct rp_update_report *r, bool want)
+{
+	bool applied = !want;
+
+	assert_int_equal(store_update_report(s, "dev-1", r, NULL, &applied),
+	                 RP_OK);
+	assert_int_equal(applied, want);
+}
+
+static void test_update_report(void **state)
+{
+	struct store *s = fresh();
+	struct store_update u = upd("c1", "dev-1", 'a', 0, 1000), got;
+	struct rp_update_report r;
+	int64_t ignored = 0;
+
+	(void)state;
+	assert_int_equal(store_update_add(s, &u), RP_OK);
+	r = rep("c1", 'a', RP_UPD_ACCEPTED, 0, 1000, "");
+	report(s, &r, true);
+	assert_string_equal(upd_at(s, "c1"), "accepted@0");
+	report(s, &r, false); /* a duplicate */
+	ignored++;
+	r = rep("c1", 'a', RP_UPD_DOWNLOADING, 400, 1000, "");
+	report(s, &r, true);
+	assert_string_equal(upd_at(s, "c1"), "downloading@400");
+	report(s, &r, false); /* the same offset again */
+	r.offset = 300;       /* lower: reordered */
+	report(s, &r, false);
+	ignored += 2;
+	r.offset = 0; /* the download starts again, even with another size */
+	r.size = 1200;
+	report(s, &r, true);
+	assert_string_equal(upd_at(s, "c1"), "downloading@0");
+	assert_int_equal(store_update_get(s, "c1", &got), RP_OK);
+	assert_int_equal(got.size, 1200);
+	r.offset = 1200;
+	report(s, &r, true);
+	r = rep("c1", 'a', RP_UPD_ACCEPTED, 0, 1200, ""); /* backwards */
+	report(s, &r, false);
+	r = rep("c1", 'b', RP_UPD_DOWNLOADED, 1200, 1200, ""); /* release */
+	report(s, &r, false);
+	r = rep("c9", 'a', RP_UPD_DOWNLOADED, 1200, 1200, ""); /* unknown */
+	report(s, &r, false);
+	ignored += 3;
+	r = rep("c1", 'a', RP_UPD_DOWNLOADED, 1200, 1200, "");
+	assert_int_equal(store_update_report(s, "dev-2", &r, NULL, NULL),
+	                 RP_OK); /* another device's */
+	ignored++;
+	assert_string_equal(upd_at(s, "c1"), "downloading@1200");
+	report(s, &r, true);
+	r.state = RP_UPD_VERIFIED;
+	report(s, &r, true);
+	r.state = RP_UPD_TRIAL_MARKED;
+	report(s, &r, true);
+	/* past the trial mark the download does not start again */
+	r = rep("c1", 'a', RP_UPD_DOWNLOADING, 0, 1200, "");
+	report(s, &r, false);
+	ignored++;
+	r = rep("c1", 'a', RP_UPD_TRIAL_RUNNING, 1200, 1200, ""); /* skips */
+	report(s, &r, true);
+	r = rep("c1", 'a', RP_UPD_CONFIRMED, 1200, 1200, "");
+	report(s, &r, true);
+	assert_int_equal(store_update_get(s, "c1", &got), RP_OK);
+	assert_string_equal(got.state, "confirmed");
+	assert_true(got.final);
+	assert_true(got.updated_at >= got.created_at);
+	/* final: nothing moves it, not even another final state */
+	r = rep("c1", 'a', RP_UPD_ROLLED_BACK, 1200, 1200, "health");
+	report(s, &r, false);
+	ignored++;
+	assert_string_equal(upd_at(s, "c1"), "confirmed@1200");
+	assert_int_equal(counter_value(s, "update_ignored"), ignored);
+	/* a report inside the caller's transaction is the caller's */
+	u = upd("c2", "dev-1", 'a', 0, 10);
+	assert_int_equal(store_update_add(s, &u), RP_OK);
+	assert_int_equal(store_begin(s), RP_OK);
+	r = rep("c2", 'a', RP_UPD_CANCELLED, 0, 10, "");
+	report(s, &r, true);
+	store_rollback(s);
+	assert_string_equal(upd_at(s, "c2"), "sent@0");
+	store_close(s);
+}
+
+/* A result of command id from serial with status and detail. */
+static struct store_in upd_res(const char *serial, const char *id,
+                               enum rp_command_status st, const char *detail)
+{
+	struct store_in it = res(serial, 2000, id, detail);
+
+	it.u.res.status = st;
+	return it;
+}
+
+static void test_update_ingest(void **state)
+{
+	struct store *s = fresh();
+	struct store_update u = upd("c1", "dev-1", 'a', 0, 1000), got;
+	struct store_in_result out;
+	struct store_in it[3];
+
+	(void)state;
+	enrolled(s, "dev-1", "aa01");
+	enrolled(s, "dev-2", "aa02");
+	assert_int_equal(store_update_add(s, &u), RP_OK);
+	/* the command's result, then its events, in one batch */
+	it[0] = upd_res("dev-1", "c1", RP_CMD_OK, "accepted");
+	it[1] = store_test_event("dev-1", 2000, 6, 1, "");
+	it[1].u.ev.type = RP_EVENT_UPDATE;
+	it[1].u.ev.update = rep("c1", 'a', RP_UPD_DOWNLOADING, 600, 1000, "");
+	it[2] = upd_res("dev-1", "ping-1", RP_CMD_OK, "pong"); /* not ours */
+	assert_int_equal(store_ingest_write(s, it, 3, &keep_all, NULL, 0, &out),
+	                 RP_OK);
+	assert_int_equal(out.events, 1);
+	assert_int_equal(out.results, 2);
+	assert_string_equal(upd_at(s, "c1"), "downloading@600");
+	assert_int_equal(counter_value(s, "update_ignored"), 0);
+	/* a late result, another device's event: ignored, counted */
+	it[0] = upd_res("dev-1", "c1", RP_CMD_OK, "accepted");
+	it[1].u.ev.update.offset = 900;
+	snprintf(it[1].serial, sizeof it[1].serial, "dev-2");
+	assert_int_equal(store_ingest_write(s, it, 2, &keep_all, NULL, 0, &out),
+	                 RP_OK);
+	assert_string_equal(upd_at(s, "c1"), "downloading@600");
+	assert_int_equal(counter_value(s, "update_ignored"), 2);
+	/* a rejection: final failed with the detail's reason code */
+	it[0] = store_test_event("dev-1", 2000, 7, 1, "");
+	it[0].u.ev.type = RP_EVENT_UPDATE;
+	it[0].u.ev.update = rep("c1", 'a', RP_UPD_CANCELLED, 600, 1000, "");
+	assert_int_equal(store_ingest_write(s, it, 1, &keep_all, NULL, 0, &out),
+	                 RP_OK);
+	u = upd("c2", "dev-1", 'a', 0, 1000);
+	assert_int_equal(store_update_add(s, &u), RP_OK);
+	it[0] = upd_res("dev-1", "c2", RP_CMD_REJECTED,
+	                "hw_mismatch: devkit-b, not devkit-a");
+	assert_int_equal(store_ingest_write(s, it, 1, &keep_all, NULL, 0, &out),
+	                 RP_OK);
+	assert_int_equal(store_update_get(s, "c2", &got), RP_OK);
+	assert_string_equal(got.state, "failed");
+	assert_true(got.final);
+	assert_string_equal(got.code, "hw_mismatch");
+	assert_string_equal(got.detail, "hw_mismatch: devkit-b, not devkit-a");
+	/* no reason code in the detail: the status names it */
+	u = upd("c3", "dev-1", 'a', 0, 1000);
+	assert_int_equal(store_update_add(s, &u), RP_OK);
+	it[0] = upd_res("dev-1", "c3", RP_CMD_UNSUPPORTED, "Not here");
+	assert_int_equal(store_ingest_write(s, it, 1, &keep_all, NULL, 0, &out),
+	                 RP_OK);
+	assert_int_equal(store_update_get(s, "c3", &got), RP_OK);
+	assert_string_equal(got.code, "unsupported");
+	assert_true(got.final);
+	store_close(s);
+}
+
+static void test_update_arguments(void **state)
+{
+	struct store *s = fresh();
+	struct store_update u = upd("c1", "dev-1", 'a', 0, 10), got;
+	struct rp_update_report r = rep("c1", 'a', RP_UPD_ACCEPTED, 0, 1, "");
+	struct rp_command_result cr;
+	bool applied = true;
+
+	(void)state;
+	memset(&cr, 0, sizeof cr);
+	assert_int_equal(store_update_add(s, NULL), RP_E_INVAL);
+	u.cmd_id[0] = '\0';
+	assert_int_equal(store_update_add(s, &u), RP_E_INVAL);
+	u = upd("c1", "", 'a', 0, 10);
+	assert_int_equal(store_update_add(s, &u), RP_E_INVAL);
+	u = upd("c1", "dev-1", 'A', 0, 10); /* upper-case hex */
+	assert_int_equal(store_update_add(s, &u), RP_E_INVAL);
+	u = upd("c1", "dev-1", 'a', 'g', 10);
+	assert_int_equal(store_update_add(s, &u), RP_E_INVAL);
+	u = upd("c1", "dev-1", 'a', 0, -1);
+	assert_int_equal(store_update_add(s, &u), RP_E_INVAL);
+	u = upd("c1", "dev-1", 'a', 0, 10);
+	u.release_id[63] = '\0';
+	assert_int_equal(store_update_add(s, &u), RP_E_INVAL);
+	assert_int_equal(store_update_get(s, "c1", &got), RP_E_NOT_FOUND);
+	assert_int_equal(store_update_current(s, NULL, &got), RP_E_INVAL);
+	assert_int_equal(store_update_current(s, "dev-1", NULL), RP_E_INVAL);
+	assert_int_equal(store_update_get(s, "", &got), RP_E_INVAL);
+	assert_int_equal(store_update_each(s, "dev-1", 0, update_cb, NULL),
+	                 RP_E_INVAL);
+	assert_int_equal(store_update_each(s, "dev-1", 1, NULL, NULL),
+	                 RP_E_INVAL);
+	assert_int_equal(store_update_report(s, "", &r, NULL, &applied),
+	                 RP_E_INVAL);
+	assert_false(applied);
+	assert_int_equal(store_update_report(s, "dev-1", NULL, NULL, NULL),
+	                 RP_E_INVAL);
+	r.state = (enum rp_update_state)0;
+	assert_int_equal(store_update_report(s, "dev-1", &r, NULL, NULL),
+	                 RP_E_INVAL);
+	r.state = (enum rp_update_state)12;
+	assert_int_equal(store_update_report(s, "dev-1", &r, NULL, NULL),
+	                 RP_E_INVAL);
+	assert_int_equal(store_update_result(s, "dev-1", NULL, NULL),
+	                 RP_E_INVAL);
+	assert_int_equal(store_update_result(s, NULL, &cr, NULL), RP_E_INVAL);
+	/* names and numbers */
+	assert_string_equal(store_update_state_name(0), "sent");
+	assert_string_equal(store_update_state_name(RP_UPD_TRIAL_RUNNING),
+	                    "trial_running");
+	assert_string_equal(store_update_state_name(RP_UPD_CANCELLED),
+	                    "cancelled");
+	assert_null(store_update_state_name(-1));
+	assert_null(store_update_state_name(12));
+	assert_int_equal(store_update_state_num("rolled_back"),
+	                 RP_UPD_ROLLED_BACK);
+	assert_int_equal(store_update_state_num("sent"), 0);
+	assert_int_equal(store_update_state_num("bogus"), -1);
+	assert_int_equal(store_update_state_num(NULL), -1);
+	store_close(s);
+}
+
 int store_conformance_run(const struct store_target *t)
 {
 	const struct CMUnitTest tests[] = {
@@ -2075,6 +2443,10 @@ int store_conformance_run(const struct store_target *t)
 	    cmocka_unit_test(test_release_each),
 	    cmocka_unit_test(test_release_arguments),
 	    cmocka_unit_test(test_release_durability),
+	    cmocka_unit_test(test_update_add),
+	    cmocka_unit_test(test_update_report),
+	    cmocka_unit_test(test_update_ingest),
+	    cmocka_unit_test(test_update_arguments),
 	};
 
 	T = t;

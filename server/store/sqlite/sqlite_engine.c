@@ -489,4 +489,9 @@ const struct store_engine store_engine_sqlite = {
     .release_sbom = sq_release_sbom,
     .release_each = sq_release_each,
     .release_remove = sq_release_remove,
+    .update_add = sq_update_add,
+    .update_get = sq_update_get,
+    .update_current = sq_update_current,
+    .update_each = sq_update_each,
+    .update_set = sq_update_set,
 };

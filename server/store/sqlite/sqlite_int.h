@@ -141,4 +141,12 @@ rp_err sq_release_sbom(void *e, const char *id, char **text, size_t *len);
 rp_err sq_release_each(void *e, const char *hw, store_release_cb cb, void *arg);
 rp_err sq_release_remove(void *e, const char *id);
 
+/* sqlite_update.c */
+rp_err sq_update_add(void *e, const struct store_update *u, int64_t now);
+rp_err sq_update_get(void *e, const char *cmd_id, struct store_update *out);
+rp_err sq_update_current(void *e, const char *serial, struct store_update *out);
+rp_err sq_update_each(void *e, const char *serial, int limit,
+                      store_update_cb cb, void *arg);
+rp_err sq_update_set(void *e, const struct store_update *u, int64_t now);
+
 #endif
