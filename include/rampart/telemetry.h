@@ -73,17 +73,17 @@ enum rp_severity {
 /* The steps of a firmware update as the device reports them
  * (docs/updates.md "States"); wire names "accepted", "downloading", ... */
 enum rp_update_state {
-	RP_UPD_ACCEPTED = 1,     /* the update command was accepted */
-	RP_UPD_DOWNLOADING = 2,  /* progress: offset of size bytes durable */
-	RP_UPD_DOWNLOADED = 3,   /* every byte is in the inactive slot */
-	RP_UPD_VERIFIED = 4,     /* the slot verified (rp_image_verify) */
-	RP_UPD_TRIAL_MARKED = 5, /* rp_boot_set_trial done */
-	RP_UPD_REBOOTING = 6,    /* the reboot command runs */
+	RP_UPD_ACCEPTED = 1,      /* the update command was accepted */
+	RP_UPD_DOWNLOADING = 2,   /* progress: offset of size bytes durable */
+	RP_UPD_DOWNLOADED = 3,    /* every byte is in the inactive slot */
+	RP_UPD_VERIFIED = 4,      /* the slot verified (rp_image_verify) */
+	RP_UPD_TRIAL_MARKED = 5,  /* rp_boot_set_trial done */
+	RP_UPD_REBOOTING = 6,     /* the reboot command runs */
 	RP_UPD_TRIAL_RUNNING = 7, /* the trial image booted; health check */
-	RP_UPD_CONFIRMED = 8,    /* rp_boot_confirm done: final */
-	RP_UPD_ROLLED_BACK = 9,  /* the old image runs again: final */
-	RP_UPD_FAILED = 10,      /* gave up with a reason code: final */
-	RP_UPD_CANCELLED = 11,   /* a cancel command stopped it: final */
+	RP_UPD_CONFIRMED = 8,     /* rp_boot_confirm done: final */
+	RP_UPD_ROLLED_BACK = 9,   /* the old image runs again: final */
+	RP_UPD_FAILED = 10,       /* gave up with a reason code: final */
+	RP_UPD_CANCELLED = 11,    /* a cancel command stopped it: final */
 };
 
 #define RP_UPD_CODE_MAX 31 /* a reason code: [a-z0-9_], "" when none */
@@ -123,13 +123,13 @@ enum rp_command_type {
 
 /* The "update" member of an update command (docs/updates.md). */
 struct rp_update_ref {
-	char release[65];               /* the release's id: the lower-case
-	                                   hex SHA-256 of its image file */
-	char hw[32];                    /* its hardware type */
+	char release[65]; /* the release's id: the lower-case
+	                     hex SHA-256 of its image file */
+	char hw[32];      /* its hardware type */
 	uint32_t ver_major, ver_minor, ver_patch;
-	uint32_t counter;               /* its security counter */
-	uint64_t size;                  /* bytes of its image file */
-	char url[RP_URL_MAX + 1];       /* https://... of the full image */
+	uint32_t counter;         /* its security counter */
+	uint64_t size;            /* bytes of its image file */
+	char url[RP_URL_MAX + 1]; /* https://... of the full image */
 	/* A delta from the release the device runs; delta_base[0] == 0:
 	 * none (download the full image). */
 	char delta_base[65];            /* the base release's id */
@@ -193,5 +193,9 @@ RP_API const char *rp_event_type_name(enum rp_event_type t);
 RP_API const char *rp_severity_name(enum rp_severity s);
 RP_API const char *rp_command_type_name(enum rp_command_type t);
 RP_API const char *rp_command_status_name(enum rp_command_status s);
+RP_API const char *rp_update_state_name(enum rp_update_state s);
+/* The state named name ("downloading"): RP_OK, or RP_E_INVAL (unknown). */
+RP_API rp_err rp_update_state_parse(const char *name,
+                                    enum rp_update_state *out) RP_WARN_UNUSED;
 
 #endif

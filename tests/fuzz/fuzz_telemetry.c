@@ -4,7 +4,8 @@
  * (lib/proto/telemetry.c): every input goes to all four; a refusal leaves *out
  * zeroed, and whatever one accepts encodes again (the encoder never
  * refuses what the decoder accepted), decodes to the same struct, and
- * encodes to the same bytes (the canonical form is a fixed point).
+ * encodes to the same bytes (the canonical form is a fixed point). The
+ * nested "update" members of update commands and events go the same way.
  * Under faultsim (tests/faultsim/, jansson's allocations failing too, but
  * for its lexer's buffer: fuzz_jansson.h) a decode may answer RP_E_NOMEM,
  * and only when an allocation failed during it (rp_faultsim_failures());

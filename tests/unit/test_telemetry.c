@@ -6,7 +6,9 @@
  * *out zeroed (missing, wrong type, unknown, duplicate, out of range, bad
  * hex, non-printable, too long, too big, truncated, trailing bytes, not an
  * object, another version); the encoder refusing what the decoder would
- * refuse and short buffers; JSON escaping; the wire names.
+ * refuse and short buffers; JSON escaping; the wire names. The update
+ * command (its "update" member, the optional "delta") and the update
+ * event (its "update" member) likewise, and the cancel command.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,10 +44,27 @@ static const char cmd_vec[] =
 static const char res_vec[] =
     "{\"v\":1,\"id\":\"c-0001\",\"status\":\"ok\",\"seq\":44,"
     "\"ts\":1767225603,\"detail\":\"pong\"}";
+#define REL  "5f1d3ac2b7e04e9c8a6f2d1b0c9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e"
+#define BASE "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
+static const char upd_cmd_vec[] =
+    "{\"v\":1,\"id\":\"upd-1\",\"type\":\"update\",\"ts\":1767225600,"
+    "\"arg\":\"\",\"update\":{\"release\":\"" REL "\",\"hw\":\"devkit-a\","
+    "\"version\":\"1.4.3\",\"counter\":10,\"size\":1048768,"
+    "\"url\":\"https://127.0.0.1:8443/fw/v1/" REL "\","
+    "\"delta\":{\"base\":\"" BASE "\","
+    "\"url\":\"https://127.0.0.1:8443/fw/v1/patch/7\",\"size\":65536}}}";
+static const char upd_ev_vec[] =
+    "{\"v\":1,\"seq\":45,\"ts\":1767225604,\"type\":\"update\","
+    "\"severity\":\"info\",\"count\":1,\"detail\":\"\","
+    "\"update\":{\"release\":\"" REL "\",\"cmd\":\"upd-1\","
+    "\"state\":\"downloading\",\"offset\":524288,\"size\":1048768,"
+    "\"code\":\"\"}}";
 
-enum kind { TEL, EV, CMD, RES };
+enum kind { TEL, EV, CMD, RES, UCMD, UEV };
+#define NKINDS 6
 
-static const char *const vecs[] = {tel_vec, ev_vec, cmd_vec, res_vec};
+static const char *const vecs[] = {tel_vec, ev_vec,      cmd_vec,
+                                   res_vec, upd_cmd_vec, upd_ev_vec};
 
 union any {
 	struct rp_telemetry t;
@@ -58,7 +77,8 @@ static size_t size_of(enum kind k)
 {
 	static const size_t s[] = {
 	    sizeof(struct rp_telemetry), sizeof(struct rp_event),
-	    sizeof(struct rp_command), sizeof(struct rp_command_result)};
+	    sizeof(struct rp_command),   sizeof(struct rp_command_result),
+	    sizeof(struct rp_command),   sizeof(struct rp_event)};
 	return s[k];
 }
 
@@ -68,8 +88,10 @@ static rp_err dec(enum kind k, const void *buf, size_t len, union any *out)
 	case TEL:
 		return rp_telemetry_decode(buf, len, &out->t);
 	case EV:
+	case UEV:
 		return rp_event_decode(buf, len, &out->e);
 	case CMD:
+	case UCMD:
 		return rp_command_decode(buf, len, &out->c);
 	case RES:
 		return rp_command_result_decode(buf, len, &out->r);
@@ -84,8 +106,10 @@ static rp_err enc(enum kind k, const union any *in, char *buf, size_t cap,
 	case TEL:
 		return rp_telemetry_encode(&in->t, buf, cap, len);
 	case EV:
+	case UEV:
 		return rp_event_encode(&in->e, buf, cap, len);
 	case CMD:
+	case UCMD:
 		return rp_command_encode(&in->c, buf, cap, len);
 	case RES:
 		return rp_command_result_encode(&in->r, buf, cap, len);
@@ -109,7 +133,8 @@ static bool all_zero(const void *p, size_t n)
 static void refuse_n(enum kind k, const void *buf, size_t len)
 {
 	union any out;
-	rp_err want = (k == CMD || k == RES) ? RP_E_COMMAND : RP_E_TELEMETRY;
+	rp_err want =
+	    (k == CMD || k == RES || k == UCMD) ? RP_E_COMMAND : RP_E_TELEMETRY;
 	rp_err rc;
 
 	memset(&out, 0xa5, sizeof out);
@@ -301,7 +326,7 @@ static void test_roundtrip(void **state)
 	int k;
 
 	(void)state;
-	for (k = TEL; k <= RES; k++)
+	for (k = TEL; k < NKINDS; k++)
 		roundtrip((enum kind)k, vecs[k]);
 	/* Other canonical forms. */
 	roundtrip(TEL, "{\"v\":1,\"seq\":0,\"ts\":0,\"uptime_s\":0,"
@@ -599,7 +624,9 @@ static void test_refuse_command(void **state)
 	accept_mut(CMD, "\"c-0001\"",
 	           "\"1234567890123456789012345678901234"
 	           "567890123456789012345678901234\"");
-	accept_mut(CMD, "\"ping\"", "\"update\"");
+	/* update needs its "update" member (test_refuse_update). */
+	refuse_mut(CMD, "\"ping\"", "\"update\"");
+	accept_mut(CMD, "\"ping\"", "\"cancel\"");
 	accept_mut(CMD, "\"ping\"", "\"lock\"");
 	accept_mut(CMD, "\"ping\"", "\"reboot\"");
 	accept_mut(RES, "\"c-0001\"", "\"\"");
@@ -610,13 +637,13 @@ static void test_refuse_command(void **state)
 /* The encoder refuses what the decoder would refuse. */
 static void test_encode_inval(void **state)
 {
-	union any base[4], a;
+	union any base[NKINDS], a;
 	char buf[RP_MSG_MAX + 1];
 	size_t len;
 	int k;
 
 	(void)state;
-	for (k = TEL; k <= RES; k++)
+	for (k = TEL; k < NKINDS; k++)
 		assert_int_equal(
 		    dec((enum kind)k, vecs[k], strlen(vecs[k]), &base[k]),
 		    RP_OK);
@@ -654,7 +681,8 @@ static void test_encode_inval(void **state)
 	BAD(TEL, a.t.log_seq = 0);
 	BAD(TEL, a.t.log_head[0] = '\0');
 	BAD(EV, a.e.type = (enum rp_event_type)0);
-	BAD(EV, a.e.type = (enum rp_event_type)8);
+	BAD(EV, a.e.type = (enum rp_event_type)9);
+	BAD(EV, a.e.type = RP_EVENT_UPDATE); /* without its update member */
 	BAD(EV, a.e.severity = (enum rp_severity)3);
 	BAD(EV, a.e.severity = (enum rp_severity) - 1);
 	BAD(EV, a.e.count = 0);
@@ -663,7 +691,35 @@ static void test_encode_inval(void **state)
 	BAD(EV, memset(a.e.detail, 'x', sizeof a.e.detail));
 	BAD(CMD, a.c.id[0] = '\0');
 	BAD(CMD, a.c.id[1] = '/');
-	BAD(CMD, a.c.type = (enum rp_command_type)6);
+	BAD(CMD, a.c.type = (enum rp_command_type)7);
+	BAD(CMD, a.c.type = RP_CMD_UPDATE); /* without its update member */
+	BAD(CMD, (a.c.type = RP_CMD_CANCEL, strcpy(a.c.arg, "x")));
+	BAD(UCMD, a.c.type = RP_CMD_PING); /* update member on a ping */
+	BAD(UCMD, a.c.update.release[0] = '\0');
+	BAD(UCMD, a.c.update.release[3] = 'A');
+	BAD(UCMD, a.c.update.hw[0] = '\0');
+	BAD(UCMD, a.c.update.hw[2] = '\n');
+	BAD(UCMD, memset(a.c.update.hw, 'h', sizeof a.c.update.hw));
+	BAD(UCMD, a.c.update.size = 0);
+	BAD(UCMD, a.c.update.size = (uint64_t)INT64_MAX + 1);
+	BAD(UCMD, a.c.update.url[4] = ':');
+	BAD(UCMD, strcpy(a.c.update.url, "https://"));
+	BAD(UCMD, strcpy(a.c.update.url, "https://a b"));
+	BAD(UCMD, a.c.update.delta_size = 0);
+	BAD(UCMD, strcpy(a.c.update.delta_url, "http://x/p"));
+	BAD(UCMD, a.c.update.delta_base[0] = '\0'); /* url, size left */
+	BAD(UCMD, a.c.update.delta_base[63] = 'g');
+	BAD(UEV, a.e.type = RP_EVENT_BOOT); /* update member on a boot */
+	BAD(UEV, a.e.update.state = (enum rp_update_state)0);
+	BAD(UEV, a.e.update.state = (enum rp_update_state)12);
+	BAD(UEV, a.e.update.offset = a.e.update.size + 1);
+	BAD(UEV, a.e.update.size = (uint64_t)INT64_MAX + 1);
+	BAD(UEV, a.e.update.cmd[0] = '\0');
+	BAD(UEV, a.e.update.cmd[1] = ' ');
+	BAD(UEV, a.e.update.release[10] = '\0');
+	BAD(UEV, strcpy(a.e.update.code, "Hw_mismatch"));
+	BAD(UEV, strcpy(a.e.update.code, "hw-mismatch"));
+	BAD(UEV, memset(a.e.update.code, 'a', sizeof a.e.update.code));
 	BAD(CMD, a.c.ts = INT64_MIN);
 	BAD(CMD, a.c.arg[0] = 0x7f);
 	BAD(RES, a.r.id[0] = ' ');
@@ -690,7 +746,7 @@ static void test_encode_buffer(void **state)
 	int k;
 
 	(void)state;
-	for (k = TEL; k <= RES; k++) {
+	for (k = TEL; k < NKINDS; k++) {
 		n = strlen(vecs[k]);
 		assert_int_equal(dec((enum kind)k, vecs[k], n, &a), RP_OK);
 		for (cap = 0; cap <= n; cap++) {
@@ -763,7 +819,8 @@ static void test_names(void **state)
 	assert_string_equal(rp_event_type_name(RP_EVENT_COMMAND), "command");
 	assert_string_equal(rp_event_type_name(RP_EVENT_TAMPER), "tamper");
 	assert_null(rp_event_type_name((enum rp_event_type)0));
-	assert_null(rp_event_type_name((enum rp_event_type)8));
+	assert_string_equal(rp_event_type_name(RP_EVENT_UPDATE), "update");
+	assert_null(rp_event_type_name((enum rp_event_type)9));
 	assert_null(rp_event_type_name((enum rp_event_type) - 1));
 	assert_string_equal(rp_severity_name(RP_SEV_INFO), "info");
 	assert_string_equal(rp_severity_name(RP_SEV_WARNING), "warning");
@@ -776,7 +833,8 @@ static void test_names(void **state)
 	assert_string_equal(rp_command_type_name(RP_CMD_REBOOT), "reboot");
 	assert_string_equal(rp_command_type_name(RP_CMD_WIPE), "wipe");
 	assert_null(rp_command_type_name((enum rp_command_type)0));
-	assert_null(rp_command_type_name((enum rp_command_type)6));
+	assert_string_equal(rp_command_type_name(RP_CMD_CANCEL), "cancel");
+	assert_null(rp_command_type_name((enum rp_command_type)7));
 	assert_string_equal(rp_command_status_name(RP_CMD_OK), "ok");
 	assert_string_equal(rp_command_status_name(RP_CMD_REJECTED),
 	                    "rejected");
@@ -785,6 +843,247 @@ static void test_names(void **state)
 	assert_string_equal(rp_command_status_name(RP_CMD_FAILED), "failed");
 	assert_null(rp_command_status_name((enum rp_command_status)4));
 	assert_null(rp_command_status_name((enum rp_command_status) - 1));
+}
+
+/* The update command and event vectors, field by field and built by hand. */
+static void test_update_vectors(void **state)
+{
+	struct rp_command c, c2 = {0};
+	struct rp_event e, e2 = {0};
+	char buf[RP_MSG_MAX + 1];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(
+	    rp_command_decode(upd_cmd_vec, strlen(upd_cmd_vec), &c), RP_OK);
+	assert_string_equal(c.id, "upd-1");
+	assert_int_equal(c.type, RP_CMD_UPDATE);
+	assert_string_equal(c.update.release, REL);
+	assert_string_equal(c.update.hw, "devkit-a");
+	assert_int_equal(c.update.ver_major, 1);
+	assert_int_equal(c.update.ver_minor, 4);
+	assert_int_equal(c.update.ver_patch, 3);
+	assert_int_equal(c.update.counter, 10);
+	assert_int_equal(c.update.size, 1048768);
+	assert_string_equal(c.update.url, "https://127.0.0.1:8443/fw/v1/" REL);
+	assert_string_equal(c.update.delta_base, BASE);
+	assert_string_equal(c.update.delta_url,
+	                    "https://127.0.0.1:8443/fw/v1/patch/7");
+	assert_int_equal(c.update.delta_size, 65536);
+
+	strcpy(c2.id, "upd-1");
+	c2.type = RP_CMD_UPDATE;
+	c2.ts = 1767225600;
+	strcpy(c2.update.release, REL);
+	strcpy(c2.update.hw, "devkit-a");
+	c2.update.ver_major = 1;
+	c2.update.ver_minor = 4;
+	c2.update.ver_patch = 3;
+	c2.update.counter = 10;
+	c2.update.size = 1048768;
+	strcpy(c2.update.url, "https://127.0.0.1:8443/fw/v1/" REL);
+	strcpy(c2.update.delta_base, BASE);
+	strcpy(c2.update.delta_url, "https://127.0.0.1:8443/fw/v1/patch/7");
+	c2.update.delta_size = 65536;
+	assert_int_equal(rp_command_encode(&c2, buf, sizeof buf, &len), RP_OK);
+	assert_string_equal(buf, upd_cmd_vec);
+	assert_memory_equal(&c, &c2, sizeof c);
+
+	assert_int_equal(rp_event_decode(upd_ev_vec, strlen(upd_ev_vec), &e),
+	                 RP_OK);
+	assert_int_equal(e.type, RP_EVENT_UPDATE);
+	assert_string_equal(e.update.release, REL);
+	assert_string_equal(e.update.cmd, "upd-1");
+	assert_int_equal(e.update.state, RP_UPD_DOWNLOADING);
+	assert_int_equal(e.update.offset, 524288);
+	assert_int_equal(e.update.size, 1048768);
+	assert_string_equal(e.update.code, "");
+
+	e2.seq = 45;
+	e2.ts = 1767225604;
+	e2.type = RP_EVENT_UPDATE;
+	e2.severity = RP_SEV_INFO;
+	e2.count = 1;
+	strcpy(e2.update.release, REL);
+	strcpy(e2.update.cmd, "upd-1");
+	e2.update.state = RP_UPD_DOWNLOADING;
+	e2.update.offset = 524288;
+	e2.update.size = 1048768;
+	assert_int_equal(rp_event_encode(&e2, buf, sizeof buf, &len), RP_OK);
+	assert_string_equal(buf, upd_ev_vec);
+	assert_memory_equal(&e, &e2, sizeof e);
+
+	/* Without a delta; the largest version; a final state with a code;
+	 * a cancel of one release and of whichever runs. */
+	roundtrip(UCMD,
+	          "{\"v\":1,\"id\":\"u\",\"type\":\"update\",\"ts\":0,"
+	          "\"arg\":\"\",\"update\":{\"release\":\"" REL "\","
+	          "\"hw\":\"h\",\"version\":\"4294967295.0.10\","
+	          "\"counter\":4294967295,\"size\":1,\"url\":\"https://h\"}}");
+	roundtrip(UEV, "{\"v\":1,\"seq\":1,\"ts\":2,\"type\":\"update\","
+	               "\"severity\":\"warning\",\"count\":1,\"detail\":\"x\","
+	               "\"update\":{\"release\":\"" REL "\",\"cmd\":\"u\","
+	               "\"state\":\"rolled_back\",\"offset\":0,\"size\":0,"
+	               "\"code\":\"health_failed_2\"}}");
+	roundtrip(CMD, "{\"v\":1,\"id\":\"c\",\"type\":\"cancel\",\"ts\":0,"
+	               "\"arg\":\"" REL "\"}");
+	roundtrip(CMD, "{\"v\":1,\"id\":\"c\",\"type\":\"cancel\",\"ts\":0,"
+	               "\"arg\":\"\"}");
+	/* Member order does not matter inside the nested objects either. */
+	accept(UCMD, "{\"update\":{\"delta\":{\"size\":1,\"url\":\"https://p\","
+	             "\"base\":\"" BASE "\"},\"url\":\"https://i\",\"size\":9,"
+	             "\"counter\":0,\"version\":\"0.0.0\",\"hw\":\"h\","
+	             "\"release\":\"" REL "\"},\"arg\":\"\",\"ts\":0,"
+	             "\"type\":\"update\",\"id\":\"u\",\"v\":1}");
+}
+
+static void test_refuse_update(void **state)
+{
+	static const char *const cmut[][2] = {
+	    {",\"update\":{", ",\"update\":1,\"x\":{"},
+	    {"\"release\":\"" REL "\",", ""},
+	    {"\"hw\":\"devkit-a\",", ""},
+	    {"\"version\":\"1.4.3\",", ""},
+	    {"\"counter\":10,", ""},
+	    {"\"size\":1048768,", ""},
+	    {"\"url\":\"https://127.0.0.1:8443/fw/v1/" REL "\",", ""},
+	    {"\"release\":", "\"release\":1,\"x\":"},
+	    {"\"release\":\"5f", "\"release\":\"5F"},
+	    {"\"release\":\"5f", "\"release\":\"5"},
+	    {"\"release\":\"5f", "\"release\":\"5f0"},
+	    {"\"release\":\"5f", "\"release\":\"5f\",\"release\":\"5f"},
+	    {"\"hw\":\"devkit-a\"", "\"hw\":\"\""},
+	    {"\"hw\":\"devkit-a\"", "\"hw\":\"devkit\\ta\""},
+	    {"\"hw\":\"devkit-a\"",
+	     "\"hw\":\"12345678901234567890123456789012\""},
+	    {"\"hw\":\"devkit-a\"", "\"hw\":7"},
+	    {"\"1.4.3\"", "\"1.4\""},
+	    {"\"1.4.3\"", "\"1.4.3.0\""},
+	    {"\"1.4.3\"", "\"1.04.3\""},
+	    {"\"1.4.3\"", "\"1.4.3 \""},
+	    {"\"1.4.3\"", "\"1..3\""},
+	    {"\"1.4.3\"", "\"1.4.+3\""},
+	    {"\"1.4.3\"", "\"1.4.4294967296\""},
+	    {"\"1.4.3\"", "\"v1.4.3\""},
+	    {"\"1.4.3\"", "\"1.4.3-rc1\""},
+	    {"\"1.4.3\"", "143"},
+	    {"\"counter\":10", "\"counter\":4294967296"},
+	    {"\"counter\":10", "\"counter\":\"10\""},
+	    {"\"size\":1048768", "\"size\":0"},
+	    {"\"size\":1048768", "\"size\":9223372036854775808"},
+	    {"\"url\":\"https://127", "\"url\":\"http://127"},
+	    {"\"url\":\"https://127", "\"url\":\"HTTPS://127"},
+	    {"\"url\":\"https://127", "\"url\":\"https:// 127"},
+	    {"\"url\":\"https://127", "\"url\":\"ftp://127"},
+	    {"\"delta\":{", "\"delta\":1,\"d\":{"},
+	    {"\"delta\":{", "\"delta\":{\"x\":1,"},
+	    {"\"base\":\"" BASE "\",", ""},
+	    {"\"base\":\"" BASE "\"", "\"base\":\"\""},
+	    {"\"base\":\"0a", "\"base\":\"0A"},
+	    {"\"url\":\"https://127.0.0.1:8443/fw/v1/patch/7\",", ""},
+	    {"\"url\":\"https://127.0.0.1:8443/fw/v1/patch/7\"",
+	     "\"url\":\"http://127.0.0.1/7\""},
+	    {",\"size\":65536}", "}"},
+	    {"\"size\":65536", "\"size\":0"},
+	    {"\"size\":65536", "\"size\":65536,\"size\":65536"},
+	    {"\"type\":\"update\"", "\"type\":\"ping\""},
+	    {"\"type\":\"update\"", "\"type\":\"cancel\""},
+	    {"65536}}}", "65536}}"},
+	};
+	static const char *const emut[][2] = {
+	    {",\"update\":{", ",\"x\":{"},
+	    {"\"type\":\"update\"", "\"type\":\"boot\""},
+	    {"\"release\":\"" REL "\",", ""},
+	    {"\"cmd\":\"upd-1\",", ""},
+	    {"\"state\":\"downloading\",", ""},
+	    {"\"offset\":524288,", ""},
+	    {"\"size\":1048768,", ""},
+	    {",\"code\":\"\"", ""},
+	    {"\"code\":\"\"", "\"code\":\"\",\"x\":0"},
+	    {"\"release\":\"5f", "\"release\":\"\",\"r\":\"5f"},
+	    {"\"cmd\":\"upd-1\"", "\"cmd\":\"\""},
+	    {"\"cmd\":\"upd-1\"", "\"cmd\":\"upd 1\""},
+	    {"\"downloading\"", "\"Downloading\""},
+	    {"\"downloading\"", "\"sent\""},
+	    {"\"downloading\"", "2"},
+	    {"\"offset\":524288", "\"offset\":1048769"},
+	    {"\"offset\":524288", "\"offset\":-1"},
+	    {"\"size\":1048768", "\"size\":9223372036854775808"},
+	    {"\"code\":\"\"", "\"code\":\"Bad\""},
+	    {"\"code\":\"\"", "\"code\":\"a-b\""},
+	    {"\"code\":\"\"", "\"code\":\"a b\""},
+	    {"\"code\":\"\"", "\"code\":\"12345678901234567890123456789012\""},
+	    {"\"code\":\"\"", "\"code\":null"},
+	};
+	static const char *const states[] = {
+	    "accepted",  "downloaded",    "verified",  "trial_marked",
+	    "rebooting", "trial_running", "confirmed", "rolled_back",
+	    "failed",    "cancelled",
+	};
+	char to[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cmut / sizeof cmut[0]; i++)
+		refuse_mut(UCMD, cmut[i][0], cmut[i][1]);
+	for (i = 0; i < sizeof emut / sizeof emut[0]; i++)
+		refuse_mut(UEV, emut[i][0], emut[i][1]);
+	/* An update member on any other command or event type. */
+	refuse_mut(UCMD, "\"type\":\"update\"", "\"type\":\"wipe\"");
+	refuse_mut(UEV, "\"type\":\"update\"", "\"type\":\"command\"");
+	/* A cancel's arg: a release id or "". */
+	refuse(CMD, "{\"v\":1,\"id\":\"c\",\"type\":\"cancel\",\"ts\":0,"
+	            "\"arg\":\"5f\"}");
+	refuse(CMD, "{\"v\":1,\"id\":\"c\",\"type\":\"cancel\",\"ts\":0,"
+	            "\"arg\":\"" BASE "0\"}");
+	accept_mut(UCMD,
+	           ",\"delta\":{\"base\":\"" BASE "\","
+	           "\"url\":\"https://127.0.0.1:8443/fw/v1/patch/7\","
+	           "\"size\":65536}",
+	           "");
+	accept_mut(UCMD, "\"1.4.3\"", "\"0.0.0\"");
+	accept_mut(UCMD, "\"1.4.3\"", "\"10.20.4294967295\"");
+	accept_mut(UCMD, "\"counter\":10", "\"counter\":0");
+	accept_mut(UEV, "\"offset\":524288", "\"offset\":1048768");
+	accept_mut(UEV, "\"code\":\"\"", "\"code\":\"hw_mismatch\"");
+	accept_mut(UEV, "\"code\":\"\"",
+	           "\"code\":\"1234567890123456789012345678901\"");
+	for (i = 0; i < sizeof states / sizeof states[0]; i++) {
+		snprintf(to, sizeof to, "\"%s\"", states[i]);
+		accept_mut(UEV, "\"downloading\"", to);
+	}
+}
+
+static void test_update_state_names(void **state)
+{
+	enum rp_update_state s = RP_UPD_ACCEPTED;
+	int i;
+
+	(void)state;
+	for (i = RP_UPD_ACCEPTED; i <= RP_UPD_CANCELLED; i++) {
+		const char *n = rp_update_state_name((enum rp_update_state)i);
+
+		assert_non_null(n);
+		assert_int_equal(rp_update_state_parse(n, &s), RP_OK);
+		assert_int_equal(s, i);
+	}
+	assert_string_equal(rp_update_state_name(RP_UPD_ACCEPTED), "accepted");
+	assert_string_equal(rp_update_state_name(RP_UPD_TRIAL_MARKED),
+	                    "trial_marked");
+	assert_string_equal(rp_update_state_name(RP_UPD_ROLLED_BACK),
+	                    "rolled_back");
+	assert_string_equal(rp_update_state_name(RP_UPD_CANCELLED),
+	                    "cancelled");
+	assert_null(rp_update_state_name((enum rp_update_state)0));
+	assert_null(rp_update_state_name((enum rp_update_state)12));
+	assert_null(rp_update_state_name((enum rp_update_state) - 1));
+	s = RP_UPD_FAILED;
+	assert_int_equal(rp_update_state_parse("sent", &s), RP_E_INVAL);
+	assert_int_equal(rp_update_state_parse("", &s), RP_E_INVAL);
+	assert_int_equal(rp_update_state_parse("Confirmed", &s), RP_E_INVAL);
+	assert_int_equal(rp_update_state_parse(NULL, &s), RP_E_INVAL);
+	assert_int_equal(rp_update_state_parse("failed", NULL), RP_E_INVAL);
+	assert_int_equal(s, RP_UPD_FAILED);
 }
 
 /*
@@ -912,6 +1211,9 @@ int main(void)
 	    cmocka_unit_test(test_encode_buffer),
 	    cmocka_unit_test(test_encode_largest),
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_update_vectors),
+	    cmocka_unit_test(test_refuse_update),
+	    cmocka_unit_test(test_update_state_names),
 	    cmocka_unit_test(test_nomem),
 	    cmocka_unit_test(test_nomem_not_syntax),
 	};
