@@ -45,9 +45,11 @@ def c_string(name):
 
 fail = 0
 vectors = [b.strip() for b in blocks("Test vectors")]
-names = ["tel_vec", "ev_vec", "cmd_vec", "res_vec"]
-if len(vectors) != 4:
-    sys.exit("docs/telemetry.md: %d test vectors, want 4" % len(vectors))
+names = ["tel_vec", "ev_vec", "cmd_vec", "res_vec", "upd_cmd_vec",
+         "upd_ev_vec"]
+if len(vectors) != len(names):
+    sys.exit("docs/telemetry.md: %d test vectors, want %d" %
+             (len(vectors), len(names)))
 for name, vec in zip(names, vectors):
     if c_string(name) != vec:
         print("differs from %s in the unit test:\n  doc:  %s\n  unit: %s" %
@@ -76,7 +78,9 @@ def edit(obj, **kw):
     return o
 
 
-for schema, vec in zip(schemas, vectors):
+# The update command and event are checked by the command's and the
+# event's schema.
+for schema, vec in zip(schemas + [schemas[2], schemas[1]], vectors):
     jsonschema.Draft202012Validator.check_schema(schema)
     val = jsonschema.Draft202012Validator(schema)
     msg = json.loads(vec)
@@ -102,6 +106,28 @@ for schema, vec in zip(schemas, vectors):
     if "arg" in msg:
         bad += [edit(msg, id=""), edit(msg, id="a/b"),
                 edit(msg, type="pong")]
+    u = msg.get("update")
+    if u is not None:
+        bad += [edit(msg, update=None), edit(msg, type="ping"),
+                edit(msg, update=edit(u, x=1)),
+                edit(msg, update=edit(u, release="5F" * 32))]
+        if "hw" in u:
+            d = u["delta"]
+            bad += [edit(msg, update=edit(u, hw="")),
+                    edit(msg, update=edit(u, version="1.04.3")),
+                    edit(msg, update=edit(u, version="1.4")),
+                    edit(msg, update=edit(u, counter=2**32)),
+                    edit(msg, update=edit(u, size=0)),
+                    edit(msg, update=edit(u, url="http://x/y")),
+                    edit(msg, update=edit(u, delta=edit(d, base=None))),
+                    edit(msg, update=edit(u, delta=edit(d, size=0)))]
+        else:
+            bad += [edit(msg, update=edit(u, state="sent")),
+                    edit(msg, update=edit(u, code="Bad")),
+                    edit(msg, update=edit(u, cmd="")),
+                    edit(msg, update=edit(u, offset=-1))]
+    elif "arg" in msg:
+        bad += [edit(msg, type="cancel", arg="5f")]
     if "status" in msg:
         bad += [edit(msg, status="success"), edit(msg, id="a b")]
     for b in bad:
