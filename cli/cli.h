@@ -44,5 +44,7 @@ void cli_device_print(struct json_t *j);
 /* rampart device|allowlist|claim ... (cmd_device.c, cmd_allowlist.c,
  * cmd_claim.c) */
 extern const struct tool_cmd device_cmds[], allowlist_cmds[], claim_cmds[];
+/* rampart release ... (cmd_release.c) */
+extern const struct tool_cmd release_cmds[];
 
 #endif

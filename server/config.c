@@ -63,6 +63,12 @@ static const struct rp_config_key keys[] = {
      0},
     {"mqtt", "events_keep", RP_CONFIG_INT,
      offsetof(struct rd_config, mqtt_events_keep), 0, 100000000, NULL, NULL, 0},
+    {"releases", "max_image_size", RP_CONFIG_SIZE,
+     offsetof(struct rd_config, release_max_image), 4096,
+     (int64_t)64 * 1024 * 1024 * 1024, NULL, NULL, 0},
+    {"releases", "upload_idle", RP_CONFIG_DURATION,
+     offsetof(struct rd_config, release_upload_idle), 1, 7 * DAY, NULL, NULL,
+     0},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -88,6 +94,8 @@ static void defaults(struct rd_config *c)
 	c->mqtt_batch_ms = 100;
 	c->mqtt_telemetry_keep = 1000;
 	c->mqtt_events_keep = 10000;
+	c->release_max_image = 512 * 1024 * 1024;
+	c->release_upload_idle = 3600;
 }
 
 rp_err rd_config_load(const char *path, struct rd_config *c,

@@ -21,6 +21,7 @@
 #include "store/store.h"
 
 struct jobs;
+struct api_rel;
 
 struct rd_config {
 	char *listen;                 /* [server] listen, default 127.0.0.1 */
@@ -46,6 +47,8 @@ struct rd_config {
 	int64_t refusal_burst;        /* [server] refusal_burst (per peer) */
 	int64_t refusal_total_rate;   /* [server] ... all peers, /s */
 	int64_t refusal_total_burst;  /* [server] ... all peers */
+	int64_t release_max_image;    /* [releases] max_image_size */
+	int64_t release_upload_idle;  /* [releases] upload_idle (seconds) */
 };
 
 /* Fill c with defaults, then read path (may be NULL). diag on error. */
@@ -83,6 +86,8 @@ struct rampartd {
 	 * and in tests that link the modules without main */
 	struct jobs *jobs;
 	const char *broker_flag; /* --broker HOST:PORT */
+	/* api/uploads.h: upload sessions and adds running (routes.c) */
+	struct api_rel *rel;
 };
 
 /* routes.c: the route table on an HTTPS listener at addr:[server] port

@@ -17,6 +17,7 @@
 #include <event2/http.h>
 
 #include "api/api.h"
+#include "api/uploads.h"
 #include "http/http.h"
 #include "http/refusal.h"
 #include "http/router.h"
@@ -30,13 +31,15 @@
 #define GET    EVHTTP_REQ_GET
 #define POST   EVHTTP_REQ_POST
 #define DELETE EVHTTP_REQ_DELETE
+#define PUT    EVHTTP_REQ_PUT
 
 /* Body classes of the routes (route.body). */
 enum body {
-	BODY_NONE, /* no body is read */
-	BODY_EST,  /* [est] max_body: a PKCS#10 request */
-	BODY_CSV,  /* [admin] max_body: an allowlist import */
-	BODY_JSON, /* API_JSON_MAX: the other admin calls */
+	BODY_NONE,  /* no body is read */
+	BODY_EST,   /* [est] max_body: a PKCS#10 request */
+	BODY_CSV,   /* [admin] max_body: an allowlist import */
+	BODY_JSON,  /* API_JSON_MAX: the other admin calls */
+	BODY_CHUNK, /* UPLOAD_CHUNK_MAX: an upload's chunk, a release's SBOM */
 };
 
 /* Route flags (route.flags). */
@@ -91,6 +94,18 @@ static const struct route table[] = {
 	{GET,  API "ingest",    P_ADMIN, BODY_NONE, 0, api_ingest_status},
 	{GET,  API "refusals",  P_ADMIN, BODY_NONE, 0, api_refusals_list},
 	{GET,  API "events",    P_ADMIN, BODY_NONE, 0, api_events_list},
+	/* releases (docs/releases.md) */
+	{PUT,  API "release-keys", P_ADMIN, BODY_JSON, 0, api_release_keys_set},
+	{GET,  API "release-keys", P_ADMIN, BODY_NONE, 0, api_release_keys_show},
+	{POST, API "uploads",      P_ADMIN, BODY_JSON, 0, api_upload_open},
+	{PUT,  API "uploads/{id}", P_ADMIN, BODY_CHUNK, 0, api_upload_put},
+	{GET,  API "uploads/{id}", P_ADMIN, BODY_NONE, 0, api_upload_show},
+	{DELETE, API "uploads/{id}", P_ADMIN, BODY_NONE, 0, api_upload_cancel},
+	{POST, API "releases",     P_ADMIN, BODY_CHUNK, 0, api_release_add},
+	{GET,  API "releases",     P_ADMIN, BODY_NONE, 0, api_releases_list},
+	{GET,  API "releases/{id}", P_ADMIN, BODY_NONE, 0, api_release_show},
+	{DELETE, API "releases/{id}", P_ADMIN, BODY_NONE, 0, api_release_remove},
+	{GET,  API "releases/{id}/sbom", P_ADMIN, BODY_NONE, 0, api_release_sbom},
 };
 /* clang-format on */
 
@@ -105,6 +120,8 @@ static size_t class_limit(const struct rampartd *rd, unsigned body)
 		return (size_t)rd->cfg.admin_max_body;
 	case BODY_JSON:
 		return API_JSON_MAX;
+	case BODY_CHUNK:
+		return UPLOAD_CHUNK_MAX;
 	default:
 		return 0;
 	}
@@ -278,6 +295,8 @@ rp_err routes_listen(struct rampartd *rd, const char *addr, int *bound)
 		max = l > max ? l : max;
 	}
 	err = refusals_new(rd->base, rd->store, &rc, &rd->refusals);
+	if (err == RP_OK)
+		err = api_rel_start(rd);
 	if (err != RP_OK)
 		return err;
 	memset(&h, 0, sizeof h);
@@ -295,6 +314,7 @@ void routes_close(struct rampartd *rd)
 	/* the refusals waiting for their batch are answered first */
 	refusals_free(rd->refusals);
 	rd->refusals = NULL;
+	api_rel_stop(rd); /* the adds running are answered, then joined */
 	http_free(rd->http);
 	rd->http = NULL;
 }

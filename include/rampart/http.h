@@ -27,7 +27,7 @@ struct event_base; /* libevent's */
 #define RP_HTTP_MAX_HEADERS  (16 * 1024)   /* status line and headers */
 
 struct rp_http_request {
-	const char *method;       /* "GET", "POST" or "DELETE" */
+	const char *method;       /* "GET", "POST", "PUT" or "DELETE" */
 	const char *url;          /* "https://host[:port]/path[?query]" */
 	const char *content_type; /* of body; NULL if none */
 	const void *body;         /* NULL if none */

@@ -91,5 +91,23 @@ API_HANDLER(api_refusals_list);
 API_HANDLER(api_events_list);
 /* ingest.c */
 API_HANDLER(api_ingest_status);
+/* releases.c, uploads.c (docs/releases.md): the key set, uploads and
+ * releases; api_rel_start makes rd->rel (the upload sessions and the adds
+ * running) when the routes listen, api_rel_stop answers what runs and
+ * frees it. */
+rp_err api_rel_start(struct rampartd *rd) RP_WARN_UNUSED;
+void api_rel_stop(struct rampartd *rd);
+json_t *api_release_json(const struct store_release *r);
+API_HANDLER(api_release_keys_set);
+API_HANDLER(api_release_keys_show);
+API_HANDLER(api_upload_open);
+API_HANDLER(api_upload_put);
+API_HANDLER(api_upload_show);
+API_HANDLER(api_upload_cancel);
+API_HANDLER(api_release_add);
+API_HANDLER(api_releases_list);
+API_HANDLER(api_release_show);
+API_HANDLER(api_release_sbom);
+API_HANDLER(api_release_remove);
 
 #endif

@@ -322,6 +322,8 @@ static int method_of(const char *m, enum evhttp_cmd_type *out)
 		*out = EVHTTP_REQ_POST;
 	else if (strcmp(m, "DELETE") == 0)
 		*out = EVHTTP_REQ_DELETE;
+	else if (strcmp(m, "PUT") == 0)
+		*out = EVHTTP_REQ_PUT;
 	else
 		return 0;
 	return 1;
