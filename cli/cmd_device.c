@@ -5,7 +5,8 @@
  * reported, its counts, newest events and commands), revoke certificates
  * (a fresh CRL is published at once), decommission, allow
  * re-provisioning, force a renewal, quarantine and release, ping over
- * MQTT, rampartd's ingest status, and the refusals table.
+ * MQTT, start, follow and cancel a firmware update, rampartd's ingest
+ * status, and the refusals table.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -66,6 +67,8 @@ static void print_ports(const char *name, json_t *a)
 		printf("%s%lld", i ? "," : "",
 		       (long long)json_integer_value(json_array_get(a, i)));
 }
+
+static void print_update(json_t *u, int64_t now);
 
 void cli_device_print(json_t *j)
 {
@@ -144,6 +147,10 @@ void cli_device_print(json_t *j)
 		    answer_str(e, "severity"), answer_str(e, "type"),
 		    answer_num(e, "count"), answer_str(e, "detail"));
 	}
+	if (json_is_object(json_object_get(j, "update")))
+		print_update(json_object_get(j, "update"), now);
+	else
+		printf("  update        none\n");
 	a = json_object_get(j, "commands");
 	printf("  commands      %zu newest\n", json_array_size(a));
 	for (i = 0; i < json_array_size(a); i++) {
@@ -157,6 +164,41 @@ void cli_device_print(json_t *j)
 		       r && answer_str(r, "detail")[0] ? " " : "",
 		       r ? answer_str(r, "detail") : "");
 	}
+}
+
+/* "rolled_back at 35 % (1234 of 3525 bytes)": an update's state and
+ * progress into buf. */
+static const char *update_progress(json_t *u, char *buf, size_t cap)
+{
+	json_t *pct = json_object_get(u, "percent");
+	const char *code = answer_str(u, "code");
+
+	if (json_is_integer(pct))
+		snprintf(buf, cap, "%s, %lld %% (%lld of %lld bytes)%s%s",
+		         answer_str(u, "state"),
+		         (long long)json_integer_value(pct),
+		         answer_num(u, "offset"), answer_num(u, "size"),
+		         code[0] ? ": " : "", code);
+	else
+		snprintf(buf, cap, "%s%s%s", answer_str(u, "state"),
+		         code[0] ? ": " : "", code);
+	return buf;
+}
+
+/* The update block of device show (u: its "update", an object). */
+static void print_update(json_t *u, int64_t now)
+{
+	const char *ver = answer_str(u, "version");
+	char p[200], t[64];
+
+	printf("  update        %s %s%s\n", ver[0] ? ver : "(removed)",
+	       update_progress(u, p, sizeof p),
+	       json_is_true(json_object_get(u, "final")) ? ", final" : "");
+	printf("    release %s, command %s, since %s\n",
+	       answer_str(u, "release"), answer_str(u, "command"),
+	       human_time(answer_num(u, "updated_at"), now, t, sizeof t));
+	if (answer_str(u, "detail")[0])
+		printf("    detail  %s\n", answer_str(u, "detail"));
 }
 
 /* device refusals, for a person: newest first, one row a refusal. */
@@ -221,6 +263,10 @@ static void print_action(const char *sub, const char *id, json_t *j)
 	else if (strcmp(sub, "reprovision") == 0)
 		printf("%s may enroll once more (now %s)\n", id,
 		       answer_str(j, "inventory_state"));
+	else if (strcmp(sub, "update-cancel") == 0)
+		printf("cancel %s sent to %s for update %s (the device "
+		       "answers with state cancelled)\n",
+		       answer_str(j, "command"), id, answer_str(j, "cancels"));
 	else if (strcmp(sub, "renew") == 0)
 		printf("%s must renew its certificate at its next connection "
 		       "(now %s)\n",
@@ -296,6 +342,103 @@ out:
 	return code;
 }
 
+/* The exit code of a final update state: 0 confirmed, 1 any other. */
+static int update_exit(json_t *u)
+{
+	return strcmp(answer_str(u, "state"), "confirmed") == 0 ? CLI_OK
+	                                                        : CLI_NO;
+}
+
+/* Follow update cmd of device id until it is final (or timeout seconds
+ * passed, 0: no limit), a line for each change of state or percent. */
+static int update_follow(const struct admin_opts *o, const char *id,
+                         const char *cmd, int timeout)
+{
+	char path[256], line[240], last[240] = "";
+	long long end = (long long)time(NULL) + timeout;
+	json_t *j = NULL, *u;
+	int code;
+
+	snprintf(path, sizeof path, "/api/v1/devices/%s/update", id);
+	for (;;) {
+		json_decref(j);
+		j = NULL;
+		code = admin_call(o, "GET", path, NULL, NULL, 0, &j);
+		if (code != CLI_OK)
+			goto out;
+		answer_tidy(j);
+		u = json_object_get(j, "current");
+		if (!json_is_object(u) ||
+		    strcmp(answer_str(u, "command"), cmd) != 0) {
+			fprintf(stderr,
+			        "rampart: update %s of %s is no longer the "
+			        "device's current one\n",
+			        cmd, id);
+			code = CLI_ERROR;
+			goto out;
+		}
+		update_progress(u, line, sizeof line);
+		if (strcmp(line, last) != 0 && !o->json) {
+			printf("%s: %s\n", id, line);
+			fflush(stdout);
+			snprintf(last, sizeof last, "%s", line);
+		}
+		if (json_is_true(json_object_get(u, "final"))) {
+			if (o->json)
+				answer_print_json(u);
+			code = update_exit(u);
+			goto out;
+		}
+		if (timeout > 0 && (long long)time(NULL) >= end) {
+			fprintf(stderr,
+			        "rampart: update %s of %s not final within %d "
+			        "s (still %s; rampart device show %s)\n",
+			        cmd, id, timeout, answer_str(u, "state"), id);
+			code = CLI_ERROR;
+			goto out;
+		}
+		/* a person watching a download: once a second */
+		nanosleep(&(struct timespec){1, 0}, NULL);
+	}
+out:
+	json_decref(j);
+	return code;
+}
+
+/* POST update {"release"}; with wait, follow it until it is final. */
+static int update_start(const struct admin_opts *o, const char *id,
+                        const char *release, bool wait, int timeout)
+{
+	char path[256];
+	json_t *in = json_pack("{s:s}", "release", release), *j = NULL, *u;
+	char *body = in ? json_dumps(in, JSON_COMPACT) : NULL;
+	int code = CLI_ERROR;
+
+	if (body == NULL)
+		goto out;
+	snprintf(path, sizeof path, "/api/v1/devices/%s/update", id);
+	code = admin_call(o, "POST", path, "application/json", body,
+	                  strlen(body), &j);
+	if (code != CLI_OK)
+		goto out;
+	answer_tidy(j);
+	u = json_object_get(j, "update");
+	if (o->json && !wait)
+		answer_print_json(j);
+	else if (!o->json)
+		printf("update %s sent to %s: release %s (%s)%s\n",
+		       answer_str(u, "command"), id, answer_str(u, "release"),
+		       answer_str(u, "version"),
+		       wait ? "" : "; follow it with rampart device show");
+	if (wait)
+		code = update_follow(o, id, answer_str(u, "command"), timeout);
+out:
+	free(body);
+	json_decref(in);
+	json_decref(j);
+	return code;
+}
+
 /* --server, --token-file, --ca, --json: every admin command's. */
 const struct tool_opt cli_admin_opts[] = {
     {.name = "server",
@@ -366,6 +509,23 @@ static const struct tool_opt ping_opts[] = {
      .unit = "seconds"},
     {0},
 };
+static const struct tool_arg update_args[] = {
+    {"ID", TOOL_REQUIRED}, {"RELEASE", TOOL_REQUIRED}, {0}};
+static const struct tool_opt update_opts[] = {
+    {.name = "wait",
+     .kind = TOOL_FLAG,
+     .help = "follow the update until it is final; exit 0 confirmed, "
+             "1 failed, rolled back or cancelled"},
+    {.name = "timeout",
+     .kind = TOOL_UINT,
+     .value = "SECONDS",
+     .help = "with --wait: give up after SECONDS (exit 2; the update "
+             "goes on)",
+     .min = 1,
+     .max = 30 * 86400,
+     .unit = "seconds"},
+    {0},
+};
 static const struct tool_opt watch_opts[] = {
     {.name = "interval",
      .kind = TOOL_UINT,
@@ -407,6 +567,8 @@ const struct tool_cmd device_cmds[] = {
     DEV("quarantine", "isolate a device (events only)", quar_opts, id_arg),
     DEV("release", "end a quarantine", NULL, id_arg),
     DEV("ping", "ask a device to answer over MQTT", ping_opts, id_arg),
+    DEV("update", "install a release on a device", update_opts, update_args),
+    DEV("update-cancel", "stop a device's running update", NULL, id_arg),
     DEV("watch", "a live view of the fleet", watch_opts, NULL),
     DEV("ingest", "rampartd's MQTT ingest status", NULL, NULL),
     DEV("refusals", "the newest refused requests and why", refusals_opts, NULL),
@@ -476,6 +638,14 @@ static int device_run(const struct tool_ctx *c)
 	} else if (strcmp(sub, "ping") == 0) {
 		code = ping(&o, id, (int)wait);
 		goto out;
+	} else if (strcmp(sub, "update") == 0) {
+		code = update_start(&o, id, c->argv[1], tool_flag(c, "wait"),
+		                    (int)tool_uint(c, "timeout", 0));
+		goto out;
+	} else if (strcmp(sub, "update-cancel") == 0) {
+		snprintf(path, sizeof path, "/api/v1/devices/%s/update/cancel",
+		         id);
+		code = admin_call(&o, "POST", path, NULL, NULL, 0, &j);
 	} else if (strcmp(sub, "revoke") == 0 ||
 	           strcmp(sub, "decommission") == 0) {
 		if (sub[0] == 'r' && reason == NULL) {

@@ -3,7 +3,9 @@
  * config.c - rampartd's configuration schema on the strict reader
  * (rampart/config.h). docs/rampartd.md lists every key.
  */
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "rampartd.h"
@@ -63,6 +65,8 @@ static const struct rp_config_key keys[] = {
      0},
     {"mqtt", "events_keep", RP_CONFIG_INT,
      offsetof(struct rd_config, mqtt_events_keep), 0, 100000000, NULL, NULL, 0},
+    {"http", "public_url", RP_CONFIG_STRING,
+     offsetof(struct rd_config, public_url), 0, 0, NULL, "", 0},
     {"releases", "max_image_size", RP_CONFIG_SIZE,
      offsetof(struct rd_config, release_max_image), 4096,
      (int64_t)64 * 1024 * 1024 * 1024, NULL, NULL, 0},
@@ -98,14 +102,68 @@ static void defaults(struct rd_config *c)
 	c->release_upload_idle = 3600;
 }
 
+/* [http] public_url: "" or https://HOST[:PORT][/PATH], no trailing '/',
+ * short enough for a download URL of it ("/fw/v1/" and a release id) to
+ * fit in RP_URL_MAX. */
+#define PUBLIC_URL_MAX (RP_URL_MAX - 8 - 64)
+
+static bool public_url_valid(const char *u)
+{
+	size_t n = strlen(u), i;
+
+	if (n == 0)
+		return true;
+	if (n > PUBLIC_URL_MAX || strncmp(u, "https://", 8) != 0 || n == 8 ||
+	    u[n - 1] == '/')
+		return false;
+	for (i = 0; i < n; i++)
+		if (u[i] <= ' ' || u[i] > '~')
+			return false;
+	return true;
+}
+
 rp_err rd_config_load(const char *path, struct rd_config *c,
                       struct rp_config_diag *diag)
 {
+	rp_err rc;
+
 	defaults(c);
 	if (path == NULL)
-		return rp_config_parse(keys, NKEYS, "", 0, "(defaults)", c,
-		                       diag);
-	return rp_config_load(keys, NKEYS, path, c, diag);
+		rc = rp_config_parse(keys, NKEYS, "", 0, "(defaults)", c, diag);
+	else
+		rc = rp_config_load(keys, NKEYS, path, c, diag);
+	if (rc == RP_OK && !public_url_valid(c->public_url)) {
+		if (diag != NULL) {
+			snprintf(diag->file, sizeof diag->file, "%s",
+			         path ? path : "(defaults)");
+			diag->line = 0;
+			snprintf(diag->msg, sizeof diag->msg,
+			         "[http] public_url must be https://HOST[:PORT]"
+			         "[/PATH] without a trailing '/', at most %d "
+			         "characters",
+			         PUBLIC_URL_MAX);
+			snprintf(diag->text, sizeof diag->text, "%s: %s",
+			         diag->file, diag->msg);
+		}
+		rd_config_free(c);
+		rc = RP_E_CONFIG_BAD_VALUE;
+	}
+	return rc;
+}
+
+rp_err rd_public_url(const struct rd_config *c, const char *listen, int port,
+                     char *out, size_t cap)
+{
+	bool v6 = strchr(listen, ':') != NULL;
+	int n;
+
+	if (c->public_url != NULL && c->public_url[0] != '\0')
+		n = snprintf(out, cap, "%s", c->public_url);
+	else
+		n = snprintf(out, cap, "https://%s%s%s:%d", v6 ? "[" : "",
+		             listen, v6 ? "]" : "", port);
+	return n >= 0 && (size_t)n < cap && n <= PUBLIC_URL_MAX ? RP_OK
+	                                                        : RP_E_INVAL;
 }
 
 void rd_config_free(struct rd_config *c)

@@ -592,6 +592,13 @@ static int run_rampartd(const struct tool_ctx *c)
 	rc = routes_listen(&rd, listen, &bound);
 	if (rc != RP_OK || priv_bound() != RP_OK)
 		goto out;
+	if (rd_public_url(&rd.cfg, listen, bound, rd.public_url,
+	                  sizeof rd.public_url) != RP_OK) {
+		rp_log_error("the download URL base https://%s:%d is too long "
+		             "(set [http] public_url)",
+		             listen, bound);
+		goto out;
+	}
 	ev_term = evsignal_new(rd.base, SIGTERM, on_stop, &rd);
 	ev_int = evsignal_new(rd.base, SIGINT, on_stop, &rd);
 	ev_hup = evsignal_new(rd.base, SIGHUP, on_hup, &rd);

@@ -47,6 +47,7 @@ struct rd_config {
 	int64_t refusal_burst;        /* [server] refusal_burst (per peer) */
 	int64_t refusal_total_rate;   /* [server] ... all peers, /s */
 	int64_t refusal_total_burst;  /* [server] ... all peers */
+	char *public_url;             /* [http] public_url, "" = from listen */
 	int64_t release_max_image;    /* [releases] max_image_size */
 	int64_t release_upload_idle;  /* [releases] upload_idle (seconds) */
 };
@@ -55,6 +56,12 @@ struct rd_config {
 rp_err rd_config_load(const char *path, struct rd_config *c,
                       struct rp_config_diag *diag) RP_WARN_UNUSED;
 void rd_config_free(struct rd_config *c);
+/* The base of the URLs rampartd gives devices (update commands: BASE +
+ * "/fw/v1/" + release): [http] public_url, or https://LISTEN:PORT (the
+ * address bound, [..] around IPv6) when it is "". RP_E_INVAL when it
+ * does not fit in cap or leaves no room for a release's path. */
+rp_err rd_public_url(const struct rd_config *c, const char *listen, int port,
+                     char *out, size_t cap) RP_WARN_UNUSED;
 
 struct rampartd {
 	struct event_base *base;
@@ -86,6 +93,8 @@ struct rampartd {
 	 * and in tests that link the modules without main */
 	struct jobs *jobs;
 	const char *broker_flag; /* --broker HOST:PORT */
+	/* rd_public_url, set once the listener is bound (main.c) */
+	char public_url[RP_URL_MAX + 1];
 	/* api/uploads.h: upload sessions and adds running (routes.c) */
 	struct api_rel *rel;
 };

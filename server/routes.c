@@ -69,9 +69,15 @@ enum body {
 	     BODY_JSON, F_DEVICE | F_ACTS,        api_device_quarantine},    \
 	    {POST,      API c "/{id}/release", P_ADMIN,                      \
 	     BODY_JSON, F_DEVICE | F_ACTS,     api_device_release},          \
+	    {POST,      API c "/{id}/ping", P_ADMIN,                         \
+	     BODY_JSON, F_DEVICE | F_ACTS,  api_device_ping},                \
+	    {POST,      API c "/{id}/update", P_ADMIN,                       \
+	     BODY_JSON, F_DEVICE | F_ACTS,    api_device_update_start},      \
+	    {GET,      API c "/{id}/update",  P_ADMIN, BODY_NONE,            \
+	     F_DEVICE, api_device_update_show},                              \
 	{                                                                    \
-		POST, API c "/{id}/ping", P_ADMIN, BODY_JSON,                \
-		    F_DEVICE | F_ACTS, api_device_ping                       \
+		POST, API c "/{id}/update/cancel", P_ADMIN, BODY_JSON,       \
+		    F_DEVICE | F_ACTS, api_device_update_cancel              \
 	}
 
 /* clang-format off */

@@ -91,6 +91,12 @@ API_HANDLER(api_refusals_list);
 API_HANDLER(api_events_list);
 /* ingest.c */
 API_HANDLER(api_ingest_status);
+/* updates.c: a device's firmware update (docs/updates.md);
+ * api_update_json: one update as the API shows it (caller json_decref) */
+json_t *api_update_json(struct store *s, const struct store_update *u);
+API_HANDLER(api_device_update_start);
+API_HANDLER(api_device_update_show);
+API_HANDLER(api_device_update_cancel);
 /* releases.c, uploads.c (docs/releases.md): the key set, uploads and
  * releases; api_rel_start makes rd->rel (the upload sessions and the adds
  * running) when the routes listen, api_rel_stop answers what runs and

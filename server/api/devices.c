@@ -186,6 +186,7 @@ static void device_show(struct rampartd *rd, struct evhttp_request *req,
 {
 	struct store_device d;
 	struct store_status st;
+	struct store_update upd;
 	json_t *j, *certs = json_array(), *evs = json_array(),
 	           *cmds = json_array();
 	int64_t now = (int64_t)time(NULL), valid = 0, revoked = 0;
@@ -239,6 +240,11 @@ static void device_show(struct rampartd *rd, struct evhttp_request *req,
 	json_object_set_new(j, "certificates", certs);
 	json_object_set_new(j, "events", evs);
 	json_object_set_new(j, "commands", cmds);
+	/* the firmware update (updates.c): the current one, or null */
+	json_object_set_new(j, "update",
+	                    store_update_current(rd->store, id, &upd) == RP_OK
+	                        ? api_update_json(rd->store, &upd)
+	                        : json_null());
 	api_reply_json(req, 200, j);
 }
 

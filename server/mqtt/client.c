@@ -408,35 +408,60 @@ rp_err mqtt_command(struct rampartd *rd, const char *serial,
                     enum rp_command_type type, const char *arg,
                     struct rp_command *out)
 {
+	memset(out, 0, sizeof *out);
+	out->type = type;
+	snprintf(out->arg, sizeof out->arg, "%s", arg ? arg : "");
+	return mqtt_command_with(rd, serial, out, NULL, NULL);
+}
+
+/* Record c (and what record adds) in one transaction. */
+static rp_err command_record(struct rampartd *rd, const char *serial,
+                             const struct rp_command *c, mqtt_record_fn record,
+                             void *arg)
+{
+	rp_err rc = store_begin(rd->store);
+
+	if (rc != RP_OK)
+		return rc;
+	rc = store_command_add(rd->store, serial, c);
+	if (rc == RP_OK && record != NULL)
+		rc = record(arg, c);
+	if (rc == RP_OK)
+		rc = store_commit(rd->store);
+	else
+		store_rollback(rd->store);
+	return rc;
+}
+
+rp_err mqtt_command_with(struct rampartd *rd, const char *serial,
+                         struct rp_command *c, mqtt_record_fn record, void *arg)
+{
 	struct mqtt *mq = rd->mqtt;
+	enum rp_command_type type = c->type;
 	char topic[128], buf[RP_MSG_MAX];
 	struct timeval tv;
 	size_t len = 0;
 	rp_err rc;
 	int r;
 
-	memset(out, 0, sizeof *out);
 	rc = mqtt_topic_cmd(serial, topic, sizeof topic);
 	if (rc == RP_OK && (mq == NULL || !mq->connected))
 		rc = RP_E_STATE;
 	if (rc != RP_OK)
 		goto out;
 	gettimeofday(&tv, NULL);
-	snprintf(out->id, sizeof out->id, "c%lld.%06ld-%llu",
-	         (long long)tv.tv_sec, (long)tv.tv_usec,
-	         (unsigned long long)++mq->cmd_seq);
-	out->type = type;
-	out->ts = (int64_t)tv.tv_sec;
-	snprintf(out->arg, sizeof out->arg, "%s", arg ? arg : "");
-	rc = rp_command_encode(out, buf, sizeof buf, &len);
+	snprintf(c->id, sizeof c->id, "c%lld.%06ld-%llu", (long long)tv.tv_sec,
+	         (long)tv.tv_usec, (unsigned long long)++mq->cmd_seq);
+	c->ts = (int64_t)tv.tv_sec;
+	rc = rp_command_encode(c, buf, sizeof buf, &len);
 	/* recorded first: a fast result must find its command */
 	if (rc == RP_OK)
-		rc = store_command_add(rd->store, serial, out);
+		rc = command_record(rd, serial, c, record, arg);
 	if (rc != RP_OK)
 		goto out;
 	r = mosquitto_publish(mq->m, NULL, topic, (int)len, buf, 1, false);
 	if (r != MOSQ_ERR_SUCCESS) {
-		rp_log_error("mqtt: command %s to %s not sent: %s", out->id,
+		rp_log_error("mqtt: command %s to %s not sent: %s", c->id,
 		             serial, mosquitto_strerror(r));
 		rc = RP_E_MQTT;
 		goto out;
@@ -444,7 +469,7 @@ rp_err mqtt_command(struct rampartd *rd, const char *serial,
 	rp_mqloop_kick(mq->loop);
 	mq->commands_sent++;
 	rp_log_info("mqtt: sent %s command %s to %s",
-	            rp_command_type_name(type), out->id, serial);
+	            rp_command_type_name(type), c->id, serial);
 out:
 	return rc;
 }

@@ -103,6 +103,18 @@ void mqtt_notify_reload(struct rampartd *rd);
 rp_err mqtt_command(struct rampartd *rd, const char *serial,
                     enum rp_command_type type, const char *arg,
                     struct rp_command *out) RP_WARN_UNUSED;
+/*
+ * The same for a command the caller filled (type, arg, update): its id
+ * and ts are set here. record (may be NULL) is called with the command
+ * as it will be sent, in the transaction that records it, before it is
+ * published: an error from it stores nothing and sends nothing (e.g.
+ * store_update_add's RP_E_STATE). A failed publish (RP_E_MQTT) leaves
+ * both recorded.
+ */
+typedef rp_err (*mqtt_record_fn)(void *arg, const struct rp_command *c);
+rp_err mqtt_command_with(struct rampartd *rd, const char *serial,
+                         struct rp_command *c, mqtt_record_fn record,
+                         void *arg) RP_WARN_UNUSED;
 
 /* Connection state and ingest counters, for GET /api/v1/ingest. */
 json_t *mqtt_status_json(struct rampartd *rd);
