@@ -108,6 +108,14 @@ enroll_devices line-a SN-A SN-B
 mq_config "$D"
 mq_start
 stop_rd
+for bad in http://fw.example.test https://fw.example.test/ "https://a b" https://; do
+	printf '[http]\npublic_url = %s\n' "$bad" >"$T/bad.conf"
+	st=0
+	"$BIN/rampartd" --check-config --config "$T/bad.conf" >"$T/bad.out" 2>&1 || st=$?
+	[ $st = 2 ] || fail "public_url '$bad': exit $st"
+	grep -q 'public_url must be https://HOST\[:PORT\]\[/PATH\] without a trailing' "$T/bad.out" ||
+		fail "public_url '$bad': $(cat "$T/bad.out")"
+done
 printf '[http]\npublic_url = https://fw.example.test:8443/base\n' >"$T/rd.conf"
 start_rd "$D" --broker "127.0.0.1:$MP" --config "$T/rd.conf"
 wait_until "rampartd connected to the broker" connected_n 1
