@@ -156,6 +156,13 @@ struct store_engine {
 	                      store_update_cb cb, void *arg);
 	rp_err (*update_set)(void *e, const struct store_update *u,
 	                     int64_t now);
+
+	/* Known vulnerabilities (store.h). vuln_put: *out always set. */
+	rp_err (*vuln_put)(void *e, const char *id, int64_t modified_us,
+	                   const char *rec, size_t len, int64_t now,
+	                   enum store_vuln_put *out);
+	rp_err (*vuln_each)(void *e, store_vuln_cb cb, void *arg);
+	rp_err (*vuln_count)(void *e, int64_t *n);
 };
 
 /* The engines built in (store.c lists them). */

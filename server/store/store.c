@@ -640,6 +640,37 @@ rp_err store_release_remove(struct store *s, const char *id)
 	return s->eng->release_remove(s->e, id);
 }
 
+/* --- known vulnerabilities ---------------------------------------------- */
+
+rp_err store_vuln_put(struct store *s, const char *id, int64_t modified_us,
+                      const char *rec, size_t len, enum store_vuln_put *out)
+{
+	enum store_vuln_put o = STORE_VULN_UNCHANGED;
+	rp_err rc;
+
+	if (id == NULL || id[0] == '\0' || strlen(id) > STORE_VULN_ID_MAX ||
+	    rec == NULL || len == 0 || len > STORE_VULN_REC_MAX)
+		return RP_E_INVAL;
+	rc = s->eng->vuln_put(s->e, id, modified_us, rec, len, now_s(), &o);
+	if (rc == RP_OK && out != NULL)
+		*out = o;
+	return rc;
+}
+
+rp_err store_vuln_each(struct store *s, store_vuln_cb cb, void *arg)
+{
+	if (cb == NULL)
+		return RP_E_INVAL;
+	return s->eng->vuln_each(s->e, cb, arg);
+}
+
+rp_err store_vuln_count(struct store *s, int64_t *n)
+{
+	if (n == NULL)
+		return RP_E_INVAL;
+	return s->eng->vuln_count(s->e, n);
+}
+
 /* --- firmware updates --------------------------------------------------- */
 
 /* Stored state names by number: 0 rampartd's, then enum rp_update_state

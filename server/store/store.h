@@ -525,6 +525,39 @@ rp_err store_release_each(struct store *s, const char *hw, store_release_cb cb,
  */
 rp_err store_release_remove(struct store *s, const char *id) RP_WARN_UNUSED;
 
+/* --- known vulnerabilities (docs/releases.md) --------------------------- */
+
+/* The longest OSV id kept, and the largest record (its JSON text). */
+#define STORE_VULN_ID_MAX  128
+#define STORE_VULN_REC_MAX (1024 * 1024)
+
+/* What store_vuln_put did. */
+enum store_vuln_put {
+	STORE_VULN_NEW,       /* no record had the id: added */
+	STORE_VULN_REPLACED,  /* the stored one was older: replaced */
+	STORE_VULN_UNCHANGED, /* the stored one is as new or newer: kept */
+};
+
+/*
+ * Put the OSV record id, its JSON text rec[0..len) (copied, stored as
+ * given), whose "modified" is modified_us (microseconds since the epoch,
+ * UTC: the caller parsed it). A record with the same id is replaced only
+ * when modified_us is above its own; the check and the write are one
+ * statement. *out (may be NULL) says which happened. imported_at = now.
+ * RP_E_INVAL for an empty or over-long id (STORE_VULN_ID_MAX), an empty
+ * or over-long record (STORE_VULN_REC_MAX).
+ */
+rp_err store_vuln_put(struct store *s, const char *id, int64_t modified_us,
+                      const char *rec, size_t len,
+                      enum store_vuln_put *out) RP_WARN_UNUSED;
+typedef int (*store_vuln_cb)(void *arg, const char *id, const char *rec,
+                             size_t len);
+/* Every record stored, by id (bytewise); cb's non-zero stops the walk. */
+rp_err store_vuln_each(struct store *s, store_vuln_cb cb,
+                       void *arg) RP_WARN_UNUSED;
+/* How many records are stored. */
+rp_err store_vuln_count(struct store *s, int64_t *n) RP_WARN_UNUSED;
+
 /* --- firmware updates (docs/updates.md) --------------------------------- */
 
 /* The states of an update as stored: rampartd's own first, then the

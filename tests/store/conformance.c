@@ -2407,6 +2407,91 @@ static void test_update_arguments(void **state)
 	store_close(s);
 }
 
+/* Collects "id=rec;" of store_vuln_each. */
+static int vuln_one(void *arg, const char *id, const char *rec, size_t len)
+{
+	char one[200];
+
+	assert_int_equal(strlen(rec), len);
+	snprintf(one, sizeof one, "%s=%s", id, rec);
+	app(arg, 600, one);
+	return 0;
+}
+
+/* Stops after the first record. */
+static int vuln_stop(void *arg, const char *id, const char *rec, size_t len)
+{
+	(void)id;
+	(void)rec;
+	(void)len;
+	(*(int *)arg)++;
+	return 1;
+}
+
+static void test_vuln_put(void **state)
+{
+	struct store *s = fresh(), *s2;
+	enum store_vuln_put o = STORE_VULN_UNCHANGED;
+	char got[600] = "";
+	int64_t n = -1;
+	int calls = 0;
+
+	(void)state;
+	assert_int_equal(store_vuln_count(s, &n), RP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_vuln_put(s, "B-1", 100, "b1", 2, &o), RP_OK);
+	assert_int_equal(o, STORE_VULN_NEW);
+	assert_int_equal(store_vuln_put(s, "A-1", 5, "a1", 2, &o), RP_OK);
+	assert_int_equal(o, STORE_VULN_NEW);
+	/* same modified, then older: kept as it is */
+	assert_int_equal(store_vuln_put(s, "B-1", 100, "bX", 2, &o), RP_OK);
+	assert_int_equal(o, STORE_VULN_UNCHANGED);
+	assert_int_equal(store_vuln_put(s, "B-1", 99, "bY", 2, &o), RP_OK);
+	assert_int_equal(o, STORE_VULN_UNCHANGED);
+	/* newer: replaced, and again */
+	assert_int_equal(store_vuln_put(s, "B-1", 101, "b2", 2, &o), RP_OK);
+	assert_int_equal(o, STORE_VULN_REPLACED);
+	assert_int_equal(store_vuln_put(s, "B-1", 102, "b3", 2, NULL), RP_OK);
+	assert_int_equal(store_vuln_each(s, vuln_one, got), RP_OK);
+	assert_string_equal(got, "A-1=a1;B-1=b3;");
+	assert_int_equal(store_vuln_each(s, vuln_stop, &calls), RP_OK);
+	assert_int_equal(calls, 1);
+	/* durable: another connection sees them */
+	store_close(s);
+	s2 = reopen();
+	assert_int_equal(store_vuln_count(s2, &n), RP_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_vuln_put(s2, "B-1", 102, "b4", 2, &o), RP_OK);
+	assert_int_equal(o, STORE_VULN_UNCHANGED);
+	store_close(s2);
+}
+
+static void test_vuln_arguments(void **state)
+{
+	struct store *s = fresh();
+	char id[STORE_VULN_ID_MAX + 2];
+	int64_t n;
+
+	(void)state;
+	memset(id, 'i', sizeof id - 1);
+	id[sizeof id - 1] = '\0';
+	assert_int_equal(store_vuln_put(s, "", 1, "r", 1, NULL), RP_E_INVAL);
+	assert_int_equal(store_vuln_put(s, NULL, 1, "r", 1, NULL), RP_E_INVAL);
+	assert_int_equal(store_vuln_put(s, id, 1, "r", 1, NULL), RP_E_INVAL);
+	id[STORE_VULN_ID_MAX] = '\0'; /* the longest */
+	assert_int_equal(store_vuln_put(s, id, 1, "r", 1, NULL), RP_OK);
+	assert_int_equal(store_vuln_put(s, "X", 1, "r", 0, NULL), RP_E_INVAL);
+	assert_int_equal(store_vuln_put(s, "X", 1, NULL, 1, NULL), RP_E_INVAL);
+	assert_int_equal(
+	    store_vuln_put(s, "X", 1, "r", STORE_VULN_REC_MAX + 1, NULL),
+	    RP_E_INVAL);
+	assert_int_equal(store_vuln_each(s, NULL, NULL), RP_E_INVAL);
+	assert_int_equal(store_vuln_count(s, NULL), RP_E_INVAL);
+	assert_int_equal(store_vuln_count(s, &n), RP_OK);
+	assert_int_equal(n, 1);
+	store_close(s);
+}
+
 int store_conformance_run(const struct store_target *t)
 {
 	const struct CMUnitTest tests[] = {
@@ -2447,6 +2532,8 @@ int store_conformance_run(const struct store_target *t)
 	    cmocka_unit_test(test_update_report),
 	    cmocka_unit_test(test_update_ingest),
 	    cmocka_unit_test(test_update_arguments),
+	    cmocka_unit_test(test_vuln_put),
+	    cmocka_unit_test(test_vuln_arguments),
 	};
 
 	T = t;

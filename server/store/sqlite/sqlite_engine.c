@@ -494,4 +494,7 @@ const struct store_engine store_engine_sqlite = {
     .update_current = sq_update_current,
     .update_each = sq_update_each,
     .update_set = sq_update_set,
+    .vuln_put = sq_vuln_put,
+    .vuln_each = sq_vuln_each,
+    .vuln_count = sq_vuln_count,
 };

@@ -149,4 +149,11 @@ rp_err sq_update_each(void *e, const char *serial, int limit,
                       store_update_cb cb, void *arg);
 rp_err sq_update_set(void *e, const struct store_update *u, int64_t now);
 
+/* sqlite_vuln.c */
+rp_err sq_vuln_put(void *e, const char *id, int64_t modified_us,
+                   const char *rec, size_t len, int64_t now,
+                   enum store_vuln_put *out);
+rp_err sq_vuln_each(void *e, store_vuln_cb cb, void *arg);
+rp_err sq_vuln_count(void *e, int64_t *n);
+
 #endif
