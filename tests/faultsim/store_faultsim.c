@@ -9,7 +9,8 @@
  * transaction, a command, an ingest batch of telemetry, events, a
  * result, a rejection and a refusal, a batch of refusals only, a
  * refusal, release key sets installed and rotated, releases added and
- * removed, every listing, a transaction rolled back, a CRL's
+ * removed, an update with its result, events and a report, every
+ * listing, a transaction rolled back, a CRL's
  * transaction, a quarantine, a second batch, close). Each is run once
  * clean to count its K allocations, with what the store holds after each
  * step recorded (a dump through the listings of store.h), then for
@@ -256,6 +257,16 @@ static int dump_release(void *arg, const struct store_release *r)
 #define RELEASE_B \
 	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
+/* An update without its times (rampartd's clock differs between runs). */
+static int dump_update(void *arg, const struct store_update *u)
+{
+	put(arg, "update %s %s %.8s %.8s %s %lld %lld %s %s %d\n", u->cmd_id,
+	    u->serial, u->release_id, u->base_id, u->state,
+	    (long long)u->offset, (long long)u->size, u->code, u->detail,
+	    (int)u->final);
+	return 0;
+}
+
 /* The key sets and releases: every listing and the SBOM of release a. */
 static rp_err dump_releases(struct store *s, struct dump *d)
 {
@@ -349,6 +360,8 @@ static rp_err dump_into(struct store *s, struct dump *d)
 		rc = dump_meta(s, d, "crl_at");
 	if (rc == RP_OK)
 		rc = dump_releases(s, d);
+	if (rc == RP_OK)
+		rc = store_update_each(s, "dev-a", 10, dump_update, d);
 	return rc;
 }
 
@@ -643,6 +656,60 @@ static rp_err st_release_b_remove(struct ctx *c)
 	return store_release_remove(c->s, RELEASE_B);
 }
 
+static rp_err st_update(struct ctx *c)
+{
+	struct store_update u;
+
+	memset(&u, 0, sizeof u);
+	snprintf(u.cmd_id, sizeof u.cmd_id, "upd-1");
+	snprintf(u.serial, sizeof u.serial, "dev-a");
+	snprintf(u.release_id, sizeof u.release_id, RELEASE_A);
+	u.size = 4400;
+	return store_update_add(c->s, &u);
+}
+
+/* The update's progress as an event (dev-a's). */
+static struct store_in update_event(void)
+{
+	struct store_in it = event("dev-a", 2802, "");
+
+	it.u.ev.type = RP_EVENT_UPDATE;
+	snprintf(it.u.ev.update.cmd, sizeof it.u.ev.update.cmd, "upd-1");
+	snprintf(it.u.ev.update.release, sizeof it.u.ev.update.release,
+	         RELEASE_A);
+	it.u.ev.update.state = RP_UPD_DOWNLOADING;
+	it.u.ev.update.offset = 2000;
+	it.u.ev.update.size = 4400;
+	return it;
+}
+
+/* The update's answer and progress in one ingest batch. */
+static rp_err st_update_ingest(struct ctx *c)
+{
+	static const struct store_retention keep = {100, 100, 100};
+	struct store_in it[2];
+	struct store_in_result r;
+
+	it[0] = store_test_item(STORE_IN_RESULT, "dev-a", 2801);
+	snprintf(it[0].u.res.id, sizeof it[0].u.res.id, "upd-1");
+	it[0].u.res.status = RP_CMD_OK;
+	it[0].u.res.seq = 30;
+	it[0].u.res.ts = 2800;
+	snprintf(it[0].u.res.detail, sizeof it[0].u.res.detail, "accepted");
+	it[1] = update_event();
+	return store_ingest_write(c->s, it, 2, &keep, NULL, 0, &r);
+}
+
+/* A report of its own: store_update_report's transaction. */
+static rp_err st_update_report(struct ctx *c)
+{
+	struct rp_update_report rep = update_event().u.ev.update;
+
+	rep.state = RP_UPD_FAILED;
+	snprintf(rep.code, sizeof rep.code, "no_space");
+	return store_update_report(c->s, "dev-a", &rep, "full", NULL);
+}
+
 static const struct step {
 	const char *name;
 	rp_err (*fn)(struct ctx *c);
@@ -662,6 +729,9 @@ static const struct step {
     {"release a", st_release_a},
     {"release b", st_release_b},
     {"release b removed", st_release_b_remove},
+    {"update of release a", st_update},
+    {"update result and event", st_update_ingest},
+    {"update report", st_update_report},
     {"listings", st_list},
     {"transaction rolled back", st_rolled_back},
     {"CRL transaction", st_crl},
