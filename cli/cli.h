@@ -46,5 +46,7 @@ void cli_device_print(struct json_t *j);
 extern const struct tool_cmd device_cmds[], allowlist_cmds[], claim_cmds[];
 /* rampart release ... (cmd_release.c) */
 extern const struct tool_cmd release_cmds[];
+/* rampart vuln ... (cmd_vuln.c) */
+extern const struct tool_cmd vuln_cmds[];
 
 #endif

@@ -394,6 +394,43 @@ out:
 	return code;
 }
 
+/* GET /releases/ID/vulns for a person or as JSON: CLI_NO when there
+ * are findings (as rampart sbom vulns). */
+static int vulns_print(json_t *j, bool json)
+{
+	json_t *a = json_object_get(j, "findings"), *f, *al, *v;
+	size_t i, k;
+
+	if (json) {
+		answer_print_json(j);
+		return json_array_size(a) > 0 ? CLI_NO : CLI_OK;
+	}
+	if (json_array_size(a) > 0)
+		printf("%-24s %-24s %-20s %-20s %s\n", "COMPONENT", "VERSION",
+		       "ID", "ALIASES", "FIXED");
+	json_array_foreach(a, i, f)
+	{
+		char aliases[256] = "";
+		size_t n = 0;
+
+		al = json_object_get(f, "aliases");
+		json_array_foreach(al, k, v) if (n < sizeof aliases) n +=
+		    (size_t)snprintf(aliases + n, sizeof aliases - n, "%s%s",
+		                     k ? "," : "", json_string_value(v));
+		printf("%-24s %-24s %-20s %-20s %s\n",
+		       answer_str(f, "component"), answer_str(f, "version"),
+		       answer_str(f, "id"), aliases[0] ? aliases : "-",
+		       answer_str(f, "fixed")[0] ? answer_str(f, "fixed")
+		                                 : "unknown");
+	}
+	if (json_array_size(a) == 0)
+		printf("no known vulnerabilities\n");
+	printf("%zu finding%s in %lld components, %lld OSV records\n",
+	       json_array_size(a), json_array_size(a) == 1 ? "" : "s",
+	       answer_num(j, "components"), answer_num(j, "records"));
+	return json_array_size(a) > 0 ? CLI_NO : CLI_OK;
+}
+
 /* ID is 64 lower-case hex digits (a release's SHA-256). */
 static bool id_ok(const struct tool_ctx *c, const char *id)
 {
@@ -419,7 +456,9 @@ static int release_one(const struct tool_ctx *c)
 	if (!id_ok(c, id))
 		return CLI_ERROR;
 	snprintf(path, sizeof path, API "releases/%s%s", id,
-	         strcmp(sub, "sbom") == 0 ? "/sbom" : "");
+	         strcmp(sub, "sbom") == 0    ? "/sbom"
+	         : strcmp(sub, "vulns") == 0 ? "/vulns"
+	                                     : "");
 	code = admin_call(&o, strcmp(sub, "rm") == 0 ? "DELETE" : "GET", path,
 	                  NULL, NULL, 0, &j);
 	if (code != CLI_OK)
@@ -432,6 +471,10 @@ static int release_one(const struct tool_ctx *c)
 		goto out;
 	}
 	answer_tidy(j);
+	if (strcmp(sub, "vulns") == 0) {
+		code = vulns_print(j, o.json);
+		goto out;
+	}
 	if (o.json)
 		answer_print_json(j);
 	else if (strcmp(sub, "rm") == 0)
@@ -520,5 +563,12 @@ const struct tool_cmd release_cmds[] = {
         id_arg, release_one),
     REL("sbom", "print a release's SBOM (CycloneDX JSON)", NULL, id_arg,
         release_one),
+    {.name = "vulns",
+     .summary = "a release's SBOM matched against the known vulnerabilities",
+     .shared = cli_admin_opts,
+     .args = id_arg,
+     .run = release_one,
+     .more = "The records come from rampart vuln import. Exit 0 none found, "
+             "1 findings printed, 2 could not ask."},
     {0},
 };

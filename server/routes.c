@@ -112,6 +112,8 @@ static const struct route table[] = {
 	{GET,  API "releases/{id}", P_ADMIN, BODY_NONE, 0, api_release_show},
 	{DELETE, API "releases/{id}", P_ADMIN, BODY_NONE, 0, api_release_remove},
 	{GET,  API "releases/{id}/sbom", P_ADMIN, BODY_NONE, 0, api_release_sbom},
+	{GET,  API "releases/{id}/vulns", P_ADMIN, BODY_NONE, 0, api_release_vulns},
+	{POST, API "vulns",        P_ADMIN, BODY_CHUNK, 0, api_vulns_import},
 };
 /* clang-format on */
 

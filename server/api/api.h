@@ -115,5 +115,8 @@ API_HANDLER(api_releases_list);
 API_HANDLER(api_release_show);
 API_HANDLER(api_release_sbom);
 API_HANDLER(api_release_remove);
+/* vulns.c: known vulnerabilities (OSV records) */
+API_HANDLER(api_vulns_import);
+API_HANDLER(api_release_vulns);
 
 #endif

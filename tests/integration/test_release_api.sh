@@ -44,7 +44,9 @@ cp fw.img tampered.img
 printf 'X' | dd of=tampered.img bs=1 seek=$(($(stat -c %s fw.img) - 1000)) \
 	conv=notrunc status=none
 id_of() { sha256sum "$1" | cut -d' ' -f1; }
-printf 'name,version,purl,licence,hashes\nopenssl,3.0.11-1~deb12u1,pkg:deb/debian/openssl@3.0.11-1~deb12u1,Apache-2.0,\n' >c.csv
+printf '%s\n' 'name,version,purl,licence,hashes' \
+	'openssl,3.0.11-1~deb12u1,pkg:deb/debian/openssl@3.0.11-1~deb12u1,Apache-2.0,' \
+	'curl,7.88.1-10+deb12u5,pkg:deb/debian/curl@7.88.1-10+deb12u5,curl,' >c.csv
 $R sbom generate --csv c.csv --name fw --version 1.0.0 -o fw.cdx.json \
 	>/dev/null
 jq '.components[0].purl = "nope"' fw.cdx.json >bad.cdx.json
@@ -192,6 +194,38 @@ start_rd "$D"
 	bad "left after the add's kill: $(ls "$D/releases")"
 grep -q 'removed 0 unfinished uploads and 1 image files without a release' "$T/rd.log" &&
 	ok "the sweep says what it removed" || bad "no sweep line"
+
+# --- known vulnerabilities (tests/data/osv/README.md)
+OSV=$here/../data/osv
+FW=$(id_of fw.img)
+out=$(cli vuln import "$OSV/feed" 2>&1 || true)
+grep -qF 'bad-no-introduced.json DSA-T009: $.affected[0].ranges[0].events: no introduced event' <<<"$out" &&
+	grep -qF "imported 3, replaced 0, unchanged 0, refused 1" <<<"$out" &&
+	ok "vuln import: 3 imported, the bad one refused with its path" ||
+	bad "vuln import: $out"
+expect 1 "imported 0, replaced 0, unchanged 3, refused 1" cli vuln import "$OSV/feed"
+set +e
+out=$(cli release vulns "$FW")
+rc=$?
+set -e
+[ $rc = 1 ] && grep -q '^openssl .*DSA-T001 .*CVE-2099-1001 .*3.0.11-1~deb12u2$' <<<"$out" &&
+	grep -q '^openssl .*DSA-T003 .*3.0.11-1$' <<<"$out" &&
+	! grep -q 'DSA-T002' <<<"$out" &&
+	grep -q '^2 findings in 2 components, 3 OSV records$' <<<"$out" &&
+	ok "release vulns: pkg:deb matched by Debian ordering (~ below all)" ||
+	bad "release vulns ($rc):"$'\n'"$out"
+expect 0 "imported 0, replaced 1, unchanged 1, refused 0" cli vuln import "$OSV/update"
+[ "$(cli release vulns --json "$FW" | jq -r '[.findings[].id] | sort | join(" ")')" = \
+	"DSA-T001 DSA-T002 DSA-T003" ] && ok "a newer record replaced the older" ||
+	bad "after the update: $(cli release vulns --json "$FW")"
+expect 1 "imported 0, replaced 0, unchanged 3, refused 1" cli vuln import "$OSV/feed"
+expect 0 "imported 0, replaced 0, unchanged 1, refused 0" cli vuln import "$OSV/feed/DSA-T003.json"
+[ "$(api POST /api/v1/vulns --data-binary "[$(cat "$OSV/feed/DSA-T001.json"), {\"id\": \"X\"}]")" = 200 ] &&
+	[ "$(jq -r '.refused[0].index' "$T/o")" = 1 ] &&
+	jq -r '.refused[0].error' "$T/o" | grep -qF '$[1]: $.modified: missing' &&
+	ok "an array's bad record refused with its JSON path" ||
+	bad "array import: $(cat "$T/o")"
+expect 1 "the release has no SBOM to match" cli release vulns "$(id_of k3-ed.img)"
 
 # --- rm
 expect 0 "removed release $(id_of fw2.img)" cli release rm "$(id_of fw2.img)"
