@@ -6,8 +6,9 @@
 # refused for an unknown key, below threshold, a revoked key, a tampered
 # payload, a bad SBOM (its JSON path named); list, show, sbom, rm; the
 # upload protocol (a chunk at the wrong offset gets 409 and the offset,
-# an add resumes an upload cut short from the server's offset, the size
-# limit); another request answered while an add is held on its worker
+# an add resumes an upload cut short from the server's offset, and after
+# a connection a proxy (cut_proxy.py) drops in the middle of a chunk;
+# the size limit); another request answered while an add is held on its worker
 # thread (a FIFO, no sleeps); kill -9 of rampartd during an upload and
 # during an add leaves no release and no file after the restart's sweep.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -145,6 +146,23 @@ grep -qF "resuming $UP at offset 100000" <<<"$out" &&
 	ok "add --upload resumes at the server's offset: the image whole" ||
 	bad "resume: $out"
 expect 1 "no such upload" cli release add fw4.img --upload "$UP"
+# a connection lost in the middle of a chunk: the proxy cuts its third
+# connection (POST /uploads, the chunk at 0, then the chunk at 65536)
+# after 30000 bytes; the CLI asks the server's offset and goes on
+sign fw5.img 1.4.0 ed k3
+python3 "$here/cut_proxy.py" "$PORT" 3 30000 "$T/proxy.port" &
+PROXY=$!
+wait_until "the proxy listening" test -s "$T/proxy.port"
+out=$("$BIN/rampart" release add fw5.img --chunk-size 65536 \
+	--server "https://127.0.0.1:$(cat "$T/proxy.port")" \
+	--token-file "$T/token" --ca "$CA" 2>&1 || true)
+kill "$PROXY"
+wait "$PROXY" 2>/dev/null || true
+grep -qE "resuming [0-9a-f]{32} at offset 65536" <<<"$out" &&
+	grep -qF "added release $(id_of fw5.img)" <<<"$out" &&
+	cmp -s fw5.img "$D/releases/$(id_of fw5.img).img" &&
+	ok "a dropped connection mid-chunk: resumed at the server's offset" ||
+	bad "resume after a dropped connection: $out"
 ls "$D/releases" | grep -q 'tmp' && bad "upload file left: $(ls "$D/releases")" ||
 	ok "the consumed upload left no file"
 
@@ -229,8 +247,8 @@ expect 1 "the release has no SBOM to match" cli release vulns "$(id_of k3-ed.img
 
 # --- rm
 expect 0 "removed release $(id_of fw2.img)" cli release rm "$(id_of fw2.img)"
-[ "$(cli release list --json | jq -r '.releases | length')" = 3 ] &&
-	ok "list after rm: 3 releases" || bad "list after rm: $(cli release list)"
+[ "$(cli release list --json | jq -r '.releases | length')" = 4 ] &&
+	ok "list after rm: 4 releases" || bad "list after rm: $(cli release list)"
 expect 1 "no release $(id_of fw2.img)" cli release rm "$(id_of fw2.img)"
 [ ! -e "$D/releases/$(id_of fw2.img).img" ] && ok "rm removed the file" ||
 	bad "rm left the file"
