@@ -22,28 +22,35 @@
 /* Updates of the history GET devices/ID/update shows. */
 #define HISTORY_MAX 20
 
-json_t *api_update_json(struct store *s, const struct store_update *u)
+/* Set "version" of update j from its release (null once the release is
+ * removed: a final update's may be). */
+static void set_version(struct store *s, json_t *j)
 {
 	struct store_release r;
 	char version[40] = "";
-	json_t *j;
+	const char *id = json_string_value(json_object_get(j, "release"));
 
-	if (store_release_get(s, u->release_id, &r) == RP_OK)
+	if (id != NULL && store_release_get(s, id, &r) == RP_OK)
 		snprintf(version, sizeof version, "%u.%u.%u", r.ver_major,
 		         r.ver_minor, r.ver_patch);
-	j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:s, s:s, s:I, "
-	              "s:I}",
-	              "command", u->cmd_id, "release", u->release_id, "base",
-	              u->base_id, "state", u->state, "final", u->final,
-	              "offset", (json_int_t)u->offset, "size",
-	              (json_int_t)u->size, "code", u->code, "detail", u->detail,
-	              "created_at", (json_int_t)u->created_at, "updated_at",
-	              (json_int_t)u->updated_at);
-	if (j == NULL)
-		return NULL;
-	/* the release may be gone once the update is final */
 	json_object_set_new(j, "version",
 	                    version[0] ? json_string(version) : json_null());
+}
+
+/* An update's JSON without its version (no store call: a walk's
+ * callback makes these). */
+static json_t *update_json(const struct store_update *u)
+{
+	json_t *j = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:s, s:s, s:I, "
+	    "s:I}",
+	    "command", u->cmd_id, "release", u->release_id, "base", u->base_id,
+	    "state", u->state, "final", u->final, "offset",
+	    (json_int_t)u->offset, "size", (json_int_t)u->size, "code", u->code,
+	    "detail", u->detail, "created_at", (json_int_t)u->created_at,
+	    "updated_at", (json_int_t)u->updated_at);
+	if (j == NULL)
+		return NULL;
 	json_object_set_new(
 	    j, "percent",
 	    u->size > 0
@@ -51,6 +58,15 @@ json_t *api_update_json(struct store *s, const struct store_update *u)
 	                                        ? 100
 	                                        : u->offset * 100 / u->size))
 	        : json_null());
+	return j;
+}
+
+json_t *api_update_json(struct store *s, const struct store_update *u)
+{
+	json_t *j = update_json(u);
+
+	if (j != NULL)
+		set_version(s, j);
 	return j;
 }
 
@@ -250,9 +266,7 @@ API_HANDLER(api_device_update_start)
 
 static int history_one(void *arg, const struct store_update *u)
 {
-	json_t **h = arg; /* h[0] the array, h[1] its store */
-
-	json_array_append_new(h[0], api_update_json((struct store *)h[1], u));
+	json_array_append_new(arg, update_json(u));
 	return 0;
 }
 
@@ -262,17 +276,21 @@ API_HANDLER(api_device_update_show)
 	struct store_device d;
 	struct store_update u;
 	enum registry_state st;
-	json_t *h[2] = {json_array(), (json_t *)rd->store};
+	json_t *h = json_array();
 	rp_err rc = registry_get(rd, id, &d, &st);
+	size_t i;
 
 	if (rc == RP_OK && st == REG_ABSENT) {
-		json_decref(h[0]);
+		json_decref(h);
 		api_reply_no_device(req, id);
 		return;
 	}
 	if (rc == RP_OK)
 		rc = store_update_each(rd->store, id, HISTORY_MAX, history_one,
 		                       h);
+	/* after the walk: a callback may not call the store */
+	for (i = 0; rc == RP_OK && i < json_array_size(h); i++)
+		set_version(rd->store, json_array_get(h, i));
 	if (rc == RP_OK) {
 		rc = store_update_current(rd->store, id, &u);
 		if (rc == RP_E_NOT_FOUND) {
@@ -281,7 +299,7 @@ API_HANDLER(api_device_update_show)
 		}
 	}
 	if (rc != RP_OK) {
-		json_decref(h[0]);
+		json_decref(h);
 		api_reply_error(req, 503, "store failure");
 		return;
 	}
@@ -289,7 +307,7 @@ API_HANDLER(api_device_update_show)
 	               json_pack("{s:s, s:o, s:o}", "device", id, "current",
 	                         u.cmd_id[0] ? api_update_json(rd->store, &u)
 	                                     : json_null(),
-	                         "history", h[0]));
+	                         "history", h));
 }
 
 API_HANDLER(api_device_update_cancel)

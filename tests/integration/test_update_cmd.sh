@@ -18,7 +18,8 @@
 #   - `device update --wait` follows to the end: exit 0 confirmed, exit 1
 #     for a rejection (final "failed" with the detail's reason code);
 #   - `device update-cancel` publishes a cancel command naming the
-#     release.
+#     release;
+#   - GET devices/SN-A/update: the current update and the history.
 # That a device cannot publish on another device's (or its own) cmd topic
 # is the broker's ACL, tested in test_mqtt_broker.c
 # (test_device_cannot_reach_others, test_refused_client_will_not_published).
@@ -255,6 +256,19 @@ grep -q "for update $UCID" "$T/out" || fail "update-cancel: $(cat "$T/out")"
 event "$UCID" "$R1" cancelled 0 1048768
 wait_until "cancelled" state_is cancelled
 ok "update-cancel: refused with nothing running; a cancel command naming the release; the device's cancelled event ends it"
+
+# --- the history, newest first
+[ "$(code GET /api/v1/devices/SN-A/update)" = 200 ] || fail "GET update: $(cat "$T/code.out")"
+python3 - "$T/code.out" "$UCID" <<'EOF' || fail "the history: $(cat "$T/code.out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+h = j["history"]
+assert [u["state"] for u in h] == ["cancelled", "failed", "confirmed", "confirmed"], h
+assert all(u["version"] == "1.4.3" and u["final"] for u in h), h
+assert j["current"]["command"] == sys.argv[2] == h[0]["command"], j["current"]
+EOF
+[ "$(code GET /api/v1/devices/SN-Z/update)" = 404 ] || fail "GET update of an unknown device"
+ok "GET devices/SN-A/update: the current update and the history, newest first, with their versions"
 
 stop_rd
 mq_stop
