@@ -263,6 +263,14 @@ static void print_action(const char *sub, const char *id, json_t *j)
 	else if (strcmp(sub, "reprovision") == 0)
 		printf("%s may enroll once more (now %s)\n", id,
 		       answer_str(j, "inventory_state"));
+	else if (strcmp(sub, "update-cancel") == 0 &&
+	         strcmp(answer_str(j, "state"), "cancelled") == 0)
+		printf("update %s of %s cancelled%s%s\n",
+		       answer_str(j, "cancels"), id,
+		       json_is_string(json_object_get(j, "command"))
+		           ? "; a cancel command was sent: "
+		           : " (no command: the device cannot connect)",
+		       answer_str(j, "command"));
 	else if (strcmp(sub, "update-cancel") == 0)
 		printf("cancel %s sent to %s for update %s (the device "
 		       "answers with state cancelled)\n",

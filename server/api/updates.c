@@ -310,33 +310,78 @@ API_HANDLER(api_device_update_show)
 	                         "history", h));
 }
 
+/* Make update u of device id final "cancelled" with detail why. */
+static rp_err cancel_here(struct rampartd *rd, const char *id,
+                          const struct store_update *u, const char *why)
+{
+	struct rp_update_report r;
+
+	memset(&r, 0, sizeof r);
+	snprintf(r.cmd, sizeof r.cmd, "%s", u->cmd_id);
+	memcpy(r.release, u->release_id, sizeof r.release);
+	r.state = RP_UPD_CANCELLED;
+	r.offset = (uint64_t)u->offset;
+	r.size = (uint64_t)u->size;
+	return store_update_report(rd->store, id, &r, why, NULL);
+}
+
+/*
+ * POST devices/ID/update/cancel: a cancel command for the unfinished
+ * update; the device ends it ("cancelled"). Two cases end it here: an
+ * update still "sent" (the device never answered: if it gets the update
+ * command later, the cancel command comes after it on the same topic),
+ * and a device that cannot connect any more (revoked, expired,
+ * decommissioned: no command is sent), whose update would otherwise hold
+ * its release for ever.
+ */
 API_HANDLER(api_device_update_cancel)
 {
 	const char *id = rr->param[0];
 	struct store_device d;
 	struct store_update u;
 	struct rp_command c;
-	rp_err rc;
+	enum registry_state st;
+	char why[160];
+	rp_err rc = registry_get(rd, id, &d, &st);
 
-	if (!device_active(rd, req, id, &d))
+	memset(&c, 0, sizeof c);
+	if (rc == RP_OK && st == REG_ABSENT) {
+		api_reply_no_device(req, id);
 		return;
-	rc = store_update_current(rd->store, id, &u);
+	}
+	if (rc == RP_OK)
+		rc = store_update_current(rd->store, id, &u);
 	if (rc == RP_E_NOT_FOUND || (rc == RP_OK && u.final)) {
 		api_reply_error(req, 409,
 		                "the device has no unfinished update");
 		return;
 	}
+	if (rc == RP_OK && st != REG_ENROLLED && st != REG_QUARANTINED) {
+		snprintf(why, sizeof why,
+		         "cancelled by the operator: the device is %s",
+		         registry_state_name(st));
+		rc = cancel_here(rd, id, &u, why);
+	} else if (rc == RP_OK) {
+		rc = mqtt_command(rd, id, RP_CMD_CANCEL, u.release_id, &c);
+		if (rc != RP_OK) {
+			reply_send_failed(req, rc);
+			return;
+		}
+		if (strcmp(u.state, STORE_UPD_SENT) == 0)
+			rc = cancel_here(rd, id, &u,
+			                 "cancelled by the operator before the "
+			                 "device answered");
+	}
+	if (rc == RP_OK)
+		rc = store_update_get(rd->store, u.cmd_id, &u);
 	if (rc != RP_OK) {
 		api_reply_error(req, 503, "store failure");
 		return;
 	}
-	rc = mqtt_command(rd, id, RP_CMD_CANCEL, u.release_id, &c);
-	if (rc != RP_OK) {
-		reply_send_failed(req, rc);
-		return;
-	}
-	api_reply_json(req, 200,
-	               json_pack("{s:s, s:s, s:s, s:s, s:I}", "device", id,
-	                         "command", c.id, "cancels", u.cmd_id, "type",
-	                         "cancel", "issued_at", (json_int_t)c.ts));
+	api_reply_json(
+	    req, 200,
+	    json_pack("{s:s, s:o, s:s, s:s, s:I, s:s}", "device", id, "command",
+	              c.id[0] ? json_string(c.id) : json_null(), "cancels",
+	              u.cmd_id, "type", "cancel", "issued_at", (json_int_t)c.ts,
+	              "state", u.state));
 }

@@ -18,7 +18,8 @@
 #   - `device update --wait` follows to the end: exit 0 confirmed, exit 1
 #     for a rejection (final "failed" with the detail's reason code);
 #   - `device update-cancel` publishes a cancel command naming the
-#     release;
+#     release (the device ends the update), and ends at once an update
+#     the device never answered or one of a device that cannot connect;
 #   - GET devices/SN-A/update: the current update and the history.
 # That a device cannot publish on another device's (or its own) cmd topic
 # is the broker's ACL, tested in test_mqtt_broker.c
@@ -240,9 +241,15 @@ ok "device update --wait: follows the progress; exit 0 when confirmed, 1 when re
 st=0
 cli device update-cancel SN-A >"$T/out" 2>&1 || st=$?
 [ $st = 1 ] || fail "cancel with no update running: exit $st"
-sub_cmd 3
+grep -q 'no unfinished update' "$T/out" || fail "cancel: $(cat "$T/out")"
+# accepted: the cancel command goes out, the device ends the update
+sub_cmd 2
 cli device update SN-A "$R1" >/dev/null || fail "update to cancel"
+sub_done
 UCID=$(q "SELECT cmd_id FROM updates WHERE final = 0")
+result "$UCID" ok accepted
+wait_until "accepted" state_is accepted
+sub_cmd 2
 cli device update-cancel SN-A >"$T/out" || fail "update-cancel: $(cat "$T/out")"
 sub_done
 cmd_of cancel
@@ -252,10 +259,28 @@ c = json.load(open(sys.argv[1]))
 assert sorted(c) == ["arg", "id", "ts", "type", "v"], sorted(c)
 assert c["type"] == "cancel" and c["arg"] == sys.argv[2], c
 EOF
-grep -q "for update $UCID" "$T/out" || fail "update-cancel: $(cat "$T/out")"
+grep -q "for update $UCID (the device answers with state cancelled)" "$T/out" || fail "update-cancel: $(cat "$T/out")"
+state_is accepted || fail "cancel ended an accepted update before the device did"
 event "$UCID" "$R1" cancelled 0 1048768
 wait_until "cancelled" state_is cancelled
-ok "update-cancel: refused with nothing running; a cancel command naming the release; the device's cancelled event ends it"
+# still "sent": ended at once (the cancel follows the update on the topic)
+cli device update SN-A "$R1" >/dev/null || fail "update to cancel unanswered"
+UCID=$(q "SELECT cmd_id FROM updates WHERE final = 0")
+cli device update-cancel SN-A >"$T/out" || fail "update-cancel: $(cat "$T/out")"
+grep -q "^update $UCID of SN-A cancelled; a cancel command was sent: " "$T/out" || fail "update-cancel: $(cat "$T/out")"
+state_is cancelled || fail "an unanswered update not cancelled: $(cat "$T/show.json")"
+[ "$(show_field SN-A "j['update']['detail']")" = "cancelled by the operator before the device answered" ] ||
+	fail "detail: $(cat "$T/show.json")"
+# a device that cannot connect any more: ended here, no command
+cli device update SN-B "$R1" >/dev/null || fail "update of SN-B"
+cli device decommission SN-B >/dev/null || fail "decommission SN-B"
+is "SELECT COUNT(*) FROM release_uses" 1 || fail "SN-B's update does not hold its release"
+cli device update-cancel SN-B >"$T/out" || fail "update-cancel SN-B: $(cat "$T/out")"
+grep -q "of SN-B cancelled (no command: the device cannot connect)" "$T/out" || fail "update-cancel SN-B: $(cat "$T/out")"
+is "SELECT state || '|' || detail FROM updates WHERE serial='SN-B'" "cancelled|cancelled by the operator: the device is decommissioned" ||
+	fail "SN-B's update: $(q "SELECT * FROM updates WHERE serial='SN-B'")"
+is "SELECT COUNT(*) FROM release_uses" 0 || fail "a cancelled update still holds its release"
+ok "update-cancel: refused with nothing running; an accepted update gets a cancel command naming the release and ends with the device's cancelled event; an unanswered one, or one of a decommissioned device (no command), ends at once and frees its release"
 
 # --- the history, newest first
 [ "$(code GET /api/v1/devices/SN-A/update)" = 200 ] || fail "GET update: $(cat "$T/code.out")"
@@ -263,7 +288,7 @@ python3 - "$T/code.out" "$UCID" <<'EOF' || fail "the history: $(cat "$T/code.out
 import json, sys
 j = json.load(open(sys.argv[1]))
 h = j["history"]
-assert [u["state"] for u in h] == ["cancelled", "failed", "confirmed", "confirmed"], h
+assert [u["state"] for u in h] == ["cancelled", "cancelled", "failed", "confirmed", "confirmed"], h
 assert all(u["version"] == "1.4.3" and u["final"] for u in h), h
 assert j["current"]["command"] == sys.argv[2] == h[0]["command"], j["current"]
 EOF
