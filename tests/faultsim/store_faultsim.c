@@ -686,7 +686,6 @@ static struct store_in update_event(void)
 /* The update's answer and progress in one ingest batch. */
 static rp_err st_update_ingest(struct ctx *c)
 {
-	static const struct store_retention keep = {100, 100, 100};
 	struct store_in it[2];
 	struct store_in_result r;
 
