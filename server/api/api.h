@@ -2,7 +2,7 @@
 /*
  * api.h - the admin REST API under /api/v1/ (docs/admin-api.md), one file
  * per resource: allowlist.c, devices.c, claims.c, refusals.c, events.c,
- * ingest.c;
+ * ingest.c, updates.c (a device's firmware update);
  * auth.c is the admin permission (the bearer setup token until operator
  * accounts exist) and reply.c the JSON answers. The handlers are entries
  * of rampartd's route table (routes.c), which has checked the permission,
