@@ -4,11 +4,16 @@
  * to syslog(3). The line is built in full and written with one write(2)
  * (a file is opened O_APPEND), so lines from several threads or processes
  * sharing stderr or the file do not interleave. rp_log_reopen opens the
- * file's path again, for logrotate's SIGHUP.
+ * file's path again, for logrotate's SIGHUP: the new file takes the old
+ * one's descriptor number (dup2), so a thread logging meanwhile writes to
+ * the old file or the new one, never to a file that reused the number.
+ * What a logging thread reads and a reload changes (the level) is atomic;
+ * the destination and the descriptor number do not change on a reload.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -21,8 +26,8 @@
 
 static char log_ident[64] = "rampart";
 static enum rp_log_dest log_dest = RP_LOG_STDERR;
-static enum rp_log_level log_min = RP_LOG_INFO;
-static int log_fd = -1;     /* RP_LOG_FILE: owned here, or -1 */
+static atomic_int log_min = RP_LOG_INFO; /* SIGHUP changes it */
+static int log_fd = -1;                  /* RP_LOG_FILE: owned here, or -1 */
 static char log_path[4096]; /* RP_LOG_FILE: what rp_log_reopen opens */
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -41,7 +46,7 @@ void rp_log_init(const char *ident, enum rp_log_dest dest,
 	}
 	/* RP_LOG_FILE without a file (rp_log_file not called): stderr */
 	log_dest = dest == RP_LOG_FILE && log_fd < 0 ? RP_LOG_STDERR : dest;
-	log_min = min;
+	atomic_store(&log_min, (int)min);
 	if (dest == RP_LOG_SYSLOG)
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -52,8 +57,34 @@ static int open_log(const char *path)
 	            0600);
 }
 
+/*
+ * Make the open file fd the log file, fd consumed. With a log file open,
+ * fd takes its descriptor number (dup2, close-on-exec set again), so the
+ * number a logging thread reads never dangles nor names another file.
+ * The rp_err of a failing dup2/fcntl (errno kept): fd is closed and the
+ * old file stays in use.
+ */
+static rp_err take_fd(int fd)
+{
+	rp_err rc = RP_OK;
+	int e;
+
+	if (log_fd < 0) {
+		log_fd = fd;
+		goto out;
+	}
+	if (dup2(fd, log_fd) < 0 || fcntl(log_fd, F_SETFD, FD_CLOEXEC) < 0)
+		rc = rp_err_errno(errno);
+	e = errno;
+	(void)close(fd);
+	errno = e;
+out:
+	return rc;
+}
+
 rp_err rp_log_file(const char *path)
 {
+	rp_err rc;
 	int fd;
 
 	if (path == NULL || path[0] == '\0' || strlen(path) >= sizeof log_path)
@@ -61,11 +92,11 @@ rp_err rp_log_file(const char *path)
 	fd = open_log(path);
 	if (fd < 0)
 		return rp_err_errno(errno);
+	rc = take_fd(fd);
+	if (rc != RP_OK)
+		return rc;
 	if (log_dest == RP_LOG_SYSLOG)
 		closelog();
-	if (log_fd >= 0)
-		(void)close(log_fd);
-	log_fd = fd;
 	snprintf(log_path, sizeof log_path, "%s", path);
 	log_dest = RP_LOG_FILE;
 	return RP_OK;
@@ -80,14 +111,12 @@ rp_err rp_log_reopen(void)
 	fd = open_log(log_path);
 	if (fd < 0)
 		return rp_err_errno(errno); /* the old file stays in use */
-	(void)close(log_fd);
-	log_fd = fd;
-	return RP_OK;
+	return take_fd(fd);
 }
 
 void rp_log_set_level(enum rp_log_level min)
 {
-	log_min = min;
+	atomic_store(&log_min, (int)min);
 }
 
 rp_err rp_log_level_parse(const char *name, enum rp_log_level *out)
@@ -116,7 +145,8 @@ void rp_logv(enum rp_log_level level, const char *fmt, va_list ap)
 	struct tm tm;
 	int n;
 
-	if ((unsigned)level > (unsigned)log_min || (unsigned)level > 3)
+	if ((unsigned)level > (unsigned)atomic_load(&log_min) ||
+	    (unsigned)level > 3)
 		return;
 	n = vsnprintf(raw, sizeof raw, fmt, ap);
 	if (n < 0)

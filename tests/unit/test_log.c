@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_log.c - log lines: format, level filter, escaping of control
- * characters (no forged lines), truncation.
+ * characters (no forged lines), truncation, the reopen of the log file
+ * (the new file takes the old one's descriptor number).
  */
 #define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -109,6 +112,73 @@ static void test_level_parse(void **state)
 	assert_int_equal(rp_log_level_parse("verbose", &l), RP_E_INVAL);
 }
 
+/* The descriptor number open on the file path's inode, or -1. */
+static int fd_of(const char *path)
+{
+	struct stat want, st;
+	int fd;
+
+	if (stat(path, &want) != 0)
+		return -1;
+	for (fd = 3; fd < 1024; fd++)
+		if (fstat(fd, &st) == 0 && st.st_dev == want.st_dev &&
+		    st.st_ino == want.st_ino)
+			return fd;
+	return -1;
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* logrotate moves the file away, SIGHUP reopens: the descriptor number a
+ * logging thread may be reading stays open, now on the new file (a closed
+ * and reused number would send its line to some other file). */
+static void test_reopen_keeps_fd(void **state)
+{
+	char dir[] = "/tmp/rampart-logdir-XXXXXX";
+	char path[64], old[64];
+	struct stat st_new, st_fd;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/rampartd.log", dir);
+	snprintf(old, sizeof old, "%s/rampartd.log.1", dir);
+	rp_log_init("unit", RP_LOG_FILE, RP_LOG_INFO);
+	assert_int_equal(rp_log_file(path), RP_OK);
+	rp_log_info("before");
+	fd = fd_of(path);
+	assert_true(fd >= 0);
+	assert_int_equal(rename(path, old), 0);
+	assert_int_equal(rp_log_reopen(), RP_OK);
+	rp_log_info("after");
+	/* the same number, open on the new file */
+	assert_int_equal(stat(path, &st_new), 0);
+	assert_int_equal(fstat(fd, &st_fd), 0);
+	assert_true(st_fd.st_ino == st_new.st_ino &&
+	            st_fd.st_dev == st_new.st_dev);
+	assert_int_equal(fd_of(path), fd);
+	assert_true((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+	assert_non_null(strstr(slurp(old), "info: before\n"));
+	assert_null(strstr(slurp(old), "after"));
+	assert_non_null(strstr(slurp(path), "info: after\n"));
+	assert_null(strstr(slurp(path), "before"));
+	rp_log_init("unit", RP_LOG_STDERR, RP_LOG_INFO); /* closes the file */
+	unlink(path);
+	unlink(old);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -116,6 +186,7 @@ int main(void)
 	    cmocka_unit_test(test_escaping),
 	    cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_level_parse),
+	    cmocka_unit_test(test_reopen_keeps_fd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
