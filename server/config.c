@@ -73,6 +73,8 @@ static const struct rp_config_key keys[] = {
     {"releases", "upload_idle", RP_CONFIG_DURATION,
      offsetof(struct rd_config, release_upload_idle), 1, 7 * DAY, NULL, NULL,
      0},
+    {"firmware", "max_downloads_per_device", RP_CONFIG_INT,
+     offsetof(struct rd_config, fw_max_downloads), 1, 1000, NULL, NULL, 0},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -100,6 +102,7 @@ static void defaults(struct rd_config *c)
 	c->mqtt_events_keep = 10000;
 	c->release_max_image = 512 * 1024 * 1024;
 	c->release_upload_idle = 3600;
+	c->fw_max_downloads = 2; /* a device's downloads at once */
 }
 
 /* [http] public_url: "" or https://HOST[:PORT][/PATH], no trailing '/',

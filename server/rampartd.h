@@ -22,6 +22,7 @@
 
 struct jobs;
 struct api_rel;
+struct fw_download;
 
 struct rd_config {
 	char *listen;                 /* [server] listen, default 127.0.0.1 */
@@ -50,6 +51,7 @@ struct rd_config {
 	char *public_url;             /* [http] public_url, "" = from listen */
 	int64_t release_max_image;    /* [releases] max_image_size */
 	int64_t release_upload_idle;  /* [releases] upload_idle (seconds) */
+	int64_t fw_max_downloads;     /* [firmware] max_downloads_per_device */
 };
 
 /* Fill c with defaults, then read path (may be NULL). diag on error. */
@@ -97,6 +99,8 @@ struct rampartd {
 	char public_url[RP_URL_MAX + 1];
 	/* api/uploads.h: upload sessions and adds running (routes.c) */
 	struct api_rel *rel;
+	/* api/firmware.c: the firmware downloads running (a list) */
+	struct fw_download *fw_downloads;
 };
 
 /* routes.c: the route table on an HTTPS listener at addr:[server] port

@@ -27,11 +27,13 @@
 
 #define EST "/.well-known/est/"
 #define API "/api/v1/"
+#define FW  "/fw/v1/"
 
 #define GET    EVHTTP_REQ_GET
 #define POST   EVHTTP_REQ_POST
 #define DELETE EVHTTP_REQ_DELETE
 #define PUT    EVHTTP_REQ_PUT
+#define HEAD   EVHTTP_REQ_HEAD
 
 /* Body classes of the routes (route.body). */
 enum body {
@@ -114,6 +116,10 @@ static const struct route table[] = {
 	{GET,  API "releases/{id}/sbom", P_ADMIN, BODY_NONE, 0, api_release_sbom},
 	{GET,  API "releases/{id}/vulns", P_ADMIN, BODY_NONE, 0, api_release_vulns},
 	{POST, API "vulns",        P_ADMIN, BODY_CHUNK, 0, api_vulns_import},
+	/* firmware downloads (docs/updates.md "The download"); a delta
+	 * patch's GET "/fw/v1/patch/{id}" goes here */
+	{GET,  FW "{id}",          P_DEVICE, BODY_NONE, 0, api_fw_release},
+	{HEAD, FW "{id}",          P_DEVICE, BODY_NONE, 0, api_fw_release},
 };
 /* clang-format on */
 

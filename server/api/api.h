@@ -115,6 +115,9 @@ API_HANDLER(api_releases_list);
 API_HANDLER(api_release_show);
 API_HANDLER(api_release_sbom);
 API_HANDLER(api_release_remove);
+/* firmware.c: a device downloads a release's image (docs/updates.md "The
+ * download"); GET and HEAD */
+API_HANDLER(api_fw_release);
 /* vulns.c: known vulnerabilities (OSV records) */
 API_HANDLER(api_vulns_import);
 API_HANDLER(api_release_vulns);

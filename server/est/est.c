@@ -458,9 +458,14 @@ rp_err est_authenticate(struct rampartd *rd, struct evhttp_request *req, int re,
                         struct router_principal *who)
 {
 	struct enroll e;
+	const char *route;
 	rp_err rc;
 
 	enroll_init(&e, rd, req, re);
+	/* a refusal is recorded under the route asked (/fw/v1/..., ...) */
+	route = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	if (route != NULL && route[0] != '\0')
+		e.route = route;
 	rc = authenticate(&e);
 	if (rc == RP_OK) {
 		_Static_assert(sizeof who->id >= sizeof e.who, "who");

@@ -3,8 +3,11 @@
  * http.c - the HTTPS listener of rampartd (http.h) on libevent 2.1 evhttp
  * and bufferevent_openssl: the TLS context, one bufferevent per
  * connection with the state that sets each request's body limit from its
- * request line, the reply helpers.
+ * request line, the reply helpers, and the streaming of a file range as
+ * an answer's body (http_stream_fd).
  */
+#define _POSIX_C_SOURCE 200809L /* pread, O_CLOEXEC */
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -12,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -87,6 +91,9 @@ out:
 	SSL_CTX_free(ctx);
 	return rc;
 }
+
+/* The listener's read and write timeout of a connection (seconds). */
+#define HTTP_TIMEOUT_S 30
 
 /* The request line is looked for in this many bytes (method, path). */
 #define LINE_PEEK 600
@@ -350,11 +357,13 @@ rp_err http_listen(struct event_base *base, SSL_CTX *ctx, const char *addr,
 	/* the default of a connection before its first request line */
 	evhttp_set_max_body_size(srv->evhttp, (ev_ssize_t)hooks->max_body);
 	evhttp_set_max_headers_size(srv->evhttp, 16 * 1024);
-	evhttp_set_timeout(srv->evhttp, 30);
-	/* PUT and PATCH reach the route table, which answers 405 or 404 */
-	evhttp_set_allowed_methods(
-	    srv->evhttp, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
-	                     EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH);
+	evhttp_set_timeout(srv->evhttp, HTTP_TIMEOUT_S);
+	/* HEAD, PUT and PATCH reach the route table, which answers 405 or
+	 * 404 (a HEAD's answer without its body: http_reply) */
+	evhttp_set_allowed_methods(srv->evhttp,
+	                           EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	                               EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
+	                               EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH);
 	h = evhttp_bind_socket_with_handle(srv->evhttp, addr,
 	                                   (ev_uint16_t)port);
 	if (h == NULL) {
@@ -448,9 +457,19 @@ void http_reply(struct evhttp_request *req, int code, const char *ctype,
 	struct evbuffer *buf = evbuffer_new();
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
+	char n[24];
+
 	if (ctype != NULL)
 		evhttp_add_header(h, "Content-Type", ctype);
 	evhttp_add_header(h, "Cache-Control", "no-store");
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		/* the length a GET's body would have, and no body (evhttp
+		 * 2.1 would send it) */
+		snprintf(n, sizeof n, "%zu", len);
+		if (evhttp_find_header(h, "Content-Length") == NULL)
+			evhttp_add_header(h, "Content-Length", n);
+		len = 0;
+	}
 	if (buf != NULL && len > 0)
 		evbuffer_add(buf, data, len);
 	evhttp_send_reply(req, code, NULL, buf);
@@ -492,4 +511,153 @@ void http_reply_refused(struct evhttp_request *req, int code)
 		break;
 	}
 	http_reply_text(req, code, msg);
+}
+
+/*
+ * One answer streaming a file range (http_stream_fd). Owned by itself
+ * from the call: freed by stream_end, once, when the last piece has
+ * drained or the connection goes (its close callback).
+ */
+struct http_stream {
+	struct evhttp_request *req;
+	struct evhttp_connection *evcon;
+	struct evbuffer *piece; /* the piece being queued (moved out) */
+	int fd;
+	uint64_t next, end; /* file offsets: the next byte to read, the end */
+	uint64_t sent;
+	bool failed; /* a read failed: the connection is being closed */
+	http_stream_done done;
+	void *arg;
+};
+
+static void stream_end(struct http_stream *s, enum http_stream_end end)
+{
+	s->done(s->arg, end, s->sent);
+	close(s->fd);
+	if (s->piece != NULL)
+		evbuffer_free(s->piece);
+	free(s);
+}
+
+/* The next piece into s->piece: true when it holds 1 .. PIECE bytes. */
+static bool stream_read(struct http_stream *s)
+{
+	uint64_t left = s->end - s->next;
+	size_t want =
+	    left < HTTP_STREAM_PIECE ? (size_t)left : (size_t)HTTP_STREAM_PIECE;
+	struct evbuffer_iovec v;
+	ssize_t got;
+
+	if (evbuffer_reserve_space(s->piece, (ev_ssize_t)want, &v, 1) < 1)
+		return false;
+	do
+		got = pread(s->fd, v.iov_base, want, (off_t)s->next);
+	while (got < 0 && errno == EINTR);
+	if (got <= 0) {
+		rp_log_error("http: reading the file streamed at offset %llu: "
+		             "%s",
+		             (unsigned long long)s->next,
+		             got == 0 ? "it ends early" : strerror(errno));
+		return false;
+	}
+	v.iov_len = (size_t)got;
+	if (evbuffer_commit_space(s->piece, &v, 1) != 0)
+		return false;
+	s->next += (uint64_t)got;
+	return true;
+}
+
+/* evhttp_connection_set_closecb: the connection goes with the stream
+ * running. When the client went away evhttp has detached the request
+ * (evhttp_connection_incoming_fail: it is not done) and leaves it to us;
+ * when the server closes (evhttp_free) it frees the request itself. */
+static void stream_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct http_stream *s = arg;
+	struct evhttp_request *req = s->req;
+	bool detached = evhttp_request_get_connection(req) == NULL;
+
+	(void)evcon;
+	stream_end(s, s->failed ? HTTP_STREAM_FAILED : HTTP_STREAM_GONE);
+	if (detached)
+		evhttp_request_free(req);
+}
+
+/* The previous piece has drained (evhttp's write callback): the next. */
+static void stream_more(struct evhttp_connection *evcon, void *arg)
+{
+	struct http_stream *s = arg;
+	struct evhttp_request *req = s->req;
+
+	if (s->next == s->end) {
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+		evhttp_connection_set_timeout(evcon, HTTP_TIMEOUT_S);
+		stream_end(s, HTTP_STREAM_DONE);
+		evhttp_send_reply_end(req);
+		return;
+	}
+	if (!stream_read(s)) {
+		s->failed = true;
+		evhttp_connection_free(evcon); /* stream_closed ends s */
+		return;
+	}
+	s->sent += evbuffer_get_length(s->piece);
+	evhttp_send_reply_chunk_with_cb(req, s->piece, stream_more, s);
+}
+
+rp_err http_stream_fd(struct evhttp_request *req, int code, int fd,
+                      uint64_t offset, uint64_t len, http_stream_done done,
+                      void *arg)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct http_stream *s = NULL;
+	struct timeval tv = {HTTP_TIMEOUT_S, 0};
+	char n[24];
+	rp_err rc = RP_E_NOMEM;
+
+	snprintf(n, sizeof n, "%llu", (unsigned long long)len);
+	evhttp_remove_header(evhttp_request_get_output_headers(req),
+	                     "Content-Length");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	                  "Content-Length", n);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD || len == 0) {
+		evhttp_send_reply(req, code, NULL, NULL);
+		close(fd);
+		done(arg, HTTP_STREAM_DONE, 0);
+		return RP_OK;
+	}
+	s = rp_calloc(1, sizeof *s); /* its own, from here: stream_end */
+	if (s == NULL || evcon == NULL)
+		goto out;
+	s->piece = evbuffer_new();
+	if (s->piece == NULL)
+		goto out;
+	s->req = req;
+	s->evcon = evcon;
+	s->fd = fd;
+	s->next = offset;
+	s->end = offset + len;
+	s->done = done;
+	s->arg = arg;
+	/* the first piece before anything is sent, so that a failure can
+	 * still be answered */
+	if (!stream_read(s)) {
+		rc = RP_E_IO;
+		goto out;
+	}
+	evhttp_connection_set_closecb(evcon, stream_closed, s);
+	bufferevent_set_timeouts(evhttp_connection_get_bufferevent(evcon), NULL,
+	                         &tv);
+	evhttp_send_reply_start(req, code, NULL);
+	s->sent = evbuffer_get_length(s->piece);
+	evhttp_send_reply_chunk_with_cb(req, s->piece, stream_more, s);
+	return RP_OK;
+out:
+	evhttp_remove_header(evhttp_request_get_output_headers(req),
+	                     "Content-Length");
+	if (s != NULL && s->piece != NULL)
+		evbuffer_free(s->piece);
+	free(s);
+	close(fd);
+	return rc;
 }

@@ -24,6 +24,7 @@
 #define RAMPARTD_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -91,5 +92,43 @@ void http_reply_refused(struct evhttp_request *req, int code);
 
 /* The value of header name, or NULL. */
 const char *http_header(struct evhttp_request *req, const char *name);
+
+/* Bytes of a file a stream reads and queues at a time. */
+#define HTTP_STREAM_PIECE (64 * 1024)
+
+/* How a stream ended (http_stream_fd's done). */
+enum http_stream_end {
+	HTTP_STREAM_DONE,   /* every byte was handed to the connection */
+	HTTP_STREAM_GONE,   /* the client went away, stalled for the write
+	                       timeout, or the server closed meanwhile */
+	HTTP_STREAM_FAILED, /* a read of the file failed or came short: the
+	                       connection was closed */
+};
+
+typedef void (*http_stream_done)(void *arg, enum http_stream_end end,
+                                 uint64_t sent);
+
+/*
+ * Answer req with code, the headers set on it so far plus Content-Length:
+ * len, and bytes [offset, offset + len) of the open file fd as the body,
+ * in bounded memory whatever len: pieces of HTTP_STREAM_PIECE bytes read
+ * with pread, the next one only once the previous one has drained into
+ * the connection (libevent's evhttp_send_reply_chunk_with_cb; with the
+ * Content-Length set libevent 2.1 sends no chunked encoding). While it
+ * runs the connection has no read timeout (a download may take longer
+ * than the listener's 30 s) but the write timeout: a client that takes
+ * nothing for 30 s is dropped. A HEAD request gets the headers only.
+ *
+ * fd is the stream's from the call (closed when it ends, whatever
+ * happens): a file removed meanwhile is read to the end. done(arg, end,
+ * sent) is called exactly once when the stream ends (sent: the body's
+ * bytes handed to the connection), at once for a HEAD; req must not be
+ * used after the call. RP_E_IO (the first piece could not be read) or
+ * RP_E_NOMEM: nothing was sent, fd is closed, done is not called: answer
+ * req yourself.
+ */
+rp_err http_stream_fd(struct evhttp_request *req, int code, int fd,
+                      uint64_t offset, uint64_t len, http_stream_done done,
+                      void *arg) RP_WARN_UNUSED;
 
 #endif
