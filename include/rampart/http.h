@@ -70,11 +70,31 @@ RP_API rp_err rp_http_request(struct ssl_ctx_st *ctx,
 
 RP_API void rp_http_response_free(struct rp_http_response *resp);
 
+#define RP_HTTP_ETAG_MAX 128 /* chars of an ETag kept, without the NUL */
+
+/* Headers of a response a resuming downloader needs (on_meta). */
+struct rp_http_meta {
+	char etag[RP_HTTP_ETAG_MAX + 1]; /* the ETag as sent; "" when absent,
+	                                    longer or not printable ASCII */
+	int64_t retry_after_s; /* Retry-After in delta-seconds (RFC 9110
+	                          10.2.3), at most 86400 (larger: 86400); -1
+	                          when absent or an HTTP-date */
+};
+
 /* Options of rp_http_start beyond struct rp_http_request. */
 struct rp_http_opts {
 	int idle_ms;          /* no byte in either direction for this long:
 	                         RP_E_TIMEOUT; 0: only the overall deadline */
 	uint64_t range_start; /* > 0: "Range: bytes=N-" (see on_head) */
+	/* With range_start > 0 (else ignored): "If-Range: VALUE", the strong
+	 * ETag the caller saw before (e.g. "\"<sha256>\"": printable ASCII,
+	 * at most RP_HTTP_ETAG_MAX). The server then answers 206 only if the
+	 * resource is still that one, else 200 with the whole new body.
+	 * NULL or "": none. Copied. */
+	const char *if_range;
+	/* Optional, just before the callbacks' on_head, with their arg: the
+	 * response's ETag and Retry-After (m valid during the call). */
+	void (*on_meta)(void *arg, const struct rp_http_meta *m);
 };
 
 /*

@@ -6,6 +6,8 @@
 #   /chunked 200, chunked, the same bytes in 7 chunks, flushed one by one
 #   /range   Range "bytes=N-": 206 + Content-Range from N; else 200 whole
 #   /badrange 206 with a Content-Range starting at 0 whatever was asked
+#   /etag    ETag "v1"; as /range when If-Range is "v1", else 200 whole
+#   /busy    503 with Retry-After: 7
 #   /stall   headers and 10 bytes, then nothing (the idle deadline)
 #   /drip    one byte every 200 ms for ever (the overall deadline)
 #   /cont    a 100 Continue, then a 200: the interim one is no answer
@@ -72,6 +74,21 @@ class H(http.server.BaseHTTPRequestHandler):
             else:
                 self.head(200, BODY_LEN)
                 self.wfile.write(BODY)
+        elif p == "/etag":
+            r = self.headers.get("Range", "")
+            tag = [("ETag", '"v1"')]
+            if (r.startswith("bytes=") and r.endswith("-") and
+                    self.headers.get("If-Range") == '"v1"'):
+                n = int(r[6:-1])
+                self.head(206, BODY_LEN - n, tag + [(
+                    "Content-Range", "bytes %d-%d/%d" % (n, BODY_LEN - 1,
+                                                         BODY_LEN))])
+                self.wfile.write(BODY[n:])
+            else:
+                self.head(200, BODY_LEN, tag)
+                self.wfile.write(BODY)
+        elif p == "/busy":
+            self.head(503, 0, [("Retry-After", "7")])
         elif p == "/stall":
             self.head(200, BODY_LEN)
             self.wfile.write(BODY[:10])

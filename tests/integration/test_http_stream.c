@@ -62,7 +62,12 @@ struct got {
 	uint64_t offset;
 	int heads, done, status, pieces;
 	rp_err rc;
+	char etag[RP_HTTP_ETAG_MAX + 1]; /* on_meta's */
+	int64_t retry_after;
+	int metas;
 };
+
+static const char *fetch_if_range; /* fetch_url's If-Range, NULL none */
 
 static void run(char *const argv[])
 {
@@ -146,6 +151,15 @@ static rp_err on_body(void *arg, const void *data, size_t len)
 	return RP_OK;
 }
 
+static void on_meta(void *arg, const struct rp_http_meta *m)
+{
+	struct got *g = arg;
+
+	g->metas++;
+	memcpy(g->etag, m->etag, sizeof g->etag);
+	g->retry_after = m->retry_after_s;
+}
+
 static void on_done(void *arg, rp_err rc, int status)
 {
 	struct got *g = arg;
@@ -161,7 +175,7 @@ static void fetch_url(struct got *g, const char *url, size_t max,
                       uint64_t range, int idle_ms, int timeout_ms)
 {
 	struct rp_http_request q;
-	struct rp_http_opts o = {idle_ms, range};
+	struct rp_http_opts o = {idle_ms, range, fetch_if_range, on_meta};
 	struct rp_http_callbacks cb = {on_head, on_body, on_done, g};
 	long long until = rpt_now_ms() + RPT_DEADLINE_MS;
 
@@ -264,6 +278,57 @@ static void test_range(void **state)
 	assert_int_equal(g.rc, RP_E_HTTP);
 	assert_int_equal(g.heads, 0);
 	assert_int_equal(g.len, 0);
+	end(&g);
+}
+
+/* If-Range sent with the Range, the ETag and Retry-After handed up
+ * (/etag: 206 only while If-Range is the current "\"v1\"", 503 with a
+ * Retry-After on /busy). */
+static void test_if_range(void **state)
+{
+	struct got g;
+
+	(void)state;
+	fetch_if_range = "\"v1\"";
+	fetch(&g, "/etag", 0, 40000, 0, 0);
+	assert_int_equal(g.rc, RP_OK);
+	assert_int_equal(g.status, 206);
+	assert_int_equal(g.offset, 40000);
+	assert_int_equal(g.metas, 1);
+	assert_string_equal(g.etag, "\"v1\"");
+	assert_int_equal(g.retry_after, -1);
+	check_pattern(&g, 40000, BODY_LEN);
+	end(&g);
+	/* another version now: the whole new body from 0 */
+	fetch_if_range = "\"v0\"";
+	fetch(&g, "/etag", 0, 40000, 0, 0);
+	assert_int_equal(g.rc, RP_OK);
+	assert_int_equal(g.status, 200);
+	assert_int_equal(g.offset, 0);
+	assert_int_equal(g.len, BODY_LEN);
+	end(&g);
+	/* not printable: refused before anything is sent */
+	fetch_if_range = "\"v\n\"";
+	{
+		struct rp_http_request q = {0};
+		struct rp_http_opts o = {0, 5, fetch_if_range, NULL};
+		struct rp_http_callbacks cb = {on_head, on_body, on_done, NULL};
+		struct event_base *b = event_base_new();
+		char url[128];
+
+		snprintf(url, sizeof url, "https://127.0.0.1:%d/etag", port);
+		q.method = "GET";
+		q.url = url;
+		assert_int_equal(rp_http_start(b, ctx, &q, &o, &cb, NULL),
+		                 RP_E_INVAL);
+		event_base_free(b);
+	}
+	fetch_if_range = NULL;
+	fetch(&g, "/busy", 0, 0, 0, 0);
+	assert_int_equal(g.rc, RP_OK);
+	assert_int_equal(g.status, 503);
+	assert_int_equal(g.retry_after, 7);
+	assert_string_equal(g.etag, "");
 	end(&g);
 }
 
@@ -502,6 +567,7 @@ int main(void)
 	    cmocka_unit_test(test_bodies),
 	    cmocka_unit_test(test_max_body),
 	    cmocka_unit_test(test_range),
+	    cmocka_unit_test(test_if_range),
 	    cmocka_unit_test(test_deadlines),
 	    cmocka_unit_test(test_cancel),
 	    cmocka_unit_test(test_wrong_ip),

@@ -48,6 +48,7 @@ struct rp_http_call {
 	struct event *deadline; /* owned */
 	struct event *finish;   /* owned: runs on_done off evhttp's stack */
 	struct rp_http_callbacks cb;
+	void (*on_meta)(void *arg, const struct rp_http_meta *m);
 	uint64_t range_start;
 	uint64_t range_len; /* a 206's END - START + 1: the body's bound */
 	size_t max_body, got;
@@ -223,6 +224,38 @@ static int range_matches(struct rp_http_call *c, struct evkeyvalq *h)
 	return cl == NULL || strcmp(cl, len) == 0;
 }
 
+/* Printable ASCII and short enough to keep: else "". */
+static void meta_etag(const char *v, char out[RP_HTTP_ETAG_MAX + 1])
+{
+	size_t i;
+
+	out[0] = '\0';
+	if (v == NULL || strlen(v) > RP_HTTP_ETAG_MAX)
+		return;
+	for (i = 0; v[i] != '\0'; i++) {
+		if (v[i] < 0x20 || v[i] > 0x7e)
+			return;
+	}
+	memcpy(out, v, i + 1);
+}
+
+/* Retry-After as delta-seconds (1*DIGIT), capped at a day; -1 else. */
+static int64_t meta_retry_after(const char *v)
+{
+	int64_t n = 0;
+	size_t i;
+
+	if (v == NULL || v[0] == '\0')
+		return -1;
+	for (i = 0; v[i] != '\0'; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		if (n < 86400)
+			n = n * 10 + (v[i] - '0');
+	}
+	return n > 86400 ? 86400 : n;
+}
+
 static int on_header(struct evhttp_request *req, void *arg)
 {
 	struct rp_http_call *c = arg;
@@ -246,6 +279,14 @@ static int on_header(struct evhttp_request *req, void *arg)
 			goto out;
 		}
 		offset = c->range_start;
+	}
+	if (c->on_meta != NULL) {
+		struct rp_http_meta m;
+
+		meta_etag(evhttp_find_header(h, "ETag"), m.etag);
+		m.retry_after_s =
+		    meta_retry_after(evhttp_find_header(h, "Retry-After"));
+		c->on_meta(c->cb.arg, &m);
 	}
 	if (c->cb.on_head != NULL)
 		rc = c->cb.on_head(c->cb.arg, c->status, ct ? ct : "", offset);
@@ -385,6 +426,9 @@ static rp_err fill_request(struct evhttp_request *req,
 		         (unsigned long long)opts->range_start);
 		if (evhttp_add_header(h, "Range", range) != 0)
 			goto out;
+		if (opts->if_range != NULL && opts->if_range[0] != '\0' &&
+		    evhttp_add_header(h, "If-Range", opts->if_range) != 0)
+			goto out;
 	}
 	if (r->bearer != NULL) {
 		if (snprintf(auth, sizeof auth, "Bearer %s", r->bearer) >=
@@ -521,6 +565,14 @@ rp_err rp_http_start(struct event_base *base, struct ssl_ctx_st *ctx,
 	c->cb = *cb;
 	c->method = m;
 	c->range_start = opts != NULL ? opts->range_start : 0;
+	c->on_meta = opts != NULL ? opts->on_meta : NULL;
+	if (opts != NULL && opts->if_range != NULL) {
+		char tmp[RP_HTTP_ETAG_MAX + 1];
+
+		meta_etag(opts->if_range, tmp);
+		if (strcmp(tmp, opts->if_range) != 0)
+			goto out; /* too long or not printable: RP_E_INVAL */
+	}
 	c->max_body = r->max_response ? r->max_response : RP_HTTP_MAX_RESPONSE;
 	c->uri = evhttp_uri_parse(r->url);
 	host = c->uri != NULL ? evhttp_uri_get_host(c->uri) : NULL;
