@@ -20,6 +20,7 @@
 #   - `device update-cancel` publishes a cancel command naming the
 #     release (the device ends the update), and ends at once an update
 #     the device never answered or one of a device that cannot connect;
+#   - the percent of a report near 2^63 bytes, without overflow;
 #   - GET devices/SN-A/update: the current update and the history.
 # That a device cannot publish on another device's (or its own) cmd topic
 # is the broker's ACL, tested in test_mqtt_broker.c
@@ -186,6 +187,14 @@ wait_until "downloading" state_is downloading
 cli device show SN-A >"$T/out" || fail "device show"
 grep -q '^  update        1.4.3 downloading, 50 % (524384 of 1048768 bytes)$' "$T/out" ||
 	fail "device show: $(cat "$T/out")"
+# the largest offset and size a device may report (the store admits up
+# to 2^63-1): the percent is computed without overflow (offset * 100
+# would overflow int64: UBSan aborts the asan build), 99 until offset
+# reaches size
+event "$CID" "$R1" downloading 4611686018427387904 4611686018427387905
+wait_until "the huge report stored" is "SELECT size FROM updates WHERE cmd_id='$CID'" 4611686018427387905
+[ "$(show_field SN-A "j['update']['percent'], j['update']['offset']")" = "99 4611686018427387904" ] ||
+	fail "percent of a huge report: $(cat "$T/show.json")"
 # a reordered report (lower offset) then a newer one: only the newer moves
 event "$CID" "$R1" downloading 1000 1048768
 event "$CID" "$R1" downloaded 1048768 1048768
@@ -204,7 +213,7 @@ wait_until "two late reports counted" is \
 	"SELECT value FROM ingest_counters WHERE name='update_ignored'" 3
 state_is confirmed || fail "a late report moved a confirmed update"
 is "SELECT COUNT(*) FROM release_uses" 0 || fail "a finished update still uses: $(q 'SELECT * FROM release_uses')"
-ok "result ok -> accepted, events -> downloading 50 % (device show, --json) ... confirmed; reordered and late reports ignored and counted; the release is free again"
+ok "result ok -> accepted, events -> downloading 50 % (device show, --json), 99 % of 2^62+1 bytes (no overflow) ... confirmed; reordered and late reports ignored and counted; the release is free again"
 
 # --- --wait: confirmed exits 0, a rejection exits 1
 follow() { # EXPECTED_EXIT then drive the device with the rest
