@@ -341,6 +341,15 @@ static rp_err cancel_here(struct rampartd *rd, const char *id,
 	return store_update_report(rd->store, id, &r, why, NULL);
 }
 
+/* Is the unfinished update u past the trial mark (trial_marked,
+ * rebooting, trial_running)? A device honours a cancel only before it
+ * marks the trial (docs/updates.md): from there on it ends confirmed or
+ * rolled back. */
+static bool past_trial_mark(const struct store_update *u)
+{
+	return store_update_state_num(u->state) >= RP_UPD_TRIAL_MARKED;
+}
+
 /*
  * POST devices/ID/update/cancel: a cancel command for the unfinished
  * update; the device ends it ("cancelled"). Two cases end it here: an
@@ -348,7 +357,8 @@ static rp_err cancel_here(struct rampartd *rd, const char *id,
  * command later, the cancel command comes after it on the same topic),
  * and a device that cannot connect any more (revoked, expired,
  * decommissioned: no command is sent), whose update would otherwise hold
- * its release for ever.
+ * its release for ever. A device that can connect and has marked the
+ * trial (past_trial_mark): 409, nothing sent.
  */
 API_HANDLER(api_device_update_cancel)
 {
@@ -377,6 +387,12 @@ API_HANDLER(api_device_update_cancel)
 		         "cancelled by the operator: the device is %s",
 		         registry_state_name(st));
 		rc = cancel_here(rd, id, &u, why);
+	} else if (rc == RP_OK && past_trial_mark(&u)) {
+		api_reply_error(
+		    req, 409,
+		    "the trial is marked: the update can no longer be "
+		    "cancelled; it ends confirmed or rolled back");
+		return;
 	} else if (rc == RP_OK) {
 		rc = mqtt_command(rd, id, RP_CMD_CANCEL, u.release_id, &c);
 		if (rc != RP_OK) {

@@ -20,6 +20,7 @@
 #   - `device update-cancel` publishes a cancel command naming the
 #     release (the device ends the update), and ends at once an update
 #     the device never answered or one of a device that cannot connect;
+#     once the trial is marked it is refused (409) and sends nothing;
 #   - the percent of a report near 2^63 bytes, without overflow;
 #   - GET devices/SN-A/update: the current update and the history.
 # That a device cannot publish on another device's (or its own) cmd topic
@@ -280,6 +281,31 @@ grep -q "^update $UCID of SN-A cancelled; a cancel command was sent: " "$T/out" 
 state_is cancelled || fail "an unanswered update not cancelled: $(cat "$T/show.json")"
 [ "$(show_field SN-A "j['update']['detail']")" = "cancelled by the operator before the device answered" ] ||
 	fail "detail: $(cat "$T/show.json")"
+# the trial is marked: 409, no cancel command (the subscriber's second
+# command is the ping sent after the refusals, not a cancel)
+sub_cmd 2
+cli device update SN-A "$R1" >/dev/null || fail "update to mark the trial of"
+sub_done
+UCID=$(q "SELECT cmd_id FROM updates WHERE final = 0 AND serial = 'SN-A'")
+result "$UCID" ok accepted
+wait_until "accepted" state_is accepted
+event "$UCID" "$R1" trial_marked 1048768 1048768
+wait_until "trial_marked" state_is trial_marked
+sub_cmd 2
+[ "$(code POST /api/v1/devices/SN-A/update/cancel)" = 409 ] || fail "cancel after the trial mark: $(cat "$T/code.out")"
+grep -q 'the trial is marked: the update can no longer be cancelled; it ends confirmed or rolled back' "$T/code.out" ||
+	fail "409: $(cat "$T/code.out")"
+st=0
+cli device update-cancel SN-A >"$T/out" 2>&1 || st=$?
+[ $st = 1 ] || fail "update-cancel after the trial mark: exit $st: $(cat "$T/out")"
+grep -q 'the trial is marked' "$T/out" || fail "update-cancel: $(cat "$T/out")"
+cli device ping SN-A >/dev/null || fail "ping"
+sub_done
+! grep -qF '"type":"cancel"' "$T/cmd.out" || fail "a cancel was sent after the trial mark: $(cat "$T/cmd.out")"
+[ "$(grep -cF '"type":"ping"' "$T/cmd.out")" = 2 ] || fail "commands after the trial mark: $(cat "$T/cmd.out")"
+state_is trial_marked || fail "the refused cancel moved the update: $(cat "$T/show.json")"
+event "$UCID" "$R1" rolled_back 1048768 1048768 boot_failed
+wait_until "rolled_back" state_is rolled_back
 # a device that cannot connect any more: ended here, no command
 cli device update SN-B "$R1" >/dev/null || fail "update of SN-B"
 cli device decommission SN-B >/dev/null || fail "decommission SN-B"
@@ -289,7 +315,7 @@ grep -q "of SN-B cancelled (no command: the device cannot connect)" "$T/out" || 
 is "SELECT state || '|' || detail FROM updates WHERE serial='SN-B'" "cancelled|cancelled by the operator: the device is decommissioned" ||
 	fail "SN-B's update: $(q "SELECT * FROM updates WHERE serial='SN-B'")"
 is "SELECT COUNT(*) FROM release_uses" 0 || fail "a cancelled update still holds its release"
-ok "update-cancel: refused with nothing running; an accepted update gets a cancel command naming the release and ends with the device's cancelled event; an unanswered one, or one of a decommissioned device (no command), ends at once and frees its release"
+ok "update-cancel: refused with nothing running; an accepted update gets a cancel command naming the release and ends with the device's cancelled event; an unanswered one, or one of a decommissioned device (no command), ends at once and frees its release; after the trial mark: 409, no command"
 
 # --- the history, newest first
 [ "$(code GET /api/v1/devices/SN-A/update)" = 200 ] || fail "GET update: $(cat "$T/code.out")"
@@ -297,7 +323,7 @@ python3 - "$T/code.out" "$UCID" <<'EOF' || fail "the history: $(cat "$T/code.out
 import json, sys
 j = json.load(open(sys.argv[1]))
 h = j["history"]
-assert [u["state"] for u in h] == ["cancelled", "cancelled", "failed", "confirmed", "confirmed"], h
+assert [u["state"] for u in h] == ["rolled_back", "cancelled", "cancelled", "failed", "confirmed", "confirmed"], h
 assert all(u["version"] == "1.4.3" and u["final"] for u in h), h
 assert j["current"]["command"] == sys.argv[2] == h[0]["command"], j["current"]
 EOF
