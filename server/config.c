@@ -3,6 +3,8 @@
  * config.c - rampartd's configuration schema on the strict reader
  * (rampart/config.h). docs/rampartd.md lists every key.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -125,6 +127,36 @@ static bool public_url_valid(const char *u)
 	return true;
 }
 
+/* Is listen the any-address (0.0.0.0, ::, ...)? Not an address devices
+ * can reach rampartd at: a download URL needs [http] public_url. */
+static bool listen_wildcard(const char *listen)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, listen, &a4) == 1)
+		return a4.s_addr == htonl(INADDR_ANY);
+	return inet_pton(AF_INET6, listen, &a6) == 1 &&
+	       IN6_IS_ADDR_UNSPECIFIED(&a6);
+}
+
+#define WILDCARD_MSG                                                      \
+	"listen is a wildcard address: set [http] public_url to the URL " \
+	"devices reach rampartd at"
+
+static void config_diag(struct rp_config_diag *diag, const char *path,
+                        const char *msg)
+{
+	if (diag == NULL)
+		return;
+	snprintf(diag->file, sizeof diag->file, "%s",
+	         path ? path : "(defaults)");
+	diag->line = 0;
+	snprintf(diag->msg, sizeof diag->msg, "%s", msg);
+	snprintf(diag->text, sizeof diag->text, "%s: %s", diag->file,
+	         diag->msg);
+}
+
 rp_err rd_config_load(const char *path, struct rd_config *c,
                       struct rp_config_diag *diag)
 {
@@ -136,18 +168,18 @@ rp_err rd_config_load(const char *path, struct rd_config *c,
 	else
 		rc = rp_config_load(keys, NKEYS, path, c, diag);
 	if (rc == RP_OK && !public_url_valid(c->public_url)) {
-		if (diag != NULL) {
-			snprintf(diag->file, sizeof diag->file, "%s",
-			         path ? path : "(defaults)");
-			diag->line = 0;
-			snprintf(diag->msg, sizeof diag->msg,
-			         "[http] public_url must be https://HOST[:PORT]"
-			         "[/PATH] without a trailing '/', at most %d "
-			         "characters",
-			         PUBLIC_URL_MAX);
-			snprintf(diag->text, sizeof diag->text, "%s: %s",
-			         diag->file, diag->msg);
-		}
+		char msg[160];
+
+		snprintf(msg, sizeof msg,
+		         "[http] public_url must be https://HOST[:PORT][/PATH] "
+		         "without a trailing '/', at most %d characters",
+		         PUBLIC_URL_MAX);
+		config_diag(diag, path, msg);
+		rd_config_free(c);
+		rc = RP_E_CONFIG_BAD_VALUE;
+	} else if (rc == RP_OK && c->public_url[0] == '\0' &&
+	           listen_wildcard(c->listen)) {
+		config_diag(diag, path, WILDCARD_MSG);
 		rd_config_free(c);
 		rc = RP_E_CONFIG_BAD_VALUE;
 	}
@@ -158,15 +190,22 @@ rp_err rd_public_url(const struct rd_config *c, const char *listen, int port,
                      char *out, size_t cap)
 {
 	bool v6 = strchr(listen, ':') != NULL;
+	rp_err rc = RP_OK;
 	int n;
 
-	if (c->public_url != NULL && c->public_url[0] != '\0')
+	if (c->public_url != NULL && c->public_url[0] != '\0') {
 		n = snprintf(out, cap, "%s", c->public_url);
-	else
+	} else if (listen_wildcard(listen)) { /* --listen 0.0.0.0 */
+		rc = RP_E_CONFIG_BAD_VALUE;
+		goto out;
+	} else {
 		n = snprintf(out, cap, "https://%s%s%s:%d", v6 ? "[" : "",
 		             listen, v6 ? "]" : "", port);
-	return n >= 0 && (size_t)n < cap && n <= PUBLIC_URL_MAX ? RP_OK
-	                                                        : RP_E_INVAL;
+	}
+	if (n < 0 || (size_t)n >= cap || n > PUBLIC_URL_MAX)
+		rc = RP_E_INVAL;
+out:
+	return rc;
 }
 
 void rd_config_free(struct rd_config *c)

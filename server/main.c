@@ -592,8 +592,14 @@ static int run_rampartd(const struct tool_ctx *c)
 	rc = routes_listen(&rd, listen, &bound);
 	if (rc != RP_OK || priv_bound() != RP_OK)
 		goto out;
-	if (rd_public_url(&rd.cfg, listen, bound, rd.public_url,
-	                  sizeof rd.public_url) != RP_OK) {
+	rc = rd_public_url(&rd.cfg, listen, bound, rd.public_url,
+	                   sizeof rd.public_url);
+	if (rc == RP_E_CONFIG_BAD_VALUE) { /* --listen 0.0.0.0 */
+		rp_log_error("listen is a wildcard address: set [http] "
+		             "public_url to the URL devices reach rampartd at");
+		goto out;
+	}
+	if (rc != RP_OK) {
 		rp_log_error("the download URL base https://%s:%d is too long "
 		             "(set [http] public_url)",
 		             listen, bound);

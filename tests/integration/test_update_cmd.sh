@@ -22,6 +22,8 @@
 #     the device never answered or one of a device that cannot connect;
 #     once the trial is marked it is refused (409) and sends nothing;
 #   - the percent of a report near 2^63 bytes, without overflow;
+#   - --check-config refuses a wildcard listen address without
+#     [http] public_url;
 #   - GET devices/SN-A/update: the current update and the history.
 # That a device cannot publish on another device's (or its own) cmd topic
 # is the broker's ACL, tested in test_mqtt_broker.c
@@ -112,13 +114,25 @@ enroll_devices line-a SN-A SN-B
 mq_config "$D"
 mq_start
 stop_rd
+# bad_conf WHAT MESSAGE: --check-config of $T/bad.conf exits 2 with it
+bad_conf() {
+	local st=0
+	"$BIN/rampartd" --check-config --config "$T/bad.conf" >"$T/bad.out" 2>&1 || st=$?
+	[ $st = 2 ] || fail "$1: exit $st"
+	grep -qF "$2" "$T/bad.out" || fail "$1: $(cat "$T/bad.out")"
+}
 for bad in http://fw.example.test https://fw.example.test/ "https://a b" https://; do
 	printf '[http]\npublic_url = %s\n' "$bad" >"$T/bad.conf"
-	st=0
-	"$BIN/rampartd" --check-config --config "$T/bad.conf" >"$T/bad.out" 2>&1 || st=$?
-	[ $st = 2 ] || fail "public_url '$bad': exit $st"
-	grep -q 'public_url must be https://HOST\[:PORT\]\[/PATH\] without a trailing' "$T/bad.out" ||
-		fail "public_url '$bad': $(cat "$T/bad.out")"
+	bad_conf "public_url '$bad'" 'public_url must be https://HOST[:PORT][/PATH] without a trailing'
+done
+# a wildcard listen address is no URL devices reach: public_url needed
+for any in 0.0.0.0 :: 0:0::0; do
+	printf '[server]\nlisten = %s\n' "$any" >"$T/bad.conf"
+	bad_conf "listen '$any' without public_url" \
+		'listen is a wildcard address: set [http] public_url to the URL devices reach rampartd at'
+	printf '[server]\nlisten = %s\n[http]\npublic_url = https://fw.example.test\n' "$any" >"$T/any.conf"
+	"$BIN/rampartd" --check-config --config "$T/any.conf" >"$T/any.out" 2>&1 ||
+		fail "listen '$any' with a public_url: $(cat "$T/any.out")"
 done
 printf '[http]\npublic_url = https://fw.example.test:8443/base\n' >"$T/rd.conf"
 start_rd "$D" --broker "127.0.0.1:$MP" --config "$T/rd.conf"
