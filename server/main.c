@@ -498,6 +498,15 @@ static int run_rampartd(const struct tool_ctx *c)
 	}
 	snprintf(rd.data_dir, sizeof rd.data_dir, "%s", o.data_dir);
 	listen = o.listen ? o.listen : rd.cfg.listen;
+	/* --listen 0.0.0.0 (the file's listen is checked with it) */
+	if (rd_public_url(&rd.cfg, listen, 1, rd.public_url,
+	                  sizeof rd.public_url) == RP_E_CONFIG_BAD_VALUE) {
+		fprintf(stderr, "rampartd: listen is a wildcard address: set "
+		                "[http] public_url to the URL devices reach "
+		                "rampartd at\n");
+		status = 2;
+		goto out;
+	}
 	/* before anything is created: the port is free (start/start.h) */
 	if (start_bind_check(listen, (int)rd.cfg.port) != RP_OK) {
 		status = 2;
@@ -592,14 +601,8 @@ static int run_rampartd(const struct tool_ctx *c)
 	rc = routes_listen(&rd, listen, &bound);
 	if (rc != RP_OK || priv_bound() != RP_OK)
 		goto out;
-	rc = rd_public_url(&rd.cfg, listen, bound, rd.public_url,
-	                   sizeof rd.public_url);
-	if (rc == RP_E_CONFIG_BAD_VALUE) { /* --listen 0.0.0.0 */
-		rp_log_error("listen is a wildcard address: set [http] "
-		             "public_url to the URL devices reach rampartd at");
-		goto out;
-	}
-	if (rc != RP_OK) {
+	if (rd_public_url(&rd.cfg, listen, bound, rd.public_url,
+	                  sizeof rd.public_url) != RP_OK) {
 		rp_log_error("the download URL base https://%s:%d is too long "
 		             "(set [http] public_url)",
 		             listen, bound);

@@ -134,6 +134,13 @@ for any in 0.0.0.0 :: 0:0::0; do
 	"$BIN/rampartd" --check-config --config "$T/any.conf" >"$T/any.out" 2>&1 ||
 		fail "listen '$any' with a public_url: $(cat "$T/any.out")"
 done
+# --listen 0.0.0.0 without public_url: refused before anything is created
+st=0
+"$BIN/rampartd" --foreground --data-dir "$T/any-data" --listen 0.0.0.0 --port 0 >"$T/any.out" 2>&1 || st=$?
+[ $st = 2 ] || fail "--listen 0.0.0.0 without public_url: exit $st: $(cat "$T/any.out")"
+grep -qF 'listen is a wildcard address: set [http] public_url to the URL devices reach rampartd at' "$T/any.out" ||
+	fail "--listen 0.0.0.0: $(cat "$T/any.out")"
+[ ! -e "$T/any-data" ] || fail "--listen 0.0.0.0 created its data directory"
 printf '[http]\npublic_url = https://fw.example.test:8443/base\n' >"$T/rd.conf"
 start_rd "$D" --broker "127.0.0.1:$MP" --config "$T/rd.conf"
 wait_until "rampartd connected to the broker" connected_n 1
