@@ -10,83 +10,18 @@
  * stored (rp_vuln_match: purl and version ranges, Debian ordering for
  * pkg:deb).
  */
-#define _DEFAULT_SOURCE /* timegm */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/api.h"
+#include "api/osv_time.h"
 #include "api/uploads.h"
 #include "http/http.h"
 #include "rampart/alloc.h"
 #include "rampart/log.h"
 #include "rampartd.h"
 #include "sbom.h"
-
-/* n digits of s at i as a number; -1 if one is not a digit. */
-static long digits(const char *s, size_t i, int n)
-{
-	long v = 0;
-
-	for (int k = 0; k < n; k++) {
-		if (s[i + (size_t)k] < '0' || s[i + (size_t)k] > '9')
-			return -1;
-		v = v * 10 + (s[i + (size_t)k] - '0');
-	}
-	return v;
-}
-
-/*
- * An RFC 3339 date-time (rp_osv_parse has checked its form) as
- * microseconds since the epoch, UTC: the order of "modified" times
- * whatever their offsets and fraction digits. false if it is not one.
- */
-static bool modified_us(const char *s, int64_t *out)
-{
-	/* YYYY-MM-DDTHH:MM:SS: the fields' offsets and widths */
-	static const size_t at[6] = {0, 5, 8, 11, 14, 17};
-	static const int width[6] = {4, 2, 2, 2, 2, 2};
-	long f[6], us = 0, scale = 100000, off = 0, oh, om;
-	struct tm tm;
-	size_t i;
-	time_t t;
-
-	if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
-	    (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
-		return false;
-	for (i = 0; i < 6; i++) {
-		f[i] = digits(s, at[i], width[i]);
-		if (f[i] < 0)
-			return false;
-	}
-	i = 19;
-	if (s[i] == '.')
-		for (i++; s[i] >= '0' && s[i] <= '9'; i++) {
-			us += (s[i] - '0') * scale;
-			scale /= 10;
-		}
-	if ((s[i] == '+' || s[i] == '-') && strlen(s + i) == 6 &&
-	    s[i + 3] == ':') {
-		oh = digits(s, i + 1, 2);
-		om = digits(s, i + 4, 2);
-		if (oh < 0 || om < 0)
-			return false;
-		off = (s[i] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-	} else if (!((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == '\0')) {
-		return false;
-	}
-	memset(&tm, 0, sizeof tm);
-	tm.tm_year = (int)f[0] - 1900;
-	tm.tm_mon = (int)f[1] - 1;
-	tm.tm_mday = (int)f[2];
-	tm.tm_hour = (int)f[3];
-	tm.tm_min = (int)f[4];
-	tm.tm_sec = (int)(f[5] > 59 ? 59 : f[5]); /* a leap second */
-	t = timegm(&tm);
-	*out = ((int64_t)t - off) * 1000000 + us;
-	return true;
-}
 
 /* What an import did, for its answer. */
 struct import {
@@ -127,7 +62,7 @@ static void import_one(struct rampartd *rd, struct import *im, json_t *rec,
 		       d.msg[0] != '\0' ? d.msg : rp_strerror(rc));
 		goto out;
 	}
-	if (!modified_us(db.v[0].modified, &us)) {
+	if (!api_osv_time_us(db.v[0].modified, &us)) {
 		refuse(im, index, db.v[0].id, "$.modified: not a date-time");
 		goto out;
 	}

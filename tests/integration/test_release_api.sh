@@ -10,7 +10,8 @@
 # a connection a proxy (cut_proxy.py) drops in the middle of a chunk;
 # the size limit); another request answered while an add is held on its worker
 # thread (a FIFO, no sleeps); kill -9 of rampartd during an upload and
-# during an add leaves no release and no file after the restart's sweep.
+# during an add leaves no release and no file after the restart's sweep;
+# an abandoned upload is removed after [releases] upload_idle.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rd_lib.sh"
 . "$here/cli_lib.sh"
@@ -252,5 +253,17 @@ expect 0 "removed release $(id_of fw2.img)" cli release rm "$(id_of fw2.img)"
 expect 1 "no release $(id_of fw2.img)" cli release rm "$(id_of fw2.img)"
 [ ! -e "$D/releases/$(id_of fw2.img).img" ] && ok "rm removed the file" ||
 	bad "rm left the file"
+
+# --- an abandoned upload is removed after [releases] upload_idle
+stop_rd
+printf '[releases]\nupload_idle = 1\n' >"$T/idle.conf"
+start_rd "$D" --config "$T/idle.conf"
+[ "$(api POST /api/v1/uploads -d "{\"size\": $SIZE}")" = 201 ] || bad "open 3"
+UP=$(jq -r .id "$T/o")
+api PUT "/api/v1/uploads/$UP?offset=0" --data-binary @part1 >/dev/null
+idle_gone() { ! ls "$D/releases" | grep -q 'upload.tmp'; }
+wait_until "the idle upload removed" idle_gone
+[ "$(api GET "/api/v1/uploads/$UP")" = 404 ] && grep -q "idle for" "$T/rd.log" &&
+	ok "an idle upload is removed with its file" || bad "idle upload kept"
 stop_rd
 [ "$fails" -eq 0 ]
