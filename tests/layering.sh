@@ -22,7 +22,7 @@ declare -A home=(
 	[telemetry.h]=proto [broker.h]=proto [chainlog.h]=proto [json.h]=proto
 	[flash_file.h]=port [http.h]=port [mqloop.h]=port [sysinfo.h]=port
 	[sign.h]=sign
-	[keystore.h]=device [agent.h]=device [enroll.h]=device [delta.h]=device
+	[keystore.h]=device [agent.h]=device [enroll.h]=device [delta.h]=device [update.h]=device
 	[delta_create.h]=delta
 )
 # What each part may use (its own folder always).

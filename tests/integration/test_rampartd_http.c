@@ -181,7 +181,7 @@ static void test_refusals(void **state)
 	assert_int_equal(get(ctx, "https:///x", 0, &r), RP_E_INVAL);
 	assert_int_equal(get(ctx, "not a url", 0, &r), RP_E_INVAL);
 	memset(&q, 0, sizeof q);
-	q.method = "PUT";
+	q.method = "PATCH";
 	q.url = url;
 	assert_int_equal(rp_http_request(ctx, &q, &r), RP_E_INVAL);
 	/* nobody listening */
