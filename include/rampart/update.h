@@ -76,4 +76,63 @@ RP_API rp_err rp_update_progress_load(
  * RP_OK also when there was none; RP_E_IO. */
 RP_API rp_err rp_update_progress_clear(const char *path) RP_WARN_UNUSED;
 
+/* ---- The download into the inactive slot (lib/device/update_fetch.c) ---- */
+
+struct rp_flash;
+struct rp_boot_layout;
+struct rp_keyset;
+struct rp_crypto;
+
+#define RP_UPDATE_SAVE_EVERY (64 * 1024) /* default bytes between saves */
+
+/* What rp_update_fetch_start needs; every pointer borrowed, must outlive
+ * the fetch. */
+struct rp_update_fetch_cfg {
+	struct event_base *base; /* the caller's loop: every callback */
+	struct ssl_ctx_st *ssl;  /* the device's TLS context (mTLS) */
+	const struct rp_flash *flash;
+	const struct rp_boot_layout *layout;
+	const struct rp_keyset *trust;  /* the device's key set */
+	const struct rp_crypto *crypto; /* e.g. rp_crypto_host() */
+	const char *hw;                 /* this device's hardware type */
+	const char *cmd;                /* the update command's id */
+	const char *state_path;         /* the progress file */
+	uint32_t save_every;      /* bytes between progress saves; 0: 64 KiB */
+	unsigned max_attempts;    /* requests per start (retries + 1); 0: 8 */
+	uint64_t backoff_base_ms; /* 0: 1000 */
+	uint64_t backoff_cap_ms;  /* 0: 300000 */
+	int idle_ms;              /* per request; 0: 60 s */
+	unsigned trials;          /* rp_boot_set_trial's; 0: the default */
+	/* Each state reached (downloading with its durable offset,
+	 * downloaded, verified, trial_marked, failed); r valid during the
+	 * call. Optional. */
+	void (*on_report)(void *arg, const struct rp_update_report *r);
+	/* Exactly once unless cancelled, after the fetch is freed: RP_OK
+	 * and code "" when the trial is marked, else the error and the
+	 * reason code (docs/updates.md "Reason codes"). */
+	void (*on_done)(void *arg, rp_err rc, const char *code);
+	void *arg;
+};
+
+typedef struct rp_update_fetch rp_update_fetch;
+
+/*
+ * Download release ref (ref->url, ref->size bytes) into the inactive slot
+ * on cfg->base, resuming from the progress file when it names the same
+ * release (Range from its offset, If-Range its ETag), then verify the
+ * slot (rp_image_verify: trust, the confirmed counter, hw, the image's
+ * length ref->size; and its SHA-256 == ref->release) and mark the trial.
+ * Nothing runs inside this call: the first request starts on the loop.
+ * Errors returned here (on_done then never runs): RP_E_INVAL, RP_E_NOMEM,
+ * RP_E_TOO_BIG (ref->size above the slot), the boot state's. *out (may
+ * be NULL): the handle, valid until on_done runs.
+ */
+RP_API rp_err rp_update_fetch_start(const struct rp_update_fetch_cfg *cfg,
+                                    const struct rp_update_ref *ref,
+                                    rp_update_fetch **out) RP_WARN_UNUSED;
+
+/* Stop a fetch (not from inside its callbacks); on_done is not called.
+ * The progress file keeps what is durable. NULL is a no-op. */
+RP_API void rp_update_fetch_cancel(rp_update_fetch *f);
+
 #endif

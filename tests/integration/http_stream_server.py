@@ -17,12 +17,24 @@
 #            whose chunked body runs past END
 #   /unsolicited a 206 whatever was asked (Range or not)
 #   /bigheaders 1 MB of headers (the client's bound is 16 KiB)
+# With a 4th argument DIR (test_update_fetch): each request is logged to
+# DIR/requests.log as "PATH|RANGE|IF-RANGE", and
+#   /file/NAME   DIR/NAME, ETag "<sha256>", Range + If-Range as /etag
+#   /cut/K/NAME  as /file, but its first request (per path) is cut
+#                after K bytes of the body
+#   /bad/NAME    as /file with the byte in the middle flipped
+#   /deny/NAME   403
 # on 127.0.0.1, ::1 and 127.0.0.2 (the certificate names 127.0.0.1, ::1
 # and localhost).
-import http.server, socket, ssl, sys, threading, time
+import hashlib, http.server, os, socket, ssl, sys, threading, time
 
 BODY_LEN = 100000
 BODY = bytes(i % 251 for i in range(BODY_LEN))
+
+
+FILES_DIR = sys.argv[4] if len(sys.argv) > 4 else None
+CUT_DONE = set()
+LOG_LOCK = threading.Lock()
 
 
 RAW = {
@@ -48,9 +60,50 @@ class H(http.server.BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
 
+    def serve_file(self, p):
+        parts = p.split("/")
+        kind = parts[1]
+        if kind == "deny":
+            self.head(403, 0)
+            return
+        cut = int(parts[2]) if kind == "cut" else None
+        name = parts[-1]
+        with open(os.path.join(FILES_DIR, name), "rb") as f:
+            data = bytearray(f.read())
+        tag = '"%s"' % hashlib.sha256(data).hexdigest()
+        if kind == "bad":
+            data[len(data) // 2] ^= 0x01
+        r = self.headers.get("Range", "")
+        n = 0
+        if (r.startswith("bytes=") and r.endswith("-") and
+                self.headers.get("If-Range") == tag):
+            n = int(r[6:-1])
+            self.head(206, len(data) - n, [("ETag", tag), (
+                "Content-Range", "bytes %d-%d/%d" % (n, len(data) - 1,
+                                                     len(data)))])
+        else:
+            self.head(200, len(data), [("ETag", tag)])
+        body = bytes(data[n:])
+        if cut is not None and p not in CUT_DONE:
+            CUT_DONE.add(p)
+            self.wfile.write(body[:cut])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.wfile.write(body)
+
     def do_GET(self):
         p = self.path
-        if p == "/cl":
+        if FILES_DIR is not None:
+            with LOG_LOCK, open(os.path.join(FILES_DIR, "requests.log"),
+                                "a") as log:
+                log.write("%s|%s|%s\n" % (p, self.headers.get("Range", ""),
+                                          self.headers.get("If-Range", "")))
+        if FILES_DIR is not None and p.split("/")[1:2] in (
+                ["file"], ["cut"], ["bad"], ["deny"]):
+            self.serve_file(p)
+        elif p == "/cl":
             self.head(200, BODY_LEN)
             self.wfile.write(BODY)
         elif p == "/chunked":

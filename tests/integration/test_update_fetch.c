@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_update_fetch.c - rp_update_fetch_start, the updater's download into
+ * the inactive slot, against a real TLS server (http_stream_server.py with
+ * a file folder: /file, /cut, /bad, /deny; it logs every request's Range
+ * and If-Range), a flash file (rp_flash_file) with a boot state, and a real
+ * signed image (tests/unit/bootimg.c): a whole download ends trial_marked
+ * with the slot holding the image; a cut connection leaves a durable
+ * offset in the progress file and a new start resumes with exactly
+ * "Range: bytes=OFFSET-" and the ETag as If-Range; a corrupted byte is
+ * refused by the verifier and nothing is marked; a valid image that is
+ * not the release named (its SHA-256) is refused too; a 403 ends at once with
+ * code http_403, one request and no retry.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+#include <sodium.h>
+
+#include "bootimg.h"
+#include "cmocka_all.h"
+#include "rampart/boot.h"
+#include "rampart/crypto_host.h"
+#include "rampart/flash_file.h"
+#include "rampart/update.h"
+#include "rpt.h"
+
+#define SECTOR   4096
+#define NSECTORS 64
+#define PAYLOAD  100000
+#define HW       "devkit-a"
+
+static char dir[512], cert[600], key[600], logp[600], imgp[600];
+static int port;
+static struct rpt_proc srv;
+static SSL_CTX *ctx;
+static struct rp_keyset ks;
+static uint8_t img[PAYLOAD + 1024];
+static size_t img_len;
+static uint8_t other[PAYLOAD + 1024];
+static size_t other_len;
+static char otherp[600];
+static char img_hex[65];
+
+struct run {
+	struct event_base *base;
+	struct rp_flash_file ff;
+	struct rp_boot_layout l;
+	char state[600];
+	int done, reports[RP_UPD_CANCELLED + 1];
+	rp_err rc;
+	char code[RP_UPD_CODE_MAX + 1];
+	uint64_t last_offset;
+};
+
+static void run_cmd(char *const argv[])
+{
+	char *out = NULL;
+	int rc = rpt_run(argv, NULL, 0, &out, RPT_DEADLINE_MS);
+
+	if (rc != 0)
+		fprintf(stderr, "%s: %s\n", argv[0], out ? out : "");
+	free(out);
+	assert_int_equal(rc, 0);
+}
+
+static int start(void **state)
+{
+	char log[600], ps[16], script[600];
+	struct timg_key k;
+	uint8_t h[32];
+	size_t i;
+
+	(void)state;
+	rpt_tmpdir(dir, sizeof dir);
+	snprintf(cert, sizeof cert, "%s/srv.pem", dir);
+	snprintf(key, sizeof key, "%s/srv.key", dir);
+	snprintf(log, sizeof log, "%s/srv.log", dir);
+	snprintf(logp, sizeof logp, "%s/requests.log", dir);
+	snprintf(imgp, sizeof imgp, "%s/img.bin", dir);
+	snprintf(script, sizeof script,
+	         "%s/tests/integration/http_stream_server.py", rpt_src_dir());
+	char *req[] = {"openssl",
+	               "req",
+	               "-x509",
+	               "-newkey",
+	               "ec",
+	               "-pkeyopt",
+	               "ec_paramgen_curve:P-256",
+	               "-nodes",
+	               "-keyout",
+	               key,
+	               "-subj",
+	               "/CN=127.0.0.1",
+	               "-addext",
+	               "subjectAltName=IP:127.0.0.1",
+	               "-days",
+	               "2",
+	               "-out",
+	               cert,
+	               NULL};
+	run_cmd(req);
+	timg_key(&k, 7);
+	timg_keyset(&ks, &k, 1, 1, 1);
+	img_len = timg_make(img, sizeof img, &k, 1, HW, 5, PAYLOAD, 3);
+	crypto_hash_sha256(h, img, img_len);
+	for (i = 0; i < 32; i++)
+		snprintf(img_hex + 2 * i, 3, "%02x", h[i]);
+	if (rpt_write_file(imgp, img, img_len, 0644) != 0)
+		return -1;
+	/* Another valid image of the same size: not the release named. */
+	other_len = timg_make(other, sizeof other, &k, 1, HW, 5, PAYLOAD, 4);
+	snprintf(otherp, sizeof otherp, "%s/other.bin", dir);
+	if (other_len != img_len ||
+	    rpt_write_file(otherp, other, other_len, 0644) != 0)
+		return -1;
+	port = rpt_free_port();
+	snprintf(ps, sizeof ps, "%d", port);
+	char *argv[] = {"python3", script, ps, cert, key, dir, NULL};
+	if (rpt_start(&srv, argv, log, NULL) != 0 ||
+	    !rpt_wait_port(&srv, port, RPT_DEADLINE_MS))
+		return -1;
+	return rp_http_tls_ctx(cert, NULL, NULL, &ctx) == RP_OK ? 0 : -1;
+}
+
+static int stop(void **state)
+{
+	(void)state;
+	SSL_CTX_free(ctx);
+	(void)rpt_stop(&srv, 2000); /* SIGTERM: its status is not 0 */
+	return 0;
+}
+
+static void on_report(void *arg, const struct rp_update_report *r)
+{
+	struct run *u = arg;
+
+	assert_string_equal(r->release, img_hex);
+	assert_string_equal(r->cmd, "upd-1");
+	assert_int_equal(r->size, img_len);
+	u->reports[r->state]++;
+	u->last_offset = r->offset;
+}
+
+static void on_done(void *arg, rp_err rc, const char *code)
+{
+	struct run *u = arg;
+
+	u->done++;
+	u->rc = rc;
+	snprintf(u->code, sizeof u->code, "%s", code);
+	event_base_loopbreak(u->base);
+}
+
+/* A fresh device: flash file, boot state (slot A active, counter 1). */
+static void device(struct run *u, const char *name)
+{
+	char fp[700];
+
+	memset(u, 0, sizeof *u);
+	snprintf(fp, sizeof fp, "%s/%s.flash", dir, name);
+	snprintf(u->state, sizeof u->state, "%s/%s.progress", dir, name);
+	assert_int_equal(rp_flash_file_create(fp, SECTOR * NSECTORS, true),
+	                 RP_OK);
+	assert_int_equal(rp_flash_file_open(&u->ff, fp, SECTOR), RP_OK);
+	assert_int_equal(rp_boot_layout_default(&u->ff.f, &u->l), RP_OK);
+	assert_int_equal(rp_boot_init(&u->ff.f, &u->l, 0, 1, 1), RP_OK);
+	u->base = event_base_new();
+	assert_non_null(u->base);
+}
+
+static void undevice(struct run *u)
+{
+	rp_flash_file_close(&u->ff);
+	event_base_free(u->base);
+}
+
+/* One start on the loop until on_done (the test's deadline as guard). */
+static void fetch(struct run *u, const char *path, unsigned attempts)
+{
+	struct rp_update_fetch_cfg c;
+	struct rp_update_ref ref;
+	long long until = rpt_now_ms() + RPT_DEADLINE_MS;
+
+	memset(&c, 0, sizeof c);
+	c.base = u->base;
+	c.ssl = ctx;
+	c.flash = &u->ff.f;
+	c.layout = &u->l;
+	c.trust = &ks;
+	c.crypto = rp_crypto_host();
+	c.hw = HW;
+	c.cmd = "upd-1";
+	c.state_path = u->state;
+	c.save_every = 16384;
+	c.max_attempts = attempts;
+	c.backoff_base_ms = 1;
+	c.backoff_cap_ms = 2;
+	c.on_report = on_report;
+	c.on_done = on_done;
+	c.arg = u;
+	memset(&ref, 0, sizeof ref);
+	memcpy(ref.release, img_hex, sizeof ref.release);
+	snprintf(ref.hw, sizeof ref.hw, "%s", HW);
+	ref.ver_major = 5;
+	ref.counter = 5;
+	ref.size = img_len;
+	snprintf(ref.url, sizeof ref.url, "https://127.0.0.1:%d%s", port, path);
+	u->done = 0;
+	assert_int_equal(rp_update_fetch_start(&c, &ref, NULL), RP_OK);
+	assert_int_equal(u->done, 0); /* nothing inside the call */
+	while (!u->done && rpt_now_ms() < until)
+		event_base_loop(u->base, EVLOOP_ONCE);
+	assert_int_equal(u->done, 1);
+}
+
+static void clear_log(void)
+{
+	assert_int_equal(rpt_write_file(logp, "", 0, 0644), 0);
+}
+
+static int log_lines(char **text)
+{
+	char *s = rpt_read_file(logp, NULL), *p;
+	int n = 0;
+
+	assert_non_null(s);
+	for (p = s; *p != '\0'; p++)
+		n += *p == '\n';
+	*text = s;
+	return n;
+}
+
+/* The inactive slot (B) holds exactly the image. */
+static void assert_slot_is_image(struct run *u)
+{
+	uint8_t *buf = malloc(img_len);
+
+	assert_non_null(buf);
+	assert_int_equal(
+	    rp_flash_read(&u->ff.f, u->l.slot_off[1], buf, img_len), RP_OK);
+	assert_memory_equal(buf, img, img_len);
+	free(buf);
+}
+
+static void assert_trial(struct run *u, int trial)
+{
+	struct rp_boot_state st;
+
+	assert_int_equal(rp_boot_status(&u->ff.f, &u->l, &st), RP_OK);
+	assert_int_equal(st.trial, trial);
+}
+
+static void test_full(void **state)
+{
+	struct run u;
+	struct rp_update_progress p;
+	char *log;
+
+	(void)state;
+	device(&u, "full");
+	clear_log();
+	fetch(&u, "/file/img.bin", 0);
+	assert_int_equal(u.rc, RP_OK);
+	assert_string_equal(u.code, "");
+	assert_true(u.reports[RP_UPD_DOWNLOADING] >= 2);
+	assert_int_equal(u.reports[RP_UPD_DOWNLOADED], 1);
+	assert_int_equal(u.reports[RP_UPD_VERIFIED], 1);
+	assert_int_equal(u.reports[RP_UPD_TRIAL_MARKED], 1);
+	assert_int_equal(u.reports[RP_UPD_FAILED], 0);
+	assert_int_equal(u.last_offset, img_len);
+	assert_slot_is_image(&u);
+	assert_trial(&u, 1);
+	assert_int_equal(rp_update_progress_load(u.state, &p), RP_OK);
+	assert_int_equal(p.state, RP_UPD_TRIAL_MARKED);
+	assert_int_equal(p.offset, img_len);
+	assert_int_equal(log_lines(&log), 1);
+	assert_string_equal(log, "/file/img.bin||\n"); /* no Range from 0 */
+	free(log);
+	undevice(&u);
+}
+
+static void test_resume(void **state)
+{
+	struct run u;
+	struct rp_update_progress p;
+	char *log, want[256];
+
+	(void)state;
+	device(&u, "resume");
+	clear_log();
+	/* One attempt: the cut ends this start, as an agent restart would. */
+	fetch(&u, "/cut/50000/img.bin", 1);
+	assert_int_not_equal(u.rc, RP_OK);
+	assert_string_equal(u.code, "download_failed");
+	assert_int_equal(u.reports[RP_UPD_FAILED], 1);
+	assert_trial(&u, 0);
+	assert_int_equal(rp_update_progress_load(u.state, &p), RP_OK);
+	assert_int_equal(p.state, RP_UPD_DOWNLOADING);
+	assert_true(p.offset > 16384 && p.offset <= 50000);
+	assert_int_equal(p.size, img_len);
+	assert_int_equal(p.etag[0], '"');
+	clear_log();
+	fetch(&u, "/cut/50000/img.bin", 1);
+	assert_int_equal(u.rc, RP_OK);
+	assert_int_equal(u.reports[RP_UPD_TRIAL_MARKED], 1);
+	assert_int_equal(log_lines(&log), 1);
+	snprintf(want, sizeof want, "/cut/50000/img.bin|bytes=%llu-|\"%s\"\n",
+	         (unsigned long long)p.offset, img_hex);
+	assert_string_equal(log, want);
+	free(log);
+	assert_slot_is_image(&u);
+	assert_trial(&u, 1);
+	undevice(&u);
+}
+
+static void test_corrupt(void **state)
+{
+	struct run u;
+	struct rp_update_progress p;
+
+	(void)state;
+	device(&u, "bad");
+	fetch(&u, "/bad/img.bin", 0);
+	assert_int_not_equal(u.rc, RP_OK);
+	assert_string_equal(u.code, "verify_failed");
+	assert_int_equal(u.reports[RP_UPD_DOWNLOADED], 1);
+	assert_int_equal(u.reports[RP_UPD_VERIFIED], 0);
+	assert_int_equal(u.reports[RP_UPD_TRIAL_MARKED], 0);
+	assert_int_equal(u.reports[RP_UPD_FAILED], 1);
+	assert_trial(&u, 0);
+	assert_int_equal(rp_update_progress_load(u.state, &p), RP_E_NOT_FOUND);
+	undevice(&u);
+}
+
+static void test_other_release(void **state)
+{
+	struct run u;
+
+	(void)state;
+	device(&u, "other");
+	fetch(&u, "/file/other.bin", 0);
+	assert_int_equal(u.rc, RP_E_IMAGE_HASH);
+	assert_string_equal(u.code, "release_mismatch");
+	assert_int_equal(u.reports[RP_UPD_VERIFIED], 0);
+	assert_trial(&u, 0);
+	undevice(&u);
+}
+
+static void test_forbidden(void **state)
+{
+	struct run u;
+	char *log;
+
+	(void)state;
+	device(&u, "deny");
+	clear_log();
+	fetch(&u, "/deny/img.bin", 0); /* 8 attempts allowed */
+	assert_int_equal(u.rc, RP_E_HTTP_STATUS);
+	assert_string_equal(u.code, "http_403");
+	assert_int_equal(u.reports[RP_UPD_FAILED], 1);
+	assert_int_equal(log_lines(&log), 1);
+	free(log);
+	assert_trial(&u, 0);
+	undevice(&u);
+}
+
+int main(void)
+{
+	const struct CMUnitTest t[] = {
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_resume),
+	    cmocka_unit_test(test_corrupt),
+	    cmocka_unit_test(test_other_release),
+	    cmocka_unit_test(test_forbidden),
+	};
+
+	return cmocka_run_group_tests(t, start, stop);
+}
