@@ -286,8 +286,12 @@ out:
 	if (rc != RP_OK && strcmp(code, "state_io") != 0 &&
 	    strcmp(code, "trial_failed") != 0) {
 		/* The slot holds a refused image: the next start begins at
-		 * 0. */
-		(void)rp_update_progress_clear(f->c.state_path);
+		 * 0. If the file cannot be removed, the next start finds it
+		 * at offset size and verifies (and refuses) the slot again:
+		 * the code stays the verifier's. */
+		rp_err crc = rp_update_progress_clear(f->c.state_path);
+
+		(void)crc;
 	}
 	finish(f, rc, code);
 }

@@ -24,6 +24,8 @@
 #                after K bytes of the body
 #   /bad/NAME    as /file with the byte in the middle flipped
 #   /deny/NAME   403
+#   /busy1/NAME  as /file, but its first request (per path) is a 503
+#                with Retry-After: 1
 # on 127.0.0.1, ::1 and 127.0.0.2 (the certificate names 127.0.0.1, ::1
 # and localhost).
 import hashlib, http.server, os, socket, ssl, sys, threading, time
@@ -66,6 +68,10 @@ class H(http.server.BaseHTTPRequestHandler):
         if kind == "deny":
             self.head(403, 0)
             return
+        if kind == "busy1" and p not in CUT_DONE:
+            CUT_DONE.add(p)
+            self.head(503, 0, [("Retry-After", "1")])
+            return
         cut = int(parts[2]) if kind == "cut" else None
         name = parts[-1]
         with open(os.path.join(FILES_DIR, name), "rb") as f:
@@ -101,7 +107,7 @@ class H(http.server.BaseHTTPRequestHandler):
                 log.write("%s|%s|%s\n" % (p, self.headers.get("Range", ""),
                                           self.headers.get("If-Range", "")))
         if FILES_DIR is not None and p.split("/")[1:2] in (
-                ["file"], ["cut"], ["bad"], ["deny"]):
+                ["file"], ["cut"], ["bad"], ["deny"], ["busy1"]):
             self.serve_file(p)
         elif p == "/cl":
             self.head(200, BODY_LEN)

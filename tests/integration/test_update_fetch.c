@@ -9,8 +9,10 @@
  * offset in the progress file and a new start resumes with exactly
  * "Range: bytes=OFFSET-" and the ETag as If-Range; a corrupted byte is
  * refused by the verifier and nothing is marked; a valid image that is
- * not the release named (its SHA-256) is refused too; a 403 ends at once with
- * code http_403, one request and no retry.
+ * not the release named (its SHA-256) is refused too; more bytes than
+ * the size end too_big; a 503 with Retry-After is retried after it; a
+ * stale ETag gets a 200 and the download starts over at 0; a 403 ends at once
+ * with code http_403, one request and no retry.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,7 @@ static uint8_t other[PAYLOAD + 1024];
 static size_t other_len;
 static char otherp[600];
 static char img_hex[65];
+static uint64_t fetch_size; /* ref.size when not 0, else img_len */
 
 struct run {
 	struct event_base *base;
@@ -140,7 +143,7 @@ static void on_report(void *arg, const struct rp_update_report *r)
 
 	assert_string_equal(r->release, img_hex);
 	assert_string_equal(r->cmd, "upd-1");
-	assert_int_equal(r->size, img_len);
+	assert_int_equal(r->size, fetch_size != 0 ? fetch_size : img_len);
 	u->reports[r->state]++;
 	u->last_offset = r->offset;
 }
@@ -207,7 +210,7 @@ static void fetch(struct run *u, const char *path, unsigned attempts)
 	snprintf(ref.hw, sizeof ref.hw, "%s", HW);
 	ref.ver_major = 5;
 	ref.counter = 5;
-	ref.size = img_len;
+	ref.size = fetch_size != 0 ? fetch_size : img_len;
 	snprintf(ref.url, sizeof ref.url, "https://127.0.0.1:%d%s", port, path);
 	u->done = 0;
 	assert_int_equal(rp_update_fetch_start(&c, &ref, NULL), RP_OK);
@@ -350,6 +353,84 @@ static void test_other_release(void **state)
 	undevice(&u);
 }
 
+/* The server sends more than the command's size: too_big, not retried. */
+static void test_too_big(void **state)
+{
+	struct run u;
+	char *log;
+
+	(void)state;
+	device(&u, "big");
+	clear_log();
+	fetch_size = img_len - 100;
+	fetch(&u, "/file/img.bin", 0);
+	fetch_size = 0;
+	assert_int_equal(u.rc, RP_E_TOO_BIG);
+	assert_string_equal(u.code, "too_big");
+	assert_int_equal(u.reports[RP_UPD_DOWNLOADED], 0);
+	assert_int_equal(log_lines(&log), 1);
+	free(log);
+	assert_trial(&u, 0);
+	undevice(&u);
+}
+
+/* A 503 with Retry-After: 1 is retried, not before a second although
+ * the backoff is 1..2 ms, and the second request succeeds. */
+static void test_busy_retry(void **state)
+{
+	struct run u;
+	char *log;
+	long long t0;
+
+	(void)state;
+	device(&u, "busy");
+	clear_log();
+	t0 = rpt_now_ms();
+	fetch(&u, "/busy1/img.bin", 0);
+	assert_true(rpt_now_ms() - t0 >= 1000);
+	assert_int_equal(u.rc, RP_OK);
+	assert_int_equal(u.reports[RP_UPD_TRIAL_MARKED], 1);
+	assert_int_equal(log_lines(&log), 2);
+	free(log);
+	assert_slot_is_image(&u);
+	undevice(&u);
+}
+
+/* Progress with a stale ETag: If-Range fails, the server answers 200 and
+ * the download starts over at 0 (the slot's old bytes erased). */
+static void test_stale_etag(void **state)
+{
+	struct run u;
+	struct rp_update_progress p;
+	uint8_t junk[4096];
+	char *log;
+
+	(void)state;
+	device(&u, "stale");
+	memset(junk, 0x5a, sizeof junk);
+	assert_int_equal(rp_flash_erase_range(&u.ff.f, u.l.slot_off[1], SECTOR),
+	                 RP_OK);
+	assert_int_equal(
+	    rp_flash_write(&u.ff.f, u.l.slot_off[1], junk, sizeof junk), RP_OK);
+	memset(&p, 0, sizeof p);
+	memcpy(p.release, img_hex, sizeof p.release);
+	snprintf(p.cmd, sizeof p.cmd, "upd-1");
+	p.state = RP_UPD_DOWNLOADING;
+	p.size = img_len;
+	p.offset = 16384;
+	snprintf(p.etag, sizeof p.etag, "\"stale\"");
+	assert_int_equal(rp_update_progress_save(u.state, &p), RP_OK);
+	clear_log();
+	fetch(&u, "/file/img.bin", 0);
+	assert_int_equal(u.rc, RP_OK);
+	assert_int_equal(log_lines(&log), 1);
+	assert_string_equal(log, "/file/img.bin|bytes=16384-|\"stale\"\n");
+	free(log);
+	assert_slot_is_image(&u);
+	assert_trial(&u, 1);
+	undevice(&u);
+}
+
 static void test_forbidden(void **state)
 {
 	struct run u;
@@ -375,6 +456,9 @@ int main(void)
 	    cmocka_unit_test(test_resume),
 	    cmocka_unit_test(test_corrupt),
 	    cmocka_unit_test(test_other_release),
+	    cmocka_unit_test(test_too_big),
+	    cmocka_unit_test(test_busy_retry),
+	    cmocka_unit_test(test_stale_etag),
 	    cmocka_unit_test(test_forbidden),
 	};
 
