@@ -29,6 +29,7 @@ packages=(
 	curl
 	jq                 # reads the admin API's JSON in the shell tests
 	bsdiff xdelta3 time # make bench: the baselines of bench/90-delta.sh, /usr/bin/time
+	nginx              # make bench: the anchor of bench/91-download.sh
 	systemd strace     # systemd-analyze/-sysusers on the units; rampartd's system calls
 	python3 python3-cryptography # independent recipes for test vectors, test helpers
 	python3-jsonschema # telemetry_doc: the JSON Schemas of docs/telemetry.md

@@ -592,6 +592,9 @@ static void stream_more(struct evhttp_connection *evcon, void *arg)
 	if (s->next == s->end) {
 		evhttp_connection_set_closecb(evcon, NULL, NULL);
 		evhttp_connection_set_timeout(evcon, HTTP_TIMEOUT_S);
+		/* evhttp's end of the answer waits for an empty output */
+		bufferevent_setwatermark(
+		    evhttp_connection_get_bufferevent(evcon), EV_WRITE, 0, 0);
 		stream_end(s, HTTP_STREAM_DONE);
 		evhttp_send_reply_end(req);
 		return;
@@ -648,6 +651,10 @@ rp_err http_stream_fd(struct evhttp_request *req, int code, int fd,
 	evhttp_connection_set_closecb(evcon, stream_closed, s);
 	bufferevent_set_timeouts(evhttp_connection_get_bufferevent(evcon), NULL,
 	                         &tv);
+	/* the next piece is read when the output is down to one piece, not
+	 * empty: the socket never waits for the file */
+	bufferevent_setwatermark(evhttp_connection_get_bufferevent(evcon),
+	                         EV_WRITE, HTTP_STREAM_PIECE, 0);
 	evhttp_send_reply_start(req, code, NULL);
 	s->sent = evbuffer_get_length(s->piece);
 	evhttp_send_reply_chunk_with_cb(req, s->piece, stream_more, s);

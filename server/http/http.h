@@ -112,9 +112,10 @@ typedef void (*http_stream_done)(void *arg, enum http_stream_end end,
  * Answer req with code, the headers set on it so far plus Content-Length:
  * len, and bytes [offset, offset + len) of the open file fd as the body,
  * in bounded memory whatever len: pieces of HTTP_STREAM_PIECE bytes read
- * with pread, the next one only once the previous one has drained into
- * the connection (libevent's evhttp_send_reply_chunk_with_cb; with the
- * Content-Length set libevent 2.1 sends no chunked encoding). While it
+ * with pread, the next one only once the connection's output is down to
+ * one piece (its write low-water mark: at most two are queued; libevent's
+ * evhttp_send_reply_chunk_with_cb; with the Content-Length set libevent
+ * 2.1 sends no chunked encoding). While it
  * runs the connection has no read timeout (a download may take longer
  * than the listener's 30 s) but the write timeout: a client that takes
  * nothing for 30 s is dropped. A HEAD request gets the headers only.
