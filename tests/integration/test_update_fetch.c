@@ -11,7 +11,8 @@
  * refused by the verifier and nothing is marked; a valid image that is
  * not the release named (its SHA-256) is refused too; more bytes than
  * the size end too_big; a 503 with Retry-After is retried after it; a
- * stale ETag gets a 200 and the download starts over at 0; a 403 ends at once
+ * stale ETag gets a 200 and the download starts over at 0; a cancel in
+ * flight frees everything and keeps the durable offset; a 403 ends at once
  * with code http_403, one request and no retry.
  */
 #include <stdio.h>
@@ -47,6 +48,9 @@ static size_t other_len;
 static char otherp[600];
 static char img_hex[65];
 static uint64_t fetch_size; /* ref.size when not 0, else img_len */
+/* Cancel from the loop (outside the fetch's callbacks): the first
+ * durable progress past 0 breaks the loop when set. */
+static bool break_at_progress;
 
 struct run {
 	struct event_base *base;
@@ -57,6 +61,7 @@ struct run {
 	rp_err rc;
 	char code[RP_UPD_CODE_MAX + 1];
 	uint64_t last_offset;
+	bool broke; /* the loop was broken at break_at_progress */
 };
 
 static void run_cmd(char *const argv[])
@@ -146,6 +151,11 @@ static void on_report(void *arg, const struct rp_update_report *r)
 	assert_int_equal(r->size, fetch_size != 0 ? fetch_size : img_len);
 	u->reports[r->state]++;
 	u->last_offset = r->offset;
+	if (break_at_progress && r->state == RP_UPD_DOWNLOADING &&
+	    r->offset > 0) {
+		u->broke = true;
+		event_base_loopbreak(u->base);
+	}
 }
 
 static void on_done(void *arg, rp_err rc, const char *code)
@@ -182,7 +192,8 @@ static void undevice(struct run *u)
 }
 
 /* One start on the loop until on_done (the test's deadline as guard). */
-static void fetch(struct run *u, const char *path, unsigned attempts)
+static void fetch_h(struct run *u, const char *path, unsigned attempts,
+                    rp_update_fetch **h)
 {
 	struct rp_update_fetch_cfg c;
 	struct rp_update_ref ref;
@@ -213,10 +224,15 @@ static void fetch(struct run *u, const char *path, unsigned attempts)
 	ref.size = fetch_size != 0 ? fetch_size : img_len;
 	snprintf(ref.url, sizeof ref.url, "https://127.0.0.1:%d%s", port, path);
 	u->done = 0;
-	assert_int_equal(rp_update_fetch_start(&c, &ref, NULL), RP_OK);
+	assert_int_equal(rp_update_fetch_start(&c, &ref, h), RP_OK);
 	assert_int_equal(u->done, 0); /* nothing inside the call */
-	while (!u->done && rpt_now_ms() < until)
+	while (!u->done && !u->broke && rpt_now_ms() < until)
 		event_base_loop(u->base, EVLOOP_ONCE);
+}
+
+static void fetch(struct run *u, const char *path, unsigned attempts)
+{
+	fetch_h(u, path, attempts, NULL);
 	assert_int_equal(u->done, 1);
 }
 
@@ -431,6 +447,45 @@ static void test_stale_etag(void **state)
 	undevice(&u);
 }
 
+/* Cancelled in flight (from the loop, as the agent does on a cancel
+ * command): on_done never runs, everything is freed (ASan), the progress
+ * keeps its durable offset and nothing is marked; cancelled before the
+ * loop ran: no request at all. */
+static void test_cancel(void **state)
+{
+	struct run u;
+	struct rp_update_progress p;
+	rp_update_fetch *h = NULL;
+	char *log;
+
+	(void)state;
+	device(&u, "cancel");
+	break_at_progress = true;
+	fetch_h(&u, "/file/img.bin", 0, &h);
+	break_at_progress = false;
+	assert_true(u.broke);
+	assert_int_equal(u.done, 0);
+	assert_non_null(h);
+	rp_update_fetch_cancel(h);
+	assert_int_equal(event_base_loop(u.base, EVLOOP_NONBLOCK), 1);
+	assert_int_equal(u.done, 0);
+	assert_int_equal(rp_update_progress_load(u.state, &p), RP_OK);
+	assert_true(p.offset >= 16384 && p.offset < img_len);
+	assert_trial(&u, 0);
+	undevice(&u);
+
+	device(&u, "cancel2");
+	clear_log();
+	u.broke = true; /* no loop in fetch_h */
+	fetch_h(&u, "/file/img.bin", 0, &h);
+	rp_update_fetch_cancel(h);
+	(void)event_base_loop(u.base, EVLOOP_NONBLOCK);
+	assert_int_equal(u.done, 0);
+	assert_int_equal(log_lines(&log), 0);
+	free(log);
+	undevice(&u);
+}
+
 static void test_forbidden(void **state)
 {
 	struct run u;
@@ -459,6 +514,7 @@ int main(void)
 	    cmocka_unit_test(test_too_big),
 	    cmocka_unit_test(test_busy_retry),
 	    cmocka_unit_test(test_stale_etag),
+	    cmocka_unit_test(test_cancel),
 	    cmocka_unit_test(test_forbidden),
 	};
 
