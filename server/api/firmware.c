@@ -83,8 +83,9 @@ static void fw_stream_done(void *arg, enum http_stream_end end, uint64_t sent)
 		            "%llu bytes (%s)",
 		            d->device, d->release, (unsigned long long)sent,
 		            (unsigned long long)d->len,
-		            end == HTTP_STREAM_GONE ? "the client went away"
-		                                    : "a read failed");
+		            end == HTTP_STREAM_GONE
+		                ? "the client went away or stalled"
+		                : "a read failed");
 	rp_free(d);
 }
 

@@ -591,7 +591,6 @@ static void stream_more(struct evhttp_connection *evcon, void *arg)
 
 	if (s->next == s->end) {
 		evhttp_connection_set_closecb(evcon, NULL, NULL);
-		evhttp_connection_set_timeout(evcon, HTTP_TIMEOUT_S);
 		/* evhttp's end of the answer waits for an empty output */
 		bufferevent_setwatermark(
 		    evhttp_connection_get_bufferevent(evcon), EV_WRITE, 0, 0);
@@ -614,7 +613,6 @@ rp_err http_stream_fd(struct evhttp_request *req, int code, int fd,
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct http_stream *s = NULL;
-	struct timeval tv = {HTTP_TIMEOUT_S, 0};
 	char n[24];
 	rp_err rc = RP_E_NOMEM;
 
@@ -649,8 +647,6 @@ rp_err http_stream_fd(struct evhttp_request *req, int code, int fd,
 		goto out;
 	}
 	evhttp_connection_set_closecb(evcon, stream_closed, s);
-	bufferevent_set_timeouts(evhttp_connection_get_bufferevent(evcon), NULL,
-	                         &tv);
 	/* the next piece is read when the output is down to one piece, not
 	 * empty: the socket never waits for the file */
 	bufferevent_setwatermark(evhttp_connection_get_bufferevent(evcon),
