@@ -2,7 +2,8 @@
 /*
  * api.h - the admin REST API under /api/v1/ (docs/admin-api.md), one file
  * per resource: allowlist.c, devices.c, claims.c, refusals.c, events.c,
- * ingest.c, updates.c (a device's firmware update);
+ * ingest.c, updates.c (a device's firmware update), firmware.c (the
+ * device's download of a release, /fw/v1/, with its device certificate);
  * auth.c is the admin permission (the bearer setup token until operator
  * accounts exist) and reply.c the JSON answers. The handlers are entries
  * of rampartd's route table (routes.c), which has checked the permission,
