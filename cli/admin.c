@@ -214,6 +214,23 @@ static void server_message(const json_t *j, const struct rp_http_response *r,
 	(void)rp_escape(out, cap, m, n);
 }
 
+/* RAMPART_HTTP_TIMEOUT_MS, when a positive number; else 0 (the
+ * client's default). */
+static int timeout_ms(void)
+{
+	const char *e = getenv("RAMPART_HTTP_TIMEOUT_MS");
+	char *end;
+	long v;
+
+	if (e == NULL)
+		return 0;
+	errno = 0;
+	v = strtol(e, &end, 10);
+	if (errno != 0 || end == e || *end != '\0' || v <= 0 || v > 86400000)
+		return 0;
+	return (int)v;
+}
+
 int admin_call(const struct admin_opts *o, const char *method, const char *path,
                const char *ctype, const void *body, size_t len, json_t **out)
 {
@@ -229,6 +246,8 @@ int admin_call(const struct admin_opts *o, const char *method, const char *path,
 
 	*out = NULL;
 	memset(&resp, 0, sizeof resp);
+	if (o->status != NULL)
+		*o->status = 0;
 	if (o->server == NULL || o->token_file == NULL) {
 		fprintf(stderr, "rampart: need --server URL and --token-file "
 		                "FILE (or RAMPART_SERVER, "
@@ -263,6 +282,7 @@ int admin_call(const struct admin_opts *o, const char *method, const char *path,
 	req.body_len = len;
 	req.bearer = tok;
 	req.max_response = 64 * 1024 * 1024;
+	req.timeout_ms = timeout_ms();
 	rc = rp_http_request(ctx, &req, &resp);
 	if (rc == RP_E_HTTP || rc == RP_E_TLS || rc == RP_E_TLS_UNTRUSTED ||
 	    rc == RP_E_TIMEOUT) {
@@ -274,6 +294,8 @@ int admin_call(const struct admin_opts *o, const char *method, const char *path,
 		        rp_strerror(rc));
 		goto out;
 	}
+	if (o->status != NULL)
+		*o->status = resp.status;
 	j = json_loadb((const char *)resp.body, resp.body_len, 0, &jerr);
 	if (resp.status >= 200 && resp.status < 300 && j != NULL) {
 		*out = j;
@@ -282,7 +304,9 @@ int admin_call(const struct admin_opts *o, const char *method, const char *path,
 		goto out;
 	}
 	server_message(j, &resp, msg, sizeof msg);
-	if (resp.status == 401)
+	if (o->quiet && resp.status >= 400 && resp.status < 500)
+		; /* the caller says what it means */
+	else if (resp.status == 401)
 		fprintf(stderr,
 		        "rampart: rampartd refused the token in %s (401): "
 		        "is it this rampartd's setup token?\n",

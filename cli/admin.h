@@ -19,13 +19,18 @@ struct admin_opts {
 	const char *token_file; /* first line: the bearer token */
 	const char *ca;         /* PEM file of the fleet root */
 	int json;               /* print raw JSON */
+	int quiet;              /* print no 4xx refusal (the caller does) */
+	int *status;            /* when set: the answer's HTTP status, 0 when
+	                           no answer came (transport, timeout) */
 };
 
 /*
  * Call the API: method on path ("/api/v1/..."), optional body. On a 2xx
  * answer *out gets the parsed JSON (caller json_decref) and CLI_OK is
  * returned; on 4xx the server's error is printed and CLI_NO returned;
- * anything else prints why and returns CLI_ERROR.
+ * anything else prints why and returns CLI_ERROR. The environment's
+ * RAMPART_HTTP_TIMEOUT_MS (a test's knob) replaces the client's 30 s
+ * overall deadline.
  */
 int admin_call(const struct admin_opts *o, const char *method, const char *path,
                const char *ctype, const void *body, size_t len, json_t **out);

@@ -471,6 +471,7 @@ const struct tool_opt cli_admin_opts[] = {
 void cli_admin_opts_get(const struct tool_ctx *c, struct admin_opts *o)
 {
 	/* the environment's values are the table's (tool_opt.env) */
+	memset(o, 0, sizeof *o);
 	o->server = tool_str(c, "server");
 	o->token_file = tool_str(c, "token-file");
 	o->ca = tool_str(c, "ca");

@@ -20,6 +20,7 @@
 #include "answer.h"
 #include "cli.h"
 #include "rampart/alloc.h"
+#include "rampart/crypto_host.h"
 #include "rampart/file.h"
 
 #define API "/api/v1/"
@@ -28,6 +29,11 @@
 /* Attempts at one chunk before giving up (each after asking the server
  * where the upload is). */
 #define ATTEMPTS 5
+/* After an add's POST got no answer (a big image verifies for minutes on
+ * a slow disk, past the client's deadline): ask for the release every
+ * POLL_S seconds, at most POLL_MAX times (an hour). */
+#define POLL_S   2
+#define POLL_MAX 1800
 
 /* --- keys --------------------------------------------------------------- */
 
@@ -270,6 +276,70 @@ out:
 	return out;
 }
 
+/*
+ * The add's POST got no answer: the release id is the image's SHA-256, so
+ * ask for it until it is there (*out, CLI_OK). The upload still there
+ * means the add never started (CLI_ERROR, resume with --upload); neither
+ * the upload nor the release means the server is still verifying (or
+ * refused it: the bound ends the wait).
+ */
+static int wait_release(const struct upload_state *u, json_t **out)
+{
+	struct admin_opts q = *u->o;
+	char hex[65], path[160];
+	int status = 0, i, silent = 0;
+	json_t *j = NULL;
+
+	*out = NULL;
+	q.quiet = 1;
+	q.status = &status;
+	if (rp_sha256_fd_hex(u->fd, hex) != RP_OK) {
+		fprintf(stderr, "rampart: cannot read %s\n", u->image);
+		return CLI_ERROR;
+	}
+	snprintf(path, sizeof path, API "releases/%s", hex);
+	for (i = 0; i < POLL_MAX; i++) {
+		struct timespec ts = {POLL_S, 0};
+
+		fprintf(stderr,
+		        "rampart: no answer yet: still verifying %s on the "
+		        "server\n",
+		        u->image);
+		(void)nanosleep(&ts, NULL); /* a poll interval, not a sync */
+		if (admin_call(&q, "GET", path, NULL, NULL, 0, &j) == CLI_OK) {
+			*out = j;
+			return CLI_OK;
+		}
+		if (status == 0 && ++silent >= 3) {
+			fprintf(stderr,
+			        "rampart: rampartd does not answer: whether "
+			        "it stored %s is unknown (rampart release show "
+			        "%s)\n",
+			        u->image, hex);
+			return CLI_ERROR;
+		}
+		if (status != 404)
+			continue; /* asked again next time */
+		silent = 0;
+		if (admin_call(&q, "GET", u->path, NULL, NULL, 0, &j) ==
+		    CLI_OK) {
+			json_decref(j);
+			fprintf(stderr,
+			        "rampart: the server did not start the add; "
+			        "retry with: rampart release add %s --upload "
+			        "%s\n",
+			        u->image, u->id);
+			return CLI_ERROR;
+		}
+	}
+	fprintf(stderr,
+	        "rampart: no release %s after %d s: the server refused the "
+	        "image or is still verifying it (see rampartd's log; "
+	        "rampart release show %s)\n",
+	        hex, POLL_S * POLL_MAX, hex);
+	return CLI_ERROR;
+}
+
 static void release_print(json_t *r)
 {
 	printf("id:         %s\n", answer_str(r, "id"));
@@ -294,7 +364,7 @@ static int release_add(const struct tool_ctx *c)
 	long long off = 0;
 	char *body = NULL; /* jansson's */
 	json_t *j = NULL;
-	int code = CLI_ERROR;
+	int code = CLI_ERROR, status = 0;
 
 	cli_admin_opts_get(c, &o);
 	memset(&u, 0, sizeof u);
@@ -330,8 +400,12 @@ static int release_add(const struct tool_ctx *c)
 	if (u.progress)
 		fprintf(stderr, "rampart: verifying %s on the server\n",
 		        u.image);
+	o.status = &status;
 	code = admin_call(&o, "POST", API "releases", "application/json", body,
 	                  strlen(body), &j);
+	o.status = NULL;
+	if (code == CLI_ERROR && status == 0)
+		code = wait_release(&u, &j);
 	if (code != CLI_OK)
 		goto out;
 	answer_tidy(j);

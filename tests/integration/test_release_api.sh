@@ -183,6 +183,21 @@ exec 3>&-
 wait $ADD && grep -q "added release $(id_of fw2.img)" add.out &&
 	ok "the held add completes" || bad "held add: $(cat add.out)"
 
+# an add that verifies past the client's deadline (held at "verified"):
+# the CLI's POST times out, it asks for the release (the image's SHA-256)
+# until it is there, and says so
+sign fw6.img 1.1.1 ed k3
+RAMPART_HTTP_TIMEOUT_MS=2000 cli release add fw6.img >add.out 2>&1 &
+ADD=$!
+exec 3>"$T/hold"
+polling() { grep -q 'still verifying fw6.img' add.out; }
+wait_until "the CLI asking for the release" polling
+echo go >&3
+exec 3>&-
+wait $ADD && grep -q "added release $(id_of fw6.img)" add.out &&
+	ok "an add past the client's deadline: the CLI waits for the release" ||
+	bad "add past the deadline: $(cat add.out)"
+
 # --- kill -9 during an upload and during an add
 [ "$(api POST /api/v1/uploads -d "{\"size\": $SIZE}")" = 201 ] || bad "open 2"
 UP=$(jq -r .id "$T/o")
@@ -248,8 +263,8 @@ expect 1 "the release has no SBOM to match" cli release vulns "$(id_of k3-ed.img
 
 # --- rm
 expect 0 "removed release $(id_of fw2.img)" cli release rm "$(id_of fw2.img)"
-[ "$(cli release list --json | jq -r '.releases | length')" = 4 ] &&
-	ok "list after rm: 4 releases" || bad "list after rm: $(cli release list)"
+[ "$(cli release list --json | jq -r '.releases | length')" = 5 ] &&
+	ok "list after rm: 5 releases" || bad "list after rm: $(cli release list)"
 expect 1 "no release $(id_of fw2.img)" cli release rm "$(id_of fw2.img)"
 [ ! -e "$D/releases/$(id_of fw2.img).img" ] && ok "rm removed the file" ||
 	bad "rm left the file"
