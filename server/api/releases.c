@@ -368,11 +368,11 @@ API_HANDLER(api_release_add)
 	struct rel_job *j = rp_calloc(1, sizeof *j); /* owned here until
 	                                                 listed */
 	const char *hold = getenv(HOLD_ENV), *hstep = getenv(HOLD_STEP_ENV);
-	json_t *in = NULL, *hw;
+	json_t *in = NULL, *hw, *ignored = NULL;
 	json_error_t jerr;
 	const char *id = NULL;
 	struct upload *u;
-	char *body = NULL, msg[200];
+	char *body = NULL, msg[240];
 	size_t len;
 
 	(void)rr;
@@ -386,11 +386,16 @@ API_HANDLER(api_release_add)
 		goto out;
 	}
 	in = json_loadb(body, len, 0, &jerr);
+	/* strict: a misspelt member ("sbon") would drop what it carries */
 	if (in == NULL ||
-	    json_unpack_ex(in, &jerr, 0, "{s:s}", "upload", &id) != 0) {
-		api_reply_error(req, 400,
-		                "want {\"upload\": ID, \"notes\": TEXT, "
-		                "\"sbom\": CycloneDX JSON, \"hw\": TYPE}");
+	    json_unpack_ex(in, &jerr, JSON_STRICT, "{s:s, s?:o, s?:o, s?:o}",
+	                   "upload", &id, "notes", &ignored, "sbom", &ignored,
+	                   "hw", &ignored) != 0) {
+		snprintf(msg, sizeof msg,
+		         "%.80s: want {\"upload\": ID, \"notes\": TEXT, "
+		         "\"sbom\": CycloneDX JSON, \"hw\": TYPE}",
+		         jerr.text);
+		api_reply_error(req, 400, msg);
 		goto out;
 	}
 	if (str_of(json_object_get(in, "notes"), &j->notes) != RP_OK ||

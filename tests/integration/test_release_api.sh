@@ -139,6 +139,9 @@ head -c 100000 fw4.img >part1
 [ "$(api POST /api/v1/releases -d "{\"upload\": \"$UP\"}")" = 409 ] &&
 	grep -q 'send the rest first' "$T/o" && ok "add of an unfinished upload: 409" ||
 	bad "unfinished add: $(cat "$T/o")"
+[ "$(api POST /api/v1/releases -d "{\"upload\": \"$UP\", \"sbomx\": {}}")" = 400 ] &&
+	grep -q 'sbomx' "$T/o" && ok "an unknown member of an add: 400 naming it" ||
+	bad "unknown member: $(cat "$T/o")"
 # the client that sent part1 lost its connection: the CLI resumes there
 out=$(cli release add fw4.img --upload "$UP" --chunk-size 65536 2>&1 || true)
 grep -qF "resuming $UP at offset 100000" <<<"$out" &&
