@@ -31,13 +31,16 @@ static int by_name(const void *a, const void *b)
 }
 
 /* The *.json files of dir, sorted: *out (owned by the caller, each
- * string and the array rp_free'd). -1 when dir cannot be read. */
+ * string and the array rp_free'd). -1 with errno when dir cannot be
+ * read, holds more than FILES_MAX files (E2BIG) or memory ran out
+ * (ENOMEM): never a part of the folder. */
 static int list_dir(const char *dir, char ***out, size_t *n)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	char **v = NULL, **nv;
-	size_t cap = 0;
+	size_t cap = 0, i;
+	int rc = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -50,21 +53,38 @@ static int list_dir(const char *dir, char ***out, size_t *n)
 		if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0 ||
 		    e->d_name[0] == '.')
 			continue;
+		if (*n == FILES_MAX) {
+			rc = E2BIG;
+			break;
+		}
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 64;
-			nv = cap <= FILES_MAX ? rp_realloc(v, cap * sizeof *v)
-			                      : NULL;
-			if (nv == NULL)
+			if (cap > FILES_MAX)
+				cap = FILES_MAX;
+			nv = rp_realloc(v, cap * sizeof *v);
+			if (nv == NULL) {
+				rc = ENOMEM;
 				break;
+			}
 			v = nv;
 		}
 		p = rp_malloc(strlen(dir) + l + 2);
-		if (p == NULL)
+		if (p == NULL) {
+			rc = ENOMEM;
 			break;
+		}
 		snprintf(p, strlen(dir) + l + 2, "%s/%s", dir, e->d_name);
 		v[(*n)++] = p;
 	}
 	closedir(d);
+	if (rc != 0) {
+		for (i = 0; i < *n; i++)
+			rp_free(v[i]);
+		rp_free(v);
+		*n = 0;
+		errno = rc;
+		return -1;
+	}
 	if (v != NULL)
 		qsort(v, *n, sizeof *v, by_name);
 	*out = v;
@@ -83,8 +103,10 @@ static int import_file(const struct admin_opts *o, const char *path,
 	char *buf = NULL; /* owned here */
 	size_t len = 0, i;
 	json_t *j = NULL, *r;
-	int code;
+	struct admin_opts q = *o;
+	int code, status = 0;
 
+	q.status = &status;
 	if (rp_file_read(path, FILE_MAX, &buf, &len) != RP_OK) {
 		json_array_append_new(
 		    t->refusals, json_pack("{s:s, s:s}", "file", path, "error",
@@ -92,8 +114,14 @@ static int import_file(const struct admin_opts *o, const char *path,
 		t->refused++;
 		return CLI_OK;
 	}
-	code = admin_call(o, "POST", "/api/v1/vulns", "application/json", buf,
+	code = admin_call(&q, "POST", "/api/v1/vulns", "application/json", buf,
 	                  len, &j);
+	if (code == CLI_NO && status != 400) {
+		/* not about the file (the token, a limit): said on stderr,
+		 * and the next file would get the same answer */
+		fprintf(stderr, "rampart: import stopped at %s\n", path);
+		code = CLI_ERROR;
+	}
 	if (code == CLI_NO) {
 		/* the server refused the file as a whole: said on stderr */
 		json_array_append_new(
@@ -150,8 +178,15 @@ static int vuln_import(const struct tool_ctx *c)
 	}
 	if (S_ISDIR(st.st_mode)) {
 		if (list_dir(src, &files, &n) != 0) {
-			fprintf(stderr, "rampart: cannot list %s: %s\n", src,
-			        strerror(errno));
+			if (errno == E2BIG)
+				fprintf(stderr,
+				        "rampart: %s has more than %d *.json "
+				        "files: import it in parts (one "
+				        "folder each)\n",
+				        src, FILES_MAX);
+			else
+				fprintf(stderr, "rampart: cannot list %s: %s\n",
+				        src, strerror(errno));
 			goto out;
 		}
 		if (n == 0) {

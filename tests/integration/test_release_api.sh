@@ -241,6 +241,14 @@ grep -qF 'bad-no-introduced.json DSA-T009: $.affected[0].ranges[0].events: no in
 	ok "vuln import: 3 imported, the bad one refused with its path" ||
 	bad "vuln import: $out"
 expect 1 "imported 0, replaced 0, unchanged 3, refused 1" cli vuln import "$OSV/feed"
+# a wrong token stops the import at its first file, not "N refused"
+echo wrong >"$T/bad-token"
+out=$("$BIN/rampart" vuln import "$OSV/feed" --server "$URL" --token-file \
+	"$T/bad-token" --ca "$CA" 2>&1) && rc=0 || rc=$?
+[ $rc = 2 ] && grep -q 'refused the token' <<<"$out" &&
+	grep -q 'import stopped at' <<<"$out" && ! grep -q 'refused 4' <<<"$out" &&
+	ok "vuln import with a wrong token: stopped, the auth message" ||
+	bad "wrong token import ($rc): $out"
 set +e
 out=$(cli release vulns "$FW")
 rc=$?
