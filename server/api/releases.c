@@ -291,6 +291,15 @@ static void job_unlist(struct api_rel *a, struct rel_job *j)
 		*p = j->next;
 }
 
+/* The finished (joined) job's answer: its release or its refusal. */
+static void job_answer(struct rel_job *j)
+{
+	if (j->rc == RP_OK)
+		api_reply_json(j->req, 201, api_release_json(&j->rel));
+	else
+		reply_refusal(j->req, j->rc, j->why);
+}
+
 /* The job's thread signalled: answer its request on the loop. */
 static void job_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -300,10 +309,7 @@ static void job_done(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	pthread_join(j->th, NULL);
 	job_unlist(j->a, j);
-	if (j->rc == RP_OK)
-		api_reply_json(j->req, 201, api_release_json(&j->rel));
-	else
-		reply_refusal(j->req, j->rc, j->why);
+	job_answer(j);
 	job_free(j);
 }
 
@@ -313,8 +319,10 @@ void releases_jobs_stop(struct api_rel *a)
 		struct rel_job *j = a->jobs;
 
 		a->jobs = j->next;
+		/* the join waits for the add to end: answer what it did, not
+		 * a 503 for an add that stored its release */
 		pthread_join(j->th, NULL);
-		api_reply_error(j->req, 503, "rampartd is stopping");
+		job_answer(j);
 		job_free(j);
 	}
 }
