@@ -27,6 +27,7 @@
 struct import {
 	json_int_t added, replaced, unchanged;
 	json_t *refused; /* [{"index", "id", "error"}] */
+	bool failed;     /* the store failed: the transaction is lost */
 };
 
 static void refuse(struct import *im, size_t index, const char *id,
@@ -67,11 +68,13 @@ static void import_one(struct rampartd *rd, struct import *im, json_t *rec,
 		goto out;
 	}
 	rc = store_vuln_put(rd->store, db.v[0].id, us, text, strlen(text), &o);
+	if (rc != RP_OK && rc != RP_E_INVAL) {
+		im->failed = true; /* the request's transaction is lost */
+		goto out;
+	}
 	if (rc != RP_OK) {
 		refuse(im, index, db.v[0].id,
-		       rc == RP_E_INVAL ? "$.id: too long, or the record is "
-		                          "too big"
-		                        : "the store failed");
+		       "$.id: too long, or the record is too big");
 		goto out;
 	}
 	if (o == STORE_VULN_NEW)
@@ -87,7 +90,7 @@ out:
 
 API_HANDLER(api_vulns_import)
 {
-	struct import im = {0, 0, 0, json_array()};
+	struct import im = {0, 0, 0, json_array(), false};
 	json_error_t jerr;
 	json_t *in = NULL, *v;
 	char *body = NULL, msg[300];
@@ -107,10 +110,26 @@ API_HANDLER(api_vulns_import)
 		api_reply_error(req, 400, msg);
 		goto out;
 	}
+	/* one transaction per request: one fsync for an array of
+	 * thousands, and a failed store keeps none of it */
+	if (store_begin(rd->store) != RP_OK) {
+		api_reply_error(req, 500, "the store failed: nothing imported");
+		goto out;
+	}
 	if (json_is_object(in))
 		import_one(rd, &im, in, 0, false);
 	else
-		json_array_foreach(in, i, v) import_one(rd, &im, v, i, true);
+		json_array_foreach(in, i, v) if (!im.failed)
+		    import_one(rd, &im, v, i, true);
+	if (im.failed) {
+		store_rollback(rd->store);
+	} else if (store_commit(rd->store) != RP_OK) {
+		im.failed = true;
+	}
+	if (im.failed) {
+		api_reply_error(req, 500, "the store failed: nothing imported");
+		goto out;
+	}
 	rp_log_info("vulns: imported %lld, replaced %lld, unchanged %lld, "
 	            "refused %zu",
 	            (long long)im.added, (long long)im.replaced,
