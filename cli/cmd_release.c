@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,14 +121,30 @@ struct upload_state {
 	size_t chunk;
 };
 
+/* off of size in percent without overflowing off * 100 (the rule of
+ * server/api/updates.c's percent): 99 at most until off reaches size. */
+static long long percent(long long off, long long size)
+{
+	long long p;
+
+	if (size <= 0 || off >= size)
+		p = 100;
+	else if (off <= 0)
+		p = 0;
+	else if (off <= LLONG_MAX / 100)
+		p = off * 100 / size;
+	else
+		p = off / (size / 100);
+	return p > 99 && off < size ? 99 : p;
+}
+
 static void progress(const struct upload_state *u, long long off)
 {
 	if (u->progress)
 		fprintf(stderr,
 		        "\rrampart: uploading %s: %lld of %lld bytes "
 		        "(%lld%%)%s",
-		        u->image, off, u->size,
-		        u->size > 0 ? off * 100 / u->size : 100,
+		        u->image, off, u->size, percent(off, u->size),
 		        off == u->size ? "\n" : "");
 }
 
