@@ -252,13 +252,16 @@ static int open_session(struct upload_state *u, const char *id, long long *off)
 	return code;
 }
 
-/* The add's JSON body: the upload, notes, SBOM (the file's text). */
-static char *add_body(const struct tool_ctx *c, const char *id)
+/* The add's JSON body but its upload: notes, SBOM (the file's JSON),
+ * made before the upload so that a bad SBOM costs no upload (the
+ * caller's, json_decref; NULL after saying why). */
+static json_t *add_body(const struct tool_ctx *c)
 {
 	const char *sbom = tool_str(c, "sbom"), *notes = tool_str(c, "notes");
 	const char *hw = tool_str(c, "hw");
-	json_t *j = json_pack("{s:s}", "upload", id);
-	char *text = NULL, *out = NULL; /* text owned here; out the caller's */
+	json_t *j = json_object(), *doc, *res = NULL;
+	json_error_t jerr;
+	char *text = NULL; /* owned here */
 	size_t len = 0;
 
 	if (j == NULL)
@@ -273,24 +276,31 @@ static char *add_body(const struct tool_ctx *c, const char *id)
 			        sbom);
 			goto out;
 		}
-		json_object_set_new(j, "sbom", json_stringn(text, len));
-		if (json_object_get(j, "sbom") == NULL) {
+		/* sent as the object: escaped as a string, a 4 MiB SBOM
+		 * could outgrow the route's body limit */
+		doc = json_loadb(text, len, 0, &jerr);
+		if (!json_is_object(doc)) {
 			fprintf(stderr,
-			        "rampart: the SBOM %s is not UTF-8 "
-			        "text\n",
-			        sbom);
+			        "rampart: the SBOM %s is not a JSON object "
+			        "(%s, line %d): want CycloneDX JSON (rampart "
+			        "sbom generate)\n",
+			        sbom, doc == NULL ? jerr.text : "another value",
+			        doc == NULL ? jerr.line : 1);
+			json_decref(doc);
 			goto out;
 		}
+		json_object_set_new(j, "sbom", doc);
 	}
 	if (notes != NULL)
 		json_object_set_new(j, "notes", json_string(notes));
 	if (hw != NULL)
 		json_object_set_new(j, "hw", json_string(hw));
-	out = json_dumps(j, JSON_COMPACT);
+	res = j;
+	j = NULL;
 out:
 	rp_free(text);
 	json_decref(j);
-	return out;
+	return res;
 }
 
 /*
@@ -379,8 +389,8 @@ static int release_add(const struct tool_ctx *c)
 	struct upload_state u;
 	struct stat st;
 	long long off = 0;
-	char *body = NULL; /* jansson's */
-	json_t *j = NULL;
+	char *body = NULL;             /* jansson's */
+	json_t *j = NULL, *add = NULL; /* add: the body, owned here */
 	int code = CLI_ERROR, status = 0;
 
 	cli_admin_opts_get(c, &o);
@@ -402,6 +412,9 @@ static int release_add(const struct tool_ctx *c)
 	u.buf = rp_malloc(u.chunk);
 	if (u.buf == NULL)
 		goto out;
+	add = add_body(c);
+	if (add == NULL)
+		goto out;
 	code = open_session(&u, tool_str(c, "upload"), &off);
 	if (code != CLI_OK)
 		goto out;
@@ -409,7 +422,8 @@ static int release_add(const struct tool_ctx *c)
 	code = send_all(&u, off);
 	if (code != CLI_OK)
 		goto out;
-	body = add_body(c, u.id);
+	if (json_object_set_new(add, "upload", json_string(u.id)) == 0)
+		body = json_dumps(add, JSON_COMPACT);
 	if (body == NULL) {
 		code = CLI_ERROR;
 		goto out;
@@ -436,6 +450,7 @@ out:
 	if (u.fd >= 0)
 		(void)close(u.fd);
 	free(body);
+	json_decref(add);
 	rp_free(u.buf);
 	json_decref(j);
 	return code;

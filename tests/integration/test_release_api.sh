@@ -86,6 +86,9 @@ expect 1 "1 valid signature(s) by keys of the release key set, it needs 2" \
 expect 1 "the payload does not match the SHA-256" cli release add tampered.img
 expect 1 'the SBOM is refused: $.components[0].purl' \
 	cli release add fw.img --sbom bad.cdx.json
+printf 'not json' >nojson.cdx.json
+expect 2 "the SBOM nojson.cdx.json is not a JSON object" \
+	cli release add fw.img --sbom nojson.cdx.json
 expect 1 "is for hardware type 'board-a', not 'board-b'" \
 	cli release add fw.img --hw board-b
 [ "$(sql "$DB" 'SELECT count(*) FROM releases')" = 0 ] &&
