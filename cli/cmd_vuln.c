@@ -157,7 +157,8 @@ static int vuln_import(const struct tool_ctx *c)
 	struct admin_opts o;
 	struct totals t;
 	const char *src = c->argv[0];
-	char **files = NULL, *one[1];
+	char **files = NULL;
+	const char *path;
 	size_t n = 0, i;
 	struct stat st;
 	bool progress;
@@ -198,11 +199,11 @@ static int vuln_import(const struct tool_ctx *c)
 			goto out;
 		}
 	} else {
-		one[0] = (char *)src;
 		n = 1;
 	}
 	for (i = 0; i < n; i++) {
-		code = import_file(&o, files ? files[i] : one[0], &t);
+		path = files != NULL ? files[i] : src;
+		code = import_file(&o, path, &t);
 		if (code != CLI_OK)
 			goto out;
 		if (progress)
