@@ -124,7 +124,9 @@ typedef struct rp_update_fetch rp_update_fetch;
  * length ref->size; and its SHA-256 == ref->release) and mark the trial.
  * Nothing runs inside this call: the first request starts on the loop.
  * Errors returned here (on_done then never runs): RP_E_INVAL, RP_E_NOMEM,
- * RP_E_TOO_BIG (ref->size above the slot), the boot state's. *out (may
+ * RP_E_TOO_BIG (ref->size above the slot), RP_E_STATE (a trial is
+ * marked or running in the inactive slot: nothing is written), the boot
+ * state's. *out (may
  * be NULL): the handle, valid until on_done runs.
  */
 RP_API rp_err rp_update_fetch_start(const struct rp_update_fetch_cfg *cfg,

@@ -420,6 +420,14 @@ rp_err rp_update_fetch_start(const struct rp_update_fetch_cfg *cfg,
 	rc = rp_boot_status(cfg->flash, cfg->layout, &st);
 	if (rc != RP_OK)
 		goto out;
+	/* The inactive slot holds a marked or running trial: writing it
+	 * would destroy the image the boot core is about to start or is
+	 * running (a running trial that then confirms would make a torn
+	 * image active). It must be confirmed, rolled back or cancelled
+	 * (rp_boot_cancel_trial) first. */
+	rc = RP_E_STATE;
+	if (st.trial)
+		goto out;
 	rc = RP_E_TOO_BIG;
 	if (ref->size > cfg->layout->slot_size)
 		goto out;

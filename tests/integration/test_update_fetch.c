@@ -192,6 +192,9 @@ static void undevice(struct run *u)
 }
 
 /* One start on the loop until on_done (the test's deadline as guard). */
+/* What rp_update_fetch_start must answer in fetch_h (test_trial_kept). */
+static rp_err start_want = RP_OK;
+
 static void fetch_h(struct run *u, const char *path, unsigned attempts,
                     rp_update_fetch **h)
 {
@@ -224,8 +227,10 @@ static void fetch_h(struct run *u, const char *path, unsigned attempts,
 	ref.size = fetch_size != 0 ? fetch_size : img_len;
 	snprintf(ref.url, sizeof ref.url, "https://127.0.0.1:%d%s", port, path);
 	u->done = 0;
-	assert_int_equal(rp_update_fetch_start(&c, &ref, h), RP_OK);
+	assert_int_equal(rp_update_fetch_start(&c, &ref, h), start_want);
 	assert_int_equal(u->done, 0); /* nothing inside the call */
+	if (start_want != RP_OK)
+		return;
 	while (!u->done && !u->broke && rpt_now_ms() < until)
 		event_base_loop(u->base, EVLOOP_ONCE);
 }
@@ -504,6 +509,30 @@ static void test_forbidden(void **state)
 	undevice(&u);
 }
 
+/* A marked trial's slot is never written by another download: start
+ * refuses it and the slot still holds the marked image. */
+static void test_trial_kept(void **state)
+{
+	struct run u;
+	char *log;
+
+	(void)state;
+	device(&u, "kept");
+	fetch(&u, "/file/img.bin", 0);
+	assert_int_equal(u.rc, RP_OK);
+	assert_trial(&u, 1);
+	clear_log();
+	start_want = RP_E_STATE;
+	fetch_h(&u, "/file/img.bin", 0, NULL);
+	start_want = RP_OK;
+	assert_int_equal(u.done, 0);
+	assert_slot_is_image(&u);
+	assert_trial(&u, 1);
+	assert_int_equal(log_lines(&log), 0); /* no request made */
+	free(log);
+	undevice(&u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
@@ -516,6 +545,7 @@ int main(void)
 	    cmocka_unit_test(test_stale_etag),
 	    cmocka_unit_test(test_cancel),
 	    cmocka_unit_test(test_forbidden),
+	    cmocka_unit_test(test_trial_kept),
 	};
 
 	return cmocka_run_group_tests(t, start, stop);
