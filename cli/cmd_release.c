@@ -20,6 +20,7 @@
 #include "admin.h"
 #include "answer.h"
 #include "cli.h"
+#include "human.h"
 #include "rampart/alloc.h"
 #include "rampart/crypto_host.h"
 #include "rampart/file.h"
@@ -121,30 +122,14 @@ struct upload_state {
 	size_t chunk;
 };
 
-/* off of size in percent without overflowing off * 100 (the rule of
- * server/api/updates.c's percent): 99 at most until off reaches size. */
-static long long percent(long long off, long long size)
-{
-	long long p;
-
-	if (size <= 0 || off >= size)
-		p = 100;
-	else if (off <= 0)
-		p = 0;
-	else if (off <= LLONG_MAX / 100)
-		p = off * 100 / size;
-	else
-		p = off / (size / 100);
-	return p > 99 && off < size ? 99 : p;
-}
-
 static void progress(const struct upload_state *u, long long off)
 {
 	if (u->progress)
 		fprintf(stderr,
 		        "\rrampart: uploading %s: %lld of %lld bytes "
 		        "(%lld%%)%s",
-		        u->image, off, u->size, percent(off, u->size),
+		        u->image, off, u->size,
+		        (long long)human_percent(off, u->size),
 		        off == u->size ? "\n" : "");
 }
 

@@ -57,6 +57,21 @@ int64_t human_clamp(long long v, int64_t max)
 	return (int64_t)v > max ? max : (int64_t)v;
 }
 
+int64_t human_percent(int64_t off, int64_t size)
+{
+	int64_t p;
+
+	if (size <= 0 || off >= size)
+		p = 100;
+	else if (off <= 0)
+		p = 0;
+	else if (off <= INT64_MAX / 100)
+		p = off * 100 / size;
+	else
+		p = off / (size / 100);
+	return p > 99 && off < size ? 99 : p;
+}
+
 const char *human_time(int64_t t, int64_t now, char *buf, size_t cap)
 {
 	time_t tt = (time_t)t;

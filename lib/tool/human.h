@@ -20,6 +20,12 @@ const char *human_rel(int64_t t, int64_t now, char *buf, size_t cap);
  * subtracted from a time (no overflow whatever it sent). */
 int64_t human_clamp(long long v, int64_t max);
 
+/* off of size in percent, 0..100, without overflow for any int64 values
+ * (a device reports both): off * 100 / size while off * 100 fits, else
+ * off / (size / 100); at most 99 until off reaches size, 100 from there
+ * (and for size <= 0). */
+int64_t human_percent(int64_t off, int64_t size);
+
 /* "2026-12-02 04:13:05Z (in 89 days)"; "-" for t <= 0 (never). */
 const char *human_time(int64_t t, int64_t now, char *buf, size_t cap);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "human.h"
 #include "http/http.h"
 #include "mqtt/mqtt.h"
 #include "rampart/log.h"
@@ -37,26 +38,6 @@ static void set_version(struct store *s, json_t *j)
 	                    version[0] ? json_string(version) : json_null());
 }
 
-/* How much of the image u (size > 0) has, 0..100: 100 only once offset
- * reaches size. The device reports offset and size (up to INT64_MAX):
- * offset * 100 is computed only when it cannot overflow; past that,
- * offset / (size / 100) (size > offset > INT64_MAX / 100, so size / 100
- * is far from 0), at most 99. */
-static int64_t percent(const struct store_update *u)
-{
-	int64_t p;
-
-	if (u->offset >= u->size)
-		p = 100;
-	else if (u->offset <= 0)
-		p = 0;
-	else if (u->offset <= INT64_MAX / 100)
-		p = u->offset * 100 / u->size;
-	else
-		p = u->offset / (u->size / 100);
-	return p > 99 && u->offset < u->size ? 99 : p;
-}
-
 /* An update's JSON without its version (no store call: a walk's
  * callback makes these). */
 static json_t *update_json(const struct store_update *u)
@@ -71,9 +52,11 @@ static json_t *update_json(const struct store_update *u)
 	    "updated_at", (json_int_t)u->updated_at);
 	if (j == NULL)
 		return NULL;
-	json_object_set_new(j, "percent",
-	                    u->size > 0 ? json_integer((json_int_t)percent(u))
-	                                : json_null());
+	json_object_set_new(
+	    j, "percent",
+	    u->size > 0
+	        ? json_integer((json_int_t)human_percent(u->offset, u->size))
+	        : json_null());
 	return j;
 }
 

@@ -154,6 +154,21 @@ static FILE *a_terminal(int *master)
 	return fdopen(fd, "w");
 }
 
+/* The percent of a download a device reports: no overflow for any
+ * int64 pair, 100 only at the end. */
+static void test_percent(void **state)
+{
+	(void)state;
+	assert_int_equal(human_percent(0, 1000), 0);
+	assert_int_equal(human_percent(500, 1000), 50);
+	assert_int_equal(human_percent(999, 1000), 99);
+	assert_int_equal(human_percent(1000, 1000), 100);
+	assert_int_equal(human_percent(-5, 1000), 0);
+	assert_int_equal(human_percent(5, 0), 100);
+	assert_int_equal(human_percent(INT64_MAX - 1, INT64_MAX), 99);
+	assert_int_equal(human_percent(INT64_MAX / 2, INT64_MAX), 50);
+}
+
 static void test_color(void **state)
 {
 	FILE *f = tmpfile();
@@ -184,6 +199,7 @@ int main(void)
 	    cmocka_unit_test(test_span),
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_color),
+	    cmocka_unit_test(test_percent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
