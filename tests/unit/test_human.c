@@ -195,10 +195,8 @@ static void test_color(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_time),
-	    cmocka_unit_test(test_span),
-	    cmocka_unit_test(test_table),
-	    cmocka_unit_test(test_color),
+	    cmocka_unit_test(test_time),    cmocka_unit_test(test_span),
+	    cmocka_unit_test(test_table),   cmocka_unit_test(test_color),
 	    cmocka_unit_test(test_percent),
 	};
 
