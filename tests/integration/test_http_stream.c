@@ -69,17 +69,6 @@ struct got {
 
 static const char *fetch_if_range; /* fetch_url's If-Range, NULL none */
 
-static void run(char *const argv[])
-{
-	char *out = NULL;
-	int rc = rpt_run(argv, NULL, 0, &out, RPT_DEADLINE_MS);
-
-	if (rc != 0)
-		fprintf(stderr, "%s: %s\n", argv[0], out ? out : "");
-	free(out);
-	assert_int_equal(rc, 0);
-}
-
 static int start(void **state)
 {
 	char log[600], ps[16], script[600];
@@ -91,26 +80,7 @@ static int start(void **state)
 	snprintf(log, sizeof log, "%s/srv.log", dir);
 	snprintf(script, sizeof script,
 	         "%s/tests/integration/http_stream_server.py", rpt_src_dir());
-	char *req[] = {"openssl",
-	               "req",
-	               "-x509",
-	               "-newkey",
-	               "ec",
-	               "-pkeyopt",
-	               "ec_paramgen_curve:P-256",
-	               "-nodes",
-	               "-keyout",
-	               key,
-	               "-subj",
-	               "/CN=127.0.0.1",
-	               "-addext",
-	               "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost",
-	               "-days",
-	               "2",
-	               "-out",
-	               cert,
-	               NULL};
-	run(req);
+	assert_int_equal(rpt_server_cert(cert, key), 0);
 	port = rpt_free_port();
 	snprintf(ps, sizeof ps, "%d", port);
 	char *argv[] = {"python3", script, ps, cert, key, NULL};

@@ -64,17 +64,6 @@ struct run {
 	bool broke; /* the loop was broken at break_at_progress */
 };
 
-static void run_cmd(char *const argv[])
-{
-	char *out = NULL;
-	int rc = rpt_run(argv, NULL, 0, &out, RPT_DEADLINE_MS);
-
-	if (rc != 0)
-		fprintf(stderr, "%s: %s\n", argv[0], out ? out : "");
-	free(out);
-	assert_int_equal(rc, 0);
-}
-
 static int start(void **state)
 {
 	char log[600], ps[16], script[600];
@@ -91,26 +80,7 @@ static int start(void **state)
 	snprintf(imgp, sizeof imgp, "%s/img.bin", dir);
 	snprintf(script, sizeof script,
 	         "%s/tests/integration/http_stream_server.py", rpt_src_dir());
-	char *req[] = {"openssl",
-	               "req",
-	               "-x509",
-	               "-newkey",
-	               "ec",
-	               "-pkeyopt",
-	               "ec_paramgen_curve:P-256",
-	               "-nodes",
-	               "-keyout",
-	               key,
-	               "-subj",
-	               "/CN=127.0.0.1",
-	               "-addext",
-	               "subjectAltName=IP:127.0.0.1",
-	               "-days",
-	               "2",
-	               "-out",
-	               cert,
-	               NULL};
-	run_cmd(req);
+	assert_int_equal(rpt_server_cert(cert, key), 0);
 	timg_key(&k, 7);
 	timg_keyset(&ks, &k, 1, 1, 1);
 	img_len = timg_make(img, sizeof img, &k, 1, HW, 5, PAYLOAD, 3);

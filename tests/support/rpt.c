@@ -534,3 +534,33 @@ out:
 	free(o);
 	return rc;
 }
+
+int rpt_server_cert(const char *cert, const char *key)
+{
+	char *argv[] = {"openssl",
+	                "req",
+	                "-x509",
+	                "-newkey",
+	                "ec",
+	                "-pkeyopt",
+	                "ec_paramgen_curve:P-256",
+	                "-nodes",
+	                "-keyout",
+	                (char *)key,
+	                "-subj",
+	                "/CN=127.0.0.1",
+	                "-addext",
+	                "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost",
+	                "-days",
+	                "2",
+	                "-out",
+	                (char *)cert,
+	                NULL};
+	char *out = NULL;
+	int rc = rpt_run(argv, NULL, 0, &out, RPT_DEADLINE_MS);
+
+	if (rc != 0)
+		fprintf(stderr, "openssl req: %s\n", out ? out : "");
+	free(out);
+	return rc;
+}

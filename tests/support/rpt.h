@@ -79,6 +79,12 @@ int rpt_stop(struct rpt_proc *p, int grace_ms);
 int rpt_run(char *const argv[], const char *in, size_t inlen, char **out,
             int deadline_ms);
 
+/* A self-signed P-256 server certificate for 127.0.0.1, ::1 and
+ * localhost (2 days) into cert and key (PEM), made by openssl req, for a
+ * test's own TLS server. 0, or openssl's exit code with its output on
+ * stderr. */
+int rpt_server_cert(const char *cert, const char *key);
+
 /* Read a whole (small) file into a malloc'd string; NULL on error. */
 char *rpt_read_file(const char *path, size_t *len);
 
